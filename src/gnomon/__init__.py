@@ -1,0 +1,128 @@
+"""gnomon: the whole ML model lifecycle in one package.
+
+Heavy parts load on first use (PEP 562), so ``import gnomon`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from gnomon._version import __version__
+from gnomon.errors import (
+    AlreadyExists,
+    Conflict,
+    GnomonError,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    PermissionDenied,
+    Unauthenticated,
+    Unavailable,
+    UserCodeError,
+)
+
+if TYPE_CHECKING:
+    from gnomon._types import Page, Scope
+    from gnomon.config import Settings
+    from gnomon.sdk import Client
+    from gnomon.tracking.entities import Experiment, Metric, Run, RunStatus
+    from gnomon.tracking.fluent import (
+        ActiveRun,
+        active_run,
+        end_run,
+        flush,
+        get_client,
+        log_artifact,
+        log_metric,
+        log_metrics,
+        log_param,
+        log_params,
+        log_text,
+        set_experiment,
+        set_tag,
+        set_tags,
+        start_run,
+    )
+
+_LAZY = {
+    "Client": "gnomon.sdk",
+    "Settings": "gnomon.config",
+    "Page": "gnomon._types",
+    "Scope": "gnomon._types",
+    "Experiment": "gnomon.tracking.entities",
+    "Metric": "gnomon.tracking.entities",
+    "Run": "gnomon.tracking.entities",
+    "RunStatus": "gnomon.tracking.entities",
+    **{
+        name: "gnomon.tracking.fluent"
+        for name in (
+            "ActiveRun",
+            "active_run",
+            "end_run",
+            "flush",
+            "get_client",
+            "log_artifact",
+            "log_metric",
+            "log_metrics",
+            "log_param",
+            "log_params",
+            "log_text",
+            "set_experiment",
+            "set_tag",
+            "set_tags",
+            "start_run",
+        )
+    },
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gnomon' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+__all__ = [
+    "ActiveRun",
+    "AlreadyExists",
+    "Client",
+    "Conflict",
+    "Experiment",
+    "GnomonError",
+    "InvalidInput",
+    "Metric",
+    "NotFound",
+    "Page",
+    "PayloadTooLarge",
+    "PermissionDenied",
+    "Run",
+    "RunStatus",
+    "Scope",
+    "Settings",
+    "Unauthenticated",
+    "Unavailable",
+    "UserCodeError",
+    "__version__",
+    "active_run",
+    "end_run",
+    "flush",
+    "get_client",
+    "log_artifact",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "log_text",
+    "set_experiment",
+    "set_tag",
+    "set_tags",
+    "start_run",
+]

@@ -1,0 +1,169 @@
+"""``gnomon.Client``: the explicit SDK, a thin facade over the capability services."""
+
+from __future__ import annotations
+
+import atexit
+import weakref
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from gnomon._types import Page, Scope
+from gnomon.artifacts.store import ArtifactInfo
+from gnomon.backends import Services, open_services
+from gnomon.config import Settings
+from gnomon.tracking.buffer import LogBuffer
+from gnomon.tracking.capture import current_user
+from gnomon.tracking.entities import Experiment, Metric, Run, RunStatus
+from gnomon.tracking.search import DEFAULT_MAX_RESULTS
+
+
+class Client:
+    """Talks to the store ``GNOMON_URI`` names, or the embedded default under ``GNOMON_HOME``.
+
+    Example:
+        >>> client = gnomon.Client()
+        >>> client.search_runs(experiment="churn", filter="metrics.acc > 0.9")
+    """
+
+    def __init__(
+        self, uri: str | None = None, *, workspace: str | None = None, settings: Settings | None = None
+    ) -> None:
+        settings = settings or Settings()
+        updates = {k: v for k, v in (("uri", uri), ("workspace", workspace)) if v is not None}
+        self.settings = settings.model_copy(update=updates) if updates else settings
+        self.scope = Scope(self.settings.workspace, self.settings.user or current_user())
+        self._services: Services = open_services(self.settings)
+        self.tracking = self._services.tracking
+        self.buffer = LogBuffer(
+            self._write_buffered, self.settings.flush_interval, self.settings.flush_size
+        )
+        _live_buffers.add(self.buffer)
+
+    def _write_buffered(self, run_id: str, data: Any) -> None:
+        self.tracking.write_validated(self.scope, run_id, data)
+
+    def flush(self) -> None:
+        """Write everything the fluent API has buffered."""
+        self.buffer.flush()
+
+    # -- experiments -------------------------------------------------------------------------
+
+    def create_experiment(self, name: str) -> Experiment:
+        return self.tracking.create_experiment(self.scope, name)
+
+    def get_experiment(self, experiment: str) -> Experiment:
+        """An experiment by name or id. Raises ``NotFound``."""
+        return self.tracking.resolve_experiment(self.scope, experiment)
+
+    def list_experiments(
+        self, include_deleted: bool = False, max_results: int = 1000, page_token: str | None = None
+    ) -> Page[Experiment]:
+        return self.tracking.list_experiments(self.scope, include_deleted, max_results, page_token)
+
+    def rename_experiment(self, experiment: str, new_name: str) -> Experiment:
+        exp = self.get_experiment(experiment)
+        return self.tracking.rename_experiment(self.scope, exp.id, new_name)
+
+    def delete_experiment(self, experiment: str) -> Experiment:
+        return self.tracking.delete_experiment(self.scope, self.get_experiment(experiment).id)
+
+    def restore_experiment(self, experiment: str) -> Experiment:
+        return self.tracking.restore_experiment(self.scope, self.get_experiment(experiment).id)
+
+    # -- runs --------------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        experiment_id: str,
+        name: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        parent_run_id: str | None = None,
+        description: str = "",
+    ) -> Run:
+        return self.tracking.create_run(
+            self.scope,
+            experiment_id,
+            name,
+            tags=tags,
+            parent_run_id=parent_run_id,
+            description=description,
+        )
+
+    def get_run(self, run_id: str) -> Run:
+        return self.tracking.get_run(self.scope, run_id)
+
+    def end_run(self, run_id: str, status: RunStatus | str = RunStatus.FINISHED) -> Run:
+        return self.tracking.end_run(self.scope, run_id, status)
+
+    def delete_run(self, run_id: str) -> Run:
+        return self.tracking.delete_run(self.scope, run_id)
+
+    def restore_run(self, run_id: str) -> Run:
+        return self.tracking.restore_run(self.scope, run_id)
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Mapping[str, Any] | None = None,
+        tags: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Write metrics, params and tags now, in one transaction."""
+        self.tracking.log_batch(self.scope, run_id, metrics, params, tags)
+
+    def log_metric(self, run_id: str, key: str, value: float, step: int = 0) -> None:
+        self.log_batch(run_id, metrics=[Metric(key, value, step, 0)])
+
+    def log_param(self, run_id: str, key: str, value: Any) -> None:
+        self.log_batch(run_id, params={key: value})
+
+    def set_tag(self, run_id: str, key: str, value: Any) -> None:
+        self.log_batch(run_id, tags={key: value})
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        return self.tracking.get_metric_history(self.scope, run_id, key)
+
+    def search_runs(
+        self,
+        experiment: str | Iterable[str],
+        filter: str | None = None,
+        order_by: Sequence[str] | None = None,
+        max_results: int = DEFAULT_MAX_RESULTS,
+        page_token: str | None = None,
+    ) -> Page[Run]:
+        """Runs of one or more experiments (names or ids) matching ``filter``.
+
+        Example:
+            >>> client.search_runs("churn", "metrics.acc > 0.9 and params.model = 'rf'",
+            ...                    order_by=["metrics.f1 DESC"], max_results=10)
+        """
+        names = [experiment] if isinstance(experiment, str) else list(experiment)
+        return self.tracking.search_runs(
+            self.scope, names, filter, order_by, max_results, page_token
+        )
+
+    # -- artifacts ---------------------------------------------------------------------------
+
+    def log_artifact(self, run_id: str, local_path: str | Path, artifact_path: str | None = None) -> str:
+        return self.tracking.log_artifact(self.scope, run_id, local_path, artifact_path)
+
+    def list_artifacts(self, run_id: str, path: str = "") -> list[ArtifactInfo]:
+        return self.tracking.list_artifacts(self.scope, run_id, path)
+
+    def download_artifacts(self, run_id: str, path: str = "", dst: str | Path | None = None) -> Path:
+        return self.tracking.download_artifacts(self.scope, run_id, path, dst)
+
+
+_live_buffers: weakref.WeakSet[LogBuffer] = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    for buffer in list(_live_buffers):
+        try:
+            buffer.close()
+        except Exception:  # exiting: report, never raise
+            import logging
+
+            logging.getLogger(__name__).exception("gnomon: could not flush at exit")

@@ -1,0 +1,145 @@
+"""Engine and transactions: the only place that knows SQLite from PostgreSQL plumbing."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    NoSuchModuleError,
+    OperationalError,
+)
+
+from gnomon.errors import AlreadyExists, GnomonError, InvalidInput, Unavailable
+
+_WRITE = "gnomon_write"
+
+
+def normalise_uri(uri: str) -> str:
+    """Pick the driver we ship for a bare scheme (``postgresql://`` means psycopg 3)."""
+    if uri.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + uri.split("://", 1)[1]
+    return uri
+
+
+class Database:
+    """One engine and its transactions.
+
+    ``write()`` opens a transaction that takes SQLite's write lock up front (``BEGIN
+    IMMEDIATE``), so two writers queue on the busy timeout instead of failing on a lock
+    upgrade; ``read()`` opens a plain one. Both translate driver errors into gnomon errors.
+    """
+
+    def __init__(self, uri: str, *, echo: bool = False) -> None:
+        self.uri = normalise_uri(uri)
+        try:
+            url = make_url(self.uri)
+        except ArgumentError as exc:
+            raise InvalidInput(f"invalid database URI {uri!r}") from exc
+        self.dialect = url.get_backend_name()
+        if self.dialect not in ("sqlite", "postgresql"):
+            raise InvalidInput(
+                f"unsupported database {self.dialect!r} in {uri!r}: use sqlite:// or postgresql://"
+            )
+        if self.dialect == "sqlite" and url.database not in (None, "", ":memory:"):
+            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.engine = self._create_engine(echo)
+        except NoSuchModuleError as exc:
+            raise InvalidInput(
+                f"no driver for {uri!r}: install the postgres extra (pip install 'gnomon[postgres]')"
+            ) from exc
+        except ModuleNotFoundError as exc:
+            raise InvalidInput(
+                f"no driver for {uri!r}: install the postgres extra (pip install 'gnomon[postgres]')"
+            ) from exc
+        self._upgraded = threading.Event()
+
+    def _create_engine(self, echo: bool) -> Engine:
+        if self.dialect == "postgresql":
+            return create_engine(self.uri, echo=echo, pool_pre_ping=True, pool_size=10)
+        engine = create_engine(
+            self.uri, echo=echo, connect_args={"timeout": 30, "check_same_thread": False}
+        )
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with translate_errors(), self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        with (
+            translate_errors(),
+            self.engine.connect().execution_options(**{_WRITE: True}) as conn,
+            conn.begin(),
+        ):
+            yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own handling defers it).
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # NORMAL in WAL mode: a committed transaction survives a crash of the process (SIGKILL);
+    # only an OS crash or power loss can lose the last ones. FULL costs an fsync per commit.
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    immediate = conn.get_execution_options().get(_WRITE, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@contextmanager
+def translate_errors() -> Iterator[None]:
+    """Turn driver errors into gnomon errors at the store boundary."""
+    try:
+        yield
+    except GnomonError:
+        raise
+    except IntegrityError as exc:
+        raise AlreadyExists(f"conflicting write: {_first_line(exc)}") from exc
+    except OperationalError as exc:
+        if _is_lost_connection(exc):
+            raise Unavailable(f"database unavailable: {_first_line(exc)}") from exc
+        raise
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise Unavailable(f"database connection lost: {_first_line(exc)}") from exc
+        raise
+
+
+def _is_lost_connection(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return exc.connection_invalidated or any(
+        marker in text
+        for marker in ("could not connect", "connection refused", "server closed", "unable to open")
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__

@@ -1,0 +1,124 @@
+"""What a run records about where it ran: code version, entry point, Python, packages, host.
+
+Captured off the caller's thread (the SDK's writer runs it), so ``start_run`` stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import importlib.metadata
+import os
+import platform
+import re
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TAG_PREFIX = "gnomon."
+DIFF_ARTIFACT = "gnomon/git.diff"
+REQUIREMENTS_ARTIFACT = "gnomon/requirements.txt"
+_MAX_DIFF_BYTES = 5_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class RunContext:
+    tags: dict[str, str] = field(default_factory=dict)
+    diff: str | None = None
+    requirements: str = ""
+
+
+def capture(start_dir: Path | None = None) -> RunContext:
+    entry = entry_point()
+    base = start_dir or (Path(entry).parent if Path(entry).is_file() else Path.cwd())
+    tags = {
+        "gnomon.source.entry_point": entry,
+        "gnomon.python.version": platform.python_version(),
+        "gnomon.host": socket.gethostname(),
+        "gnomon.user": current_user(),
+    }
+    git = _git_state(base)
+    tags.update(git.tags)
+    return RunContext(tags=tags, diff=git.diff, requirements=installed_packages())
+
+
+def current_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def entry_point() -> str:
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if "ipykernel" in sys.modules:
+        return "<notebook>"
+    if not path or not Path(path).is_file():
+        return "<interactive>"
+    return str(Path(path).resolve())
+
+
+@functools.cache
+def installed_packages() -> str:
+    """``name==version`` per installed distribution; computed once a process."""
+    seen: dict[str, str] = {}
+    for dist in importlib.metadata.distributions():
+        name = dist.metadata.get("Name")
+        if name and name.lower() not in seen:
+            seen[name.lower()] = f"{name}=={dist.version}"
+    return "\n".join(sorted(seen.values(), key=str.lower)) + "\n"
+
+
+@dataclass(frozen=True, slots=True)
+class _GitState:
+    tags: dict[str, str]
+    diff: str | None
+
+
+def _git_state(start: Path) -> _GitState:
+    top = _git(start, "rev-parse", "--show-toplevel")
+    if top is None:
+        return _GitState({}, None)
+    root = Path(top)
+    commit = _git(root, "rev-parse", "HEAD")
+    tags = {"gnomon.git.root": top}
+    if commit:
+        tags["gnomon.git.commit"] = commit
+    branch = _git(root, "rev-parse", "--abbrev-ref", "HEAD")
+    if branch and branch != "HEAD":
+        tags["gnomon.git.branch"] = branch
+    remote = _git(root, "config", "--get", "remote.origin.url")
+    if remote:
+        tags["gnomon.git.remote"] = strip_credentials(remote)
+    status = _git(root, "status", "--porcelain", "--untracked-files=no")
+    dirty = bool(status)
+    tags["gnomon.git.dirty"] = "true" if dirty else "false"
+    diff = _git(root, "diff", "HEAD", strip=False) if dirty and commit else None
+    if diff is not None and len(diff) > _MAX_DIFF_BYTES:
+        diff = diff[:_MAX_DIFF_BYTES] + "\n# gnomon: diff truncated\n"
+    return _GitState(tags, diff)
+
+
+def strip_credentials(url: str) -> str:
+    """Drop ``user:token@`` from an https remote so no secret lands in a tag."""
+    return re.sub(r"^(\w+://)[^/@]+@", r"\1", url)
+
+
+def _git(cwd: Path, *args: str, strip: bool = True) -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    return done.stdout.strip() if strip else done.stdout

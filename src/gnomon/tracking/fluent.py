@@ -1,0 +1,248 @@
+"""The fluent SDK: ``gnomon.start_run()``, ``gnomon.log_metric()`` and friends.
+
+The active run lives in a ``ContextVar`` (the only global state besides the default client).
+Params, metrics and tags go through the client's buffer; ``end_run``, leaving the ``with``
+block, ``flush()`` and interpreter exit write them.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+import time
+from contextvars import ContextVar
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from gnomon.errors import Conflict, GnomonError
+from gnomon.sdk import Client
+from gnomon.tracking import validation as v
+from gnomon.tracking.capture import DIFF_ARTIFACT, REQUIREMENTS_ARTIFACT, capture
+from gnomon.tracking.entities import Experiment, Metric, Run, RunStatus
+
+logger = logging.getLogger(__name__)
+
+_active: ContextVar[tuple[ActiveRun, ...]] = ContextVar("gnomon_active_runs", default=())
+_client: Client | None = None
+_client_lock = threading.Lock()
+_experiment: Experiment | None = None
+
+
+class ActiveRun:
+    """The run the fluent API logs to; a context manager that ends it (FAILED on error)."""
+
+    def __init__(self, client: Client, run: Run) -> None:
+        self.client = client
+        self.run = run
+        self.id = run.id
+        self._params = dict(run.params)  # logged so far: lets a changed value fail at once
+
+    @property
+    def name(self) -> str:
+        return self.run.name
+
+    @property
+    def experiment_id(self) -> str:
+        return self.run.experiment_id
+
+    @property
+    def artifact_uri(self) -> str:
+        return self.run.artifact_uri
+
+    def __repr__(self) -> str:
+        return f"ActiveRun(id={self.id!r}, name={self.name!r})"
+
+    def __enter__(self) -> ActiveRun:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            status = RunStatus.FINISHED
+        elif issubclass(exc_type, KeyboardInterrupt):
+            status = RunStatus.KILLED
+        else:
+            status = RunStatus.FAILED
+        if any(run is self for run in _active.get()):
+            _end(self, status)
+
+
+def get_client() -> Client:
+    """The client the fluent API uses, created from the environment on first use."""
+    global _client
+    if _client is None:
+        with _client_lock:
+            if _client is None:
+                _client = Client()
+    return _client
+
+
+def set_experiment(name: str) -> Experiment:
+    """Log later runs to experiment ``name``, creating it if needed."""
+    global _experiment
+    client = get_client()
+    _experiment = client.tracking.get_or_create_experiment(client.scope, name)
+    return _experiment
+
+
+def start_run(
+    name: str | None = None,
+    *,
+    run_id: str | None = None,
+    tags: dict[str, Any] | None = None,
+    description: str = "",
+    nested: bool = False,
+) -> ActiveRun:
+    """Start a run (or resume ``run_id``) and make it the active one.
+
+    Example:
+        >>> with gnomon.start_run(name="rf-baseline", tags={"team": "growth"}) as run:
+        ...     gnomon.log_metric("loss", 0.3, step=1)
+
+    Raises:
+        Conflict: a run is already active and ``nested`` is false.
+        NotFound: ``run_id`` names no run.
+    """
+    stack = _active.get()
+    if stack and not nested:
+        raise Conflict(
+            f"run {stack[-1].id!r} is already active: end it first, or pass nested=True"
+        )
+    client = get_client()
+    if run_id is not None:
+        run = client.tracking.resume_run(client.scope, run_id)
+    else:
+        experiment = _experiment or set_experiment(client.settings.experiment)
+        run = client.tracking.create_run(
+            client.scope,
+            experiment.id,
+            name,
+            tags=tags,
+            description=description,
+            parent_run_id=stack[-1].id if stack else None,
+        )
+        if client.settings.capture_environment:
+            client.buffer.submit(lambda: _record_context(client, run.id))
+    active = ActiveRun(client, run)
+    _active.set((*stack, active))
+    return active
+
+
+def active_run() -> ActiveRun | None:
+    stack = _active.get()
+    return stack[-1] if stack else None
+
+
+def end_run(status: RunStatus | str = RunStatus.FINISHED) -> None:
+    """End the active run; everything it logged is durable when this returns."""
+    stack = _active.get()
+    if stack:
+        _end(stack[-1], status)
+
+
+def flush() -> None:
+    """Write everything buffered so far."""
+    if _client is not None:
+        _client.flush()
+
+
+def log_metric(key: str, value: float, step: int | None = None, timestamp: int | None = None) -> None:
+    run = _current()
+    key = v.check_key("metric", key)
+    value = v.metric_value(key, value)
+    step = 0 if step is None else v.check_step(key, step)
+    when = int(time.time() * 1000) if timestamp is None else v.check_step(key, timestamp)
+    run.client.buffer.add_metric(run.id, Metric(key, value, step, when))
+
+
+def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
+    for key, value in metrics.items():
+        log_metric(key, value, step)
+
+
+def log_param(key: str, value: Any) -> None:
+    log_params({key: value})
+
+
+def log_params(params: dict[str, Any]) -> None:
+    run = _current()
+    checked = v.params_dict(params)
+    for key, value in checked.items():
+        old = run._params.get(key)
+        if old is not None and old != value:
+            raise Conflict(
+                f"param {key!r} of run {run.id!r} is already {old!r}; cannot change it to "
+                f"{value!r} (params are immutable)",
+                {"key": key, "stored": old, "new": value},
+            )
+    run._params.update(checked)
+    run.client.buffer.add(run.id, checked, {})
+
+
+def set_tag(key: str, value: Any) -> None:
+    set_tags({key: value})
+
+
+def set_tags(tags: dict[str, Any]) -> None:
+    run = _current()
+    run.client.buffer.add(run.id, {}, v.tags_dict(tags))
+
+
+def log_artifact(local_path: str | Path, artifact_path: str | None = None) -> str:
+    """Upload a file or folder to the active run's artifacts; returns its artifact path."""
+    run = _current()
+    return run.client.log_artifact(run.id, local_path, artifact_path)
+
+
+def log_text(text: str, artifact_file: str) -> str:
+    run = _current()
+    return run.client.tracking.log_text(run.client.scope, run.id, text, artifact_file)
+
+
+def _current() -> ActiveRun:
+    stack = _active.get()
+    return stack[-1] if stack else start_run()
+
+
+def _end(run: ActiveRun, status: RunStatus | str) -> None:
+    stack = _active.get()
+    try:
+        run.client.flush()
+    finally:
+        _active.set(tuple(r for r in stack if r is not run))
+        run.client.tracking.end_run(run.client.scope, run.id, status)
+
+
+def _record_context(client: Client, run_id: str) -> None:
+    try:
+        context = capture()
+        client.buffer.add(run_id, {}, context.tags)
+        client.tracking.log_text(client.scope, run_id, context.requirements, REQUIREMENTS_ARTIFACT)
+        if context.diff:
+            client.tracking.log_text(client.scope, run_id, context.diff, DIFF_ARTIFACT)
+    except (GnomonError, OSError) as exc:  # best effort: never fail a run over its context
+        logger.warning("gnomon: could not record the run's environment: %s", exc)
+
+
+@atexit.register
+def _end_runs_at_exit() -> None:
+    for run in reversed(_active.get()):
+        try:
+            _end(run, RunStatus.FINISHED)
+        except Exception:
+            logger.exception("gnomon: could not end run %s at exit", run.id)
+
+
+def _reset() -> None:
+    """Forget the default client, experiment and active runs (tests; GNOMON_* changes)."""
+    global _client, _experiment
+    if _client is not None:
+        _client.buffer.close()
+    _client, _experiment = None, None
+    _active.set(())

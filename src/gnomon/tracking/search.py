@@ -1,0 +1,304 @@
+"""The run filter language, parsed once into a :class:`RunQuery` that stores compile.
+
+Grammar (keywords are case-insensitive)::
+
+    filter     := comparison ("and" comparison)*
+    comparison := field op value | field ["not"] "in" "(" value ("," value)* ")"
+    field      := ("metrics" | "params" | "tags") "." key | ["attributes" "."] attribute
+    key        := name made of letters, digits and _ - . / :   or quoted with `backticks`
+    op         := = | != | < | <= | > | >= | like | ilike
+    value      := number | 'string' | "string"
+    order_by   := field ["asc" | "desc"]
+
+Metrics compare with numbers; params and tags are strings (quote them); attributes are
+``status``, ``name``, ``run_id``, ``user``, ``experiment_id`` (strings) and ``start_time``,
+``end_time`` (milliseconds since the epoch).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from gnomon.errors import InvalidInput
+from gnomon.tracking.entities import RunStatus
+
+MAX_RESULTS_LIMIT = 50_000
+DEFAULT_MAX_RESULTS = 1_000
+
+KEY_PATTERN = re.compile(r"[A-Za-z0-9_\-./: ]+")
+_BARE_KEY = r"[A-Za-z0-9_\-./:]+"
+
+
+class FieldKind(StrEnum):
+    METRIC = "metrics"
+    PARAM = "params"
+    TAG = "tags"
+    ATTRIBUTE = "attributes"
+
+
+STRING_ATTRIBUTES = frozenset({"status", "name", "run_id", "user", "experiment_id"})
+NUMERIC_ATTRIBUTES = frozenset({"start_time", "end_time"})
+ATTRIBUTES = STRING_ATTRIBUTES | NUMERIC_ATTRIBUTES
+
+NUMERIC_OPS = frozenset({"=", "!=", "<", "<=", ">", ">="})
+STRING_OPS = frozenset({"=", "!=", "LIKE", "ILIKE", "IN", "NOT IN"})
+
+_PREFIXES = {
+    "metric": FieldKind.METRIC,
+    "metrics": FieldKind.METRIC,
+    "param": FieldKind.PARAM,
+    "params": FieldKind.PARAM,
+    "tag": FieldKind.TAG,
+    "tags": FieldKind.TAG,
+    "attr": FieldKind.ATTRIBUTE,
+    "attribute": FieldKind.ATTRIBUTE,
+    "attributes": FieldKind.ATTRIBUTE,
+}
+
+_TOKEN = re.compile(
+    rf"""
+    (?P<ws>\s+)
+  | (?P<field>(?:{"|".join(_PREFIXES)})\.(?:`[^`]+`|"[^"]+"|{_BARE_KEY}))
+  | (?P<string>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
+  | (?P<number>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
+  | (?P<op>!=|<>|<=|>=|==|=|<|>)
+  | (?P<punct>[(),])
+  | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
+    """,
+    re.VERBOSE | re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    kind: FieldKind
+    key: str
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}.{self.key}"
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.kind is FieldKind.METRIC or (
+            self.kind is FieldKind.ATTRIBUTE and self.key in NUMERIC_ATTRIBUTES
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    field: Field
+    op: str
+    value: Any  # float, str, or a tuple of them for IN / NOT IN
+
+
+@dataclass(frozen=True, slots=True)
+class OrderBy:
+    field: Field
+    ascending: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class RunQuery:
+    """A parsed search: what every store compiles (SQL) or sends (HTTP)."""
+
+    experiment_ids: tuple[str, ...]
+    filters: tuple[Comparison, ...] = ()
+    order_by: tuple[OrderBy, ...] = ()
+    max_results: int = DEFAULT_MAX_RESULTS
+    page_token: str | None = None
+    include_deleted: bool = False
+    filter_text: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: str
+    text: str
+    pos: int
+
+
+def parse_filter(text: str | None) -> tuple[Comparison, ...]:
+    """Parse a filter string; ``InvalidInput`` points at the offending token."""
+    if not text or not text.strip():
+        return ()
+    return _Parser(text).comparisons()
+
+
+def parse_order_by(clauses: Sequence[str] | None) -> tuple[OrderBy, ...]:
+    return tuple(_Parser(clause).order_by() for clause in clauses or ())
+
+
+def build_query(
+    experiment_ids: Sequence[str],
+    filter: str | None = None,
+    order_by: Sequence[str] | None = None,
+    max_results: int = DEFAULT_MAX_RESULTS,
+    page_token: str | None = None,
+    include_deleted: bool = False,
+) -> RunQuery:
+    if isinstance(max_results, bool) or not isinstance(max_results, int):
+        raise InvalidInput(f"max_results must be an integer, got {max_results!r}")
+    if not 1 <= max_results <= MAX_RESULTS_LIMIT:
+        raise InvalidInput(
+            f"max_results must be between 1 and {MAX_RESULTS_LIMIT}, got {max_results}"
+        )
+    return RunQuery(
+        experiment_ids=tuple(experiment_ids),
+        filters=parse_filter(filter),
+        order_by=parse_order_by(order_by),
+        max_results=max_results,
+        page_token=page_token,
+        include_deleted=include_deleted,
+        filter_text=filter or "",
+    )
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = self._tokenize(text)
+        self.index = 0
+
+    def comparisons(self) -> tuple[Comparison, ...]:
+        found = [self._comparison()]
+        while self._peek() is not None:
+            token = self._next("'and'")
+            if token.text.lower() != "and":
+                self._fail(token, "expected 'and' between comparisons (only 'and' is supported)")
+            found.append(self._comparison())
+        return tuple(found)
+
+    def order_by(self) -> OrderBy:
+        target = self._field(self._next("a field to order by"))
+        ascending = True
+        token = self._peek()
+        if token is not None:
+            word = token.text.upper()
+            if word not in ("ASC", "DESC"):
+                self._fail(token, "expected ASC or DESC")
+            ascending = word == "ASC"
+            self.index += 1
+        if (extra := self._peek()) is not None:
+            self._fail(extra, "unexpected text after the order direction")
+        return OrderBy(target, ascending)
+
+    def _comparison(self) -> Comparison:
+        target = self._field(self._next("a field such as metrics.acc or params.model"))
+        op_token = self._next("an operator")
+        op = self._operator(op_token)
+        allowed = NUMERIC_OPS if target.is_numeric else STRING_OPS
+        if op not in allowed:
+            self._fail(op_token, f"operator {op} is not supported for {target}")
+        if op in ("IN", "NOT IN"):
+            value: Any = self._value_list(target)
+        else:
+            value = self._value(target, self._next("a value"))
+            if op in ("LIKE", "ILIKE") and not isinstance(value, str):
+                self._fail(op_token, f"{op} needs a quoted pattern")
+        return Comparison(target, op, value)
+
+    def _operator(self, token: _Token) -> str:
+        if token.kind == "op":
+            return {"==": "=", "<>": "!="}.get(token.text, token.text)
+        word = token.text.upper()
+        if word in ("LIKE", "ILIKE", "IN"):
+            return word
+        if word == "NOT":
+            follow = self._next("'in' after 'not'")
+            if follow.text.upper() != "IN":
+                self._fail(follow, "expected 'in' after 'not'")
+            return "NOT IN"
+        self._fail(token, "expected a comparison operator (= != < <= > >= like ilike in)")
+        raise AssertionError  # unreachable: _fail raises
+
+    def _field(self, token: _Token) -> Field:
+        if token.kind == "field":
+            prefix, key = token.text.split(".", 1)
+            kind = _PREFIXES[prefix.lower()]
+            if key[0] in "`\"":
+                key = key[1:-1]
+            if kind is FieldKind.ATTRIBUTE:
+                return self._attribute(token, key)
+            return Field(kind, key)
+        if token.kind == "word":
+            return self._attribute(token, token.text)
+        self._fail(token, "expected a field such as metrics.acc, params.model or status")
+        raise AssertionError
+
+    def _attribute(self, token: _Token, name: str) -> Field:
+        if name.lower() not in ATTRIBUTES:
+            known = ", ".join(sorted(ATTRIBUTES))
+            self._fail(token, f"unknown attribute {name!r} (known: {known})")
+        return Field(FieldKind.ATTRIBUTE, name.lower())
+
+    def _value(self, target: Field, token: _Token) -> float | str:
+        if token.kind == "number":
+            if not target.is_numeric:
+                self._fail(token, f"{target} holds strings: quote the value, e.g. '{token.text}'")
+            return float(token.text)
+        if token.kind == "string":
+            if target.is_numeric:
+                self._fail(token, f"{target} holds numbers: compare it with a number")
+            value = re.sub(r"\\(.)", r"\1", token.text[1:-1])
+            if target == Field(FieldKind.ATTRIBUTE, "status") and "%" not in value:
+                self._check_status(token, value)
+            return value
+        self._fail(token, "expected a number or a quoted string")
+        raise AssertionError
+
+    def _value_list(self, target: Field) -> tuple[float | str, ...]:
+        opening = self._next("'('")
+        if opening.text != "(":
+            self._fail(opening, "expected '(' after IN")
+        values = [self._value(target, self._next("a value"))]
+        while (token := self._next("',' or ')'")).text != ")":
+            if token.text != ",":
+                self._fail(token, "expected ',' or ')' in the IN list")
+            values.append(self._value(target, self._next("a value")))
+        return tuple(values)
+
+    def _check_status(self, token: _Token, value: str) -> None:
+        if value.upper() not in RunStatus.__members__:
+            known = ", ".join(RunStatus.__members__)
+            self._fail(token, f"unknown status {value!r} (known: {known})")
+
+    def _peek(self) -> _Token | None:
+        return self.tokens[self.index] if self.index < len(self.tokens) else None
+
+    def _next(self, expected: str) -> _Token:
+        token = self._peek()
+        if token is None:
+            raise InvalidInput(
+                f"invalid filter {self.text!r}: expected {expected} at the end",
+                {"filter": self.text, "position": len(self.text)},
+            )
+        self.index += 1
+        return token
+
+    def _fail(self, token: _Token, reason: str) -> None:
+        raise InvalidInput(
+            f"invalid filter {self.text!r}: {reason}, at position {token.pos} ({token.text!r})",
+            {"filter": self.text, "position": token.pos, "token": token.text},
+        )
+
+    @staticmethod
+    def _tokenize(text: str) -> list[_Token]:
+        tokens: list[_Token] = []
+        pos = 0
+        while pos < len(text):
+            match = _TOKEN.match(text, pos)
+            if match is None:
+                raise InvalidInput(
+                    f"invalid filter {text!r}: unexpected character {text[pos]!r} "
+                    f"at position {pos}",
+                    {"filter": text, "position": pos, "token": text[pos]},
+                )
+            kind = match.lastgroup or ""
+            if kind != "ws":
+                tokens.append(_Token(kind, match.group(), pos))
+            pos = match.end()
+        return tokens

@@ -1,0 +1,270 @@
+"""Tracking rules and validation: the only caller of a TrackingStore."""
+
+from __future__ import annotations
+
+import random
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from gnomon._types import Page, Scope, now_ms
+from gnomon.artifacts.store import ArtifactInfo, ArtifactStore
+from gnomon.errors import Conflict, InvalidInput, NotFound
+from gnomon.tracking import validation as v
+from gnomon.tracking.entities import (
+    Experiment,
+    Lifecycle,
+    Metric,
+    NewRun,
+    Run,
+    RunData,
+    RunStatus,
+    RunUpdate,
+)
+from gnomon.tracking.search import DEFAULT_MAX_RESULTS, build_query
+from gnomon.tracking.store import TrackingStore
+
+_ADJECTIVES = ("amber", "brisk", "calm", "dapper", "eager", "fond", "gentle", "hardy", "keen")
+_NOUNS = ("otter", "heron", "lynx", "finch", "bison", "gecko", "ibis", "koala", "marten")
+
+
+class TrackingService:
+    """Experiments, runs, logging, search and run artifacts for one store."""
+
+    def __init__(
+        self,
+        store: TrackingStore,
+        artifact_root: str,
+        open_artifacts: Callable[[str], ArtifactStore],
+    ) -> None:
+        self.store = store
+        self.artifact_root = artifact_root.rstrip("/")
+        self._open_artifacts = open_artifacts
+
+    # -- experiments -------------------------------------------------------------------------
+
+    def create_experiment(self, scope: Scope, name: str) -> Experiment:
+        v.check_name("experiment", name)
+        return self.store.create_experiment(scope, name, f"{self.artifact_root}/{scope.workspace}")
+
+    def get_experiment(self, scope: Scope, experiment_id: str) -> Experiment:
+        return self.store.get_experiment(scope, _text("experiment_id", experiment_id))
+
+    def get_experiment_by_name(self, scope: Scope, name: str) -> Experiment:
+        return self.store.get_experiment_by_name(scope, _text("experiment name", name))
+
+    def resolve_experiment(self, scope: Scope, id_or_name: str) -> Experiment:
+        """An experiment by name, or by id when no experiment has that name."""
+        try:
+            return self.get_experiment_by_name(scope, id_or_name)
+        except NotFound:
+            try:
+                return self.get_experiment(scope, id_or_name)
+            except NotFound:
+                raise NotFound(f"experiment {id_or_name!r} not found") from None
+
+    def get_or_create_experiment(self, scope: Scope, name: str) -> Experiment:
+        try:
+            return self.get_experiment_by_name(scope, name)
+        except NotFound:
+            return self.create_experiment(scope, name)
+
+    def list_experiments(
+        self,
+        scope: Scope,
+        include_deleted: bool = False,
+        max_results: int = 1000,
+        page_token: str | None = None,
+    ) -> Page[Experiment]:
+        _check_max_results(max_results)
+        lifecycle = None if include_deleted else Lifecycle.ACTIVE
+        return self.store.list_experiments(scope, lifecycle, max_results, page_token)
+
+    def rename_experiment(self, scope: Scope, experiment_id: str, new_name: str) -> Experiment:
+        v.check_name("experiment", new_name)
+        return self.store.rename_experiment(scope, experiment_id, new_name)
+
+    def delete_experiment(self, scope: Scope, experiment_id: str) -> Experiment:
+        return self.store.set_experiment_lifecycle(scope, experiment_id, Lifecycle.DELETED)
+
+    def restore_experiment(self, scope: Scope, experiment_id: str) -> Experiment:
+        return self.store.set_experiment_lifecycle(scope, experiment_id, Lifecycle.ACTIVE)
+
+    # -- runs --------------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        scope: Scope,
+        experiment_id: str,
+        name: str | None = None,
+        *,
+        description: str = "",
+        parent_run_id: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        user: str | None = None,
+        start_time: int | None = None,
+    ) -> Run:
+        new = NewRun(
+            experiment_id=_text("experiment_id", experiment_id),
+            name=v.check_name("run", name) if name is not None else _generated_name(),
+            user=user or scope.principal,
+            start_time=start_time or now_ms(),
+            description=_text("description", description, empty=True),
+            parent_run_id=parent_run_id,
+            tags=v.tags_dict(tags),
+        )
+        return self.store.create_run(scope, new)
+
+    def get_run(self, scope: Scope, run_id: str) -> Run:
+        return self.store.get_run(scope, _text("run_id", run_id))
+
+    def update_run(
+        self, scope: Scope, run_id: str, name: str | None = None, description: str | None = None
+    ) -> Run:
+        if name is not None:
+            v.check_name("run", name)
+        if description is not None:
+            _text("description", description, empty=True)
+        return self.store.update_run(scope, run_id, RunUpdate(name=name, description=description))
+
+    def end_run(
+        self,
+        scope: Scope,
+        run_id: str,
+        status: RunStatus | str = RunStatus.FINISHED,
+        end_time: int | None = None,
+    ) -> Run:
+        final = _status(status)
+        if not final.is_terminal:
+            raise InvalidInput(f"a run ends as FINISHED, FAILED or KILLED, not {final.value}")
+        return self.store.update_run(scope, run_id, RunUpdate(status=final, end_time=end_time))
+
+    def resume_run(self, scope: Scope, run_id: str) -> Run:
+        """Make an ended run RUNNING again so it can log more."""
+        run = self.get_run(scope, run_id)
+        if run.status is RunStatus.RUNNING:
+            return run
+        return self.store.update_run(scope, run_id, RunUpdate(status=RunStatus.RUNNING))
+
+    def delete_run(self, scope: Scope, run_id: str) -> Run:
+        return self.store.set_run_lifecycle(scope, run_id, Lifecycle.DELETED)
+
+    def restore_run(self, scope: Scope, run_id: str) -> Run:
+        return self.store.set_run_lifecycle(scope, run_id, Lifecycle.ACTIVE)
+
+    # -- logging -----------------------------------------------------------------------------
+
+    def log_batch(
+        self,
+        scope: Scope,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Mapping[str, Any] | None = None,
+        tags: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Validate everything, then write it in one transaction (all or nothing)."""
+        checked = [_checked_metric(m) for m in metrics]
+        data = RunData(checked, v.params_dict(params or {}), v.tags_dict(tags))
+        self.write_validated(scope, run_id, data)
+
+    def write_validated(self, scope: Scope, run_id: str, data: RunData) -> None:
+        """Write a batch the SDK's buffer has already validated item by item."""
+        self.store.log_batch(scope, run_id, data)
+
+    def get_metric_history(self, scope: Scope, run_id: str, key: str) -> list[Metric]:
+        return self.store.get_metric_history(scope, run_id, v.check_key("metric", key))
+
+    def search_runs(
+        self,
+        scope: Scope,
+        experiments: Iterable[str],
+        filter: str | None = None,
+        order_by: Sequence[str] | None = None,
+        max_results: int = DEFAULT_MAX_RESULTS,
+        page_token: str | None = None,
+        include_deleted: bool = False,
+    ) -> Page[Run]:
+        """Search runs of experiments given by name or id (see ``tracking.search``)."""
+        if isinstance(experiments, str):
+            experiments = [experiments]
+        ids = [self.resolve_experiment(scope, e).id for e in experiments]
+        if not ids:
+            raise InvalidInput("search_runs needs at least one experiment")
+        query = build_query(ids, filter, order_by, max_results, page_token, include_deleted)
+        return self.store.search_runs(scope, query)
+
+    # -- artifacts ---------------------------------------------------------------------------
+
+    def log_artifact(
+        self, scope: Scope, run_id: str, local_path: str | Path, artifact_path: str | None = None
+    ) -> str:
+        """Upload a file or a folder under the run's artifacts; returns its artifact path."""
+        run = self._running(scope, run_id, "log artifacts")
+        source = Path(local_path)
+        if not source.exists():
+            raise NotFound(f"local file {str(source)!r} not found")
+        prefix = (artifact_path or "").strip("/")
+        key = f"{prefix}/{source.name}" if prefix else source.name
+        store = self._open_artifacts(run.artifact_uri)
+        if source.is_dir():
+            store.put_dir(source, key)
+        else:
+            store.put_file(source, key)
+        return key
+
+    def log_text(self, scope: Scope, run_id: str, text: str, artifact_file: str) -> str:
+        run = self._running(scope, run_id, "log artifacts")
+        self._open_artifacts(run.artifact_uri).put_bytes(text.encode(), artifact_file)
+        return artifact_file
+
+    def list_artifacts(self, scope: Scope, run_id: str, path: str = "") -> list[ArtifactInfo]:
+        run = self.get_run(scope, run_id)
+        return self._open_artifacts(run.artifact_uri).list(path.strip("/"))
+
+    def download_artifacts(
+        self, scope: Scope, run_id: str, path: str = "", dst: str | Path | None = None
+    ) -> Path:
+        run = self.get_run(scope, run_id)
+        target = Path(dst) if dst is not None else Path(tempfile.mkdtemp(prefix="gnomon-"))
+        target.mkdir(parents=True, exist_ok=True)
+        return self._open_artifacts(run.artifact_uri).download(path.strip("/"), target)
+
+    def _running(self, scope: Scope, run_id: str, action: str) -> Run:
+        run = self.get_run(scope, run_id)
+        if run.status is not RunStatus.RUNNING:
+            raise Conflict(f"run {run_id!r} is {run.status.value}; cannot {action}")
+        return run
+
+
+def _checked_metric(metric: Metric) -> Metric:
+    if not isinstance(metric, Metric):
+        raise InvalidInput(f"expected a Metric, got {type(metric).__name__}")
+    key = v.check_key("metric", metric.key)
+    value = v.metric_value(key, metric.value)
+    step = v.check_step(key, metric.step)
+    timestamp = v.check_step(key, metric.timestamp) or now_ms()
+    return Metric(key, value, step, timestamp)
+
+
+def _status(status: RunStatus | str) -> RunStatus:
+    try:
+        return RunStatus(status.upper() if isinstance(status, str) else status)
+    except ValueError:
+        known = ", ".join(RunStatus.__members__)
+        raise InvalidInput(f"unknown run status {status!r} (known: {known})") from None
+
+
+def _text(what: str, value: object, empty: bool = False) -> str:
+    if not isinstance(value, str) or (not empty and not value):
+        raise InvalidInput(f"{what} must be a {'' if empty else 'non-empty '}string, got {value!r}")
+    return value
+
+
+def _check_max_results(max_results: int) -> None:
+    if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
+        raise InvalidInput(f"max_results must be a positive integer, got {max_results!r}")
+
+
+def _generated_name() -> str:
+    return f"{random.choice(_ADJECTIVES)}-{random.choice(_NOUNS)}-{random.randint(1, 999)}"

@@ -1,0 +1,360 @@
+"""SqlTrackingStore: the tracking store over SQLite or PostgreSQL (SQLAlchemy Core)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from gnomon._types import Page, Scope, decode_offset_token, encode_offset_token, new_id, now_ms
+from gnomon.errors import AlreadyExists, Conflict, NotFound
+from gnomon.store.database import Database
+from gnomon.tracking.entities import (
+    Experiment,
+    Lifecycle,
+    Metric,
+    NewRun,
+    Run,
+    RunData,
+    RunStatus,
+    RunUpdate,
+)
+from gnomon.tracking.search import RunQuery
+from gnomon.tracking.sql_search import compile_search
+from gnomon.tracking.tables import experiments, latest_metrics, metrics, params, runs, tags
+
+
+class SqlTrackingStore:
+    """Tracking store in the metadata database; every method is one transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._insert = sqlite_insert if db.is_sqlite else pg_insert
+
+    # -- experiments -------------------------------------------------------------------------
+
+    def create_experiment(self, scope: Scope, name: str, artifact_root: str) -> Experiment:
+        experiment_id = new_id()
+        now = now_ms()
+        with self.db.write() as conn:
+            self._check_name_free(conn, scope, name)
+            conn.execute(
+                experiments.insert().values(
+                    id=experiment_id,
+                    workspace_id=scope.workspace,
+                    name=name,
+                    lifecycle=Lifecycle.ACTIVE.value,
+                    artifact_location=f"{artifact_root.rstrip('/')}/{experiment_id}",
+                    created_time=now,
+                    updated_time=now,
+                )
+            )
+            return self._experiment(conn, scope, experiment_id)
+
+    def get_experiment(self, scope: Scope, experiment_id: str) -> Experiment:
+        with self.db.read() as conn:
+            return self._experiment(conn, scope, experiment_id)
+
+    def get_experiment_by_name(self, scope: Scope, name: str) -> Experiment:
+        with self.db.read() as conn:
+            row = conn.execute(
+                select(experiments).where(
+                    experiments.c.workspace_id == scope.workspace, experiments.c.name == name
+                )
+            ).first()
+        if row is None:
+            raise NotFound(f"experiment {name!r} not found")
+        return _to_experiment(row)
+
+    def list_experiments(
+        self,
+        scope: Scope,
+        lifecycle: Lifecycle | None = Lifecycle.ACTIVE,
+        max_results: int = 1000,
+        page_token: str | None = None,
+    ) -> Page[Experiment]:
+        offset = decode_offset_token(page_token)
+        query = select(experiments).where(experiments.c.workspace_id == scope.workspace)
+        if lifecycle is not None:
+            query = query.where(experiments.c.lifecycle == lifecycle.value)
+        query = query.order_by(experiments.c.name).offset(offset).limit(max_results + 1)
+        with self.db.read() as conn:
+            rows = conn.execute(query).all()
+        items = [_to_experiment(row) for row in rows[:max_results]]
+        token = encode_offset_token(offset + max_results) if len(rows) > max_results else None
+        return Page(items, token)
+
+    def rename_experiment(self, scope: Scope, experiment_id: str, new_name: str) -> Experiment:
+        with self.db.write() as conn:
+            current = self._experiment(conn, scope, experiment_id)
+            if current.name == new_name:
+                return current
+            self._check_name_free(conn, scope, new_name)
+            conn.execute(
+                update(experiments)
+                .where(experiments.c.id == experiment_id)
+                .values(name=new_name, updated_time=now_ms())
+            )
+            return self._experiment(conn, scope, experiment_id)
+
+    def set_experiment_lifecycle(
+        self, scope: Scope, experiment_id: str, lifecycle: Lifecycle
+    ) -> Experiment:
+        with self.db.write() as conn:
+            self._experiment(conn, scope, experiment_id)
+            conn.execute(
+                update(experiments)
+                .where(experiments.c.id == experiment_id)
+                .values(lifecycle=lifecycle.value, updated_time=now_ms())
+            )
+            return self._experiment(conn, scope, experiment_id)
+
+    # -- runs --------------------------------------------------------------------------------
+
+    def create_run(self, scope: Scope, run: NewRun) -> Run:
+        run_id = new_id()
+        with self.db.write() as conn:
+            experiment = self._experiment(conn, scope, run.experiment_id)
+            if experiment.lifecycle is Lifecycle.DELETED:
+                raise Conflict(f"experiment {experiment.name!r} is deleted; restore it first")
+            if run.parent_run_id is not None:
+                self._run_row(conn, scope, run.parent_run_id)
+            conn.execute(
+                runs.insert().values(
+                    id=run_id,
+                    workspace_id=scope.workspace,
+                    experiment_id=run.experiment_id,
+                    name=run.name,
+                    description=run.description,
+                    status=RunStatus.RUNNING.value,
+                    lifecycle=Lifecycle.ACTIVE.value,
+                    user=run.user,
+                    start_time=run.start_time,
+                    end_time=None,
+                    parent_run_id=run.parent_run_id,
+                    artifact_uri=f"{experiment.artifact_location}/{run_id}/artifacts",
+                )
+            )
+            if run.tags:
+                conn.execute(
+                    tags.insert(), [{"run_id": run_id, "key": k, "value": v} for k, v in run.tags.items()]
+                )
+            return self._load_runs(conn, [self._run_row(conn, scope, run_id)])[0]
+
+    def get_run(self, scope: Scope, run_id: str) -> Run:
+        with self.db.read() as conn:
+            return self._load_runs(conn, [self._run_row(conn, scope, run_id)])[0]
+
+    def update_run(self, scope: Scope, run_id: str, update_: RunUpdate) -> Run:
+        values: dict[str, Any] = {}
+        if update_.name is not None:
+            values["name"] = update_.name
+        if update_.description is not None:
+            values["description"] = update_.description
+        if update_.status is not None:
+            values["status"] = update_.status.value
+            values["end_time"] = (
+                None if update_.status is RunStatus.RUNNING else (update_.end_time or now_ms())
+            )
+        with self.db.write() as conn:
+            self._run_row(conn, scope, run_id)
+            if values:
+                conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
+            return self._load_runs(conn, [self._run_row(conn, scope, run_id)])[0]
+
+    def set_run_lifecycle(self, scope: Scope, run_id: str, lifecycle: Lifecycle) -> Run:
+        with self.db.write() as conn:
+            self._run_row(conn, scope, run_id)
+            conn.execute(update(runs).where(runs.c.id == run_id).values(lifecycle=lifecycle.value))
+            return self._load_runs(conn, [self._run_row(conn, scope, run_id)])[0]
+
+    # -- logging -----------------------------------------------------------------------------
+
+    def log_batch(self, scope: Scope, run_id: str, data: RunData) -> None:
+        if not data:
+            return
+        with self.db.write() as conn:
+            row = self._run_row(conn, scope, run_id)
+            if row.status != RunStatus.RUNNING.value:
+                raise Conflict(f"run {run_id!r} is {row.status}; only a RUNNING run can log")
+            if data.params:
+                self._write_params(conn, run_id, data.params)
+            if data.tags:
+                self._upsert(conn, tags, ["run_id", "key"], ["value"], _kv_rows(run_id, data.tags))
+            if data.metrics:
+                self._write_metrics(conn, run_id, data.metrics)
+
+    def get_metric_history(self, scope: Scope, run_id: str, key: str) -> list[Metric]:
+        query = (
+            select(metrics.c.value, metrics.c.step, metrics.c.timestamp)
+            .where(metrics.c.run_id == run_id, metrics.c.key == key)
+            .order_by(metrics.c.step, metrics.c.timestamp)
+        )
+        with self.db.read() as conn:
+            self._run_row(conn, scope, run_id)
+            rows = conn.execute(query).all()
+        nan = math.nan
+        return [Metric(key, nan if v is None else v, s, t) for v, s, t in rows]
+
+    def search_runs(self, scope: Scope, query: RunQuery) -> Page[Run]:
+        offset = decode_offset_token(query.page_token)
+        statement = compile_search(scope, query).offset(offset).limit(query.max_results + 1)
+        with self.db.read() as conn:
+            ids = list(conn.execute(statement).scalars())
+            more = len(ids) > query.max_results
+            ids = ids[: query.max_results]
+            rows = conn.execute(select(runs).where(runs.c.id.in_(ids))).all() if ids else []
+            by_id = {row.id: row for row in rows}
+            found = self._load_runs(conn, [by_id[i] for i in ids])
+        token = encode_offset_token(offset + query.max_results) if more else None
+        return Page(found, token)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _write_params(self, conn: Connection, run_id: str, new: dict[str, str]) -> None:
+        stored = dict(
+            conn.execute(
+                select(params.c.key, params.c.value).where(
+                    params.c.run_id == run_id, params.c.key.in_(list(new))
+                )
+            ).all()
+        )
+        for key, value in new.items():
+            if key in stored and stored[key] != value:
+                raise Conflict(
+                    f"param {key!r} of run {run_id!r} is already {stored[key]!r}; "
+                    f"cannot change it to {value!r} (params are immutable)",
+                    {"key": key, "stored": stored[key], "new": value},
+                )
+        missing = {k: v for k, v in new.items() if k not in stored}
+        if missing:
+            conn.execute(
+                self._insert(params).on_conflict_do_nothing(), _kv_rows(run_id, missing)
+            )
+
+    def _write_metrics(self, conn: Connection, run_id: str, points: Sequence[Metric]) -> None:
+        rows = [
+            {
+                "run_id": run_id,
+                "key": m.key,
+                "value": None if math.isnan(m.value) else m.value,
+                "step": m.step,
+                "timestamp": m.timestamp,
+            }
+            for m in points
+        ]
+        conn.execute(metrics.insert(), rows)
+        latest: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            seen = latest.get(row["key"])
+            if seen is None or (row["step"], row["timestamp"]) >= (seen["step"], seen["timestamp"]):
+                latest[row["key"]] = row
+        statement = self._insert(latest_metrics)
+        excluded = statement.excluded
+        target = latest_metrics.c
+        conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=["run_id", "key"],
+                set_={"value": excluded.value, "step": excluded.step, "timestamp": excluded.timestamp},
+                where=or_(
+                    excluded.step > target.step,
+                    and_(excluded.step == target.step, excluded.timestamp >= target.timestamp),
+                ),
+            ),
+            list(latest.values()),
+        )
+
+    def _upsert(
+        self,
+        conn: Connection,
+        table: Any,
+        keys: list[str],
+        columns: list[str],
+        rows: list[dict[str, Any]],
+    ) -> None:
+        statement = self._insert(table)
+        conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=keys, set_={c: statement.excluded[c] for c in columns}
+            ),
+            rows,
+        )
+
+    def _check_name_free(self, conn: Connection, scope: Scope, name: str) -> None:
+        row = conn.execute(
+            select(experiments.c.lifecycle).where(
+                experiments.c.workspace_id == scope.workspace, experiments.c.name == name
+            )
+        ).first()
+        if row is not None:
+            hint = " (it is deleted: restore it or pick another name)" if row.lifecycle == "deleted" else ""
+            raise AlreadyExists(f"experiment {name!r} already exists{hint}")
+
+    def _experiment(self, conn: Connection, scope: Scope, experiment_id: str) -> Experiment:
+        row = conn.execute(
+            select(experiments).where(
+                experiments.c.id == experiment_id, experiments.c.workspace_id == scope.workspace
+            )
+        ).first()
+        if row is None:
+            raise NotFound(f"experiment {experiment_id!r} not found")
+        return _to_experiment(row)
+
+    def _run_row(self, conn: Connection, scope: Scope, run_id: str) -> Row[Any]:
+        row = conn.execute(
+            select(runs).where(runs.c.id == run_id, runs.c.workspace_id == scope.workspace)
+        ).first()
+        if row is None:
+            raise NotFound(f"run {run_id!r} not found")
+        return row
+
+    def _load_runs(self, conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
+        """Attach params, tags and latest metrics with one query each."""
+        if not rows:
+            return []
+        ids = [row.id for row in rows]
+        data: dict[str, dict[str, dict[str, Any]]] = {i: {"p": {}, "t": {}, "m": {}} for i in ids}
+        for part, table in (("p", params), ("t", tags), ("m", latest_metrics)):
+            query = select(table.c.run_id, table.c.key, table.c.value).where(table.c.run_id.in_(ids))
+            for run_id, key, value in conn.execute(query):
+                data[run_id][part][key] = math.nan if part == "m" and value is None else value
+        return [_to_run(row, data[row.id]) for row in rows]
+
+
+def _kv_rows(run_id: str, values: dict[str, str]) -> list[dict[str, str]]:
+    return [{"run_id": run_id, "key": k, "value": v} for k, v in values.items()]
+
+
+def _to_experiment(row: Row[Any]) -> Experiment:
+    return Experiment(
+        id=row.id,
+        name=row.name,
+        workspace_id=row.workspace_id,
+        lifecycle=Lifecycle(row.lifecycle),
+        artifact_location=row.artifact_location,
+        created_time=row.created_time,
+        updated_time=row.updated_time,
+    )
+
+
+def _to_run(row: Row[Any], data: dict[str, dict[str, Any]]) -> Run:
+    return Run(
+        id=row.id,
+        experiment_id=row.experiment_id,
+        name=row.name,
+        status=RunStatus(row.status),
+        start_time=row.start_time,
+        end_time=row.end_time,
+        user=row.user,
+        artifact_uri=row.artifact_uri,
+        description=row.description,
+        parent_run_id=row.parent_run_id,
+        lifecycle=Lifecycle(row.lifecycle),
+        params=data["p"],
+        metrics=data["m"],
+        tags=data["t"],
+    )

@@ -1,0 +1,83 @@
+"""Compile a parsed :class:`RunQuery` to one SQL statement selecting run ids.
+
+Each metric, param or tag a filter names becomes an inner join on its (key, value) index;
+each one an ordering names becomes an outer join, so runs lacking it sort last. Nothing is
+filtered in Python.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, not_, select
+
+from gnomon._types import Scope
+from gnomon.tracking.search import Comparison, Field, FieldKind, OrderBy, RunQuery
+from gnomon.tracking.tables import experiments, latest_metrics, params, runs, tags
+
+_TABLES = {FieldKind.METRIC: latest_metrics, FieldKind.PARAM: params, FieldKind.TAG: tags}
+_ATTRIBUTE_COLUMNS = {
+    "status": runs.c.status,
+    "name": runs.c.name,
+    "run_id": runs.c.id,
+    "user": runs.c.user,
+    "experiment_id": runs.c.experiment_id,
+    "start_time": runs.c.start_time,
+    "end_time": runs.c.end_time,
+}
+
+
+def compile_search(scope: Scope, query: RunQuery) -> Select[Any]:
+    statement = select(runs.c.id).where(
+        runs.c.workspace_id == scope.workspace, runs.c.experiment_id.in_(query.experiment_ids)
+    )
+    if not query.include_deleted:
+        active_experiments = select(experiments.c.id).where(experiments.c.lifecycle == "active")
+        statement = statement.where(
+            runs.c.lifecycle == "active", runs.c.experiment_id.in_(active_experiments)
+        )
+    for index, comparison in enumerate(query.filters):
+        column, statement = _column(statement, comparison.field, f"f{index}", outer=False)
+        statement = statement.where(_condition(column, comparison))
+    ordering = []
+    for index, order in enumerate(query.order_by):
+        column, statement = _column(statement, order.field, f"o{index}", outer=True)
+        ordering.append(_direction(column, order))
+    ordering += [runs.c.start_time.desc(), runs.c.id]
+    return statement.order_by(*ordering)
+
+
+def _column(
+    statement: Select[Any], target: Field, alias: str, *, outer: bool
+) -> tuple[ColumnElement[Any], Select[Any]]:
+    if target.kind is FieldKind.ATTRIBUTE:
+        return _ATTRIBUTE_COLUMNS[target.key], statement
+    table = _TABLES[target.kind].alias(alias)
+    on = and_(table.c.run_id == runs.c.id, table.c.key == target.key)
+    return table.c.value, statement.join_from(runs, table, on, isouter=outer)
+
+
+def _condition(column: ColumnElement[Any], comparison: Comparison) -> ColumnElement[bool]:
+    op, value = comparison.op, comparison.value
+    if comparison.field.key == "status" and comparison.field.kind is FieldKind.ATTRIBUTE:
+        value = tuple(v.upper() for v in value) if isinstance(value, tuple) else value.upper()
+    if op == "IN":
+        return column.in_(value)
+    if op == "NOT IN":
+        return not_(column.in_(value))
+    if op == "LIKE":
+        return column.like(value)
+    if op == "ILIKE":
+        return func.lower(column).like(func.lower(value))
+    return {
+        "=": column == value,
+        "!=": column != value,
+        "<": column < value,
+        "<=": column <= value,
+        ">": column > value,
+        ">=": column >= value,
+    }[op]
+
+
+def _direction(column: ColumnElement[Any], order: OrderBy) -> ColumnElement[Any]:
+    return column.asc().nulls_last() if order.ascending else column.desc().nulls_last()

@@ -1,0 +1,99 @@
+"""Tracking tables: experiments, runs and what runs log."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+)
+
+from gnomon.store.metadata import metadata
+from gnomon.tracking.validation import KEY_LENGTH, PARAM_VALUE_LENGTH, TAG_VALUE_LENGTH
+
+experiments = Table(
+    "experiments",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("workspace_id", String(64), ForeignKey("workspaces.id"), nullable=False),
+    Column("name", String(256), nullable=False),
+    Column("lifecycle", String(16), nullable=False),
+    Column("artifact_location", Text, nullable=False),
+    Column("created_time", BigInteger, nullable=False),
+    Column("updated_time", BigInteger, nullable=False),
+    Index("uq_experiments_workspace_name", "workspace_id", "name", unique=True),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    # Denormalised from the experiment so scoping a run needs no join.
+    Column("workspace_id", String(64), ForeignKey("workspaces.id"), nullable=False),
+    Column(
+        "experiment_id",
+        String(32),
+        ForeignKey("experiments.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("name", String(256), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("status", String(16), nullable=False),
+    Column("lifecycle", String(16), nullable=False),
+    Column("user", String(256), nullable=False),
+    Column("start_time", BigInteger, nullable=False),
+    Column("end_time", BigInteger),
+    Column("parent_run_id", String(32), ForeignKey("runs.id", ondelete="SET NULL")),
+    Column("artifact_uri", Text, nullable=False),
+    Index("ix_runs_experiment_start", "experiment_id", "start_time"),
+    Index("ix_runs_parent_run_id", "parent_run_id"),
+)
+
+params = Table(
+    "params",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(KEY_LENGTH), primary_key=True),
+    Column("value", String(PARAM_VALUE_LENGTH), nullable=False),
+    # Search filters on (key, value) first, then joins back to the run.
+    Index("ix_params_key_value", "key", "value", "run_id"),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(KEY_LENGTH), primary_key=True),
+    Column("value", String(TAG_VALUE_LENGTH), nullable=False),
+    Index("ix_tags_key_value", "key", "value", "run_id"),
+)
+
+# Every logged point. NULL value means NaN (SQLite cannot store NaN; ±inf it keeps).
+metrics = Table(
+    "metrics",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(KEY_LENGTH), nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("value", Float),
+    Index("ix_metrics_run_key_step", "run_id", "key", "step", "timestamp"),
+)
+
+# The value at the highest (step, timestamp) per run and key: what search and get_run read,
+# so neither scans the history.
+latest_metrics = Table(
+    "latest_metrics",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(KEY_LENGTH), primary_key=True),
+    Column("step", BigInteger, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("value", Float),
+    Index("ix_latest_metrics_key_value", "key", "value", "run_id"),
+)

@@ -1,0 +1,110 @@
+"""Checks on names and values, shared by the service and the SDK's buffered fast path."""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from gnomon.errors import InvalidInput
+
+KEY_LENGTH = 250
+PARAM_VALUE_LENGTH = 6000
+TAG_VALUE_LENGTH = 8000
+NAME_LENGTH = 256
+
+# Characters the filter language can name without quoting (see search.py).
+_KEY = re.compile(r"[A-Za-z0-9_\-./: ]+")
+
+_valid_keys: set[str] = set()  # keys already checked: a training loop logs the same few
+
+
+def check_key(kind: str, key: object) -> str:
+    if key in _valid_keys:
+        return key  # type: ignore[return-value]
+    if not isinstance(key, str) or not key:
+        raise InvalidInput(f"{kind} key must be a non-empty string, got {key!r}")
+    if len(key) > KEY_LENGTH:
+        raise InvalidInput(f"{kind} key {key[:40]!r}… is {len(key)} characters; at most {KEY_LENGTH}")
+    if not _KEY.fullmatch(key) or key != key.strip() or ".." in key or key.startswith("/"):
+        raise InvalidInput(
+            f"{kind} key {key!r} has characters the search language cannot name: use letters, "
+            "digits, spaces (not at the ends) and _ - . / :",
+            {"key": key},
+        )
+    if len(_valid_keys) < 100_000:
+        _valid_keys.add(key)
+    return key
+
+
+def metric_value(key: str, value: object) -> float:
+    """A metric value as float; bools and non-numbers are refused, NaN and ±inf kept."""
+    if isinstance(value, float):
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InvalidInput(
+            f"metric {key!r} must be a number, got {type(value).__name__} {value!r}", {"key": key}
+        )
+    return float(value)
+
+
+def check_step(key: str, step: object) -> int:
+    if isinstance(step, bool) or not isinstance(step, numbers.Integral):
+        raise InvalidInput(f"step of metric {key!r} must be an integer, got {step!r}", {"key": key})
+    if not -(2**63) <= int(step) < 2**63:
+        raise InvalidInput(f"step {step} of metric {key!r} is out of range", {"key": key})
+    return int(step)
+
+
+def param_value(key: str, value: object) -> str:
+    text = value if isinstance(value, str) else _stringify(value)
+    if len(text) > PARAM_VALUE_LENGTH:
+        raise InvalidInput(
+            f"param {key!r} value is {len(text)} characters; at most {PARAM_VALUE_LENGTH}",
+            {"key": key},
+        )
+    return text
+
+
+def tag_value(key: str, value: object) -> str:
+    text = value if isinstance(value, str) else _stringify(value)
+    if len(text) > TAG_VALUE_LENGTH:
+        raise InvalidInput(
+            f"tag {key!r} value is {len(text)} characters; at most {TAG_VALUE_LENGTH}",
+            {"key": key},
+        )
+    return text
+
+
+def check_name(kind: str, name: object) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInput(f"{kind} name must be a non-empty string, got {name!r}")
+    if len(name) > NAME_LENGTH:
+        raise InvalidInput(f"{kind} name is {len(name)} characters; at most {NAME_LENGTH}")
+    if name != name.strip() or any(ord(c) < 32 for c in name):
+        raise InvalidInput(f"{kind} name {name!r} has leading/trailing spaces or control characters")
+    return name
+
+
+def params_dict(values: Mapping[str, Any]) -> dict[str, str]:
+    return {check_key("param", k): param_value(k, v) for k, v in _mapping(values, "params").items()}
+
+
+def tags_dict(values: Mapping[str, Any] | None) -> dict[str, str]:
+    if not values:
+        return {}
+    return {check_key("tag", k): tag_value(k, v) for k, v in _mapping(values, "tags").items()}
+
+
+def _mapping(values: object, what: str) -> Mapping[str, Any]:
+    if not isinstance(values, Mapping):
+        raise InvalidInput(f"{what} must be a mapping of key to value, got {type(values).__name__}")
+    return values
+
+
+def _stringify(value: object) -> str:
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return repr(value)
+    return str(value)
