@@ -1,5 +1,25 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
 pytest_plugins = [
     "tests.fixtures.s3",
+    "tests.fixtures.databases",
 ]
+
+
+@pytest.fixture
+def gnomon_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An isolated embedded gnomon: its own GNOMON_HOME, and a fresh fluent state."""
+    from gnomon.tracking import fluent
+
+    home = tmp_path / "home"
+    for name in ("GNOMON_URI", "GNOMON_ARTIFACTS", "GNOMON_WORKSPACE", "GNOMON_EXPERIMENT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GNOMON_HOME", str(home))
+    fluent._reset()
+    yield home
+    fluent._reset()

@@ -2,7 +2,7 @@
 
 ```
 GnomonError
-├── NotFound            404  an object named by id or name does not exist (or is not visible)
+├── NotFound            404  no such object (or one the caller may not see)
 ├── AlreadyExists       409  creating an object whose name is taken
 ├── InvalidInput        422  a value breaks a rule (400 when the body is not JSON at all)
 ├── Conflict            409  the object's state forbids the change (a finished run, a fixed param)
@@ -10,7 +10,7 @@ GnomonError
 ├── PermissionDenied    403  the identity lacks the role
 ├── PayloadTooLarge     413  the body or artifact is over the configured limit
 ├── Unavailable         503  a backend (database, object store) cannot be reached
-└── UserCodeError       500  user code (a pipeline step, a custom predict) raised; keeps the original
+└── UserCodeError       500  user code (a pipeline step, a predict) raised; keeps the original
 ```
 
 Each class carries a stable ``code`` and an HTTP ``status``. The wire form is
@@ -91,7 +91,10 @@ class UserCodeError(GnomonError):
     status = 500
 
     def __init__(
-        self, message: str, original: BaseException | None = None, details: dict[str, Any] | None = None
+        self,
+        message: str,
+        original: BaseException | None = None,
+        details: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message, details)
         self.original = original

@@ -27,7 +27,11 @@ class Client:
     """
 
     def __init__(
-        self, uri: str | None = None, *, workspace: str | None = None, settings: Settings | None = None
+        self,
+        uri: str | None = None,
+        *,
+        workspace: str | None = None,
+        settings: Settings | None = None,
     ) -> None:
         settings = settings or Settings()
         updates = {k: v for k, v in (("uri", uri), ("workspace", workspace)) if v is not None}
@@ -145,13 +149,17 @@ class Client:
 
     # -- artifacts ---------------------------------------------------------------------------
 
-    def log_artifact(self, run_id: str, local_path: str | Path, artifact_path: str | None = None) -> str:
+    def log_artifact(
+        self, run_id: str, local_path: str | Path, artifact_path: str | None = None
+    ) -> str:
         return self.tracking.log_artifact(self.scope, run_id, local_path, artifact_path)
 
     def list_artifacts(self, run_id: str, path: str = "") -> list[ArtifactInfo]:
         return self.tracking.list_artifacts(self.scope, run_id, path)
 
-    def download_artifacts(self, run_id: str, path: str = "", dst: str | Path | None = None) -> Path:
+    def download_artifacts(
+        self, run_id: str, path: str = "", dst: str | Path | None = None
+    ) -> Path:
         return self.tracking.download_artifacts(self.scope, run_id, path, dst)
 
 

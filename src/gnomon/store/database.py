@@ -53,14 +53,8 @@ class Database:
             Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         try:
             self.engine = self._create_engine(echo)
-        except NoSuchModuleError as exc:
-            raise InvalidInput(
-                f"no driver for {uri!r}: install the postgres extra (pip install 'gnomon[postgres]')"
-            ) from exc
-        except ModuleNotFoundError as exc:
-            raise InvalidInput(
-                f"no driver for {uri!r}: install the postgres extra (pip install 'gnomon[postgres]')"
-            ) from exc
+        except (NoSuchModuleError, ModuleNotFoundError) as exc:
+            raise InvalidInput(f"no driver for {uri!r}: pip install 'gnomon[postgres]'") from exc
         self._upgraded = threading.Event()
 
     def _create_engine(self, echo: bool) -> Engine:

@@ -111,9 +111,7 @@ def start_run(
     """
     stack = _active.get()
     if stack and not nested:
-        raise Conflict(
-            f"run {stack[-1].id!r} is already active: end it first, or pass nested=True"
-        )
+        raise Conflict(f"run {stack[-1].id!r} is already active: end it first, or pass nested=True")
     client = get_client()
     if run_id is not None:
         run = client.tracking.resume_run(client.scope, run_id)
@@ -152,7 +150,9 @@ def flush() -> None:
         _client.flush()
 
 
-def log_metric(key: str, value: float, step: int | None = None, timestamp: int | None = None) -> None:
+def log_metric(
+    key: str, value: float, step: int | None = None, timestamp: int | None = None
+) -> None:
     run = _current()
     key = v.check_key("metric", key)
     value = v.metric_value(key, value)

@@ -219,7 +219,7 @@ class _Parser:
         if token.kind == "field":
             prefix, key = token.text.split(".", 1)
             kind = _PREFIXES[prefix.lower()]
-            if key[0] in "`\"":
+            if key[0] in '`"':
                 key = key[1:-1]
             if kind is FieldKind.ATTRIBUTE:
                 return self._attribute(token, key)

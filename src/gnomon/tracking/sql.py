@@ -141,7 +141,8 @@ class SqlTrackingStore:
             )
             if run.tags:
                 conn.execute(
-                    tags.insert(), [{"run_id": run_id, "key": k, "value": v} for k, v in run.tags.items()]
+                    tags.insert(),
+                    [{"run_id": run_id, "key": k, "value": v} for k, v in run.tags.items()],
                 )
             return self._load_runs(conn, [self._run_row(conn, scope, run_id)])[0]
 
@@ -232,9 +233,7 @@ class SqlTrackingStore:
                 )
         missing = {k: v for k, v in new.items() if k not in stored}
         if missing:
-            conn.execute(
-                self._insert(params).on_conflict_do_nothing(), _kv_rows(run_id, missing)
-            )
+            conn.execute(self._insert(params).on_conflict_do_nothing(), _kv_rows(run_id, missing))
 
     def _write_metrics(self, conn: Connection, run_id: str, points: Sequence[Metric]) -> None:
         rows = [
@@ -259,7 +258,11 @@ class SqlTrackingStore:
         conn.execute(
             statement.on_conflict_do_update(
                 index_elements=["run_id", "key"],
-                set_={"value": excluded.value, "step": excluded.step, "timestamp": excluded.timestamp},
+                set_={
+                    "value": excluded.value,
+                    "step": excluded.step,
+                    "timestamp": excluded.timestamp,
+                },
                 where=or_(
                     excluded.step > target.step,
                     and_(excluded.step == target.step, excluded.timestamp >= target.timestamp),
@@ -291,7 +294,11 @@ class SqlTrackingStore:
             )
         ).first()
         if row is not None:
-            hint = " (it is deleted: restore it or pick another name)" if row.lifecycle == "deleted" else ""
+            hint = (
+                " (it is deleted: restore it or pick another name)"
+                if row.lifecycle == "deleted"
+                else ""
+            )
             raise AlreadyExists(f"experiment {name!r} already exists{hint}")
 
     def _experiment(self, conn: Connection, scope: Scope, experiment_id: str) -> Experiment:
@@ -319,7 +326,9 @@ class SqlTrackingStore:
         ids = [row.id for row in rows]
         data: dict[str, dict[str, dict[str, Any]]] = {i: {"p": {}, "t": {}, "m": {}} for i in ids}
         for part, table in (("p", params), ("t", tags), ("m", latest_metrics)):
-            query = select(table.c.run_id, table.c.key, table.c.value).where(table.c.run_id.in_(ids))
+            query = select(table.c.run_id, table.c.key, table.c.value).where(
+                table.c.run_id.in_(ids)
+            )
             for run_id, key, value in conn.execute(query):
                 data[run_id][part][key] = math.nan if part == "m" and value is None else value
         return [_to_run(row, data[row.id]) for row in rows]

@@ -27,7 +27,9 @@ def check_key(kind: str, key: object) -> str:
     if not isinstance(key, str) or not key:
         raise InvalidInput(f"{kind} key must be a non-empty string, got {key!r}")
     if len(key) > KEY_LENGTH:
-        raise InvalidInput(f"{kind} key {key[:40]!r}… is {len(key)} characters; at most {KEY_LENGTH}")
+        raise InvalidInput(
+            f"{kind} key {key[:40]!r}… is {len(key)} characters; at most {KEY_LENGTH}"
+        )
     if not _KEY.fullmatch(key) or key != key.strip() or ".." in key or key.startswith("/"):
         raise InvalidInput(
             f"{kind} key {key!r} has characters the search language cannot name: use letters, "
@@ -84,7 +86,9 @@ def check_name(kind: str, name: object) -> str:
     if len(name) > NAME_LENGTH:
         raise InvalidInput(f"{kind} name is {len(name)} characters; at most {NAME_LENGTH}")
     if name != name.strip() or any(ord(c) < 32 for c in name):
-        raise InvalidInput(f"{kind} name {name!r} has leading/trailing spaces or control characters")
+        raise InvalidInput(
+            f"{kind} name {name!r} has leading/trailing spaces or control characters"
+        )
     return name
 
 

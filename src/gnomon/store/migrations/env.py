@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from gnomon.store.migrate import load_all_tables
 from gnomon.store.metadata import metadata
+from gnomon.store.migrate import load_all_tables
 
 load_all_tables()
 connection = context.config.attributes["connection"]

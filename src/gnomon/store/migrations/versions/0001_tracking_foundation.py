@@ -113,9 +113,7 @@ def upgrade() -> None:
         _run_fk("latest_metrics"),
         sa.PrimaryKeyConstraint("run_id", "key", name="pk_latest_metrics"),
     )
-    op.create_index(
-        "ix_latest_metrics_key_value", "latest_metrics", ["key", "value", "run_id"]
-    )
+    op.create_index("ix_latest_metrics_key_value", "latest_metrics", ["key", "value", "run_id"])
 
 
 def downgrade() -> None:

@@ -1,0 +1,353 @@
+"""The TrackingStore contract, one suite for every implementation (SQLite, PostgreSQL, HTTP).
+
+Subclasses supply ``store`` (a TrackingStore), ``scope`` (a workspace of its own) and
+``other_scope`` (a second workspace on the same database).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from gnomon._types import Scope, now_ms
+from gnomon.errors import AlreadyExists, Conflict, InvalidInput, NotFound
+from gnomon.tracking.entities import Lifecycle, Metric, NewRun, RunData, RunStatus, RunUpdate
+from gnomon.tracking.search import build_query
+from gnomon.tracking.store import TrackingStore
+
+ROOT = "/tmp/gnomon-contract-artifacts"
+
+
+def new_run(store: TrackingStore, scope: Scope, experiment_id: str, name: str = "r", **kw: object):
+    spec = NewRun(experiment_id=experiment_id, name=name, user="ann", start_time=now_ms(), **kw)
+    return store.create_run(scope, spec)
+
+
+class TrackingStoreContract:
+    __test__ = False
+
+    # -- experiments -------------------------------------------------------------------------
+
+    def test_create_and_get_experiment(self, store: TrackingStore, scope: Scope) -> None:
+        created = store.create_experiment(scope, "churn", ROOT)
+        assert created.name == "churn"
+        assert created.lifecycle is Lifecycle.ACTIVE
+        assert created.artifact_location == f"{ROOT}/{created.id}"
+        assert store.get_experiment(scope, created.id) == created
+        assert store.get_experiment_by_name(scope, "churn") == created
+
+    def test_duplicate_experiment_name(self, store: TrackingStore, scope: Scope) -> None:
+        store.create_experiment(scope, "churn", ROOT)
+        with pytest.raises(AlreadyExists, match="'churn' already exists"):
+            store.create_experiment(scope, "churn", ROOT)
+
+    def test_deleted_experiment_keeps_its_name(self, store: TrackingStore, scope: Scope) -> None:
+        exp = store.create_experiment(scope, "churn", ROOT)
+        store.set_experiment_lifecycle(scope, exp.id, Lifecycle.DELETED)
+        with pytest.raises(AlreadyExists, match="deleted"):
+            store.create_experiment(scope, "churn", ROOT)
+        restored = store.set_experiment_lifecycle(scope, exp.id, Lifecycle.ACTIVE)
+        assert restored.lifecycle is Lifecycle.ACTIVE
+
+    def test_unknown_experiment(self, store: TrackingStore, scope: Scope) -> None:
+        with pytest.raises(NotFound, match="'nope'"):
+            store.get_experiment(scope, "nope")
+        with pytest.raises(NotFound, match="'ghost'"):
+            store.get_experiment_by_name(scope, "ghost")
+        with pytest.raises(NotFound):
+            store.rename_experiment(scope, "nope", "x")
+        with pytest.raises(NotFound):
+            store.set_experiment_lifecycle(scope, "nope", Lifecycle.DELETED)
+
+    def test_list_experiments_pages_and_lifecycle(self, store: TrackingStore, scope: Scope) -> None:
+        ids = {name: store.create_experiment(scope, name, ROOT).id for name in "edcba"}
+        store.set_experiment_lifecycle(scope, ids["c"], Lifecycle.DELETED)
+        first = store.list_experiments(scope, max_results=2)
+        assert [e.name for e in first] == ["a", "b"]
+        second = store.list_experiments(scope, max_results=2, page_token=first.next_page_token)
+        assert [e.name for e in second] == ["d", "e"]
+        assert second.next_page_token is None
+        everything = store.list_experiments(scope, lifecycle=None)
+        assert [e.name for e in everything] == ["a", "b", "c", "d", "e"]
+        deleted = store.list_experiments(scope, lifecycle=Lifecycle.DELETED)
+        assert [e.name for e in deleted] == ["c"]
+
+    def test_bad_page_token(self, store: TrackingStore, scope: Scope) -> None:
+        with pytest.raises(InvalidInput, match="page token"):
+            store.list_experiments(scope, page_token="garbage!")
+
+    def test_rename_experiment(self, store: TrackingStore, scope: Scope) -> None:
+        exp = store.create_experiment(scope, "old", ROOT)
+        store.create_experiment(scope, "taken", ROOT)
+        assert store.rename_experiment(scope, exp.id, "new").name == "new"
+        assert store.get_experiment_by_name(scope, "new").id == exp.id
+        with pytest.raises(NotFound):
+            store.get_experiment_by_name(scope, "old")
+        with pytest.raises(AlreadyExists, match="'taken'"):
+            store.rename_experiment(scope, exp.id, "taken")
+
+    def test_same_name_in_two_workspaces(
+        self, store: TrackingStore, scope: Scope, other_scope: Scope
+    ) -> None:
+        mine = store.create_experiment(scope, "churn", ROOT)
+        theirs = store.create_experiment(other_scope, "churn", ROOT)
+        assert mine.id != theirs.id
+        assert store.get_experiment_by_name(other_scope, "churn").id == theirs.id
+
+    # -- runs --------------------------------------------------------------------------------
+
+    def test_create_and_get_run(self, store: TrackingStore, scope: Scope) -> None:
+        exp = store.create_experiment(scope, "e", ROOT)
+        run = new_run(store, scope, exp.id, "first", tags={"team": "growth"}, description="d")
+        assert run.status is RunStatus.RUNNING
+        assert run.end_time is None
+        assert run.tags == {"team": "growth"}
+        assert run.description == "d"
+        assert run.artifact_uri == f"{exp.artifact_location}/{run.id}/artifacts"
+        assert store.get_run(scope, run.id) == run
+
+    def test_nested_run(self, store: TrackingStore, scope: Scope) -> None:
+        exp = store.create_experiment(scope, "e", ROOT)
+        parent = new_run(store, scope, exp.id)
+        child = new_run(store, scope, exp.id, parent_run_id=parent.id)
+        assert child.parent_run_id == parent.id
+        with pytest.raises(NotFound, match="'missing'"):
+            new_run(store, scope, exp.id, parent_run_id="missing")
+
+    def test_run_in_unknown_or_deleted_experiment(self, store: TrackingStore, scope: Scope) -> None:
+        with pytest.raises(NotFound):
+            new_run(store, scope, "nope")
+        exp = store.create_experiment(scope, "e", ROOT)
+        store.set_experiment_lifecycle(scope, exp.id, Lifecycle.DELETED)
+        with pytest.raises(Conflict, match="deleted"):
+            new_run(store, scope, exp.id)
+
+    def test_end_and_resume_run(self, store: TrackingStore, scope: Scope) -> None:
+        exp = store.create_experiment(scope, "e", ROOT)
+        run = new_run(store, scope, exp.id)
+        ended = store.update_run(scope, run.id, RunUpdate(status=RunStatus.FAILED, end_time=123))
+        assert (ended.status, ended.end_time) == (RunStatus.FAILED, 123)
+        resumed = store.update_run(scope, run.id, RunUpdate(status=RunStatus.RUNNING))
+        assert (resumed.status, resumed.end_time) == (RunStatus.RUNNING, None)
+        renamed = store.update_run(scope, run.id, RunUpdate(name="n2", description="why"))
+        assert (renamed.name, renamed.description) == ("n2", "why")
+
+    def test_run_of_another_workspace_is_not_found(
+        self, store: TrackingStore, scope: Scope, other_scope: Scope
+    ) -> None:
+        exp = store.create_experiment(scope, "e", ROOT)
+        run = new_run(store, scope, exp.id)
+        with pytest.raises(NotFound):
+            store.get_run(other_scope, run.id)
+        with pytest.raises(NotFound):
+            store.get_experiment(other_scope, exp.id)
+        with pytest.raises(NotFound):
+            store.log_batch(other_scope, run.id, RunData(params={"a": "1"}))
+        with pytest.raises(NotFound):
+            new_run(store, other_scope, exp.id)
+        assert store.get_run(scope, run.id).params == {}
+
+    def test_delete_and_restore_run(self, store: TrackingStore, scope: Scope) -> None:
+        exp = store.create_experiment(scope, "e", ROOT)
+        run = new_run(store, scope, exp.id)
+        assert (
+            store.set_run_lifecycle(scope, run.id, Lifecycle.DELETED).lifecycle is Lifecycle.DELETED
+        )
+        assert (
+            store.set_run_lifecycle(scope, run.id, Lifecycle.ACTIVE).lifecycle is Lifecycle.ACTIVE
+        )
+        with pytest.raises(NotFound):
+            store.set_run_lifecycle(scope, "nope", Lifecycle.DELETED)
+
+    # -- logging -----------------------------------------------------------------------------
+
+    def test_log_batch_round_trip(self, store: TrackingStore, scope: Scope) -> None:
+        exp = store.create_experiment(scope, "e", ROOT)
+        run = new_run(store, scope, exp.id)
+        points = [Metric("loss", 1.0 / (s + 1), s, 1000 + s) for s in range(5)]
+        store.log_batch(scope, run.id, RunData(points, {"depth": "8"}, {"stage": "baseline"}))
+        got = store.get_run(scope, run.id)
+        assert got.params == {"depth": "8"}
+        assert got.tags == {"stage": "baseline"}
+        assert got.metrics == {"loss": pytest.approx(0.2)}
+        assert store.get_metric_history(scope, run.id, "loss") == points
+
+    def test_nan_and_infinity_are_faithful(self, store: TrackingStore, scope: Scope) -> None:
+        exp = store.create_experiment(scope, "e", ROOT)
+        run = new_run(store, scope, exp.id)
+        values = [math.nan, math.inf, -math.inf, -0.5]
+        store.log_batch(
+            scope, run.id, RunData([Metric(f"m{i}", v, 0, 1) for i, v in enumerate(values)])
+        )
+        store.log_batch(
+            scope, run.id, RunData([Metric("s", v, i, 1) for i, v in enumerate(values)])
+        )
+        got = store.get_run(scope, run.id).metrics
+        assert math.isnan(got["m0"])
+        assert (got["m1"], got["m2"], got["m3"]) == (math.inf, -math.inf, -0.5)
+        history = [m.value for m in store.get_metric_history(scope, run.id, "s")]
+        assert math.isnan(history[0]) and history[1:] == [math.inf, -math.inf, -0.5]
+
+    def test_latest_metric_is_highest_step_then_newest(
+        self, store: TrackingStore, scope: Scope
+    ) -> None:
+        exp = store.create_experiment(scope, "e", ROOT)
+        run = new_run(store, scope, exp.id)
+        store.log_batch(scope, run.id, RunData([Metric("acc", 0.9, 10, 100)]))
+        store.log_batch(scope, run.id, RunData([Metric("acc", 0.1, 3, 999)]))  # older step
+        assert store.get_run(scope, run.id).metrics["acc"] == 0.9
+        store.log_batch(scope, run.id, RunData([Metric("acc", 0.95, 10, 200)]))  # same, newer
+        store.log_batch(
+            scope, run.id, RunData([Metric("acc", 0.5, 11, 5), Metric("acc", 0.6, 11, 4)])
+        )
+        assert store.get_run(scope, run.id).metrics["acc"] == 0.5
+
+    def test_param_values_are_immutable(self, store: TrackingStore, scope: Scope) -> None:
+        exp = store.create_experiment(scope, "e", ROOT)
+        run = new_run(store, scope, exp.id)
+        store.log_batch(scope, run.id, RunData(params={"depth": "8"}))
+        store.log_batch(scope, run.id, RunData(params={"depth": "8"}))  # same value: fine
+        batch = RunData([Metric("loss", 1.0, 0, 1)], {"depth": "9", "lr": "0.1"}, {"t": "x"})
+        with pytest.raises(Conflict, match=r"'depth'.*'8'.*'9'"):
+            store.log_batch(scope, run.id, batch)
+        got = store.get_run(scope, run.id)
+        assert (got.params, got.metrics, got.tags) == ({"depth": "8"}, {}, {})
+
+    def test_logging_to_ended_run_is_a_conflict(self, store: TrackingStore, scope: Scope) -> None:
+        exp = store.create_experiment(scope, "e", ROOT)
+        run = new_run(store, scope, exp.id)
+        store.update_run(scope, run.id, RunUpdate(status=RunStatus.FINISHED))
+        with pytest.raises(Conflict, match="FINISHED"):
+            store.log_batch(scope, run.id, RunData([Metric("loss", 1.0, 0, 1)]))
+        assert store.get_metric_history(scope, run.id, "loss") == []
+
+    def test_unknown_run(self, store: TrackingStore, scope: Scope) -> None:
+        with pytest.raises(NotFound, match="'ghost'"):
+            store.get_run(scope, "ghost")
+        with pytest.raises(NotFound):
+            store.log_batch(scope, "ghost", RunData(params={"a": "1"}))
+        with pytest.raises(NotFound):
+            store.get_metric_history(scope, "ghost", "loss")
+        with pytest.raises(NotFound):
+            store.update_run(scope, "ghost", RunUpdate(name="x"))
+
+    def test_history_of_unknown_key_is_empty(self, store: TrackingStore, scope: Scope) -> None:
+        exp = store.create_experiment(scope, "e", ROOT)
+        run = new_run(store, scope, exp.id)
+        assert store.get_metric_history(scope, run.id, "nothing") == []
+
+    # -- search ------------------------------------------------------------------------------
+
+    def _population(self, store: TrackingStore, scope: Scope) -> tuple[str, dict[str, str]]:
+        exp = store.create_experiment(scope, "search", ROOT)
+        ids = {}
+        table = [
+            ("rf-1", "rf", 0.95, 0.90, "1"),
+            ("rf-2", "rf", 0.85, 0.80, "2"),
+            ("rf-3", "rf", 0.97, None, "3"),
+            ("gb-1", "gb", 0.92, 0.93, "1"),
+            ("lr-1", "lr", 0.70, 0.60, "2"),
+        ]
+        for offset, (name, model, acc, f1, depth) in enumerate(table):
+            spec = NewRun(exp.id, name, "ann", 1_000 + offset, tags={"team": f"t{offset % 2}"})
+            run = store.create_run(scope, spec)
+            points = [Metric("acc", acc, 0, 1)] + ([Metric("f1", f1, 0, 1)] if f1 else [])
+            store.log_batch(scope, run.id, RunData(points, {"model": model, "depth": depth}))
+            ids[name] = run.id
+        store.update_run(scope, ids["lr-1"], RunUpdate(status=RunStatus.FINISHED))
+        return exp.id, ids
+
+    def _names(
+        self, store: TrackingStore, scope: Scope, exp_id: str, flt: str, order=None
+    ) -> list[str]:
+        page = store.search_runs(scope, build_query([exp_id], flt, order))
+        return [run.name for run in page]
+
+    def test_search_issue_query(self, store: TrackingStore, scope: Scope) -> None:
+        exp_id, _ = self._population(store, scope)
+        names = self._names(
+            store, scope, exp_id, "metrics.acc > 0.9 and params.model = 'rf'", ["metrics.f1 DESC"]
+        )
+        assert names == ["rf-1", "rf-3"]  # rf-3 has no f1: sorts last
+
+    @pytest.mark.parametrize(
+        ("flt", "expected"),
+        [
+            ("metrics.acc >= 0.92", {"rf-1", "rf-3", "gb-1"}),
+            ("metrics.acc < 0.85", {"lr-1"}),
+            ("metrics.acc != 0.95", {"rf-2", "rf-3", "gb-1", "lr-1"}),
+            ("params.model != 'rf'", {"gb-1", "lr-1"}),
+            ("params.model IN ('gb', 'lr')", {"gb-1", "lr-1"}),
+            ("params.depth NOT IN ('1')", {"rf-2", "rf-3", "lr-1"}),
+            ("tags.team = 't1'", {"rf-2", "gb-1"}),
+            ("attributes.name LIKE 'rf-%'", {"rf-1", "rf-2", "rf-3"}),
+            ("name ILIKE 'GB%'", {"gb-1"}),
+            ("status = 'FINISHED'", {"lr-1"}),
+            ("status IN ('running')", {"rf-1", "rf-2", "rf-3", "gb-1"}),
+            ("start_time >= 1003", {"gb-1", "lr-1"}),
+            ("metrics.f1 > 0 and params.depth = '1' and tags.team = 't0'", {"rf-1"}),
+            ("metrics.missing > 0", set()),
+        ],
+    )
+    def test_search_filters(
+        self, store: TrackingStore, scope: Scope, flt: str, expected: set[str]
+    ) -> None:
+        exp_id, _ = self._population(store, scope)
+        assert set(self._names(store, scope, exp_id, flt)) == expected
+
+    def test_search_by_run_id(self, store: TrackingStore, scope: Scope) -> None:
+        exp_id, ids = self._population(store, scope)
+        flt = f"run_id IN ('{ids['rf-2']}', '{ids['lr-1']}')"
+        assert set(self._names(store, scope, exp_id, flt)) == {"rf-2", "lr-1"}
+
+    def test_search_ordering(self, store: TrackingStore, scope: Scope) -> None:
+        exp_id, _ = self._population(store, scope)
+        assert self._names(store, scope, exp_id, "", ["metrics.acc ASC"])[0] == "lr-1"
+        assert self._names(store, scope, exp_id, "", ["params.model", "metrics.acc DESC"]) == [
+            "gb-1",
+            "lr-1",
+            "rf-3",
+            "rf-1",
+            "rf-2",
+        ]
+        # Default: newest start time first.
+        assert self._names(store, scope, exp_id, "")[0] == "lr-1"
+
+    def test_search_pages_cover_everything_once(self, store: TrackingStore, scope: Scope) -> None:
+        exp_id, ids = self._population(store, scope)
+        seen, token = [], None
+        while True:
+            page = store.search_runs(scope, build_query([exp_id], None, ["metrics.acc"], 2, token))
+            seen += [run.id for run in page]
+            token = page.next_page_token
+            if token is None:
+                break
+        assert sorted(seen) == sorted(ids.values())
+
+    def test_search_returns_full_runs(self, store: TrackingStore, scope: Scope) -> None:
+        exp_id, ids = self._population(store, scope)
+        (run,) = store.search_runs(scope, build_query([exp_id], "name = 'gb-1'"))
+        assert run == store.get_run(scope, ids["gb-1"])
+
+    def test_search_skips_deleted(self, store: TrackingStore, scope: Scope) -> None:
+        exp_id, ids = self._population(store, scope)
+        store.set_run_lifecycle(scope, ids["rf-1"], Lifecycle.DELETED)
+        assert "rf-1" not in self._names(store, scope, exp_id, "")
+        everything = store.search_runs(scope, build_query([exp_id], include_deleted=True))
+        assert len(everything) == 5
+        store.set_experiment_lifecycle(scope, exp_id, Lifecycle.DELETED)
+        assert self._names(store, scope, exp_id, "") == []
+
+    def test_search_is_scoped_to_workspace(
+        self, store: TrackingStore, scope: Scope, other_scope: Scope
+    ) -> None:
+        exp_id, _ = self._population(store, scope)
+        assert len(store.search_runs(other_scope, build_query([exp_id]))) == 0
+
+    def test_search_across_experiments(self, store: TrackingStore, scope: Scope) -> None:
+        exp_id, _ = self._population(store, scope)
+        other = store.create_experiment(scope, "other", ROOT)
+        new_run(store, scope, other.id, "lonely")
+        page = store.search_runs(scope, build_query([exp_id, other.id], "name LIKE '%l%'"))
+        assert {run.name for run in page} == {"lr-1", "lonely"}

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import pytest
+
+from gnomon.errors import InvalidInput
+from gnomon.tracking.search import (
+    Comparison,
+    Field,
+    FieldKind,
+    OrderBy,
+    build_query,
+    parse_filter,
+    parse_order_by,
+)
+
+
+def test_parses_the_issue_query() -> None:
+    assert parse_filter("metrics.acc > 0.9 and params.model = 'rf'") == (
+        Comparison(Field(FieldKind.METRIC, "acc"), ">", 0.9),
+        Comparison(Field(FieldKind.PARAM, "model"), "=", "rf"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("metrics.val/loss<=1e-3", Comparison(Field(FieldKind.METRIC, "val/loss"), "<=", 1e-3)),
+        (
+            'tags.`gnomon.git.commit` = "abc"',
+            Comparison(Field(FieldKind.TAG, "gnomon.git.commit"), "=", "abc"),
+        ),
+        ("params.a IN ('x', 'y')", Comparison(Field(FieldKind.PARAM, "a"), "IN", ("x", "y"))),
+        ("params.a not in ('x')", Comparison(Field(FieldKind.PARAM, "a"), "NOT IN", ("x",))),
+        (
+            "attributes.status = 'FAILED'",
+            Comparison(Field(FieldKind.ATTRIBUTE, "status"), "=", "FAILED"),
+        ),
+        ("start_time > 5", Comparison(Field(FieldKind.ATTRIBUTE, "start_time"), ">", 5.0)),
+        ("name like 'rf%'", Comparison(Field(FieldKind.ATTRIBUTE, "name"), "LIKE", "rf%")),
+        ("params.q = 'it\\'s'", Comparison(Field(FieldKind.PARAM, "q"), "=", "it's")),
+        ("metrics.x == -2", Comparison(Field(FieldKind.METRIC, "x"), "=", -2.0)),
+    ],
+)
+def test_parses_each_form(text: str, expected: Comparison) -> None:
+    assert parse_filter(text) == (expected,)
+
+
+@pytest.mark.parametrize(
+    ("text", "position", "token"),
+    [
+        ("metrics.acc >> 0.9", 13, ">"),
+        ("metrics.acc > 0.9 or params.a = 'b'", 18, "or"),
+        ("params.depth = 8", 15, "8"),
+        ("metrics.acc = 'high'", 14, "'high'"),
+        ("colour = 'red'", 0, "colour"),
+        ("metrics.acc like 'x'", 12, "like"),
+        ("status = 'DONE'", 9, "'DONE'"),
+        ("params.a in 'x'", 12, "'x'"),
+        ("metrics.acc > 0.9 and ; drop", 22, ";"),
+    ],
+)
+def test_errors_point_at_the_offending_token(text: str, position: int, token: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_filter(text)
+    assert caught.value.details["position"] == position
+    assert caught.value.details["token"] == token
+    assert f"position {position}" in caught.value.message
+
+
+def test_incomplete_filter_says_what_was_expected() -> None:
+    with pytest.raises(InvalidInput, match="expected a value at the end"):
+        parse_filter("metrics.acc >")
+
+
+def test_quote_hint_for_params() -> None:
+    with pytest.raises(InvalidInput, match=r"quote the value, e\.g\. '8'"):
+        parse_filter("params.depth = 8")
+
+
+def test_order_by() -> None:
+    assert parse_order_by(["metrics.f1 DESC", "params.model", "start_time asc"]) == (
+        OrderBy(Field(FieldKind.METRIC, "f1"), False),
+        OrderBy(Field(FieldKind.PARAM, "model"), True),
+        OrderBy(Field(FieldKind.ATTRIBUTE, "start_time"), True),
+    )
+    with pytest.raises(InvalidInput, match="ASC or DESC"):
+        parse_order_by(["metrics.f1 downwards"])
+
+
+@pytest.mark.parametrize("bad", [0, -1, 50_001, True, "10"])
+def test_max_results_bounds(bad: object) -> None:
+    with pytest.raises(InvalidInput, match="max_results"):
+        build_query(["e"], max_results=bad)  # type: ignore[arg-type]
+
+
+def test_empty_filter_matches_everything() -> None:
+    assert parse_filter("  ") == ()
+    assert parse_filter(None) == ()

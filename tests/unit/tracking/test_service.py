@@ -1,0 +1,115 @@
+"""Validation and rules of the tracking service, through the SDK Client (embedded)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+import gnomon
+from gnomon.errors import Conflict, InvalidInput, NotFound
+from gnomon.tracking.entities import Metric, RunStatus
+
+
+@pytest.fixture
+def client(gnomon_home: Path) -> gnomon.Client:
+    return gnomon.Client()
+
+
+@pytest.fixture
+def run_id(client: gnomon.Client) -> str:
+    exp = client.create_experiment("svc")
+    return client.create_run(exp.id, "r").id
+
+
+@pytest.mark.parametrize(
+    "key", ["", "a" * 251, "bad'quote", "semi;colon", "back`tick", " pad", "a..b"]
+)
+def test_bad_keys_are_refused_naming_the_key(client: gnomon.Client, run_id: str, key: str) -> None:
+    with pytest.raises(InvalidInput, match="metric key"):
+        client.log_metric(run_id, key, 1.0)
+    with pytest.raises(InvalidInput, match="param key"):
+        client.log_param(run_id, key, 1)
+    assert client.get_run(run_id).metrics == {}
+
+
+@pytest.mark.parametrize("value", ["0.5", None, True, [1], object()])
+def test_metric_values_must_be_numbers(client: gnomon.Client, run_id: str, value: object) -> None:
+    with pytest.raises(InvalidInput, match="metric 'acc' must be a number"):
+        client.log_metric(run_id, "acc", value)  # type: ignore[arg-type]
+
+
+def test_a_bad_item_leaves_nothing_half_written(client: gnomon.Client, run_id: str) -> None:
+    with pytest.raises(InvalidInput, match="'bad'"):
+        client.log_batch(
+            run_id,
+            metrics=[Metric("good", 1.0), Metric("bad", "x")],  # type: ignore[arg-type]
+            params={"p": 1},
+        )
+    run = client.get_run(run_id)
+    assert (run.metrics, run.params) == ({}, {})
+
+
+def test_numpy_and_int_values_are_accepted(client: gnomon.Client, run_id: str) -> None:
+    import numpy as np
+
+    client.log_batch(run_id, metrics=[Metric("a", np.float32(0.5)), Metric("b", 3)])
+    assert client.get_run(run_id).metrics == {"a": 0.5, "b": 3.0}
+
+
+def test_params_become_strings(client: gnomon.Client, run_id: str) -> None:
+    client.log_batch(run_id, params={"n": 100, "lr": 0.1, "none": None, "nan": math.nan})
+    assert client.get_run(run_id).params == {"n": "100", "lr": "0.1", "none": "None", "nan": "nan"}
+
+
+def test_over_long_values(client: gnomon.Client, run_id: str) -> None:
+    with pytest.raises(InvalidInput, match="param 'p' value is 6001 characters"):
+        client.log_param(run_id, "p", "x" * 6001)
+    with pytest.raises(InvalidInput, match="tag 't' value"):
+        client.set_tag(run_id, "t", "x" * 8001)
+
+
+def test_experiment_names(client: gnomon.Client) -> None:
+    for bad in ["", "  ", " lead", "x" * 257, "tab\there"]:
+        with pytest.raises(InvalidInput):
+            client.create_experiment(bad)
+    with pytest.raises(NotFound, match="'nope'"):
+        client.get_experiment("nope")
+
+
+def test_end_run_status(client: gnomon.Client, run_id: str) -> None:
+    with pytest.raises(InvalidInput, match="unknown run status 'DONE'"):
+        client.end_run(run_id, "DONE")
+    with pytest.raises(InvalidInput, match="not RUNNING"):
+        client.end_run(run_id, RunStatus.RUNNING)
+    assert client.end_run(run_id, "killed").status is RunStatus.KILLED
+
+
+def test_artifacts_round_trip(client: gnomon.Client, run_id: str, tmp_path: Path) -> None:
+    (tmp_path / "plots").mkdir()
+    (tmp_path / "plots" / "roc.txt").write_text("roc")
+    (tmp_path / "model.bin").write_bytes(b"\x00\x01")
+    assert client.log_artifact(run_id, tmp_path / "model.bin") == "model.bin"
+    client.log_artifact(run_id, tmp_path / "plots", "charts")
+    listed = {(a.path, a.is_dir) for a in client.list_artifacts(run_id)}
+    assert listed == {("model.bin", False), ("charts", True)}
+    local = client.download_artifacts(run_id, "charts", tmp_path / "out")
+    assert (local / "plots" / "roc.txt").read_text() == "roc"
+    with pytest.raises(NotFound):
+        client.log_artifact(run_id, tmp_path / "missing.txt")
+    client.end_run(run_id)
+    with pytest.raises(Conflict, match="FINISHED"):
+        client.log_artifact(run_id, tmp_path / "model.bin")
+
+
+def test_search_needs_known_experiments(client: gnomon.Client) -> None:
+    with pytest.raises(NotFound, match="'ghost'"):
+        client.search_runs("ghost")
+    with pytest.raises(InvalidInput, match="at least one experiment"):
+        client.search_runs([])
+
+
+def test_unknown_workspace(gnomon_home: Path) -> None:
+    with pytest.raises(NotFound, match="workspace 'elsewhere'"):
+        gnomon.Client(workspace="elsewhere")
