@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-DOCS_URL = "https://gnomon.dev/docs/errors#"
+DOCS_URL = "docs/errors.md#"  # each code has an anchor there
 
 
 class GnomonError(Exception):

@@ -8,6 +8,7 @@ everything logged before it is written, and re-raises a write error from the bac
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -122,7 +123,7 @@ class LogBuffer:
             self._count = 0
         for run_id, batch in pending.items():
             data = RunData(batch.metrics, batch.params, batch.tags)
-            self._guard(lambda r=run_id, d=data: self._write(r, d))
+            self._guard(functools.partial(self._write, run_id, data))
 
     def _guard(self, work: Task) -> None:
         try:

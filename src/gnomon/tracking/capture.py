@@ -66,7 +66,7 @@ def installed_packages() -> str:
     """``name==version`` per installed distribution; computed once a process."""
     seen: dict[str, str] = {}
     for dist in importlib.metadata.distributions():
-        name = dist.metadata.get("Name")
+        name = dist.name
         if name and name.lower() not in seen:
             seen[name.lower()] = f"{name}=={dist.version}"
     return "\n".join(sorted(seen.values(), key=str.lower)) + "\n"

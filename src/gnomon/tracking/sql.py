@@ -236,7 +236,7 @@ class SqlTrackingStore:
             conn.execute(self._insert(params).on_conflict_do_nothing(), _kv_rows(run_id, missing))
 
     def _write_metrics(self, conn: Connection, run_id: str, points: Sequence[Metric]) -> None:
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "run_id": run_id,
                 "key": m.key,

@@ -69,14 +69,15 @@ def _condition(column: ColumnElement[Any], comparison: Comparison) -> ColumnElem
         return column.like(value)
     if op == "ILIKE":
         return func.lower(column).like(func.lower(value))
-    return {
+    comparisons: dict[str, ColumnElement[bool]] = {
         "=": column == value,
         "!=": column != value,
         "<": column < value,
         "<=": column <= value,
         ">": column > value,
         ">=": column >= value,
-    }[op]
+    }
+    return comparisons[op]
 
 
 def _direction(column: ColumnElement[Any], order: OrderBy) -> ColumnElement[Any]:

@@ -52,6 +52,8 @@ runs = Table(
     Column("artifact_uri", Text, nullable=False),
     Index("ix_runs_experiment_start", "experiment_id", "start_time"),
     Index("ix_runs_parent_run_id", "parent_run_id"),
+    # SQLite: rows live in the primary-key B-tree, so a lookup by run id is one search.
+    sqlite_with_rowid=False,
 )
 
 params = Table(
@@ -62,6 +64,7 @@ params = Table(
     Column("value", String(PARAM_VALUE_LENGTH), nullable=False),
     # Search filters on (key, value) first, then joins back to the run.
     Index("ix_params_key_value", "key", "value", "run_id"),
+    sqlite_with_rowid=False,
 )
 
 tags = Table(
@@ -71,6 +74,7 @@ tags = Table(
     Column("key", String(KEY_LENGTH), primary_key=True),
     Column("value", String(TAG_VALUE_LENGTH), nullable=False),
     Index("ix_tags_key_value", "key", "value", "run_id"),
+    sqlite_with_rowid=False,
 )
 
 # Every logged point. NULL value means NaN (SQLite cannot store NaN; ±inf it keeps).
@@ -82,7 +86,8 @@ metrics = Table(
     Column("step", BigInteger, nullable=False),
     Column("timestamp", BigInteger, nullable=False),
     Column("value", Float),
-    Index("ix_metrics_run_key_step", "run_id", "key", "step", "timestamp"),
+    # Covers the history read: one index range scan, no table lookups.
+    Index("ix_metrics_run_key_step", "run_id", "key", "step", "timestamp", "value"),
 )
 
 # The value at the highest (step, timestamp) per run and key: what search and get_run read,
@@ -96,4 +101,5 @@ latest_metrics = Table(
     Column("timestamp", BigInteger, nullable=False),
     Column("value", Float),
     Index("ix_latest_metrics_key_value", "key", "value", "run_id"),
+    sqlite_with_rowid=False,
 )

@@ -22,8 +22,8 @@ _valid_keys: set[str] = set()  # keys already checked: a training loop logs the 
 
 
 def check_key(kind: str, key: object) -> str:
-    if key in _valid_keys:
-        return key  # type: ignore[return-value]
+    if isinstance(key, str) and key in _valid_keys:
+        return key
     if not isinstance(key, str) or not key:
         raise InvalidInput(f"{kind} key must be a non-empty string, got {key!r}")
     if len(key) > KEY_LENGTH:

@@ -80,6 +80,7 @@ def upgrade() -> None:
             ["workspace_id"], ["workspaces.id"], name="fk_runs_workspace_id_workspaces"
         ),
         sa.PrimaryKeyConstraint("id", name="pk_runs"),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_runs_experiment_start", "runs", ["experiment_id", "start_time"])
     op.create_index("ix_runs_parent_run_id", "runs", ["parent_run_id"])
@@ -91,6 +92,7 @@ def upgrade() -> None:
             sa.Column("value", sa.String(length), nullable=False),
             _run_fk(table),
             sa.PrimaryKeyConstraint("run_id", "key", name=f"pk_{table}"),
+            sqlite_with_rowid=False,
         )
         op.create_index(f"ix_{table}_key_value", table, ["key", "value", "run_id"])
     op.create_table(
@@ -102,7 +104,9 @@ def upgrade() -> None:
         sa.Column("value", sa.Float(), nullable=True),
         _run_fk("metrics"),
     )
-    op.create_index("ix_metrics_run_key_step", "metrics", ["run_id", "key", "step", "timestamp"])
+    op.create_index(
+        "ix_metrics_run_key_step", "metrics", ["run_id", "key", "step", "timestamp", "value"]
+    )
     op.create_table(
         "latest_metrics",
         sa.Column("run_id", sa.String(32), nullable=False),
@@ -112,6 +116,7 @@ def upgrade() -> None:
         sa.Column("value", sa.Float(), nullable=True),
         _run_fk("latest_metrics"),
         sa.PrimaryKeyConstraint("run_id", "key", name="pk_latest_metrics"),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_latest_metrics_key_value", "latest_metrics", ["key", "value", "run_id"])
 
