@@ -51,6 +51,10 @@ class Client:
         """Write everything the fluent API has buffered."""
         self.buffer.flush()
 
+    def close(self) -> None:
+        """Flush and stop the background writer; the client stays usable synchronously."""
+        self.buffer.close()
+
     # -- experiments -------------------------------------------------------------------------
 
     def create_experiment(self, name: str) -> Experiment:
@@ -84,7 +88,9 @@ class Client:
         tags: Mapping[str, Any] | None = None,
         parent_run_id: str | None = None,
         description: str = "",
+        start_time: int | None = None,
     ) -> Run:
+        """Start a RUNNING run; ``start_time`` (ms since the epoch) defaults to now."""
         return self.tracking.create_run(
             self.scope,
             experiment_id,
@@ -92,6 +98,7 @@ class Client:
             tags=tags,
             parent_run_id=parent_run_id,
             description=description,
+            start_time=start_time,
         )
 
     def get_run(self, run_id: str) -> Run:
@@ -135,6 +142,7 @@ class Client:
         order_by: Sequence[str] | None = None,
         max_results: int = DEFAULT_MAX_RESULTS,
         page_token: str | None = None,
+        include_deleted: bool = False,
     ) -> Page[Run]:
         """Runs of one or more experiments (names or ids) matching ``filter``.
 
@@ -142,9 +150,8 @@ class Client:
             >>> client.search_runs("churn", "metrics.acc > 0.9 and params.model = 'rf'",
             ...                    order_by=["metrics.f1 DESC"], max_results=10)
         """
-        names = [experiment] if isinstance(experiment, str) else list(experiment)
         return self.tracking.search_runs(
-            self.scope, names, filter, order_by, max_results, page_token
+            self.scope, experiment, filter, order_by, max_results, page_token, include_deleted
         )
 
     # -- artifacts ---------------------------------------------------------------------------
@@ -153,6 +160,10 @@ class Client:
         self, run_id: str, local_path: str | Path, artifact_path: str | None = None
     ) -> str:
         return self.tracking.log_artifact(self.scope, run_id, local_path, artifact_path)
+
+    def log_text(self, run_id: str, text: str, artifact_file: str) -> str:
+        """Write ``text`` to the artifact ``artifact_file`` of a running run."""
+        return self.tracking.log_text(self.scope, run_id, text, artifact_file)
 
     def list_artifacts(self, run_id: str, path: str = "") -> list[ArtifactInfo]:
         return self.tracking.list_artifacts(self.scope, run_id, path)

@@ -20,7 +20,12 @@ def _blocks(kind: str) -> list[str]:
 
 def test_readme_tour(tmp_path: Path) -> None:
     env = {**os.environ, "GNOMON_HOME": str(tmp_path / "home")}
-    script = "\n".join(_blocks("python")) + "\nprint('RUN_ID', run.id)\n"
+    other = (
+        "\nwith gnomon.start_run(name='rf-deeper') as other:\n"
+        "    gnomon.log_params({'n_estimators': 100, 'max_depth': 12})\n"
+        "print('RUN_ID', run.id, other.id)\n"
+    )
+    script = "\n".join(_blocks("python")) + other
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True
     )
@@ -30,7 +35,7 @@ def test_readme_tour(tmp_path: Path) -> None:
     assert "'acc': 0.91" in lines[1] and "'loss': 0.01" in lines[1]
     assert lines[2] == "100"
     assert "confusion.csv" in lines[3]
-    run_id = lines[-1].split()[1]
+    run_id, other_id = lines[-1].split()[1:]
 
     commands = [
         line.split("#")[0].strip()
@@ -40,7 +45,7 @@ def test_readme_tour(tmp_path: Path) -> None:
     ]
     assert len(commands) >= 7
     for command in commands:
-        argv = shlex.split(command.replace("<run-id>", run_id))
+        argv = shlex.split(command.replace("<run-id>", run_id).replace("<other-run-id>", other_id))
         done = subprocess.run(
             [GNOMON, *argv[1:]], cwd=tmp_path, env=env, capture_output=True, text=True
         )

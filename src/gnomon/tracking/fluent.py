@@ -202,7 +202,7 @@ def log_artifact(local_path: str | Path, artifact_path: str | None = None) -> st
 
 def log_text(text: str, artifact_file: str) -> str:
     run = _current()
-    return run.client.tracking.log_text(run.client.scope, run.id, text, artifact_file)
+    return run.client.log_text(run.id, text, artifact_file)
 
 
 def _current() -> ActiveRun:

@@ -178,7 +178,7 @@ class TrackingService:
     def search_runs(
         self,
         scope: Scope,
-        experiments: Iterable[str],
+        experiments: str | Iterable[str],
         filter: str | None = None,
         order_by: Sequence[str] | None = None,
         max_results: int = DEFAULT_MAX_RESULTS,
@@ -225,10 +225,18 @@ class TrackingService:
     def download_artifacts(
         self, scope: Scope, run_id: str, path: str = "", dst: str | Path | None = None
     ) -> Path:
+        """Copy one artifact (file or folder), or with ``path=""`` all of them, into ``dst``
+        (a new temporary folder by default); returns the local path."""
         run = self.get_run(scope, run_id)
         target = Path(dst) if dst is not None else Path(tempfile.mkdtemp(prefix="gnomon-"))
         target.mkdir(parents=True, exist_ok=True)
-        return self._open_artifacts(run.artifact_uri).download(path.strip("/"), target)
+        store = self._open_artifacts(run.artifact_uri)
+        key = path.strip("/")
+        if key:
+            return store.download(key, target)
+        for entry in store.list():
+            store.download(entry.path, target)
+        return target
 
     def _running(self, scope: Scope, run_id: str, action: str) -> Run:
         run = self.get_run(scope, run_id)

@@ -96,6 +96,9 @@ def test_artifacts_round_trip(client: gnomon.Client, run_id: str, tmp_path: Path
     assert listed == {("model.bin", False), ("charts", True)}
     local = client.download_artifacts(run_id, "charts", tmp_path / "out")
     assert (local / "plots" / "roc.txt").read_text() == "roc"
+    everything = client.download_artifacts(run_id)
+    assert (everything / "model.bin").read_bytes() == b"\x00\x01"
+    assert (everything / "charts" / "plots" / "roc.txt").read_text() == "roc"
     with pytest.raises(NotFound):
         client.log_artifact(run_id, tmp_path / "missing.txt")
     client.end_run(run_id)

@@ -1,0 +1,203 @@
+"""What every command shares: the context it receives, Rich tables, time formats and JSON output."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import sys
+from collections.abc import Mapping
+from datetime import datetime
+from enum import Enum, StrEnum
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from gnomon._types import Page
+from gnomon.errors import GnomonError
+
+if TYPE_CHECKING:
+    from gnomon.config import Settings
+    from gnomon.sdk import Client
+
+MISSING = "—"
+
+
+class OutputFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+OutputOption = Annotated[
+    OutputFormat,
+    typer.Option("--output", "-o", help="table for people, json for scripts (stdout, no colour)."),
+]
+
+
+# -- the context every command receives ------------------------------------------------------
+
+
+class CliState:
+    """Settings built once by the root callback, and a client opened on first use.
+
+    The client is lazy so that commands which never touch the store (``version``, ``--help``)
+    neither open nor migrate the database.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def client(self) -> Client:
+        from gnomon.sdk import Client
+
+        return Client(settings=self.settings)
+
+
+def state_of(ctx: typer.Context) -> CliState:
+    state = ctx.find_root().obj
+    if not isinstance(state, CliState):  # a sub-app invoked without the root callback
+        raise TypeError("gnomon commands must run under the root app (gnomon.cli.app:app)")
+    return state
+
+
+def client_of(ctx: typer.Context) -> Client:
+    return state_of(ctx).client
+
+
+# -- consoles and errors -----------------------------------------------------------------------
+
+
+def console() -> Console:
+    # Built per call so it writes to whatever sys.stdout is now (CliRunner swaps it).
+    return Console()
+
+
+def say(text: str, style: str | None = None) -> None:
+    """One message line on stdout, printed as is: no markup, no highlighting, never wrapped
+    (a wrapped path or id cannot be copied back into a command)."""
+    console().print(text, style=style, markup=False, highlight=False, soft_wrap=True)
+
+
+def report_error(exc: GnomonError, debug: bool) -> None:
+    """One red line on stderr; the traceback first when ``--debug`` asked for it."""
+    err = Console(stderr=True)
+    if debug:
+        from rich.traceback import Traceback  # pygments: slow to import, rarely needed
+
+        err.print(Traceback.from_exception(type(exc), exc, exc.__traceback__))
+    # soft_wrap keeps a long message on one line, so scripts can grep it.
+    err.print(f"error: {exc.message}", style="red", markup=False, highlight=False, soft_wrap=True)
+
+
+# -- JSON --------------------------------------------------------------------------------------
+
+
+def print_json(data: Any) -> None:
+    """Write ``data`` as JSON to stdout: plain text, never coloured, always valid JSON."""
+    sys.stdout.write(json.dumps(to_jsonable(data), indent=2, allow_nan=False) + "\n")
+
+
+def to_jsonable(value: Any) -> Any:
+    """Dataclasses, pages, enums and paths as plain JSON values.
+
+    Non-finite floats become the strings "NaN", "Infinity" and "-Infinity": bare NaN is not
+    valid JSON, null would hide which of the three it was, and these are the spellings that
+    Python's ``float()`` and JavaScript's ``Number()`` both read back.
+    """
+    if isinstance(value, Enum):
+        value = value.value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else _non_finite(value)
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    if isinstance(value, Page):
+        return [to_jsonable(item) for item in value.items]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_jsonable(item) for item in value]
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def _non_finite(value: float) -> str:
+    if math.isnan(value):
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"
+
+
+# -- formats -----------------------------------------------------------------------------------
+
+
+def format_time(ms: int | None, *, compact: bool = False) -> str:
+    """Milliseconds since the epoch as local ISO time, to the second.
+
+    ``compact`` gives minutes and drops the UTC offset, for tables of runs where width is short
+    and every row shares the offset.
+    """
+    if ms is None:
+        return MISSING
+    local = datetime.fromtimestamp(ms / 1000).astimezone()
+    if compact:
+        return local.replace(tzinfo=None).isoformat(timespec="minutes")
+    return local.isoformat(timespec="seconds")
+
+
+def format_duration(ms: int | None) -> str:
+    if ms is None:
+        return MISSING
+    if ms < 1000:
+        return f"{ms}ms"
+    seconds = ms / 1000
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
+def format_value(value: object) -> str:
+    """A param or metric value for a table cell (metrics to 6 significant digits)."""
+    if value is None:
+        return MISSING
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def display_uri(uri: str) -> str:
+    """A database URI with its password hidden, safe to print."""
+    if "@" not in uri:
+        return uri
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(uri).render_as_string(hide_password=True)
+    except ArgumentError:
+        return uri
+
+
+def new_table(title: str | None, *columns: str) -> Table:
+    # Light borders: a run id is 32 characters, so every column of frame counts at 80 wide.
+    table = Table(
+        title=title,
+        title_justify="left",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        collapse_padding=True,
+    )
+    for column in columns:
+        table.add_column(column)
+    return table

@@ -1,0 +1,92 @@
+"""``gnomon demo``: real scikit-learn models, tracked through the fluent SDK."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import gnomon
+from gnomon.demo import EXPERIMENT, ModelSpec, model_specs, run_demo
+from gnomon.errors import InvalidInput
+from gnomon.tracking.entities import RunStatus
+
+
+@pytest.fixture(autouse=True)
+def home(gnomon_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("GNOMON_CAPTURE_ENVIRONMENT", "false")
+    return gnomon_home
+
+
+def test_quick_demo_tracks_one_run_per_model(home: Path) -> None:
+    trained: list[str] = []
+
+    def on_trained(spec: ModelSpec) -> None:
+        trained.append(spec.name)
+
+    result = run_demo(quick=True, on_trained=on_trained)
+    expected = [spec.name for spec in model_specs(quick=True)]
+    assert trained == expected == [run.name for run in result.runs]
+    for run in result.runs:
+        assert run.status is RunStatus.FINISHED
+        assert run.tags["dataset"] == "breast_cancer"
+        assert run.params["model"] == run.name
+        for key in ("accuracy", "f1", "roc_auc"):
+            assert 0.8 < run.metrics[key] <= 1.0, (run.name, key)
+    assert result.store_uri == f"sqlite:///{home / 'gnomon.db'}"
+    assert result.artifact_root == str(home / "artifacts")
+
+
+def test_best_run_is_the_highest_f1(home: Path) -> None:
+    result = run_demo(quick=True)
+    assert result.best is not None
+    assert result.best.metrics["f1"] == max(run.metrics["f1"] for run in result.runs)
+
+
+def test_boosting_logs_a_learning_curve(home: Path) -> None:
+    result = run_demo(quick=True)
+    boosting = next(run for run in result.runs if run.name == "gradient-boosting")
+    history = gnomon.get_client().get_metric_history(boosting.id, "staged_test_accuracy")
+    assert [point.step for point in history] == list(range(1, 26))
+
+
+def test_each_run_stores_its_confusion_matrix(home: Path) -> None:
+    result = run_demo(quick=True)
+    client = gnomon.get_client()
+    run = result.runs[0]
+    assert [a.path for a in client.list_artifacts(run.id)] == ["confusion_matrix.json"]
+    copy = client.download_artifacts(run.id, "confusion_matrix.json", dst=home / "download")
+    matrix = json.loads(copy.read_text())
+    assert matrix["labels"] == ["malignant", "benign"]
+    assert sum(map(sum, matrix["matrix"])) == 143  # the held-out quarter of 569 samples
+
+
+def test_demo_command_prints_the_comparison(home: Path) -> None:
+    from gnomon.cli.app import app
+
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["demo", "--quick"])
+    assert result.exit_code == 0, result.output
+    for expected in ("logistic-regression", "random-forest", "gradient-boosting", "roc_auc"):
+        assert expected in result.stdout
+    assert "best run by f1:" in result.stdout
+    assert str(home / "gnomon.db") in result.stdout
+    assert str(home / "artifacts") in result.stdout
+    runs = gnomon.get_client().search_runs(EXPERIMENT)
+    assert len(runs) == 3
+
+
+def test_demo_command_refuses_a_workspace_the_fluent_sdk_would_not_use(home: Path) -> None:
+    from gnomon.cli.app import app
+
+    result = CliRunner().invoke(app, ["--workspace", "team-a", "demo", "--quick"])
+    assert result.exit_code == 1
+    assert "set GNOMON_WORKSPACE=team-a" in result.stderr
+
+
+def test_missing_scikit_learn_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # makes `import sklearn` fail
+    with pytest.raises(InvalidInput, match=r"pip install 'gnomon\[sklearn\]'"):
+        run_demo(quick=True)
