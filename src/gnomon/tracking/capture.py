@@ -79,27 +79,45 @@ class _GitState:
 
 
 def _git_state(start: Path) -> _GitState:
-    top = _git(start, "rev-parse", "--show-toplevel")
-    if top is None:
+    # One `git status` gives commit, branch and dirtiness; each spawn costs milliseconds and
+    # end_run waits for the capture, so no more are made than needed.
+    root = _repository_root(start)
+    if root is None:
         return _GitState({}, None)
-    root = Path(top)
-    commit = _git(root, "rev-parse", "HEAD")
-    tags = {"gnomon.git.root": top}
-    if commit:
+    status = _git(root, "status", "--porcelain=v2", "--branch", "--untracked-files=no")
+    if status is None:
+        return _GitState({}, None)
+    headers = dict(line[2:].split(" ", 1) for line in status.splitlines() if line.startswith("# "))
+    dirty = any(not line.startswith("#") for line in status.splitlines())
+    tags = {"gnomon.git.root": str(root), "gnomon.git.dirty": "true" if dirty else "false"}
+    commit = headers.get("branch.oid", "(initial)")
+    if commit != "(initial)":
         tags["gnomon.git.commit"] = commit
-    branch = _git(root, "rev-parse", "--abbrev-ref", "HEAD")
-    if branch and branch != "HEAD":
+    branch = headers.get("branch.head", "(detached)")
+    if branch != "(detached)":
         tags["gnomon.git.branch"] = branch
-    remote = _git(root, "config", "--get", "remote.origin.url")
-    if remote:
-        tags["gnomon.git.remote"] = strip_credentials(remote)
-    status = _git(root, "status", "--porcelain", "--untracked-files=no")
-    dirty = bool(status)
-    tags["gnomon.git.dirty"] = "true" if dirty else "false"
-    diff = _git(root, "diff", "HEAD", strip=False) if dirty and commit else None
+    if remote := _remote(root):
+        tags["gnomon.git.remote"] = remote
+    diff = (
+        _git(root, "diff", "HEAD", strip=False) if dirty and "gnomon.git.commit" in tags else None
+    )
     if diff is not None and len(diff) > _MAX_DIFF_BYTES:
         diff = diff[:_MAX_DIFF_BYTES] + "\n# gnomon: diff truncated\n"
     return _GitState(tags, diff)
+
+
+def _repository_root(start: Path) -> Path | None:
+    for folder in (start.resolve(), *start.resolve().parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+@functools.lru_cache(maxsize=64)
+def _remote(root: Path) -> str | None:
+    """The origin URL, once per repository per process (it rarely changes mid-process)."""
+    remote = _git(root, "config", "--get", "remote.origin.url")
+    return strip_credentials(remote) if remote else None
 
 
 def strip_credentials(url: str) -> str:
