@@ -1,0 +1,1 @@
+"""Benchmarks of gnomon against its peers, run side by side: ``python -m bench W1``."""

@@ -1,0 +1,45 @@
+"""``python -m bench W1|W2|W2L|all [--reps N] [--quick] [--no-peer] [--query-reps N]``."""
+
+from __future__ import annotations
+
+import argparse
+
+from bench import report, runner
+from bench.specs import WORKLOADS
+
+
+def _parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description="Run gnomon and its peers side by side."
+    )
+    parser.add_argument(
+        "workloads",
+        nargs="+",
+        type=str.upper,
+        choices=[*WORKLOADS, "ALL"],
+        metavar="WORKLOAD",
+        help=f"one or more of {', '.join(WORKLOADS)}, or all",
+    )
+    parser.add_argument("--reps", type=int, default=3, help="repetitions per system (default 3)")
+    parser.add_argument(
+        "--quick", action="store_true", help="measure slow peer variants (MLflow per call) once"
+    )
+    parser.add_argument("--no-peer", action="store_true", help="run the gnomon side only")
+    parser.add_argument(
+        "--query-reps", type=int, default=20, help="timed queries per process in W2/W2L"
+    )
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = _parse()
+    names = list(WORKLOADS) if "ALL" in args.workloads else args.workloads
+    options = runner.Options(
+        reps=args.reps, quick=args.quick, peers=not args.no_peer, query_reps=args.query_reps
+    )
+    results = [runner.run(WORKLOADS[name], options) for name in names]
+    report.show(results)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""Seeded data sets for the workloads, written to a JSON file that every side reads.
+
+The gnomon side and the peer scripts load the same file, so both log exactly the same values
+and neither needs the other's code.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+SEED = 20240611
+W1_RUNS, W1_PARAMS, W1_METRICS, W1_STEPS = 10, 5, 10, 100
+W2_RUNS, W2L_RUNS, HISTORY_STEPS = 2_000, 100_000, 1_000
+MODELS = ("rf", "gb", "lr")
+ACC_THRESHOLD, QUERY_MODEL, MAX_RESULTS = 0.9, "rf", 100
+
+
+def w1(seed: int = SEED) -> dict[str, Any]:
+    """10 runs, each with 5 params and 10 metrics of 100 steps."""
+    rng = random.Random(seed)
+    runs = []
+    for index in range(W1_RUNS):
+        params = {f"param_{p}": str(rng.randint(1, 1000)) for p in range(W1_PARAMS)}
+        metrics = {
+            f"metric_{m}": [round(rng.random(), 6) for _ in range(W1_STEPS)]
+            for m in range(W1_METRICS)
+        }
+        runs.append({"name": f"run-{index}", "params": params, "metrics": metrics})
+    return {"runs": runs, "steps": W1_STEPS}
+
+
+def w2(n_runs: int, seed: int = SEED) -> dict[str, Any]:
+    """``n_runs`` runs as columns (model, depth, acc, f1, loss) and a 1,000-step history."""
+    rng = random.Random(seed)
+    columns: dict[str, list[Any]] = {"model": [], "depth": [], "acc": [], "f1": [], "loss": []}
+    for _ in range(n_runs):
+        columns["model"].append(rng.choice(MODELS))
+        columns["depth"].append(str(rng.randint(1, 10)))
+        columns["acc"].append(round(rng.uniform(0.5, 1.0), 6))
+        columns["f1"].append(round(rng.uniform(0.4, 1.0), 6))
+        columns["loss"].append(round(rng.uniform(0.0, 2.0), 6))
+    history = [
+        round(2.0 / (1 + 0.01 * step) + rng.gauss(0, 0.01), 6) for step in range(HISTORY_STEPS)
+    ]
+    return {
+        "runs": columns,
+        "history": history,
+        "expected_rows": expected_rows(columns),
+        "expected_first": expected_first(columns),
+    }
+
+
+def expected_rows(columns: dict[str, list[Any]]) -> int:
+    """Rows the W2 query must return: acc > 0.9 and model = 'rf', at most 100."""
+    matches = sum(
+        1
+        for acc, model in zip(columns["acc"], columns["model"], strict=True)
+        if acc > ACC_THRESHOLD and model == QUERY_MODEL
+    )
+    return min(matches, MAX_RESULTS)
+
+
+def expected_first(columns: dict[str, list[Any]]) -> str:
+    """Name of the W2 query's first row: the matching run with the highest f1."""
+    best = max(
+        (f1, index)
+        for index, (acc, model, f1) in enumerate(
+            zip(columns["acc"], columns["model"], columns["f1"], strict=True)
+        )
+        if acc > ACC_THRESHOLD and model == QUERY_MODEL
+    )
+    return f"run-{best[1]}"
+
+
+def write(workload: str, folder: Path) -> Path:
+    """Generate the data of ``workload`` into ``folder``/data.json; the file's path."""
+    builders = {"W1": lambda: w1(), "W2": lambda: w2(W2_RUNS), "W2L": lambda: w2(W2L_RUNS)}
+    path = folder / "data.json"
+    path.write_text(json.dumps(builders[workload]()))
+    return path

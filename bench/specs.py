@@ -1,0 +1,123 @@
+"""What each workload runs on each system, which figures it shows and which ratios it targets."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import data
+from bench.venvs import MLFLOW, Peer
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    """One system's run of a workload: a command executed in a fresh process per repetition."""
+
+    system: str
+    script: str  # a module under bench.workloads, or a peer script under bench/peers/
+    peer: Peer | None = None
+    args: tuple[str, ...] = ()
+    slow: bool = False  # ``--quick`` measures it once
+
+    def command(self, data_file: Path, workdir: Path, extra: tuple[str, ...]) -> list[str]:
+        tail = ["--data", str(data_file), "--workdir", str(workdir), *self.args, *extra]
+        if self.peer is None:
+            return [sys.executable, "-m", f"bench.workloads.{self.script}", *tail]
+        return [str(self.peer.python), str(self.peer.script(self.script)), *tail]
+
+    def env(self, workdir: Path) -> dict[str, str]:
+        if self.peer is None:
+            return {"GNOMON_HOME": str(workdir / "gnomon"), "PYTHONPATH": str(REPO / "src")}
+        return {"MLFLOW_TRACKING_URI": f"sqlite:///{workdir / 'mlflow.db'}"}
+
+
+@dataclass(frozen=True, slots=True)
+class Ratio:
+    """``peer``'s median ``figure`` over gnomon's (times: higher is better for gnomon)."""
+
+    figure: str
+    peer: str
+    target: float
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """An absolute target: gnomon's median ``figure`` at most ``ceiling``."""
+
+    figure: str
+    ceiling: float
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    name: str
+    title: str
+    sides: tuple[Side, ...]
+    figures: tuple[str, ...]
+    expect: Callable[[dict[str, Any]], dict[str, Any]]
+    ratios: tuple[Ratio, ...] = ()
+    limits: tuple[Limit, ...] = ()
+    queries: bool = False  # takes --query-reps
+    timeout_s: float = 900.0
+
+
+def _w1_expect(generated: dict[str, Any]) -> dict[str, Any]:
+    runs = generated["runs"]
+    return {"points_stored": len(runs) * generated["steps"] * len(runs[0]["metrics"])}
+
+
+def _w2_expect(generated: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "rows": generated["expected_rows"],
+        "first_run": generated["expected_first"],
+        "history_points": len(generated["history"]),
+    }
+
+
+W1 = Workload(
+    name="W1",
+    title="tracking ingest: 10 runs x 10 metrics x 100 steps, one log_metric per point",
+    sides=(
+        Side("gnomon", "w1"),
+        Side("mlflow", "w1", MLFLOW, ("--mode", "per-call"), slow=True),
+        Side("mlflow-async", "w1", MLFLOW, ("--mode", "async")),
+    ),
+    figures=(
+        "seconds",
+        "points_per_s",
+        "start_run_ms",
+        "first_start_run_ms",
+        "startup_s",
+        "env_tags",
+    ),
+    expect=_w1_expect,
+    ratios=(Ratio("seconds", "mlflow", 100.0), Ratio("seconds", "mlflow-async", 10.0)),
+)
+
+W2 = Workload(
+    name="W2",
+    title=f"search and history: {data.W2_RUNS:,} runs, top 100 by f1; 1,000-step history",
+    sides=(Side("gnomon", "w2"), Side("mlflow", "w2", MLFLOW)),
+    figures=("search_ms", "history_ms", "rows", "first_run", "populate_seconds", "startup_s"),
+    expect=_w2_expect,
+    ratios=(Ratio("search_ms", "mlflow", 5.0), Ratio("history_ms", "mlflow", 5.0)),
+    queries=True,
+)
+
+W2L = Workload(
+    name="W2L",
+    title=f"search at scale: {data.W2L_RUNS:,} runs, same query",
+    sides=(Side("gnomon", "w2"),),
+    figures=("search_ms", "history_ms", "rows", "first_run", "populate_seconds"),
+    expect=_w2_expect,
+    limits=(Limit("search_ms", 100.0),),
+    queries=True,
+    timeout_s=3600.0,
+)
+
+WORKLOADS = {w.name: w for w in (W1, W2, W2L)}

@@ -1,0 +1,76 @@
+"""Peer systems: each lives in its own virtualenv under ``bench/.peers/<name>/``."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+PEERS_DIR = BENCH_DIR / ".peers"
+MARKER = "installed.txt"
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    """A peer package pinned to one version, installed once into its own venv."""
+
+    name: str
+    requirement: str
+
+    @property
+    def venv(self) -> Path:
+        return PEERS_DIR / self.name
+
+    @property
+    def python(self) -> Path:
+        return self.venv / "bin" / "python"
+
+    def script(self, workload: str) -> Path:
+        return BENCH_DIR / "peers" / f"{self.name}_{workload.lower()}.py"
+
+    def is_installed(self) -> bool:
+        marker = self.venv / MARKER
+        return self.python.exists() and marker.exists() and marker.read_text() == self.requirement
+
+
+MLFLOW = Peer(name="mlflow", requirement="mlflow==3.17.2")
+
+
+def _uv() -> Path | None:
+    candidate = Path(sys.executable).parent / "uv"
+    if candidate.exists():
+        return candidate
+    found = shutil.which("uv")
+    return Path(found) if found else None
+
+
+def _install_command(peer: Peer) -> list[str]:
+    uv = _uv()
+    if uv is not None:
+        return [str(uv), "pip", "install", "--python", str(peer.python), peer.requirement]
+    return [str(peer.python), "-m", "pip", "install", "--quiet", peer.requirement]
+
+
+def ensure(peer: Peer) -> Path:
+    """Create the peer's venv and install it unless the marker says it is there; its python."""
+    if peer.is_installed():
+        return peer.python
+    PEERS_DIR.mkdir(parents=True, exist_ok=True)
+    if not peer.python.exists():
+        base = shutil.which("python3") or sys.executable
+        subprocess.run([base, "-m", "venv", str(peer.venv)], check=True)
+    print(f"installing {peer.requirement} into {peer.venv} (once)", file=sys.stderr)
+    subprocess.run(_install_command(peer), check=True)
+    (peer.venv / MARKER).write_text(peer.requirement)
+    return peer.python
+
+
+def main() -> None:
+    ensure(MLFLOW)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The gnomon side of each workload; each module runs as a script and prints one JSON line."""
