@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, Row, and_, or_, select, update
@@ -123,28 +124,25 @@ class SqlTrackingStore:
                 raise Conflict(f"experiment {experiment.name!r} is deleted; restore it first")
             if run.parent_run_id is not None:
                 self._run_row(conn, scope, run.parent_run_id)
-            conn.execute(
-                runs.insert().values(
-                    id=run_id,
-                    workspace_id=scope.workspace,
-                    experiment_id=run.experiment_id,
-                    name=run.name,
-                    description=run.description,
-                    status=RunStatus.RUNNING.value,
-                    lifecycle=Lifecycle.ACTIVE.value,
-                    user=run.user,
-                    start_time=run.start_time,
-                    end_time=None,
-                    parent_run_id=run.parent_run_id,
-                    artifact_uri=f"{experiment.artifact_location}/{run_id}/artifacts",
-                )
-            )
+            values = {
+                "id": run_id,
+                "workspace_id": scope.workspace,
+                "experiment_id": run.experiment_id,
+                "name": run.name,
+                "description": run.description,
+                "status": RunStatus.RUNNING.value,
+                "lifecycle": Lifecycle.ACTIVE.value,
+                "user": run.user,
+                "start_time": run.start_time,
+                "end_time": None,
+                "parent_run_id": run.parent_run_id,
+                "artifact_uri": f"{experiment.artifact_location}/{run_id}/artifacts",
+            }
+            conn.execute(runs.insert().values(**values))
             if run.tags:
-                conn.execute(
-                    tags.insert(),
-                    [{"run_id": run_id, "key": k, "value": v} for k, v in run.tags.items()],
-                )
-            return self._load_runs(conn, [self._run_row(conn, scope, run_id)])[0]
+                conn.execute(tags.insert(), _kv_rows(run_id, run.tags))
+        # Everything a new run holds is known here: no need to read it back.
+        return _to_run(SimpleNamespace(**values), {"p": {}, "t": dict(run.tags), "m": {}})
 
     def get_run(self, scope: Scope, run_id: str) -> Run:
         with self.db.read() as conn:
@@ -350,7 +348,7 @@ def _to_experiment(row: Row[Any]) -> Experiment:
     )
 
 
-def _to_run(row: Row[Any], data: dict[str, dict[str, Any]]) -> Run:
+def _to_run(row: Any, data: dict[str, dict[str, Any]]) -> Run:
     return Run(
         id=row.id,
         experiment_id=row.experiment_id,
