@@ -10,7 +10,7 @@ from typing import Any
 
 from gnomon._types import Page, Scope, now_ms
 from gnomon.artifacts.store import ArtifactInfo, ArtifactStore
-from gnomon.errors import Conflict, InvalidInput, NotFound
+from gnomon.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from gnomon.tracking import validation as v
 from gnomon.tracking.entities import (
     Experiment,
@@ -68,7 +68,11 @@ class TrackingService:
         try:
             return self.get_experiment_by_name(scope, name)
         except NotFound:
+            pass
+        try:
             return self.create_experiment(scope, name)
+        except AlreadyExists:  # another process created it in between
+            return self.get_experiment_by_name(scope, name)
 
     def list_experiments(
         self,

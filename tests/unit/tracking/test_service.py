@@ -116,3 +116,20 @@ def test_search_needs_known_experiments(client: gnomon.Client) -> None:
 def test_unknown_workspace(gnomon_home: Path) -> None:
     with pytest.raises(NotFound, match="workspace 'elsewhere'"):
         gnomon.Client(workspace="elsewhere")
+
+
+def test_get_or_create_survives_a_concurrent_create(client: gnomon.Client) -> None:
+    service = client.tracking
+    original = service.get_experiment_by_name
+    calls = []
+
+    def racing(scope, name):  # type: ignore[no-untyped-def]
+        calls.append(name)
+        if len(calls) == 1:  # first look: absent; meanwhile someone else creates it
+            service.store.create_experiment(scope, name, "/tmp/elsewhere")
+            raise NotFound(f"experiment {name!r} not found")
+        return original(scope, name)
+
+    service.get_experiment_by_name = racing  # type: ignore[method-assign]
+    exp = service.get_or_create_experiment(client.scope, "contested")
+    assert exp.name == "contested" and len(calls) == 2
