@@ -1,4 +1,4 @@
-"""``python -m bench W1|W2|W2L|all [--reps N] [--quick] [--no-peer] [--query-reps N]``."""
+"""``python -m bench W1|W1s|W2|W2L|all [--reps N] [--quick] [--no-peer] [--query-reps N]``."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import argparse
 
 from bench import report, runner
 from bench.specs import WORKLOADS
+
+NAMES = {name.upper(): name for name in WORKLOADS}  # names match case-insensitively
 
 
 def _parse() -> argparse.Namespace:
@@ -16,7 +18,7 @@ def _parse() -> argparse.Namespace:
         "workloads",
         nargs="+",
         type=str.upper,
-        choices=[*WORKLOADS, "ALL"],
+        choices=[*NAMES, "ALL"],
         metavar="WORKLOAD",
         help=f"one or more of {', '.join(WORKLOADS)}, or all",
     )
@@ -33,7 +35,7 @@ def _parse() -> argparse.Namespace:
 
 def main() -> None:
     args = _parse()
-    names = list(WORKLOADS) if "ALL" in args.workloads else args.workloads
+    names = list(WORKLOADS) if "ALL" in args.workloads else [NAMES[w] for w in args.workloads]
     options = runner.Options(
         reps=args.reps, quick=args.quick, peers=not args.no_peer, query_reps=args.query_reps
     )

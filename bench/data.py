@@ -77,7 +77,12 @@ def expected_first(columns: dict[str, list[Any]]) -> str:
 
 def write(workload: str, folder: Path) -> Path:
     """Generate the data of ``workload`` into ``folder``/data.json; the file's path."""
-    builders = {"W1": lambda: w1(), "W2": lambda: w2(W2_RUNS), "W2L": lambda: w2(W2L_RUNS)}
+    builders = {
+        "W1": lambda: w1(),
+        "W1s": lambda: w1(),
+        "W2": lambda: w2(W2_RUNS),
+        "W2L": lambda: w2(W2L_RUNS),
+    }
     path = folder / "data.json"
     path.write_text(json.dumps(builders[workload]()))
     return path

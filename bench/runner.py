@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import data, venvs
+from bench import data, servers, venvs
 from bench.specs import REPO, Side, Workload
 
 
@@ -36,11 +37,15 @@ class SideResult:
     errors: list[str] = field(default_factory=list)
 
     def median(self, figure: str) -> float | None:
-        values = [s[figure] for s in self.samples if isinstance(s.get(figure), int | float)]
+        values = [
+            s[figure]
+            for s in self.samples
+            if isinstance(s.get(figure), int | float) and not isinstance(s[figure], bool)
+        ]
         return statistics.median(values) if values else None
 
     def summary(self) -> dict[str, Any]:
-        """Median of every numeric figure; other figures (a version) from the first sample."""
+        """Median of every numeric figure; others (a version, a flag) from the first sample."""
         out: dict[str, Any] = {}
         for key in self.samples[0] if self.samples else ():
             median = self.median(key)
@@ -73,18 +78,25 @@ def _measure(side: Side, workload: Workload, data_file: Path, options: Options) 
     env.pop("PYTHONPATH", None)
     with tempfile.TemporaryDirectory(prefix=f"{side.system}-", dir=data_file.parent) as tmp:
         workdir = Path(tmp)
-        done = subprocess.run(
-            side.command(data_file, workdir, extra),
-            cwd=REPO,
-            env={**env, **side.env(workdir)},
-            capture_output=True,
-            text=True,
-            timeout=workload.timeout_s,
+        server: contextlib.AbstractContextManager[str | None] = (
+            servers.running(side.server, workdir, env) if side.server else contextlib.nullcontext()
         )
+        with server as url:
+            done = subprocess.run(
+                side.command(data_file, workdir, extra),
+                cwd=REPO,
+                env={**env, **side.env(workdir, url)},
+                capture_output=True,
+                text=True,
+                timeout=workload.timeout_s,
+            )
     if done.returncode != 0:
         tail = done.stderr.strip().splitlines()[-6:]
         raise RuntimeError(f"exit {done.returncode}: " + " | ".join(tail))
-    return _parse_output(done.stdout)
+    figures = _parse_output(done.stdout)
+    if side.server is not None:
+        figures["workers"] = side.server.workers
+    return figures
 
 
 def _log(message: str) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import data
+from bench.servers import Server
 from bench.venvs import MLFLOW, Peer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -23,6 +24,7 @@ class Side:
     peer: Peer | None = None
     args: tuple[str, ...] = ()
     slow: bool = False  # ``--quick`` measures it once
+    server: Server | None = None  # started per repetition; the script talks to it over HTTP
 
     def command(self, data_file: Path, workdir: Path, extra: tuple[str, ...]) -> list[str]:
         tail = ["--data", str(data_file), "--workdir", str(workdir), *self.args, *extra]
@@ -30,27 +32,31 @@ class Side:
             return [sys.executable, "-m", f"bench.workloads.{self.script}", *tail]
         return [str(self.peer.python), str(self.peer.script(self.script)), *tail]
 
-    def env(self, workdir: Path) -> dict[str, str]:
+    def env(self, workdir: Path, url: str | None = None) -> dict[str, str]:
+        """The script's environment: embedded stores under ``workdir``, or the server at ``url``."""
         if self.peer is None:
-            return {"GNOMON_HOME": str(workdir / "gnomon"), "PYTHONPATH": str(REPO / "src")}
-        return {"MLFLOW_TRACKING_URI": f"sqlite:///{workdir / 'mlflow.db'}"}
+            home = {"GNOMON_HOME": str(workdir / ("client" if url else "gnomon"))}
+            return {**home, "PYTHONPATH": str(REPO / "src"), **({"GNOMON_URI": url} if url else {})}
+        return {"MLFLOW_TRACKING_URI": url or f"sqlite:///{workdir / 'mlflow.db'}"}
 
 
 @dataclass(frozen=True, slots=True)
 class Ratio:
-    """``peer``'s median ``figure`` over gnomon's (times: higher is better for gnomon)."""
+    """``peer``'s median ``figure`` over ``ours``'s (times: higher is better for gnomon)."""
 
     figure: str
     peer: str
     target: float
+    ours: str = "gnomon"
 
 
 @dataclass(frozen=True, slots=True)
 class Limit:
-    """An absolute target: gnomon's median ``figure`` at most ``ceiling``."""
+    """An absolute target: ``system``'s median ``figure`` at most ``ceiling``."""
 
     figure: str
     ceiling: float
+    system: str = "gnomon"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +105,54 @@ W1 = Workload(
     ratios=(Ratio("seconds", "mlflow", 100.0), Ratio("seconds", "mlflow-async", 10.0)),
 )
 
+# Over HTTP, MLflow's per-call variants run ~20-70 points/s: they log the first 200 points
+# (1 run x 10 metrics x 20 steps) and report seconds extrapolated to the full 10,000.
+PER_CALL_POINTS = 200
+REQUEST_REPS = ("--request-reps", "200")
+
+
+def _w1s_sides() -> tuple[Side, ...]:
+    gnomon = tuple(
+        Side(f"gnomon-w{n}", "w1", args=REQUEST_REPS, server=Server("gnomon", n)) for n in (1, 4)
+    )
+    per_call = ("--mode", "per-call", "--points", str(PER_CALL_POINTS), *REQUEST_REPS)
+    mlflow = tuple(
+        Side(f"mlflow-w{n}", "w1", MLFLOW, per_call, server=Server("mlflow", n)) for n in (4, 1)
+    )
+    async_ = Side(
+        "mlflow-async-w4",
+        "w1",
+        MLFLOW,
+        ("--mode", "async", *REQUEST_REPS),
+        server=Server("mlflow", 4),
+    )
+    return (*gnomon, *mlflow, async_)
+
+
+W1S = Workload(
+    name="W1s",
+    title="W1 through the tracking server over HTTP (-wN: server workers)",
+    sides=_w1s_sides(),
+    figures=(
+        "seconds",
+        "points_per_s",
+        "workers",
+        "extrapolated",
+        "points_measured",
+        "request_p50_ms",
+        "start_run_ms",
+        "startup_s",
+    ),
+    expect=_w1_expect,
+    ratios=(
+        Ratio("seconds", "mlflow-w4", 100.0, ours="gnomon-w4"),
+        Ratio("seconds", "mlflow-w1", 100.0, ours="gnomon-w1"),
+        Ratio("seconds", "mlflow-async-w4", 10.0, ours="gnomon-w4"),
+        Ratio("seconds", "mlflow-async-w4", 10.0, ours="gnomon-w1"),
+    ),
+    limits=(Limit("request_p50_ms", 2.0, "gnomon-w1"), Limit("request_p50_ms", 2.0, "gnomon-w4")),
+)
+
 W2 = Workload(
     name="W2",
     title=f"search and history: {data.W2_RUNS:,} runs, top 100 by f1; 1,000-step history",
@@ -120,4 +174,4 @@ W2L = Workload(
     timeout_s=3600.0,
 )
 
-WORKLOADS = {w.name: w for w in (W1, W2, W2L)}
+WORKLOADS = {w.name: w for w in (W1, W1S, W2, W2L)}

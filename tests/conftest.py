@@ -8,6 +8,7 @@ import pytest
 pytest_plugins = [
     "tests.fixtures.s3",
     "tests.fixtures.databases",
+    "tests.fixtures.server",
 ]
 
 

@@ -3,6 +3,9 @@
 Runs inside the MLflow peer venv (``bench/.peers/mlflow``); imports neither gnomon nor bench.
 Modes: ``per-call`` (synchronous ``log_metric``) and ``async`` (``synchronous=False`` with
 MLflow's 1 s batching, ``MLFLOW_ASYNC_LOGGING_BUFFERING_SECONDS``, its fastest mode).
+``--points N`` logs only the first N points (whole runs, or the first steps of one run) and
+reports ``seconds`` extrapolated to the full data set, for the slow per-call mode over HTTP.
+``--request-reps N`` adds ``request_p50_ms``: the median of N ``get_experiment`` calls.
 """
 
 from __future__ import annotations
@@ -21,7 +24,32 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--mode", choices=("per-call", "async"), default="per-call")
+    parser.add_argument("--points", type=int, default=0, help="log only this many (0: all)")
+    parser.add_argument("--request-reps", type=int, default=0)
     return parser.parse_args()
+
+
+def _subset(runs: list[dict[str, Any]], steps: int, points: int) -> tuple[list[Any], int]:
+    """The first ``points`` points: whole runs, or the first steps of the first run."""
+    per_run = steps * len(runs[0]["metrics"])
+    if points <= 0 or points >= per_run * len(runs):
+        return runs, steps
+    if points >= per_run:
+        return runs[: points // per_run], steps
+    return runs[:1], max(1, points // len(runs[0]["metrics"]))
+
+
+def _request_p50_ms(client: Any, experiment_id: str, reps: int) -> dict[str, float]:
+    """Median latency of a small call, ``get_experiment``, after one warm-up."""
+    if reps <= 0:
+        return {}
+    client.get_experiment(experiment_id)
+    samples = []
+    for _ in range(reps):
+        started = time.perf_counter()
+        client.get_experiment(experiment_id)
+        samples.append((time.perf_counter() - started) * 1000)
+    return {"request_p50_ms": statistics.median(samples)}
 
 
 def _train(mlflow: Any, runs: list[dict[str, Any]], steps: int, sync: bool) -> list[float]:
@@ -65,17 +93,23 @@ def main() -> None:
     experiment_id = client.create_experiment("w1", artifact_location=str(args.workdir / "art"))
     mlflow.set_experiment(experiment_id=experiment_id)
     ready = time.perf_counter()
-    start_ms = _train(mlflow, data["runs"], data["steps"], sync=args.mode == "per-call")
-    seconds = time.perf_counter() - ready
-    points = len(data["runs"]) * data["steps"] * len(data["runs"][0]["metrics"])
+    runs, steps = _subset(data["runs"], data["steps"], args.points)
+    start_ms = _train(mlflow, runs, steps, sync=args.mode == "per-call")
+    measured = time.perf_counter() - ready
+    total = len(data["runs"]) * data["steps"] * len(data["runs"][0]["metrics"])
+    points = len(runs) * steps * len(runs[0]["metrics"])
     figures = {
-        "seconds": seconds,
-        "points_per_s": points / seconds,
+        "seconds": measured * total / points,
+        "points_per_s": points / measured,
+        "extrapolated": points < total,
+        "points_measured": points,
+        "seconds_measured": measured,
         "start_run_ms": statistics.median(start_ms),
         "first_start_run_ms": start_ms[0],
         "import_s": imported - began,
         "startup_s": ready - began,
         **_stored(client, experiment_id),
+        **_request_p50_ms(client, experiment_id, args.request_reps),
         "version": mlflow.__version__,
     }
     print(json.dumps(figures))

@@ -1,17 +1,20 @@
 """W1 on gnomon: a training loop logging one metric point per call; prints one JSON line.
 
 Timed from the first ``start_run`` to the last run's end (the data durable). Environment
-capture at ``start_run`` stays on: it is part of what W1 measures.
+capture at ``start_run`` stays on: it is part of what W1 measures. With ``GNOMON_URI`` set to
+a server (W1s) the same loop runs over HTTP; ``--request-reps N`` then adds
+``request_p50_ms``, the median of N ``Client.get_experiment`` calls.
 """
 
 from __future__ import annotations
 
+import functools
 import statistics
 import time
 from types import ModuleType
 from typing import Any
 
-from bench.workloads._common import emit, load, parser
+from bench.workloads._common import emit, load, median_ms, parser
 
 
 def _train(gnomon: ModuleType, runs: list[dict[str, Any]], steps: int) -> list[float]:
@@ -39,7 +42,9 @@ def _stored(gnomon: ModuleType, runs: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def main() -> None:
-    args = parser().parse_args()
+    cli = parser()
+    cli.add_argument("--request-reps", type=int, default=0)
+    args = cli.parse_args()
     data = load(args.data)
     began = time.perf_counter()
     import gnomon
@@ -50,18 +55,23 @@ def main() -> None:
     start_ms = _train(gnomon, data["runs"], data["steps"])
     seconds = time.perf_counter() - ready
     points = len(data["runs"]) * data["steps"] * len(data["runs"][0]["metrics"])
-    emit(
-        {
-            "seconds": seconds,
-            "points_per_s": points / seconds,
-            "start_run_ms": statistics.median(start_ms),
-            "first_start_run_ms": start_ms[0],
-            "import_s": imported - began,
-            "startup_s": ready - began,
-            **_stored(gnomon, data["runs"]),
-            "version": gnomon.__version__,
-        }
-    )
+    figures = {
+        "seconds": seconds,
+        "points_per_s": points / seconds,
+        "extrapolated": False,
+        "points_measured": points,
+        "start_run_ms": statistics.median(start_ms),
+        "first_start_run_ms": start_ms[0],
+        "import_s": imported - began,
+        "startup_s": ready - began,
+        **_stored(gnomon, data["runs"]),
+        "version": gnomon.__version__,
+    }
+    if args.request_reps > 0:
+        client = gnomon.Client()
+        call = functools.partial(client.get_experiment, "w1")
+        figures["request_p50_ms"] = median_ms(call, args.request_reps)[0]
+    emit(figures)
 
 
 if __name__ == "__main__":

@@ -1,38 +1,48 @@
-"""Open the stores a Settings object points at, chosen by URI scheme from lazy import strings."""
+"""Open the services a Settings object points at: SQL (embedded) or HTTP (a remote server),
+chosen by the scheme of GNOMON_URI from a map of lazy import strings."""
 
 from __future__ import annotations
 
 import functools
 import importlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gnomon.artifacts import ArtifactStore, open_artifact_store
 from gnomon.config import Settings
 from gnomon.errors import InvalidInput, NotFound
+from gnomon.tracking.entities import Run
 from gnomon.tracking.service import TrackingService
-from gnomon.tracking.store import TrackingStore
 
-# scheme → "module:factory"; a factory takes Settings and returns the capability stores.
-SQL_SCHEMES = ("sqlite", "postgresql", "postgres", "postgresql+psycopg")
-_BACKENDS = {scheme: "gnomon.backends:open_sql" for scheme in SQL_SCHEMES}
+if TYPE_CHECKING:
+    from gnomon.auth.service import AuthService
+    from gnomon.client.transport import Transport
+    from gnomon.store.database import Database
 
-
-@dataclass(frozen=True, slots=True)
-class Stores:
-    """Every capability's store for one backend."""
-
-    tracking: TrackingStore
-    close: Any = None
+_BACKENDS = {
+    "sqlite": "gnomon.backends:open_sql",
+    "postgresql": "gnomon.backends:open_sql",
+    "postgres": "gnomon.backends:open_sql",
+    "postgresql+psycopg": "gnomon.backends:open_sql",
+    "http": "gnomon.backends:open_http",
+    "https": "gnomon.backends:open_http",
+}
 
 
 @dataclass(frozen=True, slots=True)
 class Services:
+    """Every capability's service for one backend."""
+
     tracking: TrackingService
+    auth: AuthService | None = None  # server side only: remote clients reach it over HTTP
+    database: Database | None = None
+    transport: Transport | None = None
+    workspace_id: str | None = None  # embedded: the id of GNOMON_WORKSPACE
 
 
-def open_stores(settings: Settings) -> Stores:
+def open_services(settings: Settings) -> Services:
     uri = settings.store_uri
     scheme = uri.split("://", 1)[0].lower() if "://" in uri else ""
     target = _BACKENDS.get(scheme)
@@ -40,34 +50,52 @@ def open_stores(settings: Settings) -> Stores:
         known = ", ".join(sorted({s.split("+")[0] for s in _BACKENDS}))
         raise InvalidInput(f"unsupported GNOMON_URI scheme {scheme!r} in {uri!r} (known: {known})")
     module, _, factory = target.partition(":")
-    result: Stores = getattr(importlib.import_module(module), factory)(settings)
-    return result
+    opener: Callable[[Settings], Services] = getattr(importlib.import_module(module), factory)
+    return opener(settings)
 
 
-def open_services(settings: Settings) -> Services:
-    stores = open_stores(settings)
-    endpoint = settings.s3_endpoint_url
-    tracking = TrackingService(
-        stores.tracking,
-        settings.artifact_root,
-        functools.partial(_artifact_store, endpoint=endpoint),
-    )
-    return Services(tracking=tracking)
-
-
-def open_sql(settings: Settings) -> Stores:
+def open_sql(settings: Settings) -> Services:
+    from gnomon.auth.service import AuthService
+    from gnomon.auth.sql import SqlAuthStore
+    from gnomon.auth.sql_audit import SqlAuditStore
     from gnomon.tracking.sql import SqlTrackingStore
 
     db = _database(settings.store_uri)
-    _check_workspace(db, settings.workspace)
-    return Stores(tracking=SqlTrackingStore(db), close=db.dispose)
+    workspace_id = _workspace_id(db, settings.workspace)
+    endpoint = settings.s3_endpoint_url
+
+    def run_artifacts(run: Run) -> ArtifactStore:
+        return _artifact_store(run.artifact_uri, endpoint)
+
+    tracking = TrackingService(SqlTrackingStore(db), settings.artifact_root, run_artifacts)
+    auth = AuthService(SqlAuthStore(db), SqlAuditStore(db))
+    return Services(tracking=tracking, auth=auth, database=db, workspace_id=workspace_id)
 
 
-_databases: dict[str, Any] = {}
+def open_http(settings: Settings) -> Services:
+    from gnomon.client.credentials import token_for
+    from gnomon.client.transport import Transport
+    from gnomon.tracking.http import HttpRunArtifacts, HttpTrackingStore
+
+    transport = Transport(
+        settings.store_uri,
+        token=settings.token or token_for(settings.home, settings.store_uri),
+        workspace=settings.workspace,
+        ca_bundle=settings.ca_bundle,
+    )
+
+    def run_artifacts(run: Run) -> ArtifactStore:
+        return HttpRunArtifacts(transport, run.id)
+
+    tracking = TrackingService(HttpTrackingStore(transport), "", run_artifacts)
+    return Services(tracking=tracking, transport=transport)
+
+
+_databases: dict[str, Database] = {}
 _databases_lock = threading.Lock()
 
 
-def _database(uri: str) -> Any:
+def _database(uri: str) -> Database:
     """One engine per URI per process, upgraded once: clients share a connection pool."""
     from gnomon.store.database import Database
     from gnomon.store.migrate import ensure_schema
@@ -81,15 +109,16 @@ def _database(uri: str) -> Any:
         return db
 
 
-def _check_workspace(db: Any, workspace: str) -> None:
+def _workspace_id(db: Database, workspace: str) -> str:
     from sqlalchemy import select
 
     from gnomon.auth.tables import workspaces
 
     with db.read() as conn:
-        found = conn.execute(select(workspaces.c.id).where(workspaces.c.id == workspace)).first()
+        found = conn.execute(select(workspaces.c.id).where(workspaces.c.name == workspace)).first()
     if found is None:
         raise NotFound(f"workspace {workspace!r} not found")
+    return str(found.id)
 
 
 @functools.lru_cache(maxsize=256)

@@ -55,6 +55,24 @@ class Settings(BaseSettings):
         default=True,
         description="Record git state, Python version and installed packages at run start.",
     )
+    token: str | None = Field(
+        default=None,
+        description="API token for a remote server (else ~/.gnomon/credentials from gnomon login).",
+    )
+    ca_bundle: str | None = Field(
+        default=None, description="CA bundle (PEM) that verifies the server's TLS certificate."
+    )
+    admin_password: str | None = Field(
+        default=None,
+        description="Password of the 'admin' user the server creates on first start "
+        "(a one-time password is generated and printed when unset).",
+    )
+    max_body_bytes: int = Field(
+        default=32 * 2**20, ge=1024, description="Largest JSON request body the server accepts."
+    )
+    max_artifact_bytes: int = Field(
+        default=5 * 2**30, ge=1024, description="Largest artifact upload the server accepts."
+    )
     user: str | None = Field(
         default=None, description="User recorded on runs in embedded mode (default: the OS user)."
     )

@@ -14,7 +14,7 @@ from gnomon.backends import Services, open_services
 from gnomon.config import Settings
 from gnomon.tracking.buffer import LogBuffer
 from gnomon.tracking.capture import current_user
-from gnomon.tracking.entities import Experiment, Metric, Run, RunStatus
+from gnomon.tracking.entities import Experiment, Lifecycle, Metric, Run, RunStatus
 from gnomon.tracking.search import DEFAULT_MAX_RESULTS
 
 
@@ -36,8 +36,9 @@ class Client:
         settings = settings or Settings()
         updates = {k: v for k, v in (("uri", uri), ("workspace", workspace)) if v is not None}
         self.settings = settings.model_copy(update=updates) if updates else settings
-        self.scope = Scope(self.settings.workspace, self.settings.user or current_user())
         self._services: Services = open_services(self.settings)
+        workspace = self._services.workspace_id or self.settings.workspace
+        self.scope = Scope(workspace, self.settings.user or current_user())
         self.tracking = self._services.tracking
         self.buffer = LogBuffer(
             self._write_buffered, self.settings.flush_interval, self.settings.flush_size
@@ -67,7 +68,8 @@ class Client:
     def list_experiments(
         self, include_deleted: bool = False, max_results: int = 1000, page_token: str | None = None
     ) -> Page[Experiment]:
-        return self.tracking.list_experiments(self.scope, include_deleted, max_results, page_token)
+        lifecycle = None if include_deleted else Lifecycle.ACTIVE
+        return self.tracking.list_experiments(self.scope, lifecycle, max_results, page_token)
 
     def rename_experiment(self, experiment: str, new_name: str) -> Experiment:
         exp = self.get_experiment(experiment)

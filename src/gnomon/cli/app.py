@@ -20,6 +20,7 @@ from gnomon.cli.output import (
     state_of,
 )
 from gnomon.errors import GnomonError, InvalidInput
+from gnomon.server.cli import server
 from gnomon.tracking.cli import experiments_app, runs_app
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ app.add_typer(experiments_app, name="experiments")
 app.add_typer(runs_app, name="runs")
 app.add_typer(db_app, name="db")
 app.command("version")(version)
+app.command("server")(server)
 
 
 @app.callback()

@@ -111,7 +111,9 @@ class RunQuery:
     max_results: int = DEFAULT_MAX_RESULTS
     page_token: str | None = None
     include_deleted: bool = False
+    # The text it was parsed from: what the HTTP store sends for the server to parse again.
     filter_text: str = field(default="", compare=False)
+    order_text: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +156,7 @@ def build_query(
         page_token=page_token,
         include_deleted=include_deleted,
         filter_text=filter or "",
+        order_text=tuple(order_by or ()),
     )
 
 

@@ -22,7 +22,7 @@ from gnomon.tracking.entities import (
     RunStatus,
     RunUpdate,
 )
-from gnomon.tracking.search import DEFAULT_MAX_RESULTS, build_query
+from gnomon.tracking.search import DEFAULT_MAX_RESULTS, RunQuery, build_query
 from gnomon.tracking.store import TrackingStore
 
 _ADJECTIVES = ("amber", "brisk", "calm", "dapper", "eager", "fond", "gentle", "hardy", "keen")
@@ -36,7 +36,7 @@ class TrackingService:
         self,
         store: TrackingStore,
         artifact_root: str,
-        open_artifacts: Callable[[str], ArtifactStore],
+        open_artifacts: Callable[[Run], ArtifactStore],
     ) -> None:
         self.store = store
         self.artifact_root = artifact_root.rstrip("/")
@@ -77,12 +77,12 @@ class TrackingService:
     def list_experiments(
         self,
         scope: Scope,
-        include_deleted: bool = False,
+        lifecycle: Lifecycle | None = Lifecycle.ACTIVE,
         max_results: int = 1000,
         page_token: str | None = None,
     ) -> Page[Experiment]:
+        """Experiments by name; ``lifecycle=None`` lists active and deleted ones."""
         _check_max_results(max_results)
-        lifecycle = None if include_deleted else Lifecycle.ACTIVE
         return self.store.list_experiments(scope, lifecycle, max_results, page_token)
 
     def rename_experiment(self, scope: Scope, experiment_id: str, new_name: str) -> Experiment:
@@ -124,13 +124,26 @@ class TrackingService:
         return self.store.get_run(scope, _text("run_id", run_id))
 
     def update_run(
-        self, scope: Scope, run_id: str, name: str | None = None, description: str | None = None
+        self,
+        scope: Scope,
+        run_id: str,
+        name: str | None = None,
+        description: str | None = None,
+        status: RunStatus | str | None = None,
+        end_time: int | None = None,
     ) -> Run:
+        """Rename, describe, end (a terminal status) or resume (RUNNING) a run, all at once."""
         if name is not None:
             v.check_name("run", name)
         if description is not None:
             _text("description", description, empty=True)
-        return self.store.update_run(scope, run_id, RunUpdate(name=name, description=description))
+        update = RunUpdate(
+            name=name,
+            description=description,
+            status=None if status is None else _status(status),
+            end_time=end_time,
+        )
+        return self.store.update_run(scope, _text("run_id", run_id), update)
 
     def end_run(
         self,
@@ -196,6 +209,10 @@ class TrackingService:
         if not ids:
             raise InvalidInput("search_runs needs at least one experiment")
         query = build_query(ids, filter, order_by, max_results, page_token, include_deleted)
+        return self.search_query(scope, query)
+
+    def search_query(self, scope: Scope, query: RunQuery) -> Page[Run]:
+        """Search with a query already parsed by ``build_query``."""
         return self.store.search_runs(scope, query)
 
     # -- artifacts ---------------------------------------------------------------------------
@@ -210,21 +227,27 @@ class TrackingService:
             raise NotFound(f"local file {str(source)!r} not found")
         prefix = (artifact_path or "").strip("/")
         key = f"{prefix}/{source.name}" if prefix else source.name
-        store = self._open_artifacts(run.artifact_uri)
+        store = self._open_artifacts(run)
         if source.is_dir():
             store.put_dir(source, key)
         else:
             store.put_file(source, key)
         return key
 
+    def put_artifact(self, scope: Scope, run_id: str, key: str, local_file: Path) -> str:
+        """Store one local file under the artifact key ``key`` of a running run."""
+        run = self._running(scope, run_id, "log artifacts")
+        self._open_artifacts(run).put_file(local_file, key)
+        return key
+
     def log_text(self, scope: Scope, run_id: str, text: str, artifact_file: str) -> str:
         run = self._running(scope, run_id, "log artifacts")
-        self._open_artifacts(run.artifact_uri).put_bytes(text.encode(), artifact_file)
+        self._open_artifacts(run).put_bytes(text.encode(), artifact_file)
         return artifact_file
 
     def list_artifacts(self, scope: Scope, run_id: str, path: str = "") -> list[ArtifactInfo]:
         run = self.get_run(scope, run_id)
-        return self._open_artifacts(run.artifact_uri).list(path.strip("/"))
+        return self._open_artifacts(run).list(path.strip("/"))
 
     def download_artifacts(
         self, scope: Scope, run_id: str, path: str = "", dst: str | Path | None = None
@@ -234,7 +257,7 @@ class TrackingService:
         run = self.get_run(scope, run_id)
         target = Path(dst) if dst is not None else Path(tempfile.mkdtemp(prefix="gnomon-"))
         target.mkdir(parents=True, exist_ok=True)
-        store = self._open_artifacts(run.artifact_uri)
+        store = self._open_artifacts(run)
         key = path.strip("/")
         if key:
             return store.download(key, target)

@@ -1,0 +1,107 @@
+"""Identity and audit wire models, shared by the routes and the HTTP client."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from gnomon.auth.entities import Role
+from gnomon.wire import Wire
+
+
+class Login(Wire):
+    username: str
+    password: str
+
+
+class IssuedToken(Wire):
+    """A token's secret, shown this once."""
+
+    token: str
+    id: str
+    name: str
+    expires_time: int | None = None
+
+
+class UserOut(Wire):
+    id: str
+    name: str
+    is_admin: bool
+    disabled: bool
+    created_time: int
+
+
+class CreateUser(Wire):
+    name: str
+    password: str
+    is_admin: bool = False
+
+
+class SetPassword(Wire):
+    password: str
+
+
+class TokenOut(Wire):
+    id: str
+    user_id: str
+    name: str
+    prefix: str
+    created_time: int
+    workspace_id: str | None = None
+    role: Role | None = None
+    expires_time: int | None = None
+    revoked_time: int | None = None
+    last_used_time: int | None = None
+
+
+class CreateToken(Wire):
+    name: str
+    workspace: str | None = None
+    role: Role | None = None
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class WorkspaceOut(Wire):
+    id: str
+    name: str
+    created_time: int
+
+
+class CreateWorkspace(Wire):
+    name: str
+
+
+class MembershipOut(Wire):
+    workspace_id: str
+    user_id: str
+    user_name: str
+    role: Role
+
+
+class AddMember(Wire):
+    user: str
+    role: Role
+
+
+class SetRole(Wire):
+    role: Role
+
+
+class WhoAmI(Wire):
+    name: str
+    is_admin: bool
+    token_workspace_id: str | None = None
+    token_role: Role | None = None
+
+
+class AuditEventOut(Wire):
+    id: int
+    time: int
+    actor: str
+    workspace_id: str | None = None
+    action: str
+    object_type: str
+    object_id: str
+    details: dict[str, Any] = Field(default_factory=dict)
+    address: str | None = None

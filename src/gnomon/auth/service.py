@@ -1,0 +1,384 @@
+"""Identity, access and audit rules: the only caller of the auth and audit stores.
+
+Methods that change something take the acting ``Principal`` first. The service checks what
+the actor may do to identity objects (only global administrators manage users, only a
+workspace's admins manage its members, a token only mints tokens narrower than itself) and
+records each change in the audit log under the actor's name. Who may call what on other
+capabilities' objects is decided by the routes, through ``role_in``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from gnomon._types import Page, now_ms
+from gnomon.auth import rules, tokens
+from gnomon.auth.access import WorkspaceAccess
+from gnomon.auth.audit import AuditLog
+from gnomon.auth.entities import (
+    ApiToken,
+    AuditAction,
+    AuditEvent,
+    AuditQuery,
+    Principal,
+    Role,
+    User,
+)
+from gnomon.auth.login import LoginLimiter, as_seconds
+from gnomon.auth.passwords import Passwords
+from gnomon.auth.store import AuditStore, AuthStore
+from gnomon.errors import AlreadyExists, NotFound, PermissionDenied, Unauthenticated
+
+DAY_MS = 24 * 60 * 60 * 1000
+SESSION_TOKEN_NAME = "login"
+SESSION_DAYS = 30
+# last_used_time is a hint for people reviewing their tokens; writing it on every request
+# would turn every authenticated read into a write.
+TOUCH_INTERVAL_MS = 60_000
+BOOTSTRAP_ADMIN = "admin"
+SYSTEM_ACTOR = "system"  # the actor of events no user caused (the first start)
+BAD_LOGIN = "invalid user name or password"  # also for unknown users: nothing to probe
+
+
+class AuthService(WorkspaceAccess):
+    """Users, logins, API tokens and the audit log; workspaces and memberships come from
+    ``WorkspaceAccess``."""
+
+    def __init__(
+        self,
+        store: AuthStore,
+        audit: AuditStore,
+        *,
+        passwords: Passwords | None = None,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
+        super().__init__(store, AuditLog(audit, clock), clock)
+        self.audit = audit
+        self.passwords = passwords or Passwords()
+        self.limiter = LoginLimiter(audit)
+
+    # -- users -------------------------------------------------------------------------------
+
+    def create_user(
+        self, actor: Principal, name: str, password: str, is_admin: bool = False
+    ) -> User:
+        """Create a user; global administrators only.
+
+        Raises:
+            PermissionDenied: the actor is not acting as a global administrator.
+            InvalidInput: a bad name, or a password shorter than 8 characters.
+            AlreadyExists: the name is taken.
+        """
+        _require_admin(actor, "create users")
+        user = self._create_user(name, password, is_admin)
+        self.log.append(actor.name, AuditAction.CREATE, "user", name, {"is_admin": user.is_admin})
+        return user
+
+    def get_user(self, name: str) -> User:
+        """Raises ``NotFound`` naming the user."""
+        return self.store.get_user(rules.check_name("user", name))
+
+    def list_users(self, max_results: int = 1000, page_token: str | None = None) -> Page[User]:
+        return self.store.list_users(rules.check_max_results(max_results), page_token)
+
+    def disable_user(self, actor: Principal, name: str) -> User:
+        """A disabled user cannot log in, and its tokens stop working at once. Global
+        administrators only. Raises ``PermissionDenied``, ``NotFound``, or ``Conflict`` for
+        the last enabled global administrator."""
+        return self._set_disabled(actor, name, True)
+
+    def enable_user(self, actor: Principal, name: str) -> User:
+        """Undo ``disable_user``. Raises ``PermissionDenied`` or ``NotFound``."""
+        return self._set_disabled(actor, name, False)
+
+    def set_password(self, actor: Principal, name: str, password: str) -> User:
+        """Users set their own password (from a login session or an unscoped token); global
+        administrators set anyone's. Raises ``PermissionDenied``, ``InvalidInput``,
+        ``NotFound``."""
+        rules.check_name("user", name)
+        if not (actor.acts_as_admin or (actor.name == name and actor.unrestricted)):
+            raise PermissionDenied(f"{actor.name!r} cannot set the password of user {name!r}")
+        hashed = self.passwords.hash(rules.check_password(password))
+        user = self.store.update_user(name, password_hash=hashed)
+        self.log.append(actor.name, AuditAction.UPDATE, "user", name, {"password": "changed"})
+        return user
+
+    def bootstrap_admin(self, password: str | None = None) -> str | None:
+        """On first start (no user at all), create the global administrator ``admin``.
+
+        Args:
+            password: its password (``GNOMON_ADMIN_PASSWORD``); ``None`` generates one.
+
+        Returns:
+            The generated password, for the server to print once; ``None`` when a password
+            was given, or when users exist already (then nothing is done).
+
+        Raises:
+            InvalidInput: the given password is shorter than 8 characters.
+        """
+        if self.store.list_users(max_results=1).items:
+            return None
+        generated = None if password is not None else secrets.token_urlsafe(18)
+        try:
+            self._create_user(BOOTSTRAP_ADMIN, generated if password is None else password, True)
+        except AlreadyExists:  # another server process bootstrapped at the same moment
+            return None
+        self.log.append(
+            SYSTEM_ACTOR, AuditAction.CREATE, "user", BOOTSTRAP_ADMIN, {"is_admin": True}
+        )
+        return generated
+
+    # -- sessions ----------------------------------------------------------------------------
+
+    def login(self, name: str, password: str, address: str | None = None) -> tuple[str, ApiToken]:
+        """Check a password and open a session: a token named ``login``, valid 30 days.
+
+        Returns:
+            The session token's secret (shown this once) and the token.
+
+        Raises:
+            Unauthenticated: unknown user or wrong password (one message for both); a
+                disabled user (said only to who knows the password); or 5 failures already,
+                for the name or from the address, in the last 15 minutes (the message says
+                how many seconds to wait, and the password is not even checked).
+            InvalidInput: the name cannot be a user name.
+        """
+        rules.check_name("user", name)
+        address = rules.clean_address(address)
+        now = self.clock()
+        if wait := self.limiter.wait_ms(name, address, now):
+            self._login_failed(name, address, "rate limited")
+            raise Unauthenticated(
+                f"too many failed logins; wait {as_seconds(wait)} seconds and try again",
+                {"retry_after": as_seconds(wait)},
+            )
+        user = self._verify(name, password)
+        if user is None:
+            self.limiter.failed(name, address, now)
+            self._login_failed(name, address, "bad credentials")
+            raise Unauthenticated(BAD_LOGIN)
+        if user.disabled:
+            self._login_failed(name, address, "disabled")
+            raise Unauthenticated(f"user {name!r} is disabled")
+        self.limiter.succeeded(name)
+        expires = now + SESSION_DAYS * DAY_MS
+        secret, new = tokens.issue(user.id, SESSION_TOKEN_NAME, now, expires_time=expires)
+        token = self.store.create_token(new)
+        details = {"token_id": token.id}
+        self.log.append(name, AuditAction.LOGIN, "user", name, details, address=address)
+        return secret, token
+
+    def authenticate(self, token: str, address: str | None = None) -> Principal:
+        """The caller a token stands for.
+
+        Raises:
+            Unauthenticated: the token is unknown, revoked or expired, or its user is
+                disabled. Each failure is recorded (``token_failed``) with the token's
+                prefix only, never the secret.
+        """
+        secret = token if isinstance(token, str) else ""
+        now = self.clock()
+        try:
+            found, user = self.store.find_token(tokens.hash_secret(secret))
+        except NotFound:
+            self._token_failed(secret, "unknown", None, "anonymous", address)
+            raise Unauthenticated("invalid API token") from None
+        reason = message = ""
+        if found.revoked_time is not None:
+            reason, message = "revoked", f"API token {found.prefix!r}… is revoked"
+        elif found.expires_time is not None and found.expires_time <= now:
+            reason, message = "expired", f"API token {found.prefix!r}… has expired; log in again"
+        elif user.disabled:
+            reason, message = "user disabled", f"user {user.name!r} is disabled"
+        if reason:
+            self._token_failed(secret, reason, found, user.name, address)
+            raise Unauthenticated(message)
+        if found.last_used_time is None or now - found.last_used_time >= TOUCH_INTERVAL_MS:
+            self.store.touch_token(found.id, now)
+        return Principal(user.id, user.name, user.is_admin, found.workspace_id, found.role)
+
+    # -- tokens ------------------------------------------------------------------------------
+
+    def create_token(
+        self,
+        actor: Principal,
+        name: str,
+        workspace: str | None = None,
+        role: Role | str | None = None,
+        expires_in_days: int | None = None,
+    ) -> tuple[str, ApiToken]:
+        """Create an API token for the actor's own user.
+
+        A token made through a narrowed token is at least as narrow: same bound workspace,
+        role ceiling no higher.
+
+        Args:
+            workspace: bind the token to this workspace (the actor must reach it).
+            role: the most the token may do anywhere, whatever its user's roles.
+            expires_in_days: ``None`` for a token that never expires.
+
+        Returns:
+            The token's secret (shown this once) and the token.
+
+        Raises:
+            InvalidInput: a bad name, role or expiry.
+            NotFound: the workspace, as ``role_in``.
+            PermissionDenied: the role asked for is above the acting token's ceiling.
+        """
+        rules.check_token_name(name)
+        ceiling = None if role is None else rules.parse_role(role)
+        days = rules.check_expiry_days(expires_in_days)
+        workspace_id = actor.token_workspace_id
+        if workspace is not None:
+            workspace_id = self.role_in(actor, workspace)[0].id
+        if actor.token_role is not None:
+            if ceiling is not None and not actor.token_role.allows(ceiling):
+                raise PermissionDenied(
+                    f"a token limited to {actor.token_role} cannot create one with role {ceiling}"
+                )
+            ceiling = ceiling or actor.token_role
+        now = self.clock()
+        expires = None if days is None else now + days * DAY_MS
+        secret, new = tokens.issue(actor.user_id, name, now, workspace_id, ceiling, expires)
+        token = self.store.create_token(new)
+        details = {"name": name, "role": ceiling, "expires_time": expires}
+        self.log.append(actor.name, AuditAction.CREATE, "token", token.id, details, workspace_id)
+        return secret, token
+
+    def list_tokens(
+        self,
+        actor: Principal,
+        user: str | None = None,
+        max_results: int = 1000,
+        page_token: str | None = None,
+    ) -> Page[ApiToken]:
+        """The actor's tokens (another user's, for a global administrator), newest first,
+        revoked and expired ones included; never their secrets. Raises ``PermissionDenied``
+        or ``NotFound``."""
+        owner = actor.user_id
+        if user is not None and user != actor.name:
+            _require_admin(actor, "list another user's tokens")
+            owner = self.get_user(user).id
+        return self.store.list_tokens(owner, rules.check_max_results(max_results), page_token)
+
+    def revoke_token(self, actor: Principal, token_id: str) -> ApiToken:
+        """Revoke one of the actor's tokens (anyone's, for a global administrator); revoking
+        twice is harmless. Raises ``NotFound`` naming the id, for other users' tokens too."""
+        owner = None if actor.acts_as_admin else actor.user_id
+        token = self.store.revoke_token(str(token_id), self.clock(), owner)
+        details = {"name": token.name, "revoked": True}
+        self.log.append(
+            actor.name, AuditAction.DELETE, "token", token.id, details, token.workspace_id
+        )
+        return token
+
+    # -- audit -------------------------------------------------------------------------------
+
+    def record(
+        self,
+        actor: Principal | str,
+        action: AuditAction | str,
+        object_type: str,
+        object_id: str,
+        workspace_id: str | None = None,
+        details: Mapping[str, Any] | None = None,
+        address: str | None = None,
+    ) -> AuditEvent:
+        """Record a change made elsewhere (a run deleted, a model promoted): ``AuditLog.record``,
+        whose checks raise ``InvalidInput``."""
+        return self.log.record(
+            actor, action, object_type, object_id, workspace_id, details, address
+        )
+
+    def list_audit(
+        self,
+        principal: Principal,
+        workspace: str | None = None,
+        actor: str | None = None,
+        action: AuditAction | str | None = None,
+        object_type: str | None = None,
+        since: int | None = None,
+        until: int | None = None,
+        max_results: int = 100,
+        page_token: str | None = None,
+    ) -> Page[AuditEvent]:
+        """Audit events matching every filter, newest first; ``since`` and ``until`` are
+        inclusive. Global administrators read everything; a workspace's admins read its
+        events (``workspace`` is then required).
+
+        Raises:
+            PermissionDenied: the principal may not read these events.
+            NotFound: the workspace, as ``role_in``.
+            InvalidInput: a bad time, ``max_results`` or page token.
+        """
+        workspace_id = None
+        if workspace is not None:
+            found, role = self.role_in(principal, workspace)
+            if not role.allows(Role.ADMIN):
+                raise PermissionDenied(f"only admins of workspace {workspace!r} read its audit log")
+            workspace_id = found.id
+        elif not principal.acts_as_admin:
+            raise PermissionDenied("only global administrators read the whole audit log")
+        query = AuditQuery(
+            workspace_id=workspace_id,
+            actor=actor,
+            action=None if action is None else str(action),
+            object_type=object_type,
+            since=rules.check_time("since", since),
+            until=rules.check_time("until", until),
+            max_results=rules.check_max_results(max_results),
+            page_token=page_token,
+        )
+        return self.audit.list_events(query)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _create_user(self, name: str, password: str | None, is_admin: bool) -> User:
+        rules.check_name("user", name)
+        hashed = self.passwords.hash(rules.check_password(password))
+        return self.store.create_user(name, hashed, bool(is_admin), self.clock())
+
+    def _set_disabled(self, actor: Principal, name: str, disabled: bool) -> User:
+        _require_admin(actor, "disable or enable users")
+        user = self.store.update_user(rules.check_name("user", name), disabled=disabled)
+        self.log.append(actor.name, AuditAction.UPDATE, "user", name, {"disabled": disabled})
+        return user
+
+    def _verify(self, name: str, password: object) -> User | None:
+        if not isinstance(password, str) or len(password) > rules.MAX_PASSWORD_LENGTH:
+            return None
+        try:
+            user, hashed = self.store.get_credentials(name)
+        except NotFound:
+            self.passwords.verify_nobody(password)
+            return None
+        if not self.passwords.verify(hashed, password):
+            return None
+        if self.passwords.needs_rehash(hashed):  # the hashing cost was raised since
+            self.store.update_user(name, password_hash=self.passwords.hash(password))
+        return user
+
+    def _login_failed(self, name: str, address: str | None, reason: str) -> None:
+        details = {"reason": reason}
+        self.log.append(name, AuditAction.LOGIN_FAILED, "user", name, details, address=address)
+
+    def _token_failed(
+        self,
+        secret: str,
+        reason: str,
+        token: ApiToken | None,
+        actor: str,
+        address: str | None,
+    ) -> None:
+        # The prefix only: the log must never hold a usable secret, even a mistyped one.
+        details = {"reason": reason, "prefix": tokens.prefix(secret)}
+        object_id = "" if token is None else token.id
+        address = rules.clean_address(address)
+        self.log.append(actor, AuditAction.TOKEN_FAILED, "token", object_id, details, None, address)
+
+
+def _require_admin(actor: Principal, what: str) -> None:
+    if not actor.acts_as_admin:
+        raise PermissionDenied(f"only global administrators can {what}; {actor.name!r} cannot")

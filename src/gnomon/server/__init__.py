@@ -1,0 +1,1 @@
+"""The gnomon server: REST API, health, metrics."""

@@ -1,0 +1,90 @@
+"""``create_app(settings, services)``: the gnomon server as an ASGI application."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from gnomon._version import __version__
+from gnomon.backends import Services, open_services
+from gnomon.config import Settings
+from gnomon.errors import InvalidInput
+from gnomon.server import health
+from gnomon.server.errors import install_error_handlers
+from gnomon.server.middleware import (
+    API_PREFIX,
+    BodyLimitMiddleware,
+    HttpMetrics,
+    ObservabilityMiddleware,
+)
+
+# Routers of every capability, mounted under /api/v1: a new capability adds one line here.
+API_ROUTERS = (
+    "gnomon.auth.routes",
+    "gnomon.tracking.routes",
+)
+NO_AUTH_ENV = "_GNOMON_NO_AUTH"  # internal: passes --no-auth to worker processes
+
+
+def create_app(
+    settings: Settings | None = None, services: Services | None = None, *, no_auth: bool = False
+) -> FastAPI:
+    """Build the server for ``settings`` (default: from the environment).
+
+    ``no_auth`` makes every caller a global administrator; only for a server bound to
+    loopback (``gnomon server --no-auth`` enforces that).
+    """
+    settings = settings or Settings()
+    services = services or open_services(settings)
+    if services.auth is None:
+        raise InvalidInput(
+            "the server needs a SQL metadata store (GNOMON_URI sqlite:// or postgresql://)"
+        )
+    app = FastAPI(
+        title="gnomon",
+        version=__version__,
+        description="Experiment tracking and the rest of the model lifecycle.",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.services = services
+    app.state.database = services.database
+    app.state.authenticator = services.auth
+    app.state.no_auth = no_auth
+    app.state.metrics = HttpMetrics(CollectorRegistry())
+    install_error_handlers(app)
+    app.include_router(health.router)
+    for module in API_ROUTERS:
+        app.include_router(_router(module), prefix=API_PREFIX)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limit=settings.max_body_bytes,
+        upload_limit=settings.max_artifact_bytes,
+    )
+    app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for uvicorn workers: settings from GNOMON_*, --no-auth from the parent."""
+    return create_app(Settings(), no_auth=os.environ.get(NO_AUTH_ENV) == "1")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _router(module: str):  # type: ignore[no-untyped-def]
+    import importlib
+
+    return importlib.import_module(module).router

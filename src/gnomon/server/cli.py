@@ -1,0 +1,59 @@
+"""``gnomon server``: run the REST API under uvicorn."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from gnomon.cli.output import say, state_of
+from gnomon.errors import InvalidInput
+
+
+def server(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to bind.")] = 5000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    ssl_certfile: Annotated[str | None, typer.Option(help="TLS certificate (PEM).")] = None,
+    ssl_keyfile: Annotated[str | None, typer.Option(help="TLS private key (PEM).")] = None,
+    no_auth: Annotated[
+        bool, typer.Option("--no-auth", help="Everyone is an administrator (loopback only).")
+    ] = False,
+) -> None:
+    """Serve the REST API (/api/v1), /docs, /healthz, /readyz and /metrics."""
+    import uvicorn
+
+    from gnomon.backends import open_services
+    from gnomon.server.app import NO_AUTH_ENV, is_loopback
+
+    settings = state_of(ctx).settings
+    if no_auth and not is_loopback(host):
+        raise InvalidInput(
+            f"--no-auth serves everyone as an administrator: bind to 127.0.0.1, not {host}"
+        )
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        raise InvalidInput("give both --ssl-certfile and --ssl-keyfile, or neither")
+    services = open_services(settings)
+    if services.auth is None:
+        raise InvalidInput("the server needs a SQL metadata store: GNOMON_URI is a server URL")
+    if not no_auth:
+        password = services.auth.bootstrap_admin(settings.admin_password)
+        if password is not None:
+            # Shown once; only its hash is stored.
+            say(f"created administrator 'admin' with one-time password: {password}")
+    os.environ[NO_AUTH_ENV] = "1" if no_auth else "0"
+    scheme = "https" if ssl_certfile else "http"
+    say(f"gnomon server on {scheme}://{host}:{port} ({workers} worker(s))")
+    uvicorn.run(
+        "gnomon.server.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
+        log_level="warning",
+        access_log=False,
+    )

@@ -1,0 +1,236 @@
+"""HttpTrackingStore: the tracking store over a gnomon server's REST API."""
+
+from __future__ import annotations
+
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from gnomon._types import Page, Scope
+from gnomon.artifacts.store import ArtifactInfo
+from gnomon.client.transport import Transport
+from gnomon.errors import InvalidInput
+from gnomon.tracking.entities import (
+    Experiment,
+    Lifecycle,
+    Metric,
+    NewRun,
+    Run,
+    RunData,
+    RunUpdate,
+)
+from gnomon.tracking.schemas import ArtifactOut, ExperimentOut, LogBatch, MetricWire, RunOut
+from gnomon.tracking.search import RunQuery
+from gnomon.wire import PageOut
+
+ARCHIVE_HEADER = "x-gnomon-archive"
+
+
+class HttpTrackingStore:
+    """Every call is one request; the server's service enforces the same rules and raises
+    the same errors, which the transport turns back into the same classes.
+
+    The scope's workspace is the transport's (sent as a header with every request).
+    """
+
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+
+    def create_experiment(self, scope: Scope, name: str, artifact_root: str) -> Experiment:
+        # The server decides where artifacts live; artifact_root is the client's and unused.
+        return _experiment(
+            self.transport.request(
+                "POST", "/experiments", json={"name": name}, workspace=scope.workspace
+            )
+        )
+
+    def get_experiment(self, scope: Scope, experiment_id: str) -> Experiment:
+        return _experiment(
+            self.transport.request(
+                "GET", f"/experiments/{_seg(experiment_id)}", workspace=scope.workspace
+            )
+        )
+
+    def get_experiment_by_name(self, scope: Scope, name: str) -> Experiment:
+        return _experiment(
+            self.transport.request(
+                "GET", f"/experiments/by-name/{_seg(name)}", workspace=scope.workspace
+            )
+        )
+
+    def list_experiments(
+        self,
+        scope: Scope,
+        lifecycle: Lifecycle | None = Lifecycle.ACTIVE,
+        max_results: int = 1000,
+        page_token: str | None = None,
+    ) -> Page[Experiment]:
+        params = {
+            "lifecycle": "all" if lifecycle is None else lifecycle.value,
+            "max_results": max_results,
+            "page_token": page_token,
+        }
+        body = self.transport.request(
+            "GET", "/experiments", params=params, workspace=scope.workspace
+        )
+        page = PageOut[ExperimentOut].model_validate(body)
+        return Page([e.entity() for e in page.items], page.next_page_token)
+
+    def rename_experiment(self, scope: Scope, experiment_id: str, new_name: str) -> Experiment:
+        path = f"/experiments/{_seg(experiment_id)}"
+        return _experiment(
+            self.transport.request(
+                "PATCH", path, json={"name": new_name}, workspace=scope.workspace
+            )
+        )
+
+    def set_experiment_lifecycle(
+        self, scope: Scope, experiment_id: str, lifecycle: Lifecycle
+    ) -> Experiment:
+        path = f"/experiments/{_seg(experiment_id)}"
+        if lifecycle is Lifecycle.DELETED:
+            return _experiment(self.transport.request("DELETE", path, workspace=scope.workspace))
+        return _experiment(
+            self.transport.request("POST", f"{path}/restore", workspace=scope.workspace)
+        )
+
+    def create_run(self, scope: Scope, run: NewRun) -> Run:
+        body = {
+            "experiment_id": run.experiment_id,
+            "name": run.name,
+            "description": run.description,
+            "parent_run_id": run.parent_run_id,
+            "tags": run.tags,
+            "user": run.user,
+            "start_time": run.start_time,
+        }
+        return _run(self.transport.request("POST", "/runs", json=body, workspace=scope.workspace))
+
+    def get_run(self, scope: Scope, run_id: str) -> Run:
+        return _run(
+            self.transport.request("GET", f"/runs/{_seg(run_id)}", workspace=scope.workspace)
+        )
+
+    def update_run(self, scope: Scope, run_id: str, update: RunUpdate) -> Run:
+        body = {
+            "name": update.name,
+            "description": update.description,
+            "status": None if update.status is None else update.status.value,
+            "end_time": update.end_time,
+        }
+        return _run(
+            self.transport.request(
+                "PATCH", f"/runs/{_seg(run_id)}", json=body, workspace=scope.workspace
+            )
+        )
+
+    def set_run_lifecycle(self, scope: Scope, run_id: str, lifecycle: Lifecycle) -> Run:
+        path = f"/runs/{_seg(run_id)}"
+        if lifecycle is Lifecycle.DELETED:
+            return _run(self.transport.request("DELETE", path, workspace=scope.workspace))
+        return _run(self.transport.request("POST", f"{path}/restore", workspace=scope.workspace))
+
+    def log_batch(self, scope: Scope, run_id: str, data: RunData) -> None:
+        if not data:
+            return
+        batch = LogBatch(
+            metrics=[MetricWire.model_validate(m) for m in data.metrics],
+            params=data.params,
+            tags=data.tags,
+        )
+        self.transport.request(
+            "POST",
+            f"/runs/{_seg(run_id)}/batch",
+            content=batch.model_dump_json().encode(),  # NaN and ±inf as strings
+            headers={"content-type": "application/json"},
+            workspace=scope.workspace,
+        )
+
+    def get_metric_history(self, scope: Scope, run_id: str, key: str) -> list[Metric]:
+        path = f"/runs/{_seg(run_id)}/metrics/{_seg(key)}/history"
+        body = self.transport.request("GET", path, workspace=scope.workspace)
+        return [MetricWire.model_validate(m).entity() for m in body]
+
+    def search_runs(self, scope: Scope, query: RunQuery) -> Page[Run]:
+        body = {
+            "experiment_ids": list(query.experiment_ids),
+            "filter": query.filter_text,
+            "order_by": list(query.order_text),
+            "max_results": query.max_results,
+            "page_token": query.page_token,
+            "include_deleted": query.include_deleted,
+        }
+        page = PageOut[RunOut].model_validate(
+            self.transport.request("POST", "/runs/search", json=body, workspace=scope.workspace)
+        )
+        return Page([r.entity() for r in page.items], page.next_page_token)
+
+
+class HttpRunArtifacts:
+    """One run's artifacts through the server (``ArtifactStore``): the client needs no
+    credentials for the storage behind it."""
+
+    def __init__(self, transport: Transport, run_id: str) -> None:
+        self.transport = transport
+        self.root = f"{transport.base_url}/api/v1/runs/{run_id}/artifacts"
+        self._path = f"/runs/{_seg(run_id)}/artifacts"
+
+    def uri(self, key: str) -> str:
+        return f"{self.root}/{key}"
+
+    def put_file(self, local_path: Path, key: str) -> None:
+        self.transport.upload(f"{self._path}/{_key(key)}", Path(local_path))
+
+    def put_dir(self, local_dir: Path, prefix: str) -> None:
+        for file in sorted(p for p in Path(local_dir).rglob("*") if p.is_file()):
+            relative = file.relative_to(local_dir).as_posix()
+            self.put_file(file, f"{prefix.rstrip('/')}/{relative}" if prefix else relative)
+
+    def put_bytes(self, data: bytes, key: str) -> None:
+        self.transport.request("PUT", f"{self._path}/{_key(key)}", content=data)
+
+    def get_bytes(self, key: str) -> bytes:
+        with self.transport.stream("GET", f"{self._path}/{_key(key)}") as response:
+            return response.read()
+
+    def list(self, prefix: str = "") -> list[ArtifactInfo]:
+        body = self.transport.request("GET", self._path, params={"path": prefix})
+        return [ArtifactInfo(**ArtifactOut.model_validate(a).model_dump()) for a in body]
+
+    def download(self, key: str, local_dir: Path) -> Path:
+        target = Path(local_dir) / key.rstrip("/").rsplit("/", 1)[-1]
+        with self.transport.stream("GET", f"{self._path}/{_key(key)}") as response:
+            archive = response.headers.get(ARCHIVE_HEADER) == "1"
+            with tempfile.NamedTemporaryFile(dir=local_dir, delete=False) as sink:
+                for chunk in response.iter_bytes():
+                    sink.write(chunk)
+        if not archive:
+            Path(sink.name).replace(target)
+            return target
+        target.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(sink.name, "r:gz") as tar:
+            tar.extractall(target, filter="data")
+        Path(sink.name).unlink()
+        return target
+
+    def delete(self, prefix: str) -> None:
+        raise InvalidInput("deleting run artifacts through the server is not supported")
+
+
+def _experiment(body: Any) -> Experiment:
+    return ExperimentOut.model_validate(body).entity()
+
+
+def _run(body: Any) -> Run:
+    return RunOut.model_validate(body).entity()
+
+
+def _seg(value: str) -> str:
+    """One path segment, escaped (names may hold '/', spaces, '%')."""
+    return quote(value, safe="")
+
+
+def _key(key: str) -> str:
+    return quote(key.strip("/"), safe="/")

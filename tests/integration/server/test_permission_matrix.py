@@ -1,0 +1,146 @@
+"""Every route of the OpenAPI spec, called by every kind of caller, answers as its declared
+access level says. A route added without an access dependency fails here."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute
+
+from gnomon.auth.entities import Principal, Role
+from gnomon.server import health
+from gnomon.server.access import Access, access_of
+from gnomon.server.app import API_PREFIX, API_ROUTERS
+from tests.fixtures.server import ADMIN_PASSWORD, LiveServer
+
+WORKSPACE = "team-a"
+PASSWORD = "correct-horse-9"
+IDENTITIES = ("anonymous", "viewer", "editor", "ws_admin", "outsider", "global_admin")
+
+# Who may pass each access level (the rest get 401 anonymous, 404 outsiders, 403 others).
+ALLOWED = {
+    Access.PUBLIC: set(IDENTITIES),
+    Access.USER: set(IDENTITIES) - {"anonymous"},
+    Access.VIEWER: {"viewer", "editor", "ws_admin", "global_admin"},
+    Access.EDITOR: {"editor", "ws_admin", "global_admin"},
+    Access.WORKSPACE_ADMIN: {"ws_admin", "global_admin"},
+    Access.GLOBAL_ADMIN: {"global_admin"},
+}
+WORKSPACE_LEVELS = {Access.VIEWER, Access.EDITOR, Access.WORKSPACE_ADMIN}
+
+
+@dataclass
+class World:
+    server: LiveServer
+    tokens: dict[str, str | None]
+    values: dict[str, str]
+
+
+def declared_access() -> dict[tuple[str, str], list[Access]]:
+    """(METHOD, path) → the access levels among the route's dependencies."""
+    routers = [(importlib.import_module(m).router, API_PREFIX) for m in API_ROUTERS]
+    routers.append((health.router, ""))
+    found: dict[tuple[str, str], list[Access]] = {}
+    for router, prefix in routers:
+        for route in router.routes:
+            assert isinstance(route, APIRoute)
+            levels = _levels(route.dependant)
+            path = re.sub(r":\w+\}", "}", prefix + route.path)  # the spec omits converters
+            for method in route.methods:
+                found[(method, path)] = levels
+    return found
+
+
+def _levels(dependant: Any) -> list[Access]:
+    levels = []
+    for sub in dependant.dependencies:
+        level = access_of(sub.call)
+        if level is not None:
+            levels.append(level)
+        levels += _levels(sub)
+    return levels
+
+
+@pytest.fixture(scope="module")
+def world(auth_server: LiveServer) -> Iterator[World]:
+    auth = auth_server.services.auth
+    assert auth is not None
+    root = Principal(user_id=auth.get_user("admin").id, name="admin", is_admin=True)
+    for name in ("viewer", "editor", "ws_admin", "outsider"):
+        auth.create_user(root, name, PASSWORD)
+    auth.create_workspace(root, WORKSPACE)
+    for name, role in (("viewer", Role.VIEWER), ("editor", Role.EDITOR), ("ws_admin", Role.ADMIN)):
+        auth.add_member(root, WORKSPACE, name, role)
+    auth.create_workspace(root, "team-b")
+    auth.add_member(root, "team-b", "outsider", Role.ADMIN)
+
+    tokens: dict[str, str | None] = {"anonymous": None}
+    with httpx.Client(base_url=auth_server.url) as http:
+        for name in IDENTITIES[1:]:
+            user = "admin" if name == "global_admin" else name
+            password = ADMIN_PASSWORD if name == "global_admin" else PASSWORD
+            body = {"username": user, "password": password}
+            tokens[name] = http.post("/api/v1/auth/login", json=body).json()["token"]
+        headers = {"Authorization": f"Bearer {tokens['editor']}", "X-Gnomon-Workspace": WORKSPACE}
+        exp = http.post("/api/v1/experiments", json={"name": "matrix"}, headers=headers).json()
+        run = http.post("/api/v1/runs", json={"experiment_id": exp["id"]}, headers=headers).json()
+    values = {
+        "experiment_id": exp["id"],
+        "run_id": run["id"],
+        "name": "matrix",
+        "key": "loss",
+        "path": "notes.txt",
+        "token_id": "no-such-token",
+        "user": "nobody",
+    }
+    yield World(auth_server, tokens, values)
+
+
+def test_every_route_declares_exactly_one_access_level(world: World) -> None:
+    spec = httpx.get(f"{world.server.url}/openapi.json").json()
+    in_spec = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
+    declared = declared_access()
+    assert in_spec == set(declared), "routes and the OpenAPI spec disagree"
+    missing = sorted(key for key, levels in declared.items() if len(levels) != 1)
+    assert missing == [], f"routes without exactly one access level: {missing}"
+
+
+def _call(world: World, identity: str, method: str, path: str) -> httpx.Response:
+    url = world.server.url + re.sub(r"\{(\w+)\}", lambda m: world.values[m[1]], path)
+    headers = {"X-Gnomon-Workspace": WORKSPACE}
+    token = world.tokens[identity]
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    if method in ("POST", "PUT", "PATCH"):
+        if "/artifacts/" in path:
+            return httpx.request(method, url, headers=headers, content=b"data")
+        return httpx.request(method, url, headers=headers, json={})
+    return httpx.request(method, url, headers=headers)
+
+
+@pytest.mark.parametrize("identity", IDENTITIES)
+def test_permission_matrix(world: World, identity: str) -> None:
+    failures = []
+    for (method, path), levels in sorted(declared_access().items()):
+        (level,) = levels
+        response = _call(world, identity, method, path)
+        status = response.status_code
+        hidden = status == 404 and "workspace" in response.json()["error"]["message"]
+        if identity in ALLOWED[level]:
+            ok = status not in (401, 403) and not hidden and status < 500
+            ok = ok or (level is Access.USER and status == 403)  # the service's own rule
+        elif identity == "anonymous":
+            ok = status == 401
+        elif identity == "outsider" and level in WORKSPACE_LEVELS:
+            ok = hidden  # another workspace's existence is not revealed
+        else:
+            ok = status == 403
+        if not ok:
+            failures.append(f"{method} {path} ({level}): {status} {response.text[:120]}")
+    assert failures == []
