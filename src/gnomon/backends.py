@@ -8,7 +8,7 @@ import importlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gnomon.artifacts import ArtifactStore, open_artifact_store
 from gnomon.config import Settings

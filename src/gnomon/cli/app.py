@@ -7,6 +7,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from gnomon.auth.cli import (
+    audit,
+    login,
+    logout,
+    tokens_app,
+    users_app,
+    whoami,
+    workspaces_app,
+)
 from gnomon.cli.db import db_app, version
 from gnomon.cli.output import (
     MISSING,
@@ -53,6 +62,13 @@ app.add_typer(runs_app, name="runs")
 app.add_typer(db_app, name="db")
 app.command("version")(version)
 app.command("server")(server)
+app.command("login")(login)
+app.command("logout")(logout)
+app.command("whoami")(whoami)
+app.add_typer(users_app, name="users")
+app.add_typer(workspaces_app, name="workspaces")
+app.add_typer(tokens_app, name="tokens")
+app.command("audit")(audit)
 
 
 @app.callback()

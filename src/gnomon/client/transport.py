@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -35,6 +36,7 @@ class Transport:
         timeout: float = 30.0,
         retries: int = 4,
         backoff: float = 0.2,
+        http_transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.retries = retries
@@ -42,9 +44,9 @@ class Transport:
         headers = {WORKSPACE_HEADER: workspace, "User-Agent": "gnomon-client"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        verify: Any = ca_bundle if ca_bundle else True
+        verify: Any = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
         # Small requests must not wait on Nagle + delayed ACK (tens of ms per call).
-        transport = httpx.HTTPTransport(
+        transport = http_transport or httpx.HTTPTransport(
             verify=verify, socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
         )
         self._http = httpx.Client(
@@ -111,7 +113,8 @@ class Transport:
             try:
                 response = self._http.request(method, path, **kwargs)
             except httpx.TransportError as exc:
-                if last:
+                # A certificate the client refuses will not become valid by retrying.
+                if last or "CERTIFICATE_VERIFY_FAILED" in str(exc):
                     raise Unavailable(f"cannot reach gnomon server {self.base_url}: {exc}") from exc
             else:
                 if response.status_code not in RETRY_STATUSES or last:

@@ -11,7 +11,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
+from gnomon.auth.entities import AuditAction
 from gnomon.server.access import Access, Caller, require
+from gnomon.server.audit import audit
 from gnomon.server.respond import wire, wire_page
 from gnomon.tracking.entities import Lifecycle, Metric
 from gnomon.tracking.http import ARCHIVE_HEADER
@@ -48,8 +50,12 @@ Service = Annotated[TrackingService, Depends(_service)]
 
 
 @router.post("/experiments", status_code=201, response_model=ExperimentOut)
-def create_experiment(body: CreateExperiment, caller: Writer, service: Service) -> Response:
-    return wire(ExperimentOut, service.create_experiment(caller.scope, body.name), 201)
+def create_experiment(
+    body: CreateExperiment, request: Request, caller: Writer, service: Service
+) -> Response:
+    exp = service.create_experiment(caller.scope, body.name)
+    audit(request, caller, AuditAction.CREATE, "experiment", exp.id, {"name": exp.name})
+    return wire(ExperimentOut, exp, 201)
 
 
 @router.get("/experiments", response_model=PageOut[ExperimentOut])
@@ -77,27 +83,36 @@ def get_experiment(experiment_id: str, caller: Reader, service: Service) -> Resp
 
 @router.patch("/experiments/{experiment_id}", response_model=ExperimentOut)
 def rename_experiment(
-    experiment_id: str, body: RenameExperiment, caller: Writer, service: Service
+    experiment_id: str, body: RenameExperiment, request: Request, caller: Writer, service: Service
 ) -> Response:
     exp = service.rename_experiment(caller.scope, experiment_id, body.name)
+    audit(request, caller, AuditAction.UPDATE, "experiment", exp.id, {"name": exp.name})
     return wire(ExperimentOut, exp)
 
 
 @router.delete("/experiments/{experiment_id}", response_model=ExperimentOut)
-def delete_experiment(experiment_id: str, caller: Writer, service: Service) -> Response:
-    return wire(ExperimentOut, service.delete_experiment(caller.scope, experiment_id))
+def delete_experiment(
+    experiment_id: str, request: Request, caller: Writer, service: Service
+) -> Response:
+    exp = service.delete_experiment(caller.scope, experiment_id)
+    audit(request, caller, AuditAction.DELETE, "experiment", exp.id)
+    return wire(ExperimentOut, exp)
 
 
 @router.post("/experiments/{experiment_id}/restore", response_model=ExperimentOut)
-def restore_experiment(experiment_id: str, caller: Writer, service: Service) -> Response:
-    return wire(ExperimentOut, service.restore_experiment(caller.scope, experiment_id))
+def restore_experiment(
+    experiment_id: str, request: Request, caller: Writer, service: Service
+) -> Response:
+    exp = service.restore_experiment(caller.scope, experiment_id)
+    audit(request, caller, AuditAction.UPDATE, "experiment", exp.id, {"restored": True})
+    return wire(ExperimentOut, exp)
 
 
 # -- runs ------------------------------------------------------------------------------------
 
 
 @router.post("/runs", status_code=201, response_model=RunOut)
-def create_run(body: CreateRun, caller: Writer, service: Service) -> Response:
+def create_run(body: CreateRun, request: Request, caller: Writer, service: Service) -> Response:
     run = service.create_run(
         caller.scope,
         body.experiment_id,
@@ -108,6 +123,7 @@ def create_run(body: CreateRun, caller: Writer, service: Service) -> Response:
         user=body.user,
         start_time=body.start_time,
     )
+    audit(request, caller, AuditAction.CREATE, "run", run.id, {"experiment_id": run.experiment_id})
     return wire(RunOut, run, 201)
 
 
@@ -130,21 +146,29 @@ def get_run(run_id: str, caller: Reader, service: Service) -> Response:
 
 
 @router.patch("/runs/{run_id}", response_model=RunOut)
-def update_run(run_id: str, body: UpdateRun, caller: Writer, service: Service) -> Response:
+def update_run(
+    run_id: str, body: UpdateRun, request: Request, caller: Writer, service: Service
+) -> Response:
     run = service.update_run(
         caller.scope, run_id, body.name, body.description, body.status, body.end_time
     )
+    changed = body.model_dump(exclude_none=True)
+    audit(request, caller, AuditAction.UPDATE, "run", run.id, changed)
     return wire(RunOut, run)
 
 
 @router.delete("/runs/{run_id}", response_model=RunOut)
-def delete_run(run_id: str, caller: Writer, service: Service) -> Response:
-    return wire(RunOut, service.delete_run(caller.scope, run_id))
+def delete_run(run_id: str, request: Request, caller: Writer, service: Service) -> Response:
+    run = service.delete_run(caller.scope, run_id)
+    audit(request, caller, AuditAction.DELETE, "run", run.id)
+    return wire(RunOut, run)
 
 
 @router.post("/runs/{run_id}/restore", response_model=RunOut)
-def restore_run(run_id: str, caller: Writer, service: Service) -> Response:
-    return wire(RunOut, service.restore_run(caller.scope, run_id))
+def restore_run(run_id: str, request: Request, caller: Writer, service: Service) -> Response:
+    run = service.restore_run(caller.scope, run_id)
+    audit(request, caller, AuditAction.UPDATE, "run", run.id, {"restored": True})
+    return wire(RunOut, run)
 
 
 @router.post("/runs/{run_id}/batch", status_code=204)
