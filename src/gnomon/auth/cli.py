@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 from rich.table import Table
 
+from gnomon._types import now_ms
 from gnomon.auth.entities import ApiToken, AuditEvent, Role
 from gnomon.cli.output import (
     MISSING,
@@ -355,9 +356,17 @@ def list_tokens(
 
 
 def _tokens_table(tokens: list[ApiToken], workspaces: dict[str, str]) -> Table:
-    table = new_table(None, "name", "prefix", "workspace", "role", "expires", "revoked")
-    table.add_column("last used")
-    table.add_column("id", no_wrap=True)
+    # Narrow terminals fold the text columns rather than cut them: nothing shown is lost.
+    table = new_table(None)
+    table.add_column("name", overflow="fold")
+    table.add_column("prefix", no_wrap=True)
+    table.add_column("workspace", overflow="fold")
+    table.add_column("role", min_width=6)
+    table.add_column("expires", overflow="fold")
+    table.add_column("state", min_width=7)
+    table.add_column("last used", overflow="fold")
+    table.add_column("id", no_wrap=True)  # whole, to paste into `tokens revoke`
+    now = now_ms()
     for token in tokens:
         bound = token.workspace_id
         table.add_row(
@@ -365,12 +374,18 @@ def _tokens_table(tokens: list[ApiToken], workspaces: dict[str, str]) -> Table:
             f"{token.prefix}…",
             workspaces.get(bound, bound) if bound else "any",
             token.role.value if token.role else "any",
-            format_time(token.expires_time) if token.expires_time else "never",
-            format_time(token.revoked_time) if token.revoked_time else "",
-            format_time(token.last_used_time),
+            format_time(token.expires_time, compact=True) if token.expires_time else "never",
+            _state(token, now),
+            format_time(token.last_used_time, compact=True),
             token.id,
         )
     return table
+
+
+def _state(token: ApiToken, now: int) -> str:
+    if token.revoked_time is not None:
+        return "revoked"
+    return "active" if token.is_active(now) else "expired"
 
 
 @tokens_app.command("revoke")
@@ -452,16 +467,30 @@ def _parse_time(option: str, text: str | None) -> int | None:
 
 
 def _audit_table(events: list[AuditEvent], workspaces: dict[str, str] | None) -> Table:
-    table = new_table(None, "time", "actor", "action", "object")
-    if workspaces is not None:
-        table.add_column("workspace")
-    table.add_column("details", overflow="fold")
+    table = new_table(None)
+    table.add_column("time", no_wrap=True)
+    for column in ("actor", "action", "object", *(["workspace"] if workspaces else [])):
+        table.add_column(column, overflow="fold")
+    table.add_column("details", overflow="fold", ratio=1)
     for event in events:
         where = event.workspace_id
         shown = [] if workspaces is None else [workspaces.get(where, where) if where else MISSING]
-        details = ", ".join(f"{k}={v}" for k, v in sorted(event.details.items()))
-        if event.address:
-            details = f"{details}, from {event.address}" if details else f"from {event.address}"
-        object_ = f"{event.object_type} {event.object_id}".strip()
-        table.add_row(format_time(event.time), event.actor, event.action, object_, *shown, details)
+        details = [
+            f"{k}={_detail(k, v)}" for k, v in sorted(event.details.items()) if v is not None
+        ]
+        details += [f"from {event.address}"] if event.address else []
+        table.add_row(
+            format_time(event.time, compact=True),
+            event.actor,
+            event.action,
+            f"{event.object_type} {event.object_id}".strip(),
+            *shown,
+            ", ".join(details),
+        )
     return table
+
+
+def _detail(key: str, value: object) -> str:
+    if key.endswith("_time") and isinstance(value, int):
+        return format_time(value, compact=True)
+    return str(value)

@@ -36,10 +36,10 @@ User = Annotated[Caller, Depends(require(Access.USER))]
 Member = Annotated[Caller, Depends(require(Access.VIEWER))]
 WorkspaceAdmin = Annotated[Caller, Depends(require(Access.WORKSPACE_ADMIN))]
 GlobalAdmin = Annotated[Caller, Depends(require(Access.GLOBAL_ADMIN))]
-MaxResults = Annotated[int, Query(ge=1, le=10_000)]
+MaxResults = Annotated[int, Query(ge=1, le=1000)]  # the service caps listings at 1000
 
 
-def _auth(request: Request) -> AuthService:
+async def _auth(request: Request) -> AuthService:  # async: no threadpool hop
     service: AuthService = request.app.state.services.auth
     return service
 

@@ -39,7 +39,7 @@ Reader = Annotated[Caller, Depends(require(Access.VIEWER))]
 Writer = Annotated[Caller, Depends(require(Access.EDITOR))]
 
 
-def _service(request: Request) -> TrackingService:
+async def _service(request: Request) -> TrackingService:  # async: no threadpool hop
     service: TrackingService = request.app.state.services.tracking
     return service
 

@@ -13,8 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from gnomon.cli.app import app
 from tests.fixtures.server import ADMIN_PASSWORD, LiveServer
@@ -35,6 +34,7 @@ def home(
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("GNOMON_URI", auth_server.url)
     monkeypatch.setenv("GNOMON_HOME", str(gnomon_home))
+    monkeypatch.setenv("COLUMNS", "200")  # whole cells: tables fold at CliRunner's 80 columns
     fluent._reset()
     yield gnomon_home
     fluent._reset()
