@@ -60,6 +60,12 @@ class TestHttpTrackingStore(TrackingStoreContract):
 
     __test__ = True
 
+    @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+    def open_server(self, request: pytest.FixtureRequest) -> LiveServer:
+        name = "open_server" if request.param == "sqlite" else "open_server_postgres"
+        server: LiveServer = request.getfixturevalue(name)
+        return server
+
     @pytest.fixture
     def store(self, open_server: LiveServer) -> Iterator[HttpTrackingStore]:
         transport = Transport(open_server.url, retries=0)

@@ -117,3 +117,17 @@ def test_openapi_and_docs(http: httpx.Client) -> None:
     spec = http.get("/openapi.json").json()
     assert "/api/v1/runs/search" in spec["paths"]
     assert http.get("/docs").status_code == 200
+
+
+def test_artifact_upload_over_the_limit_is_413(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from tests.fixtures.server import serve, server_settings
+
+    settings = server_settings(f"sqlite:///{tmp_path / 'g.db'}", tmp_path, max_artifact_bytes=4096)
+    with serve(settings, no_auth=True) as live, httpx.Client(base_url=live.url) as http:
+        exp = http.post("/api/v1/experiments", json={"name": "limits"}).json()
+        run = http.post("/api/v1/runs", json={"experiment_id": exp["id"]}).json()
+        url = f"/api/v1/runs/{run['id']}/artifacts/big.bin"
+        assert http.put(url, content=b"x" * 4000).status_code == 204
+        _error(http.put(url, content=b"x" * 5000), 413, "payload_too_large")
+        listed = http.get(f"/api/v1/runs/{run['id']}/artifacts").json()
+        assert listed == [{"path": "big.bin", "is_dir": False, "size": 4000}]  # old file kept
