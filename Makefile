@@ -17,6 +17,9 @@ $(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(UV) pip install --quiet --python $(BIN)/python -e ".[dev]"
+	# PyTorch through pip: the machine's local CPU wheel is found by pip, not by uv, and
+	# anything else would pull the multi-GB CUDA build.
+	$(BIN)/python -m pip install --quiet torch==2.13.0
 	touch $@ $(VENV)/.installed-demo
 
 demo: $(VENV)/.installed-demo

@@ -25,6 +25,7 @@ from gnomon.errors import (
 if TYPE_CHECKING:
     from gnomon._types import Page, Scope
     from gnomon.config import Settings
+    from gnomon.registry.fluent import load_model, log_model, register_model
     from gnomon.sdk import Client
     from gnomon.tracking.entities import Experiment, Metric, Run, RunStatus
     from gnomon.tracking.fluent import (
@@ -54,6 +55,9 @@ _LAZY = {
     "Metric": "gnomon.tracking.entities",
     "Run": "gnomon.tracking.entities",
     "RunStatus": "gnomon.tracking.entities",
+    "log_model": "gnomon.registry.fluent",
+    "load_model": "gnomon.registry.fluent",
+    "register_model": "gnomon.registry.fluent",
     **{
         name: "gnomon.tracking.fluent"
         for name in (
@@ -115,12 +119,15 @@ __all__ = [
     "end_run",
     "flush",
     "get_client",
+    "load_model",
     "log_artifact",
     "log_metric",
     "log_metrics",
+    "log_model",
     "log_param",
     "log_params",
     "log_text",
+    "register_model",
     "set_experiment",
     "set_tag",
     "set_tags",

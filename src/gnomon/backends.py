@@ -19,6 +19,8 @@ from gnomon.tracking.service import TrackingService
 if TYPE_CHECKING:
     from gnomon.auth.service import AuthService
     from gnomon.client.transport import Transport
+    from gnomon.registry.registration import Registrar
+    from gnomon.registry.service import RegistryService
     from gnomon.store.database import Database
 
 _BACKENDS = {
@@ -40,6 +42,8 @@ class Services:
     database: Database | None = None
     transport: Transport | None = None
     workspace_id: str | None = None  # embedded: the id of GNOMON_WORKSPACE
+    registry: RegistryService | None = None
+    registrar: Registrar | None = None  # copies models into registry storage (server side)
 
 
 def open_services(settings: Settings) -> Services:
@@ -58,6 +62,9 @@ def open_sql(settings: Settings) -> Services:
     from gnomon.auth.service import AuthService
     from gnomon.auth.sql import SqlAuthStore
     from gnomon.auth.sql_audit import SqlAuditStore
+    from gnomon.registry.registration import Registrar
+    from gnomon.registry.service import RegistryService
+    from gnomon.registry.sql import SqlRegistryStore
     from gnomon.tracking.sql import SqlTrackingStore
 
     db = _database(settings.store_uri)
@@ -69,7 +76,18 @@ def open_sql(settings: Settings) -> Services:
 
     tracking = TrackingService(SqlTrackingStore(db), settings.artifact_root, run_artifacts)
     auth = AuthService(SqlAuthStore(db), SqlAuditStore(db))
-    return Services(tracking=tracking, auth=auth, database=db, workspace_id=workspace_id)
+    registry = RegistryService(SqlRegistryStore(db))
+    registrar = Registrar(
+        tracking, registry, settings.artifact_root, lambda root: _artifact_store(root, endpoint)
+    )
+    return Services(
+        tracking=tracking,
+        auth=auth,
+        database=db,
+        workspace_id=workspace_id,
+        registry=registry,
+        registrar=registrar,
+    )
 
 
 def open_http(settings: Settings) -> Services:

@@ -12,6 +12,8 @@ from gnomon._types import Page, Scope
 from gnomon.artifacts.store import ArtifactInfo
 from gnomon.backends import Services, open_services
 from gnomon.config import Settings
+from gnomon.errors import InvalidInput
+from gnomon.registry.client import RegistryClient
 from gnomon.tracking.buffer import LogBuffer
 from gnomon.tracking.capture import current_user
 from gnomon.tracking.entities import Experiment, Lifecycle, Metric, Run, RunStatus
@@ -44,6 +46,17 @@ class Client:
             self._write_buffered, self.settings.flush_interval, self.settings.flush_size
         )
         _live_buffers.add(self.buffer)
+
+    @property
+    def registry(self) -> RegistryClient:
+        """The model registry: registered models, versions, aliases."""
+        services = self._services
+        if services.registry is None or services.registrar is None:
+            raise InvalidInput(
+                "the model registry is not yet reachable through a server: "
+                "use an embedded or database GNOMON_URI"
+            )
+        return RegistryClient(services.registry, services.registrar, self.scope)
 
     def _write_buffered(self, run_id: str, data: Any) -> None:
         self.tracking.write_validated(self.scope, run_id, data)

@@ -1,0 +1,1 @@
+"""Model registry: registered models, numbered versions, aliases and their history."""

@@ -1,0 +1,104 @@
+"""Registry entities: plain frozen values, the same in embedded and remote mode."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class VersionStatus(StrEnum):
+    READY = "READY"
+    ARCHIVED = "ARCHIVED"
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredModel:
+    """A named model. ``latest_version`` is the highest existing version number (any status),
+    ``aliases`` maps each alias to the version it points at."""
+
+    id: str
+    workspace_id: str
+    name: str
+    description: str
+    created_time: int
+    updated_time: int
+    tags: dict[str, str] = field(default_factory=dict)
+    latest_version: int | None = None
+    aliases: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelVersion:
+    """One numbered version. ``source`` is where it came from (``runs:/<run id>/<path>``);
+    ``storage_uri`` is the registry's own copy of the model folder, which outlives the run."""
+
+    model_name: str
+    version: int
+    source: str
+    run_id: str | None
+    storage_uri: str
+    status: VersionStatus
+    flavor: str
+    created_time: int
+    created_by: str
+    updated_time: int
+    description: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+    aliases: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class AliasEvent:
+    """One move of an alias: ``version`` is where it points now (``None``: removed),
+    ``previous`` where it pointed before (``None``: it did not exist)."""
+
+    model_name: str
+    alias: str
+    version: int | None
+    previous: int | None
+    actor: str
+    time: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewVersion:
+    """What ``create_version`` needs; fields can grow without breaking store implementations."""
+
+    source: str
+    storage_uri: str
+    created_by: str
+    run_id: str | None = None
+    flavor: str = ""
+    description: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class VersionUpdate:
+    """Fields of a version to change; ``None`` leaves a field as it is."""
+
+    description: str | None = None
+    status: VersionStatus | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelQuery:
+    """Registered models whose name matches ``name_like`` (SQL ``LIKE``, case-insensitive:
+    ``%`` any run of characters, ``_`` one) and that carry every tag in ``tags``; by name."""
+
+    name_like: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    max_results: int = 100
+    page_token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VersionQuery:
+    """Versions matching every given field, ordered by model name, then newest version first."""
+
+    model_name: str | None = None
+    run_id: str | None = None
+    status: VersionStatus | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    max_results: int = 100
+    page_token: str | None = None

@@ -1,0 +1,120 @@
+"""``gnomon.log_model``, ``gnomon.load_model`` and ``gnomon.register_model``."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gnomon.registry.uris import RUNS_SCHEME, RunModelUri, parse_run_uri
+from gnomon.tracking import fluent
+
+if TYPE_CHECKING:
+    from gnomon.models import Contract, LoadedModel
+    from gnomon.registry.entities import ModelVersion
+    from gnomon.sdk import Client
+
+LOGGED_MODELS_TAG = "gnomon.logged_models"
+
+
+def log_model(
+    model: Any,
+    name: str = "model",
+    *,
+    input_example: Any = None,
+    output_example: Any = None,
+    contract: Contract | None = None,
+    requirements: list[str] | None = None,
+    training_data: str | None = None,
+    registered_model_name: str | None = None,
+) -> str:
+    """Save ``model`` as a gnomon model folder in the active run's artifacts under ``name``;
+    returns its ``runs:/<run id>/<name>`` URI (and registers it when
+    ``registered_model_name`` is given).
+
+    The input contract is inferred from ``input_example`` (the training input, or a
+    representative sample of it): columns, types, ranges and categories.
+
+    Example:
+        >>> with gnomon.start_run():
+        ...     gnomon.log_model(clf, "model", input_example=X_train)
+    """
+    from gnomon.models import save_model
+
+    run = fluent._current()
+    clean = name.strip("/")
+    parent, _, leaf = clean.rpartition("/")
+    with tempfile.TemporaryDirectory(prefix="gnomon-model-") as tmp:
+        folder = Path(tmp) / leaf
+        save_model(
+            model,
+            folder,
+            input_example=input_example,
+            output_example=output_example,
+            contract=contract,
+            requirements=requirements,
+            source_run_id=run.id,
+            training_data=training_data,
+        )
+        run.client.log_artifact(run.id, folder, parent or None)
+    logged = run.client.get_run(run.id).tags.get(LOGGED_MODELS_TAG, "")
+    names = [n for n in logged.split(",") if n]
+    if clean not in names:
+        fluent.set_tag(LOGGED_MODELS_TAG, ",".join([*names, clean]))
+    uri = str(RunModelUri(run.id, clean))
+    if registered_model_name is not None:
+        register_model(uri, registered_model_name)
+    return uri
+
+
+def load_model(uri: str, client: Client | None = None) -> LoadedModel:
+    """Load a model by ``runs:/<run id>/<path>``, ``models:/<name>/<version>``,
+    ``models:/<name>@<alias>`` or a local folder; file hashes are checked on load.
+
+    Raises:
+        NotFound: the run, model, version or alias does not exist.
+        InvalidInput: a malformed URI, a tampered file, or the flavor's library missing.
+    """
+    from gnomon.models import load_model as load_folder
+
+    client = client or fluent.get_client()
+    with tempfile.TemporaryDirectory(prefix="gnomon-load-") as tmp:
+        local = fetch_model(uri, Path(tmp), client)
+        return load_folder(local)
+
+
+def fetch_model(uri: str, dst: Path, client: Client) -> Path:
+    """Copy the model folder ``uri`` names into ``dst``; returns the local folder."""
+    if uri.startswith(RUNS_SCHEME):
+        source = parse_run_uri(uri)
+        return client.download_artifacts(source.run_id, source.path, dst)
+    if uri.startswith("models:/"):
+        return client.registry.download_version(uri, dst)
+    local = Path(uri)
+    if local.is_dir():
+        return local
+    from gnomon.errors import InvalidInput
+
+    raise InvalidInput(
+        f"cannot load {uri!r}: expected runs:/<run id>/<path>, models:/<name>/<version>, "
+        "models:/<name>@<alias> or a local model folder"
+    )
+
+
+def register_model(
+    source: str,
+    name: str,
+    *,
+    description: str = "",
+    tags: dict[str, Any] | None = None,
+    alias: str | None = None,
+    client: Client | None = None,
+) -> ModelVersion:
+    """Register the model logged at ``source`` (``runs:/…``) as the next version of ``name``
+    (created if needed), optionally pointing ``alias`` at it.
+
+    Example:
+        >>> version = gnomon.register_model(f"runs:/{run.id}/model", "churn", alias="staging")
+    """
+    client = client or fluent.get_client()
+    return client.registry.register(source, name, description=description, tags=tags, alias=alias)

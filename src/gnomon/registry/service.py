@@ -1,0 +1,380 @@
+"""Registry rules and validation: the only caller of a RegistryStore."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from gnomon._types import Page, Scope
+from gnomon.errors import AlreadyExists, InvalidInput, NotFound
+from gnomon.registry.entities import (
+    AliasEvent,
+    ModelQuery,
+    ModelVersion,
+    NewVersion,
+    RegisteredModel,
+    VersionQuery,
+    VersionStatus,
+    VersionUpdate,
+)
+from gnomon.registry.store import RegistryStore
+from gnomon.tracking import validation as v
+
+MODELS_SCHEME = "models:/"
+LATEST = "latest"
+DEFAULT_MAX_RESULTS = 100
+
+_ALIAS = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+# Names that would read like a version number in models:/name@<alias> or a CLI argument.
+_VERSION_LIKE = re.compile(r"[0-9]+|[vV][0-9]+")
+_RESERVED_ALIASES = frozenset({LATEST})
+
+Selector = int | str | None
+
+
+class RegistryService:
+    """Registered models, versions, aliases and ``models:/`` URIs for one store."""
+
+    def __init__(self, store: RegistryStore) -> None:
+        self.store = store
+
+    # -- rules shared with callers that validate before doing slow work ----------------------
+
+    @staticmethod
+    def check_model_name(name: object) -> str:
+        """Experiment-name rules, and no ``/`` or ``@``: they delimit ``models:/`` URIs."""
+        checked = v.check_name("model", name)
+        if "/" in checked or "@" in checked:
+            raise InvalidInput(
+                f"model name {checked!r} contains '/' or '@', which delimit models:/ URIs",
+                {"name": checked},
+            )
+        return checked
+
+    @staticmethod
+    def check_alias(alias: object) -> str:
+        if not isinstance(alias, str) or not alias:
+            raise InvalidInput(f"alias must be a non-empty string, got {alias!r}")
+        if _VERSION_LIKE.fullmatch(alias):
+            raise InvalidInput(
+                f"alias {alias!r} reads like a version number; pick a name such as 'production'",
+                {"alias": alias},
+            )
+        if alias.lower() in _RESERVED_ALIASES:
+            raise InvalidInput(
+                f"alias {alias!r} is reserved (it means the newest READY version)",
+                {"alias": alias},
+            )
+        if not _ALIAS.fullmatch(alias):
+            raise InvalidInput(
+                f"alias {alias!r} must start with a letter and hold at most 64 letters, digits, "
+                "'_' or '-'",
+                {"alias": alias},
+            )
+        return alias
+
+    @staticmethod
+    def parse_model_uri(uri: object) -> tuple[str, int | str | None]:
+        """Split ``models:/name/3``, ``models:/name@alias``, ``models:/name/latest`` or
+        ``models:/name`` into the model name and a version number, alias or ``None``.
+
+        Raises:
+            InvalidInput: anything else, naming the URI.
+        """
+        return parse_model_uri(uri)
+
+    # -- models ------------------------------------------------------------------------------
+
+    def create_model(
+        self,
+        scope: Scope,
+        name: str,
+        description: str = "",
+        tags: Mapping[str, Any] | None = None,
+    ) -> RegisteredModel:
+        """Raises ``AlreadyExists`` when the name is taken, ``InvalidInput`` for a bad name."""
+        return self.store.create_model(
+            scope,
+            self.check_model_name(name),
+            _text("description", description, empty=True),
+            v.tags_dict(tags),
+        )
+
+    def get_model(self, scope: Scope, name: str) -> RegisteredModel:
+        return self.store.get_model(scope, _text("model name", name))
+
+    def get_or_create_model(self, scope: Scope, name: str) -> RegisteredModel:
+        try:
+            return self.get_model(scope, name)
+        except NotFound:
+            pass
+        try:
+            return self.create_model(scope, name)
+        except AlreadyExists:  # another process created it in between
+            return self.get_model(scope, name)
+
+    def search_models(
+        self,
+        scope: Scope,
+        name_like: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        max_results: int = DEFAULT_MAX_RESULTS,
+        page_token: str | None = None,
+    ) -> Page[RegisteredModel]:
+        """Models by name; ``name_like`` is a case-insensitive SQL ``LIKE`` pattern (``%``,
+        ``_``) and every tag in ``tags`` must match exactly."""
+        if name_like is not None:
+            _text("name_like", name_like)
+        _check_max_results(max_results)
+        query = ModelQuery(name_like, v.tags_dict(tags), max_results, page_token)
+        return self.store.search_models(scope, query)
+
+    def update_model(self, scope: Scope, name: str, description: str) -> RegisteredModel:
+        return self.store.update_model(
+            scope, _text("model name", name), _text("description", description, empty=True)
+        )
+
+    def set_model_tag(self, scope: Scope, name: str, key: str, value: Any) -> None:
+        tag = v.check_key("tag", key)
+        self.store.set_model_tag(scope, _text("model name", name), tag, v.tag_value(tag, value))
+
+    def delete_model_tag(self, scope: Scope, name: str, key: str) -> None:
+        self.store.delete_model_tag(scope, _text("model name", name), v.check_key("tag", key))
+
+    def delete_model(self, scope: Scope, name: str) -> None:
+        """Delete a model that has no versions left. Raises ``NotFound`` or ``Conflict``."""
+        self.store.delete_model(scope, _text("model name", name))
+
+    # -- versions ----------------------------------------------------------------------------
+
+    def create_version(
+        self, scope: Scope, name: str, new: NewVersion, *, create_model: bool = True
+    ) -> ModelVersion:
+        """Add the next version of ``name`` (created first when missing, unless
+        ``create_model=False``). A ``runs:/<run id>/<path>`` source fills in ``run_id``.
+
+        Raises:
+            NotFound: the model does not exist and ``create_model`` is false.
+            InvalidInput: a bad name, source, run id, flavor or tag.
+        """
+        self.check_model_name(name)
+        checked = _checked_new_version(new)
+        if create_model:
+            self.get_or_create_model(scope, name)
+        return self.store.create_version(scope, name, checked)
+
+    def get_version(self, scope: Scope, name: str, version: int) -> ModelVersion:
+        return self.store.get_version(scope, _text("model name", name), _version(version))
+
+    def search_versions(
+        self,
+        scope: Scope,
+        name: str | None = None,
+        run_id: str | None = None,
+        status: VersionStatus | str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        max_results: int = DEFAULT_MAX_RESULTS,
+        page_token: str | None = None,
+    ) -> Page[ModelVersion]:
+        """Versions matching every argument given, by model name then newest first."""
+        _check_max_results(max_results)
+        query = VersionQuery(
+            model_name=None if name is None else _text("model name", name),
+            run_id=None if run_id is None else _text("run_id", run_id),
+            status=None if status is None else _status(status),
+            tags=v.tags_dict(tags),
+            max_results=max_results,
+            page_token=page_token,
+        )
+        return self.store.search_versions(scope, query)
+
+    def update_version(
+        self,
+        scope: Scope,
+        name: str,
+        version: int,
+        description: str | None = None,
+        status: VersionStatus | str | None = None,
+    ) -> ModelVersion:
+        """Describe, archive (``ARCHIVED``) or restore (``READY``) a version."""
+        update = VersionUpdate(
+            description=None if description is None else _text("description", description, True),
+            status=None if status is None else _status(status),
+        )
+        return self.store.update_version(
+            scope, _text("model name", name), _version(version), update
+        )
+
+    def set_version_tag(self, scope: Scope, name: str, version: int, key: str, value: Any) -> None:
+        tag = v.check_key("tag", key)
+        self.store.set_version_tag(
+            scope, _text("model name", name), _version(version), tag, v.tag_value(tag, value)
+        )
+
+    def delete_version_tag(self, scope: Scope, name: str, version: int, key: str) -> None:
+        self.store.delete_version_tag(
+            scope, _text("model name", name), _version(version), v.check_key("tag", key)
+        )
+
+    def delete_version(self, scope: Scope, name: str, version: int) -> None:
+        """Delete a version; aliases pointing at it are removed and recorded as moves by
+        ``scope.principal``. Its number is never given out again."""
+        self.store.delete_version(
+            scope, _text("model name", name), _version(version), scope.principal
+        )
+
+    # -- aliases -----------------------------------------------------------------------------
+
+    def set_alias(self, scope: Scope, name: str, alias: str, version: int) -> AliasEvent:
+        """Point ``alias`` at ``version`` atomically, recorded as moved by ``scope.principal``.
+
+        Raises:
+            NotFound: the model or the version does not exist.
+            InvalidInput: the alias is a number, ``v<number>``, ``latest`` or malformed.
+        """
+        return self.store.set_alias(
+            scope,
+            _text("model name", name),
+            self.check_alias(alias),
+            _version(version),
+            scope.principal,
+        )
+
+    def delete_alias(self, scope: Scope, name: str, alias: str) -> AliasEvent:
+        return self.store.delete_alias(
+            scope, _text("model name", name), self.check_alias(alias), scope.principal
+        )
+
+    def get_version_by_alias(self, scope: Scope, name: str, alias: str) -> ModelVersion:
+        return self.store.get_version_by_alias(
+            scope, _text("model name", name), self.check_alias(alias)
+        )
+
+    def list_alias_events(
+        self, scope: Scope, name: str, alias: str | None = None
+    ) -> list[AliasEvent]:
+        """Every move of the model's aliases (or of one alias), oldest first."""
+        return self.store.list_alias_events(
+            scope, _text("model name", name), None if alias is None else self.check_alias(alias)
+        )
+
+    # -- resolution --------------------------------------------------------------------------
+
+    def resolve(self, scope: Scope, name: str, version_or_alias: Selector = None) -> ModelVersion:
+        """The version a selector names: a number (``3`` or ``"3"``), an alias, or ``None`` /
+        ``"latest"`` for the highest READY version.
+
+        Raises:
+            NotFound: the model, version or alias does not exist, or no version is READY.
+            InvalidInput: a selector that is neither.
+        """
+        selector = version_or_alias
+        if selector is None or (isinstance(selector, str) and selector.lower() == LATEST):
+            return self._latest_ready(scope, name)
+        if isinstance(selector, str) and selector.isdigit():
+            return self.get_version(scope, name, int(selector))
+        if isinstance(selector, str):
+            return self.get_version_by_alias(scope, name, selector)
+        return self.get_version(scope, name, selector)
+
+    def resolve_uri(self, scope: Scope, uri: str) -> ModelVersion:
+        """The version a ``models:/`` URI names (see ``parse_model_uri``)."""
+        return self.resolve(scope, *parse_model_uri(uri))
+
+    def _latest_ready(self, scope: Scope, name: str) -> ModelVersion:
+        page = self.search_versions(scope, name, status=VersionStatus.READY, max_results=1)
+        if page.items:
+            return page.items[0]
+        self.get_model(scope, name)  # NotFound names an unknown model
+        raise NotFound(f"registered model {name!r} has no READY version")
+
+
+def parse_model_uri(uri: object) -> tuple[str, int | str | None]:
+    """``models:/name/3`` → ``("name", 3)``, ``models:/name@alias`` → ``("name", "alias")``,
+    ``models:/name/latest`` → ``("name", "latest")``, ``models:/name`` → ``("name", None)``.
+
+    Raises:
+        InvalidInput: anything else, naming the URI.
+    """
+    if not isinstance(uri, str) or not uri.startswith(MODELS_SCHEME):
+        raise InvalidInput(
+            f"not a model URI: {uri!r} (expected models:/<name>/<version>, "
+            "models:/<name>@<alias> or models:/<name>)"
+        )
+    rest = uri[len(MODELS_SCHEME) :]
+    try:
+        if "@" in rest:
+            name, alias = rest.split("@", 1)
+            return RegistryService.check_model_name(name), RegistryService.check_alias(alias)
+        name, slash, version = rest.partition("/")
+        RegistryService.check_model_name(name)
+    except InvalidInput as exc:
+        raise InvalidInput(f"invalid model URI {uri!r}: {exc.message}") from None
+    if not slash:
+        return name, None
+    if version == LATEST:
+        return name, LATEST
+    if version.isascii() and version.isdigit() and int(version) >= 1:
+        return name, int(version)
+    raise InvalidInput(
+        f"invalid model URI {uri!r}: after the name comes /<version number>, /latest or @<alias>"
+    )
+
+
+def _checked_new_version(new: NewVersion) -> NewVersion:
+    if not isinstance(new, NewVersion):
+        raise InvalidInput(f"expected a NewVersion, got {type(new).__name__}")
+    source = _text("source", new.source)
+    run_id = new.run_id
+    if source.startswith("runs:/"):
+        from_source = source[len("runs:/") :].split("/", 1)[0]
+        if not from_source:
+            raise InvalidInput(f"source {source!r} names no run (expected runs:/<run id>/<path>)")
+        if run_id is not None and run_id != from_source:
+            raise InvalidInput(f"run_id {run_id!r} differs from the run in source {source!r}")
+        run_id = from_source
+    if run_id is not None and (not isinstance(run_id, str) or not 1 <= len(run_id) <= 32):
+        raise InvalidInput(f"run_id must be a run id (at most 32 characters), got {run_id!r}")
+    flavor = _text("flavor", new.flavor, empty=True)
+    if len(flavor) > 64:
+        raise InvalidInput(f"flavor {flavor[:40]!r}… is {len(flavor)} characters; at most 64")
+    created_by = _text("created_by", new.created_by)
+    if len(created_by) > 256:
+        raise InvalidInput(f"created_by is {len(created_by)} characters; at most 256")
+    return replace(
+        new,
+        source=source,
+        run_id=run_id,
+        storage_uri=_text("storage_uri", new.storage_uri),
+        description=_text("description", new.description, empty=True),
+        tags=v.tags_dict(new.tags),
+    )
+
+
+def _version(version: object) -> int:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise InvalidInput(f"version must be a positive integer, got {version!r}")
+    if version >= 2**31:
+        raise InvalidInput(f"version {version} is out of range")
+    return version
+
+
+def _status(status: VersionStatus | str) -> VersionStatus:
+    try:
+        return VersionStatus(status.upper() if isinstance(status, str) else status)
+    except ValueError:
+        known = ", ".join(VersionStatus.__members__)
+        raise InvalidInput(f"unknown version status {status!r} (known: {known})") from None
+
+
+def _text(what: str, value: object, empty: bool = False) -> str:
+    if not isinstance(value, str) or (not empty and not value):
+        raise InvalidInput(f"{what} must be a {'' if empty else 'non-empty '}string, got {value!r}")
+    return value
+
+
+def _check_max_results(max_results: int) -> None:
+    if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
+        raise InvalidInput(f"max_results must be a positive integer, got {max_results!r}")
