@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gnomon._types import Page, Scope
 from gnomon.registry.entities import AliasEvent, ModelVersion, RegisteredModel, VersionStatus
 from gnomon.registry.registration import Registrar
 from gnomon.registry.service import RegistryService
+
+if TYPE_CHECKING:
+    from gnomon.models import Contract
 
 
 class RegistryClient:
@@ -33,6 +36,40 @@ class RegistryClient:
         return self.registrar.register(
             self.scope, source, name, description=description, tags=tags, alias=alias
         )
+
+    def import_mlflow(
+        self, path: str | Path, name: str, *, alias: str | None = None, description: str = ""
+    ) -> ModelVersion:
+        """Register an MLflow model folder (sklearn or python_function flavor) as a version."""
+        import tempfile
+
+        from gnomon.models import save_model
+        from gnomon.registry.mlflow_import import read_mlflow_model
+
+        source = Path(path)
+        imported = read_mlflow_model(source)
+        with tempfile.TemporaryDirectory(prefix="gnomon-import-") as tmp:
+            folder = Path(tmp) / "model"
+            flavor = "pyfunc" if imported.flavor == "python_function" else None
+            save_model(imported.model, folder, flavor=flavor, input_example=imported.input_example)
+            return self.registrar.register_folder(
+                self.scope,
+                folder,
+                name,
+                source=f"mlflow:{source.resolve()}",
+                description=description,
+                alias=alias,
+            )
+
+    def get_contract(self, name: str, version: int | str | None = None) -> Contract | None:
+        """The input contract of a version (number, alias, or the latest)."""
+        return self.registrar.read_contract(self.scope, name, version)
+
+    def set_contract(
+        self, name: str, version: int | str | None, contract: Contract
+    ) -> ModelVersion:
+        """Replace a version's input contract (what the model server enforces)."""
+        return self.registrar.write_contract(self.scope, name, version, contract)
 
     def create_model(
         self, name: str, description: str = "", tags: Mapping[str, Any] | None = None

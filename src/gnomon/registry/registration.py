@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gnomon._types import Scope, new_id
 from gnomon.artifacts.store import ArtifactStore
@@ -19,6 +20,9 @@ from gnomon.registry.entities import ModelVersion, NewVersion
 from gnomon.registry.service import RegistryService
 from gnomon.registry.uris import parse_run_uri
 from gnomon.tracking.service import TrackingService
+
+if TYPE_CHECKING:
+    from gnomon.models import Contract
 
 MODEL_FILE = "gnomon-model.yaml"
 
@@ -54,24 +58,49 @@ class Registrar:
             NotFound: the run does not exist.
             InvalidInput: the run has no gnomon model at that path, or a bad name or alias.
         """
-        from gnomon.models import read_spec
-
         uri = parse_run_uri(source)
         self.tracking.get_run(scope, uri.run_id)  # NotFound names the run
+        with tempfile.TemporaryDirectory(prefix="gnomon-register-") as tmp:
+            folder = self._download_run_model(scope, uri.run_id, uri.path, Path(tmp))
+            return self.register_folder(
+                scope,
+                folder,
+                name,
+                source=str(uri),
+                run_id=uri.run_id,
+                description=description,
+                tags=tags,
+                alias=alias,
+            )
+
+    def register_folder(
+        self,
+        scope: Scope,
+        folder: Path,
+        name: str,
+        *,
+        source: str,
+        run_id: str | None = None,
+        description: str = "",
+        tags: Mapping[str, Any] | None = None,
+        alias: str | None = None,
+    ) -> ModelVersion:
+        """Register a local gnomon model folder (an import, or a run's downloaded model)."""
+        from gnomon.models import load_model, read_spec
+
         self.registry.check_model_name(name)
         if alias is not None:
             self.registry.check_alias(alias)
-        with tempfile.TemporaryDirectory(prefix="gnomon-register-") as tmp:
-            folder = self._download_run_model(scope, uri.run_id, uri.path, Path(tmp))
-            spec = read_spec(folder)
-            storage_uri = f"{self.storage_root}/{scope.workspace}/registry/{new_id()}"
-            self._open_store(storage_uri).put_dir(folder, "")
+        spec = read_spec(folder)
+        load_model(folder)  # hashes and loadability are checked before anything is stored
+        storage_uri = f"{self.storage_root}/{scope.workspace}/registry/{new_id()}"
+        self._open_store(storage_uri).put_dir(folder, "")
         version = self.registry.create_version(
             scope,
             name,
             NewVersion(
-                source=str(uri),
-                run_id=uri.run_id,
+                source=source,
+                run_id=run_id,
                 storage_uri=storage_uri,
                 flavor=spec.flavor,
                 description=description,
@@ -83,6 +112,35 @@ class Registrar:
             self.registry.set_alias(scope, name, alias, version.version)
             version = self.registry.get_version(scope, name, version.version)
         return version
+
+    def read_contract(self, scope: Scope, name: str, version: int | str | None) -> Contract | None:
+        """The input contract of a registered version (None: saved without an example)."""
+        from gnomon.models import read_spec
+
+        found = self.registry.resolve(scope, name, version)
+        with tempfile.TemporaryDirectory(prefix="gnomon-contract-") as tmp:
+            self._open_store(found.storage_uri).download(MODEL_FILE, Path(tmp))
+            return read_spec(Path(tmp)).contract
+
+    def write_contract(
+        self, scope: Scope, name: str, version: int | str | None, contract: Contract
+    ) -> ModelVersion:
+        """Replace the input contract of a registered version (the model files stay as they
+        are: the contract is not part of the hashed files), recorded in the audit trail of
+        the version as a tag."""
+        from gnomon.models import read_spec, write_spec
+
+        found = self.registry.resolve(scope, name, version)
+        store = self._open_store(found.storage_uri)
+        with tempfile.TemporaryDirectory(prefix="gnomon-contract-") as tmp:
+            store.download(MODEL_FILE, Path(tmp))
+            spec = read_spec(Path(tmp))
+            write_spec(Path(tmp), replace(spec, contract=contract))
+            store.put_file(Path(tmp) / MODEL_FILE, MODEL_FILE)
+        self.registry.set_version_tag(
+            scope, found.model_name, found.version, "gnomon.contract.edited_by", scope.principal
+        )
+        return self.registry.get_version(scope, found.model_name, found.version)
 
     def download_version(self, scope: Scope, uri: str, dst: Path) -> Path:
         """Copy the model folder of ``models:/name/version`` (or ``@alias``) into ``dst``."""
