@@ -14,11 +14,15 @@ from typing import Any
 
 import gnomon
 from gnomon.errors import InvalidInput
+from gnomon.registry.entities import ModelVersion
 from gnomon.tracking.entities import Run
 
 EXPERIMENT = "demo"
+REGISTERED_MODEL = "demo-classifier"
+PRODUCTION = "production"
 BATCH_TAG = "demo.batch"  # marks the runs of one `gnomon demo`, to pick the best among them
 _TEST_SIZE = 0.25
+_DATA_REF = "sklearn.datasets.load_breast_cancer"
 _SEED = 42
 
 
@@ -38,6 +42,9 @@ class DemoResult:
     best: Run | None
     store_uri: str
     artifact_root: str
+    registered: ModelVersion | None = None
+    # Accuracy of the model loaded back by alias on the test split (equals the run's).
+    loaded_accuracy: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,18 +99,36 @@ def run_demo(
         if on_trained is not None:
             on_trained(spec)
     client = gnomon.get_client()
-    best = client.search_runs(
+    found = client.search_runs(
         EXPERIMENT,
         filter=f"tags.`{BATCH_TAG}` = '{batch}'",
         order_by=["metrics.f1 DESC"],
         max_results=1,
     )
+    best = found.items[0] if found.items else None
+    registered, accuracy = _promote(best, split) if best is not None else (None, None)
     return DemoResult(
         runs=[client.get_run(run_id) for run_id in run_ids],
-        best=best.items[0] if best.items else None,
+        best=best,
         store_uri=client.settings.store_uri,
         artifact_root=client.settings.artifact_root,
+        registered=registered,
+        loaded_accuracy=accuracy,
     )
+
+
+def _promote(best: Run, split: _Split) -> tuple[ModelVersion, float]:
+    """Register the best run's model as production, then load it back by that alias."""
+    from sklearn.metrics import accuracy_score
+
+    version = gnomon.register_model(
+        f"runs:/{best.id}/model",
+        REGISTERED_MODEL,
+        alias=PRODUCTION,
+        description=f"best of a demo batch by f1 ({best.name})",
+    )
+    loaded = gnomon.load_model(f"models:/{REGISTERED_MODEL}@{PRODUCTION}")
+    return version, float(accuracy_score(split.y_test, loaded.predict(split.x_test)))
 
 
 def _require_sklearn() -> None:
@@ -117,7 +142,7 @@ def _load_split() -> _Split:
     from sklearn.datasets import load_breast_cancer
     from sklearn.model_selection import train_test_split
 
-    data = load_breast_cancer()
+    data = load_breast_cancer(as_frame=True)  # named columns make a readable contract
     x_train, x_test, y_train, y_test = train_test_split(
         data.data, data.target, test_size=_TEST_SIZE, random_state=_SEED, stratify=data.target
     )
@@ -135,6 +160,7 @@ def _train(spec: ModelSpec, split: _Split, batch: str) -> str:
         _log_staged_accuracy(model, split)
         gnomon.log_metrics(_scores(model, split))
         gnomon.log_text(_confusion_json(model, split), "confusion_matrix.json")
+        gnomon.log_model(model, "model", input_example=split.x_train, training_data=_DATA_REF)
     return run.id
 
 

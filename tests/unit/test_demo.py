@@ -46,6 +46,29 @@ def test_best_run_is_the_highest_f1(home: Path) -> None:
     assert result.best.metrics["f1"] == max(run.metrics["f1"] for run in result.runs)
 
 
+def test_best_model_is_registered_as_production_and_loads_back(home: Path) -> None:
+    from gnomon.demo import PRODUCTION, REGISTERED_MODEL
+
+    result = run_demo(quick=True)
+    assert result.best is not None and result.registered is not None
+    version = result.registered
+    assert (version.model_name, version.aliases) == (REGISTERED_MODEL, [PRODUCTION])
+    assert version.run_id == result.best.id
+    # The model loaded by alias is the best run's model: same test accuracy as it logged.
+    assert result.loaded_accuracy == pytest.approx(result.best.metrics["accuracy"])
+    loaded = gnomon.load_model(f"models:/{REGISTERED_MODEL}@{PRODUCTION}")
+    assert loaded.contract is not None
+    assert loaded.contract.input_names[0] == "mean radius"
+
+
+def test_every_run_logs_a_loadable_model(home: Path) -> None:
+    result = run_demo(quick=True)
+    for run in result.runs:
+        model = gnomon.load_model(f"runs:/{run.id}/model")
+        assert model.spec.source_run_id == run.id
+        assert model.spec.training_data == "sklearn.datasets.load_breast_cancer"
+
+
 def test_boosting_logs_a_learning_curve(home: Path) -> None:
     result = run_demo(quick=True)
     boosting = next(run for run in result.runs if run.name == "gradient-boosting")
@@ -57,7 +80,7 @@ def test_each_run_stores_its_confusion_matrix(home: Path) -> None:
     result = run_demo(quick=True)
     client = gnomon.get_client()
     run = result.runs[0]
-    assert [a.path for a in client.list_artifacts(run.id)] == ["confusion_matrix.json"]
+    assert [a.path for a in client.list_artifacts(run.id)] == ["confusion_matrix.json", "model"]
     copy = client.download_artifacts(run.id, "confusion_matrix.json", dst=home / "download")
     matrix = json.loads(copy.read_text())
     assert matrix["labels"] == ["malignant", "benign"]

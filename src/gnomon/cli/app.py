@@ -143,9 +143,19 @@ def _print_demo(result: DemoResult, experiment: str) -> None:
     if result.best is not None:
         best = result.best
         say(f"best run by f1: {best.name} (f1={_score(best.metrics.get('f1'))}, id {best.id})")
+    version = result.registered
+    if version is not None:
+        aliases = ", ".join(version.aliases)
+        say(f"registered: {version.model_name} version {version.version} as {aliases}")
+        say(
+            f"loaded back by models:/{version.model_name}@{version.aliases[0]}: "
+            f"test accuracy {_score(result.loaded_accuracy)}"
+        )
     say(f"metadata:  {display_uri(result.store_uri)}")
     say(f"artifacts: {result.artifact_root}")
     say(f"next: gnomon runs list --experiment {experiment}", style="dim")
+    if version is not None:
+        say(f"      gnomon models show {version.model_name}", style="dim")
 
 
 def _score(value: float | None) -> str:
