@@ -29,6 +29,7 @@ from gnomon.cli.output import (
     state_of,
 )
 from gnomon.errors import GnomonError, InvalidInput
+from gnomon.registry.cli import models_app
 from gnomon.server.cli import server
 from gnomon.tracking.cli import experiments_app, runs_app
 
@@ -59,6 +60,7 @@ app = typer.Typer(
 )
 app.add_typer(experiments_app, name="experiments")
 app.add_typer(runs_app, name="runs")
+app.add_typer(models_app, name="models")
 app.add_typer(db_app, name="db")
 app.command("version")(version)
 app.command("server")(server)
