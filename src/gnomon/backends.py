@@ -8,7 +8,7 @@ import importlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gnomon.artifacts import ArtifactStore, open_artifact_store
 from gnomon.config import Settings
@@ -44,6 +44,7 @@ class Services:
     workspace_id: str | None = None  # embedded: the id of GNOMON_WORKSPACE
     registry: RegistryService | None = None
     registrar: Registrar | None = None  # copies models into registry storage (server side)
+    registry_client: Any = None  # remote: the HttpRegistryClient behind ``Client.registry``
 
 
 def open_services(settings: Settings) -> Services:
@@ -93,6 +94,7 @@ def open_sql(settings: Settings) -> Services:
 def open_http(settings: Settings) -> Services:
     from gnomon.client.credentials import token_for
     from gnomon.client.transport import Transport
+    from gnomon.registry.http import HttpRegistryClient
     from gnomon.tracking.http import HttpRunArtifacts, HttpTrackingStore
 
     transport = Transport(
@@ -106,7 +108,8 @@ def open_http(settings: Settings) -> Services:
         return HttpRunArtifacts(transport, run.id)
 
     tracking = TrackingService(HttpTrackingStore(transport), "", run_artifacts)
-    return Services(tracking=tracking, transport=transport)
+    registry_client = HttpRegistryClient(transport, settings.workspace)
+    return Services(tracking=tracking, transport=transport, registry_client=registry_client)
 
 
 _databases: dict[str, Database] = {}

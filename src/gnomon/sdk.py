@@ -49,13 +49,14 @@ class Client:
 
     @property
     def registry(self) -> RegistryClient:
-        """The model registry: registered models, versions, aliases."""
+        """The model registry: registered models, versions, aliases (through the server in
+        remote mode, with the same methods)."""
         services = self._services
+        if services.registry_client is not None:
+            remote: RegistryClient = services.registry_client  # HttpRegistryClient mirrors it
+            return remote
         if services.registry is None or services.registrar is None:
-            raise InvalidInput(
-                "the model registry is not yet reachable through a server: "
-                "use an embedded or database GNOMON_URI"
-            )
+            raise InvalidInput("this GNOMON_URI has no model registry")
         return RegistryClient(services.registry, services.registrar, self.scope)
 
     def _write_buffered(self, run_id: str, data: Any) -> None:

@@ -35,6 +35,7 @@ def test_readme_tour(tmp_path: Path) -> None:
     assert "'acc': 0.91" in lines[1] and "'loss': 0.01" in lines[1]
     assert lines[2] == "100"
     assert "confusion.csv" in lines[3]
+    assert lines[4] == "1 sklearn [0, 0, 0]"
     run_id, other_id = lines[-1].split()[1:]
 
     commands = [

@@ -25,6 +25,7 @@ from gnomon.server.middleware import (
 API_ROUTERS = (
     "gnomon.auth.routes",
     "gnomon.tracking.routes",
+    "gnomon.registry.routes",
 )
 NO_AUTH_ENV = "_GNOMON_NO_AUTH"  # internal: passes --no-auth to worker processes
 

@@ -98,6 +98,8 @@ def world(auth_server: LiveServer) -> Iterator[World]:
         "path": "notes.txt",
         "token_id": "no-such-token",
         "user": "nobody",
+        "version": "1",
+        "alias": "production",
     }
     yield World(auth_server, tokens, values)
 
