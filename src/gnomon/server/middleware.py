@@ -76,7 +76,7 @@ class ObservabilityMiddleware:
 class BodyLimitMiddleware:
     """Refuses bodies over ``limit`` bytes with 413, by Content-Length or while streaming.
 
-    Artifact uploads have their own, larger limit (``upload_limit``) under ``/artifacts/``.
+    File uploads (run artifacts, model imports) have their own, larger ``upload_limit``.
     """
 
     def __init__(self, app: ASGIApp, limit: int, upload_limit: int) -> None:
@@ -88,7 +88,7 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.upload_limit if "/artifacts/" in scope["path"] else self.limit
+        limit = self.upload_limit if _is_upload(scope["path"]) else self.limit
         declared = _header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await _too_large(limit)(scope, receive, send)
@@ -122,6 +122,12 @@ class BodyLimitMiddleware:
 
 async def _no_body() -> Message:
     return {"type": "http.request", "body": b"", "more_body": False}
+
+
+def _is_upload(path: str) -> bool:
+    return "/artifacts/" in path or (
+        path.startswith(API_PREFIX + "/models/") and path.endswith("/import")
+    )
 
 
 def _too_large(limit: int) -> Any:
