@@ -162,7 +162,9 @@ def _with_contract(
     if output_example is None:
         predictor = flavor.load(folder, spec)
         output_example = predictor.predict(_example_frame(input_example, inputs))
-    outputs = infer_outputs(output_example, DEFAULT_MARGIN)
+    # Outputs describe what the model produced (class labels, scores), not a range to tolerate:
+    # no margin, or a 0/1 classifier would read as producing -1..2.
+    outputs = infer_outputs(output_example, 0.0)
     return dataclasses.replace(spec, contract=dataclasses.replace(inputs, outputs=outputs))
 
 

@@ -74,3 +74,16 @@ def test_saved_without_example_has_no_contract_and_still_predicts(tmp_path: Path
 
     assert loaded.contract is None
     np.testing.assert_allclose(loaded.predict(frame), model.predict(frame))
+
+
+def test_output_contract_is_what_the_model_produced(tmp_path: Path) -> None:
+    """Outputs get no margin: a 0/1 classifier's contract says 0..1, not -1..2."""
+    from sklearn.linear_model import LogisticRegression
+
+    frame, label = numeric_data()
+    loaded = round_trip(LogisticRegression().fit(frame, label), tmp_path / "m", frame)
+    assert loaded.contract is not None
+    (output,) = loaded.contract.outputs
+    assert (output.minimum, output.maximum) == (0, 1)
+    (first_input,) = [c for c in loaded.contract.inputs if c.name == "a"]
+    assert first_input.minimum < frame["a"].min()  # inputs keep their margin
