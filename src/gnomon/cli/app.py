@@ -31,6 +31,7 @@ from gnomon.cli.output import (
 from gnomon.errors import GnomonError, InvalidInput
 from gnomon.registry.cli import models_app
 from gnomon.server.cli import server
+from gnomon.serving.cli import serve
 from gnomon.tracking.cli import experiments_app, runs_app
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ app.add_typer(models_app, name="models")
 app.add_typer(db_app, name="db")
 app.command("version")(version)
 app.command("server")(server)
+app.command("serve")(serve)
 app.command("login")(login)
 app.command("logout")(logout)
 app.command("whoami")(whoami)

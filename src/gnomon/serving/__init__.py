@@ -1,0 +1,1 @@
+"""Serving: deployments answering predictions over HTTP, and the records they leave."""

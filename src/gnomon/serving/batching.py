@@ -1,0 +1,98 @@
+"""Adaptive batching: concurrent requests share one ``predict`` call.
+
+A model like a random forest answers 16 rows in about the time it takes for one, so requests
+that arrive together are concatenated, predicted once on a worker thread, and split back. A
+batch closes when it holds ``max_rows`` rows or ``max_wait_ms`` passed since its first request;
+a request alone is answered at once (the wait starts only when another request is queued).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True, slots=True)
+class BatchConfig:
+    max_rows: int = 64
+    max_wait_ms: float = 2.0
+
+
+@dataclass
+class _Pending:
+    frame: pd.DataFrame
+    future: asyncio.Future[Any] = field(repr=False)
+
+
+class Batcher:
+    """Gathers frames from concurrent callers into one call of ``predict``."""
+
+    def __init__(self, predict: Callable[[pd.DataFrame], Any], config: BatchConfig) -> None:
+        self._predict = predict
+        self._config = config
+        self._queue: asyncio.Queue[_Pending] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def predict(self, frame: pd.DataFrame) -> Any:
+        if self._queue is None:
+            self._queue = asyncio.Queue()
+            self._task = asyncio.get_running_loop().create_task(self._run())
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        await self._queue.put(_Pending(frame, future))
+        return await future
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    async def _run(self) -> None:
+        assert self._queue is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = [await self._queue.get()]
+            await self._gather(batch)
+            frames = [p.frame for p in batch]
+            try:
+                combined = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+                result = await loop.run_in_executor(None, self._predict, combined)
+            except Exception as exc:  # each caller gets the error of the call it shared
+                for pending in batch:
+                    if not pending.future.done():
+                        pending.future.set_exception(exc)
+                continue
+            self._split(batch, result)
+
+    async def _gather(self, batch: list[_Pending]) -> None:
+        assert self._queue is not None
+        rows = len(batch[0].frame)
+        deadline = asyncio.get_running_loop().time() + self._config.max_wait_ms / 1000
+        while rows < self._config.max_rows:
+            if self._queue.empty():
+                # Nobody else is waiting: do not make a lone request wait for company.
+                await asyncio.sleep(0)
+                if self._queue.empty():
+                    return
+            timeout = deadline - asyncio.get_running_loop().time()
+            if timeout <= 0:
+                return
+            try:
+                pending = await asyncio.wait_for(self._queue.get(), timeout)
+            except TimeoutError:
+                return
+            batch.append(pending)
+            rows += len(pending.frame)
+
+    @staticmethod
+    def _split(batch: list[_Pending], result: Any) -> None:
+        values = np.asarray(result) if not isinstance(result, np.ndarray) else result
+        start = 0
+        for pending in batch:
+            stop = start + len(pending.frame)
+            if not pending.future.done():
+                pending.future.set_result(values[start:stop])
+            start = stop

@@ -1,0 +1,237 @@
+"""Reading a prediction request's body into a DataFrame, before the contract is checked.
+
+``POST /predict`` (:func:`parse_body`) takes JSON in one of these shapes, or CSV with a header
+row when the content type is ``text/csv``:
+
+- ``{"records": [{"hour": 5, "city": "lyon"}, ...]}``, or a bare list of records (or of
+  positional rows, as ``data``);
+- ``{"columns": {"hour": [5, 6], "city": ["lyon", "oslo"]}}``;
+- ``{"data": [[5, "lyon"], ...]}``: rows whose values are named by position from the model's
+  input columns (with ``"columns": [...]`` beside ``data``, from those);
+- ``{"hour": 5, "city": "lyon"}``: one record.
+
+``POST /invocations`` (:func:`parse_invocations`) takes MLflow's scoring formats, so MLflow
+clients keep working: ``dataframe_split``, ``dataframe_records``, ``instances`` and ``inputs``.
+
+Values are kept as they came (a column may hold objects): checking types is
+:mod:`gnomon.serving.enforce`'s job. A body that is not JSON at all raises
+:class:`~gnomon.errors.InvalidInput` with ``details["malformed"]`` (the server answers 400);
+any other problem raises it plainly (422).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any, Final
+
+import orjson
+import pandas as pd
+
+from gnomon.errors import InvalidInput
+
+MAX_ROWS: Final = 10_000
+
+PREDICT_SHAPES: Final = (
+    '{"records": [{...}, ...]}, {"columns": {"name": [...], ...}}, {"data": [[...], ...]}, '
+    "a list of records, or one record object"
+)
+INVOCATION_SHAPES: Final = (
+    '{"dataframe_split": {"columns": [...], "data": [[...], ...]}}, '
+    '{"dataframe_records": [{...}, ...]}, {"instances": [...]} or {"inputs": ...}'
+)
+_INVOCATION_KEYS: Final = ("dataframe_split", "dataframe_records", "instances", "inputs")
+
+
+def parse_body(
+    body: bytes, content_type: str | None, columns: list[str] | None, max_rows: int = MAX_ROWS
+) -> pd.DataFrame:
+    """Read a ``POST /predict`` body.
+
+    Args:
+        body: the raw request body.
+        content_type: the request's ``Content-Type``; ``text/csv`` reads CSV, anything else JSON.
+        columns: the model's input columns in contract order, naming positional rows.
+        max_rows: the most rows one request may carry.
+
+    Raises:
+        InvalidInput: malformed JSON or CSV (``details["malformed"]``), a shape not listed
+            above, no rows, or more than ``max_rows``.
+    """
+    if _is_csv(content_type):
+        return _from_csv(body, max_rows)
+    return _limited(_predict_frame(_load_json(body), columns), max_rows)
+
+
+def parse_invocations(
+    body: bytes, content_type: str | None, columns: list[str] | None, max_rows: int = MAX_ROWS
+) -> pd.DataFrame:
+    """Read a ``POST /invocations`` body in one of MLflow's scoring formats, or CSV.
+
+    Args and Raises: as :func:`parse_body`; the JSON must be an object with exactly one of
+    ``dataframe_split``, ``dataframe_records``, ``instances`` or ``inputs``.
+    """
+    if _is_csv(content_type):
+        return _from_csv(body, max_rows)
+    return _limited(_invocation_frame(_load_json(body), columns), max_rows)
+
+
+def _is_csv(content_type: str | None) -> bool:
+    if content_type is None:
+        return False
+    return content_type.split(";")[0].strip().lower() == "text/csv"
+
+
+def _load_json(body: bytes) -> Any:
+    if not body.strip():
+        raise InvalidInput("the request body is empty")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        try:  # Python's json.dumps (so MLflow's client) writes NaN and Infinity; orjson refuses
+            return json.loads(body)
+        except ValueError:
+            message = f"the request body is not valid JSON: {exc}"
+            raise InvalidInput(message, {"malformed": True}) from None
+
+
+def _predict_frame(payload: Any, columns: list[str] | None) -> pd.DataFrame:
+    if isinstance(payload, list):
+        return _from_list(payload, columns, PREDICT_SHAPES)
+    if not isinstance(payload, dict):
+        raise _shape_error(PREDICT_SHAPES)
+    keys = set(payload)
+    if keys == {"records"}:
+        return _from_records(payload["records"], PREDICT_SHAPES)
+    if keys == {"columns"}:
+        return _from_columns(payload["columns"], PREDICT_SHAPES)
+    if keys in ({"data"}, {"columns", "data"}):
+        return _from_split(payload, columns, PREDICT_SHAPES)
+    return _from_record(payload, PREDICT_SHAPES)
+
+
+def _invocation_frame(payload: Any, columns: list[str] | None) -> pd.DataFrame:
+    keys = set(payload) if isinstance(payload, dict) else set()
+    if "params" in keys:
+        raise InvalidInput("inference params are not supported; send the inputs alone")
+    if len(keys) != 1 or not keys <= set(_INVOCATION_KEYS):
+        raise _shape_error(INVOCATION_SHAPES)
+    (key,) = keys
+    value = payload[key]
+    if key == "dataframe_split":
+        if not isinstance(value, dict) or not {"data"} <= set(value) <= {
+            "columns",
+            "data",
+            "index",
+        }:
+            raise _shape_error(INVOCATION_SHAPES)
+        return _from_split(value, columns, INVOCATION_SHAPES)
+    if key == "dataframe_records":
+        return _from_records(value, INVOCATION_SHAPES)
+    if key == "inputs" and isinstance(value, dict):
+        return _from_inputs_dict(value)
+    return _from_list(value, columns, INVOCATION_SHAPES)
+
+
+def _from_inputs_dict(value: dict[str, Any]) -> pd.DataFrame:
+    if value and all(isinstance(v, list) for v in value.values()):
+        return _from_columns(value, INVOCATION_SHAPES)
+    return _from_record(value, INVOCATION_SHAPES)
+
+
+def _from_record(record: dict[str, Any], shapes: str) -> pd.DataFrame:
+    """One record: an object whose values are all scalars (a list would be a wrapper's typo)."""
+    if record and not any(isinstance(v, list | dict) for v in record.values()):
+        return pd.DataFrame([record])
+    raise _shape_error(shapes)
+
+
+def _from_list(rows: Any, columns: list[str] | None, shapes: str) -> pd.DataFrame:
+    """A list of records, of positional rows or, for a one-column model, of values."""
+    if not isinstance(rows, list):
+        raise _shape_error(shapes)
+    _require_rows(rows)
+    if all(isinstance(row, dict) for row in rows):
+        return _from_records(rows, shapes)
+    if all(isinstance(row, list) for row in rows):
+        return _from_rows(rows, columns)
+    if columns is not None and len(columns) == 1 and not any(isinstance(r, dict) for r in rows):
+        return pd.DataFrame({columns[0]: rows})
+    raise _shape_error(shapes)
+
+
+def _from_records(records: Any, shapes: str) -> pd.DataFrame:
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise _shape_error(shapes)
+    _require_rows(records)
+    return pd.DataFrame(records)
+
+
+def _from_columns(data: Any, shapes: str) -> pd.DataFrame:
+    if (
+        not isinstance(data, dict)
+        or not data
+        or not all(isinstance(v, list) for v in data.values())
+    ):
+        raise _shape_error(shapes)
+    lengths = {name: len(values) for name, values in data.items()}
+    if len(set(lengths.values())) > 1:
+        raise InvalidInput(f"columns have different lengths: {lengths}", {"lengths": lengths})
+    _require_rows(next(iter(data.values())))
+    return pd.DataFrame(data)
+
+
+def _from_split(split: dict[str, Any], columns: list[str] | None, shapes: str) -> pd.DataFrame:
+    rows, names = split["data"], split.get("columns", columns)
+    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+        raise _shape_error(shapes)
+    if names is not None and not isinstance(names, list):
+        raise _shape_error(shapes)
+    _require_rows(rows)
+    return _from_rows(rows, [str(n) for n in names] if names is not None else None)
+
+
+def _from_rows(rows: list[list[Any]], columns: list[str] | None) -> pd.DataFrame:
+    width = len(rows[0])
+    names = columns if columns is not None else [f"x{i}" for i in range(width)]
+    for index, row in enumerate(rows):
+        if len(row) != len(names):
+            raise InvalidInput(
+                f"row {index} has {len(row)} values; expected {len(names)}, for {names}",
+                {"row": index, "columns": names},
+            )
+    return pd.DataFrame(rows, columns=names)
+
+
+def _from_csv(body: bytes, max_rows: int) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(io.BytesIO(body), nrows=max_rows + 1)
+    except pd.errors.EmptyDataError:
+        raise InvalidInput("the CSV body is empty; send a header row and data rows") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        message = f"the request body is not valid CSV: {exc}"
+        raise InvalidInput(message, {"malformed": True}) from None
+    return _limited(frame, max_rows)
+
+
+def _limited(frame: pd.DataFrame, max_rows: int) -> pd.DataFrame:
+    if len(frame) == 0:
+        raise InvalidInput("the input has no rows")
+    if len(frame) > max_rows:
+        raise InvalidInput(
+            f"the input has more than {max_rows} rows; split it into smaller requests",
+            {"max_rows": max_rows},
+        )
+    return frame
+
+
+def _require_rows(rows: list[Any]) -> None:
+    if not rows:
+        raise InvalidInput("the input has no rows")
+
+
+def _shape_error(shapes: str) -> InvalidInput:
+    return InvalidInput(f"cannot read the request body; send JSON as {shapes}", {"shapes": shapes})
+
+
+__all__ = ["INVOCATION_SHAPES", "MAX_ROWS", "PREDICT_SHAPES", "parse_body", "parse_invocations"]

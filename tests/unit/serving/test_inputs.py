@@ -1,0 +1,211 @@
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pandas as pd
+import pytest
+
+from gnomon.errors import InvalidInput
+from gnomon.serving.inputs import parse_body, parse_invocations
+
+COLUMNS = ["hour", "city"]
+EXPECTED = pd.DataFrame({"hour": [5, 6], "city": ["lyon", "oslo"]})
+RECORDS = [{"hour": 5, "city": "lyon"}, {"hour": 6, "city": "oslo"}]
+ROWS = [[5, "lyon"], [6, "oslo"]]
+
+
+def _json(payload: Any) -> bytes:
+    return orjson.dumps(payload)
+
+
+def _assert_expected(frame: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(frame.reset_index(drop=True), EXPECTED)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"records": RECORDS},
+        {"columns": {"hour": [5, 6], "city": ["lyon", "oslo"]}},
+        {"data": ROWS},
+        {"columns": COLUMNS, "data": ROWS},
+        RECORDS,
+        ROWS,
+    ],
+    ids=["records", "columns", "data", "split", "bare-records", "bare-rows"],
+)
+def test_predict_json_shapes_give_the_same_frame(payload: Any) -> None:
+    _assert_expected(parse_body(_json(payload), "application/json", COLUMNS))
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"dataframe_split": {"columns": COLUMNS, "data": ROWS}},
+        {"dataframe_split": {"data": ROWS, "index": [0, 1]}},
+        {"dataframe_records": RECORDS},
+        {"instances": RECORDS},
+        {"instances": ROWS},
+        {"inputs": {"hour": [5, 6], "city": ["lyon", "oslo"]}},
+        {"inputs": RECORDS},
+        {"inputs": ROWS},
+    ],
+    ids=[
+        "split",
+        "split-no-columns",
+        "records",
+        "instances-records",
+        "instances-rows",
+        "inputs-columns",
+        "inputs-records",
+        "inputs-rows",
+    ],
+)
+def test_invocations_mlflow_formats_give_the_same_frame(payload: Any) -> None:
+    _assert_expected(parse_invocations(_json(payload), "application/json", COLUMNS))
+
+
+@pytest.mark.parametrize("parse", [parse_body, parse_invocations])
+def test_csv_with_header(parse: Any) -> None:
+    body = b"hour,city\n5,lyon\n6,oslo\n"
+    _assert_expected(parse(body, "text/csv; charset=utf-8", COLUMNS))
+
+
+def test_single_record_object() -> None:
+    frame = parse_body(_json({"hour": 5, "city": "lyon"}), None, COLUMNS)
+    pd.testing.assert_frame_equal(frame, EXPECTED.iloc[:1])
+
+
+def test_inputs_single_record_and_single_column_instances() -> None:
+    frame = parse_invocations(_json({"inputs": {"hour": 5, "city": "lyon"}}), None, COLUMNS)
+    pd.testing.assert_frame_equal(frame, EXPECTED.iloc[:1])
+    frame = parse_invocations(_json({"instances": [5, 6]}), None, ["hour"])
+    pd.testing.assert_frame_equal(frame, EXPECTED[["hour"]])
+
+
+def test_values_are_kept_as_they_came() -> None:
+    records = [{"hour": "5", "city": 3}, {"hour": 1.5, "city": None}, {"hour": True}]
+    frame = parse_body(_json({"records": records}), None, COLUMNS)
+    assert frame["hour"].tolist() == ["5", 1.5, True]
+    assert frame["city"].iloc[0] == 3
+
+
+def test_rows_without_columns_are_named_by_position() -> None:
+    frame = parse_body(_json({"data": ROWS}), None, None)
+    assert list(frame.columns) == ["x0", "x1"]
+
+
+def test_nan_written_by_python_json_is_read() -> None:
+    frame = parse_invocations(b'{"dataframe_records": [{"hour": NaN}]}', None, ["hour"])
+    assert frame["hour"].isna().all()
+
+
+@pytest.mark.parametrize("parse", [parse_body, parse_invocations])
+@pytest.mark.parametrize("body", [b"{not json", b'{"records": [', b"\xff\xfe"])
+def test_malformed_json_is_flagged(parse: Any, body: bytes) -> None:
+    with pytest.raises(InvalidInput, match="not valid JSON") as caught:
+        parse(body, "application/json", COLUMNS)
+    assert caught.value.details == {"malformed": True}
+
+
+def test_malformed_csv_is_flagged() -> None:
+    with pytest.raises(InvalidInput, match="not valid CSV") as caught:
+        parse_body(b"hour,city\n5,lyon\n6,oslo,x,y\n", "text/csv", COLUMNS)
+    assert caught.value.details == {"malformed": True}
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        5,
+        "records",
+        {"records": 5},
+        {"records": [1, 2]},
+        {"columns": [1, 2]},
+        {"data": [1, 2]},
+        {"hour": [5, 6]},
+        {"hour": 5, "nested": {"a": 1}},
+        [{"hour": 5}, [5]],
+        [5, 6],
+    ],
+)
+def test_predict_unknown_shapes_name_the_accepted_ones(payload: Any) -> None:
+    with pytest.raises(InvalidInput, match="send JSON as") as caught:
+        parse_body(_json(payload), None, COLUMNS)
+    assert "malformed" not in caught.value.details
+    assert '{"records"' in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        RECORDS,
+        {"records": RECORDS},
+        {"dataframe_split": ROWS},
+        {"dataframe_split": {"columns": COLUMNS}},
+        {"dataframe_split": {"columns": "hour", "data": ROWS}},
+        {"dataframe_records": ROWS},
+        {"instances": 5},
+        {"instances": RECORDS, "inputs": RECORDS},
+        {"inputs": {"hour": [5], "city": "lyon"}},
+    ],
+)
+def test_invocations_unknown_shapes_name_the_accepted_ones(payload: Any) -> None:
+    with pytest.raises(InvalidInput, match="dataframe_split"):
+        parse_invocations(_json(payload), None, COLUMNS)
+
+
+def test_invocations_params_are_refused() -> None:
+    with pytest.raises(InvalidInput, match="params are not supported"):
+        parse_invocations(_json({"inputs": RECORDS, "params": {"k": 1}}), None, COLUMNS)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"", None),
+        (b"  ", "application/json"),
+        (_json({"records": []}), None),
+        (_json([]), None),
+        (_json({"columns": {"hour": []}}), None),
+        (_json({"data": []}), None),
+        (b"hour,city\n", "text/csv"),
+        (b"", "text/csv"),
+    ],
+)
+def test_empty_input_is_refused(body: bytes, content_type: str | None) -> None:
+    with pytest.raises(InvalidInput, match=r"empty|no rows") as caught:
+        parse_body(body, content_type, COLUMNS)
+    assert "malformed" not in caught.value.details
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (_json({"records": RECORDS * 2}), None),
+        (_json({"columns": {"hour": [1, 2, 3]}}), None),
+        (_json({"data": ROWS * 2}), None),
+        (b"hour\n1\n2\n3\n", "text/csv"),
+    ],
+)
+def test_too_many_rows_are_refused(body: bytes, content_type: str | None) -> None:
+    with pytest.raises(InvalidInput, match="more than 2 rows") as caught:
+        parse_body(body, content_type, COLUMNS, max_rows=2)
+    assert caught.value.details == {"max_rows": 2}
+
+
+def test_invocations_too_many_rows() -> None:
+    with pytest.raises(InvalidInput, match="more than 1 rows"):
+        parse_invocations(_json({"instances": RECORDS}), None, COLUMNS, max_rows=1)
+
+
+def test_rows_of_the_wrong_width_are_refused() -> None:
+    with pytest.raises(InvalidInput, match="row 1 has 1 values; expected 2") as caught:
+        parse_body(_json({"data": [[5, "lyon"], [6]]}), None, COLUMNS)
+    assert caught.value.details == {"row": 1, "columns": COLUMNS}
+
+
+def test_columns_of_different_lengths_are_refused() -> None:
+    with pytest.raises(InvalidInput, match="different lengths"):
+        parse_body(_json({"columns": {"hour": [5, 6], "city": ["lyon"]}}), None, COLUMNS)
