@@ -29,7 +29,7 @@ from gnomon.server.middleware import HttpMetrics, ObservabilityMiddleware
 from gnomon.serving.batching import BatchConfig, Batcher
 from gnomon.serving.enforce import Policy, Violation, enforce, raise_for
 from gnomon.serving.inputs import parse_body, parse_invocations
-from gnomon.serving.records import PredictionRecord, RecordWriter
+from gnomon.serving.records import Outcome, OutcomeWriter, PredictionRecord, RecordWriter
 
 logger = logging.getLogger("gnomon.serving")
 MAX_BODY_BYTES = 16 * 2**20
@@ -65,8 +65,13 @@ class _Metrics:
         )
 
 
-def create_serving_app(served: ServedModel, records: RecordWriter | None = None) -> Starlette:
-    """An ASGI app answering with ``served``; ``records`` receives every prediction."""
+def create_serving_app(
+    served: ServedModel,
+    records: RecordWriter | None = None,
+    outcomes: OutcomeWriter | None = None,
+) -> Starlette:
+    """An ASGI app answering with ``served``; ``records`` receives every prediction and
+    ``outcomes`` the ground truth clients post later (joined by request id)."""
     metrics = _Metrics(CollectorRegistry())
     contract = served.model.contract
     columns = contract.input_names if contract is not None else None
@@ -107,6 +112,13 @@ def create_serving_app(served: ServedModel, records: RecordWriter | None = None)
     async def invocations(request: Request) -> Response:
         return await predict_with(request, parse_invocations)
 
+    async def post_outcomes(request: Request) -> Response:
+        if outcomes is None:
+            raise InvalidInput("this server does not record outcomes (started with --no-records)")
+        items = _parse_outcomes(await request.body(), served.deployment)
+        outcomes.submit(items)
+        return JSONResponse({"accepted": len(items)}, status_code=202)
+
     async def schema(request: Request) -> Response:
         body = {
             "model": served.name,
@@ -132,13 +144,15 @@ def create_serving_app(served: ServedModel, records: RecordWriter | None = None)
         yield
         if batcher is not None:
             await batcher.close()
-        if records is not None:
-            records.close()  # graceful shutdown writes every queued record
+        for writer in (records, outcomes):
+            if writer is not None:
+                writer.close()  # graceful shutdown writes everything queued
 
     app = Starlette(
         routes=[
             Route("/predict", predict, methods=["POST"]),
             Route("/invocations", invocations, methods=["POST"]),
+            Route("/outcomes", post_outcomes, methods=["POST"]),
             Route("/schema", schema),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
@@ -203,6 +217,26 @@ def _records(
         )
         for index, (row, value) in enumerate(zip(rows, values, strict=True))
     ]
+
+
+def _parse_outcomes(body: bytes, deployment: str) -> list[Outcome]:
+    """``{"request_id": …, "value": …}`` or ``{"outcomes": [that, …]}``."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(f"malformed JSON body: {exc}", {"malformed": True}) from exc
+    items = data.get("outcomes", [data]) if isinstance(data, dict) else None
+    if not isinstance(items, list) or not items:
+        raise InvalidInput('expected {"request_id": ..., "value": ...} or {"outcomes": [...]}')
+    now = int(time.time() * 1000)
+    found = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict) or not isinstance(item.get("request_id"), str):
+            raise InvalidInput(f"outcome {index} needs a string request_id and a value")
+        if "value" not in item:
+            raise InvalidInput(f"outcome {index} ({item['request_id']!r}) has no value")
+        found.append(Outcome(item["request_id"], now, deployment, item["value"]))
+    return found
 
 
 def _violation_dict(violation: Violation) -> dict[str, Any]:

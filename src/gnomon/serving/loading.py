@@ -69,14 +69,13 @@ def app_from_environment():  # type: ignore[no-untyped-def]
     """Factory for uvicorn workers: each loads the model once."""
     from gnomon.artifacts import open_artifact_store
     from gnomon.serving.app import create_serving_app
-    from gnomon.serving.records import RecordWriter
+    from gnomon.serving.records import OutcomeWriter, RecordWriter
 
     settings = Settings()
     options = ServeOptions.from_env()
     served = load_served(options, settings)
-    records = None
-    if options.records:
-        root = f"{settings.artifact_root}/{settings.workspace}/serving"
-        store = open_artifact_store(root, s3_endpoint_url=settings.s3_endpoint_url)
-        records = RecordWriter(store)
-    return create_serving_app(served, records)
+    if not options.records:
+        return create_serving_app(served)
+    root = f"{settings.artifact_root}/{settings.workspace}/serving"
+    store = open_artifact_store(root, s3_endpoint_url=settings.s3_endpoint_url)
+    return create_serving_app(served, RecordWriter(store), OutcomeWriter(store))

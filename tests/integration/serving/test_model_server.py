@@ -208,3 +208,32 @@ def test_warn_policy_predicts_and_records_the_violation(
         assert response.status_code == 200
     (violations,) = read_records(store)["violations"]
     assert violations[0]["column"] == "hour"
+
+
+def test_outcomes_join_to_predictions(gnomon_home: Path, training, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from gnomon.serving.records import OutcomeWriter, join_outcomes, read_outcomes
+
+    store = LocalArtifactStore(tmp_path / "serving")
+    app = create_serving_app(
+        _served(training, gnomon_home),
+        RecordWriter(store, interval=30),
+        OutcomeWriter(store, interval=30),
+    )
+    with run_uvicorn(app, lifespan="on") as url:
+        first = httpx.post(
+            url + "/predict", json=[{"hour": 1, "amount": 2.0, "city": "oslo"}]
+        ).json()
+        second = httpx.post(
+            url + "/predict", json=[{"hour": 2, "amount": 3.0, "city": "pune"}]
+        ).json()
+        accepted = httpx.post(
+            url + "/outcomes", json={"request_id": first["request_id"], "value": 1}
+        )
+        assert accepted.status_code == 202 and accepted.json() == {"accepted": 1}
+        batch = {"outcomes": [{"request_id": second["request_id"], "value": 0}]}
+        assert httpx.post(url + "/outcomes", json=batch).status_code == 202
+        assert httpx.post(url + "/outcomes", json={"value": 1}).status_code == 422
+        assert httpx.post(url + "/outcomes", content=b"{").status_code == 400
+    joined = join_outcomes(read_records(store), read_outcomes(store))
+    truth = dict(zip(joined["request_id"], joined["outcome"], strict=True))
+    assert truth == {first["request_id"]: 1, second["request_id"]: 0}
