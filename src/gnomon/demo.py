@@ -45,6 +45,18 @@ class DemoResult:
     registered: ModelVersion | None = None
     # Accuracy of the model loaded back by alias on the test split (equals the run's).
     loaded_accuracy: float | None = None
+    served: ServingDemo | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServingDemo:
+    """What serving the production model showed: an answer, a refusal, the records."""
+
+    url: str
+    answer: dict[str, Any]
+    refusal_status: int
+    refusal: dict[str, Any]
+    records: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +90,9 @@ def model_specs(quick: bool = False) -> list[ModelSpec]:
 
 
 def run_demo(
-    quick: bool = False, on_trained: Callable[[ModelSpec], None] | None = None
+    quick: bool = False,
+    on_trained: Callable[[ModelSpec], None] | None = None,
+    serve: bool = True,
 ) -> DemoResult:
     """Train every model of :func:`model_specs`, each as a run of experiment ``demo``.
 
@@ -107,6 +121,7 @@ def run_demo(
     )
     best = found.items[0] if found.items else None
     registered, accuracy = _promote(best, split) if best is not None else (None, None)
+    served = _serve(split) if registered is not None and serve else None
     return DemoResult(
         runs=[client.get_run(run_id) for run_id in run_ids],
         best=best,
@@ -114,6 +129,7 @@ def run_demo(
         artifact_root=client.settings.artifact_root,
         registered=registered,
         loaded_accuracy=accuracy,
+        served=served,
     )
 
 
@@ -129,6 +145,32 @@ def _promote(best: Run, split: _Split) -> tuple[ModelVersion, float]:
     )
     loaded = gnomon.load_model(f"models:/{REGISTERED_MODEL}@{PRODUCTION}")
     return version, float(accuracy_score(split.y_test, loaded.predict(split.x_test)))
+
+
+def _serve(split: _Split) -> ServingDemo:
+    """Serve the production model on a real local server; send a good and a bad request."""
+    import tempfile
+
+    import httpx
+
+    from gnomon.artifacts import LocalArtifactStore
+    from gnomon.serving.app import ServedModel, create_serving_app
+    from gnomon.serving.local import run_in_thread
+    from gnomon.serving.records import RecordWriter, read_records
+
+    uri = f"models:/{REGISTERED_MODEL}@{PRODUCTION}"
+    version = gnomon.get_client().registry.get_version(REGISTERED_MODEL, PRODUCTION)
+    served = ServedModel(gnomon.load_model(uri), REGISTERED_MODEL, version.version, uri, "demo")
+    good = split.x_test.head(3).to_dict(orient="records")
+    bad = [{**good[0], "mean radius": -5.0}, {**good[1], "mean texture": "rough"}]
+    with tempfile.TemporaryDirectory(prefix="gnomon-demo-serving-") as tmp:
+        store = LocalArtifactStore(tmp)
+        app = create_serving_app(served, RecordWriter(store, interval=30))
+        with run_in_thread(app) as url:
+            answer = httpx.post(f"{url}/predict", json={"records": good}).json()
+            refused = httpx.post(f"{url}/predict", json={"records": bad})
+        recorded = len(read_records(store))  # the server wrote them on shutdown
+    return ServingDemo(url, answer, refused.status_code, refused.json(), recorded)
 
 
 def _require_sklearn() -> None:

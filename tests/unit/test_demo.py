@@ -61,6 +61,18 @@ def test_best_model_is_registered_as_production_and_loads_back(home: Path) -> No
     assert loaded.contract.input_names[0] == "mean radius"
 
 
+def test_demo_serves_production_and_shows_a_refusal(home: Path) -> None:
+    served = run_demo(quick=True).served
+    assert served is not None
+    assert len(served.answer["predictions"]) == 3 and set(served.answer["predictions"]) <= {0, 1}
+    assert served.refusal_status == 422
+    problems = {
+        (v["column"], v["problem"]) for v in served.refusal["error"]["details"]["violations"]
+    }
+    assert problems == {("mean radius", "below_minimum"), ("mean texture", "wrong_type")}
+    assert served.records == 3  # the refused request predicted nothing, so recorded nothing
+
+
 def test_every_run_logs_a_loadable_model(home: Path) -> None:
     result = run_demo(quick=True)
     for run in result.runs:

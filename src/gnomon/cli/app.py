@@ -36,7 +36,7 @@ from gnomon.tracking.cli import experiments_app, runs_app
 
 if TYPE_CHECKING:
     from gnomon.config import Settings
-    from gnomon.demo import DemoResult, ModelSpec
+    from gnomon.demo import DemoResult, ModelSpec, ServingDemo
 
 
 class _GnomonGroup(TyperGroup):
@@ -155,11 +155,24 @@ def _print_demo(result: DemoResult, experiment: str) -> None:
             f"loaded back by models:/{version.model_name}@{version.aliases[0]}: "
             f"test accuracy {_score(result.loaded_accuracy)}"
         )
+    if result.served is not None:
+        _print_serving(result.served)
     say(f"metadata:  {display_uri(result.store_uri)}")
     say(f"artifacts: {result.artifact_root}")
     say(f"next: gnomon runs list --experiment {experiment}", style="dim")
     if version is not None:
         say(f"      gnomon models show {version.model_name}", style="dim")
+
+
+def _print_serving(served: ServingDemo) -> None:
+    say(f"served it at {served.url}/predict:")
+    request_id = served.answer["request_id"][:8]
+    say(f"  3 rows -> predictions {served.answer['predictions']} (request {request_id}…)")
+    violations = served.refusal["error"]["details"].get("violations", [])
+    say(f"  a bad request -> {served.refusal_status}, naming every problem:")
+    for v in violations:
+        say(f"    row {v['row']} {v['column']!r}: {v['problem']}, expected {v['expected']}")
+    say(f"  {served.records} predictions recorded (Parquet, by deployment and hour)")
 
 
 def _score(value: float | None) -> str:
