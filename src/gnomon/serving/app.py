@@ -6,6 +6,7 @@ is validated by the model's contract, not by a request schema.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import uuid
@@ -95,8 +96,12 @@ def create_serving_app(
         request_id = request.scope["state"]["request_id"]
         latency_ms = (time.perf_counter() - started) * 1000
         metrics.predictions.labels(served.name, version_header).inc(len(values))
-        if records is not None:
-            records.submit(_records(served, request_id, frame, values, latency_ms, violations))
+        if records is not None:  # built on the writer thread, not here
+            records.submit_later(
+                functools.partial(
+                    _records, served, request_id, frame, values, latency_ms, violations
+                )
+            )
         payload = {"predictions": values, "model_version": served.version, "request_id": request_id}
         headers = {"x-model-version": version_header}
         return Response(

@@ -420,6 +420,42 @@ class RecordWriter(_BatchWriter[PredictionRecord]):
             max_queue=max_queue,
             max_attempts=max_attempts,
         )
+        self._later: deque[Callable[[], Sequence[PredictionRecord]]] = deque()
+
+    def submit_later(self, expand: Callable[[], Sequence[PredictionRecord]]) -> None:
+        """Queue one request's records as a callable the writer thread expands.
+
+        Building records (a dict per row) costs more than the prediction itself for a fast
+        model; done here, the request path pays one append.
+
+        Raises:
+            Conflict: the writer is closed.
+        """
+        with self._lock:
+            if self._closed:
+                raise Conflict(
+                    f"the writer of {self._prefix!r} is closed; nothing more is accepted"
+                )
+            self._later.append(expand)
+            while len(self._later) > self._max_queue:  # bounded like the record queue
+                self._later.popleft()
+                self._dropped += 1
+            self._start_thread()
+
+    def _drain(self) -> None:
+        with self._lock:
+            later = list(self._later)
+            self._later.clear()
+        for expand in later:
+            try:
+                records = expand()
+            except Exception:  # one request's bad record must not stop the others
+                logger.exception("could not build prediction records")
+                continue
+            with self._lock:
+                self._queue.extend(records)
+                self._trim()
+        super()._drain()
 
 
 class OutcomeWriter(_BatchWriter[Outcome]):
