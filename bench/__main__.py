@@ -1,4 +1,5 @@
-"""``python -m bench W1|W1s|W2|W2L|all [--reps N] [--quick] [--no-peer] [--query-reps N]``."""
+"""``python -m bench W1|W1s|W2|W2L|W3|W3b|all [--reps N] [--quick] [--no-peer]
+[--query-reps N] [--duration S]``."""
 
 from __future__ import annotations
 
@@ -30,6 +31,9 @@ def _parse() -> argparse.Namespace:
     parser.add_argument(
         "--query-reps", type=int, default=20, help="timed queries per process in W2/W2L"
     )
+    parser.add_argument(
+        "--duration", type=float, default=20.0, help="measured seconds of load in W3/W3b"
+    )
     return parser.parse_args()
 
 
@@ -37,7 +41,11 @@ def main() -> None:
     args = _parse()
     names = list(WORKLOADS) if "ALL" in args.workloads else [NAMES[w] for w in args.workloads]
     options = runner.Options(
-        reps=args.reps, quick=args.quick, peers=not args.no_peer, query_reps=args.query_reps
+        reps=args.reps,
+        quick=args.quick,
+        peers=not args.no_peer,
+        query_reps=args.query_reps,
+        duration=args.duration,
     )
     results = [runner.run(WORKLOADS[name], options) for name in names]
     report.show(results)

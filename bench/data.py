@@ -75,6 +75,22 @@ def expected_first(columns: dict[str, list[Any]]) -> str:
     return f"run-{best[1]}"
 
 
+W3_ROWS, W3_FEATURES = 1_000, 20
+
+
+def w3(model: str) -> dict[str, Any]:
+    """W3's request rows: the first 1,000 rows of the training set, as records ``f0``..``f19``
+    (so they lie inside the ranges a model contract learns from it), and the model kind.
+
+    The training set is ``make_classification(5000, 20, random_state=0)``, built by each side.
+    """
+    from sklearn.datasets import make_classification
+
+    x, _ = make_classification(n_samples=5000, n_features=W3_FEATURES, random_state=0)
+    rows = [{f"f{j}": float(v) for j, v in enumerate(row)} for row in x[:W3_ROWS]]
+    return {"model": model, "rows": rows}
+
+
 def write(workload: str, folder: Path) -> Path:
     """Generate the data of ``workload`` into ``folder``/data.json; the file's path."""
     builders = {
@@ -82,6 +98,8 @@ def write(workload: str, folder: Path) -> Path:
         "W1s": lambda: w1(),
         "W2": lambda: w2(W2_RUNS),
         "W2L": lambda: w2(W2L_RUNS),
+        "W3": lambda: w3("rf"),
+        "W3b": lambda: w3("lr"),
     }
     path = folder / "data.json"
     path.write_text(json.dumps(builders[workload]()))

@@ -68,7 +68,10 @@ def targets(result: WorkloadResult) -> list[dict[str, Any]]:
         gnomon, peer = result.sides.get(ratio.ours), result.sides.get(ratio.peer)
         ours = gnomon.median(ratio.figure) if gnomon else None
         theirs = peer.median(ratio.figure) if peer else None
-        value = theirs / ours if ours and theirs is not None else None
+        if ratio.inverted:
+            value = ours / theirs if theirs and ours is not None else None
+        else:
+            value = theirs / ours if ours and theirs is not None else None
         met = None if value is None else value >= ratio.target
         rows.append(
             {
@@ -78,7 +81,7 @@ def targets(result: WorkloadResult) -> list[dict[str, Any]]:
                 "gnomon": ours,
                 "peer": theirs,
                 "ratio": value,
-                "target": f">= {ratio.target:g}x",
+                "target": f">= {ratio.target:g}x" + (" (gnomon/peer)" if ratio.inverted else ""),
                 "met": met,
             }
         )
@@ -101,7 +104,8 @@ def targets(result: WorkloadResult) -> list[dict[str, Any]]:
 
 
 def targets_table(result: WorkloadResult) -> Table:
-    table = Table(title=f"{result.workload.name} targets (ratio = peer / gnomon)")
+    title = f"{result.workload.name} targets (ratio = peer / gnomon unless marked gnomon/peer)"
+    table = Table(title=title)
     left = ("figure", "system", "versus")
     for column in (*left, "gnomon", "peer", "ratio", "target", "met"):
         table.add_column(column, justify="left" if column in left else "right")

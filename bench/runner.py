@@ -26,6 +26,7 @@ class Options:
     quick: bool = False
     peers: bool = True
     query_reps: int = 20
+    duration: float = 20.0
 
 
 @dataclass(slots=True)
@@ -61,7 +62,7 @@ class WorkloadResult:
 
 
 def _sides(workload: Workload, options: Options) -> list[Side]:
-    return [s for s in workload.sides if options.peers or s.peer is None]
+    return [s for s in workload.sides if options.peers or s.needs is None]
 
 
 def _parse_output(stdout: str) -> dict[str, Any]:
@@ -74,6 +75,8 @@ def _parse_output(stdout: str) -> dict[str, Any]:
 
 def _measure(side: Side, workload: Workload, data_file: Path, options: Options) -> dict[str, Any]:
     extra = ("--query-reps", str(options.query_reps)) if workload.queries else ()
+    if workload.serving:
+        extra = ("--duration", str(options.duration))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GNOMON_", "MLFLOW_"))}
     env.pop("PYTHONPATH", None)
     with tempfile.TemporaryDirectory(prefix=f"{side.system}-", dir=data_file.parent) as tmp:
@@ -131,7 +134,7 @@ def _record(result: SideResult, workload: Workload, measure: Callable[[], dict[s
 def run(workload: Workload, options: Options) -> WorkloadResult:
     """Measure every side of ``workload`` ``options.reps`` times, each in a clean process."""
     sides = _sides(workload, options)
-    for peer in {s.peer for s in sides if s.peer is not None}:
+    for peer in {s.needs for s in sides if s.needs is not None}:
         venvs.ensure(peer)
     results = {s.system: SideResult(s.system) for s in sides}
     with tempfile.TemporaryDirectory(prefix=f"bench-{workload.name}-") as root:

@@ -89,27 +89,45 @@ def running(server: Server, workdir: Path, env: Mapping[str, str]) -> Iterator[s
     ``server.health`` with 200 within ``START_TIMEOUT_S``. Always stops the process group.
     """
     port = free_port()
+    command = server.command(port, workdir)
+    with serving(command, port, server.health, workdir / "server.log", env, server.env(workdir)):
+        yield f"http://{HOST}:{port}"
+
+
+@contextlib.contextmanager
+def serving(
+    command: list[str],
+    port: int,
+    health: str,
+    log: Path,
+    env: Mapping[str, str],
+    extra_env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Iterator[str]:
+    """Run ``command`` (which listens on ``port``) in its own process group, output to ``log``;
+    yield its base URL once ``GET health`` answers 200. Always stops the process group."""
     url = f"http://{HOST}:{port}"
-    log = workdir / "server.log"
+    name = Path(command[0]).name
     with log.open("wb") as out:
         try:
             process = subprocess.Popen(
-                server.command(port, workdir),
-                env={**env, **server.env(workdir)},
+                command,
+                env={**env, **(extra_env or {})},
+                cwd=cwd,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: stop() reaches every worker
             )
         except OSError as exc:
-            raise RuntimeError(f"cannot start {server.system} server: {exc}") from exc
+            raise RuntimeError(f"cannot start {name}: {exc}") from exc
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
-        while not _answers(url + server.health):
+        while not _answers(url + health):
             if process.poll() is not None:
-                raise RuntimeError(f"server exited {process.returncode}: {_tail(log)}")
+                raise RuntimeError(f"{name} exited {process.returncode}: {_tail(log)}")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"server not up in {START_TIMEOUT_S:.0f} s: {_tail(log)}")
+                raise RuntimeError(f"{name} not up in {START_TIMEOUT_S:.0f} s: {_tail(log)}")
             time.sleep(0.1)
         yield url
     finally:

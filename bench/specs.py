@@ -25,6 +25,12 @@ class Side:
     args: tuple[str, ...] = ()
     slow: bool = False  # ``--quick`` measures it once
     server: Server | None = None  # started per repetition; the script talks to it over HTTP
+    uses: Peer | None = None  # a gnomon-side script that drives this peer (W3's servers)
+
+    @property
+    def needs(self) -> Peer | None:
+        """The peer venv this side needs installed (``--no-peer`` drops such sides)."""
+        return self.peer or self.uses
 
     def command(self, data_file: Path, workdir: Path, extra: tuple[str, ...]) -> list[str]:
         tail = ["--data", str(data_file), "--workdir", str(workdir), *self.args, *extra]
@@ -42,12 +48,14 @@ class Side:
 
 @dataclass(frozen=True, slots=True)
 class Ratio:
-    """``peer``'s median ``figure`` over ``ours``'s (times: higher is better for gnomon)."""
+    """``peer``'s median ``figure`` over ``ours``'s (times: higher is better for gnomon);
+    ``inverted``: ``ours`` over ``peer`` (rates such as requests/s)."""
 
     figure: str
     peer: str
     target: float
     ours: str = "gnomon"
+    inverted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +77,7 @@ class Workload:
     ratios: tuple[Ratio, ...] = ()
     limits: tuple[Limit, ...] = ()
     queries: bool = False  # takes --query-reps
+    serving: bool = False  # takes --duration (W3's measured seconds of load)
     timeout_s: float = 900.0
 
 
@@ -174,4 +183,46 @@ W2L = Workload(
     timeout_s=3600.0,
 )
 
-WORKLOADS = {w.name: w for w in (W1, W1S, W2, W2L)}
+
+def _w3_expect(generated: dict[str, Any]) -> dict[str, Any]:
+    return {"errors": 0, "mismatches": 0}
+
+
+def _w3(name: str, model: str) -> Workload:
+    """W3 (random forest) or W3b (logistic regression): 16 connections, single-row requests."""
+    return Workload(
+        name=name,
+        title=f"online serving, {model}: single-row JSON, 16 connections, closed loop",
+        sides=(
+            Side("gnomon", "w3", args=("--system", "gnomon")),
+            Side("gnomon-norecords", "w3", args=("--system", "gnomon", "--no-records")),
+            Side("mlflow", "w3", args=("--system", "mlflow"), uses=MLFLOW),
+            Side("floor", "w3", args=("--system", "floor")),
+        ),
+        figures=(
+            "requests_per_s",
+            "p50_ms",
+            "p99_ms",
+            "errors",
+            "mismatches",
+            "requests",
+            "workers",
+            "predict_ms",
+        ),
+        expect=_w3_expect,
+        ratios=(
+            Ratio("requests_per_s", "mlflow", 5.0, inverted=True),
+            Ratio("requests_per_s", "floor", 1.5, inverted=True),
+            Ratio("p99_ms", "mlflow", 5.0),
+            Ratio("requests_per_s", "gnomon-norecords", 0.9, inverted=True),
+        ),
+        limits=(Limit("errors", 0.0), Limit("errors", 0.0, "gnomon-norecords")),
+        serving=True,
+        timeout_s=600.0,
+    )
+
+
+W3 = _w3("W3", "RandomForestClassifier(n_estimators=50)")
+W3B = _w3("W3b", "LogisticRegression")
+
+WORKLOADS = {w.name: w for w in (W1, W1S, W2, W2L, W3, W3B)}
