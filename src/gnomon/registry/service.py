@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from gnomon import checks
 from gnomon._types import Page, Scope
 from gnomon.errors import AlreadyExists, InvalidInput, NotFound
 from gnomon.registry.entities import (
@@ -98,12 +99,12 @@ class RegistryService:
         return self.store.create_model(
             scope,
             self.check_model_name(name),
-            _text("description", description, empty=True),
+            checks.text("description", description, empty=True),
             v.tags_dict(tags),
         )
 
     def get_model(self, scope: Scope, name: str) -> RegisteredModel:
-        return self.store.get_model(scope, _text("model name", name))
+        return self.store.get_model(scope, checks.text("model name", name))
 
     def get_or_create_model(self, scope: Scope, name: str) -> RegisteredModel:
         try:
@@ -126,26 +127,30 @@ class RegistryService:
         """Models by name; ``name_like`` is a case-insensitive SQL ``LIKE`` pattern (``%``,
         ``_``) and every tag in ``tags`` must match exactly."""
         if name_like is not None:
-            _text("name_like", name_like)
-        _check_max_results(max_results)
+            checks.text("name_like", name_like)
+        checks.max_results(max_results)
         query = ModelQuery(name_like, v.tags_dict(tags), max_results, page_token)
         return self.store.search_models(scope, query)
 
     def update_model(self, scope: Scope, name: str, description: str) -> RegisteredModel:
         return self.store.update_model(
-            scope, _text("model name", name), _text("description", description, empty=True)
+            scope,
+            checks.text("model name", name),
+            checks.text("description", description, empty=True),
         )
 
     def set_model_tag(self, scope: Scope, name: str, key: str, value: Any) -> None:
         tag = v.check_key("tag", key)
-        self.store.set_model_tag(scope, _text("model name", name), tag, v.tag_value(tag, value))
+        self.store.set_model_tag(
+            scope, checks.text("model name", name), tag, v.tag_value(tag, value)
+        )
 
     def delete_model_tag(self, scope: Scope, name: str, key: str) -> None:
-        self.store.delete_model_tag(scope, _text("model name", name), v.check_key("tag", key))
+        self.store.delete_model_tag(scope, checks.text("model name", name), v.check_key("tag", key))
 
     def delete_model(self, scope: Scope, name: str) -> None:
         """Delete a model that has no versions left. Raises ``NotFound`` or ``Conflict``."""
-        self.store.delete_model(scope, _text("model name", name))
+        self.store.delete_model(scope, checks.text("model name", name))
 
     # -- versions ----------------------------------------------------------------------------
 
@@ -166,7 +171,7 @@ class RegistryService:
         return self.store.create_version(scope, name, checked)
 
     def get_version(self, scope: Scope, name: str, version: int) -> ModelVersion:
-        return self.store.get_version(scope, _text("model name", name), _version(version))
+        return self.store.get_version(scope, checks.text("model name", name), _version(version))
 
     def search_versions(
         self,
@@ -179,11 +184,11 @@ class RegistryService:
         page_token: str | None = None,
     ) -> Page[ModelVersion]:
         """Versions matching every argument given, by model name then newest first."""
-        _check_max_results(max_results)
+        checks.max_results(max_results)
         query = VersionQuery(
-            model_name=None if name is None else _text("model name", name),
-            run_id=None if run_id is None else _text("run_id", run_id),
-            status=None if status is None else _status(status),
+            model_name=None if name is None else checks.text("model name", name),
+            run_id=None if run_id is None else checks.text("run_id", run_id),
+            status=None if status is None else _as_status(status),
             tags=v.tags_dict(tags),
             max_results=max_results,
             page_token=page_token,
@@ -200,29 +205,31 @@ class RegistryService:
     ) -> ModelVersion:
         """Describe, archive (``ARCHIVED``) or restore (``READY``) a version."""
         update = VersionUpdate(
-            description=None if description is None else _text("description", description, True),
-            status=None if status is None else _status(status),
+            description=None
+            if description is None
+            else checks.text("description", description, True),
+            status=None if status is None else _as_status(status),
         )
         return self.store.update_version(
-            scope, _text("model name", name), _version(version), update
+            scope, checks.text("model name", name), _version(version), update
         )
 
     def set_version_tag(self, scope: Scope, name: str, version: int, key: str, value: Any) -> None:
         tag = v.check_key("tag", key)
         self.store.set_version_tag(
-            scope, _text("model name", name), _version(version), tag, v.tag_value(tag, value)
+            scope, checks.text("model name", name), _version(version), tag, v.tag_value(tag, value)
         )
 
     def delete_version_tag(self, scope: Scope, name: str, version: int, key: str) -> None:
         self.store.delete_version_tag(
-            scope, _text("model name", name), _version(version), v.check_key("tag", key)
+            scope, checks.text("model name", name), _version(version), v.check_key("tag", key)
         )
 
     def delete_version(self, scope: Scope, name: str, version: int) -> None:
         """Delete a version; aliases pointing at it are removed and recorded as moves by
         ``scope.principal``. Its number is never given out again."""
         self.store.delete_version(
-            scope, _text("model name", name), _version(version), scope.principal
+            scope, checks.text("model name", name), _version(version), scope.principal
         )
 
     # -- aliases -----------------------------------------------------------------------------
@@ -236,7 +243,7 @@ class RegistryService:
         """
         return self.store.set_alias(
             scope,
-            _text("model name", name),
+            checks.text("model name", name),
             self.check_alias(alias),
             _version(version),
             scope.principal,
@@ -244,12 +251,12 @@ class RegistryService:
 
     def delete_alias(self, scope: Scope, name: str, alias: str) -> AliasEvent:
         return self.store.delete_alias(
-            scope, _text("model name", name), self.check_alias(alias), scope.principal
+            scope, checks.text("model name", name), self.check_alias(alias), scope.principal
         )
 
     def get_version_by_alias(self, scope: Scope, name: str, alias: str) -> ModelVersion:
         return self.store.get_version_by_alias(
-            scope, _text("model name", name), self.check_alias(alias)
+            scope, checks.text("model name", name), self.check_alias(alias)
         )
 
     def list_alias_events(
@@ -257,7 +264,9 @@ class RegistryService:
     ) -> list[AliasEvent]:
         """Every move of the model's aliases (or of one alias), oldest first."""
         return self.store.list_alias_events(
-            scope, _text("model name", name), None if alias is None else self.check_alias(alias)
+            scope,
+            checks.text("model name", name),
+            None if alias is None else self.check_alias(alias),
         )
 
     # -- resolution --------------------------------------------------------------------------
@@ -326,7 +335,7 @@ def parse_model_uri(uri: object) -> tuple[str, int | str | None]:
 def _checked_new_version(new: NewVersion) -> NewVersion:
     if not isinstance(new, NewVersion):
         raise InvalidInput(f"expected a NewVersion, got {type(new).__name__}")
-    source = _text("source", new.source)
+    source = checks.text("source", new.source)
     run_id = new.run_id
     if source.startswith("runs:/"):
         from_source = source[len("runs:/") :].split("/", 1)[0]
@@ -337,18 +346,18 @@ def _checked_new_version(new: NewVersion) -> NewVersion:
         run_id = from_source
     if run_id is not None and (not isinstance(run_id, str) or not 1 <= len(run_id) <= 32):
         raise InvalidInput(f"run_id must be a run id (at most 32 characters), got {run_id!r}")
-    flavor = _text("flavor", new.flavor, empty=True)
+    flavor = checks.text("flavor", new.flavor, empty=True)
     if len(flavor) > 64:
         raise InvalidInput(f"flavor {flavor[:40]!r}… is {len(flavor)} characters; at most 64")
-    created_by = _text("created_by", new.created_by)
+    created_by = checks.text("created_by", new.created_by)
     if len(created_by) > 256:
         raise InvalidInput(f"created_by is {len(created_by)} characters; at most 256")
     return replace(
         new,
         source=source,
         run_id=run_id,
-        storage_uri=_text("storage_uri", new.storage_uri),
-        description=_text("description", new.description, empty=True),
+        storage_uri=checks.text("storage_uri", new.storage_uri),
+        description=checks.text("description", new.description, empty=True),
         tags=v.tags_dict(new.tags),
     )
 
@@ -361,20 +370,5 @@ def _version(version: object) -> int:
     return version
 
 
-def _status(status: VersionStatus | str) -> VersionStatus:
-    try:
-        return VersionStatus(status.upper() if isinstance(status, str) else status)
-    except ValueError:
-        known = ", ".join(VersionStatus.__members__)
-        raise InvalidInput(f"unknown version status {status!r} (known: {known})") from None
-
-
-def _text(what: str, value: object, empty: bool = False) -> str:
-    if not isinstance(value, str) or (not empty and not value):
-        raise InvalidInput(f"{what} must be a {'' if empty else 'non-empty '}string, got {value!r}")
-    return value
-
-
-def _check_max_results(max_results: int) -> None:
-    if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
-        raise InvalidInput(f"max_results must be a positive integer, got {max_results!r}")
+def _as_status(status: VersionStatus | str) -> VersionStatus:
+    return checks.member(VersionStatus, status, "version status")

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from gnomon import checks
 from gnomon._types import Page, Scope, now_ms
 from gnomon.artifacts.store import ArtifactInfo, ArtifactStore
 from gnomon.errors import AlreadyExists, Conflict, InvalidInput, NotFound
@@ -49,10 +50,10 @@ class TrackingService:
         return self.store.create_experiment(scope, name, f"{self.artifact_root}/{scope.workspace}")
 
     def get_experiment(self, scope: Scope, experiment_id: str) -> Experiment:
-        return self.store.get_experiment(scope, _text("experiment_id", experiment_id))
+        return self.store.get_experiment(scope, checks.text("experiment_id", experiment_id))
 
     def get_experiment_by_name(self, scope: Scope, name: str) -> Experiment:
-        return self.store.get_experiment_by_name(scope, _text("experiment name", name))
+        return self.store.get_experiment_by_name(scope, checks.text("experiment name", name))
 
     def resolve_experiment(self, scope: Scope, id_or_name: str) -> Experiment:
         """An experiment by name, or by id when no experiment has that name."""
@@ -82,7 +83,7 @@ class TrackingService:
         page_token: str | None = None,
     ) -> Page[Experiment]:
         """Experiments by name; ``lifecycle=None`` lists active and deleted ones."""
-        _check_max_results(max_results)
+        checks.max_results(max_results)
         return self.store.list_experiments(scope, lifecycle, max_results, page_token)
 
     def rename_experiment(self, scope: Scope, experiment_id: str, new_name: str) -> Experiment:
@@ -110,18 +111,18 @@ class TrackingService:
         start_time: int | None = None,
     ) -> Run:
         new = NewRun(
-            experiment_id=_text("experiment_id", experiment_id),
+            experiment_id=checks.text("experiment_id", experiment_id),
             name=v.check_name("run", name) if name is not None else _generated_name(),
             user=user or scope.principal,
             start_time=start_time or now_ms(),
-            description=_text("description", description, empty=True),
+            description=checks.text("description", description, empty=True),
             parent_run_id=parent_run_id,
             tags=v.tags_dict(tags),
         )
         return self.store.create_run(scope, new)
 
     def get_run(self, scope: Scope, run_id: str) -> Run:
-        return self.store.get_run(scope, _text("run_id", run_id))
+        return self.store.get_run(scope, checks.text("run_id", run_id))
 
     def update_run(
         self,
@@ -136,14 +137,14 @@ class TrackingService:
         if name is not None:
             v.check_name("run", name)
         if description is not None:
-            _text("description", description, empty=True)
+            checks.text("description", description, empty=True)
         update = RunUpdate(
             name=name,
             description=description,
-            status=None if status is None else _status(status),
+            status=None if status is None else _as_status(status),
             end_time=end_time,
         )
-        return self.store.update_run(scope, _text("run_id", run_id), update)
+        return self.store.update_run(scope, checks.text("run_id", run_id), update)
 
     def end_run(
         self,
@@ -152,7 +153,7 @@ class TrackingService:
         status: RunStatus | str = RunStatus.FINISHED,
         end_time: int | None = None,
     ) -> Run:
-        final = _status(status)
+        final = _as_status(status)
         if not final.is_terminal:
             raise InvalidInput(f"a run ends as FINISHED, FAILED or KILLED, not {final.value}")
         return self.store.update_run(scope, run_id, RunUpdate(status=final, end_time=end_time))
@@ -282,24 +283,9 @@ def _checked_metric(metric: Metric) -> Metric:
     return Metric(key, value, step, timestamp)
 
 
-def _status(status: RunStatus | str) -> RunStatus:
-    try:
-        return RunStatus(status.upper() if isinstance(status, str) else status)
-    except ValueError:
-        known = ", ".join(RunStatus.__members__)
-        raise InvalidInput(f"unknown run status {status!r} (known: {known})") from None
-
-
-def _text(what: str, value: object, empty: bool = False) -> str:
-    if not isinstance(value, str) or (not empty and not value):
-        raise InvalidInput(f"{what} must be a {'' if empty else 'non-empty '}string, got {value!r}")
-    return value
-
-
-def _check_max_results(max_results: int) -> None:
-    if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
-        raise InvalidInput(f"max_results must be a positive integer, got {max_results!r}")
-
-
 def _generated_name() -> str:
     return f"{random.choice(_ADJECTIVES)}-{random.choice(_NOUNS)}-{random.randint(1, 999)}"
+
+
+def _as_status(status: RunStatus | str) -> RunStatus:
+    return checks.member(RunStatus, status, "run status")
