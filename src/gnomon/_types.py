@@ -6,11 +6,11 @@ import base64
 import json
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from gnomon.errors import InvalidInput
+from gnomon.errors import AlreadyExists, InvalidInput, NotFound
 
 T = TypeVar("T")
 
@@ -65,3 +65,15 @@ def decode_offset_token(token: str | None) -> int:
     if not isinstance(offset, int) or offset < 0:
         raise InvalidInput(f"invalid page token {token!r}")
     return offset
+
+
+def get_or_create(get: Callable[[], T], create: Callable[[], T]) -> T:
+    """``get()``, else ``create()``; when another process creates it in between, ``get()``."""
+    try:
+        return get()
+    except NotFound:
+        pass
+    try:
+        return create()
+    except AlreadyExists:
+        return get()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -27,7 +26,7 @@ from gnomon.cli.output import (
 )
 from gnomon.errors import InvalidInput, NotFound
 from gnomon.registry.fluent import LOGGED_MODELS_TAG
-from gnomon.tracking.cli import _LOWER_IS_BETTER, CompareRow, compare_rows
+from gnomon.tracking.cli import CompareRow, compare_rows, lower_is_better
 from gnomon.tracking.entities import Run, RunStatus
 
 if TYPE_CHECKING:
@@ -382,7 +381,7 @@ def best_run(
     if alias is not None and register_as is None:
         raise InvalidInput("--alias needs --register NAME")
     client = client_of(ctx)
-    lower = _lower_is_better(metric) if lower is None else lower
+    lower = lower_is_better(metric) if lower is None else lower
     run = _best(client, experiment, metric, filter_, lower)
     version = None
     if register_as is not None:
@@ -397,11 +396,6 @@ def best_run(
     say(f"best run by {metric} ({direction}): {run.name} ({run.id}) {metric}={value:.6g}")
     if version is not None:
         _say_registered(version, alias)
-
-
-def _lower_is_better(metric: str) -> bool:
-    # The same guess `gnomon runs compare` makes when it stars the best value.
-    return bool(_LOWER_IS_BETTER & set(re.split(r"[^a-z0-9]+", metric.lower())))
 
 
 def _best(client: Client, experiment: str, metric: str, extra: str | None, lower: bool) -> Run:

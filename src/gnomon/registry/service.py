@@ -8,8 +8,8 @@ from dataclasses import replace
 from typing import Any
 
 from gnomon import checks
-from gnomon._types import Page, Scope
-from gnomon.errors import AlreadyExists, InvalidInput, NotFound
+from gnomon._types import Page, Scope, get_or_create
+from gnomon.errors import InvalidInput, NotFound
 from gnomon.registry.entities import (
     AliasEvent,
     ModelQuery,
@@ -107,14 +107,9 @@ class RegistryService:
         return self.store.get_model(scope, checks.text("model name", name))
 
     def get_or_create_model(self, scope: Scope, name: str) -> RegisteredModel:
-        try:
-            return self.get_model(scope, name)
-        except NotFound:
-            pass
-        try:
-            return self.create_model(scope, name)
-        except AlreadyExists:  # another process created it in between
-            return self.get_model(scope, name)
+        return get_or_create(
+            lambda: self.get_model(scope, name), lambda: self.create_model(scope, name)
+        )
 
     def search_models(
         self,

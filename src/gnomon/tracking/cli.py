@@ -315,11 +315,16 @@ _LOWER_IS_BETTER = frozenset(
 )
 
 
+def lower_is_better(metric: str) -> bool:
+    """Whether smaller values of ``metric`` are better, guessed from words in its name."""
+    return bool(_LOWER_IS_BETTER & set(re.split(r"[^a-z0-9]+", metric.lower())))
+
+
 def _best_runs(key: str, values: dict[str, float | None]) -> list[str]:
     usable = {run_id: v for run_id, v in values.items() if v is not None and not math.isnan(v)}
     if not usable:
         return []
-    lower = bool(_LOWER_IS_BETTER & set(re.split(r"[^a-z0-9]+", key.lower())))
+    lower = lower_is_better(key)
     best = min(usable.values()) if lower else max(usable.values())
     return [run_id for run_id, v in usable.items() if v == best]
 

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from gnomon import checks
-from gnomon._types import Page, Scope, now_ms
+from gnomon._types import Page, Scope, get_or_create, now_ms
 from gnomon.artifacts.store import ArtifactInfo, ArtifactStore
-from gnomon.errors import AlreadyExists, Conflict, InvalidInput, NotFound
+from gnomon.errors import Conflict, InvalidInput, NotFound
 from gnomon.tracking import validation as v
 from gnomon.tracking.entities import (
     Experiment,
@@ -66,14 +66,10 @@ class TrackingService:
                 raise NotFound(f"experiment {id_or_name!r} not found") from None
 
     def get_or_create_experiment(self, scope: Scope, name: str) -> Experiment:
-        try:
-            return self.get_experiment_by_name(scope, name)
-        except NotFound:
-            pass
-        try:
-            return self.create_experiment(scope, name)
-        except AlreadyExists:  # another process created it in between
-            return self.get_experiment_by_name(scope, name)
+        return get_or_create(
+            lambda: self.get_experiment_by_name(scope, name),
+            lambda: self.create_experiment(scope, name),
+        )
 
     def list_experiments(
         self,
