@@ -19,6 +19,7 @@ from gnomon.tracking.service import TrackingService
 if TYPE_CHECKING:
     from gnomon.auth.service import AuthService
     from gnomon.client.transport import Transport
+    from gnomon.deployments.service import DeploymentService
     from gnomon.registry.registration import Registrar
     from gnomon.registry.service import RegistryService
     from gnomon.store.database import Database
@@ -45,6 +46,8 @@ class Services:
     registry: RegistryService | None = None
     registrar: Registrar | None = None  # copies models into registry storage (server side)
     registry_client: Any = None  # remote: the HttpRegistryClient behind ``Client.registry``
+    deployments: DeploymentService | None = None
+    deployments_client: Any = None  # remote: the HttpDeploymentClient behind ``Client.deployments``
 
 
 def open_services(settings: Settings) -> Services:
@@ -63,6 +66,8 @@ def open_sql(settings: Settings) -> Services:
     from gnomon.auth.service import AuthService
     from gnomon.auth.sql import SqlAuthStore
     from gnomon.auth.sql_audit import SqlAuditStore
+    from gnomon.deployments.service import DeploymentService
+    from gnomon.deployments.sql import SqlDeploymentStore
     from gnomon.registry.registration import Registrar
     from gnomon.registry.service import RegistryService
     from gnomon.registry.sql import SqlRegistryStore
@@ -88,12 +93,14 @@ def open_sql(settings: Settings) -> Services:
         workspace_id=workspace_id,
         registry=registry,
         registrar=registrar,
+        deployments=DeploymentService(SqlDeploymentStore(db), registry),
     )
 
 
 def open_http(settings: Settings) -> Services:
     from gnomon.client.credentials import token_for
     from gnomon.client.transport import Transport
+    from gnomon.deployments.http import HttpDeploymentClient
     from gnomon.registry.http import HttpRegistryClient
     from gnomon.tracking.http import HttpRunArtifacts, HttpTrackingStore
 
@@ -109,7 +116,12 @@ def open_http(settings: Settings) -> Services:
 
     tracking = TrackingService(HttpTrackingStore(transport), "", run_artifacts)
     registry_client = HttpRegistryClient(transport, settings.workspace)
-    return Services(tracking=tracking, transport=transport, registry_client=registry_client)
+    return Services(
+        tracking=tracking,
+        transport=transport,
+        registry_client=registry_client,
+        deployments_client=HttpDeploymentClient(transport),
+    )
 
 
 _databases: dict[str, Database] = {}

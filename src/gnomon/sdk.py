@@ -12,6 +12,7 @@ from gnomon._types import Page, Scope
 from gnomon.artifacts.store import ArtifactInfo
 from gnomon.backends import Services, open_services
 from gnomon.config import Settings
+from gnomon.deployments.client import DeploymentClient
 from gnomon.errors import InvalidInput
 from gnomon.registry.client import RegistryClient
 from gnomon.tracking.buffer import LogBuffer
@@ -58,6 +59,18 @@ class Client:
         if services.registry is None or services.registrar is None:
             raise InvalidInput("this GNOMON_URI has no model registry")
         return RegistryClient(services.registry, services.registrar, self.scope)
+
+    @property
+    def deployments(self) -> DeploymentClient:
+        """Deployments: which model versions answer an endpoint, and how traffic is split
+        (through the server in remote mode, with the same methods)."""
+        services = self._services
+        if services.deployments_client is not None:
+            remote: DeploymentClient = services.deployments_client  # mirrors DeploymentClient
+            return remote
+        if services.deployments is None:
+            raise InvalidInput("this GNOMON_URI has no deployments")
+        return DeploymentClient(services.deployments, self.scope)
 
     def _write_buffered(self, run_id: str, data: Any) -> None:
         self.tracking.write_validated(self.scope, run_id, data)

@@ -13,10 +13,15 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 # Newest revision in migrations/versions; tests/migrations checks it equals Alembic's head.
 # Knowing it without loading Alembic keeps opening an up-to-date store fast.
-HEAD = "0003"
+HEAD = "0004"
 
 # Modules whose tables live on the shared metadata; Alembic must see all of them.
-TABLE_MODULES = ("gnomon.auth.tables", "gnomon.tracking.tables", "gnomon.registry.tables")
+TABLE_MODULES = (
+    "gnomon.auth.tables",
+    "gnomon.tracking.tables",
+    "gnomon.registry.tables",
+    "gnomon.deployments.tables",
+)
 
 
 def load_all_tables() -> None:

@@ -1,0 +1,1 @@
+"""Deployments: which model versions answer an endpoint's traffic, and how it is split."""

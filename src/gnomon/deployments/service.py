@@ -1,0 +1,303 @@
+"""DeploymentService: the rules of routing, over a DeploymentStore and the model registry.
+
+Every change is checked before anything is written: the model version an arm names must
+exist, live weights must add up to 100, an arm appears once. A change that loses a race with
+another writer raises Conflict and writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from gnomon import checks
+from gnomon._types import Scope
+from gnomon.deployments.entities import (
+    Action,
+    Arm,
+    Deployment,
+    DeploymentEvent,
+    ResolvedArm,
+    Role,
+    Routing,
+    ServingConfig,
+    check_weight,
+)
+from gnomon.deployments.store import DeploymentStore
+from gnomon.errors import InvalidInput
+from gnomon.registry.service import RegistryService, parse_model_uri
+from gnomon.tracking import validation
+
+POLICIES = ("reject", "warn", "clip")
+MAX_SHADOWS = 3
+
+
+class DeploymentService:
+    def __init__(self, store: DeploymentStore, registry: RegistryService) -> None:
+        self.store = store
+        self.registry = registry
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def get(self, scope: Scope, name: str) -> Deployment:
+        return self.store.get(scope, checks.text("deployment name", name))
+
+    def list(self, scope: Scope) -> list[Deployment]:
+        return self.store.list(scope)
+
+    def history(self, scope: Scope, name: str) -> list[DeploymentEvent]:
+        return self.store.events(scope, checks.text("deployment name", name))
+
+    def resolve(self, scope: Scope, name: str) -> tuple[Deployment, list[ResolvedArm]]:
+        """The deployment and the version each arm's selector names now (aliases followed)."""
+        deployment = self.get(scope, name)
+        resolved = []
+        for arm in deployment.routing.arms:
+            version = self.registry.resolve(scope, arm.model, arm.selector)
+            resolved.append(ResolvedArm(arm, version.version, version.storage_uri))
+        return deployment, resolved
+
+    # -- changing ----------------------------------------------------------------------------
+
+    def create(
+        self,
+        scope: Scope,
+        name: str,
+        model: str,
+        *,
+        description: str = "",
+        config: ServingConfig | None = None,
+    ) -> Deployment:
+        """A deployment whose primary is ``model`` (``churn@production``, ``churn/7``)."""
+        checked = check_deployment_name(name)
+        arm = self._arm(scope, model, Role.PRIMARY, 100)
+        routing = Routing((arm,))
+        return self.store.create(
+            scope,
+            checked,
+            checks.text("description", description, empty=True),
+            routing,
+            check_config(config or ServingConfig()),
+        )
+
+    def set_route(
+        self,
+        scope: Scope,
+        name: str,
+        model: str,
+        *,
+        canary: int | None = None,
+        ab_key: str | None = None,
+        ab_weight: int = 50,
+        shadow: bool = False,
+        note: str = "",
+    ) -> Deployment:
+        """Route to ``model``: as a canary taking ``canary`` percent at random, as an A/B arm
+        taking ``ab_weight`` percent sticky by ``ab_key``, as a shadow, or — with none of
+        those — as the new primary taking all traffic (a direct rollout).
+
+        A canary or A/B arm replaces any earlier one; shadows are kept.
+        """
+        modes = [canary is not None, ab_key is not None, shadow]
+        if sum(modes) > 1:
+            raise InvalidInput("choose one of canary, A/B key or shadow for a route")
+        current = self.get(scope, name)
+        routing = current.routing
+        if canary is not None:
+            arm = self._arm(scope, model, Role.CANARY, check_weight(canary))
+            routing = _with_candidate(routing, arm, None)
+        elif ab_key is not None:
+            key = checks.text("A/B key", ab_key)
+            arm = self._arm(scope, model, Role.AB, check_weight(ab_weight))
+            routing = _with_candidate(routing, arm, key)
+        elif shadow:
+            arm = self._arm(scope, model, Role.SHADOW, 0)
+            routing = _with_shadow(routing, arm)
+        else:
+            arm = self._arm(scope, model, Role.PRIMARY, 100)
+            routing = _with_primary(routing, arm)
+        return self._change(current, scope, Action.SET_ROUTE, routing, note=note)
+
+    def remove_route(self, scope: Scope, name: str, model: str, note: str = "") -> Deployment:
+        """Stop routing to ``model`` (a canary, A/B arm or shadow; never the primary)."""
+        current = self.get(scope, name)
+        target = _parse_ref(model)
+        arms = current.routing.arms
+        found = [a for a in arms if (a.model, a.selector) == target]
+        if not found:
+            raise InvalidInput(f"deployment {name!r} does not route to {model!r}")
+        if found[0].role is Role.PRIMARY:
+            raise InvalidInput(
+                f"{model!r} is the primary of {name!r}; route another model directly instead"
+            )
+        kept = tuple(a for a in arms if (a.model, a.selector) != target)
+        routing = Routing(kept, None).with_primary_weight()
+        if any(a.role is Role.AB for a in kept):
+            routing = replace(routing, ab_key=current.routing.ab_key)
+        return self._change(current, scope, Action.SET_ROUTE, routing, note=note)
+
+    def promote(
+        self, scope: Scope, name: str, model: str | None = None, note: str = ""
+    ) -> Deployment:
+        """Make the candidate (or ``model``, any arm) the primary with all traffic."""
+        current = self.get(scope, name)
+        routing = current.routing
+        if model is not None:
+            target = _parse_ref(model)
+            arm = next((a for a in routing.arms if (a.model, a.selector) == target), None)
+            if arm is None:
+                raise InvalidInput(f"deployment {name!r} does not route to {model!r}")
+        else:
+            arm = routing.candidate or (routing.shadows[0] if len(routing.shadows) == 1 else None)
+            if arm is None:
+                raise InvalidInput(
+                    f"deployment {name!r} has no canary or A/B arm to promote; name the model"
+                )
+        if arm.role is Role.PRIMARY:
+            raise InvalidInput(f"{arm.ref!r} is already the primary of {name!r}")
+        promoted = replace(arm, role=Role.PRIMARY, weight=100)
+        return self._change(
+            current, scope, Action.PROMOTE, _with_primary(routing, promoted), note=note
+        )
+
+    def rollback(self, scope: Scope, name: str, note: str = "") -> Deployment:
+        """Go back to the routing and config of the revision before the current one (like
+        ``kubectl rollout undo``: rolling back twice returns to where you started)."""
+        current = self.get(scope, name)
+        events = self.history(scope, name)
+        previous = next((e for e in events if e.revision == current.revision - 1), None)
+        if previous is None:
+            raise InvalidInput(f"deployment {name!r} has no earlier revision to roll back to")
+        return self._change(
+            current, scope, Action.ROLLBACK, previous.routing, previous.config, note=note
+        )
+
+    def update(
+        self,
+        scope: Scope,
+        name: str,
+        *,
+        description: str | None = None,
+        config: ServingConfig | None = None,
+        note: str = "",
+    ) -> Deployment:
+        """Change the description or the serving config (policy, batching)."""
+        current = self.get(scope, name)
+        return self._change(
+            current,
+            scope,
+            Action.UPDATE,
+            current.routing,
+            check_config(config) if config is not None else current.config,
+            checks.text("description", description, empty=True)
+            if description is not None
+            else None,
+            note,
+        )
+
+    def delete(self, scope: Scope, name: str) -> None:
+        self.store.delete(scope, checks.text("deployment name", name))
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _arm(self, scope: Scope, model: str, role: Role, weight: int) -> Arm:
+        name, selector = _parse_ref(model)
+        self.registry.resolve(scope, name, selector)  # NotFound names what does not exist
+        return Arm(name, selector, role, weight)
+
+    def _change(
+        self,
+        current: Deployment,
+        scope: Scope,
+        action: Action,
+        routing: Routing,
+        config: ServingConfig | None = None,
+        description: str | None = None,
+        note: str = "",
+    ) -> Deployment:
+        return self.store.change(
+            scope,
+            current.name,
+            current.revision,
+            action,
+            _checked_routing(routing),
+            config if config is not None else current.config,
+            description if description is not None else current.description,
+            checks.text("note", note, empty=True),
+        )
+
+
+def check_deployment_name(name: object) -> str:
+    """Experiment-name rules, and no ``/``: deployment names appear in URL paths and in the
+    Parquet partitions of prediction records."""
+    checked = validation.check_name("deployment", name)
+    if "/" in checked:
+        raise InvalidInput(f"deployment name {checked!r} contains '/'", {"name": checked})
+    return checked
+
+
+def check_config(config: ServingConfig) -> ServingConfig:
+    if config.policy not in POLICIES:
+        raise InvalidInput(f"unknown policy {config.policy!r}: use reject, warn or clip")
+    if config.batching not in (None, True, False):
+        raise InvalidInput(f"batching must be true, false or null, got {config.batching!r}")
+    rows = config.batch_max_rows
+    if isinstance(rows, bool) or not isinstance(rows, int) or not 1 <= rows <= 100_000:
+        raise InvalidInput(f"batch_max_rows must be an integer from 1 to 100000, got {rows!r}")
+    wait = config.batch_wait_ms
+    if isinstance(wait, bool) or not isinstance(wait, int | float) or not 0 <= wait <= 1000:
+        raise InvalidInput(f"batch_wait_ms must be a number from 0 to 1000, got {wait!r}")
+    return config
+
+
+def _parse_ref(model: object) -> tuple[str, str]:
+    """``churn@production``, ``churn/7``, ``churn`` (latest) or a ``models:/`` URI."""
+    text = checks.text("model", model)
+    uri = text if text.startswith("models:/") else f"models:/{text}"
+    name, selector = parse_model_uri(uri)
+    return name, "latest" if selector is None else str(selector)
+
+
+def _with_candidate(routing: Routing, arm: Arm, ab_key: str | None) -> Routing:
+    _distinct_from_live(routing, arm, keep_candidate=False)
+    kept = tuple(
+        a
+        for a in routing.arms
+        if a.role is Role.PRIMARY or (a.role is Role.SHADOW and _differs(a, arm))
+    )
+    return Routing((*kept, arm), ab_key).with_primary_weight()
+
+
+def _with_shadow(routing: Routing, arm: Arm) -> Routing:
+    _distinct_from_live(routing, arm, keep_candidate=True)
+    shadows = [a for a in routing.shadows if _differs(a, arm)]
+    if len(shadows) >= MAX_SHADOWS:
+        raise InvalidInput(f"a deployment has at most {MAX_SHADOWS} shadows; remove one first")
+    return Routing((*routing.live, *shadows, arm), routing.ab_key)
+
+
+def _with_primary(routing: Routing, arm: Arm) -> Routing:
+    """``arm`` takes all traffic; the old candidate goes, shadows of other models stay."""
+    shadows = tuple(a for a in routing.shadows if _differs(a, arm))
+    return Routing((arm, *shadows), None)
+
+
+def _distinct_from_live(routing: Routing, arm: Arm, *, keep_candidate: bool) -> None:
+    live = routing.live if keep_candidate else (routing.primary,)
+    for other in live:
+        if not _differs(other, arm):
+            raise InvalidInput(f"{arm.ref!r} already answers this deployment as {other.role.value}")
+
+
+def _differs(a: Arm, b: Arm) -> bool:
+    return (a.model, a.selector) != (b.model, b.selector)
+
+
+def _checked_routing(routing: Routing) -> Routing:
+    live = routing.live
+    if sum(1 for a in live if a.role is Role.PRIMARY) != 1:
+        raise InvalidInput("a deployment needs exactly one primary")
+    if sum(a.weight for a in live) != 100:
+        raise InvalidInput("the live arms' weights must add up to 100")
+    if any(a.role is Role.AB for a in live) != (routing.ab_key is not None):
+        raise InvalidInput("an A/B arm needs an A/B key, and only an A/B arm has one")
+    return routing
