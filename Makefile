@@ -12,12 +12,14 @@ $(BIN)/python:
 
 # Stamp files: reinstall only when pyproject.toml changes.
 $(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
-	$(UV) pip install --quiet --python $(BIN)/python -e ".[sklearn]"
+	$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python -e ".[sklearn]"
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(UV) pip install --quiet --python $(BIN)/python -e ".[dev]"
-	# PyTorch through pip: the machine's local CPU wheel is found by pip, not by uv, and
+	$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python -e ".[dev]"
+	# Bytecode is compiled at install: a machine with PYTHONDONTWRITEBYTECODE set would
+	# otherwise compile every import of every process (server workers start in seconds, not
+	# a minute). PyTorch through pip: the machine's local CPU wheel is found by pip, not by uv, and
 	# anything else would pull the multi-GB CUDA build.
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	touch $@ $(VENV)/.installed-demo

@@ -20,6 +20,8 @@ from gnomon.tracking.entities import Run
 EXPERIMENT = "demo"
 REGISTERED_MODEL = "demo-classifier"
 PRODUCTION = "production"
+DEPLOYMENT = "demo-classifier-api"
+_CANARY_WEIGHT = 25
 BATCH_TAG = "demo.batch"  # marks the runs of one `gnomon demo`, to pick the best among them
 _TEST_SIZE = 0.25
 _DATA_REF = "sklearn.datasets.load_breast_cancer"
@@ -50,13 +52,26 @@ class DemoResult:
 
 @dataclass(frozen=True, slots=True)
 class ServingDemo:
-    """What serving the production model showed: an answer, a refusal, the records."""
+    """What serving the production model showed: an answer, a refusal, the records, and a
+    canary of the runner-up taking a share of the traffic."""
 
     url: str
+    deployment: str
     answer: dict[str, Any]
     refusal_status: int
     refusal: dict[str, Any]
-    records: int
+    records: int  # records of the first (good) request
+    canary: CanaryDemo | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CanaryDemo:
+    version: int
+    run_name: str
+    weight: int
+    requests: int
+    answered_by: dict[int, int]  # model version -> requests it answered
+    recorded: dict[str, int]  # "role version" -> prediction records written
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +136,16 @@ def run_demo(
     )
     best = found.items[0] if found.items else None
     registered, accuracy = _promote(best, split) if best is not None else (None, None)
-    served = _serve(split) if registered is not None and serve else None
+    runner_up = None
+    if serve and registered is not None:
+        ranked = client.search_runs(
+            EXPERIMENT,
+            filter=f"tags.`{BATCH_TAG}` = '{batch}'",
+            order_by=["metrics.f1 DESC"],
+            max_results=2,
+        )
+        runner_up = ranked.items[1] if len(ranked.items) > 1 else None
+    served = _serve(split, runner_up) if registered is not None and serve else None
     return DemoResult(
         runs=[client.get_run(run_id) for run_id in run_ids],
         best=best,
@@ -147,30 +171,81 @@ def _promote(best: Run, split: _Split) -> tuple[ModelVersion, float]:
     return version, float(accuracy_score(split.y_test, loaded.predict(split.x_test)))
 
 
-def _serve(split: _Split) -> ServingDemo:
-    """Serve the production model on a real local server; send a good and a bad request."""
-    import tempfile
-
+def _serve(split: _Split, runner_up: Run | None) -> ServingDemo:
+    """Serve the production model through a deployment on a real local server; send a good
+    and a bad request; then start a canary of the runner-up and show the split."""
     import httpx
 
-    from gnomon.artifacts import LocalArtifactStore
-    from gnomon.serving.app import ServedModel, create_serving_app
+    from gnomon.config import Settings
+    from gnomon.serving.loading import ServeOptions, build_app
     from gnomon.serving.local import run_in_thread
-    from gnomon.serving.records import RecordWriter, read_records
 
-    uri = f"models:/{REGISTERED_MODEL}@{PRODUCTION}"
-    version = gnomon.get_client().registry.get_version(REGISTERED_MODEL, PRODUCTION)
-    served = ServedModel(gnomon.load_model(uri), REGISTERED_MODEL, version.version, uri, "demo")
+    client = gnomon.get_client()
+    _reset_deployment(client)
     good = split.x_test.head(3).to_dict(orient="records")
     bad = [{**good[0], "mean radius": -5.0}, {**good[1], "mean texture": "rough"}]
-    with tempfile.TemporaryDirectory(prefix="gnomon-demo-serving-") as tmp:
-        store = LocalArtifactStore(tmp)
-        app = create_serving_app(served, RecordWriter(store, interval=30))
-        with run_in_thread(app) as url:
-            answer = httpx.post(f"{url}/predict", json={"records": good}).json()
-            refused = httpx.post(f"{url}/predict", json={"records": bad})
-        recorded = len(read_records(store))  # the server wrote them on shutdown
-    return ServingDemo(url, answer, refused.status_code, refused.json(), recorded)
+    rows = split.x_train.to_dict(orient="records")  # all inside the contract
+    canary = None
+    options = ServeOptions(deployment=DEPLOYMENT, poll_seconds=0.2)
+    with run_in_thread(build_app(options, Settings())) as url, httpx.Client() as http:
+        answer = http.post(f"{url}/predict", json={"records": good}).json()
+        refused = http.post(f"{url}/predict", json={"records": bad})
+        if runner_up is not None:
+            version = gnomon.register_model(
+                f"runs:/{runner_up.id}/model",
+                REGISTERED_MODEL,
+                description=f"runner-up of a demo batch by f1 ({runner_up.name})",
+            )
+            changed = client.deployments.set_route(
+                DEPLOYMENT, f"{REGISTERED_MODEL}/{version.version}", canary=_CANARY_WEIGHT
+            )
+            _wait_for_revision(http, url, changed.revision)
+            sent = [http.post(f"{url}/predict", json=rows[i % len(rows)]) for i in range(200)]
+            answered = [r.json()["model_version"] for r in sent]
+            canary_ids = {r.json()["request_id"] for r in sent}
+            canary = (version.version, runner_up.name, answered, canary_ids)
+    # The server wrote every record on shutdown.
+    records = client.deployments.records(DEPLOYMENT, with_outcomes=False)
+    first = int((records["request_id"].str.split(":").str[0] == answer["request_id"]).sum())
+    shown = None
+    if canary is not None:
+        version_number, name, answered, ids = canary
+        ours = records[records["request_id"].isin(ids)]
+        recorded = ours.groupby(["role", "model_version"]).size()
+        shown = CanaryDemo(
+            version=version_number,
+            run_name=name,
+            weight=_CANARY_WEIGHT,
+            requests=len(answered),
+            answered_by={v: answered.count(v) for v in sorted(set(answered))},
+            recorded={f"{role} v{v}": int(n) for (role, v), n in recorded.items()},
+        )
+    return ServingDemo(url, DEPLOYMENT, answer, refused.status_code, refused.json(), first, shown)
+
+
+def _reset_deployment(client: Any) -> None:
+    """The demo's deployment serving production alone, whatever an earlier demo left."""
+    from gnomon.errors import NotFound
+
+    production = f"{REGISTERED_MODEL}@{PRODUCTION}"
+    try:
+        current = client.deployments.get(DEPLOYMENT)
+    except NotFound:
+        client.deployments.create(DEPLOYMENT, production, description="gnomon demo")
+        return
+    arms = current.routing.arms
+    if len(arms) != 1 or arms[0].ref != production:
+        client.deployments.set_route(DEPLOYMENT, production, note="gnomon demo: reset")
+
+
+def _wait_for_revision(http: Any, url: str, revision: int) -> None:
+    import time
+
+    deadline = time.monotonic() + 30
+    while http.get(f"{url}/schema").json()["revision"] < revision:
+        if time.monotonic() > deadline:
+            raise InvalidInput(f"the demo server did not pick up revision {revision}")
+        time.sleep(0.05)
 
 
 def _require_sklearn() -> None:

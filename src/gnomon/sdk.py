@@ -70,7 +70,7 @@ class Client:
             return remote
         if services.deployments is None:
             raise InvalidInput("this GNOMON_URI has no deployments")
-        return DeploymentClient(services.deployments, self.scope)
+        return DeploymentClient(services.deployments, self.scope, self.settings)
 
     def _write_buffered(self, run_id: str, data: Any) -> None:
         self.tracking.write_validated(self.scope, run_id, data)

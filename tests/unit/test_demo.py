@@ -125,3 +125,22 @@ def test_missing_scikit_learn_says_what_to_install(monkeypatch: pytest.MonkeyPat
     monkeypatch.setitem(sys.modules, "sklearn", None)  # makes `import sklearn` fail
     with pytest.raises(InvalidInput, match=r"pip install 'gnomon\[sklearn\]'"):
         run_demo(quick=True)
+
+
+def test_demo_runs_a_canary_of_the_runner_up(home: Path) -> None:
+    result = run_demo(quick=True)
+    assert result.served is not None and result.served.canary is not None
+    canary = result.served.canary
+    production = result.registered
+    assert production is not None and canary.version == production.version + 1
+    assert set(canary.answered_by) == {production.version, canary.version}
+    assert sum(canary.answered_by.values()) == canary.requests == 200
+    # 25% of 200: five standard deviations either side (about 6.1 each).
+    assert 20 <= canary.answered_by[canary.version] <= 80
+    # Every answer was recorded under the role that gave it.
+    assert canary.recorded == {
+        f"primary v{production.version}": canary.answered_by[production.version],
+        f"canary v{canary.version}": canary.answered_by[canary.version],
+    }
+    status = gnomon.get_client().deployments.get(result.served.deployment)
+    assert status.routing.candidate is not None and status.routing.candidate.weight == 25

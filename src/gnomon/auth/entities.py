@@ -44,6 +44,12 @@ class AuditAction(StrEnum):
     LOGIN = "login"
     LOGIN_FAILED = "login_failed"
     TOKEN_FAILED = "token_failed"
+    # Deployment changes beyond create, update and delete, so traffic moves stand out.
+    DEPLOYMENT_SET_ROUTE = "deployment_set_route"
+    DEPLOYMENT_REMOVE_ROUTE = "deployment_remove_route"
+    DEPLOYMENT_PROMOTE = "deployment_promote"
+    DEPLOYMENT_ROLLBACK = "deployment_rollback"
+    DEPLOYMENT_OUTCOMES = "deployment_outcomes"  # ground truth logged in bulk (a count)
 
 
 @dataclass(frozen=True, slots=True)

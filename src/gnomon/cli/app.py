@@ -28,10 +28,13 @@ from gnomon.cli.output import (
     say,
     state_of,
 )
+from gnomon.deployments.cli import deploy_app
 from gnomon.errors import GnomonError, InvalidInput
 from gnomon.registry.cli import models_app
 from gnomon.server.cli import server
+from gnomon.serving.batch_cli import predict
 from gnomon.serving.cli import serve
+from gnomon.serving.packaging_cli import build_image, k8s_app
 from gnomon.tracking.cli import experiments_app, runs_app
 
 if TYPE_CHECKING:
@@ -62,10 +65,14 @@ app = typer.Typer(
 app.add_typer(experiments_app, name="experiments")
 app.add_typer(runs_app, name="runs")
 app.add_typer(models_app, name="models")
+app.add_typer(deploy_app, name="deploy")
 app.add_typer(db_app, name="db")
 app.command("version")(version)
 app.command("server")(server)
 app.command("serve")(serve)
+app.command("predict")(predict)
+app.command("build-image")(build_image)
+app.add_typer(k8s_app, name="k8s")
 app.command("login")(login)
 app.command("logout")(logout)
 app.command("whoami")(whoami)
@@ -165,14 +172,36 @@ def _print_demo(result: DemoResult, experiment: str) -> None:
 
 
 def _print_serving(served: ServingDemo) -> None:
-    say(f"served it at {served.url}/predict:")
+    say(f"deployed it as {served.deployment!r}, served at {served.url}/predict:")
     request_id = served.answer["request_id"][:8]
-    say(f"  3 rows -> predictions {served.answer['predictions']} (request {request_id}…)")
+    version = served.answer["model_version"]
+    say(
+        f"  3 rows -> predictions {served.answer['predictions']} "
+        f"by version {version} (request {request_id}…)"
+    )
     violations = served.refusal["error"]["details"].get("violations", [])
     say(f"  a bad request -> {served.refusal_status}, naming every problem:")
     for v in violations:
         say(f"    row {v['row']} {v['column']!r}: {v['problem']}, expected {v['expected']}")
     say(f"  {served.records} predictions recorded (Parquet, by deployment and hour)")
+    canary = served.canary
+    if canary is None:
+        return
+    say(
+        f"canary: version {canary.version} ({canary.run_name}, the runner-up) takes "
+        f"{canary.weight}% of traffic, picked up by the running server without a restart"
+    )
+    table = new_table(f"{canary.requests} requests", "model version", "answered", "share")
+    for number, count in canary.answered_by.items():
+        table.add_row(str(number), str(count), f"{count / canary.requests:.0%}")
+    console().print(table)
+    recorded = ", ".join(f"{key}: {n}" for key, n in canary.recorded.items())
+    say(f"  recorded by role and version: {recorded}")
+    say(
+        f"  next: gnomon deploy status {served.deployment}; "
+        f"gnomon deploy promote|rollback {served.deployment}",
+        style="dim",
+    )
 
 
 def _score(value: float | None) -> str:

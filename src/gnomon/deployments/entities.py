@@ -42,7 +42,8 @@ class Arm:
 
     @property
     def uri(self) -> str:
-        if self.selector.isdigit():
+        # "latest" is a path selector, not an alias: models:/churn@latest does not parse.
+        if self.selector.isdigit() or self.selector == "latest":
             return f"models:/{self.model}/{self.selector}"
         return f"models:/{self.model}@{self.selector}"
 

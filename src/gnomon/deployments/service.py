@@ -8,9 +8,11 @@ another writer raises Conflict and writes nothing.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from gnomon import checks
 from gnomon._types import Scope
+from gnomon.artifacts import ArtifactStore
 from gnomon.deployments.entities import (
     Action,
     Arm,
@@ -22,10 +24,19 @@ from gnomon.deployments.entities import (
     ServingConfig,
     check_weight,
 )
+from gnomon.deployments.outcomes import (
+    check_limit,
+    check_outcomes,
+    read_deployment_records,
+    write_outcomes,
+)
 from gnomon.deployments.store import DeploymentStore
 from gnomon.errors import InvalidInput
 from gnomon.registry.service import RegistryService, parse_model_uri
 from gnomon.tracking import validation
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 POLICIES = ("reject", "warn", "clip")
 MAX_SHADOWS = 3
@@ -40,9 +51,6 @@ class DeploymentService:
 
     def get(self, scope: Scope, name: str) -> Deployment:
         return self.store.get(scope, checks.text("deployment name", name))
-
-    def list(self, scope: Scope) -> list[Deployment]:
-        return self.store.list(scope)
 
     def history(self, scope: Scope, name: str) -> list[DeploymentEvent]:
         return self.store.events(scope, checks.text("deployment name", name))
@@ -197,6 +205,46 @@ class DeploymentService:
     def delete(self, scope: Scope, name: str) -> None:
         self.store.delete(scope, checks.text("deployment name", name))
 
+    # -- records and outcomes ----------------------------------------------------------------
+
+    def log_outcomes(
+        self, scope: Scope, serving: ArtifactStore, name: str, outcomes: object
+    ) -> int:
+        """Write ground truth for ``name``'s requests into the serving store ``serving``,
+        where model servers' records join it; the number written. See
+        :func:`gnomon.deployments.outcomes.check_outcomes` for the accepted shapes.
+
+        Raises:
+            InvalidInput: a bad shape or item (checked before anything else), or too many.
+            NotFound: no such deployment.
+            Unavailable: the serving store refused the write.
+        """
+        pairs = check_outcomes(outcomes)
+        deployment = self.get(scope, name)
+        return write_outcomes(serving, deployment.name, pairs)
+
+    def records(
+        self,
+        scope: Scope,
+        serving: ArtifactStore,
+        name: str,
+        *,
+        with_outcomes: bool = True,
+        limit: int | None = None,
+    ) -> pd.DataFrame:
+        """The newest ``limit`` prediction records of ``name`` (all: ``None``), oldest first,
+        with ``outcome`` and ``outcome_time`` columns when ``with_outcomes``.
+
+        Raises:
+            InvalidInput: a limit that is not a positive integer.
+            NotFound: no such deployment.
+        """
+        checked = check_limit(limit)
+        deployment = self.get(scope, name)
+        return read_deployment_records(
+            serving, deployment.name, with_outcomes=with_outcomes, limit=checked
+        )
+
     # -- helpers -----------------------------------------------------------------------------
 
     def _arm(self, scope: Scope, model: str, role: Role, weight: int) -> Arm:
@@ -224,6 +272,11 @@ class DeploymentService:
             description if description is not None else current.description,
             checks.text("note", note, empty=True),
         )
+
+    # Last in the class: a method named ``list`` shadows the builtin for the annotations
+    # after it (mypy reads ``list[...]`` below it as this method).
+    def list(self, scope: Scope) -> list[Deployment]:
+        return self.store.list(scope)
 
 
 def check_deployment_name(name: object) -> str:

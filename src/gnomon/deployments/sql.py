@@ -40,7 +40,7 @@ class SqlDeploymentStore:
         config: ServingConfig,
     ) -> Deployment:
         now = now_ms()
-        row = {
+        row: dict[str, Any] = {
             "id": new_id(),
             "workspace_id": scope.workspace,
             "name": name,
@@ -65,13 +65,6 @@ class SqlDeploymentStore:
     def get(self, scope: Scope, name: str) -> Deployment:
         with self.db.read() as conn:
             return _deployment(_row(conn, scope, name)._mapping)
-
-    def list(self, scope: Scope) -> list[Deployment]:
-        with self.db.read() as conn:
-            rows = conn.execute(
-                select(deployments).where(_d.workspace_id == scope.workspace).order_by(_d.name)
-            ).all()
-        return [_deployment(row._mapping) for row in rows]
 
     def change(
         self,
@@ -137,6 +130,15 @@ class SqlDeploymentStore:
             conn.execute(delete(deployment_events).where(_e.deployment_id == current.id))
             conn.execute(delete(deployments).where(_d.id == current.id))
 
+    # Last in the class: a method named ``list`` shadows the builtin for the annotations
+    # after it (mypy reads ``list[...]`` below it as this method).
+    def list(self, scope: Scope) -> list[Deployment]:
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(deployments).where(_d.workspace_id == scope.workspace).order_by(_d.name)
+            ).all()
+        return [_deployment(row._mapping) for row in rows]
+
 
 def _row(conn: Connection, scope: Scope, name: str) -> Row[Any]:
     row = conn.execute(
@@ -171,7 +173,7 @@ def _insert_event(
     )
 
 
-def _deployment(row: Mapping[str, Any]) -> Deployment:
+def _deployment(row: Mapping[Any, Any]) -> Deployment:  # a dict or a RowMapping
     return Deployment(
         id=row["id"],
         workspace_id=row["workspace_id"],

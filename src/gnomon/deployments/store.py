@@ -30,10 +30,6 @@ class DeploymentStore(Protocol):
         """Raises NotFound."""
         ...
 
-    def list(self, scope: Scope) -> list[Deployment]:
-        """Every deployment of the workspace, by name."""
-        ...
-
     def change(
         self,
         scope: Scope,
@@ -55,4 +51,10 @@ class DeploymentStore(Protocol):
 
     def delete(self, scope: Scope, name: str) -> None:
         """Raises NotFound."""
+        ...
+
+    # Last in the class: a method named ``list`` shadows the builtin for the annotations
+    # after it (mypy reads ``list[...]`` below it as this method).
+    def list(self, scope: Scope) -> list[Deployment]:
+        """Every deployment of the workspace, by name."""
         ...

@@ -62,7 +62,8 @@ def save_model(
         source_run_id: the run that trained the model.
         training_data: a reference to the training data (a dataset URI or version).
         metadata: free-form values; ``{"proba": "softmax"}`` gives a pytorch model
-            ``predict_proba``.
+            ``predict_proba``; ``{"batchable": False}`` keeps the model server from gathering
+            rows of concurrent requests into one call.
 
     Returns:
         The spec written to ``gnomon-model.yaml``.

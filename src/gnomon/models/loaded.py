@@ -38,6 +38,17 @@ class LoadedModel:
     def has_proba(self) -> bool:
         return self._predictor.has_proba
 
+    @property
+    def batchable(self) -> bool:
+        """Whether rows of several requests may share one ``predict`` call. A model whose
+        answer for a row depends on the other rows of its call (a per-batch normalisation, a
+        sequence model) declares ``metadata={"batchable": False}`` when saved, or, for a
+        pyfunc model, a ``batchable = False`` class attribute."""
+        declared = self.spec.metadata.get("batchable")
+        if declared is None:
+            declared = getattr(getattr(self._predictor, "model", None), "batchable", True)
+        return bool(declared)
+
     def predict(self, data: Any) -> Any:
         """Predict on ``data``.
 

@@ -6,13 +6,13 @@ is validated by the model's contract, not by a request schema.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -20,40 +20,47 @@ import orjson
 import pandas as pd
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gnomon.errors import GnomonError, InvalidInput, PayloadTooLarge, Unavailable
-from gnomon.models import LoadedModel
+from gnomon.models import Contract
 from gnomon.server.middleware import HttpMetrics, ObservabilityMiddleware
-from gnomon.serving.batching import BatchConfig, Batcher
+from gnomon.serving.batching import Batcher
 from gnomon.serving.enforce import Policy, Violation, enforce, raise_for
 from gnomon.serving.inputs import parse_body, parse_invocations
-from gnomon.serving.records import Outcome, OutcomeWriter, PredictionRecord, RecordWriter
+from gnomon.serving.records import Outcome, OutcomeWriter, RecordWriter
+from gnomon.serving.routing import RouteTable, ServedArm, ServedModel, single_table
+from gnomon.serving.shadow import ShadowRunner
 
 logger = logging.getLogger("gnomon.serving")
 MAX_BODY_BYTES = 16 * 2**20
+_RETIRE_AFTER_S = 30.0  # a replaced arm's batcher outlives the swap by this long
 
-
-@dataclass
-class ServedModel:
-    """What a server answers with: the model and where it came from."""
-
-    model: LoadedModel
-    name: str
-    version: int | None
-    uri: str
-    deployment: str
-    policy: Policy = Policy.REJECT
-    batching: BatchConfig | None = field(default_factory=BatchConfig)
+__all__ = ["Routes", "ServedModel", "create_routed_app", "create_serving_app"]
 
 
 class _Metrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.http = HttpMetrics(registry)
         self.predictions = Counter(
-            "gnomon_predictions_total", "Rows predicted", ["model", "version"], registry=registry
+            "gnomon_predictions_total",
+            "Rows predicted",
+            ["model", "version", "role"],
+            registry=registry,
+        )
+        self.shadow_dropped = Counter(
+            "gnomon_shadow_dropped_total",
+            "Shadow copies dropped because the shadow fell behind",
+            registry=registry,
+        )
+        self.reloads = Counter(
+            "gnomon_route_reloads_total",
+            "Route table reloads after a deployment changed, by outcome",
+            ["outcome"],
+            registry=registry,
         )
         self.errors = Counter(
             "gnomon_prediction_errors_total", "Failed predict calls", ["kind"], registry=registry
@@ -71,39 +78,112 @@ def create_serving_app(
     records: RecordWriter | None = None,
     outcomes: OutcomeWriter | None = None,
 ) -> Starlette:
-    """An ASGI app answering with ``served``; ``records`` receives every prediction and
+    """An ASGI app answering with one model; ``records`` receives every prediction and
     ``outcomes`` the ground truth clients post later (joined by request id)."""
+    return create_routed_app(Routes(single_table(served)), records, outcomes)
+
+
+class Routes:
+    """The server's current route table, and how to refresh it (deployment mode)."""
+
+    def __init__(
+        self,
+        table: RouteTable,
+        reload: Callable[[RouteTable], RouteTable | None] | None = None,
+        interval: float = 2.0,
+    ) -> None:
+        self.table = table
+        self.reload = reload  # returns a new table, or None when nothing changed
+        self.interval = interval
+
+    async def watch(self, metrics: _Metrics) -> None:
+        """Poll for changes; a failed reload keeps the old table and is retried next time."""
+        assert self.reload is not None
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                table = await run_in_threadpool(self.reload, self.table)
+            except Exception:
+                metrics.reloads.labels("error").inc()
+                logger.exception("could not reload deployment %r", self.table.deployment)
+                continue
+            if table is None:
+                continue
+            old, self.table = self.table, table
+            metrics.reloads.labels("ok").inc()
+            logger.warning(
+                "deployment %r: now serving revision %s", table.deployment, table.revision
+            )
+            kept = {id(arm.batcher) for arm in table.arms}
+            retired = [a.batcher for a in old.arms if a.batcher and id(a.batcher) not in kept]
+            if retired:  # requests routed before the swap finish on them first
+                asyncio.get_running_loop().create_task(_close_later(retired))
+
+
+async def _close_later(batchers: list[Batcher]) -> None:
+    await asyncio.sleep(_RETIRE_AFTER_S)
+    for batcher in batchers:
+        await batcher.close()
+
+
+def create_routed_app(
+    routes: Routes,
+    records: RecordWriter | None = None,
+    outcomes: OutcomeWriter | None = None,
+) -> Starlette:
+    """An ASGI app answering with the arms of ``routes``: one model, or a deployment's
+    primary, canary or A/B arm, with shadows answering copies on the side."""
     metrics = _Metrics(CollectorRegistry())
-    contract = served.model.contract
-    columns = contract.input_names if contract is not None else None
-    batcher = Batcher(served.model.predict, served.batching) if served.batching else None
-    version_header = str(served.version) if served.version is not None else "local"
+    shadows = ShadowRunner()
 
     async def predict_with(request: Request, parse: Any) -> Response:
         started = time.perf_counter()
+        table = routes.table  # one snapshot for the whole request
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
             raise PayloadTooLarge(f"request body is over the limit of {MAX_BODY_BYTES} bytes")
-        frame = parse(body, request.headers.get("content-type"), columns)
-        violations: list[Violation] = []
+        arm = table.primary if len(table.live) == 1 else None
+        contract = (arm or table.primary).model.contract
+        names = contract.input_names if contract is not None else None  # order of array bodies
+        raw = parse(body, request.headers.get("content-type"), names)
+        if arm is None:
+            arm = table.pick(request.headers, raw)
+            contract = arm.model.contract
+        frame, violations = raw, []
         if contract is not None:
-            frame, violations = enforce(frame, contract, served.policy)
+            frame, violations = enforce(_without_key(raw, table, contract), contract, table.policy)
             _count(metrics, violations)
-            if violations and served.policy is not Policy.WARN:
+            if violations and table.policy is not Policy.WARN:
                 raise_for(violations)
-        predictions = await _predict(served.model, batcher, frame, metrics)
+        predictions = await _predict(arm, frame, metrics)
         values = predictions.tolist() if isinstance(predictions, np.ndarray) else list(predictions)
         request_id = request.scope["state"]["request_id"]
         latency_ms = (time.perf_counter() - started) * 1000
-        metrics.predictions.labels(served.name, version_header).inc(len(values))
-        if records is not None:  # built on the writer thread, not here
-            records.submit_later(
-                functools.partial(
-                    _records, served, request_id, frame, values, latency_ms, violations
-                )
+        metrics.predictions.labels(arm.name, arm.version_label, arm.role).inc(len(values))
+        if records is not None:  # one append; the rows are built on the writer thread
+            records.submit_request(
+                request_id,
+                int(time.time() * 1000),
+                table.deployment,
+                arm.name,
+                arm.version,
+                arm.role,
+                frame,
+                values,
+                latency_ms,
+                [_violation_dict(v) for v in violations] or None,
             )
-        payload = {"predictions": values, "model_version": served.version, "request_id": request_id}
-        headers = {"x-model-version": version_header}
+        for shadow in table.shadows:
+            work = functools.partial(_shadow, table, shadow, raw, request_id, records, metrics)
+            if not shadows.submit(work):
+                metrics.shadow_dropped.inc()
+        payload = {
+            "predictions": values,
+            "model": arm.name,
+            "model_version": arm.version,
+            "request_id": request_id,
+        }
+        headers = {"x-model-version": arm.version_label, "x-model-name": arm.name}
         return Response(
             orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY),
             200,
@@ -120,17 +200,33 @@ def create_serving_app(
     async def post_outcomes(request: Request) -> Response:
         if outcomes is None:
             raise InvalidInput("this server does not record outcomes (started with --no-records)")
-        items = _parse_outcomes(await request.body(), served.deployment)
+        items = _parse_outcomes(await request.body(), routes.table.deployment)
         outcomes.submit(items)
         return JSONResponse({"accepted": len(items)}, status_code=202)
 
     async def schema(request: Request) -> Response:
+        table = routes.table
+        primary = table.primary
+        contract = primary.model.contract
         body = {
-            "model": served.name,
-            "version": served.version,
-            "uri": served.uri,
-            "flavor": served.model.flavor,
-            "policy": served.policy.value,
+            "model": primary.name,
+            "version": primary.version,
+            "uri": primary.uri,
+            "flavor": primary.model.flavor,
+            "policy": table.policy.value,
+            "deployment": table.deployment,
+            "revision": table.revision,
+            "ab_key": table.ab_key,
+            "arms": [
+                {
+                    "role": arm.role,
+                    "model": arm.name,
+                    "version": arm.version,
+                    "weight": arm.weight,
+                    "batched": arm.batcher is not None,
+                }
+                for arm in table.arms
+            ],
             "contract": contract.to_dict() if contract is not None else None,
         }
         return JSONResponse(body)
@@ -139,16 +235,24 @@ def create_serving_app(
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> Response:
-        return JSONResponse({"status": "ready", "model": served.name, "version": served.version})
+        primary = routes.table.primary
+        return JSONResponse({"status": "ready", "model": primary.name, "version": primary.version})
 
     async def prometheus(request: Request) -> Response:
         return Response(generate_latest(metrics.http.registry), media_type=CONTENT_TYPE_LATEST)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        watcher = None
+        if routes.reload is not None:
+            watcher = asyncio.get_running_loop().create_task(routes.watch(metrics))
         yield
-        if batcher is not None:
-            await batcher.close()
+        if watcher is not None:
+            watcher.cancel()
+        for arm in routes.table.arms:
+            if arm.batcher is not None:
+                await arm.batcher.close()
+        await run_in_threadpool(shadows.close)  # queued shadows still get recorded
         for writer in (records, outcomes):
             if writer is not None:
                 writer.close()  # graceful shutdown writes everything queued
@@ -163,22 +267,73 @@ def create_serving_app(
             Route("/readyz", readyz),
             Route("/metrics", prometheus),
         ],
-        exception_handlers={Exception: _error_response, 404: _not_found, 405: _not_allowed},
+        # GnomonError gets its own handler: Starlette re-raises whatever reaches the catch-all
+        # Exception handler, and uvicorn then drops the keep-alive connection of a client
+        # that only sent a bad request.
+        exception_handlers={
+            GnomonError: _error_response,
+            Exception: _error_response,
+            404: _not_found,
+            405: _not_allowed,
+        },
         lifespan=lifespan,
     )
     app.add_middleware(ObservabilityMiddleware, metrics=metrics.http)
-    app.state.served = served
+    app.state.routes = routes
     app.state.records = records
     return app
 
 
-async def _predict(
-    model: LoadedModel, batcher: Batcher | None, frame: pd.DataFrame, metrics: _Metrics
-) -> Any:
+def _without_key(frame: pd.DataFrame, table: RouteTable, contract: Contract) -> pd.DataFrame:
+    """The A/B key is a routing field, not a model input, unless the contract lists it."""
+    key = table.ab_key
+    if key is None or key not in frame.columns or key in contract.input_names:
+        return frame
+    return frame.drop(columns=[key])
+
+
+def _shadow(
+    table: RouteTable,
+    arm: ServedArm,
+    raw: pd.DataFrame,
+    request_id: str,
+    records: RecordWriter | None,
+    metrics: _Metrics,
+) -> None:
+    """Answer a copy of a request with a shadow arm (on the shadow thread) and record it."""
+    started = time.perf_counter()
+    contract = arm.model.contract
+    frame, violations = raw, []
+    values: list[Any] | None = None
+    if contract is not None:
+        frame, violations = enforce(_without_key(raw, table, contract), contract, table.policy)
+    if not violations or table.policy is Policy.WARN:
+        try:
+            result = arm.model.predict(frame)
+        except Exception:
+            metrics.errors.labels("shadow").inc()
+            logger.exception("shadow %s/%s failed to predict", arm.name, arm.version)
+        else:
+            values = result.tolist() if isinstance(result, np.ndarray) else list(result)
+            metrics.predictions.labels(arm.name, arm.version_label, arm.role).inc(len(values))
+    if records is not None:
+        records.submit_request(
+            request_id,
+            int(time.time() * 1000),
+            table.deployment,
+            arm.name,
+            arm.version,
+            arm.role,
+            frame,
+            values if values is not None else [None] * len(frame),
+            (time.perf_counter() - started) * 1000,
+            [_violation_dict(v) for v in violations] or None,
+        )
+
+
+async def _predict(arm: ServedArm, frame: pd.DataFrame, metrics: _Metrics) -> Any:
     try:
-        if batcher is not None:
-            return await batcher.predict(frame)
-        return model.predict(frame)
+        return await arm.predict(frame)
     except GnomonError:
         metrics.errors.labels("input").inc()
         raise
@@ -194,34 +349,6 @@ async def _predict(
 def _count(metrics: _Metrics, violations: list[Violation]) -> None:
     for violation in violations:
         metrics.violations.labels(violation.column, violation.problem).inc()
-
-
-def _records(
-    served: ServedModel,
-    request_id: str,
-    frame: pd.DataFrame,
-    values: list[Any],
-    latency_ms: float,
-    violations: list[Violation],
-) -> list[PredictionRecord]:
-    now = int(time.time() * 1000)
-    rows = frame.to_dict(orient="records")
-    found = [_violation_dict(v) for v in violations]
-    per_row = latency_ms / max(len(rows), 1)
-    return [
-        PredictionRecord(
-            request_id=request_id if len(rows) == 1 else f"{request_id}:{index}",
-            time_ms=now,
-            deployment=served.deployment,
-            model_name=served.name,
-            model_version=served.version,
-            inputs=row,
-            outputs=value,
-            latency_ms=per_row,
-            violations=[v for v in found if v["row"] == index] or None,
-        )
-        for index, (row, value) in enumerate(zip(rows, values, strict=True))
-    ]
 
 
 def _parse_outcomes(body: bytes, deployment: str) -> list[Outcome]:

@@ -1,4 +1,4 @@
-"""``gnomon serve``: a model as a REST microservice."""
+"""``gnomon serve``: a model, or a deployment's routing between versions, as a REST service."""
 
 from __future__ import annotations
 
@@ -9,44 +9,83 @@ import typer
 
 from gnomon.cli.output import say, state_of
 
+_WORKER_START_S = 120
+
 
 def serve(
     ctx: typer.Context,
-    uri: Annotated[str, typer.Argument(help="models:/name@alias, models:/name/3, runs:/id/path")],
+    uri: Annotated[
+        str | None,
+        typer.Argument(help="models:/name@alias, models:/name/3, runs:/id/path or a folder"),
+    ] = None,
+    deployment: Annotated[
+        str | None,
+        typer.Option(help="Serve this deployment instead of one model (see gnomon deploy)."),
+    ] = None,
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535)] = 8080,
     workers: Annotated[
         int, typer.Option(min=1, max=64, help="Processes; each loads the model.")
     ] = 1,
-    deployment: Annotated[str | None, typer.Option(help="Name on prediction records.")] = None,
     policy: Annotated[
-        str, typer.Option(help="Contract violations: reject, warn or clip.")
+        str, typer.Option(help="Contract violations: reject, warn or clip (a deployment's own).")
     ] = "reject",
     records: Annotated[bool, typer.Option(help="Record every prediction.")] = True,
-    batching: Annotated[bool, typer.Option(help="Gather concurrent requests.")] = True,
+    batching: Annotated[
+        bool | None,
+        typer.Option(help="Gather concurrent requests (default: unless the model declines)."),
+    ] = None,
     batch_max_rows: Annotated[int, typer.Option(min=1, max=100_000)] = 64,
     batch_wait_ms: Annotated[float, typer.Option(min=0, max=1000)] = 2.0,
+    model_name: Annotated[
+        str | None, typer.Option(help="Name answers and records give a served folder.")
+    ] = None,
+    model_version: Annotated[
+        int | None, typer.Option(min=1, help="Version answers and records give a served folder.")
+    ] = None,
+    poll_seconds: Annotated[
+        float, typer.Option(min=0.1, max=3600, help="How often a deployment's routing is read.")
+    ] = 2.0,
 ) -> None:
-    """Serve a model: POST /predict and /invocations, GET /schema, /healthz, /readyz, /metrics."""
+    """Serve a model: POST /predict, /invocations and /outcomes; GET /schema, /healthz,
+    /readyz and /metrics. `kill -HUP` restarts the workers one by one without dropping a
+    request; `kill -TERM` stops after writing every queued prediction record."""
     import uvicorn
 
+    from gnomon.errors import InvalidInput
     from gnomon.serving.enforce import Policy
-    from gnomon.serving.loading import SERVE_ENV, ServeOptions, load_served
+    from gnomon.serving.loading import SERVE_ENV, DeploymentLoader, ServeOptions, load_served
 
     if policy not in {p.value for p in Policy}:  # fail here, before any worker starts
-        from gnomon.errors import InvalidInput
-
         raise InvalidInput(f"unknown policy {policy!r}: use reject, warn or clip")
     options = ServeOptions(
-        uri, deployment, policy, records, batch_max_rows, batch_wait_ms, batching
+        uri,
+        deployment,
+        policy,
+        records,
+        batch_max_rows,
+        batch_wait_ms,
+        batching,
+        poll_seconds,
+        model_name,
+        model_version,
     )
     settings = state_of(ctx).settings
-    served = load_served(options, settings)  # fail fast: unknown model, tampered file
+    # Fail fast, in this process: an unknown model or deployment, a tampered file.
+    if deployment is not None:
+        from gnomon.sdk import Client
+
+        table = DeploymentLoader(Client(settings=settings), deployment)()
+        assert table is not None
+        arms = ", ".join(f"{a.role} {a.name}/{a.version} ({a.weight}%)" for a in table.live)
+        what = f"deployment {deployment} revision {table.revision}: {arms}"
+        if table.shadows:
+            what += ", shadow " + ", ".join(f"{a.name}/{a.version}" for a in table.shadows)
+    else:
+        served = load_served(options, settings)
+        what = f"{served.name} version {served.version} ({served.model.flavor})"
     os.environ[SERVE_ENV] = options.to_env()
-    say(
-        f"serving {served.name} version {served.version} ({served.model.flavor}) "
-        f"on http://{host}:{port} with {workers} worker(s)"
-    )
+    say(f"serving {what} on http://{host}:{port} with {workers} worker(s)")
     uvicorn.run(
         "gnomon.serving.loading:app_from_environment",
         factory=True,
@@ -56,4 +95,7 @@ def serve(
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=10,
+        # A restarted worker must load its models before it takes over from the old one;
+        # uvicorn's default of 5 s aborts the restart for any model of a real size.
+        timeout_worker_healthcheck=_WORKER_START_S,
     )

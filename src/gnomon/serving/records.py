@@ -1,15 +1,19 @@
 """Prediction records and outcomes, written off the request path as Parquet partitions.
 
-A request hands its records to :meth:`RecordWriter.submit`, which only appends to an in-memory
-queue under a lock. A daemon thread wakes every ``interval`` seconds, or sooner when
-``max_batch`` records wait, splits what is queued by (deployment, hour) and writes one Parquet
-file per partition through ``ArtifactStore.put_bytes`` (atomic on every store)::
+A request hands its answer to :meth:`RecordWriter.submit_request` (or ready-made records to
+:meth:`RecordWriter.submit`), which only appends to an in-memory queue under a lock. A daemon
+thread wakes every ``interval`` seconds, or sooner when ``max_batch`` records wait, splits what
+is queued by (deployment, hour) and writes one Parquet file per partition through
+``ArtifactStore.put_bytes`` (atomic on every store)::
 
     {prefix}/deployment={d}/date={YYYY-MM-DD}/hour={HH}/part-{ms}-{uuid}.parquet
 
-A failed write keeps its rows for the next round, up to ``max_attempts`` tries; ``close()``
+A failed write keeps its table for the next round, up to ``max_attempts`` tries; ``close()``
 writes everything still queued, so a graceful shutdown loses nothing. Outcomes (ground truth
 attached to a request id later) use the same machinery under ``outcomes/``.
+
+Requests queued whole are turned into records by the writer thread, many at once and column by
+column (:mod:`gnomon.serving.columnar`); both paths write the same files.
 
 JSON columns are written by orjson: NaN and infinities become ``null`` (JSON has no NaN), numpy
 values are written as numbers or lists, and anything else unknown as its ``str()``.
@@ -17,6 +21,7 @@ values are written as numbers or lists, and anything else unknown as its ``str()
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import threading
@@ -33,14 +38,15 @@ import orjson
 
 from gnomon.artifacts.store import ArtifactStore
 from gnomon.errors import Conflict
+from gnomon.serving.columnar import RecordColumns, Request, json_text
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 logger = logging.getLogger(__name__)
 
 _HOUR_MS = 3_600_000
-_JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +92,18 @@ Row = dict[str, Any]
 
 
 @dataclass(slots=True)
-class _Failed(Generic[T]):
-    items: list[T]
-    attempts: int
+class _Batch:
+    """One partition's rows as an Arrow table, kept whole so that a retry does not rebuild it."""
+
+    table: Any  # pyarrow.Table: pyarrow is imported by the writer thread only
+    deployment: str
+    hour: int  # hours since the epoch
+    attempts: int = 0
+
+    @property
+    def rows(self) -> int:
+        rows: int = self.table.num_rows
+        return rows
 
 
 class _BatchWriter(Generic[T]):
@@ -122,7 +137,7 @@ class _BatchWriter(Generic[T]):
         self._write_lock = threading.Lock()  # one drain at a time: the thread's or flush()'s
         self._wake = threading.Event()
         self._queue: deque[T] = deque()
-        self._retry: deque[_Failed[T]] = deque()
+        self._retry: deque[_Batch] = deque()
         self._retry_count = 0
         self._error: BaseException | None = None
         self._gave_up = False  # since the last flush()
@@ -151,7 +166,7 @@ class _BatchWriter(Generic[T]):
     def pending(self) -> int:
         """Items queued or waiting for a retry."""
         with self._lock:
-            return len(self._queue) + self._retry_count
+            return self._queued() + self._retry_count
 
     def submit(self, items: Sequence[T]) -> None:
         """Queue ``items`` for writing; never does I/O and never waits for a write.
@@ -160,15 +175,9 @@ class _BatchWriter(Generic[T]):
             Conflict: the writer is closed.
         """
         with self._lock:
-            # Checked under the lock that close() sets it with: nothing joins after the last flush.
-            if self._closed:
-                raise Conflict(
-                    f"the writer of {self._prefix!r} is closed; nothing more is accepted"
-                )
+            self._check_open()
             self._queue.extend(items)
-            self._trim()
-            full = len(self._queue) >= self._max_batch
-            self._start_thread()
+            full = self._accepted()
         if full:
             self._wake.set()
 
@@ -202,13 +211,28 @@ class _BatchWriter(Generic[T]):
             self._thread.join()
         self.flush()
 
-    def _start_thread(self) -> None:
+    def _check_open(self) -> None:
+        # Called under the lock that close() sets _closed with: nothing joins after the last flush.
+        if self._closed:
+            raise Conflict(f"the writer of {self._prefix!r} is closed; nothing more is accepted")
+
+    def _accepted(self) -> bool:
+        """Bound the queue after an append and start the thread; whether to wake it now."""
         # Called under _lock, so two first submits cannot start two threads.
+        queued = self._queued()
+        if queued + self._retry_count > self._max_queue:
+            self._trim()
+            queued = self._queued()
         if self._thread is None:
             self._thread = threading.Thread(
                 target=self._loop, name=f"gnomon-{self._prefix}-writer", daemon=True
             )
             self._thread.start()
+        return queued >= self._max_batch
+
+    def _queued(self) -> int:
+        """Rows queued and not built yet; called under ``_lock``."""
+        return len(self._queue)
 
     def _loop(self) -> None:
         while not self._closed:
@@ -224,88 +248,116 @@ class _BatchWriter(Generic[T]):
                 retries = list(self._retry)
                 self._retry.clear()
                 self._retry_count = 0
-                # Bounded by the length now, so a steady stream of submits cannot hold flush().
-                rounds = -(-len(self._queue) // self._max_batch)
-            for failed in retries:
-                self._write(failed.items, failed.attempts)
-            for _ in range(rounds):
-                with self._lock:
-                    take = min(self._max_batch, len(self._queue))
-                    batch = [self._queue.popleft() for _ in range(take)]
-                if not batch:
-                    break
-                for items in _partitions(batch).values():
-                    self._write(items, 0)
+            for batch in retries:
+                self._write(batch)
+            self._write_queued()
 
-    def _write(self, items: list[T], attempts: int) -> None:
+    def _write_queued(self) -> None:
+        with self._lock:
+            # Bounded by the length now, so a steady stream of submits cannot hold flush().
+            rounds = -(-len(self._queue) // self._max_batch)
+        for _ in range(rounds):
+            with self._lock:
+                take = min(self._max_batch, len(self._queue))
+                batch = [self._queue.popleft() for _ in range(take)]
+            if not batch:
+                break
+            for (deployment, hour), items in _partitions(batch).items():
+                self._write_new(deployment, hour, len(items), functools.partial(self._table, items))
+
+    def _write_new(self, deployment: str, hour: int, rows: int, build: Callable[[], Any]) -> None:
         try:
-            self._store.put_bytes(self._parquet(items), self._key(items[0]))
+            table = build()
+        except Exception as exc:  # the same rows would fail again: give them up at once
+            self._failed(rows, exc, None, 0)
+            return
+        if table.num_rows:  # none when every request in it was dropped as unreadable
+            self._write(_Batch(table, deployment, hour))
+
+    def _write(self, batch: _Batch) -> None:
+        try:
+            self._store.put_bytes(_parquet(batch.table), self._key(batch.deployment, batch.hour))
         except Exception as exc:  # keep the rows and the thread; the error surfaces on flush
-            self._failed(items, attempts + 1, exc)
+            batch.attempts += 1
+            retry = batch if batch.attempts < self._max_attempts else None
+            self._failed(batch.rows, exc, retry, batch.attempts)
         else:
             with self._lock:
-                self._written += len(items)
+                self._written += batch.rows
 
-    def _failed(self, items: list[T], attempts: int, error: BaseException) -> None:
-        given_up = attempts >= self._max_attempts
+    def _failed(self, rows: int, error: BaseException, retry: _Batch | None, attempts: int) -> None:
         with self._lock:
             self._failed_batches += 1
             self._error = error
-            if given_up:
-                self._dropped += len(items)
+            if retry is None:
+                self._dropped += rows
                 self._gave_up = True
             else:
                 # Failed rows are the oldest, so they are retried first and dropped first.
-                self._retry.append(_Failed(items, attempts))
-                self._retry_count += len(items)
+                self._retry.append(retry)
+                self._retry_count += rows
                 self._trim()
-        if given_up:
+        if retry is not None:
+            logger.warning("gnomon: writing %d items to %r failed: %s", rows, self._prefix, error)
+        elif not attempts:
+            logger.error("gnomon: could not build %d items for %r: %s", rows, self._prefix, error)
+        else:
             logger.error(
                 "gnomon: gave up writing %d items to %r after %d attempts: %s",
-                len(items),
+                rows,
                 self._prefix,
                 attempts,
                 error,
-            )
-        else:
-            logger.warning(
-                "gnomon: writing %d items to %r failed: %s", len(items), self._prefix, error
             )
 
     def _trim(self) -> None:
         # Called under _lock. While storage is down, submissions keep coming; dropping the
         # oldest keeps memory bounded and keeps the newest data, which monitoring needs most.
-        excess = len(self._queue) + self._retry_count - self._max_queue
+        excess = self._queued() + self._retry_count - self._max_queue
         while excess > 0 and self._retry:
             oldest = self._retry[0]
-            cut = min(excess, len(oldest.items))
-            del oldest.items[:cut]
+            cut = min(excess, oldest.rows)
+            oldest.table = oldest.table.slice(cut)  # zero-copy
             self._retry_count -= cut
             self._dropped += cut
             excess -= cut
-            if not oldest.items:
+            if not oldest.rows:
                 self._retry.popleft()
-        for _ in range(max(0, excess)):
-            self._queue.popleft()
-            self._dropped += 1
+        self._drop_queued(excess)
 
-    def _key(self, item: T) -> str:
-        hour = datetime.fromtimestamp(item.time_ms // _HOUR_MS * 3600, UTC)
+    def _drop_queued(self, excess: int) -> int:
+        """Drop up to ``excess`` of the oldest queued rows; what is left to drop."""
+        cut = min(max(0, excess), len(self._queue))
+        for _ in range(cut):
+            self._queue.popleft()
+        self._dropped += cut
+        return excess - cut
+
+    def _key(self, deployment: str, hour_index: int) -> str:
+        hour = datetime.fromtimestamp(hour_index * 3600, UTC)
         name = f"part-{time.time_ns() // 1_000_000:013d}-{uuid.uuid4().hex}.parquet"
         return (
-            f"{self._prefix}/deployment={quote(item.deployment, safe='')}"
+            f"{self._prefix}/deployment={quote(deployment, safe='')}"
             f"/date={hour:%Y-%m-%d}/hour={hour:%H}/{name}"
         )
 
-    def _parquet(self, items: list[T]) -> bytes:
+    def _schema(self) -> Any:
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
-        schema = pa.schema([(name, _arrow_type(kind)) for name, kind in self._columns.items()])
-        table = pa.Table.from_pylist([self._to_row(item) for item in items], schema=schema)
-        sink = io.BytesIO()
-        pq.write_table(table, sink)
-        return sink.getvalue()
+        return pa.schema([(name, _arrow_type(kind)) for name, kind in self._columns.items()])
+
+    def _table(self, items: list[T]) -> Any:
+        import pyarrow as pa
+
+        return pa.Table.from_pylist([self._to_row(item) for item in items], schema=self._schema())
+
+
+def _parquet(table: Any) -> bytes:
+    import pyarrow.parquet as pq
+
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    return sink.getvalue()
 
 
 def _partitions(items: list[T]) -> dict[tuple[str, int], list[T]]:
@@ -325,18 +377,6 @@ def _arrow_type(kind: str) -> Any:
         "time": pa.timestamp("ms", tz="UTC"),
     }
     return types[kind]
-
-
-def _json(value: Any) -> str:
-    return orjson.dumps(value, default=_json_default, option=_JSON_OPTIONS).decode()
-
-
-def _json_default(value: Any) -> Any:
-    for method in ("tolist", "item"):  # numpy and pandas values orjson does not know natively
-        convert = getattr(value, method, None)
-        if callable(convert):
-            return convert()
-    return str(value)
 
 
 _RECORD_COLUMNS = {
@@ -368,9 +408,9 @@ def _record_row(record: PredictionRecord) -> Row:
         "model_version": record.model_version,
         "role": record.role,
         "latency_ms": record.latency_ms,
-        "inputs": _json(record.inputs),
-        "outputs": _json(record.outputs),
-        "violations": None if record.violations is None else _json(record.violations),
+        "inputs": json_text(record.inputs),
+        "outputs": json_text(record.outputs),
+        "violations": None if record.violations is None else json_text(record.violations),
     }
 
 
@@ -379,7 +419,7 @@ def _outcome_row(outcome: Outcome) -> Row:
         "request_id": outcome.request_id,
         "time": outcome.time_ms,
         "deployment": outcome.deployment,
-        "value": _json(outcome.value),
+        "value": json_text(outcome.value),
     }
 
 
@@ -397,7 +437,8 @@ class RecordWriter(_BatchWriter[PredictionRecord]):
 
     Example:
         >>> writer = RecordWriter(open_artifact_store("s3://monitoring"))
-        >>> writer.submit([record])  # returns at once; close() on shutdown
+        >>> writer.submit_request("r1", now_ms, "churn", "churn-model", 3, "primary",
+        ...                       frame, predictions, latency_ms)  # close() on shutdown
     """
 
     def __init__(
@@ -421,28 +462,141 @@ class RecordWriter(_BatchWriter[PredictionRecord]):
             max_attempts=max_attempts,
         )
         self._later: deque[Callable[[], Sequence[PredictionRecord]]] = deque()
+        self._requests: deque[Request] = deque()
+        self._request_rows = 0
+
+    def submit_request(
+        self,
+        request_id: str,
+        time_ms: int,
+        deployment: str,
+        model_name: str,
+        model_version: int | None,
+        role: str,
+        frame: pd.DataFrame,
+        outputs: Sequence[Any] | np.ndarray[Any, Any],
+        latency_ms: float,
+        violations: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """Queue one answered request; its records are built on the writer thread.
+
+        The caller pays one append: rows, JSON and Arrow columns are built later, for many
+        requests at once. ``frame`` must not be modified afterwards.
+
+        Args:
+            request_id: the request's id; a request of several rows gets ``<id>:<row>`` ids.
+            time_ms: when it was answered, in ms since the epoch (picks the hour partition).
+            deployment: the deployment that answered.
+            model_name: the model that answered.
+            model_version: its version, None for a local model.
+            role: ``"primary"``, ``"shadow"`` or ``"canary"``.
+            frame: the input rows, as given to the model.
+            outputs: one value per row (a list, or an array whose rows are the values).
+            latency_ms: the whole request's latency, shared equally by its rows.
+            violations: contract violations as dicts with a ``"row"`` key; each row's own go
+                with it (column-level ones, row -1, are not recorded).
+
+        Raises:
+            Conflict: the writer is closed.
+        """
+        rows = len(outputs)  # len(frame) costs ~10 times more; the writer checks they agree
+        request = Request(
+            request_id,
+            time_ms,
+            deployment,
+            model_name,
+            model_version,
+            role,
+            frame,
+            outputs,
+            latency_ms,
+            violations,
+            rows,
+        )
+        with self._lock:
+            self._check_open()
+            if not rows:
+                return
+            self._requests.append(request)
+            self._request_rows += rows
+            full = self._accepted()
+        if full:
+            self._wake.set()
 
     def submit_later(self, expand: Callable[[], Sequence[PredictionRecord]]) -> None:
         """Queue one request's records as a callable the writer thread expands.
 
-        Building records (a dict per row) costs more than the prediction itself for a fast
-        model; done here, the request path pays one append.
+        Prefer :meth:`submit_request`, which builds many requests' records at once.
 
         Raises:
             Conflict: the writer is closed.
         """
         with self._lock:
-            if self._closed:
-                raise Conflict(
-                    f"the writer of {self._prefix!r} is closed; nothing more is accepted"
-                )
+            self._check_open()
             self._later.append(expand)
             while len(self._later) > self._max_queue:  # bounded like the record queue
                 self._later.popleft()
                 self._dropped += 1
-            self._start_thread()
+            self._accepted()
 
-    def _drain(self) -> None:
+    def _queued(self) -> int:
+        return len(self._queue) + self._request_rows
+
+    def _drop_queued(self, excess: int) -> int:
+        excess = super()._drop_queued(excess)
+        while excess > 0 and self._requests:
+            oldest = self._requests[0]
+            cut = min(excess, oldest.rows - oldest.skip)
+            if cut == oldest.rows - oldest.skip:
+                self._requests.popleft()
+            else:  # keep the request's newest rows, as the record queue would
+                self._requests[0] = oldest._replace(skip=oldest.skip + cut)
+            self._request_rows -= cut
+            self._dropped += cut
+            excess -= cut
+        return excess
+
+    def _write_queued(self) -> None:
+        self._expand_later()
+        super()._write_queued()
+        with self._lock:
+            rounds = -(-self._request_rows // self._max_batch)  # bounded, as in the base class
+        for _ in range(rounds):
+            batch = self._take_requests()
+            if not batch:
+                break
+            for (deployment, hour), requests in _partitions(batch).items():
+                rows = sum(request.rows - request.skip for request in requests)
+                build = functools.partial(self._request_table, deployment, requests)
+                self._write_new(deployment, hour, rows, build)
+
+    def _take_requests(self) -> list[Request]:
+        """The oldest requests, whole, up to ``max_batch`` rows (or one larger request)."""
+        with self._lock:
+            batch: list[Request] = []
+            rows = 0
+            while self._requests and rows < self._max_batch:
+                request = self._requests.popleft()
+                batch.append(request)
+                rows += request.rows - request.skip
+            self._request_rows -= rows
+        return batch
+
+    def _request_table(self, deployment: str, requests: list[Request]) -> Any:
+        columns = RecordColumns(deployment)
+        bad = 0
+        for request in requests:
+            try:
+                columns.add(request)
+            except Exception:  # one request's bad values must not stop the others
+                logger.exception("could not build the records of request %r", request.request_id)
+                bad += request.rows - request.skip
+        table = columns.table(self._schema())
+        with self._lock:  # counted once the table is built: a failure there drops them all
+            self._dropped += bad
+        return table
+
+    def _expand_later(self) -> None:
         with self._lock:
             later = list(self._later)
             self._later.clear()
@@ -455,7 +609,6 @@ class RecordWriter(_BatchWriter[PredictionRecord]):
             with self._lock:
                 self._queue.extend(records)
                 self._trim()
-        super()._drain()
 
 
 class OutcomeWriter(_BatchWriter[Outcome]):

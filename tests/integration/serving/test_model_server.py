@@ -155,7 +155,7 @@ def test_request_ids_schema_and_metrics(server) -> None:  # type: ignore[no-unty
     ]
     _post(url, "/predict", json=[{"hour": 99, "amount": 9.5, "city": "pune"}])
     metrics = httpx.get(url + "/metrics").text
-    assert 'gnomon_predictions_total{model="fraud",version="1"} 1.0' in metrics
+    assert 'gnomon_predictions_total{model="fraud",role="primary",version="1"} 1.0' in metrics
     assert 'gnomon_contract_violations_total{column="hour",problem="above_maximum"} 1.0' in metrics
     assert httpx.get(url + "/readyz").json()["status"] == "ready"
 

@@ -340,3 +340,16 @@ def test_submit_later_builds_records_on_the_writer(tmp_path: Path) -> None:
     assert sorted(read_records(store)["request_id"]) == ["a", "b"]
     with pytest.raises(Conflict):
         writer.submit_later(lambda: expand("c"))
+
+
+def test_records_that_cannot_be_built_are_given_up_at_once(tmp_path: Path) -> None:
+    store = FlakyStore(tmp_path, failures=0)
+    writer = RecordWriter(store, interval=IDLE)
+    writer.submit([record("r1", model_version="three"), record("r2", deployment="fraud")])
+    with pytest.raises(ValueError):  # pyarrow's ArrowInvalid: retrying would fail the same way
+        writer.flush()
+
+    assert (writer.pending, writer.written, writer.dropped, writer.failed_batches) == (0, 1, 1, 1)
+    assert store.calls == 1  # only the good partition reached the store
+    assert list(read_records(store)["request_id"]) == ["r2"]
+    writer.close()

@@ -1,0 +1,133 @@
+"""``gnomon build-image`` and ``gnomon k8s manifests``: a model as a container, a deployment
+as Kubernetes objects."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gnomon._version import __version__
+from gnomon.cli.output import say, state_of
+from gnomon.errors import InvalidInput, NotFound
+
+k8s_app = typer.Typer(help="Kubernetes manifests for gnomon deployments.", no_args_is_help=True)
+
+
+def build_image(
+    ctx: typer.Context,
+    uri: Annotated[
+        str,
+        typer.Argument(help="models:/name@alias, models:/name/3, runs:/id/path or a model folder"),
+    ],
+    out: Annotated[Path, typer.Argument(help="Folder to create: the Docker build context.")],
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Server processes in the container.")
+    ] = 1,
+    wheel: Annotated[
+        Path | None,
+        typer.Option(help="A gnomon wheel to install instead of gnomon from PyPI."),
+    ] = None,
+) -> None:
+    """Write a Docker build context (Dockerfile, pinned requirements, the model) for a model."""
+    from gnomon.serving.image import build_context
+
+    state = state_of(ctx)
+    # A local folder needs no store: don't open (or create) one for it.
+    client = state.client if uri.startswith(("models:/", "runs:/")) else None
+    context = build_context(uri, out, client=client, workers=workers, wheel=wheel)
+    for warning in context.warnings:
+        say(f"warning: {warning}", style="yellow")
+    say(f"wrote a build context for {context.model.title} ({context.spec.flavor}) to {out}")
+    say(f"next: docker build -t {context.model.tag} {out}", style="dim")
+
+
+@k8s_app.command("manifests")
+def k8s_manifests(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The gnomon deployment the pods serve.")],
+    server_uri: Annotated[
+        str | None,
+        typer.Option(help="Tracking server as the pods reach it (default: GNOMON_URI if http)."),
+    ] = None,
+    image: Annotated[
+        str, typer.Option(help="Image with gnomon and the models' libraries.")
+    ] = f"gnomon:{__version__}",
+    replicas: Annotated[
+        int | None,
+        typer.Option(min=1, help="Fixed starting count (default: left to the autoscaler)."),
+    ] = None,
+    min_replicas: Annotated[int, typer.Option(min=1)] = 2,
+    max_replicas: Annotated[int, typer.Option(min=1)] = 10,
+    cpu_target: Annotated[
+        int, typer.Option(min=1, max=100, help="Average CPU % of requests to scale at.")
+    ] = 70,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Container port.")] = 8080,
+    namespace: Annotated[str | None, typer.Option(help="Namespace of every object.")] = None,
+    token_secret: Annotated[
+        str, typer.Option(help="Secret holding the API token (key --token-key).")
+    ] = "gnomon-token",
+    token_key: Annotated[str, typer.Option(help="Key of the token in the Secret.")] = "token",
+    cpu_request: Annotated[str, typer.Option()] = "250m",
+    memory_request: Annotated[str, typer.Option()] = "512Mi",
+    cpu_limit: Annotated[
+        str | None, typer.Option(help="Default: none (avoids throttling).")
+    ] = None,
+    memory_limit: Annotated[str, typer.Option()] = "1Gi",
+    artifacts: Annotated[
+        str | None,
+        typer.Option(help="GNOMON_ARTIFACTS of the pods (s3://…): where records are kept."),
+    ] = None,
+    out: Annotated[str, typer.Option(help="A folder for <name>.yaml, or - for stdout.")] = "-",
+) -> None:
+    """Deployment, Service and HorizontalPodAutoscaler running `gnomon serve --deployment NAME`."""
+    from gnomon.serving.k8s import ManifestOptions, dump, manifests, resource_name
+
+    state = state_of(ctx)
+    options = ManifestOptions(
+        deployment=name,
+        server_uri=server_uri or _server_uri(state.settings.uri),
+        workspace=state.settings.workspace,
+        image=image,
+        namespace=namespace,
+        replicas=replicas,
+        min_replicas=min_replicas,
+        max_replicas=max_replicas,
+        cpu_target=cpu_target,
+        port=port,
+        token_secret=token_secret,
+        token_key=token_key,
+        cpu_request=cpu_request,
+        memory_request=memory_request,
+        cpu_limit=cpu_limit,
+        memory_limit=memory_limit,
+        artifacts=artifacts,
+    )
+    text = dump(manifests(options))  # bad options fail before the store is opened
+    try:
+        state.client.deployments.get(name)
+    except NotFound:
+        raise NotFound(
+            f"deployment {name!r} not found in workspace {state.settings.workspace!r}: "
+            "create it first with gnomon deploy create"
+        ) from None
+    if out == "-":
+        sys.stdout.write(text)
+        return
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{resource_name(name)}.yaml"
+    target.write_text(text)
+    say(f"wrote {target}")
+    say(f"next: kubectl apply -f {target}", style="dim")
+
+
+def _server_uri(configured: str | None) -> str:
+    if configured and configured.startswith(("http://", "https://")):
+        return configured
+    raise InvalidInput(
+        "--server-uri is required: the pods need the tracking server's http(s) address "
+        "(GNOMON_URI here is not one)"
+    )

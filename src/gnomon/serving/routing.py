@@ -1,0 +1,139 @@
+"""Which served model answers a request: the route table of a server.
+
+A table is an immutable snapshot. The live arms split traffic by weight — at random for a
+canary, by a stable hash of the A/B key's value for an A/B test, so the same user always
+gets the same arm, in every worker and after every restart. Shadows get a copy of every
+request. A server swaps in a new table when its deployment changes; requests already
+routed finish on the arm they got.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from gnomon.models import LoadedModel
+from gnomon.serving.batching import BatchConfig, Batcher
+from gnomon.serving.enforce import Policy
+
+
+@dataclass
+class ServedModel:
+    """What a single-model server answers with: the model and where it came from."""
+
+    model: LoadedModel
+    name: str
+    version: int | None
+    uri: str
+    deployment: str
+    policy: Policy = Policy.REJECT
+    batching: BatchConfig | None = field(default_factory=BatchConfig)
+
+
+@dataclass(eq=False)
+class ServedArm:
+    """One loaded model version with its role, weight and (if batched) its own batcher."""
+
+    model: LoadedModel
+    name: str
+    version: int | None
+    uri: str
+    role: str = "primary"
+    weight: int = 100
+    batcher: Batcher | None = None
+
+    @property
+    def version_label(self) -> str:
+        return str(self.version) if self.version is not None else "local"
+
+    async def predict(self, frame: pd.DataFrame) -> Any:
+        if self.batcher is not None:
+            return await self.batcher.predict(frame)
+        return self.model.predict(frame)
+
+
+@dataclass(frozen=True)
+class RouteTable:
+    """The arms a server routes to, as of ``revision`` of ``deployment``."""
+
+    deployment: str
+    live: tuple[ServedArm, ...]
+    shadows: tuple[ServedArm, ...] = ()
+    ab_key: str | None = None
+    policy: Policy = Policy.REJECT
+    revision: int | None = None
+    versions: tuple[tuple[str, int | None], ...] = ()  # what each arm resolved to
+    batch_config: BatchConfig | None = None
+
+    @property
+    def primary(self) -> ServedArm:
+        return next(arm for arm in self.live if arm.role == "primary")
+
+    @property
+    def arms(self) -> tuple[ServedArm, ...]:
+        return (*self.live, *self.shadows)
+
+    def pick(self, headers: Mapping[str, str], frame: pd.DataFrame) -> ServedArm:
+        """The live arm for a request: sticky by the A/B key when there is one, else at
+        random by weight. A request without the A/B key goes to the primary."""
+        if len(self.live) == 1:
+            return self.live[0]
+        if self.ab_key is not None:
+            value = ab_value(self.ab_key, headers, frame)
+            if value is None:
+                return self.primary
+            return self._by_bucket(bucket(self.deployment, value))
+        return self._by_bucket(random.randrange(100))
+
+    def _by_bucket(self, point: int) -> ServedArm:
+        total = 0
+        for arm in self.live:
+            total += arm.weight
+            if point < total:
+                return arm
+        return self.primary
+
+    def with_batching(self, config: BatchConfig, enabled: bool | None = None) -> None:
+        """Give live arms their own batcher: all of them (``enabled`` True), none (False), or
+        (None) those whose model does not declare it must not be batched. Shadows run on their
+        own thread, unbatched."""
+        for arm in self.live:
+            wanted = arm.model.batchable if enabled is None else enabled
+            if wanted and arm.batcher is None:
+                arm.batcher = Batcher(arm.model.predict, config)
+
+
+def ab_value(key: str, headers: Mapping[str, str], frame: pd.DataFrame) -> str | None:
+    """The A/B key's value: a request header of that name, else the first row's field."""
+    header = headers.get(key)
+    if header is not None:
+        return header
+    if key in frame.columns and len(frame):
+        value = frame[key].iloc[0]
+        return None if pd.isna(value) else str(value)
+    return None
+
+
+def bucket(deployment: str, value: str) -> int:
+    """0 to 99, the same for a value in every process (``hash()`` is salted per process)."""
+    return zlib.crc32(f"{deployment}\x00{value}".encode()) % 100
+
+
+def single_table(served: ServedModel) -> RouteTable:
+    """The table of a server of one model (``gnomon serve URI``)."""
+    arm = ServedArm(served.model, served.name, served.version, served.uri)
+    table = RouteTable(
+        served.deployment,
+        (arm,),
+        policy=served.policy,
+        versions=((served.name, served.version),),
+        batch_config=served.batching,
+    )
+    if served.batching is not None:  # load_served already weighed the model's declaration
+        table.with_batching(served.batching, enabled=True)
+    return table

@@ -1,0 +1,401 @@
+"""Deployments behave the same embedded and through a server: one suite, both modes; another
+workspace's deployments stay out of reach, bad bodies get 422s naming the field, and the CLI
+works remotely."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+import gnomon
+from gnomon._types import Scope
+from gnomon.auth.entities import Principal, Role
+from gnomon.cli.app import app
+from gnomon.deployments.client import DeploymentClient
+from gnomon.deployments.entities import Action, ServingConfig
+from gnomon.deployments.entities import Role as ArmRole
+from gnomon.deployments.http import HttpDeploymentClient
+from gnomon.deployments.service import DeploymentService
+from gnomon.errors import AlreadyExists, Conflict, InvalidInput, NotFound
+from gnomon.registry.entities import NewVersion
+from gnomon.registry.service import RegistryService
+from tests.fixtures.databases import fresh_workspace
+from tests.fixtures.server import LiveServer
+
+
+@dataclass
+class Setup:
+    deployments: DeploymentClient  # what the test drives: embedded, or HttpDeploymentClient
+    service: DeploymentService  # the one behind it (in the server when remote)
+    scope: Scope
+
+
+def seed(registry: RegistryService, scope: Scope) -> None:
+    """churn versions 1-3 (production → 1) and fraud version 1."""
+    for model, count in (("churn", 3), ("fraud", 1)):
+        for number in range(1, count + 1):
+            new = NewVersion(f"import:{model}-{number}", f"/tmp/{model}/{number}", "ann")
+            registry.create_version(scope, model, new)
+    registry.set_alias(scope, "churn", "production", 1)
+
+
+@pytest.fixture(params=["embedded", "remote"])
+def setup(request: pytest.FixtureRequest, gnomon_home: Path, tmp_path: Path) -> Setup:
+    if request.param == "embedded":
+        client = gnomon.Client()
+        deployments = client.deployments
+        registry, service = client.registry.service, deployments.service
+        scope = client.scope
+    else:
+        live: LiveServer = request.getfixturevalue("open_server")
+        assert live.services.database is not None and live.services.deployments is not None
+        scope = replace_principal(fresh_workspace(live.services.database), "local")
+        settings = gnomon.Settings(uri=live.url, workspace=scope.workspace, home=tmp_path)
+        deployments = gnomon.Client(settings=settings).deployments
+        assert isinstance(deployments, HttpDeploymentClient)
+        registry, service = live.services.registry, live.services.deployments
+    assert registry is not None
+    seed(registry, scope)
+    return Setup(deployments, service, scope)
+
+
+def replace_principal(scope: Scope, principal: str) -> Scope:
+    return Scope(scope.workspace, principal)
+
+
+def test_deployment_flow_in_both_modes(setup: Setup) -> None:
+    deployments = setup.deployments
+    created = deployments.create(
+        "web site", "churn@production", description="the site", config=ServingConfig("warn")
+    )
+    assert (created.name, created.revision, created.config.policy) == ("web site", 1, "warn")
+    assert created.workspace_id == setup.scope.workspace
+    assert deployments.get("web site") == created
+    assert deployments.list() == [created]
+
+    canary = deployments.set_route("web site", "churn/2", canary=10, note="try v2")
+    assert [(a.ref, a.role, a.weight) for a in canary.routing.arms] == [
+        ("churn@production", ArmRole.PRIMARY, 90),
+        ("churn/2", ArmRole.CANARY, 10),
+    ]
+    ab = deployments.set_route("web site", "churn/3", ab_key="customer_id", ab_weight=30)
+    assert ab.routing.ab_key == "customer_id" and ab.routing.candidate is not None
+    deployments.set_route("web site", "fraud", shadow=True)
+
+    found, resolved = deployments.resolve("web site")
+    assert found.revision == 4
+    assert [(r.arm.ref, r.version, r.storage_uri) for r in resolved] == [
+        ("churn@production", 1, "/tmp/churn/1"),
+        ("churn/3", 3, "/tmp/churn/3"),
+        ("fraud/latest", 1, "/tmp/fraud/1"),
+    ]
+
+    promoted = deployments.promote("web site", note="v3 wins")
+    assert [a.ref for a in promoted.routing.arms] == ["churn/3", "fraud/latest"]
+    back = deployments.rollback("web site", note="errors up")
+    assert [a.ref for a in back.routing.arms] == ["churn@production", "churn/3", "fraud/latest"]
+    removed = deployments.remove_route("web site", "fraud/latest", note="enough")
+    assert removed.routing.shadows == ()
+    config = ServingConfig("clip", False, 16, 0.5)
+    updated = deployments.update("web site", description="new", config=config, note="tune")
+    assert (updated.description, updated.config, updated.revision) == ("new", config, 8)
+    assert deployments.update("web site", description="newer").config == config
+
+    history = deployments.history("web site")
+    assert [(e.revision, e.action, e.note) for e in history] == [
+        (1, Action.CREATE, ""),
+        (2, Action.SET_ROUTE, "try v2"),
+        (3, Action.SET_ROUTE, ""),
+        (4, Action.SET_ROUTE, ""),
+        (5, Action.PROMOTE, "v3 wins"),
+        (6, Action.ROLLBACK, "errors up"),
+        (7, Action.SET_ROUTE, "enough"),
+        (8, Action.UPDATE, "tune"),
+        (9, Action.UPDATE, ""),
+    ]
+    assert history[5].routing == history[3].routing
+    assert history == setup.service.history(setup.scope, "web site")
+
+    deployments.delete("web site")
+    assert deployments.list() == []
+
+
+def test_same_errors_in_both_modes(setup: Setup) -> None:
+    deployments = setup.deployments
+    deployments.create("web", "churn/1")
+    cases: list[tuple[type[Exception], str, Any]] = [
+        (NotFound, "deployment 'ghost' not found", lambda: deployments.get("ghost")),
+        (NotFound, "deployment 'ghost' not found", lambda: deployments.rollback("ghost")),
+        (NotFound, "'ghost'", lambda: deployments.create("other", "ghost/1")),
+        (NotFound, "version 9", lambda: deployments.set_route("web", "churn/9", canary=5)),
+        (NotFound, "staging", lambda: deployments.set_route("web", "churn@staging")),
+        (AlreadyExists, "'web' already exists", lambda: deployments.create("web", "churn/1")),
+        (InvalidInput, "contains '/'", lambda: deployments.create("a/b", "churn/1")),
+        (NotFound, "deployment 'a/b' not found", lambda: deployments.get("a/b")),
+        (InvalidInput, "deployment name", lambda: deployments.get("")),
+        (
+            InvalidInput,
+            "whole percentage",
+            lambda: deployments.set_route("web", "churn/2", canary=0),
+        ),
+        (
+            InvalidInput,
+            "choose one",
+            lambda: deployments.set_route("web", "churn/2", canary=5, shadow=True),
+        ),
+        (InvalidInput, "is the primary", lambda: deployments.remove_route("web", "churn/1")),
+        (InvalidInput, "no canary or A/B arm", lambda: deployments.promote("web")),
+        (InvalidInput, "no earlier revision", lambda: deployments.rollback("web")),
+        (
+            InvalidInput,
+            "unknown policy",
+            lambda: deployments.update("web", config=ServingConfig("drop")),
+        ),
+        (
+            InvalidInput,
+            "batch_wait_ms",
+            lambda: deployments.update("web", config=ServingConfig(batch_wait_ms=float("nan"))),
+        ),
+        (InvalidInput, "not a model URI|invalid model URI", lambda: deployments.create("x", "a@")),
+    ]
+    for error, message, call in cases:
+        with pytest.raises(error, match=message):
+            call()
+    assert deployments.get("web").revision == 1
+
+
+def test_a_lost_race_is_a_conflict_in_both_modes(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    setup.deployments.create("web", "churn/1")
+    store = setup.service.store
+    original = store.change
+
+    def another_operator_first(scope: Scope, name: str, expected: int, *rest: Any) -> Any:
+        monkeypatch.setattr(store, "change", original)  # one race only
+        current = store.get(scope, name)
+        original(
+            scope, name, expected, Action.UPDATE, current.routing, current.config, "theirs", ""
+        )
+        return original(scope, name, expected, *rest)
+
+    monkeypatch.setattr(store, "change", another_operator_first)
+    with pytest.raises(Conflict, match="changed meanwhile"):
+        setup.deployments.set_route("web", "churn/2", canary=10)
+    found = setup.deployments.get("web")
+    assert (found.revision, found.description, found.routing.candidate) == (2, "theirs", None)
+
+
+def test_http_client_mirrors_the_embedded_client() -> None:
+    public = [n for n in vars(DeploymentClient) if not n.startswith("_")]
+    for method in public:
+        embedded = inspect.signature(getattr(DeploymentClient, method))
+        remote = inspect.signature(getattr(HttpDeploymentClient, method))
+        assert str(remote) == str(embedded), method
+
+
+# -- tenancy and audit -----------------------------------------------------------------------
+
+
+def _tenant(live: LiveServer, tag: str) -> tuple[Scope, str, str]:
+    auth = live.services.auth
+    assert auth is not None
+    root = Principal(auth.get_user("admin").id, "admin", is_admin=True)
+    name, workspace = f"dep-user-{tag}", f"dep-ws-{tag}"
+    auth.create_user(root, name, "password-123")
+    created = auth.create_workspace(root, workspace)
+    auth.add_member(root, workspace, name, Role.ADMIN)
+    token, _ = auth.login(name, "password-123")
+    return Scope(created.id, name), workspace, token
+
+
+def test_another_workspace_cannot_reach_a_deployment(
+    auth_server: LiveServer, tmp_path: Path
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    scope_a, ws_a, token_a = _tenant(auth_server, f"a-{tag}")
+    _, ws_b, token_b = _tenant(auth_server, f"b-{tag}")
+    assert auth_server.services.registry is not None
+    seed(auth_server.services.registry, scope_a)
+
+    def client(token: str, workspace: str) -> DeploymentClient:
+        settings = gnomon.Settings(
+            uri=auth_server.url, token=token, workspace=workspace, home=tmp_path
+        )
+        return gnomon.Client(settings=settings).deployments
+
+    alice = client(token_a, ws_a)
+    alice.create("secret", "churn@production")
+    alice.set_route("secret", "churn/2", canary=10)
+    assert alice.get("secret").created_by == f"dep-user-a-{tag}"
+
+    bob = client(token_b, ws_b)
+    for call in (
+        lambda: bob.get("secret"),
+        lambda: bob.resolve("secret"),
+        lambda: bob.history("secret"),
+        lambda: bob.promote("secret"),
+        lambda: bob.rollback("secret"),
+        lambda: bob.remove_route("secret", "churn/2"),
+        lambda: bob.delete("secret"),
+    ):
+        with pytest.raises(NotFound, match="deployment 'secret' not found"):
+            call()
+    with pytest.raises(NotFound, match="'churn'"):  # Alice's models are hers too
+        bob.create("stolen", "churn@production")
+    assert bob.list() == []
+    # Bob naming Alice's workspace is told nothing about it.
+    intruder = HttpDeploymentClient(bob.transport, ws_a)  # type: ignore[attr-defined]
+    with pytest.raises(NotFound, match="workspace"):
+        intruder.get("secret")
+    assert alice.get("secret").revision == 2
+
+    alice.promote("secret")
+    alice.rollback("secret")
+    alice.remove_route("secret", "churn/2")
+    alice.update("secret", description="d")
+    alice.delete("secret")
+    auth = auth_server.services.auth
+    assert auth is not None
+    root = Principal(auth.get_user("admin").id, "admin", is_admin=True)
+    events = auth.list_audit(root, ws_a, max_results=1000).items
+    events = [e for e in events if e.object_type == "deployment"]
+    trail = [(e.actor, e.action, e.object_type, e.object_id) for e in events]
+    user = f"dep-user-a-{tag}"
+    expected = [
+        "create",
+        "deployment_set_route",
+        "deployment_promote",
+        "deployment_rollback",
+        "deployment_remove_route",
+        "update",
+        "delete",
+    ]
+    assert sorted(trail) == sorted((user, a, "deployment", "secret") for a in expected)
+    revisions = {e.action: e.details.get("revision") for e in events}
+    assert revisions["deployment_rollback"] == 4
+
+
+# -- bad bodies ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def http(open_server: LiveServer) -> Iterator[httpx.Client]:
+    assert open_server.services.database is not None and open_server.services.registry
+    scope = fresh_workspace(open_server.services.database)
+    seed(open_server.services.registry, scope)
+    headers = {"X-Gnomon-Workspace": scope.workspace}
+    with httpx.Client(base_url=f"{open_server.url}/api/v1", headers=headers) as client:
+        assert client.post("/deployments", json={"name": "web", "model": "churn/1"}).is_success
+        yield client
+
+
+def _fields(response: httpx.Response) -> list[str]:
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid_input"
+    return sorted(e["field"] for e in error["details"]["errors"])
+
+
+def test_schema_violations_are_422_with_field_paths(http: httpx.Client) -> None:
+    assert _fields(http.post("/deployments", json={"name": "x", "model": 3})) == ["model"]
+    assert _fields(http.post("/deployments", json={"name": "x"})) == ["model"]
+    body = {"name": "x", "model": "churn/1", "colour": "red"}
+    assert _fields(http.post("/deployments", json=body)) == ["colour"]
+    body = {"name": "x", "model": "churn/1", "config": {"policy": "warn"}}
+    assert _fields(http.post("/deployments", json=body)) == [
+        "config.batch_max_rows",
+        "config.batch_wait_ms",
+        "config.batching",
+    ]
+    bad_config = {"policy": "warn", "batching": "yes", "batch_max_rows": 1.5, "batch_wait_ms": "2"}
+    assert _fields(http.patch("/deployments/web", json={"config": bad_config})) == [
+        "config.batch_max_rows",
+        "config.batch_wait_ms",
+        "config.batching",
+    ]
+    for canary in (True, "10", 2.5):
+        body = {"model": "churn/2", "canary": canary}
+        assert _fields(http.post("/deployments/web/routes", json=body)) == ["canary"]
+    body = {"model": "churn/2", "shadow": "yes"}
+    assert _fields(http.post("/deployments/web/routes", json=body)) == ["shadow"]
+    assert _fields(http.post("/deployments/web/rollback", json={"notes": "x"})) == ["notes"]
+    assert _fields(http.post("/deployments/web/promote", json={"model": 7})) == ["model"]
+    assert _fields(http.delete("/deployments/web/routes")) == ["model"]
+    assert http.get("/deployments/web").json()["revision"] == 1
+
+
+def test_rule_violations_and_odd_bodies_never_500(http: httpx.Client) -> None:
+    def error(response: httpx.Response, status: int, code: str) -> str:
+        assert response.status_code == status, response.text
+        assert response.json()["error"]["code"] == code
+        return str(response.json()["error"]["message"])
+
+    body = {"model": "churn/2", "canary": 150}
+    assert "whole percentage" in error(
+        http.post("/deployments/web/routes", json=body), 422, "invalid_input"
+    )
+    config = b'"policy": "warn", "batching": null, "batch_max_rows": 4, "batch_wait_ms": NaN'
+    nan = b'{"config": {' + config + b"}}"
+    response = http.patch(
+        "/deployments/web", content=nan, headers={"content-type": "application/json"}
+    )
+    assert response.status_code in (400, 422) and "batch_wait_ms" in response.text
+    response = http.post(
+        "/deployments/web/rollback", content=b"{oops", headers={"content-type": "application/json"}
+    )
+    assert "malformed JSON" in error(response, 400, "invalid_input")
+    assert "not found" in error(http.get("/deployments/nope/resolved"), 404, "not_found")
+    created = http.post("/deployments", json={"name": "web", "model": "churn/1"})
+    assert "already exists" in error(created, 409, "already_exists")
+    response = http.delete("/deployments/web/routes", params={"model": "churn/1"})
+    assert "is the primary" in error(response, 422, "invalid_input")
+    # An empty POST body is allowed where every field has a default.
+    assert "no earlier revision" in error(
+        http.post("/deployments/web/rollback"), 422, "invalid_input"
+    )
+    assert "no canary" in error(http.post("/deployments/web/promote"), 422, "invalid_input")
+    assert http.get("/deployments/web/history").json()[0]["action"] == "create"
+    assert http.delete("/deployments/web").status_code == 204
+
+
+# -- the CLI against a server ----------------------------------------------------------------
+
+
+def test_cli_against_a_server(
+    open_server: LiveServer, gnomon_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert open_server.services.database is not None and open_server.services.registry
+    scope = fresh_workspace(open_server.services.database)
+    seed(open_server.services.registry, scope)
+    monkeypatch.setenv("GNOMON_URI", open_server.url)
+    monkeypatch.setenv("GNOMON_WORKSPACE", scope.workspace)
+    runner = CliRunner(env={"COLUMNS": "200"})
+
+    def ok(*args: str) -> str:
+        result = runner.invoke(app, ["deploy", *args])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    ok("create", "web", "--model", "churn@production", "--policy", "warn")
+    ok("set-route", "web", "--model", "churn/2", "--canary", "25")
+    status = json.loads(ok("status", "web", "--output", "json"))
+    assert [(a["role"], a["version"], a["weight"]) for a in status["arms"]] == [
+        ("primary", 1, 75),
+        ("canary", 2, 25),
+    ]
+    assert "churn@production 75%, churn/2 canary 25%" in ok("history", "web")
+    assert [d["name"] for d in json.loads(ok("list", "--output", "json"))] == ["web"]
+    assert ok("rollback", "web") == "web revision 3: churn@production 100%\n"
+    failed = runner.invoke(app, ["deploy", "promote", "web"])
+    assert failed.exit_code == 1 and failed.stderr.startswith("error: deployment 'web' has no")
+    ok("delete", "web", "--yes")
