@@ -89,6 +89,8 @@ def _from_array(array: Any, contract: Contract | None) -> pd.DataFrame:
 
 def _align(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     names = contract.input_names
+    if _already_aligned(frame, contract):  # e.g. the model server's checked frames
+        return frame
     given = [str(c) for c in frame.columns]
     unknown = [c for c in given if c not in names]
     if unknown:
@@ -98,6 +100,21 @@ def _align(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
         raise InvalidInput(f"missing input columns {missing}")
     frame = frame.set_axis(given, axis=1)[names]
     return frame.assign(**{c.name: _cast(frame[c.name], c.dtype) for c in contract.inputs})
+
+
+_CAST_DTYPES = frozenset({"float64", "int64", "bool"})
+
+
+def _already_aligned(frame: pd.DataFrame, contract: Contract) -> bool:
+    """Columns in contract order with the dtypes ``_cast`` would give them: nothing to do."""
+    if list(frame.columns) != contract.input_names:
+        return False
+    for dtype, column in zip(frame.dtypes, contract.inputs, strict=True):
+        if column.dtype in _CAST_DTYPES and str(dtype) != column.dtype:
+            return False
+        if column.dtype == "datetime" and not str(dtype).startswith("datetime64"):
+            return False
+    return True
 
 
 def _cast(series: pd.Series, dtype: str) -> pd.Series:

@@ -69,6 +69,23 @@ def test_unknown_model_is_a_start_up_error(gnomon_home: Path) -> None:
     assert "ghost" in done.stderr and "Traceback" not in done.stderr
 
 
+def test_unknown_deployment_or_both_targets_are_start_up_errors(gnomon_home: Path) -> None:
+    for argv, expected in (
+        (["--deployment", "ghost-api"], "deployment 'ghost-api' not found"),
+        (["models:/m/1", "--deployment", "d"], "exactly one"),
+        ([], "exactly one"),
+    ):
+        done = subprocess.run(
+            [GNOMON, "serve", *argv],
+            env=os.environ.copy(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 1, argv
+        assert expected in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
 def _wait(url: str, proc: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
