@@ -29,6 +29,7 @@ from gnomon.errors import GnomonError, InvalidInput, PayloadTooLarge, Unavailabl
 from gnomon.models import Contract
 from gnomon.server.middleware import HttpMetrics, ObservabilityMiddleware
 from gnomon.serving.batching import Batcher
+from gnomon.serving.drain import Drain
 from gnomon.serving.enforce import Policy, Violation, enforce, raise_for
 from gnomon.serving.inputs import parse_body, parse_invocations
 from gnomon.serving.records import Outcome, OutcomeWriter, RecordWriter
@@ -135,6 +136,7 @@ def create_routed_app(
     primary, canary or A/B arm, with shadows answering copies on the side."""
     metrics = _Metrics(CollectorRegistry())
     shadows = ShadowRunner()
+    drain = Drain()
 
     async def predict_with(request: Request, parse: Any) -> Response:
         started = time.perf_counter()
@@ -243,6 +245,7 @@ def create_routed_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        drain.install()
         watcher = None
         if routes.reload is not None:
             watcher = asyncio.get_running_loop().create_task(routes.watch(metrics))
@@ -279,6 +282,7 @@ def create_routed_app(
         lifespan=lifespan,
     )
     app.add_middleware(ObservabilityMiddleware, metrics=metrics.http)
+    app.add_middleware(drain.middleware)
     app.state.routes = routes
     app.state.records = records
     return app
