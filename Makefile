@@ -17,9 +17,9 @@ $(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python -e ".[dev]"
-	# Bytecode is compiled at install: a machine with PYTHONDONTWRITEBYTECODE set would
-	# otherwise compile every import of every process (server workers start in seconds, not
-	# a minute). PyTorch through pip: the machine's local CPU wheel is found by pip, not by uv, and
+	# --compile-bytecode: with PYTHONDONTWRITEBYTECODE set, every process would otherwise
+	# compile every import (server workers would start in a minute, not seconds).
+	# PyTorch through pip: the machine's local CPU wheel is found by pip, not by uv, and
 	# anything else would pull the multi-GB CUDA build.
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	touch $@ $(VENV)/.installed-demo

@@ -2,8 +2,9 @@
 
 Submits N one-row requests of 20 float columns (parsed and cast as the server does) to a
 :class:`~gnomon.serving.records.RecordWriter` on a local store, first as the server did
-(``submit_later`` with a row-by-row builder, copied below), then with ``submit_request``, and
-prints per path:
+(records built row by row, copied below, then ``submit``), then with ``submit_request``, and
+prints per path (the old path's building shows in the request column: the server once
+deferred it to the writer thread, so compare the two columns' sum):
 
 - request path: CPU µs per submit on the calling thread (what a request pays);
 - writer: CPU seconds per 1,000 records spent building and writing them, measured as the
@@ -13,7 +14,6 @@ prints per path:
 from __future__ import annotations
 
 import argparse
-import functools
 import statistics
 import tempfile
 import time
@@ -77,7 +77,7 @@ def _old_records(
 
 def _submit_old(writer: RecordWriter, answer: Answer) -> None:
     request_id, frame, values, latency_ms = answer
-    writer.submit_later(functools.partial(_old_records, request_id, frame, values, latency_ms))
+    writer.submit(_old_records(request_id, frame, values, latency_ms))
 
 
 def _submit_new(writer: RecordWriter, answer: Answer) -> None:

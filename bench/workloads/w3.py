@@ -23,28 +23,13 @@ from typing import Any
 
 from bench import servers
 from bench.venvs import MLFLOW
+from bench.w3_model import train
 from bench.workloads import loadgen
 from bench.workloads._common import emit, load, parser
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 CHECKED_ROWS = 50  # answers compared with the in-process prediction
-
-
-def _train(kind: str) -> tuple[Any, Any]:
-    import pandas as pd
-    from sklearn.datasets import make_classification
-    from sklearn.ensemble import RandomForestClassifier
-    from sklearn.linear_model import LogisticRegression
-
-    x, y = make_classification(n_samples=5000, n_features=20, random_state=0)
-    frame = pd.DataFrame(x, columns=[f"f{j}" for j in range(x.shape[1])])
-    model: Any = (
-        RandomForestClassifier(n_estimators=50, random_state=0)
-        if kind == "rf"
-        else LogisticRegression(max_iter=1000)
-    )
-    return model.fit(frame, y), frame
 
 
 def _predict_ms(model: Any, rows: list[dict[str, float]]) -> float:
@@ -104,7 +89,7 @@ def main() -> None:
     opts = args.parse_args()
     data = load(opts.data)
     rows: list[dict[str, float]] = data["rows"]
-    model, frame = _train(data["model"])
+    model, frame = train(data["model"])
     expected = model.predict(frame.__class__.from_records(rows[:CHECKED_ROWS])).tolist()
     port = servers.free_port()
     env = dict(os.environ)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from gnomon.artifacts import ArtifactStore, open_artifact_store
 from gnomon.config import Settings
-from gnomon.errors import InvalidInput, NotFound
+from gnomon.errors import InvalidInput
 from gnomon.tracking.entities import Run
 from gnomon.tracking.service import TrackingService
 
@@ -74,14 +74,15 @@ def open_sql(settings: Settings) -> Services:
     from gnomon.tracking.sql import SqlTrackingStore
 
     db = _database(settings.store_uri)
-    workspace_id = _workspace_id(db, settings.workspace)
+    auth_store = SqlAuthStore(db)
+    workspace_id = auth_store.get_workspace(settings.workspace).id  # NotFound names it
     endpoint = settings.s3_endpoint_url
 
     def run_artifacts(run: Run) -> ArtifactStore:
         return _artifact_store(run.artifact_uri, endpoint)
 
     tracking = TrackingService(SqlTrackingStore(db), settings.artifact_root, run_artifacts)
-    auth = AuthService(SqlAuthStore(db), SqlAuditStore(db))
+    auth = AuthService(auth_store, SqlAuditStore(db))
     registry = RegistryService(SqlRegistryStore(db))
     registrar = Registrar(
         tracking, registry, settings.artifact_root, lambda root: _artifact_store(root, endpoint)
@@ -140,18 +141,6 @@ def _database(uri: str) -> Database:
             ensure_schema(db)
             _databases[uri] = db
         return db
-
-
-def _workspace_id(db: Database, workspace: str) -> str:
-    from sqlalchemy import select
-
-    from gnomon.auth.tables import workspaces
-
-    with db.read() as conn:
-        found = conn.execute(select(workspaces.c.id).where(workspaces.c.name == workspace)).first()
-    if found is None:
-        raise NotFound(f"workspace {workspace!r} not found")
-    return str(found.id)
 
 
 @functools.lru_cache(maxsize=256)

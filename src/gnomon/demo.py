@@ -128,23 +128,15 @@ def run_demo(
         if on_trained is not None:
             on_trained(spec)
     client = gnomon.get_client()
-    found = client.search_runs(
+    ranked = client.search_runs(
         EXPERIMENT,
         filter=f"tags.`{BATCH_TAG}` = '{batch}'",
         order_by=["metrics.f1 DESC"],
-        max_results=1,
-    )
-    best = found.items[0] if found.items else None
+        max_results=2,
+    ).items
+    best = ranked[0] if ranked else None
     registered, accuracy = _promote(best, split) if best is not None else (None, None)
-    runner_up = None
-    if serve and registered is not None:
-        ranked = client.search_runs(
-            EXPERIMENT,
-            filter=f"tags.`{BATCH_TAG}` = '{batch}'",
-            order_by=["metrics.f1 DESC"],
-            max_results=2,
-        )
-        runner_up = ranked.items[1] if len(ranked.items) > 1 else None
+    runner_up = ranked[1] if len(ranked) > 1 else None
     served = _serve(split, runner_up) if registered is not None and serve else None
     return DemoResult(
         runs=[client.get_run(run_id) for run_id in run_ids],

@@ -114,6 +114,22 @@ class DeploymentStoreContract:
         assert {e.actor for e in events} == {scope.principal}
         assert events[0].time <= events[1].time <= events[2].time
 
+    def test_event_is_one_revision_of_the_history(
+        self, store: DeploymentStore, scope: Scope
+    ) -> None:
+        create(store, scope)
+        config = ServingConfig("warn")
+        store.change(scope, "web", 1, Action.SET_ROUTE, CANARY, config, "", "canary")
+        assert store.event(scope, "web", 2) == store.events(scope, "web")[1]
+        assert (store.event(scope, "web", 1).routing, store.event(scope, "web", 2).config) == (
+            PRIMARY,
+            config,
+        )
+        with pytest.raises(NotFound, match="deployment 'web' has no revision 3"):
+            store.event(scope, "web", 3)
+        with pytest.raises(NotFound, match="deployment 'ghost' not found"):
+            store.event(scope, "ghost", 1)
+
     def test_stale_revision_is_a_conflict_and_writes_nothing(
         self, store: DeploymentStore, scope: Scope
     ) -> None:
@@ -145,6 +161,7 @@ class DeploymentStoreContract:
         for call in (
             lambda: store.get(other_scope, "web"),
             lambda: store.events(other_scope, "web"),
+            lambda: store.event(other_scope, "web", 1),
             lambda: store.delete(other_scope, "web"),
             lambda: store.change(
                 other_scope, "web", 1, Action.UPDATE, CANARY, ServingConfig(), "", ""

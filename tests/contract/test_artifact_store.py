@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,6 +14,7 @@ import pytest
 
 from gnomon.artifacts import ArtifactInfo, ArtifactStore, LocalArtifactStore
 from gnomon.errors import InvalidInput, NotFound, Unavailable
+from tests.fixtures.processes import free_port
 
 BAD_KEYS = ["../x", "a/../../x", "a/..", "/etc/passwd", "\\windows\\x"]
 LARGE = 12 * 10**6  # over two 5 MiB parts, so the S3 store below uploads it in three parts
@@ -315,7 +315,7 @@ class TestS3ArtifactStore(ArtifactStoreContract):
         # botocore retries a refused connection with backoff (about 6 s a call); once is enough.
         monkeypatch.setenv("AWS_RETRY_MODE", "standard")
         monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-        store = S3ArtifactStore("s3://bucket/x", endpoint_url=f"http://127.0.0.1:{_closed_port()}")
+        store = S3ArtifactStore("s3://bucket/x", endpoint_url=f"http://127.0.0.1:{free_port()}")
         with pytest.raises(Unavailable, match="cannot be used"):
             store.get_bytes("k")
         with pytest.raises(Unavailable):
@@ -347,10 +347,3 @@ def _etag(endpoint: str, s3_root: str, key: str) -> str:
     with _s3_client(endpoint) as client:
         head = client.head_object(Bucket=_bucket(s3_root), Key=f"artifacts/{key}")
     return str(head["ETag"])
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port

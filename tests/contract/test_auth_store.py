@@ -19,13 +19,6 @@ from gnomon.store.migrate import upgrade
 from tests.contract.auth_contract import AuditStoreContract, AuthStoreContract
 
 
-@pytest.fixture
-def sqlite_db(sqlite_uri: str) -> Iterator[Database]:
-    db = Database(sqlite_uri)
-    yield db
-    db.dispose()
-
-
 @pytest.fixture(scope="session")
 def postgres_template(postgres_uri: str) -> Iterator[str]:
     import psycopg

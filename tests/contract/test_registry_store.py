@@ -2,51 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from gnomon._types import Scope
 from gnomon.registry.sql import SqlRegistryStore
 from gnomon.store.database import Database
 from tests.contract.registry_contract import RegistryStoreContract
-from tests.fixtures.databases import fresh_workspace
+from tests.fixtures.databases import OnPostgres, OnSqlite
 
 
-class TestSqliteRegistryStore(RegistryStoreContract):
+class TestSqliteRegistryStore(OnSqlite, RegistryStoreContract):
     __test__ = True
-
-    @pytest.fixture
-    def db(self, sqlite_uri: str) -> Iterator[Database]:
-        db = Database(sqlite_uri)
-        yield db
-        db.dispose()
 
     @pytest.fixture
     def store(self, db: Database) -> SqlRegistryStore:
         return SqlRegistryStore(db)
 
-    @pytest.fixture
-    def scope(self) -> Scope:
-        return Scope()
 
-    @pytest.fixture
-    def other_scope(self, db: Database) -> Scope:
-        return fresh_workspace(db)
-
-
-@pytest.mark.postgres
-class TestPostgresRegistryStore(RegistryStoreContract):
+class TestPostgresRegistryStore(OnPostgres, RegistryStoreContract):
     __test__ = True
 
     @pytest.fixture
-    def store(self, postgres_db: Database) -> SqlRegistryStore:
-        return SqlRegistryStore(postgres_db)
-
-    @pytest.fixture
-    def scope(self, postgres_db: Database) -> Scope:
-        return fresh_workspace(postgres_db)
-
-    @pytest.fixture
-    def other_scope(self, postgres_db: Database) -> Scope:
-        return fresh_workspace(postgres_db)
+    def store(self, db: Database) -> SqlRegistryStore:
+        return SqlRegistryStore(db)

@@ -12,47 +12,24 @@ from gnomon.store.database import Database
 from gnomon.tracking.http import HttpTrackingStore
 from gnomon.tracking.sql import SqlTrackingStore
 from tests.contract.tracking_contract import TrackingStoreContract
-from tests.fixtures.databases import fresh_workspace
+from tests.fixtures.databases import OnPostgres, OnSqlite, fresh_workspace
 from tests.fixtures.server import LiveServer
 
 
-class TestSqliteTrackingStore(TrackingStoreContract):
+class TestSqliteTrackingStore(OnSqlite, TrackingStoreContract):
     __test__ = True
-
-    @pytest.fixture
-    def db(self, sqlite_uri: str) -> Iterator[Database]:
-        db = Database(sqlite_uri)
-        yield db
-        db.dispose()
 
     @pytest.fixture
     def store(self, db: Database) -> SqlTrackingStore:
         return SqlTrackingStore(db)
 
-    @pytest.fixture
-    def scope(self) -> Scope:
-        return Scope()
 
-    @pytest.fixture
-    def other_scope(self, db: Database) -> Scope:
-        return fresh_workspace(db)
-
-
-@pytest.mark.postgres
-class TestPostgresTrackingStore(TrackingStoreContract):
+class TestPostgresTrackingStore(OnPostgres, TrackingStoreContract):
     __test__ = True
 
     @pytest.fixture
-    def store(self, postgres_db: Database) -> SqlTrackingStore:
-        return SqlTrackingStore(postgres_db)
-
-    @pytest.fixture
-    def scope(self, postgres_db: Database) -> Scope:
-        return fresh_workspace(postgres_db)
-
-    @pytest.fixture
-    def other_scope(self, postgres_db: Database) -> Scope:
-        return fresh_workspace(postgres_db)
+    def store(self, db: Database) -> SqlTrackingStore:
+        return SqlTrackingStore(db)
 
 
 class TestHttpTrackingStore(TrackingStoreContract):

@@ -10,8 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.fixtures.processes import GNOMON
+
 README = Path(__file__).parents[2] / "README.md"
-GNOMON = str(Path(sys.executable).with_name("gnomon"))
 
 
 def _blocks(kind: str) -> list[str]:

@@ -25,6 +25,7 @@ from gnomon.cli.output import (
     OutputFormat,
     OutputOption,
     console,
+    every_page,
     format_time,
     new_table,
     print_json,
@@ -74,20 +75,10 @@ def _password(from_stdin: bool, *, confirm: bool) -> str:
     return entered
 
 
-def _all(fetch: Callable[[str | None], Page[T]]) -> list[T]:
-    found: list[T] = []
-    token: str | None = None
-    while True:
-        page = fetch(token)
-        found.extend(page.items)
-        token = page.next_page_token
-        if token is None:
-            return found
-
-
 def _workspace_names(client: IdentityClient) -> dict[str, str]:
     """Workspace ids to names, for those the caller can see (tokens and events carry ids)."""
-    return {w.id: w.name for w in _all(lambda token: client.list_workspaces(page_token=token))}
+    found = every_page(lambda token: client.list_workspaces(page_token=token))
+    return {w.id: w.name for w in found}
 
 
 def _yes(flag: bool) -> str:
@@ -155,7 +146,7 @@ def _revoke_session(settings: Settings, token: str) -> str | None:
 
     try:
         with IdentityClient.from_settings(settings.model_copy(update={"token": token})) as client:
-            tokens = _all(lambda page: client.list_tokens(page_token=page))
+            tokens = every_page(lambda page: client.list_tokens(page_token=page))
             mine = [t for t in tokens if t.prefix == prefix(token) and t.revoked_time is None]
             if len(mine) != 1:
                 return f"{len(mine)} active tokens match the saved one's prefix"
@@ -204,7 +195,7 @@ def create_user(
 def list_users(ctx: typer.Context, output: OutputOption = OutputFormat.TABLE) -> None:
     """List every user."""
     with _client(ctx) as client:
-        users = _all(lambda token: client.list_users(page_token=token))
+        users = every_page(lambda token: client.list_users(page_token=token))
     if output is OutputFormat.JSON:
         print_json(users)
         return
@@ -255,7 +246,7 @@ def create_workspace(ctx: typer.Context, name: str) -> None:
 def list_workspaces(ctx: typer.Context, output: OutputOption = OutputFormat.TABLE) -> None:
     """List the workspaces you can reach (all of them, for a global administrator)."""
     with _client(ctx) as client:
-        found = _all(lambda token: client.list_workspaces(page_token=token))
+        found = every_page(lambda token: client.list_workspaces(page_token=token))
     if output is OutputFormat.JSON:
         print_json(found)
         return
@@ -270,7 +261,7 @@ def list_members(ctx: typer.Context, output: OutputOption = OutputFormat.TABLE) 
     """List the workspace's members and their roles."""
     workspace = state_of(ctx).settings.workspace
     with _client(ctx) as client:
-        members = _all(lambda token: client.list_members(workspace, page_token=token))
+        members = every_page(lambda token: client.list_members(workspace, page_token=token))
     if output is OutputFormat.JSON:
         print_json(members)
         return
@@ -347,7 +338,7 @@ def list_tokens(
 ) -> None:
     """List your tokens, revoked and expired ones included; never their secrets."""
     with _client(ctx) as client:
-        found = _all(lambda token: client.list_tokens(user, page_token=token))
+        found = every_page(lambda token: client.list_tokens(user, page_token=token))
         names = _workspace_names(client) if any(t.workspace_id for t in found) else {}
     if output is OutputFormat.JSON:
         print_json(found)

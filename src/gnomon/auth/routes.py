@@ -4,10 +4,11 @@ level, which the permission matrix checks."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from gnomon.auth.entities import ApiToken
 from gnomon.auth.schemas import (
     AddMember,
     AuditEventOut,
@@ -25,7 +26,7 @@ from gnomon.auth.schemas import (
     WorkspaceOut,
 )
 from gnomon.auth.service import AuthService
-from gnomon.server.access import Access, Caller, require
+from gnomon.server.access import Access, Caller, require, workspace_name
 from gnomon.server.respond import wire, wire_page
 from gnomon.wire import PageOut
 
@@ -47,10 +48,6 @@ async def _auth(request: Request) -> AuthService:  # async: no threadpool hop
 Auth = Annotated[AuthService, Depends(_auth)]
 
 
-def _workspace(request: Request) -> str:
-    return request.headers.get("x-gnomon-workspace") or "default"
-
-
 # -- sessions --------------------------------------------------------------------------------
 
 
@@ -60,13 +57,7 @@ def login(body: Login, request: Request, auth: Auth) -> Response:
     limited per user and per address)."""
     address = request.client.host if request.client else None
     secret, token = auth.login(body.username, body.password, address)
-    issued = {
-        "token": secret,
-        "id": token.id,
-        "name": token.name,
-        "expires_time": token.expires_time,
-    }
-    return wire(IssuedToken, issued)
+    return wire(IssuedToken, _issued(secret, token))
 
 
 @router.get("/auth/whoami", response_model=WhoAmI)
@@ -114,13 +105,12 @@ def create_token(body: CreateToken, caller: User, auth: Auth) -> Response:
     secret, token = auth.create_token(
         caller.principal, body.name, body.workspace, body.role, body.expires_in_days
     )
-    issued = {
-        "token": secret,
-        "id": token.id,
-        "name": token.name,
-        "expires_time": token.expires_time,
-    }
-    return wire(IssuedToken, issued, 201)
+    return wire(IssuedToken, _issued(secret, token), 201)
+
+
+def _issued(secret: str, token: ApiToken) -> dict[str, Any]:
+    """A token just issued: its secret, shown this once, and what names it."""
+    return {"token": secret, "id": token.id, "name": token.name, "expires_time": token.expires_time}
 
 
 @router.get("/tokens", response_model=PageOut[TokenOut])
@@ -163,13 +153,13 @@ def list_members(
     max_results: MaxResults = 1000,
     page_token: str | None = None,
 ) -> Response:
-    page = auth.list_members(caller.principal, _workspace(request), max_results, page_token)
+    page = auth.list_members(caller.principal, workspace_name(request), max_results, page_token)
     return wire_page(MembershipOut, page)
 
 
 @router.post("/members", status_code=201, response_model=MembershipOut)
 def add_member(body: AddMember, request: Request, caller: WorkspaceAdmin, auth: Auth) -> Response:
-    member = auth.add_member(caller.principal, _workspace(request), body.user, body.role)
+    member = auth.add_member(caller.principal, workspace_name(request), body.user, body.role)
     return wire(MembershipOut, member, 201)
 
 
@@ -177,13 +167,13 @@ def add_member(body: AddMember, request: Request, caller: WorkspaceAdmin, auth: 
 def set_member_role(
     user: str, body: SetRole, request: Request, caller: WorkspaceAdmin, auth: Auth
 ) -> Response:
-    member = auth.set_member_role(caller.principal, _workspace(request), user, body.role)
+    member = auth.set_member_role(caller.principal, workspace_name(request), user, body.role)
     return wire(MembershipOut, member)
 
 
 @router.delete("/members/{user}", response_model=MembershipOut)
 def remove_member(user: str, request: Request, caller: WorkspaceAdmin, auth: Auth) -> Response:
-    return wire(MembershipOut, auth.remove_member(caller.principal, _workspace(request), user))
+    return wire(MembershipOut, auth.remove_member(caller.principal, workspace_name(request), user))
 
 
 # -- audit -----------------------------------------------------------------------------------
@@ -205,7 +195,7 @@ def list_audit(
 ) -> Response:
     """The audit log of the request's workspace, newest first; global administrators may
     read every workspace's events with ``everywhere=true``."""
-    workspace = None if everywhere else _workspace(request)
+    workspace = None if everywhere else workspace_name(request)
     page = auth.list_audit(
         caller.principal,
         workspace,

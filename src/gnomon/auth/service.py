@@ -10,8 +10,7 @@ capabilities' objects is decided by the routes, through ``role_in``.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
 from gnomon._types import Page, now_ms
 from gnomon.auth import rules, tokens
@@ -275,22 +274,6 @@ class AuthService(WorkspaceAccess):
         return token
 
     # -- audit -------------------------------------------------------------------------------
-
-    def record(
-        self,
-        actor: Principal | str,
-        action: AuditAction | str,
-        object_type: str,
-        object_id: str,
-        workspace_id: str | None = None,
-        details: Mapping[str, Any] | None = None,
-        address: str | None = None,
-    ) -> AuditEvent:
-        """Record a change made elsewhere (a run deleted, a model promoted): ``AuditLog.record``,
-        whose checks raise ``InvalidInput``."""
-        return self.log.record(
-            actor, action, object_type, object_id, workspace_id, details, address
-        )
 
     def list_audit(
         self,

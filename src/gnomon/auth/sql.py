@@ -8,11 +8,12 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Row, Select, and_, select, update
 
-from gnomon._types import Page, decode_offset_token, encode_offset_token, new_id
+from gnomon._types import Page, new_id
 from gnomon.auth.entities import ApiToken, Membership, NewToken, Role, User, Workspace
 from gnomon.auth.tables import api_tokens, memberships, users, workspaces
 from gnomon.errors import AlreadyExists, Conflict, NotFound
 from gnomon.store.database import Database
+from gnomon.store.paging import fetch_page
 
 T = TypeVar("T")
 
@@ -69,7 +70,7 @@ class SqlAuthStore:
                 _check_other_admin_enabled(conn, row.id, name)
             if values:
                 conn.execute(update(users).where(users.c.id == row.id).values(**values))
-            return _to_user(_user_row(conn, users.c.id == row.id, name))
+        return _to_user(SimpleNamespace(**{**row._mapping, **values}))
 
     # -- tokens ------------------------------------------------------------------------------
 
@@ -278,11 +279,8 @@ def _page(
     page_token: str | None,
     convert: Callable[[Any], T],
 ) -> Page[T]:
-    offset = decode_offset_token(page_token)
-    rows = conn.execute(query.offset(offset).limit(max_results + 1)).all()
-    items = [convert(row) for row in rows[:max_results]]
-    token = encode_offset_token(offset + max_results) if len(rows) > max_results else None
-    return Page(items, token)
+    rows, token = fetch_page(conn, query, max_results, page_token)
+    return Page([convert(row) for row in rows], token)
 
 
 def _user_row(conn: Connection, where: Any, label: str) -> Row[Any]:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
 
-from gnomon._types import Page, decode_offset_token, encode_offset_token
+from gnomon._types import Page
 from gnomon.auth.entities import AuditEvent, AuditQuery, NewAuditEvent
 from gnomon.auth.tables import audit_events, failed_logins
 from gnomon.store.database import Database
+from gnomon.store.paging import fetch_page
 
 
 class SqlAuditStore:
@@ -20,7 +22,6 @@ class SqlAuditStore:
         self.db = db
 
     def append(self, event: NewAuditEvent) -> AuditEvent:
-        details = json.dumps(event.details, sort_keys=True)
         values = {
             "time": event.time,
             "actor": event.actor,
@@ -28,26 +29,16 @@ class SqlAuditStore:
             "action": event.action,
             "object_type": event.object_type,
             "object_id": event.object_id,
-            "details": details,
+            "details": json.dumps(event.details, sort_keys=True),
             "address": event.address,
         }
         with self.db.write() as conn:
             insert = audit_events.insert().values(**values).returning(audit_events.c.id)
             event_id = conn.execute(insert).scalar_one()
-        return AuditEvent(
-            id=event_id,
-            time=event.time,
-            actor=event.actor,
-            action=event.action,
-            object_type=event.object_type,
-            object_id=event.object_id,
-            workspace_id=event.workspace_id,
-            details=json.loads(details),  # a copy the caller cannot change
-            address=event.address,
-        )
+        # Built from the stored JSON: the event's details are a copy the caller cannot change.
+        return _to_event({**values, "id": event_id})
 
     def list_events(self, query: AuditQuery) -> Page[AuditEvent]:
-        offset = decode_offset_token(query.page_token)
         c = audit_events.c
         statement = select(audit_events).order_by(c.time.desc(), c.id.desc())
         for column, value in (
@@ -62,12 +53,9 @@ class SqlAuditStore:
             statement = statement.where(c.time >= query.since)
         if query.until is not None:
             statement = statement.where(c.time <= query.until)
-        statement = statement.offset(offset).limit(query.max_results + 1)
         with self.db.read() as conn:
-            rows = conn.execute(statement).all()
-        items = [_to_event(row) for row in rows[: query.max_results]]
-        more = len(rows) > query.max_results
-        return Page(items, encode_offset_token(offset + query.max_results) if more else None)
+            rows, token = fetch_page(conn, statement, query.max_results, query.page_token)
+        return Page([_to_event(row._mapping) for row in rows], token)
 
     def record_failed_login(
         self, user_name: str, address: str | None, time: int, prune_before: int
@@ -97,15 +85,15 @@ class SqlAuditStore:
             conn.execute(failed_logins.delete().where(failed_logins.c.user_name == user_name))
 
 
-def _to_event(row: Any) -> AuditEvent:
+def _to_event(row: Mapping[Any, Any]) -> AuditEvent:  # a dict or a RowMapping
     return AuditEvent(
-        id=row.id,
-        time=row.time,
-        actor=row.actor,
-        action=row.action,
-        object_type=row.object_type,
-        object_id=row.object_id,
-        workspace_id=row.workspace_id,
-        details=json.loads(row.details),
-        address=row.address,
+        id=row["id"],
+        time=row["time"],
+        actor=row["actor"],
+        action=row["action"],
+        object_type=row["object_type"],
+        object_id=row["object_id"],
+        workspace_id=row["workspace_id"],
+        details=json.loads(row["details"]),
+        address=row["address"],
     )

@@ -6,12 +6,12 @@ import dataclasses
 import json
 import math
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from enum import Enum, StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich import box
@@ -24,6 +24,8 @@ from gnomon.errors import GnomonError
 if TYPE_CHECKING:
     from gnomon.config import Settings
     from gnomon.sdk import Client
+
+T = TypeVar("T")
 
 MISSING = "—"
 
@@ -96,6 +98,18 @@ def report_error(exc: GnomonError, debug: bool) -> None:
 
 
 # -- JSON --------------------------------------------------------------------------------------
+
+
+def every_page(fetch: Callable[[str | None], Page[T]]) -> list[T]:
+    """Every item of a listing: ``fetch(page_token)`` for each page, from the first."""
+    found: list[T] = []
+    token: str | None = None
+    while True:
+        page = fetch(token)
+        found.extend(page.items)
+        token = page.next_page_token
+        if token is None:
+            return found
 
 
 def print_json(data: Any) -> None:

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from gnomon._types import DEFAULT_WORKSPACE
 from gnomon.artifacts import ArtifactStore
 from gnomon.auth.entities import AuditAction
 from gnomon.config import Settings
@@ -28,7 +27,7 @@ from gnomon.deployments.schemas import (
     UpdateDeployment,
 )
 from gnomon.deployments.service import DeploymentService
-from gnomon.server.access import WORKSPACE_HEADER, Access, Caller, require
+from gnomon.server.access import Access, Caller, require, workspace_name
 from gnomon.server.audit import audit
 from gnomon.server.respond import wire
 
@@ -200,8 +199,7 @@ def _serving(request: Request) -> ArtifactStore:
     """The serving store of the request's workspace, where this server's settings put it.
     By name, as model servers name it (``require`` has already checked the caller's role)."""
     settings: Settings = request.app.state.settings
-    workspace = request.headers.get(WORKSPACE_HEADER) or DEFAULT_WORKSPACE
-    return serving_store(settings.artifact_root, workspace, settings.s3_endpoint_url)
+    return serving_store(settings.artifact_root, workspace_name(request), settings.s3_endpoint_url)
 
 
 @router.delete("/deployments/{name}", status_code=204)

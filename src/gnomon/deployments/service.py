@@ -171,10 +171,9 @@ class DeploymentService:
         """Go back to the routing and config of the revision before the current one (like
         ``kubectl rollout undo``: rolling back twice returns to where you started)."""
         current = self.get(scope, name)
-        events = self.history(scope, name)
-        previous = next((e for e in events if e.revision == current.revision - 1), None)
-        if previous is None:
+        if current.revision == 1:
             raise InvalidInput(f"deployment {name!r} has no earlier revision to roll back to")
+        previous = self.store.event(scope, current.name, current.revision - 1)
         return self._change(
             current, scope, Action.ROLLBACK, previous.routing, previous.config, note=note
         )
@@ -195,10 +194,8 @@ class DeploymentService:
             scope,
             Action.UPDATE,
             current.routing,
-            check_config(config) if config is not None else current.config,
-            checks.text("description", description, empty=True)
-            if description is not None
-            else None,
+            None if config is None else check_config(config),
+            None if description is None else checks.text("description", description, empty=True),
             note,
         )
 

@@ -100,7 +100,7 @@ class SqlDeploymentStore:
             _insert_event(
                 conn, current.id, expected_revision + 1, action, values, scope.principal, now, note
             )
-            return _deployment(_row(conn, scope, name)._mapping)
+        return _deployment({**current._mapping, **values})
 
     def events(self, scope: Scope, name: str) -> list[DeploymentEvent]:
         with self.db.read() as conn:
@@ -110,19 +110,19 @@ class SqlDeploymentStore:
                 .where(_e.deployment_id == current.id)
                 .order_by(_e.revision)
             ).all()
-        return [
-            DeploymentEvent(
-                deployment=name,
-                revision=row.revision,
-                action=Action(row.action),
-                routing=Routing.from_dict(json.loads(row.routing)),
-                config=ServingConfig.from_dict(json.loads(row.config)),
-                actor=row.actor,
-                time=row.time,
-                note=row.note,
-            )
-            for row in rows
-        ]
+        return [_event(name, row) for row in rows]
+
+    def event(self, scope: Scope, name: str, revision: int) -> DeploymentEvent:
+        with self.db.read() as conn:
+            current = _row(conn, scope, name)
+            row = conn.execute(
+                select(deployment_events).where(
+                    _e.deployment_id == current.id, _e.revision == revision
+                )
+            ).first()
+        if row is None:
+            raise NotFound(f"deployment {name!r} has no revision {revision}")
+        return _event(name, row)
 
     def delete(self, scope: Scope, name: str) -> None:
         with self.db.write() as conn:
@@ -170,6 +170,19 @@ def _insert_event(
             time=time,
             note=note,
         )
+    )
+
+
+def _event(deployment: str, row: Row[Any]) -> DeploymentEvent:
+    return DeploymentEvent(
+        deployment=deployment,
+        revision=row.revision,
+        action=Action(row.action),
+        routing=Routing.from_dict(json.loads(row.routing)),
+        config=ServingConfig.from_dict(json.loads(row.config)),
+        actor=row.actor,
+        time=row.time,
+        note=row.note,
     )
 
 

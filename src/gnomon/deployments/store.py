@@ -49,6 +49,11 @@ class DeploymentStore(Protocol):
         """The history, oldest first. Raises NotFound."""
         ...
 
+    def event(self, scope: Scope, name: str, revision: int) -> DeploymentEvent:
+        """The event that wrote ``revision``. Raises NotFound, naming the deployment or the
+        revision."""
+        ...
+
     def delete(self, scope: Scope, name: str) -> None:
         """Raises NotFound."""
         ...

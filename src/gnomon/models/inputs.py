@@ -102,15 +102,18 @@ def _align(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     return frame.assign(**{c.name: _cast(frame[c.name], c.dtype) for c in contract.inputs})
 
 
-_CAST_DTYPES = frozenset({"float64", "int64", "bool"})
+_CAST_DTYPES = ("float64", "int64", "bool")
 
 
 def _already_aligned(frame: pd.DataFrame, contract: Contract) -> bool:
     """Columns in contract order with the dtypes ``_cast`` would give them: nothing to do."""
-    if list(frame.columns) != contract.input_names:
+    import numpy as np
+
+    if frame.columns.tolist() != contract.input_names:
         return False
     for dtype, column in zip(frame.dtypes, contract.inputs, strict=True):
-        if column.dtype in _CAST_DTYPES and str(dtype) != column.dtype:
+        # dtype objects, not str(dtype): that costs ~5 µs a column, on every served request
+        if column.dtype in _CAST_DTYPES and dtype != np.dtype(column.dtype):
             return False
         if column.dtype == "datetime" and not str(dtype).startswith("datetime64"):
             return False

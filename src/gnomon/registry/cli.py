@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from gnomon._types import Page
 from gnomon.cli.output import (
     MISSING,
     OutputFormat,
     OutputOption,
     client_of,
     console,
+    every_page,
     format_time,
     format_value,
     new_table,
@@ -26,7 +26,13 @@ from gnomon.cli.output import (
 )
 from gnomon.errors import InvalidInput, NotFound
 from gnomon.registry.fluent import LOGGED_MODELS_TAG
-from gnomon.tracking.cli import CompareRow, compare_rows, lower_is_better
+from gnomon.tracking.cli import (
+    CompareRow,
+    add_compare_rows,
+    compare_rows,
+    lower_is_better,
+    values_differ,
+)
 from gnomon.tracking.entities import Run, RunStatus
 
 if TYPE_CHECKING:
@@ -34,8 +40,6 @@ if TYPE_CHECKING:
     from gnomon.registry.client import RegistryClient
     from gnomon.registry.entities import ModelVersion, RegisteredModel
     from gnomon.sdk import Client
-
-T = TypeVar("T")
 
 models_app = typer.Typer(help="List, show, register, compare, promote and check registered models.")
 alias_app = typer.Typer(help="Point aliases at versions, remove them and see who moved them.")
@@ -46,8 +50,6 @@ models_app.add_typer(contract_app, name="contract")
 AliasOption = Annotated[
     str | None, typer.Option("--alias", "-a", help="Point this alias at the new version.")
 ]
-_DIFFERS = "bold yellow"  # the styling of `gnomon runs compare`
-_BEST = " ★"
 _GIT_TAGS = {
     "code": "gnomon.git.commit",
     "branch": "gnomon.git.branch",
@@ -57,17 +59,6 @@ _GIT_TAGS = {
 
 def _registry(ctx: typer.Context) -> RegistryClient:
     return client_of(ctx).registry
-
-
-def _every(fetch: Callable[[str | None], Page[T]]) -> list[T]:
-    found: list[T] = []
-    token: str | None = None
-    while True:
-        page = fetch(token)
-        found.extend(page.items)
-        token = page.next_page_token
-        if token is None:
-            return found
 
 
 def _aliases(aliases: dict[str, int] | list[str]) -> str:
@@ -90,7 +81,7 @@ def list_models(
 ) -> None:
     """List registered models with their latest version and aliases."""
     registry = _registry(ctx)
-    found = _every(lambda token: registry.search_models(name_like, page_token=token))
+    found = every_page(lambda token: registry.search_models(name_like, page_token=token))
     if output is OutputFormat.JSON:
         print_json(found)
         return
@@ -111,7 +102,7 @@ def show_model(ctx: typer.Context, name: str, output: OutputOption = OutputForma
     """Show a registered model and its versions, newest first."""
     registry = _registry(ctx)
     model = registry.get_model(name)
-    versions = _every(lambda token: registry.search_versions(name, page_token=token))
+    versions = every_page(lambda token: registry.search_versions(name, page_token=token))
     if output is OutputFormat.JSON:
         print_json({"model": model, "versions": versions})
         return
@@ -322,8 +313,7 @@ def _lineage_rows(
         for key, value in lineage.items():
             values.setdefault(key, {})[run.id] = value
     return [
-        CompareRow("lineage", key, row, len({repr(v) for v in row.values()}) > 1)
-        for key, row in values.items()
+        CompareRow("lineage", key, row, values_differ(row.values())) for key, row in values.items()
     ]
 
 
@@ -341,10 +331,7 @@ def _compare_table(
     table = new_table(title, "key")
     for version, run in zip(versions, runs, strict=True):
         table.add_column(f"v{version.version}\n{run.name}", overflow="fold")
-    for row in rows:
-        cells = [format_value(row.values[r.id]) + (_BEST if r.id in row.best else "") for r in runs]
-        table.add_row(row.key, *cells, style=_DIFFERS if row.differs else None)
-    return table
+    return add_compare_rows(table, runs, rows)
 
 
 # -- best ------------------------------------------------------------------------------------

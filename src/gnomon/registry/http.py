@@ -31,7 +31,6 @@ from gnomon.wire import PageOut
 if TYPE_CHECKING:
     from gnomon.models import Contract
 
-ARCHIVE_HEADER = "x-gnomon-archive"
 VERSION_HEADER = "x-gnomon-version"  # the number of the version a download resolved to
 
 

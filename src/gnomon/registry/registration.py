@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from gnomon.models import Contract
 
 MODEL_FILE = "gnomon-model.yaml"
+CONTRACT_EDITED_BY = "gnomon.contract.edited_by"  # the tag naming who last edited a contract
 
 
 class Registrar:
@@ -110,7 +111,7 @@ class Registrar:
         )
         if alias is not None:
             self.registry.set_alias(scope, name, alias, version.version)
-            version = self.registry.get_version(scope, name, version.version)
+            version = replace(version, aliases=[alias])  # a new version has no other alias
         return version
 
     def read_contract(self, scope: Scope, name: str, version: int | str | None) -> Contract | None:
@@ -138,9 +139,9 @@ class Registrar:
             write_spec(Path(tmp), replace(spec, contract=contract))
             store.put_file(Path(tmp) / MODEL_FILE, MODEL_FILE)
         self.registry.set_version_tag(
-            scope, found.model_name, found.version, "gnomon.contract.edited_by", scope.principal
+            scope, found.model_name, found.version, CONTRACT_EDITED_BY, scope.principal
         )
-        return self.registry.get_version(scope, found.model_name, found.version)
+        return replace(found, tags={**found.tags, CONTRACT_EDITED_BY: scope.principal})
 
     def download_version(self, scope: Scope, uri: str, dst: Path) -> Path:
         """Copy the model folder of ``models:/name/version`` (or ``@alias``) into ``dst``."""

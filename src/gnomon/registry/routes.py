@@ -23,7 +23,7 @@ from gnomon._types import Scope
 from gnomon.auth.entities import AuditAction
 from gnomon.errors import InvalidInput
 from gnomon.registry.entities import ModelVersion
-from gnomon.registry.http import ARCHIVE_HEADER, VERSION_HEADER
+from gnomon.registry.http import VERSION_HEADER
 from gnomon.registry.registration import MODEL_FILE, Registrar
 from gnomon.registry.schemas import (
     AliasEventOut,
@@ -41,6 +41,7 @@ from gnomon.registry.service import DEFAULT_MAX_RESULTS, RegistryService
 from gnomon.server.access import Access, Caller, require
 from gnomon.server.audit import audit
 from gnomon.server.respond import wire, wire_page
+from gnomon.tracking.http import ARCHIVE_HEADER
 from gnomon.wire import PageOut
 
 router = APIRouter(tags=["registry"])
@@ -197,10 +198,7 @@ def list_versions(
     max_results: MaxResults = DEFAULT_MAX_RESULTS,
     page_token: str | None = None,
 ) -> Response:
-    page = registry.search_versions(
-        caller.scope, name, run_id, status, None, max_results, page_token
-    )
-    return wire_page(ModelVersionOut, page)
+    return search_versions(caller, registry, name, run_id, status, max_results, page_token)
 
 
 @router.get("/models/{name}/versions/{version}", response_model=ModelVersionOut)

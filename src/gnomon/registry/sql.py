@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection, Row, Select, delete, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from gnomon._types import Page, Scope, decode_offset_token, encode_offset_token, new_id, now_ms
+from gnomon._types import Page, Scope, new_id, now_ms
 from gnomon.errors import AlreadyExists, Conflict, NotFound
 from gnomon.registry.entities import (
     AliasEvent,
@@ -30,6 +31,7 @@ from gnomon.registry.tables import (
     version_tags,
 )
 from gnomon.store.database import Database
+from gnomon.store.paging import fetch_page
 
 _models = registered_models.c
 _versions = model_versions.c
@@ -90,7 +92,6 @@ class SqlRegistryStore:
             return self._load_models(conn, [self._model_row(conn, scope, name)])[0]
 
     def search_models(self, scope: Scope, query: ModelQuery) -> Page[RegisteredModel]:
-        offset = decode_offset_token(query.page_token)
         statement = select(registered_models).where(_models.workspace_id == scope.workspace)
         if query.name_like is not None:
             statement = statement.where(_models.name.ilike(query.name_like))
@@ -102,22 +103,21 @@ class SqlRegistryStore:
                     model_tags.c.value == value,
                 )
             )
-        statement = statement.order_by(_models.name).offset(offset).limit(query.max_results + 1)
+        statement = statement.order_by(_models.name)
         with self.db.read() as conn:
-            rows = conn.execute(statement).all()
-            found = self._load_models(conn, rows[: query.max_results])
-        more = len(rows) > query.max_results
-        return Page(found, encode_offset_token(offset + query.max_results) if more else None)
+            rows, token = fetch_page(conn, statement, query.max_results, query.page_token)
+            return Page(self._load_models(conn, rows), token)
 
     def update_model(self, scope: Scope, name: str, description: str) -> RegisteredModel:
+        now = now_ms()
         with self.db.write() as conn:
-            row = self._model_row(conn, scope, name)
+            model = self._load_models(conn, [self._model_row(conn, scope, name)])[0]
             conn.execute(
                 update(registered_models)
-                .where(_models.id == row.id)
-                .values(description=description, updated_time=now_ms())
+                .where(_models.id == model.id)
+                .values(description=description, updated_time=now)
             )
-            return self._load_models(conn, [self._model_row(conn, scope, name)])[0]
+        return replace(model, description=description, updated_time=now)
 
     def set_model_tag(self, scope: Scope, name: str, key: str, value: str) -> None:
         with self.db.write() as conn:
@@ -187,7 +187,6 @@ class SqlRegistryStore:
             return self._version(conn, model, version)
 
     def search_versions(self, scope: Scope, query: VersionQuery) -> Page[ModelVersion]:
-        offset = decode_offset_token(query.page_token)
         statement = _versions_select().where(_models.workspace_id == scope.workspace)
         if query.model_name is not None:
             statement = statement.where(_models.name == query.model_name)
@@ -204,16 +203,10 @@ class SqlRegistryStore:
                     version_tags.c.value == value,
                 )
             )
-        statement = (
-            statement.order_by(_models.name, _versions.version.desc())
-            .offset(offset)
-            .limit(query.max_results + 1)
-        )
+        statement = statement.order_by(_models.name, _versions.version.desc())
         with self.db.read() as conn:
-            rows = conn.execute(statement).all()
-            found = self._load_versions(conn, rows[: query.max_results])
-        more = len(rows) > query.max_results
-        return Page(found, encode_offset_token(offset + query.max_results) if more else None)
+            rows, token = fetch_page(conn, statement, query.max_results, query.page_token)
+            return Page(self._load_versions(conn, rows), token)
 
     def update_version(
         self, scope: Scope, name: str, version: int, update_: VersionUpdate
@@ -225,14 +218,20 @@ class SqlRegistryStore:
             values["status"] = update_.status.value
         with self.db.write() as conn:
             model = self._model_row(conn, scope, name)
-            self._version(conn, model, version)
-            if values:
-                conn.execute(
-                    update(model_versions)
-                    .where(_versions.model_id == model.id, _versions.version == version)
-                    .values(**values, updated_time=now_ms())
-                )
-            return self._version(conn, model, version)
+            found = self._version(conn, model, version)
+            if not values:
+                return found
+            now = now_ms()
+            conn.execute(
+                update(model_versions)
+                .where(_versions.model_id == model.id, _versions.version == version)
+                .values(**values, updated_time=now)
+            )
+        # What was written is known: no need to read the version back.
+        description = found.description if update_.description is None else update_.description
+        return replace(
+            found, description=description, status=update_.status or found.status, updated_time=now
+        )
 
     def set_version_tag(self, scope: Scope, name: str, version: int, key: str, value: str) -> None:
         with self.db.write() as conn:

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from fastapi import Request
 
-from gnomon._types import Scope
+from gnomon._types import DEFAULT_WORKSPACE, Scope
 from gnomon.auth.entities import Principal, Role, Workspace
 from gnomon.errors import PermissionDenied, Unauthenticated
 
@@ -65,7 +65,7 @@ def require(access: Access) -> Callable[[Request], Caller]:
         caller = Caller(principal, Scope("", principal.name), None)
         required = _WORKSPACE_ROLES.get(access)
         if required is not None:
-            name = request.headers.get(WORKSPACE_HEADER) or "default"
+            name = workspace_name(request)
             workspace, role = _authenticator(request).role_in(principal, name)
             if not role.allows(required):
                 raise PermissionDenied(
@@ -78,6 +78,11 @@ def require(access: Access) -> Callable[[Request], Caller]:
 
     check.access = access  # type: ignore[attr-defined]  # read by the permission matrix
     return check
+
+
+def workspace_name(request: Request) -> str:
+    """The workspace a request names (its ``X-Gnomon-Workspace`` header), else the default."""
+    return request.headers.get(WORKSPACE_HEADER) or DEFAULT_WORKSPACE
 
 
 def access_of(dependency: Any) -> Access | None:

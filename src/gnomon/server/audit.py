@@ -20,7 +20,7 @@ def audit(
     details: Mapping[str, Any] | None = None,
 ) -> None:
     address = request.client.host if request.client else None
-    request.app.state.services.auth.record(
+    request.app.state.services.auth.log.record(
         caller.principal,
         action,
         object_type,

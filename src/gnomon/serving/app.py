@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gnomon.errors import GnomonError, InvalidInput, PayloadTooLarge, Unavailable
+from gnomon.errors import GnomonError, InvalidInput, NotFound, PayloadTooLarge, Unavailable
 from gnomon.models import Contract
 from gnomon.server.middleware import HttpMetrics, ObservabilityMiddleware
 from gnomon.serving.batching import Batcher
@@ -43,9 +43,11 @@ _RETIRE_AFTER_S = 30.0  # a replaced arm's batcher outlives the swap by this lon
 __all__ = ["Routes", "ServedModel", "create_routed_app", "create_serving_app"]
 
 
-class _Metrics:
+class _Metrics(HttpMetrics):
+    """The API server's HTTP metrics, and the model server's own."""
+
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.http = HttpMetrics(registry)
+        super().__init__(registry)
         self.predictions = Counter(
             "gnomon_predictions_total",
             "Rows predicted",
@@ -144,14 +146,13 @@ def create_routed_app(
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
             raise PayloadTooLarge(f"request body is over the limit of {MAX_BODY_BYTES} bytes")
-        arm = table.primary if len(table.live) == 1 else None
-        contract = (arm or table.primary).model.contract
+        contract = table.primary.model.contract
         names = contract.input_names if contract is not None else None  # order of array bodies
         raw = parse(body, request.headers.get("content-type"), names)
-        if arm is None:
-            arm = table.pick(request.headers, raw)
-            contract = arm.model.contract
-        frame, violations = raw, []
+        arm = table.pick(request.headers, raw)
+        contract = arm.model.contract
+        frame = raw
+        violations: list[Violation] = []
         if contract is not None:
             frame, violations = enforce(_without_key(raw, table, contract), contract, table.policy)
             _count(metrics, violations)
@@ -162,19 +163,8 @@ def create_routed_app(
         request_id = request.scope["state"]["request_id"]
         latency_ms = (time.perf_counter() - started) * 1000
         metrics.predictions.labels(arm.name, arm.version_label, arm.role).inc(len(values))
-        if records is not None:  # one append; the rows are built on the writer thread
-            records.submit_request(
-                request_id,
-                int(time.time() * 1000),
-                table.deployment,
-                arm.name,
-                arm.version,
-                arm.role,
-                frame,
-                values,
-                latency_ms,
-                [_violation_dict(v) for v in violations] or None,
-            )
+        if records is not None:
+            _record(records, request_id, table, arm, frame, values, latency_ms, violations)
         for shadow in table.shadows:
             work = functools.partial(_shadow, table, shadow, raw, request_id, records, metrics)
             if not shadows.submit(work):
@@ -241,7 +231,7 @@ def create_routed_app(
         return JSONResponse({"status": "ready", "model": primary.name, "version": primary.version})
 
     async def prometheus(request: Request) -> Response:
-        return Response(generate_latest(metrics.http.registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -281,7 +271,7 @@ def create_routed_app(
         },
         lifespan=lifespan,
     )
-    app.add_middleware(ObservabilityMiddleware, metrics=metrics.http)
+    app.add_middleware(ObservabilityMiddleware, metrics=metrics)
     app.add_middleware(drain.middleware)
     app.state.routes = routes
     app.state.records = records
@@ -307,7 +297,8 @@ def _shadow(
     """Answer a copy of a request with a shadow arm (on the shadow thread) and record it."""
     started = time.perf_counter()
     contract = arm.model.contract
-    frame, violations = raw, []
+    frame = raw
+    violations: list[Violation] = []
     values: list[Any] | None = None
     if contract is not None:
         frame, violations = enforce(_without_key(raw, table, contract), contract, table.policy)
@@ -321,18 +312,34 @@ def _shadow(
             values = result.tolist() if isinstance(result, np.ndarray) else list(result)
             metrics.predictions.labels(arm.name, arm.version_label, arm.role).inc(len(values))
     if records is not None:
-        records.submit_request(
-            request_id,
-            int(time.time() * 1000),
-            table.deployment,
-            arm.name,
-            arm.version,
-            arm.role,
-            frame,
-            values if values is not None else [None] * len(frame),
-            (time.perf_counter() - started) * 1000,
-            [_violation_dict(v) for v in violations] or None,
-        )
+        answered = values if values is not None else [None] * len(frame)
+        latency_ms = (time.perf_counter() - started) * 1000
+        _record(records, request_id, table, arm, frame, answered, latency_ms, violations)
+
+
+def _record(
+    records: RecordWriter,
+    request_id: str,
+    table: RouteTable,
+    arm: ServedArm,
+    frame: pd.DataFrame,
+    values: list[Any],
+    latency_ms: float,
+    violations: list[Violation],
+) -> None:
+    """One append; the rows are built on the writer thread."""
+    records.submit_request(
+        request_id,
+        int(time.time() * 1000),
+        table.deployment,
+        arm.name,
+        arm.version,
+        arm.role,
+        frame,
+        values,
+        latency_ms,
+        [_violation_dict(v) for v in violations] or None,
+    )
 
 
 async def _predict(arm: ServedArm, frame: pd.DataFrame, metrics: _Metrics) -> Any:
@@ -393,7 +400,7 @@ async def _error_response(
         if isinstance(exc, InvalidInput) and exc.details.get("malformed"):
             status = 400
         error = exc
-    else:
+    else:  # never a 500 to a caller of a model: 503 with the request id, the error logged
         logger.exception("unexpected error (request %s)", request_id)
         error, status = Unavailable(f"internal error; quote request id {request_id}"), 503
     payload = error.to_payload()
@@ -402,8 +409,6 @@ async def _error_response(
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
-    from gnomon.errors import NotFound
-
     return await _error_response(request, NotFound(f"no route {request.url.path}"))
 
 

@@ -17,7 +17,6 @@ import hashlib
 import math
 import multiprocessing
 import os
-import secrets
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -31,10 +30,10 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from gnomon.errors import GnomonError, InvalidInput, NotFound, Unavailable
+from gnomon.serving.batch_io import METADATA_PREFIX, Reader, Sink
 from gnomon.serving.enforce import MAX_REPORTED, Policy, Violation, enforce
 
 if TYPE_CHECKING:
@@ -44,10 +43,7 @@ if TYPE_CHECKING:
 DEFAULT_CHUNK_ROWS: Final = 50_000
 PREDICTION: Final = "prediction"
 PROBABILITY: Final = "probability_"
-METADATA_PREFIX: Final = "gnomon."
 _INT_KEYS: Final = frozenset({"rows", "model_version"})
-_CSV_BLOCK_BYTES: Final = 4 << 20  # CSV types are inferred from the first block
-_CSV_TYPES: Final = {"float64": pa.float64(), "string": pa.string(), "category": pa.string()}
 _SHOWN: Final = 3  # violations named in a rejection's one-line message
 
 ProgressCallback = Callable[[int, int | None], None]
@@ -125,10 +121,10 @@ def predict_file(
         if proba and not model.loaded.has_proba:
             raise InvalidInput(f"the {model.loaded.flavor} model {uri!r} has no predict_proba")
         job = _Job(str(model.folder), chosen, proba)
-        with _Reader.open(source, model.loaded, chunk_rows) as reader:
+        with Reader.open(source, model.loaded, chunk_rows) as reader:
             columns = _kept(reader.schema, keep)
             count = _workers(workers, reader.total_rows, chunk_rows)
-            with _Sink(target, model.metadata(created_at)) as sink:
+            with Sink(target, model.metadata(created_at)) as sink:
                 violations = _run(reader, columns, job, model.loaded, count, sink, on_progress)
     return BatchResult(
         target,
@@ -200,20 +196,19 @@ def _fetched_model(uri: str, client: Client | None) -> Iterator[_Model]:
 
     from gnomon.models import load_model
     from gnomon.registry.fluent import fetch_model
+    from gnomon.tracking import fluent
 
     with tempfile.TemporaryDirectory(prefix="gnomon-predict-") as tmp:
         name: str | None = None
         version: int | None = None
         if uri.startswith("models:/"):
-            from gnomon.registry.service import parse_model_uri
+            from gnomon.serving.loading import pin
 
-            client = client or _fluent_client()
-            name, selector = parse_model_uri(uri)
-            version = client.registry.get_version(name, selector).version
-            # Fetched by number, so the version recorded is the one whose files predicted.
-            folder = fetch_model(f"models:/{name}/{version}", Path(tmp), client)
+            client = client or fluent.get_client()
+            name, version, exact = pin(uri, client)
+            folder = fetch_model(exact, Path(tmp), client)
         elif uri.startswith("runs:/"):
-            folder = fetch_model(uri, Path(tmp), client or _fluent_client())
+            folder = fetch_model(uri, Path(tmp), client or fluent.get_client())
         else:
             folder = Path(uri)
             if not folder.is_dir():
@@ -222,12 +217,6 @@ def _fetched_model(uri: str, client: Client | None) -> Iterator[_Model]:
                     "models:/<name>/<version>, runs:/<run id>/<path> or a local model folder"
                 )
         yield _Model(load_model(folder), folder, uri, name, version)
-
-
-def _fluent_client() -> Client:
-    from gnomon.tracking import fluent
-
-    return fluent.get_client()
 
 
 def _model_hash(files: dict[str, str]) -> str | None:
@@ -329,12 +318,12 @@ Submit = Callable[[pa.Table, int], "Future[_Chunk]"]
 
 
 def _run(
-    reader: _Reader,
+    reader: Reader,
     keep: list[str],
     job: _Job,
     model: LoadedModel,
     workers: int,
-    sink: _Sink,
+    sink: Sink,
     on_progress: ProgressCallback | None,
 ) -> int:
     """Predict every chunk and write it in order; returns the violations predicted anyway."""
@@ -432,111 +421,6 @@ def _describe(v: Violation) -> str:
     where = f"row {v.row} column '{v.column}'" if v.row >= 0 else f"column '{v.column}'"
     got = f", got {v.value!r}" if v.row >= 0 else ""
     return f"{where}: {v.problem}, expected {v.expected}{got}"
-
-
-# -- reading and writing -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Reader:
-    path: Path
-    schema: pa.Schema
-    total_rows: int | None
-    tables: Iterator[pa.Table]
-    close: Callable[[], None]
-
-    @classmethod
-    def open(cls, path: Path, model: LoadedModel, chunk_rows: int) -> _Reader:
-        try:
-            if path.suffix.lower() == ".csv":
-                return cls._csv(path, model, chunk_rows)
-            file = pq.ParquetFile(path)
-            batches = file.iter_batches(batch_size=chunk_rows)
-            tables = (pa.Table.from_batches([b]) for b in batches)
-            return cls(path, file.schema_arrow, file.metadata.num_rows, tables, file.close)
-        except (pa.ArrowException, OSError) as exc:
-            kind = "CSV" if path.suffix.lower() == ".csv" else "Parquet"
-            raise InvalidInput(f"cannot read '{path}' as {kind}: {exc}") from None
-
-    @classmethod
-    def _csv(cls, path: Path, model: LoadedModel, chunk_rows: int) -> _Reader:
-        # Contract columns get the contract's type rather than a guess from the first block:
-        # "007" stays a string, and a float column whose first block held integers stays float.
-        contract = model.contract
-        specs = contract.inputs if contract is not None else []
-        types = {c.name: _CSV_TYPES[c.dtype] for c in specs if c.dtype in _CSV_TYPES}
-        reader = pa_csv.open_csv(
-            path,
-            read_options=pa_csv.ReadOptions(block_size=_CSV_BLOCK_BYTES),
-            convert_options=pa_csv.ConvertOptions(column_types=types),
-        )
-        return cls(path, reader.schema, None, _gathered(reader, chunk_rows), reader.close)
-
-    def chunks(self) -> Iterator[tuple[int, pa.Table]]:
-        """(offset of the first row, table) per non-empty chunk."""
-        offset = 0
-        try:
-            for table in self.tables:
-                if table.num_rows:
-                    yield offset, table
-                    offset += table.num_rows
-        except (pa.ArrowException, OSError) as exc:  # a bad value or block past the first
-            raise InvalidInput(f"cannot read '{self.path}' past row {offset}: {exc}") from None
-
-    def __enter__(self) -> _Reader:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
-
-def _gathered(batches: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
-    # Whole batches, never slices: a pickled slice carries its parent's entire buffers.
-    pending: list[pa.RecordBatch] = []
-    count = 0
-    for batch in batches:
-        pending.append(batch)
-        count += batch.num_rows
-        if count >= rows:
-            yield pa.Table.from_batches(pending)
-            pending, count = [], 0
-    if pending:
-        yield pa.Table.from_batches(pending)
-
-
-class _Sink:
-    """A Parquet file written beside ``target`` and renamed onto it only when complete."""
-
-    def __init__(self, target: Path, metadata: dict[str, str]) -> None:
-        self.target = target
-        self.metadata = metadata
-        self.partial = target.with_name(f".{target.name}.{secrets.token_hex(4)}.partial")
-        self.writer: pq.ParquetWriter | None = None
-        self.rows = 0
-
-    def write(self, table: pa.Table) -> None:
-        if self.writer is None:
-            schema = table.schema.with_metadata(self.metadata)  # not the input's pandas metadata
-            self.writer = pq.ParquetWriter(self.partial, schema)
-        schema = self.writer.schema
-        if not table.schema.equals(schema):  # e.g. a chunk whose predictions came out int
-            table = table.cast(schema)
-        self.writer.write_table(table)
-        self.rows += table.num_rows
-
-    def __enter__(self) -> _Sink:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
-        try:
-            if self.writer is not None:
-                if kind is None:
-                    self.writer.add_key_value_metadata({f"{METADATA_PREFIX}rows": str(self.rows)})
-                self.writer.close()
-            if kind is None:
-                os.replace(self.partial, self.target)
-        finally:
-            self.partial.unlink(missing_ok=True)
 
 
 def _check_paths(

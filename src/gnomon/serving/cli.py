@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from gnomon.cli.output import say, state_of
+
+if TYPE_CHECKING:
+    from gnomon.serving.routing import RouteTable
 
 _WORKER_START_S = 120
 
@@ -54,10 +57,11 @@ def serve(
 
     from gnomon.errors import InvalidInput
     from gnomon.serving.enforce import Policy
-    from gnomon.serving.loading import SERVE_ENV, DeploymentLoader, ServeOptions, load_served
+    from gnomon.serving.loading import SERVE_ENV, ServeOptions, build_app, load_routes
 
     if policy not in {p.value for p in Policy}:  # fail here, before any worker starts
         raise InvalidInput(f"unknown policy {policy!r}: use reject, warn or clip")
+    settings = state_of(ctx).settings
     options = ServeOptions(
         uri,
         deployment,
@@ -69,33 +73,41 @@ def serve(
         poll_seconds,
         model_name,
         model_version,
+        settings.workspace,
     )
-    settings = state_of(ctx).settings
     # Fail fast, in this process: an unknown model or deployment, a tampered file.
-    if deployment is not None:
-        from gnomon.sdk import Client
-
-        table = DeploymentLoader(Client(settings=settings), deployment)()
-        assert table is not None
-        arms = ", ".join(f"{a.role} {a.name}/{a.version} ({a.weight}%)" for a in table.live)
-        what = f"deployment {deployment} revision {table.revision}: {arms}"
-        if table.shadows:
-            what += ", shadow " + ", ".join(f"{a.name}/{a.version}" for a in table.shadows)
-    else:
-        served = load_served(options, settings)
-        what = f"{served.name} version {served.version} ({served.model.flavor})"
-    os.environ[SERVE_ENV] = options.to_env()
+    routes = load_routes(options, settings)
+    what = _describe(routes.table, one_model=deployment is None)
     say(f"serving {what} on http://{host}:{port} with {workers} worker(s)")
+    common: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": "warning",
+        "access_log": False,
+        "timeout_graceful_shutdown": 10,
+    }
+    if workers == 1:  # uvicorn serves in this process: serve what is loaded already
+        uvicorn.run(build_app(options, settings, routes), **common)
+        return
+    del routes  # each worker loads its own; this process only supervises them
+    os.environ[SERVE_ENV] = options.to_env()
     uvicorn.run(
         "gnomon.serving.loading:app_from_environment",
         factory=True,
-        host=host,
-        port=port,
         workers=workers,
-        log_level="warning",
-        access_log=False,
-        timeout_graceful_shutdown=10,
         # A restarted worker must load its models before it takes over from the old one;
         # uvicorn's default of 5 s aborts the restart for any model of a real size.
         timeout_worker_healthcheck=_WORKER_START_S,
+        **common,
     )
+
+
+def _describe(table: RouteTable, one_model: bool) -> str:
+    if one_model:
+        arm = table.primary
+        return f"{arm.name} version {arm.version} ({arm.model.flavor})"
+    arms = ", ".join(f"{a.role} {a.name}/{a.version} ({a.weight}%)" for a in table.live)
+    what = f"deployment {table.deployment} revision {table.revision}: {arms}"
+    if table.shadows:
+        what += ", shadow " + ", ".join(f"{a.name}/{a.version}" for a in table.shadows)
+    return what

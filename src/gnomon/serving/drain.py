@@ -11,16 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Callable
 from types import FrameType
-from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 DRAIN_S = 1.5
-
-Scope = dict[str, Any]
-Message = dict[str, Any]
-Receive = Callable[[], Any]
-Send = Callable[[Message], Any]
 
 
 class Drain:
@@ -46,7 +41,7 @@ class Drain:
         except ValueError:  # not the main thread: the server runs embedded (tests, notebooks)
             return
 
-    def middleware(self, app: Any) -> Any:
+    def middleware(self, app: ASGIApp) -> ASGIApp:
         async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] != "http" or not self.draining:
                 await app(scope, receive, send)

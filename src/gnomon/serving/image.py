@@ -146,10 +146,11 @@ def _fetch(uri: str, dst: Path, client: Client | None) -> ModelIdentity:
     from gnomon.models import read_spec
     from gnomon.models.hashing import verify_folder
     from gnomon.registry.fluent import fetch_model
+    from gnomon.tracking import fluent
 
     with tempfile.TemporaryDirectory(prefix="gnomon-image-") as tmp:
         if uri.startswith(("models:/", "runs:/")):
-            client = client or _default_client()
+            client = client or fluent.get_client()
             identity, exact = _identity(uri, client)
             source = fetch_model(exact, Path(tmp), client)
         else:
@@ -170,11 +171,10 @@ def _identity(uri: str, client: Client) -> tuple[ModelIdentity, str]:
 
         run = parse_run_uri(uri)  # InvalidInput on a malformed one
         return ModelIdentity(uri, run.path.rpartition("/")[2]), uri
-    from gnomon.registry.service import parse_model_uri
+    from gnomon.serving.loading import pin
 
-    name, selector = parse_model_uri(uri)
-    version = client.registry.get_version(name, selector).version
-    return ModelIdentity(uri, name, version), f"models:/{name}/{version}"
+    name, version, exact = pin(uri, client)
+    return ModelIdentity(uri, name, version), exact
 
 
 def _local_folder(uri: str) -> Path:
@@ -185,12 +185,6 @@ def _local_folder(uri: str) -> Path:
             "runs:/<run id>/<path> or a local model folder"
         )
     return folder
-
-
-def _default_client() -> Client:
-    from gnomon.tracking import fluent
-
-    return fluent.get_client()
 
 
 def _make_readable(folder: Path) -> None:

@@ -1,5 +1,8 @@
 """Resolving what ``gnomon serve`` serves, in each worker: a model URI becomes a one-arm route
-table; a deployment name becomes its arms, reloaded when the deployment changes."""
+table; a deployment name becomes its arms, reloaded when the deployment changes.
+
+Light to import (NumPy and pandas load with the model): ``gnomon build-image`` and
+``gnomon predict`` use :func:`pin` too."""
 
 from __future__ import annotations
 
@@ -10,14 +13,14 @@ from typing import TYPE_CHECKING
 
 from gnomon.config import Settings
 from gnomon.errors import InvalidInput
-from gnomon.serving.batching import BatchConfig
-from gnomon.serving.enforce import Policy
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
     from gnomon.models import LoadedModel
     from gnomon.sdk import Client
+    from gnomon.serving.app import Routes
+    from gnomon.serving.batching import Batcher
     from gnomon.serving.routing import RouteTable, ServedModel
 
 SERVE_ENV = "_GNOMON_SERVE"  # internal: the serve options, passed to uvicorn worker processes
@@ -27,7 +30,7 @@ SERVE_ENV = "_GNOMON_SERVE"  # internal: the serve options, passed to uvicorn wo
 class ServeOptions:
     uri: str | None = None
     deployment: str | None = None  # serve this deployment (instead of ``uri``)
-    policy: str = Policy.REJECT.value
+    policy: str = "reject"  # a Policy value
     records: bool = True
     batch_max_rows: int = 64
     batch_wait_ms: float = 2.0
@@ -35,6 +38,7 @@ class ServeOptions:
     poll_seconds: float = 2.0
     model_name: str | None = None  # what answers and records call a served folder
     model_version: int | None = None
+    workspace: str | None = None  # the CLI's --workspace, which workers cannot read from env
 
     def __post_init__(self) -> None:
         if (self.uri is None) == (self.deployment is None):
@@ -52,14 +56,16 @@ def load_served(options: ServeOptions, settings: Settings) -> ServedModel:
     """Load the model (NotFound naming an unknown model, version or alias) and its identity."""
     from gnomon.registry.fluent import load_model
     from gnomon.sdk import Client
+    from gnomon.serving.batching import BatchConfig
+    from gnomon.serving.enforce import Policy
     from gnomon.serving.routing import ServedModel
 
     assert options.uri is not None
     client = Client(settings=settings)
-    name, version = _identity(client, options.uri)
+    name, version, exact = _identity(client, options.uri)
     name = options.model_name or name
     version = options.model_version if options.model_version is not None else version
-    model = load_model(options.uri, client)
+    model = load_model(exact, client)
     wanted = model.batchable if options.batching is None else options.batching
     batching = BatchConfig(options.batch_max_rows, options.batch_wait_ms) if wanted else None
     return ServedModel(
@@ -86,6 +92,8 @@ class DeploymentLoader:
 
     def __call__(self, previous: RouteTable | None = None) -> RouteTable | None:
         from gnomon.registry.fluent import load_model
+        from gnomon.serving.batching import BatchConfig
+        from gnomon.serving.enforce import Policy
         from gnomon.serving.routing import RouteTable, ServedArm
 
         deployment, resolved = self.client.deployments.resolve(self.name)
@@ -99,11 +107,11 @@ class DeploymentLoader:
         config = deployment.config
         batch = BatchConfig(config.batch_max_rows, config.batch_wait_ms)
         loaded: dict[tuple[str, int | None], LoadedModel] = {}
-        batchers = {}
+        batchers: dict[tuple[str, int | None], Batcher] = {}
         if previous is not None:
             for arm in previous.arms:
                 loaded[(arm.name, arm.version)] = arm.model
-                if arm.batcher is not None and _same_batching(previous, deployment.config):
+                if arm.batcher is not None and previous.batch_config == batch:
                     batchers[(arm.name, arm.version)] = arm.batcher
         arms = []
         for item in resolved:
@@ -118,7 +126,6 @@ class DeploymentLoader:
                     item.arm.uri,
                     item.arm.role.value,
                     item.arm.weight,
-                    batcher=batchers.get(key) if item.arm.role.value != "shadow" else None,
                 )
             )
         table = RouteTable(
@@ -131,49 +138,67 @@ class DeploymentLoader:
             versions,
             batch_config=batch,
         )
-        table.with_batching(batch, config.batching)
+        table.with_batching(batch, config.batching, reuse=batchers)
         return table
 
 
-def _same_batching(previous: RouteTable, config) -> bool:  # type: ignore[no-untyped-def]
-    old = previous.batch_config
-    return old is not None and (old.max_rows, old.max_wait_ms) == (
-        config.batch_max_rows,
-        config.batch_wait_ms,
-    )
+def pin(uri: str, client: Client) -> tuple[str, int, str]:
+    """A ``models:/`` URI's model, the version it names now and that version's own URI.
+
+    Loading by the number resolves an alias once, so the version recorded is the one whose
+    files answer, even if the alias moves in between.
+    """
+    from gnomon.registry.service import parse_model_uri
+
+    name, selector = parse_model_uri(uri)
+    version = client.registry.get_version(name, selector).version
+    return name, version, f"models:/{name}/{version}"
 
 
-def _identity(client: Client, uri: str) -> tuple[str, int | None]:
+def _identity(client: Client, uri: str) -> tuple[str, int | None, str]:
+    """The name and version answers and records give the model, and the URI to load."""
     if uri.startswith("models:/"):
-        from gnomon.registry.service import parse_model_uri
-
-        name, selector = parse_model_uri(uri)
-        return name, client.registry.get_version(name, selector).version
+        return pin(uri, client)
     if uri.startswith("runs:/"):
-        return uri.split("/")[1], None
-    return os.path.basename(uri.rstrip("/")) or "model", None
+        return uri.split("/")[1], None, uri
+    return os.path.basename(uri.rstrip("/")) or "model", None, uri
 
 
 def app_from_environment() -> Starlette:
     """Factory for uvicorn workers: each loads its models once."""
-    return build_app(ServeOptions.from_env(), Settings())
+    options = ServeOptions.from_env()
+    settings = Settings(workspace=options.workspace) if options.workspace else Settings()
+    return build_app(options, settings)
 
 
-def build_app(options: ServeOptions, settings: Settings) -> Starlette:
-    """The serving app ``options`` describe, with records in the workspace's artifact store."""
-    from gnomon.artifacts import open_artifact_store
+def load_routes(options: ServeOptions, settings: Settings) -> Routes:
+    """What ``options`` serve, loaded: one model, or a deployment's arms and their reloader.
+
+    Raises:
+        NotFound: the model, version, alias or deployment does not exist.
+        InvalidInput: a tampered model folder, or the flavor's library missing.
+    """
     from gnomon.sdk import Client
-    from gnomon.serving.app import Routes, create_routed_app
-    from gnomon.serving.records import OutcomeWriter, RecordWriter
+    from gnomon.serving.app import Routes
     from gnomon.serving.routing import single_table
 
-    if options.deployment is not None:
-        loader = DeploymentLoader(Client(settings=settings), options.deployment)
-        table = loader()
-        assert table is not None
-        routes = Routes(table, loader, options.poll_seconds)
-    else:
-        routes = Routes(single_table(load_served(options, settings)))
+    if options.deployment is None:
+        return Routes(single_table(load_served(options, settings)))
+    loader = DeploymentLoader(Client(settings=settings), options.deployment)
+    table = loader()
+    assert table is not None
+    return Routes(table, loader, options.poll_seconds)
+
+
+def build_app(options: ServeOptions, settings: Settings, routes: Routes | None = None) -> Starlette:
+    """The serving app ``options`` describe (over ``routes`` when they are loaded already),
+    with records in the workspace's artifact store."""
+    from gnomon.artifacts import open_artifact_store
+    from gnomon.serving.app import create_routed_app
+    from gnomon.serving.records import OutcomeWriter, RecordWriter
+
+    if routes is None:
+        routes = load_routes(options, settings)
     if not options.records:
         return create_routed_app(routes)
     root = f"{settings.artifact_root}/{settings.workspace}/serving"

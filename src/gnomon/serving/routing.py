@@ -13,6 +13,7 @@ import random
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -70,7 +71,7 @@ class RouteTable:
     versions: tuple[tuple[str, int | None], ...] = ()  # what each arm resolved to
     batch_config: BatchConfig | None = None
 
-    @property
+    @cached_property  # read by every request
     def primary(self) -> ServedArm:
         return next(arm for arm in self.live if arm.role == "primary")
 
@@ -98,14 +99,21 @@ class RouteTable:
                 return arm
         return self.primary
 
-    def with_batching(self, config: BatchConfig, enabled: bool | None = None) -> None:
+    def with_batching(
+        self,
+        config: BatchConfig,
+        enabled: bool | None = None,
+        reuse: Mapping[tuple[str, int | None], Batcher] | None = None,
+    ) -> None:
         """Give live arms their own batcher: all of them (``enabled`` True), none (False), or
-        (None) those whose model does not declare it must not be batched. Shadows run on their
-        own thread, unbatched."""
+        (None) those whose model does not declare it must not be batched. An arm whose
+        (name, version) is in ``reuse`` keeps that batcher, already running with ``config``.
+        Shadows run on their own thread, unbatched."""
         for arm in self.live:
             wanted = arm.model.batchable if enabled is None else enabled
             if wanted and arm.batcher is None:
-                arm.batcher = Batcher(arm.model.predict, config)
+                kept = reuse.get((arm.name, arm.version)) if reuse else None
+                arm.batcher = kept or Batcher(arm.model.predict, config)
 
 
 def ab_value(key: str, headers: Mapping[str, str], frame: pd.DataFrame) -> str | None:

@@ -17,6 +17,7 @@ from gnomon.cli.output import (
     OutputOption,
     client_of,
     console,
+    every_page,
     format_duration,
     format_time,
     format_value,
@@ -29,8 +30,7 @@ from gnomon.errors import InvalidInput
 from gnomon.tracking.capture import TAG_PREFIX
 
 if TYPE_CHECKING:
-    from gnomon.sdk import Client
-    from gnomon.tracking.entities import Experiment, Run
+    from gnomon.tracking.entities import Run
 
 experiments_app = typer.Typer(help="Create, list, rename, delete and restore experiments.")
 runs_app = typer.Typer(help="List, search, show, compare, delete and restore runs.")
@@ -54,7 +54,10 @@ def list_experiments(
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """List the workspace's experiments."""
-    found = _all_experiments(client_of(ctx), all_)
+    client = client_of(ctx)
+    found = every_page(
+        lambda token: client.list_experiments(include_deleted=all_, page_token=token)
+    )
     if output is OutputFormat.JSON:
         print_json(found)
         return
@@ -93,17 +96,6 @@ def restore_experiment(ctx: typer.Context, name_or_id: str) -> None:
     """Restore a deleted experiment."""
     exp = client_of(ctx).restore_experiment(name_or_id)
     say(f"restored experiment {exp.name!r} ({exp.id})")
-
-
-def _all_experiments(client: Client, include_deleted: bool) -> list[Experiment]:
-    found: list[Experiment] = []
-    token: str | None = None
-    while True:
-        page = client.list_experiments(include_deleted=include_deleted, page_token=token)
-        found.extend(page.items)
-        token = page.next_page_token
-        if token is None:
-            return found
 
 
 # -- runs: listing -------------------------------------------------------------------------
@@ -295,16 +287,16 @@ def compare_rows(runs: Sequence[Run]) -> list[CompareRow]:
     rows = []
     for key in sorted({k for run in runs for k in run.params}):
         values: dict[str, str | float | None] = {r.id: r.params.get(key) for r in runs}
-        rows.append(CompareRow("params", key, values, _differs(values.values())))
+        rows.append(CompareRow("params", key, values, values_differ(values.values())))
     for key in sorted({k for run in runs for k in run.metrics}):
         metrics = {r.id: r.metrics.get(key) for r in runs}
-        differs = _differs(metrics.values())
+        differs = values_differ(metrics.values())
         best = _best_runs(key, metrics) if differs else []
         rows.append(CompareRow("metrics", key, dict(metrics), differs, best))
     return rows
 
 
-def _differs(values: Iterable[object]) -> bool:
+def values_differ(values: Iterable[object]) -> bool:
     # repr() makes NaN equal to NaN, so two runs that both logged NaN do not "differ".
     return len({repr(v) for v in values}) > 1
 
@@ -333,6 +325,12 @@ def _compare_table(title: str, runs: Sequence[Run], rows: Sequence[CompareRow]) 
     table = new_table(title, "key")
     for run in runs:
         table.add_column(f"{run.name}\n{run.id[:8]}")
+    return add_compare_rows(table, runs, rows)
+
+
+def add_compare_rows(table: Table, runs: Sequence[Run], rows: Sequence[CompareRow]) -> Table:
+    """One line per row after the key, a cell per run: differing rows highlighted, the best
+    values starred."""
     for row in rows:
         cells = [
             format_value(row.values[run.id]) + (_BEST if run.id in row.best else "") for run in runs

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 
 from gnomon.auth.entities import AuditAction
 from gnomon.server.access import Access, Caller, require
@@ -193,22 +194,28 @@ def list_artifacts(run_id: str, caller: Reader, service: Service, path: str = ""
 
 
 @router.put("/runs/{run_id}/artifacts/{path:path}", status_code=204)
-async def upload_artifact(run_id: str, path: str, request: Request, caller: Writer) -> Response:
+async def upload_artifact(
+    run_id: str, path: str, request: Request, caller: Writer, service: Service
+) -> Response:
     """Stream the body to a temporary file, then store it atomically under ``path``."""
-    service: TrackingService = request.app.state.services.tracking
     with tempfile.TemporaryDirectory(prefix="gnomon-upload-") as folder:
         local = Path(folder) / "body"
         with local.open("wb") as sink:
             async for chunk in request.stream():
                 sink.write(chunk)
-        service.put_artifact(caller.scope, run_id, path, local)
+        # On a worker thread: storing (a copy, an S3 upload) must not stall the event loop.
+        await run_in_threadpool(service.put_artifact, caller.scope, run_id, path, local)
     return Response(status_code=204)
 
 
 @router.get("/runs/{run_id}/artifacts/{path:path}", response_class=FileResponse)
 def download_artifact(run_id: str, path: str, caller: Reader, service: Service) -> Any:
     folder = tempfile.mkdtemp(prefix="gnomon-download-")
-    local = service.download_artifacts(caller.scope, run_id, path, folder)
+    try:
+        local = service.download_artifacts(caller.scope, run_id, path, folder)
+    except BaseException:
+        _remove(Path(folder))
+        raise
     cleanup = BackgroundTask(_remove, Path(folder))
     if local.is_dir():
         archive = shutil.make_archive(str(Path(folder) / local.name), "gztar", local)

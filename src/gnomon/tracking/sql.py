@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -11,9 +12,10 @@ from sqlalchemy import Connection, Row, and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from gnomon._types import Page, Scope, decode_offset_token, encode_offset_token, new_id, now_ms
+from gnomon._types import Page, Scope, new_id, now_ms
 from gnomon.errors import AlreadyExists, Conflict, NotFound
 from gnomon.store.database import Database
+from gnomon.store.paging import fetch_page
 from gnomon.tracking.entities import (
     Experiment,
     Lifecycle,
@@ -41,20 +43,19 @@ class SqlTrackingStore:
     def create_experiment(self, scope: Scope, name: str, artifact_root: str) -> Experiment:
         experiment_id = new_id()
         now = now_ms()
+        values = {
+            "id": experiment_id,
+            "workspace_id": scope.workspace,
+            "name": name,
+            "lifecycle": Lifecycle.ACTIVE.value,
+            "artifact_location": f"{artifact_root.rstrip('/')}/{experiment_id}",
+            "created_time": now,
+            "updated_time": now,
+        }
         with self.db.write() as conn:
             self._check_name_free(conn, scope, name)
-            conn.execute(
-                experiments.insert().values(
-                    id=experiment_id,
-                    workspace_id=scope.workspace,
-                    name=name,
-                    lifecycle=Lifecycle.ACTIVE.value,
-                    artifact_location=f"{artifact_root.rstrip('/')}/{experiment_id}",
-                    created_time=now,
-                    updated_time=now,
-                )
-            )
-            return self._experiment(conn, scope, experiment_id)
+            conn.execute(experiments.insert().values(**values))
+        return _to_experiment(SimpleNamespace(**values))
 
     def get_experiment(self, scope: Scope, experiment_id: str) -> Experiment:
         with self.db.read() as conn:
@@ -78,16 +79,13 @@ class SqlTrackingStore:
         max_results: int = 1000,
         page_token: str | None = None,
     ) -> Page[Experiment]:
-        offset = decode_offset_token(page_token)
         query = select(experiments).where(experiments.c.workspace_id == scope.workspace)
         if lifecycle is not None:
             query = query.where(experiments.c.lifecycle == lifecycle.value)
-        query = query.order_by(experiments.c.name).offset(offset).limit(max_results + 1)
+        query = query.order_by(experiments.c.name)
         with self.db.read() as conn:
-            rows = conn.execute(query).all()
-        items = [_to_experiment(row) for row in rows[:max_results]]
-        token = encode_offset_token(offset + max_results) if len(rows) > max_results else None
-        return Page(items, token)
+            rows, token = fetch_page(conn, query, max_results, page_token)
+        return Page([_to_experiment(row) for row in rows], token)
 
     def rename_experiment(self, scope: Scope, experiment_id: str, new_name: str) -> Experiment:
         with self.db.write() as conn:
@@ -95,24 +93,26 @@ class SqlTrackingStore:
             if current.name == new_name:
                 return current
             self._check_name_free(conn, scope, new_name)
+            now = now_ms()
             conn.execute(
                 update(experiments)
                 .where(experiments.c.id == experiment_id)
-                .values(name=new_name, updated_time=now_ms())
+                .values(name=new_name, updated_time=now)
             )
-            return self._experiment(conn, scope, experiment_id)
+        return replace(current, name=new_name, updated_time=now)
 
     def set_experiment_lifecycle(
         self, scope: Scope, experiment_id: str, lifecycle: Lifecycle
     ) -> Experiment:
+        now = now_ms()
         with self.db.write() as conn:
-            self._experiment(conn, scope, experiment_id)
+            current = self._experiment(conn, scope, experiment_id)
             conn.execute(
                 update(experiments)
                 .where(experiments.c.id == experiment_id)
-                .values(lifecycle=lifecycle.value, updated_time=now_ms())
+                .values(lifecycle=lifecycle.value, updated_time=now)
             )
-            return self._experiment(conn, scope, experiment_id)
+        return replace(current, lifecycle=lifecycle, updated_time=now)
 
     # -- runs --------------------------------------------------------------------------------
 
@@ -159,17 +159,10 @@ class SqlTrackingStore:
             values["end_time"] = (
                 None if update_.status is RunStatus.RUNNING else (update_.end_time or now_ms())
             )
-        with self.db.write() as conn:
-            self._run_row(conn, scope, run_id)
-            if values:
-                conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
-            return self._load_runs(conn, [self._run_row(conn, scope, run_id)])[0]
+        return self._update_run(scope, run_id, values)
 
     def set_run_lifecycle(self, scope: Scope, run_id: str, lifecycle: Lifecycle) -> Run:
-        with self.db.write() as conn:
-            self._run_row(conn, scope, run_id)
-            conn.execute(update(runs).where(runs.c.id == run_id).values(lifecycle=lifecycle.value))
-            return self._load_runs(conn, [self._run_row(conn, scope, run_id)])[0]
+        return self._update_run(scope, run_id, {"lifecycle": lifecycle.value})
 
     # -- logging -----------------------------------------------------------------------------
 
@@ -200,19 +193,24 @@ class SqlTrackingStore:
         return [Metric(key, nan if v is None else v, s, t) for v, s, t in rows]
 
     def search_runs(self, scope: Scope, query: RunQuery) -> Page[Run]:
-        offset = decode_offset_token(query.page_token)
-        statement = compile_search(scope, query).offset(offset).limit(query.max_results + 1)
+        statement = compile_search(scope, query)
         with self.db.read() as conn:
-            ids = list(conn.execute(statement).scalars())
-            more = len(ids) > query.max_results
-            ids = ids[: query.max_results]
+            matched, token = fetch_page(conn, statement, query.max_results, query.page_token)
+            ids = [row[0] for row in matched]
             rows = conn.execute(select(runs).where(runs.c.id.in_(ids))).all() if ids else []
             by_id = {row.id: row for row in rows}
             found = self._load_runs(conn, [by_id[i] for i in ids])
-        token = encode_offset_token(offset + query.max_results) if more else None
         return Page(found, token)
 
     # -- helpers -----------------------------------------------------------------------------
+
+    def _update_run(self, scope: Scope, run_id: str, values: dict[str, Any]) -> Run:
+        with self.db.write() as conn:
+            row = self._run_row(conn, scope, run_id)
+            if values:
+                conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
+            # What was written is known: the row as updated, without reading it back.
+            return self._load_runs(conn, [SimpleNamespace(**{**row._mapping, **values})])[0]
 
     def _write_params(self, conn: Connection, run_id: str, new: dict[str, str]) -> None:
         stored = dict(
@@ -317,7 +315,7 @@ class SqlTrackingStore:
             raise NotFound(f"run {run_id!r} not found")
         return row
 
-    def _load_runs(self, conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
+    def _load_runs(self, conn: Connection, rows: Sequence[Any]) -> list[Run]:
         """Attach params, tags and latest metrics with one query each."""
         if not rows:
             return []
@@ -336,7 +334,7 @@ def _kv_rows(run_id: str, values: dict[str, str]) -> list[dict[str, str]]:
     return [{"run_id": run_id, "key": k, "value": v} for k, v in values.items()]
 
 
-def _to_experiment(row: Row[Any]) -> Experiment:
+def _to_experiment(row: Any) -> Experiment:
     return Experiment(
         id=row.id,
         name=row.name,

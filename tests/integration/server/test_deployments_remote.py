@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 import gnomon
 from gnomon._types import Scope
-from gnomon.auth.entities import Principal, Role
+from gnomon.auth.entities import Principal
 from gnomon.cli.app import app
 from gnomon.deployments.client import DeploymentClient
 from gnomon.deployments.entities import Action, ServingConfig
@@ -26,10 +26,9 @@ from gnomon.deployments.entities import Role as ArmRole
 from gnomon.deployments.http import HttpDeploymentClient
 from gnomon.deployments.service import DeploymentService
 from gnomon.errors import AlreadyExists, Conflict, InvalidInput, NotFound
-from gnomon.registry.entities import NewVersion
-from gnomon.registry.service import RegistryService
 from tests.fixtures.databases import fresh_workspace
-from tests.fixtures.server import LiveServer
+from tests.fixtures.registry import seed_models
+from tests.fixtures.server import LiveServer, add_tenant
 
 
 @dataclass
@@ -37,15 +36,6 @@ class Setup:
     deployments: DeploymentClient  # what the test drives: embedded, or HttpDeploymentClient
     service: DeploymentService  # the one behind it (in the server when remote)
     scope: Scope
-
-
-def seed(registry: RegistryService, scope: Scope) -> None:
-    """churn versions 1-3 (production → 1) and fraud version 1."""
-    for model, count in (("churn", 3), ("fraud", 1)):
-        for number in range(1, count + 1):
-            new = NewVersion(f"import:{model}-{number}", f"/tmp/{model}/{number}", "ann")
-            registry.create_version(scope, model, new)
-    registry.set_alias(scope, "churn", "production", 1)
 
 
 @pytest.fixture(params=["embedded", "remote"])
@@ -64,7 +54,7 @@ def setup(request: pytest.FixtureRequest, gnomon_home: Path, tmp_path: Path) -> 
         assert isinstance(deployments, HttpDeploymentClient)
         registry, service = live.services.registry, live.services.deployments
     assert registry is not None
-    seed(registry, scope)
+    seed_models(registry, scope)
     return Setup(deployments, service, scope)
 
 
@@ -206,26 +196,14 @@ def test_http_client_mirrors_the_embedded_client() -> None:
 # -- tenancy and audit -----------------------------------------------------------------------
 
 
-def _tenant(live: LiveServer, tag: str) -> tuple[Scope, str, str]:
-    auth = live.services.auth
-    assert auth is not None
-    root = Principal(auth.get_user("admin").id, "admin", is_admin=True)
-    name, workspace = f"dep-user-{tag}", f"dep-ws-{tag}"
-    auth.create_user(root, name, "password-123")
-    created = auth.create_workspace(root, workspace)
-    auth.add_member(root, workspace, name, Role.ADMIN)
-    token, _ = auth.login(name, "password-123")
-    return Scope(created.id, name), workspace, token
-
-
 def test_another_workspace_cannot_reach_a_deployment(
     auth_server: LiveServer, tmp_path: Path
 ) -> None:
     tag = uuid.uuid4().hex[:8]
-    scope_a, ws_a, token_a = _tenant(auth_server, f"a-{tag}")
-    _, ws_b, token_b = _tenant(auth_server, f"b-{tag}")
+    ws_a, token_a, scope_a = add_tenant(auth_server, f"a-{tag}", prefix="dep-")
+    ws_b, token_b, _ = add_tenant(auth_server, f"b-{tag}", prefix="dep-")
     assert auth_server.services.registry is not None
-    seed(auth_server.services.registry, scope_a)
+    seed_models(auth_server.services.registry, scope_a)
 
     def client(token: str, workspace: str) -> DeploymentClient:
         settings = gnomon.Settings(
@@ -292,7 +270,7 @@ def test_another_workspace_cannot_reach_a_deployment(
 def http(open_server: LiveServer) -> Iterator[httpx.Client]:
     assert open_server.services.database is not None and open_server.services.registry
     scope = fresh_workspace(open_server.services.database)
-    seed(open_server.services.registry, scope)
+    seed_models(open_server.services.registry, scope)
     headers = {"X-Gnomon-Workspace": scope.workspace}
     with httpx.Client(base_url=f"{open_server.url}/api/v1", headers=headers) as client:
         assert client.post("/deployments", json={"name": "web", "model": "churn/1"}).is_success
@@ -376,7 +354,7 @@ def test_cli_against_a_server(
 ) -> None:
     assert open_server.services.database is not None and open_server.services.registry
     scope = fresh_workspace(open_server.services.database)
-    seed(open_server.services.registry, scope)
+    seed_models(open_server.services.registry, scope)
     monkeypatch.setenv("GNOMON_URI", open_server.url)
     monkeypatch.setenv("GNOMON_WORKSPACE", scope.workspace)
     runner = CliRunner(env={"COLUMNS": "200"})

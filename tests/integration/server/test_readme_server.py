@@ -7,16 +7,14 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 from typer.testing import CliRunner
 
 from gnomon.cli.app import app
+from tests.fixtures.processes import GNOMON, free_port, wait_until_answers
 
 README = Path(__file__).parents[3] / "README.md"
 PASSWORDS = {"admin": "change-me-now", "alice": "alice-password-1"}
@@ -28,32 +26,26 @@ def _section_blocks() -> list[str]:
     return re.findall(r"```shell\n(.*?)```", section, re.DOTALL)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _lines(block: str) -> list[str]:
     return [line.split("  #")[0].strip() for line in block.splitlines() if line.strip()]
 
 
 def test_readme_server_section(tmp_path: Path) -> None:
     start, admin_block, alice_block = _section_blocks()
-    port = _free_port()
+    port = free_port()
     (server_line,) = _lines(start)
     assignment, command = server_line.split(" ", 1)
     name, value = assignment.split("=", 1)
     env = {**os.environ, "GNOMON_HOME": str(tmp_path / "server"), name: value.strip("'")}
     argv = shlex.split(command.replace("--port 5000", f"--port {port}"))
     server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gnomon")), *argv[1:]],
+        [GNOMON, *argv[1:]],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
     try:
-        _wait(f"http://127.0.0.1:{port}/healthz")
+        wait_until_answers(f"http://127.0.0.1:{port}/healthz", timeout=30)
         admin_env = _run(admin_block, port, tmp_path / "admin", {})
         assert admin_env["GNOMON_URI"] == f"http://127.0.0.1:{port}"
         _run(alice_block, port, tmp_path / "alice", {"train": _tour_script(tmp_path)})
@@ -104,14 +96,3 @@ def _tour_script(tmp_path: Path) -> Path:
     folder.mkdir()
     (folder / "train.py").write_text(code)
     return folder / "train.py"
-
-
-def _wait(url: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError(f"{url} never answered")

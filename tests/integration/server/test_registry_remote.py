@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pickle
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -14,22 +13,12 @@ import pytest
 import yaml
 
 import gnomon
-from gnomon.auth.entities import Principal, Role
+from gnomon.auth.entities import Principal
 from gnomon.errors import InvalidInput, NotFound
 from gnomon.registry.entities import VersionStatus
 from gnomon.registry.http import HttpRegistryClient
 from gnomon.tracking import fluent
-from tests.fixtures.server import LiveServer
-
-
-@pytest.fixture(params=["embedded", "remote"])
-def mode(
-    request: pytest.FixtureRequest, gnomon_home: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
-    if request.param == "remote":
-        live: LiveServer = request.getfixturevalue("open_server")
-        monkeypatch.setenv("GNOMON_URI", live.url)
-    yield request.param
+from tests.fixtures.server import LiveServer, add_tenant
 
 
 @pytest.fixture
@@ -184,18 +173,6 @@ def test_import_mlflow_in_both_modes(mode: str, data: pd.DataFrame, tmp_path: Pa
 # -- tenancy ---------------------------------------------------------------------------------
 
 
-def _tenant(live: LiveServer, tag: str) -> tuple[str, str]:
-    auth = live.services.auth
-    assert auth is not None
-    root = Principal(auth.get_user("admin").id, "admin", is_admin=True)
-    name, workspace = f"reg-user-{tag}", f"reg-ws-{tag}"
-    auth.create_user(root, name, "password-123")
-    auth.create_workspace(root, workspace)
-    auth.add_member(root, workspace, name, Role.ADMIN)
-    token, _ = auth.login(name, "password-123")
-    return workspace, token
-
-
 def test_another_workspace_cannot_reach_a_model(
     auth_server: LiveServer,
     gnomon_home: Path,
@@ -204,8 +181,8 @@ def test_another_workspace_cannot_reach_a_model(
     tmp_path: Path,
 ) -> None:
     tag = uuid.uuid4().hex[:8]
-    ws_a, token_a = _tenant(auth_server, f"a-{tag}")
-    ws_b, token_b = _tenant(auth_server, f"b-{tag}")
+    ws_a, token_a, _ = add_tenant(auth_server, f"a-{tag}", prefix="reg-")
+    ws_b, token_b, _ = add_tenant(auth_server, f"b-{tag}", prefix="reg-")
     monkeypatch.setenv("GNOMON_URI", auth_server.url)
     monkeypatch.setenv("GNOMON_TOKEN", token_a)
     monkeypatch.setenv("GNOMON_WORKSPACE", ws_a)

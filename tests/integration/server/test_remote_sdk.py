@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,17 +10,6 @@ import pytest
 import gnomon
 from gnomon.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from gnomon.tracking.entities import RunStatus
-from tests.fixtures.server import LiveServer
-
-
-@pytest.fixture(params=["embedded", "remote"])
-def mode(
-    request: pytest.FixtureRequest, gnomon_home: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
-    if request.param == "remote":
-        live: LiveServer = request.getfixturevalue("open_server")
-        monkeypatch.setenv("GNOMON_URI", live.url)
-    yield request.param
 
 
 def test_tour_in_both_modes(mode: str, tmp_path: Path) -> None:

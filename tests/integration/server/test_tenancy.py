@@ -10,31 +10,17 @@ import pytest
 from typer.testing import CliRunner
 
 import gnomon
-from gnomon.auth.entities import Principal, Role
 from gnomon.cli.app import app
 from gnomon.client.transport import Transport
 from gnomon.errors import NotFound
 from gnomon.tracking.http import HttpRunArtifacts, HttpTrackingStore
-from tests.fixtures.server import LiveServer
-
-
-def _tenant(live: LiveServer, tag: str) -> tuple[str, str]:
-    """A user who is admin of a workspace of their own; returns (workspace, token)."""
-    auth = live.services.auth
-    assert auth is not None
-    root = Principal(auth.get_user("admin").id, "admin", is_admin=True)
-    name, workspace = f"user-{tag}", f"ws-{tag}"
-    auth.create_user(root, name, "password-123")
-    auth.create_workspace(root, workspace)
-    auth.add_member(root, workspace, name, Role.ADMIN)
-    token, _ = auth.login(name, "password-123")
-    return workspace, token
+from tests.fixtures.server import LiveServer, add_tenant
 
 
 def test_tenants_cannot_see_each_other(auth_server: LiveServer, tmp_path: Path) -> None:
     tag = uuid.uuid4().hex[:8]
-    ws_a, token_a = _tenant(auth_server, f"a-{tag}")
-    ws_b, token_b = _tenant(auth_server, f"b-{tag}")
+    ws_a, token_a, _ = add_tenant(auth_server, f"a-{tag}")
+    ws_b, token_b, _ = add_tenant(auth_server, f"b-{tag}")
     alice = gnomon.Client(
         settings=gnomon.Settings(uri=auth_server.url, token=token_a, workspace=ws_a, home=tmp_path)
     )

@@ -18,6 +18,7 @@ import gnomon
 from gnomon.config import Settings
 from gnomon.serving.loading import ServeOptions, build_app
 from gnomon.serving.records import read_records
+from tests.fixtures.registry import register_churn_versions
 from tests.fixtures.server import run_uvicorn
 
 DEPLOYMENT = "churn-api"
@@ -44,16 +45,7 @@ class WholeBatchModel:
 @pytest.fixture
 def versions(gnomon_home: Path) -> gnomon.Client:
     """Model ``churn`` with versions 1 and 2 (1 is @production), and a deployment of it."""
-    from sklearn.linear_model import LogisticRegression
-
-    rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"x": rng.normal(size=60), "y": rng.normal(size=60)})
-    for threshold in (0.0, 0.5):
-        model = LogisticRegression().fit(frame, (frame["x"] > threshold).astype(int))
-        with gnomon.start_run():
-            uri = gnomon.log_model(model, "model", input_example=frame)
-        gnomon.register_model(uri, "churn")
-    client = gnomon.get_client()
+    client = register_churn_versions(60)
     client.registry.set_alias("churn", "production", 1)
     client.deployments.create(DEPLOYMENT, "churn@production")
     return client

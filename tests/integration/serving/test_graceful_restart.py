@@ -17,7 +17,7 @@ import pandas as pd
 import gnomon
 from gnomon.config import Settings
 from gnomon.serving.records import read_records
-from tests.integration.serving.test_serve_command import GNOMON, _free_port, _wait
+from tests.fixtures.processes import GNOMON, free_port, wait_until_answers
 
 
 def _workers(master: int) -> set[int]:
@@ -43,7 +43,7 @@ def test_sighup_restarts_workers_under_load_without_a_failed_request(gnomon_home
     gnomon.get_client().deployments.create("churn-api", "churn@production")
     gnomon.flush()
 
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
         [GNOMON, "serve", "--deployment", "churn-api", "--port", str(port), "--workers", "2"],
@@ -70,7 +70,7 @@ def test_sighup_restarts_workers_under_load_without_a_failed_request(gnomon_home
                     failed.append(f"{answer.status_code} {answer.text}")
 
     try:
-        _wait(f"{url}/readyz", proc)
+        wait_until_answers(f"{url}/readyz", proc)
         before = _workers(proc.pid)
         assert len(before) == 2
         threads = [threading.Thread(target=load) for _ in range(4)]

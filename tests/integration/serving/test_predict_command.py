@@ -5,21 +5,17 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.ensemble import RandomForestClassifier
-from typer.testing import CliRunner, Result
 
 import gnomon
-from gnomon.cli.app import app
 from gnomon.serving.batch import read_prediction_metadata
-
-GNOMON = str(Path(sys.executable).with_name("gnomon"))
-runner = CliRunner(env={"COLUMNS": "200"})
+from tests.fixtures.cli import fails, invoke
+from tests.fixtures.processes import GNOMON
 
 
 def _features(rows: int, seed: int) -> pd.DataFrame:
@@ -52,19 +48,6 @@ def _predict(uri: str, source: Path, out: Path, *extra: str) -> list[str]:
     """The command line; in-process (--workers 1) unless ``extra`` says otherwise."""
     workers = [] if "--workers" in extra else ["--workers", "1"]
     return ["predict", uri, "--input", str(source), "--output", str(out), *workers, *extra]
-
-
-def invoke(*args: str) -> Result:
-    return runner.invoke(app, list(args))
-
-
-def fails(*args: str) -> str:
-    """The one error line of a command that must fail."""
-    result = invoke(*args)
-    assert result.exit_code == 1, result.output
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0]
 
 
 @pytest.mark.parametrize("uri", ["models:/churn@production", "models:/churn/1", "runs"])

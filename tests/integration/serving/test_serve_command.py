@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -15,14 +12,7 @@ import numpy as np
 import pandas as pd
 
 import gnomon
-
-GNOMON = str(Path(sys.executable).with_name("gnomon"))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.fixtures.processes import GNOMON, free_port, wait_until_answers
 
 
 def test_serve_a_registered_model(gnomon_home: Path) -> None:
@@ -36,7 +26,7 @@ def test_serve_a_registered_model(gnomon_home: Path) -> None:
     gnomon.register_model(uri, "served", alias="production")
     gnomon.flush()
 
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [GNOMON, "serve", "models:/served@production", "--port", str(port)],
         env=os.environ.copy(),
@@ -45,7 +35,7 @@ def test_serve_a_registered_model(gnomon_home: Path) -> None:
         text=True,
     )
     try:
-        _wait(f"http://127.0.0.1:{port}/healthz", proc)
+        wait_until_answers(f"http://127.0.0.1:{port}/healthz", proc)
         answer = httpx.post(
             f"http://127.0.0.1:{port}/predict", json={"records": [{"x": 2.0, "y": 0.0}]}
         )
@@ -84,16 +74,3 @@ def test_unknown_deployment_or_both_targets_are_start_up_errors(gnomon_home: Pat
         )
         assert done.returncode == 1, argv
         assert expected in done.stderr and "Traceback" not in done.stderr, done.stderr
-
-
-def _wait(url: str, proc: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"gnomon serve exited: {proc.communicate()[0]}")
-        try:
-            if httpx.get(url).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError(f"{url} never answered")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from argon2 import PasswordHasher
@@ -21,13 +21,6 @@ MakeUser = Callable[..., Principal]
 
 
 @pytest.fixture
-def db(sqlite_uri: str) -> Iterator[Database]:
-    db = Database(sqlite_uri)
-    yield db
-    db.dispose()
-
-
-@pytest.fixture
 def clock() -> Clock:
     return Clock()
 
@@ -39,8 +32,9 @@ def cheap_passwords() -> Passwords:
 
 
 @pytest.fixture
-def auth(db: Database, clock: Clock, cheap_passwords: Passwords) -> AuthService:
-    return AuthService(SqlAuthStore(db), SqlAuditStore(db), passwords=cheap_passwords, clock=clock)
+def auth(sqlite_db: Database, clock: Clock, cheap_passwords: Passwords) -> AuthService:
+    store, audit = SqlAuthStore(sqlite_db), SqlAuditStore(sqlite_db)
+    return AuthService(store, audit, passwords=cheap_passwords, clock=clock)
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ def test_every_identity_change_is_recorded(
 
 
 def test_record_a_change_made_elsewhere(auth: AuthService, root: Principal) -> None:
-    event = auth.record(
+    event = auth.log.record(
         root,
         AuditAction.DELETE,
         "run",
@@ -59,7 +59,7 @@ def test_record_a_change_made_elsewhere(auth: AuthService, root: Principal) -> N
         "r1",
     )
     assert auth.list_audit(root, workspace="default")[0] == event
-    assert auth.record("scheduler", "retrain", "pipeline", "p1").actor == "scheduler"
+    assert auth.log.record("scheduler", "retrain", "pipeline", "p1").actor == "scheduler"
 
 
 @pytest.mark.parametrize(
@@ -84,7 +84,7 @@ def test_record_checks_its_input(
         "object_id": "r1",
     } | kwargs
     with pytest.raises(InvalidInput, match=message):
-        auth.record(**args)  # type: ignore[arg-type]
+        auth.log.record(**args)  # type: ignore[arg-type]
 
 
 def test_filters_and_pages(auth: AuthService, root: Principal, clock: Clock) -> None:
@@ -99,7 +99,7 @@ def test_filters_and_pages(auth: AuthService, root: Principal, clock: Clock) -> 
         ]
     ):
         clock.advance(SECOND)
-        auth.record(actor, action, kind, f"o{i}", workspace_id="default")
+        auth.log.record(actor, action, kind, f"o{i}", workspace_id="default")
 
     def ids(**filters: object) -> list[str]:
         page = auth.list_audit(root, **filters)  # type: ignore[arg-type]
@@ -129,7 +129,7 @@ def test_who_may_read_the_log(auth: AuthService, root: Principal, make_user: Mak
     churn = auth.create_workspace(ann, "churn")
     auth.create_workspace(cid, "fraud")
     auth.add_member(ann, "churn", "bob", Role.EDITOR)
-    auth.record(bob, "create", "run", "r1", workspace_id=churn.id)
+    auth.log.record(bob, "create", "run", "r1", workspace_id=churn.id)
     # A workspace admin reads that workspace's events, and only with the filter set.
     seen = auth.list_audit(ann, workspace="churn")
     assert [(e.object_type, e.object_id) for e in seen] == [

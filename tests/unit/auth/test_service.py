@@ -253,16 +253,20 @@ def test_old_failures_fall_out_of_the_window(
 
 
 def test_login_rehashes_a_password_hashed_with_older_parameters(
-    db: Database, clock: Clock, cheap_passwords: Passwords
+    sqlite_db: Database, clock: Clock, cheap_passwords: Passwords
 ) -> None:
-    old = AuthService(SqlAuthStore(db), SqlAuditStore(db), passwords=cheap_passwords, clock=clock)
+    old = AuthService(
+        SqlAuthStore(sqlite_db), SqlAuditStore(sqlite_db), passwords=cheap_passwords, clock=clock
+    )
     old.bootstrap_admin(ADMIN_PASSWORD)
     stronger = Passwords(PasswordHasher(time_cost=2, memory_cost=16, parallelism=1))
-    new = AuthService(SqlAuthStore(db), SqlAuditStore(db), passwords=stronger, clock=clock)
-    before = SqlAuthStore(db).get_credentials("admin")[1]
+    new = AuthService(
+        SqlAuthStore(sqlite_db), SqlAuditStore(sqlite_db), passwords=stronger, clock=clock
+    )
+    before = SqlAuthStore(sqlite_db).get_credentials("admin")[1]
     assert stronger.needs_rehash(before)
     new.login("admin", ADMIN_PASSWORD)
-    after = SqlAuthStore(db).get_credentials("admin")[1]
+    after = SqlAuthStore(sqlite_db).get_credentials("admin")[1]
     assert after != before and not stronger.needs_rehash(after)
     assert new.login("admin", ADMIN_PASSWORD)[1].name == "login"
 
@@ -344,7 +348,7 @@ def test_listing_someone_elses_tokens(
 
 
 def test_failed_token_use_is_audited_with_the_prefix_only(
-    auth: AuthService, root: Principal, db: Database
+    auth: AuthService, root: Principal, sqlite_db: Database
 ) -> None:
     forged = "gnm_" + "Q" * 43
     with pytest.raises(Unauth, match="invalid API token"):
@@ -352,7 +356,7 @@ def test_failed_token_use_is_audited_with_the_prefix_only(
     event = auth.list_audit(root, action=AuditAction.TOKEN_FAILED)[0]
     assert (event.actor, event.address) == ("anonymous", "10.0.0.9")
     assert event.details == {"reason": "unknown", "prefix": "gnm_QQQQ"}
-    assert forged not in str(dump(db))
+    assert forged not in str(dump(sqlite_db))
 
 
 def test_last_used_time_is_written_at_most_once_a_minute(
@@ -378,12 +382,12 @@ def test_last_used_time_is_written_at_most_once_a_minute(
 
 
 def test_bootstrap_generates_a_password_once(
-    auth: AuthService, sign_in: SignIn, db: Database
+    auth: AuthService, sign_in: SignIn, sqlite_db: Database
 ) -> None:
     assert auth.list_users().items == []
     generated = auth.bootstrap_admin(None)
     assert generated is not None and len(generated) >= 16
-    assert generated not in "\n".join(str(value) for value in dump(db))
+    assert generated not in "\n".join(str(value) for value in dump(sqlite_db))
     admin = sign_in("admin", generated)
     assert admin.is_admin and admin.acts_as_admin
     assert auth.bootstrap_admin(None) is None
@@ -414,7 +418,7 @@ def dump(db: Database) -> list[object]:
 
 
 def test_no_table_holds_a_password_or_a_token_secret(
-    auth: AuthService, root: Principal, db: Database
+    auth: AuthService, root: Principal, sqlite_db: Database
 ) -> None:
     passwords = [ADMIN_PASSWORD, "ann-password", "ann-new-password"]
     auth.create_user(root, "ann", "ann-password")
@@ -428,10 +432,10 @@ def test_no_table_holds_a_password_or_a_token_secret(
     with pytest.raises(Unauth):
         auth.authenticate(revoked)
     secrets.append(revoked)
-    text = "\n".join(str(value) for value in dump(db))
+    text = "\n".join(str(value) for value in dump(sqlite_db))
     for secret in passwords + secrets + [s[8:] for s in secrets]:
         assert secret not in text
-    with db.read() as conn:
+    with sqlite_db.read() as conn:
         stored = set(conn.execute(select(api_tokens.c.token_hash)).scalars())
         hashes = list(conn.execute(select(users.c.password_hash)).scalars())
     assert {hashlib.sha256(s.encode()).hexdigest() for s in secrets} <= stored
@@ -439,7 +443,7 @@ def test_no_table_holds_a_password_or_a_token_secret(
 
 
 def test_an_unknown_user_costs_a_password_check_too(
-    db: Database, clock: Clock, cheap_passwords: Passwords
+    sqlite_db: Database, clock: Clock, cheap_passwords: Passwords
 ) -> None:
     """Answering faster for unknown names would tell an attacker which names exist."""
 
@@ -451,7 +455,9 @@ def test_an_unknown_user_costs_a_password_check_too(
             return super().verify(hashed, password)
 
     counting = Counting(cheap_passwords.hasher)
-    auth = AuthService(SqlAuthStore(db), SqlAuditStore(db), passwords=counting, clock=clock)
+    auth = AuthService(
+        SqlAuthStore(sqlite_db), SqlAuditStore(sqlite_db), passwords=counting, clock=clock
+    )
     auth.bootstrap_admin(ADMIN_PASSWORD)
     for name in ("admin", "nobody"):
         before = counting.checks

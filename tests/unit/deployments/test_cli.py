@@ -2,53 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
 
 import gnomon
-from gnomon.cli.app import app
-from gnomon.registry.entities import NewVersion
-
-runner = CliRunner(env={"COLUMNS": "200"})
-
-
-def invoke(*args: str, input: str | None = None) -> Result:
-    return runner.invoke(app, list(args), input=input)
-
-
-def ok(*args: str, input: str | None = None) -> Result:
-    result = invoke(*args, input=input)
-    assert result.exit_code == 0, result.output
-    return result
-
-
-def ok_json(*args: str) -> Any:
-    return json.loads(ok(*args, "--output", "json").stdout)
-
-
-def fails(*args: str, input: str | None = None) -> str:
-    """The one error line of a command that must fail."""
-    result = invoke(*args, input=input)
-    assert result.exit_code == 1, result.output
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0]
+from tests.fixtures.cli import fails, ok, ok_json
+from tests.fixtures.registry import seed_models
 
 
 @pytest.fixture
 def models(gnomon_home: Path) -> gnomon.Client:
     """churn versions 1-3 (production → 1) and fraud version 1, in the embedded registry."""
     client = gnomon.Client()
-    registry = client.registry.service
-    for model, count in (("churn", 3), ("fraud", 1)):
-        for number in range(1, count + 1):
-            new = NewVersion(f"import:{model}-{number}", f"/tmp/{model}/{number}", "ann")
-            registry.create_version(client.scope, model, new)
-    registry.set_alias(client.scope, "churn", "production", 1)
+    seed_models(client.registry.service, client.scope)
     return client
 
 
@@ -69,8 +36,8 @@ def arms(name: str = "web") -> list[tuple[str, str, str, int, int | None]]:
 
 
 def test_create_and_list(models: gnomon.Client) -> None:
-    result = ok("deploy", "create", "web", "--model", "churn@production", "-d", "the site")
-    assert result.stdout == "created deployment 'web': all traffic to churn@production\n"
+    out = ok("deploy", "create", "web", "--model", "churn@production", "-d", "the site")
+    assert out == "created deployment 'web': all traffic to churn@production\n"
     ok(
         "deploy",
         "create",
@@ -99,7 +66,7 @@ def test_create_and_list(models: gnomon.Client) -> None:
     assert listed[1]["routing"]["arms"] == [
         {"model": "churn", "selector": "production", "role": "primary", "weight": 100}
     ]
-    table = ok("deploy", "list").stdout
+    table = ok("deploy", "list")
     assert "churn@production" in table and "fraud/1" in table and "warn" in table
 
 
@@ -119,9 +86,9 @@ def test_create_errors_are_one_line(models: gnomon.Client) -> None:
 def test_delete_asks_first(web: str) -> None:
     assert "not deleted" in fails("deploy", "delete", web, input="n\n")
     assert "not deleted" in fails("deploy", "delete", web, input="")  # no terminal
-    assert ok("deploy", "delete", web, input="y\n").stdout.endswith("deleted deployment 'web'\n")
+    assert ok("deploy", "delete", web, input="y\n").endswith("deleted deployment 'web'\n")
     ok("deploy", "create", web, "--model", "churn/1")
-    assert ok("deploy", "delete", web, "--yes").stdout == "deleted deployment 'web'\n"
+    assert ok("deploy", "delete", web, "--yes") == "deleted deployment 'web'\n"
     assert ok_json("deploy", "list") == []
     assert "'web' not found" in fails("deploy", "delete", web, "--yes")
 
@@ -130,8 +97,8 @@ def test_delete_asks_first(web: str) -> None:
 
 
 def test_canary_ab_and_shadow(web: str) -> None:
-    result = ok("deploy", "set-route", web, "--model", "churn/2", "--canary", "10", "--note", "v2")
-    assert result.stdout == "web revision 2: churn@production 90%, churn/2 canary 10%\n"
+    out = ok("deploy", "set-route", web, "--model", "churn/2", "--canary", "10", "--note", "v2")
+    assert out == "web revision 2: churn@production 90%, churn/2 canary 10%\n"
     ok("deploy", "set-route", web, "--model", "churn/3", "--ab", "customer_id", "--weight", "30")
     ok("deploy", "set-route", web, "-m", "fraud", "--shadow")
     assert arms() == [
@@ -140,8 +107,8 @@ def test_canary_ab_and_shadow(web: str) -> None:
         ("shadow", "fraud", "latest", 0, 1),
     ]
     assert ok_json("deploy", "status", web)["deployment"]["routing"]["ab_key"] == "customer_id"
-    result = ok("deploy", "remove-route", web, "--model", "fraud/latest")
-    assert result.stdout == "web revision 5: churn@production 70%, churn/3 ab 30%\n"
+    out = ok("deploy", "remove-route", web, "--model", "fraud/latest")
+    assert out == "web revision 5: churn@production 70%, churn/3 ab 30%\n"
 
 
 def test_route_errors_are_one_line(web: str) -> None:
@@ -163,13 +130,11 @@ def test_route_errors_are_one_line(web: str) -> None:
 
 def test_promote_and_rollback(web: str) -> None:
     ok("deploy", "set-route", web, "-m", "churn/2", "--canary", "10")
-    assert ok("deploy", "promote", web).stdout == "web revision 3: churn/2 100%\n"
-    result = ok("deploy", "rollback", web, "--note", "errors up")
-    assert result.stdout == "web revision 4: churn@production 90%, churn/2 canary 10%\n"
+    assert ok("deploy", "promote", web) == "web revision 3: churn/2 100%\n"
+    out = ok("deploy", "rollback", web, "--note", "errors up")
+    assert out == "web revision 4: churn@production 90%, churn/2 canary 10%\n"
     ok("deploy", "set-route", web, "-m", "fraud/1", "--shadow")
-    assert ok("deploy", "promote", web, "--model", "fraud/1").stdout == (
-        "web revision 6: fraud/1 100%\n"
-    )
+    assert ok("deploy", "promote", web, "--model", "fraud/1") == "web revision 6: fraud/1 100%\n"
 
 
 # -- update ----------------------------------------------------------------------------------
@@ -197,7 +162,7 @@ def test_update_changes_only_what_is_given(web: str) -> None:
 def test_status_table(web: str) -> None:
     ok("deploy", "set-route", web, "-m", "churn/2", "--ab", "user")
     ok("deploy", "set-route", web, "-m", "fraud/1", "--shadow")
-    out = ok("deploy", "status", web).stdout
+    out = ok("deploy", "status", web)
     assert "Deployment web (revision 3)" in out
     rows = [line.split() for line in out.splitlines()]
     lines = {row[0]: row for row in rows if row and row[0] in ("primary", "ab", "shadow")}
@@ -215,7 +180,7 @@ def test_status_follows_the_alias_and_survives_its_removal(models: gnomon.Client
     registry.delete_alias("churn", "production")
     status = ok_json("deploy", "status", web)
     assert status["arms"][0]["version"] is None and "production" in status["problem"]
-    out = ok("deploy", "status", web).stdout
+    out = ok("deploy", "status", web)
     assert "warning:" in out and "production" in out
     assert "'ghost' not found" in fails("deploy", "status", "ghost")
 
@@ -231,6 +196,6 @@ def test_history(web: str) -> None:
     ]
     assert events[1]["routing"]["arms"][1]["role"] == "canary"
     assert {e["actor"] for e in events} == {gnomon.Client().scope.principal}
-    out = ok("deploy", "history", web).stdout
+    out = ok("deploy", "history", web)
     assert "History of web" in out and "set_route" in out and "try v2" in out
     assert "churn@production 90%, churn/2 canary 10%" in out

@@ -14,7 +14,6 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner, Result
 
 import gnomon
 from gnomon.artifacts import ArtifactStore, open_artifact_store
@@ -24,9 +23,8 @@ from gnomon.deployments.outcomes import MAX_OUTCOMES, from_parquet, to_parquet
 from gnomon.errors import InvalidInput, NotFound
 from gnomon.registry.entities import NewVersion
 from gnomon.serving.records import PredictionRecord, RecordWriter, read_outcomes
+from tests.fixtures.cli import fails, ok
 from tests.fixtures.server import run_uvicorn
-
-runner = CliRunner(env={"COLUMNS": "250"})
 
 
 @pytest.fixture
@@ -240,26 +238,6 @@ def test_outcomes_from_the_sdk_and_the_server_join_its_records(
 
 
 # -- the CLI ---------------------------------------------------------------------------------
-
-
-def invoke(*args: str) -> Result:
-    from gnomon.cli.app import app
-
-    return runner.invoke(app, list(args))
-
-
-def ok(*args: str) -> str:
-    result = invoke(*args)
-    assert result.exit_code == 0, result.output
-    return result.stdout
-
-
-def fails(*args: str) -> str:
-    result = invoke(*args)
-    assert result.exit_code == 1, result.output
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0]
 
 
 def test_cli_logs_outcomes_from_csv_and_parquet(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from gnomon._types import Scope
@@ -16,27 +14,21 @@ from gnomon.registry.service import RegistryService
 from gnomon.registry.sql import SqlRegistryStore
 from gnomon.store.database import Database
 from tests.fixtures.databases import fresh_workspace
+from tests.fixtures.registry import seed_models
 
 SCOPE = Scope(principal="ann")
 
 
 @pytest.fixture
-def db(sqlite_uri: str) -> Iterator[Database]:
-    db = Database(sqlite_uri)
-    yield db
-    db.dispose()
-
-
-@pytest.fixture
-def registry(db: Database) -> RegistryService:
-    registry = RegistryService(SqlRegistryStore(db))
+def registry(sqlite_db: Database) -> RegistryService:
+    registry = RegistryService(SqlRegistryStore(sqlite_db))
     seed(registry, SCOPE)
     return registry
 
 
 @pytest.fixture
-def service(db: Database, registry: RegistryService) -> DeploymentService:
-    return DeploymentService(SqlDeploymentStore(db), registry)
+def service(sqlite_db: Database, registry: RegistryService) -> DeploymentService:
+    return DeploymentService(SqlDeploymentStore(sqlite_db), registry)
 
 
 @pytest.fixture
@@ -47,11 +39,7 @@ def web(service: DeploymentService) -> str:
 
 def seed(registry: RegistryService, scope: Scope) -> None:
     """churn versions 1-3 (production → 1, staging → 2) and fraud version 1."""
-    for model, count in (("churn", 3), ("fraud", 1)):
-        for number in range(1, count + 1):
-            new = NewVersion(f"import:{model}-{number}", f"/tmp/{model}/{number}", "ann")
-            registry.create_version(scope, model, new)
-    registry.set_alias(scope, "churn", "production", 1)
+    seed_models(registry, scope)
     registry.set_alias(scope, "churn", "staging", 2)
 
 
@@ -373,9 +361,9 @@ def test_a_stale_change_is_a_conflict(
 
 
 def test_workspaces_are_isolated(
-    service: DeploymentService, registry: RegistryService, db: Database, web: str
+    service: DeploymentService, registry: RegistryService, sqlite_db: Database, web: str
 ) -> None:
-    other = fresh_workspace(db)
+    other = fresh_workspace(sqlite_db)
     assert service.list(other) == []
     with pytest.raises(NotFound, match="deployment 'web' not found"):
         service.get(other, web)

@@ -4,42 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
 from sklearn.linear_model import LogisticRegression
-from typer.testing import CliRunner, Result
 
 import gnomon
-from gnomon.cli.app import app
-
-runner = CliRunner(env={"COLUMNS": "200"})
-
-
-def invoke(*args: str) -> Result:
-    return runner.invoke(app, list(args))
-
-
-def ok(*args: str) -> Result:
-    result = invoke(*args)
-    assert result.exit_code == 0, result.output
-    return result
-
-
-def ok_json(*args: str) -> Any:
-    return json.loads(ok(*args, "--output", "json").stdout)
-
-
-def fails(*args: str) -> str:
-    """The one error line of a command that must fail."""
-    result = invoke(*args)
-    assert result.exit_code == 1, result.output
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0]
+from tests.fixtures.cli import fails, ok, ok_json
 
 
 def frame(seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
@@ -70,7 +43,7 @@ def train(
     return run.id, model
 
 
-def register(run_id: str, name: str = "churn", *extra: str) -> Result:
+def register(run_id: str, name: str = "churn", *extra: str) -> str:
     return ok("models", "register", f"runs:/{run_id}/model", name, *extra)
 
 
@@ -79,15 +52,15 @@ def register(run_id: str, name: str = "churn", *extra: str) -> Result:
 
 def test_register_list_and_show(gnomon_home: Path) -> None:
     run_id, _ = train({"acc": 0.9})
-    result = register(run_id, "churn", "--alias", "prod", "--description", "first")
-    assert result.stdout.startswith("registered churn version 1")
+    out = register(run_id, "churn", "--alias", "prod", "--description", "first")
+    assert out.startswith("registered churn version 1")
     register(run_id, "churn")
 
     listed = ok_json("models", "list")
     assert [(m["name"], m["latest_version"], m["aliases"]) for m in listed] == [
         ("churn", 2, {"prod": 1})
     ]
-    table = ok("models", "list").stdout
+    table = ok("models", "list")
     assert "churn" in table and "@prod→v1" in table
 
     shown = ok_json("models", "show", "churn")
@@ -95,7 +68,7 @@ def test_register_list_and_show(gnomon_home: Path) -> None:
     versions = {v["version"]: v for v in shown["versions"]}
     assert versions[1]["aliases"] == ["prod"] and versions[1]["description"] == "first"
     assert versions[2]["run_id"] == run_id and versions[2]["flavor"] == "sklearn"
-    text = ok("models", "show", "churn").stdout
+    text = ok("models", "show", "churn")
     assert run_id in text and "READY" in text and "first" in text
 
 
@@ -123,18 +96,16 @@ def test_alias_set_rm_and_history(gnomon_home: Path) -> None:
     run_id, _ = train({"acc": 0.9})
     register(run_id)
     register(run_id)
-    assert ok("models", "alias", "set", "churn", "prod", "1").stdout.strip() == (
-        "churn@prod → version 1"
-    )
-    moved = ok("models", "alias", "set", "churn", "prod", "2").stdout
+    assert ok("models", "alias", "set", "churn", "prod", "1").strip() == "churn@prod → version 1"
+    moved = ok("models", "alias", "set", "churn", "prod", "2")
     assert "version 2 (was version 1)" in moved
-    assert "was version 2" in ok("models", "alias", "rm", "churn", "prod").stdout
+    assert "was version 2" in ok("models", "alias", "rm", "churn", "prod")
 
     history = ok_json("models", "alias", "history", "churn", "--alias", "prod")
     moves = [(e["previous"], e["version"]) for e in history]
     assert moves == [(None, 1), (1, 2), (2, None)]
     assert all(e["actor"] and e["alias"] == "prod" for e in history)
-    table = ok("models", "alias", "history", "churn").stdout
+    table = ok("models", "alias", "history", "churn")
     assert "removed" in table and history[0]["actor"] in table
 
 
@@ -142,7 +113,7 @@ def test_archive_then_delete_versions_and_model(gnomon_home: Path) -> None:
     run_id, _ = train({"acc": 0.9})
     register(run_id)
     register(run_id)
-    assert ok("models", "archive", "churn", "2").stdout.strip() == "archived churn version 2"
+    assert ok("models", "archive", "churn", "2").strip() == "archived churn version 2"
     statuses = {v["version"]: v["status"] for v in ok_json("models", "show", "churn")["versions"]}
     assert statuses == {1: "READY", 2: "ARCHIVED"}
 
@@ -177,7 +148,7 @@ def test_compare_versions_side_by_side_with_lineage(gnomon_home: Path) -> None:
     assert lineage["flavor"]["differs"] is False
     assert {"code", "branch", "dirty", "created by"} <= set(lineage)
 
-    table = ok("models", "compare", "churn", "1", "2").stdout
+    table = ok("models", "compare", "churn", "1", "2")
     assert "Lineage" in table and "0.9 ★" in table and "s3://data/v2" in table
 
 
@@ -205,11 +176,11 @@ def test_best_registers_and_the_alias_loads(gnomon_home: Path) -> None:
     train({"acc": 0.8}, c=10.0)
     train({"acc": 0.99}, experiment="other")
 
-    result = ok(
+    out = ok(
         "models", "best", "-e", "churn", "--metric", "acc", "--register", "churn", "--alias", "prod"
     )
-    assert best_id in result.stdout and "acc=0.95" in result.stdout
-    assert "registered churn version 1 (@prod)" in result.stdout
+    assert best_id in out and "acc=0.95" in out
+    assert "registered churn version 1 (@prod)" in out
 
     loaded = gnomon.load_model("models:/churn@prod")
     x, _ = frame(seed=1)
@@ -250,7 +221,7 @@ def test_contract_show_and_edit(gnomon_home: Path) -> None:
     shown = ok_json("models", "contract", "show", "churn")
     assert shown["version"] == 1
     assert [c["name"] for c in shown["contract"]["inputs"]] == ["age", "income"]
-    table = ok("models", "contract", "show", "churn", "prod").stdout
+    table = ok("models", "contract", "show", "churn", "prod")
     assert "age" in table and "float64" in table
 
     ok("models", "contract", "edit", "churn", "prod", "-c", "age", "--min", "18", "--max", "99")
@@ -261,7 +232,7 @@ def test_contract_show_and_edit(gnomon_home: Path) -> None:
     }
     assert (inputs["age"]["minimum"], inputs["age"]["maximum"]) == (18, 99)
     assert inputs["income"]["nullable"] is True
-    text = ok("models", "contract", "show", "churn").stdout
+    text = ok("models", "contract", "show", "churn")
     assert "99" in text
 
 
@@ -318,8 +289,8 @@ def test_import_mlflow_then_load_by_alias(gnomon_home: Path, tmp_path: Path) -> 
     x, y = frame()
     model = LogisticRegression(max_iter=1000).fit(x, y)
     folder = mlflow_folder(tmp_path, model, x)
-    result = ok("models", "import-mlflow", str(folder), "imported", "--alias", "prod")
-    assert result.stdout.startswith("registered imported version 1")
+    out = ok("models", "import-mlflow", str(folder), "imported", "--alias", "prod")
+    assert out.startswith("registered imported version 1")
 
     loaded = gnomon.load_model("models:/imported@prod")
     assert (loaded.predict(x) == model.predict(x)).all()
@@ -340,7 +311,7 @@ def test_import_mlflow_of_a_plain_folder_is_one_line(gnomon_home: Path, tmp_path
 def test_load_check(gnomon_home: Path) -> None:
     run_id, _ = train({"acc": 0.9})
     register(run_id)
-    text = ok("models", "load-check", "models:/churn/1").stdout
+    text = ok("models", "load-check", "models:/churn/1")
     assert "flavor sklearn" in text and "predict_proba yes" in text and "age: float64" in text
     out = ok_json("models", "load-check", f"runs:/{run_id}/model")
     assert out["flavor"] == "sklearn" and out["predict_proba"] is True

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from gnomon._types import Scope
@@ -17,10 +15,8 @@ SCOPE = Scope(principal="ann")
 
 
 @pytest.fixture
-def service(sqlite_uri: str) -> Iterator[RegistryService]:
-    db = Database(sqlite_uri)
-    yield RegistryService(SqlRegistryStore(db))
-    db.dispose()
+def service(sqlite_db: Database) -> RegistryService:
+    return RegistryService(SqlRegistryStore(sqlite_db))
 
 
 def new(run_id: str = "abc", **kw: object) -> NewVersion:

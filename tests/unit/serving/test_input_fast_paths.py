@@ -47,3 +47,11 @@ def test_an_aligned_frame_is_passed_through_and_others_are_aligned() -> None:
     shuffled = example[["n", "x"]].astype({"n": "float64"})
     result = to_frame(shuffled, contract)
     assert list(result.columns) == ["x", "n"] and str(result["n"].dtype) == "int64"
+
+
+@pytest.mark.parametrize("dtype", ["Float64", ">f8", "float32", "object"])
+def test_a_column_of_another_dtype_is_cast_not_passed_through(dtype: str) -> None:
+    contract: Contract = infer_contract(pd.DataFrame({"x": [1.0, 2.0]}))
+    given = pd.DataFrame({"x": pd.Series([1.0, 2.0], dtype=dtype)})
+    result = to_frame(given, contract)
+    assert result is not given and result["x"].dtype == "float64"

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -21,8 +18,8 @@ from typer.testing import CliRunner
 
 import gnomon
 from gnomon.cli.app import app
+from tests.fixtures.processes import GNOMON, free_port, wait_until_answers
 
-GNOMON = str(Path(sys.executable).with_name("gnomon"))
 TOKEN = "gnm-secret-token-value-123"
 runner = CliRunner()
 
@@ -45,25 +42,6 @@ def registered(gnomon_home: Path, frame: pd.DataFrame) -> str:
     return "models:/churn@production"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait(url: str, proc: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"gnomon serve exited: {proc.communicate()[0]}")
-        try:
-            if httpx.get(url).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise AssertionError(f"{url} never answered")
-
-
 def test_the_built_context_is_served_by_gnomon_serve(
     registered: str, frame: pd.DataFrame, tmp_path: Path
 ) -> None:
@@ -73,7 +51,7 @@ def test_the_built_context_is_served_by_gnomon_serve(
 
     # What the container runs: the folder alone, with a home of its own and no registry.
     env = {**os.environ, "GNOMON_HOME": str(tmp_path / "container-home")}
-    port = _free_port()
+    port = free_port()
     command = [GNOMON, "serve", str(tmp_path / "ctx" / "model"), "--port", str(port)]
     proc = subprocess.Popen(
         [*command, "--host", "127.0.0.1"],
@@ -84,7 +62,7 @@ def test_the_built_context_is_served_by_gnomon_serve(
     )
     rows = frame.head(5)
     try:
-        _wait(f"http://127.0.0.1:{port}/healthz", proc)
+        wait_until_answers(f"http://127.0.0.1:{port}/healthz", proc, timeout=90)
         answer = httpx.post(
             f"http://127.0.0.1:{port}/predict", json={"records": rows.to_dict(orient="records")}
         )

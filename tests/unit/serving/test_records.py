@@ -315,33 +315,6 @@ def test_outcomes_join_records_by_request_id(store: ArtifactStore) -> None:
     assert joined["outcome_time"].iloc[2] == pd.Timestamp(T0 + 2 * HOUR_MS, unit="ms", tz="UTC")
 
 
-def test_submit_later_builds_records_on_the_writer(tmp_path: Path) -> None:
-    from gnomon.artifacts import LocalArtifactStore
-    from gnomon.errors import Conflict
-    from gnomon.serving.records import PredictionRecord, RecordWriter, read_records
-
-    store = LocalArtifactStore(tmp_path)
-    writer = RecordWriter(store, interval=30)
-    built: list[str] = []
-
-    def expand(request_id: str) -> list[PredictionRecord]:
-        built.append(request_id)
-        return [PredictionRecord(request_id, 1_700_000_000_000, "d", "m", 1, {"x": 1}, 0, 1.0)]
-
-    def broken() -> list[PredictionRecord]:
-        raise RuntimeError("bad row")
-
-    writer.submit_later(lambda: expand("a"))
-    writer.submit_later(broken)
-    writer.submit_later(lambda: expand("b"))
-    assert built == []  # nothing is built on the caller's side
-    writer.close()
-    assert built == ["a", "b"]
-    assert sorted(read_records(store)["request_id"]) == ["a", "b"]
-    with pytest.raises(Conflict):
-        writer.submit_later(lambda: expand("c"))
-
-
 def test_records_that_cannot_be_built_are_given_up_at_once(tmp_path: Path) -> None:
     store = FlakyStore(tmp_path, failures=0)
     writer = RecordWriter(store, interval=IDLE)

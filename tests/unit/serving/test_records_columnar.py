@@ -1,12 +1,11 @@
 """RecordWriter.submit_request: whole requests turned into records on the writer thread.
 
-The reference is the record path (``submit_later`` with the builder the server used before),
-so each test states that both paths write the same thing.
+The reference is the record path (``submit`` of records built row by row, as the server
+once did), so each test states that both paths write the same thing.
 """
 
 from __future__ import annotations
 
-import functools
 import io
 import time
 from pathlib import Path
@@ -53,7 +52,7 @@ def old_records(
     violations: list[dict[str, Any]] | None,
     role: str = "primary",
 ) -> list[PredictionRecord]:
-    """The row-by-row builder the server handed to ``submit_later``."""
+    """The row-by-row builder the server used before ``submit_request``."""
     rows = frame.to_dict(orient="records")
     found = violations or []
     return [
@@ -81,10 +80,8 @@ def write_both(tmp_path: Path, answers: list[Answer]) -> tuple[ArtifactStore, Ar
     old, new = LocalArtifactStore(tmp_path / "old"), LocalArtifactStore(tmp_path / "new")
     old_writer, new_writer = RecordWriter(old, interval=IDLE), RecordWriter(new, interval=IDLE)
     for request_id, time_ms, deployment, frame, values, latency, violations in answers:
-        old_writer.submit_later(
-            functools.partial(
-                old_records, request_id, time_ms, deployment, frame, values, latency, violations
-            )
+        old_writer.submit(
+            old_records(request_id, time_ms, deployment, frame, values, latency, violations)
         )
         new_writer.submit_request(
             request_id, time_ms, deployment, "churn-model", 3, "primary",

@@ -11,39 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import CliRunner
 
 import gnomon
 from gnomon._types import now_ms
 from gnomon.cli.app import app
 from gnomon.tracking.entities import Metric, Run
-
-# Wide enough that Rich never folds a run id or a value the tests look for.
-runner = CliRunner(env={"COLUMNS": "250"})
-
-
-def invoke(*args: str) -> Result:
-    return runner.invoke(app, list(args))
-
-
-def ok(*args: str) -> str:
-    result = invoke(*args)
-    assert result.exit_code == 0, result.output
-    return result.stdout
-
-
-def as_json(*args: str) -> Any:
-    return json.loads(ok(*args, "--output", "json"))
-
-
-def fails(*args: str) -> str:
-    """The one error line of a command that must fail."""
-    result = invoke(*args)
-    assert result.exit_code == 1, result.output
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0]
-
+from tests.fixtures.cli import fails, ok, ok_json
 
 _clock = itertools.count(now_ms() - 60_000, 1000)
 
@@ -104,7 +78,7 @@ def seeded(client: gnomon.Client) -> Seeded:
 def test_experiments_create_and_list(client: gnomon.Client) -> None:
     assert "created experiment 'churn'" in ok("experiments", "create", "churn")
     ok("experiments", "create", "fraud")
-    listed = as_json("experiments", "list")
+    listed = ok_json("experiments", "list")
     assert [e["name"] for e in listed] == ["churn", "fraud"]
     assert listed[0]["id"] == client.get_experiment("churn").id
     assert listed[0]["lifecycle"] == "active"
@@ -122,18 +96,18 @@ def test_experiments_rename(client: gnomon.Client) -> None:
     assert "renamed experiment 'churn' to 'churn-v2'" in ok(
         "experiments", "rename", "churn", "churn-v2"
     )
-    assert [e["name"] for e in as_json("experiments", "list")] == ["churn-v2"]
+    assert [e["name"] for e in ok_json("experiments", "list")] == ["churn-v2"]
 
 
 def test_experiments_delete_and_restore_by_name_or_id(client: gnomon.Client) -> None:
     exp = client.create_experiment("churn")
     ok("experiments", "delete", "churn")
-    assert as_json("experiments", "list") == []
-    listed = as_json("experiments", "list", "--all")
+    assert ok_json("experiments", "list") == []
+    listed = ok_json("experiments", "list", "--all")
     assert [(e["name"], e["lifecycle"]) for e in listed] == [("churn", "deleted")]
     assert "deleted" in ok("experiments", "list", "--all")
     assert "restored experiment 'churn'" in ok("experiments", "restore", exp.id)
-    assert [e["lifecycle"] for e in as_json("experiments", "list")] == ["active"]
+    assert [e["lifecycle"] for e in ok_json("experiments", "list")] == ["active"]
 
 
 def test_experiments_unknown_names_it(client: gnomon.Client) -> None:
@@ -144,7 +118,7 @@ def test_experiments_unknown_names_it(client: gnomon.Client) -> None:
 
 
 def test_runs_list_json(seeded: Seeded) -> None:
-    runs = as_json("runs", "list", "--experiment", "churn")
+    runs = ok_json("runs", "list", "--experiment", "churn")
     assert [r["name"] for r in runs] == ["lr", "rf"]  # newest first
     rf = runs[1]
     assert rf["id"] == seeded.rf.id
@@ -161,11 +135,11 @@ def test_runs_list_table_and_max(seeded: Seeded) -> None:
     limited = ok("runs", "list", "-e", "churn", "--max", "1")
     assert seeded.lr.id in limited and seeded.rf.id not in limited
     assert "pass --max to see more" in limited
-    assert len(as_json("runs", "list", "-e", "churn", "--max", "1")) == 1
+    assert len(ok_json("runs", "list", "-e", "churn", "--max", "1")) == 1
 
 
 def test_runs_search_filter_order_and_experiments(seeded: Seeded) -> None:
-    found = as_json(
+    found = ok_json(
         "runs",
         "search",
         "--experiment",
@@ -178,7 +152,7 @@ def test_runs_search_filter_order_and_experiments(seeded: Seeded) -> None:
         "metrics.f1 DESC",
     )
     assert [r["name"] for r in found] == ["gb", "rf"]
-    best = as_json("runs", "search", "-e", "churn", "--order-by", "metrics.f1 DESC", "--max", "1")
+    best = ok_json("runs", "search", "-e", "churn", "--order-by", "metrics.f1 DESC", "--max", "1")
     assert [r["id"] for r in best] == [seeded.lr.id]
     table = ok("runs", "search", "-e", "churn", "-f", "params.model = 'rf'")
     assert seeded.rf.id in table and seeded.lr.id not in table
@@ -193,7 +167,7 @@ def test_runs_search_bad_filter_is_one_line(seeded: Seeded) -> None:
 
 
 def test_runs_show_json(seeded: Seeded) -> None:
-    shown = as_json("runs", "show", seeded.rf.id)
+    shown = ok_json("runs", "show", seeded.rf.id)
     assert shown["id"] == seeded.rf.id and shown["name"] == "rf"
     assert shown["params"] == {"model": "rf", "seed": "1"}
     assert shown["metrics"]["f1"] == 0.80
@@ -229,7 +203,7 @@ def test_runs_show_unknown(client: gnomon.Client) -> None:
 
 def test_runs_compare_json_flags_differences_and_best(seeded: Seeded) -> None:
     rf, lr = seeded.rf.id, seeded.lr.id
-    compared = as_json("runs", "compare", rf, lr)
+    compared = ok_json("runs", "compare", rf, lr)
     assert compared["runs"] == [{"id": rf, "name": "rf"}, {"id": lr, "name": "lr"}]
     rows = {(row["section"], row["key"]): row for row in compared["rows"]}
     assert rows["params", "model"] == {
@@ -248,7 +222,7 @@ def test_runs_compare_json_flags_differences_and_best(seeded: Seeded) -> None:
 
 
 def test_runs_compare_missing_values(seeded: Seeded) -> None:
-    compared = as_json("runs", "compare", seeded.rf.id, seeded.other.id)
+    compared = ok_json("runs", "compare", seeded.rf.id, seeded.other.id)
     rows = {row["key"]: row for row in compared["rows"]}
     assert rows["loss"]["values"] == {seeded.rf.id: 0.30, seeded.other.id: None}
     assert rows["loss"]["differs"] is True
@@ -286,7 +260,7 @@ def test_runs_compare_needs_two_runs(seeded: Seeded) -> None:
 
 def test_runs_delete_and_restore(seeded: Seeded) -> None:
     assert f"deleted run 'rf' ({seeded.rf.id})" in ok("runs", "delete", seeded.rf.id)
-    assert [r["id"] for r in as_json("runs", "list", "-e", "churn")] == [seeded.lr.id]
-    assert as_json("runs", "show", seeded.rf.id)["lifecycle"] == "deleted"
+    assert [r["id"] for r in ok_json("runs", "list", "-e", "churn")] == [seeded.lr.id]
+    assert ok_json("runs", "show", seeded.rf.id)["lifecycle"] == "deleted"
     assert "restored run 'rf'" in ok("runs", "restore", seeded.rf.id)
-    assert len(as_json("runs", "list", "-e", "churn")) == 2
+    assert len(ok_json("runs", "list", "-e", "churn")) == 2
