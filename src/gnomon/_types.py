@@ -10,11 +10,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from gnomon.checks import INT64_MAX
 from gnomon.errors import AlreadyExists, InvalidInput, NotFound
 
 T = TypeVar("T")
 
 DEFAULT_WORKSPACE = "default"
+MAX_PAGE_TOKEN_LENGTH = 100  # ours are under 50 characters
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,16 +57,32 @@ def encode_offset_token(offset: int) -> str:
 
 
 def decode_offset_token(token: str | None) -> int:
-    """Offset encoded in a page token; a token that is not one of ours is ``InvalidInput``."""
+    """Offset encoded in a page token; a token that is not one of ours is ``InvalidInput``.
+
+    The token is read only after its length is checked, so no client can make the JSON
+    decoder recurse deeply or build a huge number; the offset must fit an SQL ``OFFSET``.
+    """
     if not token:
         return 0
+    if not isinstance(token, str):
+        raise _bad_token(token, "is not a string")
+    if len(token) > MAX_PAGE_TOKEN_LENGTH:
+        raise _bad_token(token, f"is longer than {MAX_PAGE_TOKEN_LENGTH} characters")
     try:
-        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InvalidInput(f"invalid page token {token!r}") from exc
-    if not isinstance(offset, int) or offset < 0:
-        raise InvalidInput(f"invalid page token {token!r}")
+        decoded = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except ValueError:
+        raise _bad_token(token, "is not a token a listing returned") from None
+    offset = decoded.get("offset") if isinstance(decoded, dict) else None
+    if isinstance(offset, bool) or not isinstance(offset, int) or len(decoded) != 1:
+        raise _bad_token(token, "is not a token a listing returned")
+    if not 0 <= offset <= INT64_MAX:
+        raise _bad_token(token, f"holds offset {offset}, outside 0 to {INT64_MAX}")
     return offset
+
+
+def _bad_token(token: object, why: str) -> InvalidInput:
+    shown = token[:40] if isinstance(token, str) else token
+    return InvalidInput(f"invalid page token: page_token {shown!r} {why}", {"field": "page_token"})
 
 
 def get_or_create(get: Callable[[], T], create: Callable[[], T]) -> T:

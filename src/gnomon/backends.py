@@ -81,9 +81,12 @@ def open_sql(settings: Settings) -> Services:
     def run_artifacts(run: Run) -> ArtifactStore:
         return _artifact_store(run.artifact_uri, endpoint)
 
-    tracking = TrackingService(SqlTrackingStore(db), settings.artifact_root, run_artifacts)
-    auth = AuthService(auth_store, SqlAuditStore(db))
     registry = RegistryService(SqlRegistryStore(db))
+    tracking = TrackingService(
+        SqlTrackingStore(db), settings.artifact_root, run_artifacts, registry.logged_model_paths
+    )
+    audit = SqlAuditStore(db)
+    auth = AuthService(auth_store, audit, audit_retention_days=settings.audit_retention_days)
     registrar = Registrar(
         tracking, registry, settings.artifact_root, lambda root: _artifact_store(root, endpoint)
     )
@@ -110,6 +113,7 @@ def open_http(settings: Settings) -> Services:
         token=settings.token or token_for(settings.home, settings.store_uri),
         workspace=settings.workspace,
         ca_bundle=settings.ca_bundle,
+        backoff=settings.retry_backoff_seconds,
     )
 
     def run_artifacts(run: Run) -> ArtifactStore:

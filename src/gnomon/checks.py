@@ -1,4 +1,8 @@
-"""Input checks every capability's service shares; each raises InvalidInput naming the value."""
+"""Input checks every capability's service shares; each raises InvalidInput naming the value.
+
+The wire types in ``gnomon.wire`` use the same rules, so a value refused by the server's
+schema is refused in embedded mode too.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +13,60 @@ from gnomon.errors import InvalidInput
 
 E = TypeVar("E", bound=Enum)
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # what an integer column holds
+MAX_MILLIS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z: the last time a datetime shows
+MAX_RESULTS_LIMIT = 50_000  # no listing returns more in one page
+
+
+def text_problem(value: str) -> str | None:
+    """Why ``value`` cannot be stored as text anywhere we store it, or ``None``."""
+    if "\x00" in value:
+        return "holds a NUL character (\\x00), which PostgreSQL text cannot store"
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            bad = value[exc.start]
+            return f"holds a lone surrogate ({bad!r}), which is not valid UTF-8"
+    return None
+
 
 def text(what: str, value: object, empty: bool = False) -> str:
     if not isinstance(value, str) or (not empty and not value):
         raise InvalidInput(f"{what} must be a {'' if empty else 'non-empty '}string, got {value!r}")
+    return storable(what, value)
+
+
+def storable(what: str, value: str) -> str:
+    """``value`` if every database can store it; else InvalidInput naming ``what``."""
+    problem = text_problem(value)
+    if problem:
+        raise InvalidInput(f"{what} {value[:40]!r} {problem}", {"field": what})
     return value
 
 
-def max_results(value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidInput(f"max_results must be a positive integer, got {value!r}")
+def decimal(value: str) -> bool:
+    """A number ``int()`` reads at once: ASCII digits only (``str.isdigit`` also takes ``"²"``,
+    which ``int()`` refuses) and at most 19 of them (``int()`` refuses 4,300, and a column holds
+    none past 19)."""
+    return value.isascii() and value.isdigit() and len(value) <= 19
+
+
+def millis(what: str, value: object) -> int:
+    """Milliseconds since the epoch, from 1970 to the end of 9999."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"{what} must be an integer, got {value!r}", {"field": what})
+    if not 0 <= value <= MAX_MILLIS:
+        raise InvalidInput(
+            f"{what} {value} is not a time in milliseconds from 0 to {MAX_MILLIS} (year 9999)",
+            {"field": what},
+        )
+    return value
+
+
+def max_results(value: int, limit: int = MAX_RESULTS_LIMIT) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= limit:
+        raise InvalidInput(f"max_results must be an integer from 1 to {limit}, got {value!r}")
 
 
 def member(kind: type[E], value: E | str, what: str) -> E:

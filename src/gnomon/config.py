@@ -51,6 +51,28 @@ class Settings(BaseSettings):
     flush_size: int = Field(
         default=5000, ge=1, description="Buffered items that trigger a write before the interval."
     )
+    retry_window_seconds: float = Field(
+        default=300,
+        ge=0,
+        description="How long the SDK keeps retrying logged values the store cannot take "
+        "(unreachable, 502/503/504, 429) before giving them up and saying so.",
+    )
+    retry_backoff_seconds: float = Field(
+        default=0.2,
+        gt=0,
+        le=60,
+        description="First pause before retrying a request to a remote server; it doubles "
+        "after each failure.",
+    )
+    retry_backoff_max_seconds: float = Field(
+        default=10, gt=0, description="Longest pause between retries of buffered writes."
+    )
+    buffer_max_items: int = Field(
+        default=100_000,
+        ge=1,
+        description="Logged values kept in memory while the store is away; more are spilled "
+        "to a file under GNOMON_HOME/spill and sent in order once it answers.",
+    )
     capture_environment: bool = Field(
         default=True,
         description="Record git state, Python version and installed packages at run start.",
@@ -73,8 +95,26 @@ class Settings(BaseSettings):
     max_artifact_bytes: int = Field(
         default=5 * 2**30, ge=1024, description="Largest artifact upload the server accepts."
     )
+    serve_max_body_bytes: int = Field(
+        default=16 * 2**20,
+        ge=1024,
+        description="Largest request body a model server (gnomon serve) reads on /predict, "
+        "/invocations and /outcomes; larger ones are refused with 413 before they are read.",
+    )
     user: str | None = Field(
         default=None, description="User recorded on runs in embedded mode (default: the OS user)."
+    )
+    audit_retention_days: int = Field(
+        default=365,
+        ge=0,
+        le=36500,
+        description="Days audit events are kept; older ones are deleted (at most hourly, as "
+        "events are written). 0 keeps them forever.",
+    )
+    forwarded_allow_ips: str | None = Field(
+        default=None,
+        description="Proxies (comma-separated addresses or networks, or *) whose "
+        "X-Forwarded-For both servers believe; default: none, not even loopback.",
     )
 
     @property

@@ -9,6 +9,7 @@ GnomonError
 ├── Unauthenticated     401  no identity, or a bad one
 ├── PermissionDenied    403  the identity lacks the role
 ├── PayloadTooLarge     413  the body or artifact is over the configured limit
+├── RateLimited         429  too many attempts (failed logins, bad tokens); retry later
 ├── Unavailable         503  a backend (database, object store) cannot be reached
 └── UserCodeError       500  user code (a pipeline step, a predict) raised; keeps the original
 ```
@@ -79,6 +80,19 @@ class PayloadTooLarge(GnomonError):
     status = 413
 
 
+class RateLimited(GnomonError):
+    """Too many attempts (failed logins, bad tokens); ``retry_after`` is the seconds to wait,
+    which the server also sends as ``Retry-After``."""
+
+    code = "rate_limited"
+    status = 429
+
+    @property
+    def retry_after(self) -> int | None:
+        value = self.details.get("retry_after")
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 class Unavailable(GnomonError):
     code = "unavailable"
     status = 503
@@ -111,6 +125,7 @@ _BY_CODE: dict[str, type[GnomonError]] = {
         Unauthenticated,
         PermissionDenied,
         PayloadTooLarge,
+        RateLimited,
         Unavailable,
         UserCodeError,
     )
@@ -132,6 +147,7 @@ __all__ = [
     "NotFound",
     "PayloadTooLarge",
     "PermissionDenied",
+    "RateLimited",
     "Unauthenticated",
     "Unavailable",
     "UserCodeError",

@@ -15,7 +15,7 @@ from gnomon.config import Settings
 from gnomon.deployments.client import DeploymentClient
 from gnomon.errors import InvalidInput
 from gnomon.registry.client import RegistryClient
-from gnomon.tracking.buffer import LogBuffer
+from gnomon.tracking.buffer import BufferOptions, LogBuffer
 from gnomon.tracking.capture import current_user
 from gnomon.tracking.entities import Experiment, Lifecycle, Metric, Run, RunStatus
 from gnomon.tracking.search import DEFAULT_MAX_RESULTS
@@ -43,9 +43,7 @@ class Client:
         workspace = self._services.workspace_id or self.settings.workspace
         self.scope = Scope(workspace, self.settings.user or current_user())
         self.tracking = self._services.tracking
-        self.buffer = LogBuffer(
-            self._write_buffered, self.settings.flush_interval, self.settings.flush_size
-        )
+        self.buffer = LogBuffer(self._write_buffered, BufferOptions.from_settings(self.settings))
         _live_buffers.add(self.buffer)
 
     @property

@@ -324,11 +324,45 @@ class AuditStoreContract:
         with pytest.raises(InvalidInput, match="page token"):
             audit.list_events(AuditQuery(page_token="garbage!"))
 
+    def test_filter_by_address(self, audit: AuditStore) -> None:
+        audit.append(event(T0, address="10.0.0.1"))
+        audit.append(event(T0 + 1, address="10.0.0.2"))
+        audit.append(event(T0 + 2))
+        found = audit.list_events(AuditQuery(address="10.0.0.1"))
+        assert [e.time for e in found] == [T0]
+
+    def test_append_limited_counts_by_action_and_address(self, audit: AuditStore) -> None:
+        def failed(time: int) -> NewAuditEvent:
+            return event(time, action="token_failed", address="10.0.0.1")
+
+        assert audit.append_limited(failed(T0), since=T0, limit=2) == []
+        assert audit.append_limited(failed(T0 + 1), since=T0, limit=2) == [T0]
+        # The limit is reached: counted, not stored.
+        assert audit.append_limited(failed(T0 + 2), T0, 2) == [T0 + 1, T0]
+        # Other addresses, no address, other actions and older events are counted apart.
+        assert audit.append_limited(event(T0 + 3, action="token_failed"), T0, 2) == []
+        other = event(T0 + 4, action="token_failed", address="10.0.0.2")
+        assert audit.append_limited(other, T0, 2) == []
+        assert audit.append_limited(event(T0 + 5, address="10.0.0.1"), T0, 2) == []
+        assert audit.append_limited(failed(T0 + 6), T0 + 1, 2) == [T0 + 1]
+        stored = audit.list_events(AuditQuery(action="token_failed", address="10.0.0.1"))
+        assert [e.time - T0 for e in stored] == [6, 1, 0]
+
+    def test_prune_events(self, audit: AuditStore) -> None:
+        for i in range(4):
+            audit.append(event(T0 + i))
+        assert audit.prune_events(T0 + 2) == 2
+        assert [e.time - T0 for e in audit.list_events(AuditQuery())] == [3, 2]
+        assert audit.prune_events(T0) == 0
+
     def test_failed_logins_by_user_and_address(self, audit: AuditStore) -> None:
-        audit.record_failed_login("ann", "10.0.0.1", T0, prune_before=0)
-        audit.record_failed_login("ann", "10.0.0.2", T0 + 1, prune_before=0)
-        audit.record_failed_login("bob", "10.0.0.1", T0 + 2, prune_before=0)
-        audit.record_failed_login("ann", None, T0 + 3, prune_before=0)
+        for name, address, time in (
+            ("ann", "10.0.0.1", T0),
+            ("ann", "10.0.0.2", T0 + 1),
+            ("bob", "10.0.0.1", T0 + 2),
+            ("ann", None, T0 + 3),
+        ):
+            assert audit.reserve_failed_login(name, address, time, since=0, limit=10)
         assert audit.recent_failed_logins("ann", "10.0.0.1", T0, 10) == (
             [T0 + 3, T0 + 1, T0],
             [T0 + 2, T0],
@@ -340,10 +374,21 @@ class AuditStoreContract:
         )
         assert audit.recent_failed_logins("cid", "10.9.9.9", 0, 10) == ([], [])
 
+    def test_reserve_stops_at_the_limit_by_user_or_by_address(self, audit: AuditStore) -> None:
+        assert audit.reserve_failed_login("ann", "a1", T0, since=T0, limit=2)
+        assert audit.reserve_failed_login("ann", "a2", T0 + 1, since=T0, limit=2)
+        assert not audit.reserve_failed_login("ann", "a3", T0 + 2, since=T0, limit=2)  # user
+        assert audit.reserve_failed_login("bob", "a1", T0 + 3, since=T0, limit=2)
+        assert not audit.reserve_failed_login("cid", "a1", T0 + 4, since=T0, limit=2)  # address
+        assert audit.reserve_failed_login("cid", None, T0 + 5, since=T0, limit=2)
+        assert audit.recent_failed_logins("ann", "a1", T0, 10) == ([T0 + 1, T0], [T0 + 3, T0])
+        # Once the oldest leaves the window, a place frees up.
+        assert audit.reserve_failed_login("ann", "a3", T0 + 6, since=T0 + 1, limit=2)
+
     def test_failed_logins_are_pruned_and_cleared(self, audit: AuditStore) -> None:
-        audit.record_failed_login("ann", "a1", T0, prune_before=0)
-        audit.record_failed_login("bob", "a1", T0 + 1, prune_before=0)
-        audit.record_failed_login("ann", "a1", T0 + 10, prune_before=T0 + 1)
+        audit.reserve_failed_login("ann", "a1", T0, since=0, limit=10)
+        audit.reserve_failed_login("bob", "a1", T0 + 1, since=0, limit=10)
+        audit.reserve_failed_login("ann", "a1", T0 + 10, since=T0 + 1, limit=10)
         assert audit.recent_failed_logins("ann", "a1", 0, 10) == ([T0 + 10], [T0 + 10, T0 + 1])
         audit.clear_failed_logins("ann")
         assert audit.recent_failed_logins("ann", "a1", 0, 10) == ([], [T0 + 1])

@@ -7,11 +7,15 @@ Subclasses supply ``store`` (a RegistryStore), ``scope`` (a workspace of its own
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import replace
+
 import pytest
 
 from gnomon._types import Scope
 from gnomon.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from gnomon.registry.entities import (
+    LoggedModel,
     ModelQuery,
     ModelVersion,
     NewVersion,
@@ -20,6 +24,11 @@ from gnomon.registry.entities import (
     VersionUpdate,
 )
 from gnomon.registry.store import RegistryStore
+from gnomon.store.database import Database
+from gnomon.tracking.entities import NewRun, RunStatus, RunUpdate
+from gnomon.tracking.sql import SqlTrackingStore
+
+SHA_A, SHA_B, SHA_C = "a" * 64, "b" * 64, "c" * 64
 
 
 def add_version(
@@ -294,3 +303,62 @@ class RegistryStoreContract:
         ]
         assert sorted(removed) == [("production", None, 1, "bob"), ("staging", None, 1, "bob")]
         assert store.get_version(scope, "churn", 2).aliases == ["canary"]
+
+    # -- recorded digests ----------------------------------------------------------------------
+
+    def test_a_version_keeps_its_recorded_digests(self, store: RegistryStore, scope: Scope) -> None:
+        store.create_model(scope, "churn", "", {})
+        created = add_version(store, scope, "churn", files={"m.bin": SHA_A}, spec_sha256=SHA_B)
+        assert (created.files, created.spec_sha256) == ({"m.bin": SHA_A}, SHA_B)
+        assert store.get_version(scope, "churn", 1) == created
+        bare = add_version(store, scope, "churn")
+        assert (bare.files, bare.spec_sha256) == ({}, None)
+
+    def test_the_yaml_digest_moves_only_from_the_one_read(
+        self, store: RegistryStore, scope: Scope
+    ) -> None:
+        store.create_model(scope, "churn", "", {})
+        add_version(store, scope, "churn", files={"m.bin": SHA_A}, spec_sha256=SHA_A)
+        moved = store.update_version(
+            scope, "churn", 1, VersionUpdate(spec_sha256=SHA_B, previous_spec_sha256=SHA_A)
+        )
+        assert moved.spec_sha256 == SHA_B
+        with pytest.raises(Conflict, match="changed meanwhile"):
+            store.update_version(
+                scope, "churn", 1, VersionUpdate(spec_sha256=SHA_C, previous_spec_sha256=SHA_A)
+            )
+        version = store.get_version(scope, "churn", 1)
+        assert (version.spec_sha256, version.files) == (SHA_B, {"m.bin": SHA_A})
+
+    def test_logged_models_are_recorded_once_per_path(
+        self, store: RegistryStore, scope: Scope, other_scope: Scope, running_run: str
+    ) -> None:
+        model = LoggedModel(running_run, "model", {"m.bin": SHA_A}, SHA_B, 1)
+        assert store.record_logged_model(scope, model) == model
+        store.record_logged_model(scope, replace(model, path="sub/model"))
+        with pytest.raises(Conflict, match="already logged a model at 'model'"):
+            store.record_logged_model(scope, replace(model, files={}))
+        assert store.list_logged_models(scope, running_run) == [
+            model,
+            replace(model, path="sub/model"),
+        ]
+        with pytest.raises(NotFound, match=running_run):
+            store.record_logged_model(other_scope, replace(model, path="stolen"))
+        assert store.list_logged_models(other_scope, running_run) == []
+
+    def test_only_a_running_run_records_a_model(
+        self, store: RegistryStore, scope: Scope, db: Database, running_run: str
+    ) -> None:
+        tracking = SqlTrackingStore(db)
+        tracking.update_run(scope, running_run, RunUpdate(status=RunStatus.FINISHED))
+        model = LoggedModel(running_run, "model", {}, SHA_B, 1)
+        with pytest.raises(Conflict, match="FINISHED"):
+            store.record_logged_model(scope, model)
+        assert store.list_logged_models(scope, running_run) == []
+
+    @pytest.fixture
+    def running_run(self, db: Database, scope: Scope) -> str:
+        tracking = SqlTrackingStore(db)
+        experiment = tracking.create_experiment(scope, uuid.uuid4().hex, "/tmp/artifacts")
+        new = NewRun(experiment_id=experiment.id, name="r", user="ann", start_time=1)
+        return tracking.create_run(scope, new).id

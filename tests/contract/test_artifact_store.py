@@ -200,6 +200,48 @@ class ArtifactStoreContract:
             assert repr(key) in info.value.message
         assert not (tmp_path / "dl").exists()
 
+    @pytest.mark.parametrize(
+        ("key", "limit"),
+        [
+            ("run/" + "a" * 300 + "/f", "255 bytes"),  # one segment over a file name's limit
+            ("run/" + "é" * 128, "255 bytes"),  # 128 characters, 256 bytes in UTF-8
+            ("ab/" * 1700, "1024 bytes"),  # 5,100 characters in short segments
+        ],
+        ids=["long-segment", "multibyte-segment", "long-key"],
+    )
+    def test_keys_over_the_length_limits_are_rejected_naming_the_limit(
+        self, store: ArtifactStore, tmp_path: Path, key: str, limit: str
+    ) -> None:
+        (tmp_path / "f").write_bytes(b"x")
+        calls: list[Callable[[], object]] = [
+            lambda: store.put_bytes(b"x", key),
+            lambda: store.put_file(tmp_path / "f", key),
+            lambda: store.get_bytes(key),
+            lambda: store.list(key),
+            lambda: store.download(key, tmp_path / "dl"),
+            lambda: store.delete(key),
+        ]
+        for call in calls:
+            with pytest.raises(InvalidInput, match=limit) as info:
+                call()
+            assert len(info.value.message) < 300  # names the key's start, not all of it
+        assert store.list() == []
+
+    def test_a_folder_whose_keys_are_too_long_stores_nothing(
+        self, store: ArtifactStore, tmp_path: Path
+    ) -> None:
+        deep = "/".join(["d" * 200] * 6) + "/f"  # a local folder can hold it; a key cannot
+        _write_tree(tmp_path / "src", {"ok.txt": b"1", deep: b"2"})
+        with pytest.raises(InvalidInput, match="1024 bytes"):
+            store.put_dir(tmp_path / "src", "run")
+        assert store.list() == []
+
+    def test_segments_at_the_limit_round_trip(self, store: ArtifactStore) -> None:
+        key = f"{'s' * 255}/{'é' * 127}"  # 255 bytes, then 254
+        store.put_bytes(b"long", key)
+        assert store.get_bytes(key) == b"long"
+        assert store.list("s" * 255) == [ArtifactInfo(key, False, 4)]
+
     def test_large_file_round_trips_byte_for_byte(
         self, store: ArtifactStore, tmp_path: Path
     ) -> None:
@@ -299,27 +341,55 @@ class TestS3ArtifactStore(ArtifactStoreContract):
             client.put_object(Bucket=_bucket(s3_root), Key="artifacts/run/b", Body=b"2")
         assert [i.path for i in store.list("run")] == ["run/a", "run/b"]
 
-    def test_missing_bucket_raises_not_found(self, s3_server: str) -> None:
+    def test_missing_bucket_is_unavailable_without_naming_it(
+        self, s3_server: str, caplog: pytest.LogCaptureFixture
+    ) -> None:
         from gnomon.artifacts.s3 import S3ArtifactStore
 
         store = S3ArtifactStore("s3://no-such-bucket/x", endpoint_url=s3_server)
-        with pytest.raises(NotFound, match="no-such-bucket"):
+        with pytest.raises(Unavailable) as info:
             store.put_bytes(b"x", "k")
+        assert info.value.message == "the artifact store is unavailable"
+        assert info.value.details == {}
+        with pytest.raises(Unavailable, match="the artifact store is unavailable"):
+            store.check_ready()
+        assert "no-such-bucket" in caplog.text  # the operator learns which
         assert store.list() == []
 
-    def test_unreachable_endpoint_raises_unavailable(
-        self, s3_server: str, monkeypatch: pytest.MonkeyPatch
+    def test_an_existing_bucket_is_ready(self, store: Any) -> None:
+        store.check_ready()
+
+    def test_unreachable_endpoint_raises_unavailable_naming_nothing_internal(
+        self, s3_server: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
     ) -> None:
         from gnomon.artifacts.s3 import S3ArtifactStore
 
         # botocore retries a refused connection with backoff (about 6 s a call); once is enough.
         monkeypatch.setenv("AWS_RETRY_MODE", "standard")
         monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-        store = S3ArtifactStore("s3://bucket/x", endpoint_url=f"http://127.0.0.1:{free_port()}")
-        with pytest.raises(Unavailable, match="cannot be used"):
-            store.get_bytes("k")
-        with pytest.raises(Unavailable):
-            store.put_bytes(b"x", "k")
+        port = free_port()
+        store = S3ArtifactStore("s3://private-bucket/x", endpoint_url=f"http://127.0.0.1:{port}")
+        calls: list[Callable[[], object]] = [
+            lambda: store.get_bytes("k"),
+            lambda: store.put_bytes(b"x", "k"),
+            lambda: store.list("k"),
+            store.check_ready,
+        ]
+        for call in calls:
+            with pytest.raises(Unavailable) as info:
+                call()
+            assert info.value.message == "the artifact store is unavailable"
+            assert info.value.details == {}
+        assert f"127.0.0.1:{port}" in caplog.text
+
+    def test_a_key_too_long_below_the_prefix_is_rejected(self, s3_server: str) -> None:
+        from gnomon.artifacts.s3 import S3ArtifactStore
+
+        prefix = "p" * 200
+        store = S3ArtifactStore(f"s3://bucket/{prefix}", endpoint_url=s3_server)
+        key = "/".join(["k" * 200] * 5)  # 1004 bytes: a valid key, but 1205 with the prefix
+        with pytest.raises(InvalidInput, match="S3 allows 1024"):
+            store.put_bytes(b"x", key)
 
     def test_root_must_be_an_s3_uri(self) -> None:
         from gnomon.artifacts.s3 import S3ArtifactStore

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit as _urlsplit
 from urllib.request import url2pathname as _url2pathname
 
 from gnomon.artifacts.local import LocalArtifactStore
-from gnomon.artifacts.store import ArtifactInfo, ArtifactStore
+from gnomon.artifacts.store import ArtifactInfo, ArtifactStore, ReadinessProbe
 from gnomon.errors import InvalidInput
 
 ENTRY_POINT_GROUP = "gnomon.artifact_stores"
@@ -78,5 +78,6 @@ __all__ = [
     "ArtifactInfo",
     "ArtifactStore",
     "LocalArtifactStore",
+    "ReadinessProbe",
     "open_artifact_store",
 ]

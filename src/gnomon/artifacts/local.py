@@ -2,52 +2,51 @@
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
-import re
 import secrets
 import shutil
-from collections.abc import Callable
+import stat
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from functools import partial
-from pathlib import Path, PureWindowsPath
+from pathlib import Path
 from typing import BinaryIO
 
+from gnomon._private_files import PRIVATE_FILE, make_private_dirs
+from gnomon.artifacts import nofollow
+from gnomon.artifacts.keys import clean_key, join_key, shown
 from gnomon.artifacts.store import ArtifactInfo
-from gnomon.errors import Conflict, InvalidInput, NotFound
+from gnomon.errors import Conflict, InvalidInput, NotFound, Unavailable
+
+logger = logging.getLogger(__name__)
 
 # Temporary files live next to their destination so os.replace stays on one filesystem;
 # listings and downloads hide them.
 _TMP_PREFIX = ".gnomon-tmp-"
-
-
-def clean_key(key: str, *, allow_root: bool = False) -> str:
-    """Normalise ``key`` to ``a/b/c``; shared by every store so they reject the same keys.
-
-    Raises:
-        InvalidInput: the key is absolute, contains a ``..`` segment, or is empty where a
-            file must be named.
-    """
-    segments = re.split(r"[\\/]", key)
-    # Backslashes count as separators here so a key cannot climb out of the root on Windows.
-    if "\0" in key or key.startswith(("/", "\\")) or PureWindowsPath(key).drive or ".." in segments:
-        raise InvalidInput(
-            f"artifact key {key!r} must be relative and must not contain '..'",
-            details={"key": key},
-        )
-    cleaned = "/".join(part for part in key.split("/") if part not in ("", "."))
-    if not cleaned and not allow_root:
-        raise InvalidInput(f"artifact key {key!r} names no file", details={"key": key})
-    return cleaned
+# What a name the key chose can make the filesystem refuse: the caller's doing, not an outage.
+_BAD_NAME = {errno.ENAMETOOLONG, errno.EILSEQ, errno.EINVAL}
+UNAVAILABLE = "the artifact store is unavailable"
 
 
 class LocalArtifactStore:
-    """Artifacts as files below ``root``; the folder is created on the first write."""
+    """Artifacts as files below ``root``; the folder is created on the first write.
+
+    Folders are created 0700 and files 0600: artifacts and prediction records are the
+    owner's data, not every local user's. The store holds plain files and folders only: a
+    symbolic link or special file found below the root is never followed or served (see
+    ``nofollow``); meeting one is an ``InvalidInput`` naming its key. Filesystem failures
+    become ``Unavailable`` without the local path, which goes to the log.
+    """
 
     def __init__(self, root: str | Path) -> None:
         self._root = Path(root).expanduser().resolve()
         self.root = self._root.as_posix()
 
     def uri(self, key: str) -> str:
-        return self._path(clean_key(key, allow_root=True)).as_posix()
+        key = clean_key(key, allow_root=True)
+        return self._root.joinpath(*key.split("/")).as_posix() if key else self.root
 
     def put_file(self, local_path: Path, key: str) -> None:
         source = _existing_file(Path(local_path))
@@ -60,8 +59,10 @@ class LocalArtifactStore:
                 f"local folder '{local_dir}' not found", details={"path": str(local_dir)}
             )
         prefix = clean_key(prefix, allow_root=True)
-        for source in sorted(p for p in local_dir.rglob("*") if p.is_file()):
-            key = "/".join(filter(None, [prefix, source.relative_to(local_dir).as_posix()]))
+        sources = sorted(p for p in local_dir.rglob("*") if p.is_file())
+        # Every key is checked before the first write, so a bad name stores nothing.
+        keys = [join_key(prefix, p.relative_to(local_dir).as_posix()) for p in sources]
+        for source, key in zip(sources, keys, strict=True):
             self._write(key, partial(_copy_into, source))
 
     def put_bytes(self, data: bytes, key: str) -> None:
@@ -69,90 +70,175 @@ class LocalArtifactStore:
 
     def get_bytes(self, key: str) -> bytes:
         key = clean_key(key)
-        try:
-            return self._path(key).read_bytes()
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
-            raise _not_found(key) from exc
+        with self._errors(key), self._opened(key) as (entry, mode):
+            if stat.S_ISREG(mode):
+                return nofollow.read_all(entry)
+        raise _not_found(key)
 
     def list(self, prefix: str = "") -> list[ArtifactInfo]:
         prefix = clean_key(prefix, allow_root=True)
-        try:
-            entries = list(os.scandir(self._path(prefix)))
-        except (FileNotFoundError, NotADirectoryError):
-            return []
-        infos = []
-        for entry in entries:
-            if entry.name.startswith(_TMP_PREFIX):
-                continue
-            path = f"{prefix}/{entry.name}" if prefix else entry.name
-            is_dir = entry.is_dir()
-            infos.append(ArtifactInfo(path, is_dir, None if is_dir else entry.stat().st_size))
+        with self._errors(prefix):
+            try:
+                folder = nofollow.open_folder(self._root, _parts(prefix))
+            except (FileNotFoundError, NotADirectoryError):
+                return []  # absent, or a file: no children
+            try:
+                entries = nofollow.plain_entries(folder, prefix, _is_tmp)
+                infos = [_info(prefix, entry) for entry in entries]
+            finally:
+                os.close(folder)
         return sorted(infos, key=lambda info: info.path)
 
     def download(self, key: str, local_dir: Path) -> Path:
         key = clean_key(key)
-        source = self._path(key)
-        dest = Path(local_dir) / source.name
+        dest = Path(local_dir) / key.rsplit("/", 1)[-1]
         dest.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_file():
-            shutil.copyfile(source, dest)
-        elif source.is_dir():
-            ignore = shutil.ignore_patterns(f"{_TMP_PREFIX}*")
-            shutil.copytree(source, dest, ignore=ignore, dirs_exist_ok=True)
-        else:
-            raise _not_found(key)
+        with self._errors(key), self._opened(key) as (entry, mode):
+            nofollow.copy_out(entry, mode, dest, key, _is_tmp)
         return dest
 
     def delete(self, prefix: str) -> None:
-        path = self._path(clean_key(prefix))
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
-        self._prune_empty_parents(path.parent)
+        key = clean_key(prefix)
+        *parents, name = key.split("/")
+        with self._errors(key):
+            try:
+                folder = nofollow.open_folder(self._root, parents)
+            except (FileNotFoundError, NotADirectoryError):
+                return
+            try:
+                nofollow.remove(folder, name)
+            finally:
+                os.close(folder)
+        self._prune_empty(parents)
 
-    def _path(self, key: str) -> Path:
-        return self._root.joinpath(*key.split("/")) if key else self._root
+    def check_ready(self) -> None:
+        # A missing root is made by the first write: the nearest folder that exists must allow it.
+        existing = next(path for path in (self._root, *self._root.parents) if path.exists())
+        if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+            logger.warning("artifact root %s cannot be written (at %s)", self._root, existing)
+            raise Unavailable(UNAVAILABLE)
+
+    @contextmanager
+    def _opened(self, key: str) -> Iterator[tuple[int, int]]:
+        *parents, name = key.split("/")
+        try:
+            folder = nofollow.open_folder(self._root, parents)
+            try:
+                entry, mode = nofollow.open_entry(folder, name, key)
+            finally:
+                os.close(folder)
+        except (FileNotFoundError, NotADirectoryError) as exc:
+            raise _not_found(key) from exc
+        try:
+            yield entry, mode
+        finally:
+            os.close(entry)
 
     def _write(self, key: str, fill: Callable[[BinaryIO], object]) -> None:
-        dest = self._path(key)
-        try:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_write(dest, fill)
-        except (FileExistsError, NotADirectoryError, IsADirectoryError) as exc:
-            raise Conflict(
-                f"artifact key {key!r} clashes with an existing file or folder",
-                details={"key": key},
-            ) from exc
-
-    def _prune_empty_parents(self, folder: Path) -> None:
-        # S3 has no empty folders; removing ours keeps listings the same on both stores.
-        while folder != self._root and self._root in folder.parents:
+        *parents, name = key.split("/")
+        with self._errors(key):
             try:
-                folder.rmdir()
+                make_private_dirs(self._root)
+                folder = nofollow.open_folder(self._root, parents, create=True)
+                try:
+                    _atomic_write(folder, name, fill)
+                finally:
+                    os.close(folder)
+            except (FileExistsError, NotADirectoryError, IsADirectoryError) as exc:
+                if _is_absolute(exc.filename):
+                    raise  # the root itself, not a key: an outage, below
+                raise Conflict(
+                    f"artifact key {key!r} clashes with an existing file or folder",
+                    details={"key": key},
+                ) from exc
+
+    def _prune_empty(self, parents: Sequence[str]) -> None:
+        # S3 has no empty folders; removing ours keeps listings the same on both stores.
+        while parents:
+            *above, name = parents
+            try:
+                folder = nofollow.open_folder(self._root, above)
+            except (OSError, nofollow.NotPlain):
+                return
+            try:
+                os.rmdir(name, dir_fd=folder)
             except OSError:
                 return
-            folder = folder.parent
+            finally:
+                os.close(folder)
+            parents = above
+
+    @contextmanager
+    def _errors(self, key: str) -> Iterator[None]:
+        try:
+            yield
+        except nofollow.NotPlain as exc:
+            raise InvalidInput(
+                f"artifact {exc.path!r} is a {exc.kind}; the store holds only files and "
+                "folders and never follows links",
+                details={"key": exc.path},
+            ) from None
+        except OSError as exc:
+            if not self._is_store_path(exc):
+                raise  # the caller's own file (the upload source, the download folder)
+            if exc.errno in _BAD_NAME and not _is_absolute(exc.filename):
+                raise InvalidInput(  # a name from the key, not the configured root
+                    f"artifact key {shown(key)!r} is not a valid file name: {exc.strerror}",
+                    details={"key": shown(key)},
+                ) from exc
+            logger.warning("artifact store %s failed on key %r: %s", self.root, key, exc)
+            raise Unavailable(UNAVAILABLE) from exc
+
+    def _is_store_path(self, exc: OSError) -> bool:
+        # Below the root, names are relative to descriptors. An absolute path is the root, a
+        # folder above it (both ours), or the caller's own file.
+        if not _is_absolute(exc.filename):
+            return True
+        path = Path(exc.filename)
+        return path == self._root or path in self._root.parents or self._root in path.parents
 
 
-def _atomic_write(dest: Path, fill: Callable[[BinaryIO], object]) -> None:
-    tmp = dest.with_name(f"{_TMP_PREFIX}{secrets.token_hex(8)}")
+def _atomic_write(folder: int, name: str, fill: Callable[[BinaryIO], object]) -> None:
+    tmp = f"{_TMP_PREFIX}{secrets.token_hex(8)}"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    descriptor = os.open(tmp, flags, PRIVATE_FILE, dir_fd=folder)
     try:
-        # "xb" creates the file with mode 0o666 less the umask, like a plain open() would.
-        with open(tmp, "xb") as out:
+        with os.fdopen(descriptor, "wb") as out:
+            os.fchmod(descriptor, PRIVATE_FILE)  # 0600 whatever the umask; os.replace keeps it
             fill(out)
             out.flush()
             # Without fsync a crash right after the rename can leave an empty file behind.
             os.fsync(out.fileno())
-        os.replace(tmp, dest)
+        # Renames the name in this folder: a link at ``name`` is replaced, never followed.
+        os.replace(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        with suppress(FileNotFoundError):
+            os.unlink(tmp, dir_fd=folder)
         raise
 
 
 def _copy_into(source: Path, out: BinaryIO) -> None:
     with open(source, "rb") as src:
         shutil.copyfileobj(src, out, 1024 * 1024)
+
+
+def _info(prefix: str, entry: os.DirEntry[str]) -> ArtifactInfo:
+    path = f"{prefix}/{entry.name}" if prefix else entry.name
+    if entry.is_dir(follow_symlinks=False):
+        return ArtifactInfo(path, True, None)
+    return ArtifactInfo(path, False, entry.stat(follow_symlinks=False).st_size)
+
+
+def _is_absolute(filename: object) -> bool:
+    return isinstance(filename, (str, os.PathLike)) and os.path.isabs(filename)
+
+
+def _parts(key: str) -> list[str]:
+    return key.split("/") if key else []
+
+
+def _is_tmp(name: str) -> bool:
+    return name.startswith(_TMP_PREFIX)
 
 
 def _existing_file(path: Path) -> Path:

@@ -7,6 +7,7 @@ object in one step, so a reader sees the old object or the whole new one.
 from __future__ import annotations
 
 import builtins
+import logging
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,16 +15,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from gnomon.artifacts.local import clean_key
+from gnomon.artifacts.keys import MAX_KEY_BYTES, clean_key, join_key, shown
 from gnomon.artifacts.store import ArtifactInfo
 from gnomon.errors import InvalidInput, NotFound, Unavailable
 
+logger = logging.getLogger(__name__)
+UNAVAILABLE = "the artifact store is unavailable"
 _MIN_PART_SIZE = 5 * 2**20  # S3 rejects smaller parts, except the last one
 _MAX_PARTS = 10_000
 
 
 class S3ArtifactStore:
     """Artifacts as objects below ``s3://bucket/prefix``.
+
+    Errors that reach a caller never name the bucket, the prefix or the endpoint (a missing
+    bucket or an unreachable endpoint is ``Unavailable``); those go to the log.
 
     Args:
         root: ``s3://bucket`` or ``s3://bucket/prefix``.
@@ -58,7 +64,7 @@ class S3ArtifactStore:
                 f"local file '{local_path}' not found", details={"path": str(local_path)}
             )
         path = self._path(clean_key(key))
-        with self._errors(self._no_bucket()):
+        with self._errors():
             self._fs.put_file(str(local_path), path, **self._upload_kw(local_path.stat().st_size))
 
     def put_dir(self, local_dir: Path, prefix: str) -> None:
@@ -67,19 +73,20 @@ class S3ArtifactStore:
             raise NotFound(
                 f"local folder '{local_dir}' not found", details={"path": str(local_dir)}
             )
-        target = self._path(clean_key(prefix, allow_root=True))
+        prefix = clean_key(prefix, allow_root=True)
         sources = sorted(p for p in local_dir.rglob("*") if p.is_file())
         if not sources:
             return
-        paths = [f"{target}/{p.relative_to(local_dir).as_posix()}" for p in sources]
+        # Every key is checked before the first upload, so a bad name stores nothing.
+        paths = [self._path(join_key(prefix, p.relative_to(local_dir).as_posix())) for p in sources]
         largest = max(p.stat().st_size for p in sources)
-        with self._errors(self._no_bucket()):
+        with self._errors():
             # One call so s3fs uploads the files concurrently.
             self._fs.put([str(p) for p in sources], paths, **self._upload_kw(largest))
 
     def put_bytes(self, data: bytes, key: str) -> None:
         path = self._path(clean_key(key))
-        with self._errors(self._no_bucket()):
+        with self._errors():
             self._fs.pipe_file(path, data, **self._upload_kw(len(data)))
 
     def get_bytes(self, key: str) -> bytes:
@@ -139,8 +146,22 @@ class S3ArtifactStore:
             return []
         return [name for name in names if not name.endswith("/")]
 
+    def check_ready(self) -> None:
+        """Raises ``Unavailable`` unless the bucket exists and these credentials may use it
+        (one HEAD request)."""
+        with self._errors():
+            self._fs.info(self._bucket)
+
     def _path(self, key: str) -> str:
-        return f"{self._base}/{key}" if key else self._base
+        path = f"{self._base}/{key}" if key else self._base
+        size = len(path.encode()) - len(self._bucket) - 1
+        if size > MAX_KEY_BYTES:  # below the root's own prefix, a shorter key may not fit
+            raise InvalidInput(
+                f"artifact key {shown(key)!r} makes an S3 object key of {size} bytes; "
+                f"S3 allows {MAX_KEY_BYTES}",
+                details={"key": shown(key), "bytes": size, "limit": MAX_KEY_BYTES},
+            )
+        return path
 
     def _key_of(self, name: str) -> str:
         return name.rstrip("/")[len(self._base) + 1 :]
@@ -150,20 +171,22 @@ class S3ArtifactStore:
             return {}
         return {"chunksize": max(self._part_size, math.ceil(size / _MAX_PARTS))}
 
-    def _no_bucket(self) -> NotFound:
-        return NotFound(f"S3 bucket {self._bucket!r} not found", details={"bucket": self._bucket})
-
     @contextmanager
-    def _errors(self, not_found: NotFound) -> Iterator[None]:
+    def _errors(self, missing: NotFound | None = None) -> Iterator[None]:
+        """Translate s3fs errors; ``missing`` is raised when S3 answers 404, which without one
+        (a write) means the bucket is missing."""
         try:
             yield
         except FileNotFoundError as exc:
-            raise not_found from exc
+            if missing is not None:
+                raise missing from exc
+            logger.warning("artifact store %s on %s: no such bucket", self.root, self._endpoint)
+            raise Unavailable(UNAVAILABLE) from exc
         except self._unreachable as exc:
-            raise Unavailable(
-                f"artifact store {self.root} on {self._endpoint} cannot be used: {exc}",
-                details={"root": self.root},
-            ) from exc
+            logger.warning(
+                "artifact store %s on %s cannot be used: %s", self.root, self._endpoint, exc
+            )
+            raise Unavailable(UNAVAILABLE) from exc
 
 
 def _split_root(root: str) -> tuple[str, str]:
@@ -186,16 +209,10 @@ def _filesystem(endpoint_url: str | None) -> tuple[Any, tuple[type[BaseException
     # would otherwise answer ls/info from its cache, which it never expires, and that cache is
     # shared by every S3FileSystem built with the same arguments.
     fs = s3fs.S3FileSystem(client_kwargs=client_kwargs, use_listings_cache=False)
-    # PermissionError is how s3fs reports refused credentials: a backend problem, not a
-    # gnomon permission.
-    unreachable = (
-        boto.ConnectionError,
-        boto.HTTPClientError,
-        boto.NoCredentialsError,
-        ConnectionError,
-        TimeoutError,
-        PermissionError,
-    )
+    # OSError covers PermissionError (how s3fs reports refused credentials: a backend problem,
+    # not a gnomon permission), ConnectionError, TimeoutError, and the plain OSError s3fs
+    # raises for an S3 error it has no Python class for (SlowDown, InternalError...).
+    unreachable = (boto.ConnectionError, boto.HTTPClientError, boto.NoCredentialsError, OSError)
     return fs, unreachable
 
 

@@ -20,8 +20,10 @@ class ArtifactInfo:
 class ArtifactStore(Protocol):
     """Stores files under ``/``-separated keys below one root (a folder or an S3 prefix).
 
-    Keys are relative and never contain ``..``; implementations reject such a key with
-    ``InvalidInput``. Every write is atomic: a reader sees the whole new file or nothing.
+    Keys are relative, never contain ``..``, and are at most 1024 bytes of UTF-8 with
+    segments of at most 255 (``keys.clean_key``); implementations reject any other key with
+    ``InvalidInput``. Errors name keys, never the store's root, bucket, endpoint or folders.
+    Every write is atomic: a reader sees the whole new file or nothing.
     """
 
     root: str
@@ -59,4 +61,15 @@ class ArtifactStore(Protocol):
 
     def delete(self, prefix: str) -> None:
         """Remove a file or everything under a prefix; absent keys are not an error."""
+        ...
+
+
+@runtime_checkable
+class ReadinessProbe(Protocol):
+    """An optional ability of an artifact store: a cheap check that it can take files now,
+    for the server's ``/readyz``. Stores without it are probed by listing their root."""
+
+    def check_ready(self) -> None:
+        """Raises ``Unavailable`` (naming nothing internal; details go to the log) when the
+        store cannot be written: a missing bucket, an unwritable folder, no connection."""
         ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -10,17 +11,29 @@ from gnomon.auth import rules
 from gnomon.auth.entities import AuditAction, AuditEvent, NewAuditEvent, Principal
 from gnomon.auth.store import AuditStore
 
+DAY_MS = 24 * 60 * 60 * 1000
+PRUNE_INTERVAL_MS = 60 * 60 * 1000
+
 
 class AuditLog:
     """Stamps events with the clock's time and appends them to the audit store.
 
     Other capabilities' services take one of these, not the whole auth service, to record
-    their own changes.
+    their own changes. With a retention, events older than it are deleted as new ones are
+    written, at most once per ``PRUNE_INTERVAL_MS`` in each process.
     """
 
-    def __init__(self, store: AuditStore, clock: Callable[[], int] = now_ms) -> None:
+    def __init__(
+        self,
+        store: AuditStore,
+        clock: Callable[[], int] = now_ms,
+        retention_days: int | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
+        self.retention_ms = retention_days * DAY_MS if retention_days else None
+        self._next_prune = 0  # a process's first write prunes
+        self._prune_lock = threading.Lock()
 
     def record(
         self,
@@ -66,7 +79,28 @@ class AuditLog:
         address: str | None = None,
     ) -> AuditEvent:
         """``record`` without the checks, for callers whose values are already sound."""
-        event = NewAuditEvent(
+        event = self.event(actor, action, object_type, object_id, details, workspace_id, address)
+        self._prune(event.time)
+        return self.store.append(event)
+
+    def append_limited(self, event: NewAuditEvent, since: int, limit: int) -> list[int]:
+        """``AuditStore.append_limited``: store ``event`` unless ``limit`` events with its
+        action and address are stored since ``since``; returns the times it counted."""
+        self._prune(event.time)
+        return self.store.append_limited(event, since, limit)
+
+    def event(
+        self,
+        actor: str,
+        action: str,
+        object_type: str,
+        object_id: str,
+        details: Mapping[str, Any] | None = None,
+        workspace_id: str | None = None,
+        address: str | None = None,
+    ) -> NewAuditEvent:
+        """An event stamped with the clock's time, not yet stored."""
+        return NewAuditEvent(
             time=self.clock(),
             actor=actor,
             action=str(action),
@@ -76,4 +110,12 @@ class AuditLog:
             details=dict(details or {}),
             address=address,
         )
-        return self.store.append(event)
+
+    def _prune(self, now: int) -> None:
+        if self.retention_ms is None:
+            return
+        with self._prune_lock:
+            if now < self._next_prune:
+                return
+            self._next_prune = now + PRUNE_INTERVAL_MS
+        self.store.prune_events(now - self.retention_ms)

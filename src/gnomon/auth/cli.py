@@ -446,7 +446,7 @@ def _first(limit: int, fetch: Callable[[int, str | None], Page[T]]) -> list[T]:
 def _parse_time(option: str, text: str | None) -> int | None:
     if text is None:
         return None
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # not "²", which int() refuses
         return int(text)
     try:
         moment = datetime.fromisoformat(text)

@@ -115,7 +115,9 @@ class Principal:
     """An authenticated caller: the user, narrowed by the token it presented.
 
     A token bound to a workspace reaches that workspace only; a token's role caps the role
-    its user holds anywhere, global administration included.
+    its user holds anywhere, global administration included. ``token_expires_time`` bounds
+    the tokens it creates; ``session`` marks a login session (proved by the password), which
+    alone may set its user's password or create tokens that outlive it.
     """
 
     user_id: str
@@ -123,6 +125,8 @@ class Principal:
     is_admin: bool = False
     token_workspace_id: str | None = None
     token_role: Role | None = None
+    token_expires_time: int | None = None
+    session: bool = False
 
     @property
     def acts_as_admin(self) -> bool:
@@ -174,6 +178,7 @@ class AuditQuery:
     actor: str | None = None
     action: str | None = None
     object_type: str | None = None
+    address: str | None = None
     since: int | None = None
     until: int | None = None
     max_results: int = 100

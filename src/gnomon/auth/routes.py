@@ -27,8 +27,9 @@ from gnomon.auth.schemas import (
 )
 from gnomon.auth.service import AuthService
 from gnomon.server.access import Access, Caller, require, workspace_name
+from gnomon.server.guard import small_body
 from gnomon.server.respond import wire, wire_page
-from gnomon.wire import PageOut
+from gnomon.wire import PageOut, QueryMillis, Text
 
 router = APIRouter(tags=["identity"])
 
@@ -51,7 +52,13 @@ Auth = Annotated[AuthService, Depends(_auth)]
 # -- sessions --------------------------------------------------------------------------------
 
 
-@router.post("/auth/login", response_model=IssuedToken, dependencies=[Anyone])
+@router.post(
+    "/auth/login",
+    response_model=IssuedToken,
+    dependencies=[Anyone],
+    responses={401: {}, 429: {}},  # public, yet it refuses credentials (the spec lists it)
+    openapi_extra=small_body(),  # anyone may send it: held to 64 KiB, not the JSON limit
+)
 def login(body: Login, request: Request, auth: Auth) -> Response:
     """Exchange a user name and password for a session token (failed logins are rate
     limited per user and per address)."""
@@ -76,23 +83,23 @@ def create_user(body: CreateUser, caller: GlobalAdmin, auth: Auth) -> Response:
 
 @router.get("/users", response_model=PageOut[UserOut])
 def list_users(
-    caller: GlobalAdmin, auth: Auth, max_results: MaxResults = 1000, page_token: str | None = None
+    caller: GlobalAdmin, auth: Auth, max_results: MaxResults = 1000, page_token: Text | None = None
 ) -> Response:
     return wire_page(UserOut, auth.list_users(max_results, page_token))
 
 
 @router.post("/users/{name}/disable", response_model=UserOut)
-def disable_user(name: str, caller: GlobalAdmin, auth: Auth) -> Response:
+def disable_user(name: Text, caller: GlobalAdmin, auth: Auth) -> Response:
     return wire(UserOut, auth.disable_user(caller.principal, name))
 
 
 @router.post("/users/{name}/enable", response_model=UserOut)
-def enable_user(name: str, caller: GlobalAdmin, auth: Auth) -> Response:
+def enable_user(name: Text, caller: GlobalAdmin, auth: Auth) -> Response:
     return wire(UserOut, auth.enable_user(caller.principal, name))
 
 
 @router.put("/users/{name}/password", response_model=UserOut)
-def set_password(name: str, body: SetPassword, caller: User, auth: Auth) -> Response:
+def set_password(name: Text, body: SetPassword, caller: User, auth: Auth) -> Response:
     """Users change their own password; global administrators anyone's."""
     return wire(UserOut, auth.set_password(caller.principal, name, body.password))
 
@@ -117,15 +124,15 @@ def _issued(secret: str, token: ApiToken) -> dict[str, Any]:
 def list_tokens(
     caller: User,
     auth: Auth,
-    user: str | None = None,
+    user: Text | None = None,
     max_results: MaxResults = 1000,
-    page_token: str | None = None,
+    page_token: Text | None = None,
 ) -> Response:
     return wire_page(TokenOut, auth.list_tokens(caller.principal, user, max_results, page_token))
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenOut)
-def revoke_token(token_id: str, caller: User, auth: Auth) -> Response:
+def revoke_token(token_id: Text, caller: User, auth: Auth) -> Response:
     return wire(TokenOut, auth.revoke_token(caller.principal, token_id))
 
 
@@ -139,7 +146,7 @@ def create_workspace(body: CreateWorkspace, caller: GlobalAdmin, auth: Auth) -> 
 
 @router.get("/workspaces", response_model=PageOut[WorkspaceOut])
 def list_workspaces(
-    caller: User, auth: Auth, max_results: MaxResults = 1000, page_token: str | None = None
+    caller: User, auth: Auth, max_results: MaxResults = 1000, page_token: Text | None = None
 ) -> Response:
     page = auth.list_workspaces(caller.principal, max_results, page_token)
     return wire_page(WorkspaceOut, page)
@@ -151,7 +158,7 @@ def list_members(
     caller: Member,
     auth: Auth,
     max_results: MaxResults = 1000,
-    page_token: str | None = None,
+    page_token: Text | None = None,
 ) -> Response:
     page = auth.list_members(caller.principal, workspace_name(request), max_results, page_token)
     return wire_page(MembershipOut, page)
@@ -165,14 +172,14 @@ def add_member(body: AddMember, request: Request, caller: WorkspaceAdmin, auth: 
 
 @router.patch("/members/{user}", response_model=MembershipOut)
 def set_member_role(
-    user: str, body: SetRole, request: Request, caller: WorkspaceAdmin, auth: Auth
+    user: Text, body: SetRole, request: Request, caller: WorkspaceAdmin, auth: Auth
 ) -> Response:
     member = auth.set_member_role(caller.principal, workspace_name(request), user, body.role)
     return wire(MembershipOut, member)
 
 
 @router.delete("/members/{user}", response_model=MembershipOut)
-def remove_member(user: str, request: Request, caller: WorkspaceAdmin, auth: Auth) -> Response:
+def remove_member(user: Text, request: Request, caller: WorkspaceAdmin, auth: Auth) -> Response:
     return wire(MembershipOut, auth.remove_member(caller.principal, workspace_name(request), user))
 
 
@@ -185,13 +192,13 @@ def list_audit(
     caller: WorkspaceAdmin,
     auth: Auth,
     everywhere: Annotated[bool, Query(description="all workspaces (global admins)")] = False,
-    actor: str | None = None,
-    action: str | None = None,
-    object_type: str | None = None,
-    since: int | None = None,
-    until: int | None = None,
+    actor: Text | None = None,
+    action: Text | None = None,
+    object_type: Text | None = None,
+    since: QueryMillis | None = None,
+    until: QueryMillis | None = None,
     max_results: MaxResults = 100,
-    page_token: str | None = None,
+    page_token: Text | None = None,
 ) -> Response:
     """The audit log of the request's workspace, newest first; global administrators may
     read every workspace's events with ``everywhere=true``."""

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
 from gnomon.auth.entities import Role
-from gnomon.wire import Wire
+from gnomon.wire import Text, Wire, WireBool, WireInt
 
 
 class Login(Wire):
-    username: str
-    password: str
+    username: Text
+    password: Text
 
 
 class IssuedToken(Wire):
@@ -33,13 +33,13 @@ class UserOut(Wire):
 
 
 class CreateUser(Wire):
-    name: str
-    password: str
-    is_admin: bool = False
+    name: Text
+    password: Text
+    is_admin: WireBool = False
 
 
 class SetPassword(Wire):
-    password: str
+    password: Text
 
 
 class TokenOut(Wire):
@@ -56,10 +56,10 @@ class TokenOut(Wire):
 
 
 class CreateToken(Wire):
-    name: str
-    workspace: str | None = None
+    name: Text
+    workspace: Text | None = None
     role: Role | None = None
-    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+    expires_in_days: Annotated[WireInt, Field(ge=1, le=3650)] | None = None
 
 
 class WorkspaceOut(Wire):
@@ -69,7 +69,7 @@ class WorkspaceOut(Wire):
 
 
 class CreateWorkspace(Wire):
-    name: str
+    name: Text
 
 
 class MembershipOut(Wire):
@@ -80,7 +80,7 @@ class MembershipOut(Wire):
 
 
 class AddMember(Wire):
-    user: str
+    user: Text
     role: Role
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from gnomon._types import Page, now_ms
 from gnomon.auth import rules, tokens
 from gnomon.auth.access import WorkspaceAccess
-from gnomon.auth.audit import AuditLog
+from gnomon.auth.audit import DAY_MS, AuditLog
 from gnomon.auth.entities import (
     ApiToken,
     AuditAction,
@@ -28,10 +29,17 @@ from gnomon.auth.entities import (
 from gnomon.auth.login import LoginLimiter, as_seconds
 from gnomon.auth.passwords import Passwords
 from gnomon.auth.store import AuditStore, AuthStore
-from gnomon.errors import AlreadyExists, NotFound, PermissionDenied, Unauthenticated
+from gnomon.auth.token_throttle import TokenThrottle
+from gnomon.errors import (
+    AlreadyExists,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    Unauthenticated,
+)
 
-DAY_MS = 24 * 60 * 60 * 1000
-SESSION_TOKEN_NAME = "login"
+SESSION_TOKEN_NAME = "login"  # reserved: only login() makes tokens of this name
 SESSION_DAYS = 30
 # last_used_time is a hint for people reviewing their tokens; writing it on every request
 # would turn every authenticated read into a write.
@@ -52,11 +60,13 @@ class AuthService(WorkspaceAccess):
         *,
         passwords: Passwords | None = None,
         clock: Callable[[], int] = now_ms,
+        audit_retention_days: int | None = None,
     ) -> None:
-        super().__init__(store, AuditLog(audit, clock), clock)
+        super().__init__(store, AuditLog(audit, clock, audit_retention_days), clock)
         self.audit = audit
         self.passwords = passwords or Passwords()
         self.limiter = LoginLimiter(audit)
+        self.token_throttle = TokenThrottle(self.log)
 
     # -- users -------------------------------------------------------------------------------
 
@@ -93,12 +103,18 @@ class AuthService(WorkspaceAccess):
         return self._set_disabled(actor, name, False)
 
     def set_password(self, actor: Principal, name: str, password: str) -> User:
-        """Users set their own password (from a login session or an unscoped token); global
-        administrators set anyone's. Raises ``PermissionDenied``, ``InvalidInput``,
-        ``NotFound``."""
+        """Users set their own password from a login session (an API token, which may expire
+        or be revoked, must not mint a lasting credential); global administrators set
+        anyone's. Raises ``PermissionDenied``, ``InvalidInput``, ``NotFound``."""
         rules.check_name("user", name)
-        if not (actor.acts_as_admin or (actor.name == name and actor.unrestricted)):
-            raise PermissionDenied(f"{actor.name!r} cannot set the password of user {name!r}")
+        if not actor.acts_as_admin:
+            if actor.name != name:
+                raise PermissionDenied(f"{actor.name!r} cannot set the password of user {name!r}")
+            if not actor.session:
+                raise PermissionDenied(
+                    f"{actor.name!r} can set their own password from a login session only, "
+                    "not with an API token"
+                )
         hashed = self.passwords.hash(rules.check_password(password))
         user = self.store.update_user(name, password_hash=hashed)
         self.log.append(actor.name, AuditAction.UPDATE, "user", name, {"password": "changed"})
@@ -139,26 +155,28 @@ class AuthService(WorkspaceAccess):
 
         Raises:
             Unauthenticated: unknown user or wrong password (one message for both); a
-                disabled user (said only to who knows the password); or 5 failures already,
-                for the name or from the address, in the last 15 minutes (the message says
-                how many seconds to wait, and the password is not even checked).
+                disabled user (said only to who knows the password).
+            RateLimited: 5 failures already, for the name or from the address, in the last
+                15 minutes (``retry_after`` says how many seconds to wait); the password is
+                not even checked, and the refusal is not audited.
             InvalidInput: the name cannot be a user name.
         """
         rules.check_name("user", name)
         address = rules.clean_address(address)
         now = self.clock()
-        if wait := self.limiter.wait_ms(name, address, now):
-            self._login_failed(name, address, "rate limited")
-            raise Unauthenticated(
-                f"too many failed logins; wait {as_seconds(wait)} seconds and try again",
-                {"retry_after": as_seconds(wait)},
+        # The attempt counts as a failure before the slow hash runs, so concurrent guesses
+        # cannot all pass the limit; a right password takes it back.
+        if wait := self.limiter.reserve(name, address, now):
+            seconds = as_seconds(wait)
+            raise RateLimited(
+                f"too many failed logins; wait {seconds} seconds and try again",
+                {"retry_after": seconds},
             )
         user = self._verify(name, password)
         if user is None:
-            self.limiter.failed(name, address, now)
             self._login_failed(name, address, "bad credentials")
             raise Unauthenticated(BAD_LOGIN)
-        if user.disabled:
+        if user.disabled:  # counted as a failure too, so these events stay bounded
             self._login_failed(name, address, "disabled")
             raise Unauthenticated(f"user {name!r} is disabled")
         self.limiter.succeeded(name)
@@ -176,6 +194,9 @@ class AuthService(WorkspaceAccess):
             Unauthenticated: the token is unknown, revoked or expired, or its user is
                 disabled. Each failure is recorded (``token_failed``) with the token's
                 prefix only, never the secret.
+            RateLimited: the token failed, and 20 failures from the same address were
+                recorded in the last 15 minutes; this one is not recorded (see
+                ``token_throttle``).
         """
         secret = token if isinstance(token, str) else ""
         now = self.clock()
@@ -196,7 +217,15 @@ class AuthService(WorkspaceAccess):
             raise Unauthenticated(message)
         if found.last_used_time is None or now - found.last_used_time >= TOUCH_INTERVAL_MS:
             self.store.touch_token(found.id, now)
-        return Principal(user.id, user.name, user.is_admin, found.workspace_id, found.role)
+        return Principal(
+            user.id,
+            user.name,
+            user.is_admin,
+            found.workspace_id,
+            found.role,
+            found.expires_time,
+            session=_is_session(found),
+        )
 
     # -- tokens ------------------------------------------------------------------------------
 
@@ -211,22 +240,27 @@ class AuthService(WorkspaceAccess):
         """Create an API token for the actor's own user.
 
         A token made through a narrowed token is at least as narrow: same bound workspace,
-        role ceiling no higher.
+        role ceiling no higher. A token made through an API token (not a login session)
+        expires no later than that token, which it inherits when no expiry is asked for.
 
         Args:
             workspace: bind the token to this workspace (the actor must reach it).
             role: the most the token may do anywhere, whatever its user's roles.
-            expires_in_days: ``None`` for a token that never expires.
+            expires_in_days: ``None`` for a token that never expires (or, made through an
+                expiring API token, that expires with it).
 
         Returns:
             The token's secret (shown this once) and the token.
 
         Raises:
-            InvalidInput: a bad name, role or expiry.
+            InvalidInput: a bad name (``login`` is reserved for sessions), role or expiry.
             NotFound: the workspace, as ``role_in``.
-            PermissionDenied: the role asked for is above the acting token's ceiling.
+            PermissionDenied: the role asked for is above the acting token's ceiling, or the
+                expiry asked for is after the acting token's.
         """
         rules.check_token_name(name)
+        if name == SESSION_TOKEN_NAME:
+            raise InvalidInput(f"token name {name!r} is reserved for login sessions")
         ceiling = None if role is None else rules.parse_role(role)
         days = rules.check_expiry_days(expires_in_days)
         workspace_id = actor.token_workspace_id
@@ -239,7 +273,7 @@ class AuthService(WorkspaceAccess):
                 )
             ceiling = ceiling or actor.token_role
         now = self.clock()
-        expires = None if days is None else now + days * DAY_MS
+        expires = _child_expiry(actor, now, days)
         secret, new = tokens.issue(actor.user_id, name, now, workspace_id, ceiling, expires)
         token = self.store.create_token(new)
         details = {"name": name, "role": ceiling, "expires_time": expires}
@@ -255,7 +289,9 @@ class AuthService(WorkspaceAccess):
     ) -> Page[ApiToken]:
         """The actor's tokens (another user's, for a global administrator), newest first,
         revoked and expired ones included; never their secrets. Raises ``PermissionDenied``
-        or ``NotFound``."""
+        (also for an actor whose token is narrowed: token management needs the user's full
+        rights) or ``NotFound``."""
+        _require_unrestricted(actor, "list tokens")
         owner = actor.user_id
         if user is not None and user != actor.name:
             _require_admin(actor, "list another user's tokens")
@@ -264,7 +300,9 @@ class AuthService(WorkspaceAccess):
 
     def revoke_token(self, actor: Principal, token_id: str) -> ApiToken:
         """Revoke one of the actor's tokens (anyone's, for a global administrator); revoking
-        twice is harmless. Raises ``NotFound`` naming the id, for other users' tokens too."""
+        twice is harmless. Raises ``NotFound`` naming the id, for other users' tokens too, and
+        ``PermissionDenied`` for an actor whose token is narrowed."""
+        _require_unrestricted(actor, "revoke tokens")
         owner = None if actor.acts_as_admin else actor.user_id
         token = self.store.revoke_token(str(token_id), self.clock(), owner)
         details = {"name": token.name, "revoked": True}
@@ -359,9 +397,50 @@ class AuthService(WorkspaceAccess):
         details = {"reason": reason, "prefix": tokens.prefix(secret)}
         object_id = "" if token is None else token.id
         address = rules.clean_address(address)
-        self.log.append(actor, AuditAction.TOKEN_FAILED, "token", object_id, details, None, address)
+        event = self.log.event(
+            actor, AuditAction.TOKEN_FAILED, "token", object_id, details, None, address
+        )
+        if wait := self.token_throttle.failed(event):
+            seconds = as_seconds(wait)
+            raise RateLimited(
+                f"too many requests with a bad API token from {address or 'this address'}; "
+                f"wait {seconds} seconds",
+                {"retry_after": seconds},
+            )
+
+
+def _is_session(token: ApiToken) -> bool:
+    return token.name == SESSION_TOKEN_NAME and token.workspace_id is None and token.role is None
+
+
+def _child_expiry(actor: Principal, now: int, days: int | None) -> int | None:
+    """When a token the actor creates expires: never later than the actor's own token,
+    unless the actor is a login session, which stands for the password."""
+    asked = None if days is None else now + days * DAY_MS
+    limit = None if actor.session else actor.token_expires_time
+    if limit is None:
+        return asked
+    if asked is None:
+        return limit
+    if asked > limit:
+        until = datetime.fromtimestamp(limit / 1000, UTC).isoformat(timespec="seconds")
+        raise PermissionDenied(
+            f"a token that expires at {until} cannot create one that outlives it "
+            f"(expires_in_days={days})"
+        )
+    return asked
 
 
 def _require_admin(actor: Principal, what: str) -> None:
     if not actor.acts_as_admin:
         raise PermissionDenied(f"only global administrators can {what}; {actor.name!r} cannot")
+
+
+def _require_unrestricted(actor: Principal, what: str) -> None:
+    if not actor.unrestricted:
+        limits = ["one workspace"] if actor.token_workspace_id else []
+        limits += [f"role {actor.token_role}"] if actor.token_role else []
+        raise PermissionDenied(
+            f"{actor.name!r} is using a token limited to {' and '.join(limits)}; "
+            f"only a login session or an unrestricted token can {what}"
+        )

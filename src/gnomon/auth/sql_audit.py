@@ -6,13 +6,19 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Connection, func, select, text
 
 from gnomon._types import Page
 from gnomon.auth.entities import AuditEvent, AuditQuery, NewAuditEvent
 from gnomon.auth.tables import audit_events, failed_logins
 from gnomon.store.database import Database
 from gnomon.store.paging import fetch_page
+
+# PostgreSQL advisory lock keys: each "reserve" method holds its own for its transaction, so
+# one caller's count and insert cannot interleave with another's (under READ COMMITTED both
+# would count before either inserts). SQLite's BEGIN IMMEDIATE already serialises writers.
+_FAILED_LOGINS_LOCK = 7236319101
+_LIMITED_EVENTS_LOCK = 7236319102
 
 
 class SqlAuditStore:
@@ -22,21 +28,23 @@ class SqlAuditStore:
         self.db = db
 
     def append(self, event: NewAuditEvent) -> AuditEvent:
-        values = {
-            "time": event.time,
-            "actor": event.actor,
-            "workspace_id": event.workspace_id,
-            "action": event.action,
-            "object_type": event.object_type,
-            "object_id": event.object_id,
-            "details": json.dumps(event.details, sort_keys=True),
-            "address": event.address,
-        }
         with self.db.write() as conn:
-            insert = audit_events.insert().values(**values).returning(audit_events.c.id)
-            event_id = conn.execute(insert).scalar_one()
-        # Built from the stored JSON: the event's details are a copy the caller cannot change.
-        return _to_event({**values, "id": event_id})
+            return _insert(conn, event)
+
+    def append_limited(self, event: NewAuditEvent, since: int, limit: int) -> list[int]:
+        c = audit_events.c
+        newest = (
+            select(c.time)
+            .where(c.action == event.action, _is(c.address, event.address), c.time >= since)
+            .order_by(c.time.desc())
+            .limit(limit)
+        )
+        with self.db.write() as conn:
+            self._serialise(conn, _LIMITED_EVENTS_LOCK)
+            times = list(conn.execute(newest).scalars())
+            if len(times) < limit:
+                _insert(conn, event)
+        return times
 
     def list_events(self, query: AuditQuery) -> Page[AuditEvent]:
         c = audit_events.c
@@ -46,6 +54,7 @@ class SqlAuditStore:
             (c.actor, query.actor),
             (c.action, query.action),
             (c.object_type, query.object_type),
+            (c.address, query.address),
         ):
             if value is not None:
                 statement = statement.where(column == value)
@@ -57,14 +66,25 @@ class SqlAuditStore:
             rows, token = fetch_page(conn, statement, query.max_results, query.page_token)
         return Page([_to_event(row._mapping) for row in rows], token)
 
-    def record_failed_login(
-        self, user_name: str, address: str | None, time: int, prune_before: int
-    ) -> None:
+    def prune_events(self, before: int) -> int:
         with self.db.write() as conn:
-            conn.execute(failed_logins.delete().where(failed_logins.c.time < prune_before))
+            deleted = conn.execute(audit_events.delete().where(audit_events.c.time < before))
+        return int(deleted.rowcount)
+
+    def reserve_failed_login(
+        self, user_name: str, address: str | None, time: int, since: int, limit: int
+    ) -> bool:
+        c = failed_logins.c
+        with self.db.write() as conn:
+            self._serialise(conn, _FAILED_LOGINS_LOCK)
+            conn.execute(failed_logins.delete().where(c.time < since))
+            keys = [c.user_name == user_name] + ([] if address is None else [c.address == address])
+            if any(_count(conn, key, since, limit) >= limit for key in keys):
+                return False
             conn.execute(
                 failed_logins.insert().values(user_name=user_name, address=address, time=time)
             )
+        return True
 
     def recent_failed_logins(
         self, user_name: str, address: str | None, since: int, limit: int
@@ -83,6 +103,39 @@ class SqlAuditStore:
     def clear_failed_logins(self, user_name: str) -> None:
         with self.db.write() as conn:
             conn.execute(failed_logins.delete().where(failed_logins.c.user_name == user_name))
+
+    def _serialise(self, conn: Connection, key: int) -> None:
+        if not self.db.is_sqlite:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def _insert(conn: Connection, event: NewAuditEvent) -> AuditEvent:
+    values = {
+        "time": event.time,
+        "actor": event.actor,
+        "workspace_id": event.workspace_id,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "details": json.dumps(event.details, sort_keys=True),
+        "address": event.address,
+    }
+    insert = audit_events.insert().values(**values).returning(audit_events.c.id)
+    event_id = conn.execute(insert).scalar_one()
+    # Built from the stored JSON: the event's details are a copy the caller cannot change.
+    return _to_event({**values, "id": event_id})
+
+
+def _count(conn: Connection, key: ColumnElement[bool], since: int, limit: int) -> int:
+    """How many failed logins match ``key`` since ``since``, counting no further than ``limit``."""
+    c = failed_logins.c
+    capped = select(c.id).where(key, c.time >= since).limit(limit).subquery()
+    return int(conn.execute(select(func.count()).select_from(capped)).scalar_one())
+
+
+def _is(column: Any, value: str | None) -> ColumnElement[bool]:
+    result: ColumnElement[bool] = column.is_(None) if value is None else column == value
+    return result
 
 
 def _to_event(row: Mapping[Any, Any]) -> AuditEvent:  # a dict or a RowMapping

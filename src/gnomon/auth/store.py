@@ -131,10 +131,25 @@ class AuthStore(Protocol):
 
 
 class AuditStore(Protocol):
-    """The audit log and the failed-login record; both only grow, except for pruning."""
+    """The audit log and the failed-login record; both only grow, except for pruning.
+
+    The two "reserve" methods count and write in one transaction, serialised with every other
+    call of the same method, so concurrent callers can never all pass a limit together.
+    """
 
     def append(self, event: NewAuditEvent) -> AuditEvent:
         """Store one event; its id orders events recorded in the same millisecond."""
+        ...
+
+    def append_limited(self, event: NewAuditEvent, since: int, limit: int) -> list[int]:
+        """Store ``event`` unless ``limit`` events with its action and its address (``None``
+        counts as one address) are stored at or after ``since``; counting and storing are
+        atomic.
+
+        Returns:
+            The times of those events as counted before this one, newest first, at most
+            ``limit``: the event was stored when fewer than ``limit`` came back.
+        """
         ...
 
     def list_events(self, query: AuditQuery) -> Page[AuditEvent]:
@@ -142,10 +157,17 @@ class AuditStore(Protocol):
         token not from here."""
         ...
 
-    def record_failed_login(
-        self, user_name: str, address: str | None, time: int, prune_before: int
-    ) -> None:
-        """Record one failed attempt, and forget attempts older than ``prune_before``."""
+    def prune_events(self, before: int) -> int:
+        """Delete the events older than ``before``; returns how many were deleted."""
+        ...
+
+    def reserve_failed_login(
+        self, user_name: str, address: str | None, time: int, since: int, limit: int
+    ) -> bool:
+        """Record one attempt at ``time`` as a failure, unless ``limit`` failures at or after
+        ``since`` are recorded for the user name, or for the address (when not ``None``);
+        counting and recording are atomic. Attempts older than ``since`` are forgotten.
+        Returns whether the attempt was recorded."""
         ...
 
     def recent_failed_logins(

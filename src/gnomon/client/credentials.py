@@ -1,6 +1,7 @@
 """``~/.gnomon/credentials``: tokens saved by ``gnomon login``, one per server URL.
 
-The file is created readable by its owner only; it holds secrets.
+The file (0600) and the folder it creates (0700) are its owner's only, whatever the
+umask: it holds secrets.
 """
 
 from __future__ import annotations
@@ -8,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+
+from gnomon._private_files import make_private_dirs, open_private
 
 FILE_NAME = "credentials"
 
@@ -21,9 +24,10 @@ def save_token(home: Path, server_url: str, token: str) -> Path:
     path = home / FILE_NAME
     tokens = _read(path)
     tokens[_normalise(server_url)] = token
-    home.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(home)
     temporary = path.with_suffix(".tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # O_TRUNC, not O_EXCL: a .tmp left by a crash is rewritten, and made 0600 again.
+    descriptor = open_private(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
     with os.fdopen(descriptor, "w") as sink:
         json.dump(tokens, sink, indent=2, sort_keys=True)
     os.replace(temporary, path)
@@ -36,7 +40,7 @@ def forget_token(home: Path, server_url: str) -> bool:
     if tokens.pop(_normalise(server_url), None) is None:
         return False
     save_all = json.dumps(tokens, indent=2, sort_keys=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_TRUNC, 0o600)
+    descriptor = open_private(path, os.O_WRONLY | os.O_TRUNC)
     with os.fdopen(descriptor, "w") as sink:
         sink.write(save_all)
     return True

@@ -24,6 +24,10 @@ class Transport:
 
     Retries with exponential backoff on connection errors and 502/503/504, never on a 4xx. A
     server error body becomes the same ``GnomonError`` subclass the server raised.
+
+    What callers that retry longer (the SDK's log buffer) may rely on: an unreachable server
+    is ``Unavailable`` (with ``details["transient"] = False`` when retrying cannot help, as
+    for a refused certificate), and a 429 carries ``details["retry_after"]`` in seconds.
     """
 
     def __init__(
@@ -114,8 +118,10 @@ class Transport:
                 response = self._http.request(method, path, **kwargs)
             except httpx.TransportError as exc:
                 # A certificate the client refuses will not become valid by retrying.
-                if last or "CERTIFICATE_VERIFY_FAILED" in str(exc):
-                    raise Unavailable(f"cannot reach gnomon server {self.base_url}: {exc}") from exc
+                refused = "CERTIFICATE_VERIFY_FAILED" in str(exc)
+                if last or refused:
+                    message = f"cannot reach gnomon server {self.base_url}: {exc}"
+                    raise Unavailable(message, {"transient": not refused}) from exc
             else:
                 if response.status_code not in RETRY_STATUSES or last:
                     if response.status_code >= 400:
@@ -140,12 +146,21 @@ def _clean(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _error(response: httpx.Response) -> GnomonError:
+    error = _decoded(response)
+    if response.status_code == 429:  # "come back later", whatever class the body names
+        error.details.setdefault("retry_after", _retry_after(response))
+    return error
+
+
+def _decoded(response: httpx.Response) -> GnomonError:
     try:
         payload = response.json()
     except ValueError:
         payload = None
     if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
         return from_payload(payload)
+    if response.status_code == 429:
+        return Unavailable(f"gnomon server {response.url.host} answered 429 (too many requests)")
     if response.status_code == 413:
         from gnomon.errors import PayloadTooLarge
 
@@ -153,3 +168,11 @@ def _error(response: httpx.Response) -> GnomonError:
     if response.status_code >= 500:
         return Unavailable(f"gnomon server answered {response.status_code}")
     return InvalidInput(f"gnomon server answered {response.status_code}: {response.text[:200]}")
+
+
+def _retry_after(response: httpx.Response) -> float:
+    """Seconds from a ``Retry-After`` header (an HTTP date counts as 1 s); 1 s if absent."""
+    try:
+        return max(float(response.headers.get("retry-after", "1")), 0.0)
+    except ValueError:
+        return 1.0

@@ -43,7 +43,7 @@ class Arm:
     @property
     def uri(self) -> str:
         # "latest" is a path selector, not an alias: models:/churn@latest does not parse.
-        if self.selector.isdigit() or self.selector == "latest":
+        if (self.selector.isascii() and self.selector.isdigit()) or self.selector == "latest":
             return f"models:/{self.model}/{self.selector}"
         return f"models:/{self.model}@{self.selector}"
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     OutcomesInput: TypeAlias = Mapping[str, Any] | Sequence[Mapping[str, Any]] | pd.DataFrame
 
 MAX_OUTCOMES = 100_000  # per SDK call: a bigger load is split by the caller
+MAX_VALUE_DEPTH = 32  # lists and objects nested in one outcome value
 MAX_RECORDS = 100_000  # per records request to the server
 PARQUET_TYPE = "application/vnd.apache.parquet"
 _JSON_COLUMNS_KEY = b"gnomon.json_columns"
@@ -52,18 +53,24 @@ def check_outcomes(outcomes: object, limit: int = MAX_OUTCOMES) -> OutcomePairs:
     """``(request_id, value)`` pairs from a mapping request_id → value, a list of
     ``{"request_id", "value"}`` dicts, or a DataFrame with those columns.
 
+    Every path that accepts outcomes (the SDK, the API server, the model server) checks them
+    here, so what one accepts the others accept, and what is accepted can be written.
+
     Raises:
         InvalidInput: not one of those shapes, more than ``limit`` items, or an item whose
-            request id is not a non-empty string or whose value is missing (named by index).
+            request id is not a non-empty string, whose value is missing, nests lists and
+            objects deeper than ``MAX_VALUE_DEPTH`` or cannot be written as JSON (an integer
+            beyond 64 bits); the item is named by index.
     """
-    pairs = _pairs(outcomes)
-    if len(pairs) > limit:
+    count = _count(outcomes)
+    if count > limit:  # before building pairs: a huge request costs nothing more
         raise InvalidInput(
-            f"at most {limit} outcomes per call, got {len(pairs)}: split them",
-            {"limit": limit, "count": len(pairs)},
+            f"at most {limit} outcomes per call, got {count}: split them",
+            {"limit": limit, "count": count},
         )
+    pairs = _pairs(outcomes)
     for index, (request_id, value) in enumerate(pairs):
-        if not isinstance(request_id, str) or not request_id:
+        if not isinstance(request_id, str) or not request_id or not _unicode(request_id):
             raise InvalidInput(
                 f"outcome {index}: request_id must be a non-empty string, got {request_id!r}",
                 {"index": index},
@@ -73,7 +80,47 @@ def check_outcomes(outcomes: object, limit: int = MAX_OUTCOMES) -> OutcomePairs:
                 f"outcome {index} (request {request_id!r}) has no value, got {value!r}",
                 {"index": index},
             )
+        _check_writable(index, request_id, value)
     return pairs
+
+
+def _count(outcomes: object) -> int:
+    if isinstance(outcomes, str | bytes):
+        return 0  # refused by shape
+    length = getattr(outcomes, "__len__", None)
+    return int(length()) if callable(length) else 0
+
+
+def _unicode(text: str) -> bool:
+    # A lone surrogate ("\\ud800" from a lenient JSON parser) cannot be written as UTF-8.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _check_writable(index: int, request_id: str, value: object) -> None:
+    """The writer stores each value as JSON text: a value it could not write would be lost
+    after being acknowledged (and would fail the whole file it was written with)."""
+    from gnomon.serving.columnar import json_text
+    from gnomon.serving.nesting import deeper_than
+
+    if isinstance(value, float | bool) or (isinstance(value, str) and _unicode(value)):
+        return  # the common case, always writable
+    if isinstance(value, list | dict | tuple) and deeper_than(value, MAX_VALUE_DEPTH):
+        raise InvalidInput(
+            f"outcome {index} (request {request_id!r}): the value nests lists and objects "
+            f"deeper than {MAX_VALUE_DEPTH} levels",
+            {"index": index, "max_depth": MAX_VALUE_DEPTH},
+        )
+    try:
+        json_text(value)
+    except (TypeError, ValueError) as exc:  # orjson's JSONEncodeError is a TypeError
+        raise InvalidInput(
+            f"outcome {index} (request {request_id!r}): the value cannot be stored as JSON: {exc}",
+            {"index": index},
+        ) from None
 
 
 def check_limit(limit: object) -> int | None:

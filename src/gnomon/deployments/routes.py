@@ -30,6 +30,7 @@ from gnomon.deployments.service import DeploymentService
 from gnomon.server.access import Access, Caller, require, workspace_name
 from gnomon.server.audit import audit
 from gnomon.server.respond import wire
+from gnomon.wire import Text
 
 router = APIRouter(tags=["deployments"])
 
@@ -64,12 +65,12 @@ def create_deployment(
 
 
 @router.get("/deployments/{name}", response_model=DeploymentOut)
-def get_deployment(name: str, caller: Reader, deployments: Deployments) -> Response:
+def get_deployment(name: Text, caller: Reader, deployments: Deployments) -> Response:
     return wire(DeploymentOut, deployments.get(caller.scope, name))
 
 
 @router.get("/deployments/{name}/resolved", response_model=ResolvedOut)
-def resolve_deployment(name: str, caller: Reader, deployments: Deployments) -> Response:
+def resolve_deployment(name: Text, caller: Reader, deployments: Deployments) -> Response:
     """The deployment and the version each arm's selector names now (aliases followed)."""
     deployment, arms = deployments.resolve(caller.scope, name)
     return wire(ResolvedOut, {"deployment": deployment, "arms": arms})
@@ -77,7 +78,7 @@ def resolve_deployment(name: str, caller: Reader, deployments: Deployments) -> R
 
 @router.post("/deployments/{name}/routes", response_model=DeploymentOut)
 def set_route(
-    name: str, body: SetRoute, request: Request, caller: Writer, deployments: Deployments
+    name: Text, body: SetRoute, request: Request, caller: Writer, deployments: Deployments
 ) -> Response:
     """Route to a model as a canary, an A/B arm, a shadow, or (none given) the primary."""
     changed = deployments.set_route(
@@ -97,12 +98,12 @@ def set_route(
 
 @router.delete("/deployments/{name}/routes", response_model=DeploymentOut)
 def remove_route(
-    name: str,
-    model: Annotated[str, Query(description="The arm to remove: churn/8, churn@staging.")],
+    name: Text,
+    model: Annotated[Text, Query(description="The arm to remove: churn/8, churn@staging.")],
     request: Request,
     caller: Writer,
     deployments: Deployments,
-    note: str = "",
+    note: Text = "",
 ) -> Response:
     changed = deployments.remove_route(caller.scope, name, model, note)
     _audit(request, caller, AuditAction.DEPLOYMENT_REMOVE_ROUTE, changed, {"model": model})
@@ -111,7 +112,7 @@ def remove_route(
 
 @router.post("/deployments/{name}/promote", response_model=DeploymentOut)
 def promote(
-    name: str,
+    name: Text,
     request: Request,
     caller: Writer,
     deployments: Deployments,
@@ -127,7 +128,7 @@ def promote(
 
 @router.post("/deployments/{name}/rollback", response_model=DeploymentOut)
 def rollback(
-    name: str,
+    name: Text,
     request: Request,
     caller: Writer,
     deployments: Deployments,
@@ -141,7 +142,7 @@ def rollback(
 
 @router.patch("/deployments/{name}", response_model=DeploymentOut)
 def update_deployment(
-    name: str, body: UpdateDeployment, request: Request, caller: Writer, deployments: Deployments
+    name: Text, body: UpdateDeployment, request: Request, caller: Writer, deployments: Deployments
 ) -> Response:
     """Change the description or the whole serving config (policy, batching)."""
     changed = deployments.update(
@@ -156,14 +157,14 @@ def update_deployment(
 
 
 @router.get("/deployments/{name}/history", response_model=list[DeploymentEventOut])
-def history(name: str, caller: Reader, deployments: Deployments) -> Response:
+def history(name: Text, caller: Reader, deployments: Deployments) -> Response:
     """Every revision, oldest first: who changed what, when, and the routing it left."""
     return wire(list[DeploymentEventOut], deployments.history(caller.scope, name))
 
 
 @router.post("/deployments/{name}/outcomes", response_model=OutcomesLogged)
 def log_outcomes(
-    name: str, body: LogOutcomes, request: Request, caller: Writer, deployments: Deployments
+    name: Text, body: LogOutcomes, request: Request, caller: Writer, deployments: Deployments
 ) -> Response:
     """Ground truth for requests the deployment answered, joined to its records by id."""
     pairs = [{"request_id": o.request_id, "value": o.value} for o in body.outcomes]
@@ -179,7 +180,7 @@ def log_outcomes(
     responses={200: {"content": {PARQUET_TYPE: {}}, "description": "The records as Parquet."}},
 )
 def records(
-    name: str,
+    name: Text,
     request: Request,
     caller: Reader,
     deployments: Deployments,
@@ -204,7 +205,7 @@ def _serving(request: Request) -> ArtifactStore:
 
 @router.delete("/deployments/{name}", status_code=204)
 def delete_deployment(
-    name: str, request: Request, caller: Writer, deployments: Deployments
+    name: Text, request: Request, caller: Writer, deployments: Deployments
 ) -> Response:
     deployments.delete(caller.scope, name)
     audit(request, caller, AuditAction.DELETE, "deployment", name)

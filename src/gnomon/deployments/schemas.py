@@ -7,9 +7,7 @@ so a bad value gets the same message embedded and remote. Numbers and flags are 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from pydantic import Field, Strict
+from pydantic import Field
 
 from gnomon.deployments.entities import (
     Action,
@@ -21,11 +19,7 @@ from gnomon.deployments.entities import (
     Routing,
     ServingConfig,
 )
-from gnomon.wire import Wire
-
-StrictInt = Annotated[int, Strict()]
-StrictFloat = Annotated[float, Strict()]  # strict floats still take JSON integers
-StrictBool = Annotated[bool, Strict()]
+from gnomon.wire import Text, Wire, WireBool, WireFloat, WireInt, WireJson
 
 
 class ArmOut(Wire):
@@ -50,10 +44,10 @@ class ConfigBody(Wire):
     """A whole serving config; every field is required so a partial one cannot silently
     reset the fields it left out. ``batching`` null follows the model."""
 
-    policy: str
-    batching: StrictBool | None
-    batch_max_rows: StrictInt
-    batch_wait_ms: StrictFloat
+    policy: Text
+    batching: WireBool | None
+    batch_max_rows: WireInt
+    batch_wait_ms: WireFloat  # takes JSON integers too
 
     @classmethod
     def of(cls, config: ServingConfig) -> ConfigBody:
@@ -115,9 +109,9 @@ class ResolvedOut(Wire):
 
 
 class CreateDeployment(Wire):
-    name: str
-    model: str  # churn@production, churn/7, churn (the latest READY version)
-    description: str = ""
+    name: Text
+    model: Text  # churn@production, churn/7, churn (the latest READY version)
+    description: Text = ""
     config: ConfigBody | None = None  # None: the defaults
 
 
@@ -125,27 +119,27 @@ class SetRoute(Wire):
     """Route to ``model``: at most one of ``canary``, ``ab_key`` and ``shadow``; none of them
     makes it the primary."""
 
-    model: str
-    canary: StrictInt | None = None
-    ab_key: str | None = None
-    ab_weight: StrictInt = 50
-    shadow: StrictBool = False
-    note: str = ""
+    model: Text
+    canary: WireInt | None = None
+    ab_key: Text | None = None
+    ab_weight: WireInt = 50
+    shadow: WireBool = False
+    note: Text = ""
 
 
 class Promote(Wire):
-    model: str | None = None  # None: the canary or A/B arm
-    note: str = ""
+    model: Text | None = None  # None: the canary or A/B arm
+    note: Text = ""
 
 
 class Rollback(Wire):
-    note: str = ""
+    note: Text = ""
 
 
 class UpdateDeployment(Wire):
-    description: str | None = None
+    description: Text | None = None
     config: ConfigBody | None = None  # replaces the whole config
-    note: str = ""
+    note: Text = ""
 
 
 MAX_OUTCOMES_PER_REQUEST = 10_000  # the HTTP client sends bigger loads in chunks of this size
@@ -155,8 +149,8 @@ class OutcomeIn(Wire):
     """Ground truth for one request; ``value`` is any JSON value but null (checked by the
     service, with the SDK's message)."""
 
-    request_id: str
-    value: Any
+    request_id: Text
+    value: WireJson
 
 
 class LogOutcomes(Wire):

@@ -14,12 +14,18 @@ contract: {margin: 0.1, inputs: [...], outputs: [...]}
 files: {model.joblib: <sha256 hex>}   # every file but this one
 metadata: {}
 ```
+
+Every path the file names (the keys of ``files``, and loader options that are paths:
+``file``, ``path`` and keys ending in ``_file`` or ``_path``) must stay inside the folder:
+relative, ``/``-separated, without ``..``; a loader path must also be one of the hashed
+``files``. Reading the file refuses anything else, so no loader opens an unhashed file.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,8 +77,73 @@ class ModelSpec:
         for key in ("flavor", "python_version"):
             if not data.get(key):
                 raise InvalidInput(f"{MODEL_FILE} is missing '{key}'")
+        files = _mapping(data, "files")
+        loader = _mapping(data, "loader")
+        _check_paths(files, loader)
         contract = data.get("contract")
-        return cls(**{**data, "contract": Contract.from_dict(contract) if contract else None})
+        return cls(
+            **{
+                **data,
+                "files": files,
+                "loader": loader,
+                "contract": Contract.from_dict(contract) if contract else None,
+            }
+        )
+
+
+def check_model_path(path: object, where: str) -> str:
+    """``path`` as the YAML names a file of the folder: relative, ``/``-separated, no ``..``.
+
+    Raises:
+        InvalidInput: anything else (an absolute path, ``..``, a drive, a backslash), naming it.
+    """
+    if not isinstance(path, str) or not _inside(path):
+        raise InvalidInput(
+            f"{MODEL_FILE}: {where} {path!r} must be a relative path inside the model folder "
+            "(no absolute path, '..' or backslash)",
+            {"path": str(path)},
+        )
+    return path
+
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def _inside(path: str) -> bool:
+    segments = path.split("/")
+    return not (
+        "\0" in path
+        or "\\" in path
+        or _DRIVE.match(path)
+        or any(part in ("", ".", "..") for part in segments)
+    )
+
+
+def _is_path_option(key: str) -> bool:
+    return key in ("file", "path") or key.endswith(("_file", "_path"))
+
+
+def _mapping(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key) or {}
+    if not isinstance(value, dict):
+        raise InvalidInput(f"{MODEL_FILE}: '{key}' must be a mapping, got {type(value).__name__}")
+    return value
+
+
+def _check_paths(files: dict[str, Any], loader: dict[str, Any]) -> None:
+    for name, digest in files.items():
+        check_model_path(name, "file")
+        if not isinstance(digest, str):
+            raise InvalidInput(f"{MODEL_FILE}: the sha256 of file {name!r} must be a string")
+    for key, value in loader.items():
+        if not isinstance(key, str) or not _is_path_option(key):
+            continue
+        check_model_path(value, f"loader.{key}")
+        if value not in files:
+            raise InvalidInput(
+                f"{MODEL_FILE}: loader.{key} {value!r} is not one of the model's hashed files",
+                {"path": value},
+            )
 
 
 def read_spec(path: str | os.PathLike[str]) -> ModelSpec:
@@ -83,6 +154,8 @@ def read_spec(path: str | os.PathLike[str]) -> ModelSpec:
         InvalidInput: the file is not a valid model description.
     """
     file = Path(path) / MODEL_FILE
+    if file.is_symlink():  # it could name any file the reader may open
+        raise InvalidInput(f"{file} is a symbolic link; a model folder holds regular files only")
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -7,7 +7,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gnomon._types import Page, Scope
-from gnomon.registry.entities import AliasEvent, ModelVersion, RegisteredModel, VersionStatus
+from gnomon.registry.entities import (
+    AliasEvent,
+    LoggedModel,
+    ModelVersion,
+    RegisteredModel,
+    VersionStatus,
+)
 from gnomon.registry.registration import Registrar
 from gnomon.registry.service import RegistryService
 
@@ -139,5 +145,15 @@ class RegistryClient:
         return self.service.list_alias_events(self.scope, name, alias)
 
     def download_version(self, uri: str, dst: Path) -> Path:
-        """Copy the model folder of ``models:/…`` into ``dst``; returns the local folder."""
+        """Copy the model folder of ``models:/…`` into ``dst``, checked against the digests
+        recorded at registration; returns the local folder."""
         return self.registrar.download_version(self.scope, uri, dst)
+
+    def record_logged_model(self, run_id: str, path: str) -> LoggedModel:
+        """Hash the model folder a running run stored at ``path`` and record the digests
+        (``log_model`` calls it); the run's artifacts under ``path`` are sealed from then on."""
+        return self.registrar.record_logged_model(self.scope, run_id, path)
+
+    def get_logged_model(self, run_id: str, path: str) -> LoggedModel:
+        """The digests recorded when the run logged its model at ``path``."""
+        return self.registrar.get_logged_model(self.scope, run_id, path)

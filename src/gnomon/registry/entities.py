@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+LOGGED_PATH_LENGTH = 1000  # the longest artifact path a logged model is recorded under
+
 
 class VersionStatus(StrEnum):
     READY = "READY"
@@ -30,7 +32,10 @@ class RegisteredModel:
 @dataclass(frozen=True, slots=True)
 class ModelVersion:
     """One numbered version. ``source`` is where it came from (``runs:/<run id>/<path>``);
-    ``storage_uri`` is the registry's own copy of the model folder, which outlives the run."""
+    ``storage_uri`` is the registry's own copy of the model folder, which outlives the run.
+    ``files`` and ``spec_sha256`` are the sha256 of each model file and of its
+    ``gnomon-model.yaml`` as the registry stored them: loading checks the copy against these,
+    never against the YAML beside the files (``None``: nothing recorded, it cannot load)."""
 
     model_name: str
     version: int
@@ -45,6 +50,8 @@ class ModelVersion:
     description: str = ""
     tags: dict[str, str] = field(default_factory=dict)
     aliases: list[str] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)
+    spec_sha256: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,14 +78,35 @@ class NewVersion:
     flavor: str = ""
     description: str = ""
     tags: dict[str, str] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+    spec_sha256: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class VersionUpdate:
-    """Fields of a version to change; ``None`` leaves a field as it is."""
+    """Fields of a version to change; ``None`` leaves a field as it is.
+
+    ``spec_sha256`` records a rewritten ``gnomon-model.yaml`` (a contract edit); it is only
+    written while the recorded digest still equals ``previous_spec_sha256``, so two edits
+    racing cannot leave the record naming a file that is not there."""
 
     description: str | None = None
     status: VersionStatus | None = None
+    spec_sha256: str | None = None
+    previous_spec_sha256: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedModel:
+    """A model folder a run logged, as the side that stored it hashed it then: ``runs:/``
+    loads and registrations check the files against these digests, and the run's artifacts
+    under ``path`` can never be written again."""
+
+    run_id: str
+    path: str
+    files: dict[str, str]
+    spec_sha256: str
+    created_time: int
 
 
 @dataclass(frozen=True, slots=True)

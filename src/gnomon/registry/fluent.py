@@ -35,6 +35,13 @@ def log_model(
     The input contract is inferred from ``input_example`` (the training input, or a
     representative sample of it): columns, types, ranges and categories.
 
+    Once stored, the folder is hashed by the side that stored it (the server, in remote
+    mode) and the digests are recorded: ``runs:/`` loads and registrations are checked
+    against them, and the run's artifacts under ``name`` can never be written again.
+
+    Raises:
+        Conflict: the run already logged a model under ``name``, or is not RUNNING.
+
     Example:
         >>> with gnomon.start_run():
         ...     gnomon.log_model(clf, "model", input_example=X_train)
@@ -57,6 +64,7 @@ def log_model(
             training_data=training_data,
         )
         run.client.log_artifact(run.id, folder, parent or None)
+    run.client.registry.record_logged_model(run.id, clean)
     logged = run.client.get_run(run.id).tags.get(LOGGED_MODELS_TAG, "")
     names = [n for n in logged.split(",") if n]
     if clean not in names:
@@ -69,7 +77,9 @@ def log_model(
 
 def load_model(uri: str, client: Client | None = None) -> LoadedModel:
     """Load a model by ``runs:/<run id>/<path>``, ``models:/<name>/<version>``,
-    ``models:/<name>@<alias>`` or a local folder; file hashes are checked on load.
+    ``models:/<name>@<alias>`` or a local folder. A logged or registered model's files are
+    checked against the digests the database recorded when it was stored before anything
+    is unpickled; a local folder against its own ``gnomon-model.yaml``.
 
     Raises:
         NotFound: the run, model, version or alias does not exist.
@@ -84,10 +94,21 @@ def load_model(uri: str, client: Client | None = None) -> LoadedModel:
 
 
 def fetch_model(uri: str, dst: Path, client: Client) -> Path:
-    """Copy the model folder ``uri`` names into ``dst``; returns the local folder."""
+    """Copy the model folder ``uri`` names into ``dst``; returns the local folder. A
+    ``runs:/`` or ``models:/`` folder is checked against its recorded digests.
+
+    Raises:
+        NotFound: the run, model, version, alias or recorded model does not exist.
+        InvalidInput: a file differs from what was recorded.
+    """
     if uri.startswith(RUNS_SCHEME):
+        from gnomon.models.hashing import verify_recorded
+
         source = parse_run_uri(uri)
-        return client.download_artifacts(source.run_id, source.path, dst)
+        record = client.registry.get_logged_model(source.run_id, source.path)
+        folder = client.download_artifacts(source.run_id, source.path, dst)
+        verify_recorded(folder, record.files, record.spec_sha256)
+        return folder
     if uri.startswith("models:/"):
         return client.registry.download_version(uri, dst)
     local = Path(uri)

@@ -17,10 +17,18 @@ from urllib.parse import quote
 from gnomon._types import Page
 from gnomon.client.transport import Transport
 from gnomon.errors import InvalidInput
-from gnomon.registry.entities import AliasEvent, ModelVersion, RegisteredModel, VersionStatus
+from gnomon.registry.archive import extract_model_archive
+from gnomon.registry.entities import (
+    AliasEvent,
+    LoggedModel,
+    ModelVersion,
+    RegisteredModel,
+    VersionStatus,
+)
 from gnomon.registry.schemas import (
     AliasEventOut,
     ContractBody,
+    LoggedModelOut,
     ModelVersionOut,
     RegisteredModelOut,
 )
@@ -197,11 +205,15 @@ class HttpRegistryClient:
         return [AliasEventOut.model_validate(e).entity() for e in body]
 
     def download_version(self, uri: str, dst: Path) -> Path:
-        """Copy the model folder of ``models:/…`` into ``dst``; returns the local folder."""
+        """Copy the model folder of ``models:/…`` into ``dst``, checked here against the
+        digests the server recorded at registration; returns the local folder."""
+        from gnomon.models.hashing import verify_recorded
+
         name, selector = parse_model_uri(uri)
+        version = self.get_version(name, selector)  # an alias is resolved once, here
         dst = Path(dst)
         dst.mkdir(parents=True, exist_ok=True)
-        path = f"{_version_path(name, selector)}/files"
+        path = f"{_version_path(name, version.version)}/files"
         with self.transport.stream("GET", path, workspace=self.workspace) as response:
             number = response.headers.get(VERSION_HEADER, "")
             with tempfile.NamedTemporaryFile(dir=dst, suffix=".tar.gz", delete=False) as sink:
@@ -209,15 +221,27 @@ class HttpRegistryClient:
                     sink.write(chunk)
         archive = Path(sink.name)
         try:
-            if not number.isdigit():
-                raise InvalidInput(f"the server sent no version number for {uri!r}")
+            if number != str(version.version):
+                raise InvalidInput(f"the server sent version {number!r} for {uri!r}")
             target = dst / f"{name}-v{number}"
             target.mkdir(parents=True, exist_ok=True)
-            with tarfile.open(archive, "r:gz") as tar:
-                tar.extractall(target, filter="data")
+            extract_model_archive(archive, target)
         finally:
             archive.unlink(missing_ok=True)
+        verify_recorded(target, version.files, version.spec_sha256)
         return target
+
+    def record_logged_model(self, run_id: str, path: str) -> LoggedModel:
+        """Hash the model folder a running run stored at ``path`` and record the digests
+        (``log_model`` calls it); the run's artifacts under ``path`` are sealed from then on.
+        The server hashes what it stored: nothing the client computed is recorded."""
+        body = self._call("POST", f"/runs/{_seg(run_id)}/logged-models", json={"path": path})
+        return LoggedModelOut.model_validate(body).entity()
+
+    def get_logged_model(self, run_id: str, path: str) -> LoggedModel:
+        """The digests recorded when the run logged its model at ``path``."""
+        body = self._call("GET", f"/runs/{_seg(run_id)}/logged-models/{_key(path)}")
+        return LoggedModelOut.model_validate(body).entity()
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         return self.transport.request(method, path, workspace=self.workspace, **kwargs)

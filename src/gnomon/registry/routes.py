@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
-import tarfile
 import tempfile
-import zlib
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from gnomon._types import Scope
 from gnomon.auth.entities import AuditAction
 from gnomon.errors import InvalidInput
+from gnomon.registry.archive import extract_model_archive
 from gnomon.registry.entities import ModelVersion
 from gnomon.registry.http import VERSION_HEADER
 from gnomon.registry.registration import MODEL_FILE, Registrar
@@ -29,26 +28,30 @@ from gnomon.registry.schemas import (
     AliasEventOut,
     ContractBody,
     CreateModel,
+    LoggedModelOut,
     ModelVersionOut,
+    RecordLoggedModel,
     RegisteredModelOut,
     RegisterVersion,
     SetAlias,
     SetTag,
     UpdateModel,
     UpdateVersion,
+    VersionSelector,
 )
 from gnomon.registry.service import DEFAULT_MAX_RESULTS, RegistryService
 from gnomon.server.access import Access, Caller, require
 from gnomon.server.audit import audit
+from gnomon.server.guard import upload_body
 from gnomon.server.respond import wire, wire_page
 from gnomon.tracking.http import ARCHIVE_HEADER
-from gnomon.wire import PageOut
+from gnomon.wire import PageOut, QueryInt, Text
 
 router = APIRouter(tags=["registry"])
 
 Reader = Annotated[Caller, Depends(require(Access.VIEWER))]
 Writer = Annotated[Caller, Depends(require(Access.EDITOR))]
-MaxResults = Annotated[int, Query(le=1000)]  # below 1: the service refuses it
+MaxResults = Annotated[QueryInt, Query(le=1000)]  # below 1: the service refuses it
 
 
 async def _registry(request: Request) -> RegistryService:  # async: no threadpool hop
@@ -80,10 +83,10 @@ def create_model(
 def search_models(
     caller: Reader,
     registry: Registry,
-    name_like: str | None = None,
-    tag: Annotated[list[str] | None, Query(description="key=value, repeatable")] = None,
+    name_like: Text | None = None,
+    tag: Annotated[list[Text] | None, Query(description="key=value, repeatable")] = None,
     max_results: MaxResults = DEFAULT_MAX_RESULTS,
-    page_token: str | None = None,
+    page_token: Text | None = None,
 ) -> Response:
     tags = dict(t.partition("=")[::2] for t in tag or [])
     page = registry.search_models(caller.scope, name_like, tags, max_results, page_token)
@@ -91,13 +94,13 @@ def search_models(
 
 
 @router.get("/models/{name}", response_model=RegisteredModelOut)
-def get_model(name: str, caller: Reader, registry: Registry) -> Response:
+def get_model(name: Text, caller: Reader, registry: Registry) -> Response:
     return wire(RegisteredModelOut, registry.get_model(caller.scope, name))
 
 
 @router.patch("/models/{name}", response_model=RegisteredModelOut)
 def update_model(
-    name: str, body: UpdateModel, request: Request, caller: Writer, registry: Registry
+    name: Text, body: UpdateModel, request: Request, caller: Writer, registry: Registry
 ) -> Response:
     model = registry.update_model(caller.scope, name, body.description)
     audit(request, caller, AuditAction.UPDATE, "model", name, {"description": body.description})
@@ -105,7 +108,7 @@ def update_model(
 
 
 @router.delete("/models/{name}", status_code=204)
-def delete_model(name: str, request: Request, caller: Writer, registry: Registry) -> Response:
+def delete_model(name: Text, request: Request, caller: Writer, registry: Registry) -> Response:
     registry.delete_model(caller.scope, name)
     audit(request, caller, AuditAction.DELETE, "model", name)
     return Response(status_code=204)
@@ -113,7 +116,7 @@ def delete_model(name: str, request: Request, caller: Writer, registry: Registry
 
 @router.put("/models/{name}/tags/{key:path}", status_code=204)
 def set_model_tag(
-    name: str, key: str, body: SetTag, request: Request, caller: Writer, registry: Registry
+    name: Text, key: Text, body: SetTag, request: Request, caller: Writer, registry: Registry
 ) -> Response:
     registry.set_model_tag(caller.scope, name, key, body.value)
     audit(request, caller, AuditAction.UPDATE, "model", name, {"tag": key})
@@ -122,7 +125,7 @@ def set_model_tag(
 
 @router.delete("/models/{name}/tags/{key:path}", status_code=204)
 def delete_model_tag(
-    name: str, key: str, request: Request, caller: Writer, registry: Registry
+    name: Text, key: Text, request: Request, caller: Writer, registry: Registry
 ) -> Response:
     registry.delete_model_tag(caller.scope, name, key)
     audit(request, caller, AuditAction.UPDATE, "model", name, {"tag_deleted": key})
@@ -134,7 +137,7 @@ def delete_model_tag(
 
 @router.post("/models/{name}/versions", status_code=201, response_model=ModelVersionOut)
 def register_version(
-    name: str, body: RegisterVersion, request: Request, caller: Writer, registrar: Copier
+    name: Text, body: RegisterVersion, request: Request, caller: Writer, registrar: Copier
 ) -> Response:
     """Register a run's logged model (``runs:/<run id>/<path>``) as the next version."""
     version = registrar.register(
@@ -149,15 +152,20 @@ def register_version(
     return wire(ModelVersionOut, version, 201)
 
 
-@router.post("/models/{name}/import", status_code=201, response_model=ModelVersionOut)
+@router.post(
+    "/models/{name}/import",
+    status_code=201,
+    response_model=ModelVersionOut,
+    openapi_extra=upload_body("application/gzip"),  # the large upload limit
+)
 async def import_version(
-    name: str,
+    name: Text,
     request: Request,
     caller: Writer,
     registrar: Copier,
-    source: str = "import",
-    description: str = "",
-    alias: str | None = None,
+    source: Text = "import",
+    description: Text = "",
+    alias: Text | None = None,
 ) -> Response:
     """Register an uploaded ``.tar.gz`` of a gnomon model folder as the next version."""
     with tempfile.TemporaryDirectory(prefix="gnomon-import-") as folder:
@@ -165,8 +173,14 @@ async def import_version(
         with archive.open("wb") as sink:
             async for chunk in request.stream():
                 sink.write(chunk)
+        unpacked = request.app.state.settings.max_artifact_bytes
         version = await run_in_threadpool(
-            _register_archive, registrar, caller.scope, archive, name, source, description, alias
+            _register_archive,
+            registrar,
+            caller.scope,
+            archive,
+            (name, source, description, alias),
+            unpacked,
         )
     _audit_version(request, caller, AuditAction.CREATE, version, {"source": version.source})
     return wire(ModelVersionOut, version, 201)
@@ -176,11 +190,11 @@ async def import_version(
 def search_versions(
     caller: Reader,
     registry: Registry,
-    name: str | None = None,
-    run_id: str | None = None,
-    status: str | None = None,
+    name: Text | None = None,
+    run_id: Text | None = None,
+    status: Text | None = None,
     max_results: MaxResults = DEFAULT_MAX_RESULTS,
-    page_token: str | None = None,
+    page_token: Text | None = None,
 ) -> Response:
     page = registry.search_versions(
         caller.scope, name, run_id, status, None, max_results, page_token
@@ -190,27 +204,29 @@ def search_versions(
 
 @router.get("/models/{name}/versions", response_model=PageOut[ModelVersionOut])
 def list_versions(
-    name: str,
+    name: Text,
     caller: Reader,
     registry: Registry,
-    run_id: str | None = None,
-    status: str | None = None,
+    run_id: Text | None = None,
+    status: Text | None = None,
     max_results: MaxResults = DEFAULT_MAX_RESULTS,
-    page_token: str | None = None,
+    page_token: Text | None = None,
 ) -> Response:
     return search_versions(caller, registry, name, run_id, status, max_results, page_token)
 
 
 @router.get("/models/{name}/versions/{version}", response_model=ModelVersionOut)
-def get_version(name: str, version: str, caller: Reader, registry: Registry) -> Response:
+def get_version(
+    name: Text, version: VersionSelector, caller: Reader, registry: Registry
+) -> Response:
     """A version by number, alias, or ``latest`` (the highest READY version)."""
     return wire(ModelVersionOut, registry.resolve(caller.scope, name, _selector(version)))
 
 
 @router.patch("/models/{name}/versions/{version}", response_model=ModelVersionOut)
 def update_version(
-    name: str,
-    version: str,
+    name: Text,
+    version: VersionSelector,
     body: UpdateVersion,
     request: Request,
     caller: Writer,
@@ -225,7 +241,7 @@ def update_version(
 
 @router.delete("/models/{name}/versions/{version}", status_code=204)
 def delete_version(
-    name: str, version: str, request: Request, caller: Writer, registry: Registry
+    name: Text, version: VersionSelector, request: Request, caller: Writer, registry: Registry
 ) -> Response:
     registry.delete_version(caller.scope, name, _number(version))
     audit(request, caller, AuditAction.DELETE, "model_version", f"{name}/{version}")
@@ -234,9 +250,9 @@ def delete_version(
 
 @router.put("/models/{name}/versions/{version}/tags/{key:path}", status_code=204)
 def set_version_tag(
-    name: str,
-    version: str,
-    key: str,
+    name: Text,
+    version: VersionSelector,
+    key: Text,
     body: SetTag,
     request: Request,
     caller: Writer,
@@ -248,7 +264,9 @@ def set_version_tag(
 
 
 @router.get("/models/{name}/versions/{version}/contract", response_model=ContractBody | None)
-def get_contract(name: str, version: str, caller: Reader, registrar: Copier) -> Response:
+def get_contract(
+    name: Text, version: VersionSelector, caller: Reader, registrar: Copier
+) -> Response:
     """The version's input contract (``null``: it was saved without an input example)."""
     contract = registrar.read_contract(caller.scope, name, _selector(version))
     return wire(ContractBody | None, None if contract is None else ContractBody.of(contract))
@@ -256,8 +274,8 @@ def get_contract(name: str, version: str, caller: Reader, registrar: Copier) -> 
 
 @router.put("/models/{name}/versions/{version}/contract", response_model=ModelVersionOut)
 def set_contract(
-    name: str,
-    version: str,
+    name: Text,
+    version: VersionSelector,
     body: ContractBody,
     request: Request,
     caller: Writer,
@@ -270,7 +288,7 @@ def set_contract(
 
 @router.get("/models/{name}/versions/{version}/files", response_class=FileResponse)
 def download_version(
-    name: str, version: str, caller: Reader, registry: Registry, registrar: Copier
+    name: Text, version: VersionSelector, caller: Reader, registry: Registry, registrar: Copier
 ) -> Any:
     """The version's model folder as one ``.tar.gz`` (its number in ``X-Gnomon-Version``)."""
     found = registry.resolve(caller.scope, name, _selector(version))
@@ -291,12 +309,32 @@ def download_version(
     )
 
 
+# -- models logged by runs ------------------------------------------------------------------
+
+
+@router.post("/runs/{run_id}/logged-models", status_code=201, response_model=LoggedModelOut)
+def record_logged_model(
+    run_id: Text, body: RecordLoggedModel, request: Request, caller: Writer, registrar: Copier
+) -> Response:
+    """Hash the model folder the run stored at ``path`` (here, from storage) and record it;
+    the run's artifacts under ``path`` are sealed from then on."""
+    logged = registrar.record_logged_model(caller.scope, run_id, body.path)
+    audit(request, caller, AuditAction.CREATE, "logged_model", f"{run_id}/{logged.path}")
+    return wire(LoggedModelOut, logged, 201)
+
+
+@router.get("/runs/{run_id}/logged-models/{path:path}", response_model=LoggedModelOut)
+def get_logged_model(run_id: Text, path: Text, caller: Reader, registrar: Copier) -> Response:
+    """The digests recorded when the run logged its model at ``path``."""
+    return wire(LoggedModelOut, registrar.get_logged_model(caller.scope, run_id, path))
+
+
 # -- aliases ---------------------------------------------------------------------------------
 
 
 @router.put("/models/{name}/aliases/{alias}", response_model=AliasEventOut)
 def set_alias(
-    name: str, alias: str, body: SetAlias, request: Request, caller: Writer, registry: Registry
+    name: Text, alias: Text, body: SetAlias, request: Request, caller: Writer, registry: Registry
 ) -> Response:
     """Point ``alias`` at a version (atomically; recorded with who and when)."""
     event = registry.set_alias(caller.scope, name, alias, body.version)
@@ -307,7 +345,7 @@ def set_alias(
 
 @router.delete("/models/{name}/aliases/{alias}", response_model=AliasEventOut)
 def delete_alias(
-    name: str, alias: str, request: Request, caller: Writer, registry: Registry
+    name: Text, alias: Text, request: Request, caller: Writer, registry: Registry
 ) -> Response:
     event = registry.delete_alias(caller.scope, name, alias)
     details = {"previous": event.previous}
@@ -317,7 +355,7 @@ def delete_alias(
 
 @router.get("/models/{name}/aliases/history", response_model=list[AliasEventOut])
 def alias_history(
-    name: str, caller: Reader, registry: Registry, alias: str | None = None
+    name: Text, caller: Reader, registry: Registry, alias: Text | None = None
 ) -> Response:
     """Every move of the model's aliases (or of one alias), oldest first."""
     return wire(list[AliasEventOut], registry.list_alias_events(caller.scope, name, alias))
@@ -354,19 +392,13 @@ def _register_archive(
     registrar: Registrar,
     scope: Scope,
     archive: Path,
-    name: str,
-    source: str,
-    description: str,
-    alias: str | None,
+    what: tuple[str, str, str, str | None],
+    max_bytes: int,
 ) -> ModelVersion:
+    """Unpack and register an upload: checked (YAML, paths, hashes), never loaded here."""
+    name, source, description, alias = what
     folder = archive.parent / "model"
-    try:
-        with tarfile.open(archive, "r:gz") as tar:
-            tar.extractall(folder, filter="data")
-    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
-        raise InvalidInput(
-            f"the body of an import must be a .tar.gz of a gnomon model folder ({exc})"
-        ) from None
+    extract_model_archive(archive, folder, max_bytes)
     if not (folder / MODEL_FILE).is_file():
         raise InvalidInput(f"the uploaded archive holds no {MODEL_FILE} at its top")
     return registrar.register_folder(

@@ -1,18 +1,32 @@
 """Registry wire models: defined once, used by the server routes and the HTTP client.
 
 Request bodies keep loose types where the service has the rule (names, statuses, tags), so a
-bad value is refused by the same check, with the same message, in embedded and remote mode.
+bad value is refused by the same check, with the same message, in embedded and remote mode;
+but every value is of a checked wire type (``gnomon.wire``), so none the database cannot hold
+gets through.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
+from annotated_types import MaxLen
 from pydantic import Field
 
 from gnomon.models.contract import ColumnSpec, Contract
-from gnomon.registry.entities import AliasEvent, ModelVersion, RegisteredModel, VersionStatus
-from gnomon.wire import Wire
+from gnomon.registry.entities import (
+    AliasEvent,
+    LoggedModel,
+    ModelVersion,
+    RegisteredModel,
+    VersionStatus,
+)
+from gnomon.wire import Text, Wire, WireBool, WireFloat, WireInt, WireJson
+
+MAX_TAGS = 1_000  # tags given with a new model or version
+
+# A version in a path: a number, an alias (at most 64 characters) or "latest".
+VersionSelector = Annotated[Text, MaxLen(64)]
 
 
 class RegisteredModelOut(Wire):
@@ -44,9 +58,29 @@ class ModelVersionOut(Wire):
     description: str
     tags: dict[str, str]
     aliases: list[str]
+    files: dict[str, str]  # the recorded digests a client checks its download against
+    spec_sha256: str | None
 
     def entity(self) -> ModelVersion:
         return ModelVersion(**self.model_dump())
+
+
+class LoggedModelOut(Wire):
+    run_id: str
+    path: str
+    files: dict[str, str]
+    spec_sha256: str
+    created_time: int
+
+    def entity(self) -> LoggedModel:
+        return LoggedModel(**self.model_dump())
+
+
+class RecordLoggedModel(Wire):
+    """Which folder of the run's artifacts to hash and record: the server computes the
+    digests from what it stored, never from the client."""
+
+    path: Text
 
 
 class AliasEventOut(Wire):
@@ -62,50 +96,50 @@ class AliasEventOut(Wire):
 
 
 class CreateModel(Wire):
-    name: str
-    description: str = ""
-    tags: dict[str, Any] = Field(default_factory=dict)
+    name: Text
+    description: Text = ""
+    tags: dict[Text, WireJson] = Field(default_factory=dict, max_length=MAX_TAGS)
 
 
 class UpdateModel(Wire):
-    description: str
+    description: Text
 
 
 class RegisterVersion(Wire):
-    source: str
-    description: str = ""
-    tags: dict[str, Any] = Field(default_factory=dict)
-    alias: str | None = None
+    source: Text
+    description: Text = ""
+    tags: dict[Text, WireJson] = Field(default_factory=dict, max_length=MAX_TAGS)
+    alias: Text | None = None
 
 
 class UpdateVersion(Wire):
-    description: str | None = None
-    status: str | None = None  # READY or ARCHIVED, any case; checked by the service
+    description: Text | None = None
+    status: Text | None = None  # READY or ARCHIVED, any case; checked by the service
 
 
 class SetAlias(Wire):
-    version: int
+    version: WireInt
 
 
 class SetTag(Wire):
-    value: Any
+    value: WireJson
 
 
 class ColumnBody(Wire):
     """One column of a contract (``ColumnSpec.to_dict``); absent bounds mean unbounded."""
 
-    name: str
-    dtype: str
-    nullable: bool = False
-    minimum: int | float | None = None
-    maximum: int | float | None = None
-    categories: list[Any] | None = None
+    name: Text
+    dtype: Text
+    nullable: WireBool = False
+    minimum: WireInt | WireFloat | None = None
+    maximum: WireInt | WireFloat | None = None
+    categories: list[WireJson] | None = None
 
 
 class ContractBody(Wire):
     """A model's input contract, in the shape of ``Contract.to_dict``."""
 
-    margin: float
+    margin: WireFloat
     inputs: list[ColumnBody]
     outputs: list[ColumnBody] = Field(default_factory=list)
 

@@ -8,10 +8,12 @@ from dataclasses import replace
 from typing import Any
 
 from gnomon import checks
-from gnomon._types import Page, Scope, get_or_create
+from gnomon._types import Page, Scope, get_or_create, now_ms
 from gnomon.errors import InvalidInput, NotFound
 from gnomon.registry.entities import (
+    LOGGED_PATH_LENGTH,
     AliasEvent,
+    LoggedModel,
     ModelQuery,
     ModelVersion,
     NewVersion,
@@ -31,6 +33,7 @@ _ALIAS = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
 # Names that would read like a version number in models:/name@<alias> or a CLI argument.
 _VERSION_LIKE = re.compile(r"[0-9]+|[vV][0-9]+")
 _RESERVED_ALIASES = frozenset({LATEST})
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 Selector = int | str | None
 
@@ -227,6 +230,55 @@ class RegistryService:
             scope, checks.text("model name", name), _version(version), scope.principal
         )
 
+    def record_spec_digest(
+        self, scope: Scope, name: str, version: int, previous: str | None, digest: str
+    ) -> ModelVersion:
+        """Record the sha256 of a rewritten ``gnomon-model.yaml`` (a contract edit), if the
+        recorded one is still ``previous``. Raises ``Conflict`` when it changed meanwhile."""
+        update = VersionUpdate(
+            spec_sha256=_sha256("spec_sha256", digest), previous_spec_sha256=previous
+        )
+        return self.store.update_version(
+            scope, checks.text("model name", name), _version(version), update
+        )
+
+    # -- models logged by runs ---------------------------------------------------------------
+
+    def record_logged_model(
+        self, scope: Scope, run_id: str, path: str, files: Mapping[str, str], spec_sha256: str
+    ) -> LoggedModel:
+        """Record the digests of a model a RUNNING run just stored under ``path``; from then
+        on the run's artifacts under ``path`` are sealed.
+
+        Raises:
+            NotFound: the run does not exist.
+            Conflict: the run is not RUNNING, or already logged a model at ``path``.
+        """
+        model = LoggedModel(
+            run_id=checks.text("run_id", run_id),
+            path=logged_path(path),
+            files=_digests(files),
+            spec_sha256=_sha256("spec_sha256", spec_sha256),
+            created_time=now_ms(),
+        )
+        return self.store.record_logged_model(scope, model)
+
+    def get_logged_model(self, scope: Scope, run_id: str, path: str) -> LoggedModel:
+        """The digests recorded when the run logged a model at ``path``.
+
+        Raises:
+            NotFound: no model is recorded there (or the run does not exist).
+        """
+        key = logged_path(path)
+        for model in self.store.list_logged_models(scope, checks.text("run_id", run_id)):
+            if model.path == key:
+                return model
+        raise NotFound(f"run {run_id!r} has no gnomon model recorded at {key!r}")
+
+    def logged_model_paths(self, scope: Scope, run_id: str) -> list[str]:
+        """The artifact paths of the run's recorded models: sealed against writes."""
+        return [m.path for m in self.store.list_logged_models(scope, run_id)]
+
     # -- aliases -----------------------------------------------------------------------------
 
     def set_alias(self, scope: Scope, name: str, alias: str, version: int) -> AliasEvent:
@@ -277,10 +329,18 @@ class RegistryService:
         selector = version_or_alias
         if selector is None or (isinstance(selector, str) and selector.lower() == LATEST):
             return self._latest_ready(scope, name)
-        if isinstance(selector, str) and selector.isdigit():
+        if isinstance(selector, str) and checks.decimal(selector):  # not isdigit(): "²"
             return self.get_version(scope, name, int(selector))
         if isinstance(selector, str):
-            return self.get_version_by_alias(scope, name, selector)
+            try:
+                alias = self.check_alias(selector)
+            except InvalidInput as exc:
+                raise InvalidInput(
+                    f"version {selector[:40]!r} is not a version number, 'latest' or an alias: "
+                    f"{exc.message}",
+                    {"version": selector[:40]},
+                ) from None
+            return self.get_version_by_alias(scope, name, alias)
         return self.get_version(scope, name, selector)
 
     def resolve_uri(self, scope: Scope, uri: str) -> ModelVersion:
@@ -320,11 +380,35 @@ def parse_model_uri(uri: object) -> tuple[str, int | str | None]:
         return name, None
     if version == LATEST:
         return name, LATEST
-    if version.isascii() and version.isdigit() and int(version) >= 1:
+    if checks.decimal(version) and int(version) >= 1:
         return name, int(version)
     raise InvalidInput(
         f"invalid model URI {uri!r}: after the name comes /<version number>, /latest or @<alias>"
     )
+
+
+def logged_path(path: object) -> str:
+    """An artifact path normalised as the artifact stores write it (``a/b``)."""
+    from gnomon.artifacts.local import clean_key
+
+    key = clean_key(checks.text("path", path))
+    if len(key) > LOGGED_PATH_LENGTH:
+        raise InvalidInput(f"path is {len(key)} characters; at most {LOGGED_PATH_LENGTH}")
+    return key
+
+
+def _sha256(field: str, value: object) -> str:
+    if not isinstance(value, str) or not _SHA256.fullmatch(value):
+        raise InvalidInput(f"{field} must be a sha256 hex digest, got {value!r}", {field: value})
+    return value
+
+
+def _digests(files: object) -> dict[str, str]:
+    from gnomon.models.spec import check_model_path
+
+    if not isinstance(files, Mapping):
+        raise InvalidInput(f"files must map paths to sha256 digests, got {type(files).__name__}")
+    return {check_model_path(k, "file"): _sha256(f"sha256 of {k}", v) for k, v in files.items()}
 
 
 def _checked_new_version(new: NewVersion) -> NewVersion:
@@ -354,6 +438,8 @@ def _checked_new_version(new: NewVersion) -> NewVersion:
         storage_uri=checks.text("storage_uri", new.storage_uri),
         description=checks.text("description", new.description, empty=True),
         tags=v.tags_dict(new.tags),
+        files=_digests(new.files),
+        spec_sha256=None if new.spec_sha256 is None else _sha256("spec_sha256", new.spec_sha256),
     )
 
 

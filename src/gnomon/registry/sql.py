@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -22,6 +23,7 @@ from gnomon.registry.entities import (
     VersionStatus,
     VersionUpdate,
 )
+from gnomon.registry.sql_logged import SqlLoggedModels
 from gnomon.registry.tables import (
     alias_events,
     model_aliases,
@@ -37,7 +39,7 @@ _models = registered_models.c
 _versions = model_versions.c
 
 
-class SqlRegistryStore:
+class SqlRegistryStore(SqlLoggedModels):
     """Registry store in the metadata database; every method is one transaction.
 
     Writes that number versions or move aliases lock the model row first (``SELECT … FOR
@@ -174,6 +176,8 @@ class SqlRegistryStore:
                 "created_by": new.created_by,
                 "created_time": now,
                 "updated_time": now,
+                "files": None if new.spec_sha256 is None else json.dumps(new.files),
+                "spec_sha256": new.spec_sha256,
             }
             conn.execute(model_versions.insert().values(**values))
             if new.tags:
@@ -216,21 +220,33 @@ class SqlRegistryStore:
             values["description"] = update_.description
         if update_.status is not None:
             values["status"] = update_.status.value
+        if update_.spec_sha256 is not None:
+            values["spec_sha256"] = update_.spec_sha256
         with self.db.write() as conn:
             model = self._model_row(conn, scope, name)
             found = self._version(conn, model, version)
             if not values:
                 return found
             now = now_ms()
-            conn.execute(
+            written = conn.execute(
                 update(model_versions)
                 .where(_versions.model_id == model.id, _versions.version == version)
+                .where(*_unchanged_spec(update_))
                 .values(**values, updated_time=now)
             )
+            if written.rowcount == 0:
+                raise Conflict(
+                    f"version {version} of registered model {name!r} changed meanwhile; retry",
+                    {"model": name, "version": version},
+                )
         # What was written is known: no need to read the version back.
         description = found.description if update_.description is None else update_.description
         return replace(
-            found, description=description, status=update_.status or found.status, updated_time=now
+            found,
+            description=description,
+            status=update_.status or found.status,
+            spec_sha256=update_.spec_sha256 or found.spec_sha256,
+            updated_time=now,
         )
 
     def set_version_tag(self, scope: Scope, name: str, version: int, key: str, value: str) -> None:
@@ -481,6 +497,13 @@ def _versions_select() -> Select[Any]:
     )
 
 
+def _unchanged_spec(update_: VersionUpdate) -> list[Any]:
+    """The compare half of compare-and-set on the recorded YAML digest."""
+    if update_.spec_sha256 is None:
+        return []
+    return [_versions.spec_sha256 == update_.previous_spec_sha256]
+
+
 def _tag_rows(key: dict[str, Any], tags: Mapping[str, str]) -> list[dict[str, Any]]:
     return [{**key, "key": k, "value": v} for k, v in tags.items()]
 
@@ -502,4 +525,6 @@ def _to_version(
         description=values["description"],
         tags=tags,
         aliases=aliases,
+        files=json.loads(values["files"]) if values["files"] else {},
+        spec_sha256=values["spec_sha256"],
     )

@@ -8,6 +8,7 @@ from typing import Protocol
 from gnomon._types import Page, Scope
 from gnomon.registry.entities import (
     AliasEvent,
+    LoggedModel,
     ModelQuery,
     ModelVersion,
     NewVersion,
@@ -84,7 +85,9 @@ class RegistryStore(Protocol):
     def update_version(
         self, scope: Scope, name: str, version: int, update: VersionUpdate
     ) -> ModelVersion:
-        """Change description or status (archive, or make READY again). Raises ``NotFound``."""
+        """Change description or status (archive, or make READY again), or the recorded YAML
+        digest while it still equals ``update.previous_spec_sha256``. Raises ``NotFound``, or
+        ``Conflict`` when that digest changed meanwhile."""
         ...
 
     def set_version_tag(self, scope: Scope, name: str, version: int, key: str, value: str) -> None:
@@ -124,4 +127,16 @@ class RegistryStore(Protocol):
     ) -> list[AliasEvent]:
         """The moves of every alias of the model (or of one), oldest first. Raises
         ``NotFound`` for an unknown model."""
+        ...
+
+    # -- models logged by runs ---------------------------------------------------------------
+
+    def record_logged_model(self, scope: Scope, model: LoggedModel) -> LoggedModel:
+        """Record the digests of a model a RUNNING run logged, once per path. Raises
+        ``NotFound`` for a run outside the workspace, ``Conflict`` when the run is not
+        RUNNING or a model is already recorded at that path."""
+        ...
+
+    def list_logged_models(self, scope: Scope, run_id: str) -> list[LoggedModel]:
+        """The models recorded for a run, by path (empty for an unknown run)."""
         ...

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
 )
 
+from gnomon.registry.entities import LOGGED_PATH_LENGTH
 from gnomon.store.metadata import metadata
 from gnomon.tracking.validation import KEY_LENGTH, NAME_LENGTH, TAG_VALUE_LENGTH
 
@@ -63,6 +64,12 @@ model_versions = Table(
     Column("created_by", String(256), nullable=False),
     Column("created_time", BigInteger, nullable=False),
     Column("updated_time", BigInteger, nullable=False),
+    # What the registry stored, hashed by the side that stored it: {path: sha256} as JSON,
+    # and the sha256 of gnomon-model.yaml. Loading checks the copy against these, so
+    # rewriting a file and the YAML's hash list in storage is still caught. NULL: a version
+    # registered before 0005 (nothing to check against, so it cannot load).
+    Column("files", Text),
+    Column("spec_sha256", String(64)),
     Index("ix_model_versions_run_id", "run_id"),
     sqlite_with_rowid=False,
 )
@@ -95,6 +102,19 @@ version_tags = Table(
         ondelete="CASCADE",
     ),
     Index("ix_version_tags_key_value", "key", "value", "model_id", "version"),
+    sqlite_with_rowid=False,
+)
+
+# Each model a run logged, hashed when it was stored: the run's files under ``path`` are
+# sealed from then on, and runs:/ loads and registrations are checked against these digests.
+logged_models = Table(
+    "logged_models",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("path", String(LOGGED_PATH_LENGTH), primary_key=True),
+    Column("files", Text, nullable=False),
+    Column("spec_sha256", String(64), nullable=False),
+    Column("created_time", BigInteger, nullable=False),
     sqlite_with_rowid=False,
 )
 

@@ -6,18 +6,23 @@ route added without one fails it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
 from fastapi import Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 
 from gnomon._types import DEFAULT_WORKSPACE, Scope
 from gnomon.auth.entities import Principal, Role, Workspace
 from gnomon.errors import PermissionDenied, Unauthenticated
 
 WORKSPACE_HEADER = "x-gnomon-workspace"
+PRINCIPAL_STATE = "principal"  # request.state attributes the request guard fills
+ADMITTED_STATE = "admitted"  # (the route's Access, the Caller it admitted)
 
 
 class Access(StrEnum):
@@ -29,6 +34,7 @@ class Access(StrEnum):
     GLOBAL_ADMIN = "global_admin"  # manage users and the whole server
 
 
+WORKSPACE_LEVELS = frozenset({Access.VIEWER, Access.EDITOR, Access.WORKSPACE_ADMIN})
 _WORKSPACE_ROLES = {
     Access.VIEWER: Role.VIEWER,
     Access.EDITOR: Role.EDITOR,
@@ -54,30 +60,69 @@ LOCAL_ADMIN = Principal(
 )
 
 
-def require(access: Access) -> Callable[[Request], Caller]:
-    """A FastAPI dependency that authenticates the request and checks ``access``."""
+def require(access: Access) -> Callable[[Request], Awaitable[Caller]]:
+    """A FastAPI dependency that authenticates the request and checks ``access``.
 
-    def check(request: Request) -> Caller:
-        principal = _principal(request) if access is not Access.PUBLIC else LOCAL_ADMIN
-        # acts_as_admin: an administrator whose token narrows them does not count.
-        if access is Access.GLOBAL_ADMIN and not principal.acts_as_admin:
-            raise PermissionDenied(f"user {principal.name!r} is not a global administrator")
-        caller = Caller(principal, Scope("", principal.name), None)
-        required = _WORKSPACE_ROLES.get(access)
-        if required is not None:
-            name = workspace_name(request)
-            workspace, role = _authenticator(request).role_in(principal, name)
-            if not role.allows(required):
-                raise PermissionDenied(
-                    f"user {principal.name!r} is {role.value} in workspace {name!r}; "
-                    f"this needs {required.value}"
-                )
-            caller = Caller(principal, Scope(workspace.id, principal.name), role)
+    The request guard has normally done both before the body was read (:func:`admit`), so
+    this only picks up its answer, on the event loop.
+    """
+
+    async def check(request: Request) -> Caller:
+        admitted: tuple[Access, Caller] | None = getattr(request.state, ADMITTED_STATE, None)
+        if admitted is not None and admitted[0] is access:
+            caller = admitted[1]
+        elif access is Access.PUBLIC:
+            caller = Caller(LOCAL_ADMIN, Scope("", LOCAL_ADMIN.name), None)
+        else:  # no guard ran (an app built without it): database lookups, on a worker thread
+            caller = await run_in_threadpool(_authorized, request, access)
         request.state.caller = caller
         return caller
 
     check.access = access  # type: ignore[attr-defined]  # read by the permission matrix
     return check
+
+
+def admit(request: Request, access: Access | None) -> None:
+    """Authenticate the request and, when its route declares one level (``access``), check
+    it; both are kept on ``request.state`` for ``require()``. The request guard calls this
+    before the body is read.
+
+    Raises:
+        Unauthenticated: as :func:`authenticate`.
+        NotFound: the request's workspace, as ``AuthService.role_in``.
+        PermissionDenied: the caller's role does not allow ``access``.
+    """
+    principal = authenticate(request)
+    setattr(request.state, PRINCIPAL_STATE, principal)
+    if access is not None and access is not Access.PUBLIC:
+        setattr(request.state, ADMITTED_STATE, (access, authorize(request, principal, access)))
+
+
+def _authorized(request: Request, access: Access) -> Caller:
+    return authorize(request, _principal(request), access)
+
+
+def authorize(request: Request, principal: Principal, access: Access) -> Caller:
+    """What ``principal`` is in the request's workspace, if ``access`` lets it in.
+
+    Raises:
+        NotFound: the workspace does not exist or is not the principal's (one message).
+        PermissionDenied: the principal's role does not allow ``access``.
+    """
+    # acts_as_admin: an administrator whose token narrows them does not count.
+    if access is Access.GLOBAL_ADMIN and not principal.acts_as_admin:
+        raise PermissionDenied(f"user {principal.name!r} is not a global administrator")
+    required = _WORKSPACE_ROLES.get(access)
+    if required is None:
+        return Caller(principal, Scope("", principal.name), None)
+    name = workspace_name(request)
+    workspace, role = _authenticator(request).role_in(principal, name)
+    if not role.allows(required):
+        raise PermissionDenied(
+            f"user {principal.name!r} is {role.value} in workspace {name!r}; "
+            f"this needs {required.value}"
+        )
+    return Caller(principal, Scope(workspace.id, principal.name), role)
 
 
 def workspace_name(request: Request) -> str:
@@ -89,12 +134,39 @@ def access_of(dependency: Any) -> Access | None:
     return getattr(dependency, "access", None)
 
 
+def route_access(route: APIRoute) -> Access | None:
+    """The access level a route declares (None when it declares none, or several)."""
+    levels = _levels(route.dependant)
+    return levels[0] if len(levels) == 1 else None
+
+
+def _levels(dependant: Dependant) -> list[Access]:
+    levels = []
+    for sub in dependant.dependencies:
+        level = access_of(sub.call)
+        if level is not None:
+            levels.append(level)
+        levels += _levels(sub)
+    return levels
+
+
 def _authenticator(request: Request) -> Authenticator:
     authenticator: Authenticator = request.app.state.authenticator
     return authenticator
 
 
 def _principal(request: Request) -> Principal:
+    # The request guard authenticated it before the body was read: do not look it up twice.
+    known: Principal | None = getattr(request.state, PRINCIPAL_STATE, None)
+    return known if known is not None else authenticate(request)
+
+
+def authenticate(request: Request) -> Principal:
+    """The principal of the request's bearer token (every caller is one under --no-auth).
+
+    Raises:
+        Unauthenticated: the token is missing, unknown, revoked or expired.
+    """
     if request.app.state.no_auth:
         return LOCAL_ADMIN
     header = request.headers.get("authorization", "")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import ipaddress
 import os
+from dataclasses import replace
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
 from gnomon._version import __version__
@@ -13,13 +15,10 @@ from gnomon.backends import Services, open_services
 from gnomon.config import Settings
 from gnomon.errors import InvalidInput
 from gnomon.server import health
-from gnomon.server.errors import install_error_handlers
-from gnomon.server.middleware import (
-    API_PREFIX,
-    BodyLimitMiddleware,
-    HttpMetrics,
-    ObservabilityMiddleware,
-)
+from gnomon.server.errors import ErrorBoundary, install_error_handlers
+from gnomon.server.guard import RequestGuard, RouteTable
+from gnomon.server.middleware import API_PREFIX, HttpMetrics, ObservabilityMiddleware
+from gnomon.server.openapi import document_errors
 
 # Routers of every capability, mounted under /api/v1: a new capability adds one line here.
 API_ROUTERS = (
@@ -45,6 +44,9 @@ def create_app(
         raise InvalidInput(
             "the server needs a SQL metadata store (GNOMON_URI sqlite:// or postgresql://)"
         )
+    if services.registrar is not None:
+        # Loading a model unpickles bytes an editor chose: never inside the API server.
+        services = replace(services, registrar=services.registrar.without_load_check())
     app = FastAPI(
         title="gnomon",
         version=__version__,
@@ -52,6 +54,7 @@ def create_app(
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        redirect_slashes=False,  # no 307 to a neighbouring path: every route answers as documented
     )
     app.state.settings = settings
     app.state.services = services
@@ -60,14 +63,19 @@ def create_app(
     app.state.no_auth = no_auth
     app.state.metrics = HttpMetrics(CollectorRegistry())
     install_error_handlers(app)
-    app.include_router(health.router)
-    for module in API_ROUTERS:
-        app.include_router(_router(module), prefix=API_PREFIX)
+    mounted = [("", health.router)] + [(API_PREFIX, _router(m)) for m in API_ROUTERS]
+    for prefix, router in mounted:
+        app.include_router(router, prefix=prefix)
+    routes = RouteTable(mounted)
+    document_errors(app, routes.rules)
+    # Outermost last: request ids and metrics see every answer, the 500s included.
     app.add_middleware(
-        BodyLimitMiddleware,
+        RequestGuard,
+        table=routes,
         limit=settings.max_body_bytes,
         upload_limit=settings.max_artifact_bytes,
     )
+    app.add_middleware(ErrorBoundary)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
     return app
 
@@ -86,7 +94,6 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _router(module: str):  # type: ignore[no-untyped-def]
-    import importlib
-
-    return importlib.import_module(module).router
+def _router(module: str) -> APIRouter:
+    router: APIRouter = importlib.import_module(module).router
+    return router

@@ -21,12 +21,21 @@ def server(
     no_auth: Annotated[
         bool, typer.Option("--no-auth", help="Everyone is an administrator (loopback only).")
     ] = False,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="Proxies whose X-Forwarded-For is believed: addresses or networks, comma-"
+            "separated, or '*' (default: GNOMON_FORWARDED_ALLOW_IPS, else none)."
+        ),
+    ] = None,
 ) -> None:
     """Serve the REST API (/api/v1), /docs, /healthz, /readyz and /metrics."""
     import uvicorn
 
     from gnomon.backends import open_services
     from gnomon.server.app import NO_AUTH_ENV, is_loopback
+    from gnomon.server.prometheus import shared_across
+    from gnomon.server.proxy import proxy_options
 
     settings = state_of(ctx).settings
     if no_auth and not is_loopback(host):
@@ -35,6 +44,9 @@ def server(
         )
     if (ssl_certfile is None) != (ssl_keyfile is None):
         raise InvalidInput("give both --ssl-certfile and --ssl-keyfile, or neither")
+    if forwarded_allow_ips is None:
+        forwarded_allow_ips = settings.forwarded_allow_ips
+    proxy = proxy_options(forwarded_allow_ips)
     services = open_services(settings)
     if services.auth is None:
         raise InvalidInput("the server needs a SQL metadata store: GNOMON_URI is a server URL")
@@ -46,14 +58,16 @@ def server(
     os.environ[NO_AUTH_ENV] = "1" if no_auth else "0"
     scheme = "https" if ssl_certfile else "http"
     say(f"gnomon server on {scheme}://{host}:{port} ({workers} worker(s))")
-    uvicorn.run(
-        "gnomon.server.app:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        ssl_certfile=ssl_certfile,
-        ssl_keyfile=ssl_keyfile,
-        log_level="warning",
-        access_log=False,
-    )
+    with shared_across(workers):  # /metrics sums every worker's counts
+        uvicorn.run(
+            "gnomon.server.app:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            ssl_certfile=ssl_certfile,
+            ssl_keyfile=ssl_keyfile,
+            log_level="warning",
+            access_log=False,
+            **proxy,
+        )

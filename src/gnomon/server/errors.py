@@ -10,12 +10,15 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gnomon.errors import (
     GnomonError,
     InvalidInput,
     NotFound,
     PayloadTooLarge,
+    RateLimited,
     Unauthenticated,
 )
 
@@ -29,7 +32,10 @@ _HTTP_ERRORS: dict[int, type[GnomonError]] = {
 
 
 def error_response(error: GnomonError, status: int | None = None) -> JSONResponse:
-    return JSONResponse(error.to_payload(), status_code=status or error.status)
+    # A throttled client learns when to come back in the standard header too.
+    retry = error.retry_after if isinstance(error, RateLimited) else None
+    headers = None if retry is None else {"Retry-After": str(retry)}
+    return JSONResponse(error.to_payload(), status_code=status or error.status, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -67,12 +73,54 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    request_id = getattr(request.state, "request_id", "-")
-    logger.exception(
-        "unexpected error in %s %s (request %s)", request.method, request.url.path, request_id
+    # Only what fails outside ErrorBoundary (in the outermost middleware) still gets here.
+    return internal_error(request.scope, exc)
+
+
+def internal_error(scope: Scope, exc: BaseException) -> JSONResponse:
+    """Log ``exc`` with its traceback; the caller gets a request id to quote, nothing more."""
+    request_id = scope.get("state", {}).get("request_id", "-")
+    logger.error(
+        "unexpected error in %s %s (request %s)",
+        scope.get("method"),
+        scope.get("path"),
+        request_id,
+        exc_info=exc,
     )
-    error = GnomonError(f"internal error; quote request id {request_id} to the operator")
-    return error_response(error, 500)
+    message = f"internal error; quote request id {request_id} to the operator"
+    return error_response(GnomonError(message, {"request_id": request_id}), 500)
+
+
+class ErrorBoundary:
+    """Answers an unexpected exception with the 500 error body and keeps it inside the app.
+
+    Starlette re-raises after its own 500 answer, and uvicorn then drops the client's
+    keep-alive connection. A response already under way cannot be changed: the exception is
+    logged and the cut-off response ends the connection, so it is never taken as whole.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watching_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watching_send)
+        except ClientDisconnect:
+            logger.info("client left during %s %s", scope["method"], scope["path"])
+        except Exception as exc:
+            response = internal_error(scope, exc)
+            if not started:
+                await response(scope, receive, send)
 
 
 def _problem(error: Any) -> dict[str, Any]:

@@ -1,23 +1,25 @@
-"""ASGI middleware: request ids, Prometheus metrics, and the body size limit."""
+"""ASGI middleware: request ids and Prometheus metrics (body limits: ``server/guard.py``)."""
 
 from __future__ import annotations
 
 import time
 import uuid
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gnomon.errors import PayloadTooLarge
-from gnomon.server.errors import error_response
-
 REQUEST_ID_HEADER = b"x-request-id"
 API_PREFIX = "/api/v1"
+# Methods labelled by name; any other shares one label, whatever the HTTP parser lets through.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "other"
 
 
 class HttpMetrics:
-    """Request counts and latency by route template and status, and requests in flight."""
+    """Request counts and latency by route template and status, and requests in flight.
+
+    With several workers, ``/metrics`` sums them all (:mod:`gnomon.server.prometheus`).
+    """
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.registry = registry
@@ -35,7 +37,10 @@ class HttpMetrics:
             registry=registry,
         )
         self.in_flight = Gauge(
-            "gnomon_http_requests_in_flight", "HTTP requests being answered", registry=registry
+            "gnomon_http_requests_in_flight",
+            "HTTP requests being answered",
+            registry=registry,
+            multiprocess_mode="livesum",  # with several workers: theirs added, live ones only
         )
 
 
@@ -68,70 +73,9 @@ class ObservabilityMiddleware:
         finally:
             self.metrics.in_flight.dec()
             route = _route_template(scope)
-            method = scope["method"]
+            method = scope["method"] if scope["method"] in METHODS else OTHER_METHOD
             self.metrics.requests.labels(method, route, str(status)).inc()
             self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)
-
-
-class BodyLimitMiddleware:
-    """Refuses bodies over ``limit`` bytes with 413, by Content-Length or while streaming.
-
-    File uploads (run artifacts, model imports) have their own, larger ``upload_limit``.
-    """
-
-    def __init__(self, app: ASGIApp, limit: int, upload_limit: int) -> None:
-        self.app = app
-        self.limit = limit
-        self.upload_limit = upload_limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit = self.upload_limit if _is_upload(scope["path"]) else self.limit
-        declared = _header(scope, b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _too_large(limit)(scope, receive, send)
-            return
-        seen = 0
-        over = False
-        replaced = False
-
-        async def counting_receive() -> Message:
-            nonlocal seen, over
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    over = True
-                    # Stop reading; whatever the app answers is replaced by the 413 below
-                    # (FastAPI would otherwise report a generic body-parsing error).
-                    return {"type": "http.disconnect"}
-            return message
-
-        async def replacing_send(message: Message) -> None:
-            nonlocal replaced
-            if not over:
-                await send(message)
-            elif not replaced and message["type"] == "http.response.start":
-                replaced = True
-                await _too_large(limit)(scope, _no_body, send)
-
-        await self.app(scope, counting_receive, replacing_send)
-
-
-async def _no_body() -> Message:
-    return {"type": "http.request", "body": b"", "more_body": False}
-
-
-def _is_upload(path: str) -> bool:
-    return "/artifacts/" in path or (
-        path.startswith(API_PREFIX + "/models/") and path.endswith("/import")
-    )
-
-
-def _too_large(limit: int) -> Any:
-    return error_response(PayloadTooLarge(f"request body is over the limit of {limit} bytes"))
 
 
 def _incoming_id(scope: Scope) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
 import time
 import uuid
@@ -18,26 +19,30 @@ from typing import Any
 import numpy as np
 import orjson
 import pandas as pd
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gnomon.errors import GnomonError, InvalidInput, NotFound, PayloadTooLarge, Unavailable
+from gnomon.deployments.outcomes import check_outcomes
+from gnomon.deployments.schemas import MAX_OUTCOMES_PER_REQUEST
+from gnomon.errors import GnomonError, InvalidInput, NotFound, Unavailable
 from gnomon.models import Contract
 from gnomon.server.middleware import HttpMetrics, ObservabilityMiddleware
+from gnomon.server.prometheus import exposition
 from gnomon.serving.batching import Batcher
 from gnomon.serving.drain import Drain
 from gnomon.serving.enforce import Policy, Violation, enforce, raise_for
-from gnomon.serving.inputs import parse_body, parse_invocations
+from gnomon.serving.inputs import load_json, parse_body, parse_invocations
+from gnomon.serving.limits import BodyLimits, body_limit
 from gnomon.serving.records import Outcome, OutcomeWriter, RecordWriter
 from gnomon.serving.routing import RouteTable, ServedArm, ServedModel, single_table
 from gnomon.serving.shadow import ShadowRunner
 
 logger = logging.getLogger("gnomon.serving")
-MAX_BODY_BYTES = 16 * 2**20
+UNKNOWN_COLUMN = "<unknown>"  # the violations metric's label for every column not in a contract
 _RETIRE_AFTER_S = 30.0  # a replaced arm's batcher outlives the swap by this long
 
 __all__ = ["Routes", "ServedModel", "create_routed_app", "create_serving_app"]
@@ -70,8 +75,13 @@ class _Metrics(HttpMetrics):
         )
         self.violations = Counter(
             "gnomon_contract_violations_total",
-            "Contract violations in requests",
+            f"Contract violations in requests (columns the contract lacks: {UNKNOWN_COLUMN})",
             ["column", "problem"],
+            registry=registry,
+        )
+        self.records_dropped = Counter(
+            "gnomon_records_dropped_total",
+            "Prediction records dropped: the writer fell behind or could not write them",
             registry=registry,
         )
 
@@ -80,10 +90,11 @@ def create_serving_app(
     served: ServedModel,
     records: RecordWriter | None = None,
     outcomes: OutcomeWriter | None = None,
+    limits: BodyLimits | None = None,
 ) -> Starlette:
     """An ASGI app answering with one model; ``records`` receives every prediction and
     ``outcomes`` the ground truth clients post later (joined by request id)."""
-    return create_routed_app(Routes(single_table(served)), records, outcomes)
+    return create_routed_app(Routes(single_table(served)), records, outcomes, limits)
 
 
 class Routes:
@@ -133,9 +144,12 @@ def create_routed_app(
     routes: Routes,
     records: RecordWriter | None = None,
     outcomes: OutcomeWriter | None = None,
+    limits: BodyLimits | None = None,
 ) -> Starlette:
     """An ASGI app answering with the arms of ``routes``: one model, or a deployment's
-    primary, canary or A/B arm, with shadows answering copies on the side."""
+    primary, canary or A/B arm, with shadows answering copies on the side. ``limits`` bound
+    each route's request body (default: :class:`~gnomon.serving.limits.BodyLimits`)."""
+    limits = limits or BodyLimits()
     metrics = _Metrics(CollectorRegistry())
     shadows = ShadowRunner()
     drain = Drain()
@@ -143,22 +157,14 @@ def create_routed_app(
     async def predict_with(request: Request, parse: Any) -> Response:
         started = time.perf_counter()
         table = routes.table  # one snapshot for the whole request
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            raise PayloadTooLarge(f"request body is over the limit of {MAX_BODY_BYTES} bytes")
-        contract = table.primary.model.contract
-        names = contract.input_names if contract is not None else None  # order of array bodies
-        raw = parse(body, request.headers.get("content-type"), names)
-        arm = table.pick(request.headers, raw)
-        contract = arm.model.contract
-        frame = raw
-        violations: list[Violation] = []
-        if contract is not None:
-            frame, violations = enforce(_without_key(raw, table, contract), contract, table.policy)
-            _count(metrics, violations)
-            if violations and table.policy is not Policy.WARN:
-                raise_for(violations)
-        predictions = await _predict(arm, frame, metrics)
+        body = await request.body()  # bounded by the body_limit middleware
+        large = len(body) > limits.inline_bytes
+        if not large:  # the hot path: one-row requests pay no thread hop
+            arm, raw, frame, violations = _prepare(table, body, request.headers, parse, metrics)
+        else:  # megabytes take long enough to parse and check to hold up every other request
+            prepare = functools.partial(_prepare, table, body, request.headers, parse, metrics)
+            arm, raw, frame, violations = await run_in_threadpool(prepare)
+        predictions = await _predict(arm, frame, metrics, large)
         values = predictions.tolist() if isinstance(predictions, np.ndarray) else list(predictions)
         request_id = request.scope["state"]["request_id"]
         latency_ms = (time.perf_counter() - started) * 1000
@@ -192,7 +198,14 @@ def create_routed_app(
     async def post_outcomes(request: Request) -> Response:
         if outcomes is None:
             raise InvalidInput("this server does not record outcomes (started with --no-records)")
-        items = _parse_outcomes(await request.body(), routes.table.deployment)
+        body = await request.body()  # bounded by the body_limit middleware
+        deployment = routes.table.deployment
+        if len(body) <= limits.inline_bytes:
+            items = _parse_outcomes(body, deployment)
+        else:
+            items = await run_in_threadpool(_parse_outcomes, body, deployment)
+        # All of them fit in the writer's queue, or none is taken (503 with Retry-After):
+        # what is acknowledged here is never dropped to make room for later ones.
         outcomes.submit(items)
         return JSONResponse({"accepted": len(items)}, status_code=202)
 
@@ -231,7 +244,8 @@ def create_routed_app(
         return JSONResponse({"status": "ready", "model": primary.name, "version": primary.version})
 
     async def prometheus(request: Request) -> Response:
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        body = exposition(metrics.registry)  # with several workers: all of them, summed
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -271,11 +285,34 @@ def create_routed_app(
         },
         lifespan=lifespan,
     )
+    app.add_middleware(body_limit, limits=limits, respond=_error_response)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics)
     app.add_middleware(drain.middleware)
     app.state.routes = routes
     app.state.records = records
+    if records is not None:
+        records.on_drop = metrics.records_dropped.inc
     return app
+
+
+def _prepare(
+    table: RouteTable, body: bytes, headers: Any, parse: Any, metrics: _Metrics
+) -> tuple[ServedArm, pd.DataFrame, pd.DataFrame, list[Violation]]:
+    """Read a body, pick its arm and check it against that arm's contract: the arm, the frame
+    as read, the frame the model gets and the violations (raised under reject and clip)."""
+    contract = table.primary.model.contract
+    names = contract.input_names if contract is not None else None  # order of array bodies
+    raw = parse(body, headers.get("content-type"), names, max_columns=table.max_columns)
+    arm = table.pick(headers, raw)
+    contract = arm.model.contract
+    frame = raw
+    violations: list[Violation] = []
+    if contract is not None:
+        frame, violations = enforce(_without_key(raw, table, contract), contract, table.policy)
+        _count(metrics, violations)
+        if violations and table.policy is not Policy.WARN:
+            raise_for(violations)
+    return arm, raw, frame, violations
 
 
 def _without_key(frame: pd.DataFrame, table: RouteTable, contract: Contract) -> pd.DataFrame:
@@ -342,9 +379,9 @@ def _record(
     )
 
 
-async def _predict(arm: ServedArm, frame: pd.DataFrame, metrics: _Metrics) -> Any:
+async def _predict(arm: ServedArm, frame: pd.DataFrame, metrics: _Metrics, large: bool) -> Any:
     try:
-        return await arm.predict(frame)
+        return await arm.predict(frame, offload=large)
     except GnomonError:
         metrics.errors.labels("input").inc()
         raise
@@ -358,28 +395,27 @@ async def _predict(arm: ServedArm, frame: pd.DataFrame, metrics: _Metrics) -> An
 
 
 def _count(metrics: _Metrics, violations: list[Violation]) -> None:
+    # Labels only ever take the contract's column names: a column the contract lacks is named
+    # by the client, and each new name would be a new series kept for the process's life.
+    counts: dict[tuple[str, str], int] = {}
     for violation in violations:
-        metrics.violations.labels(violation.column, violation.problem).inc()
+        column = UNKNOWN_COLUMN if violation.problem == "unknown_column" else violation.column
+        key = (column, violation.problem)
+        counts[key] = counts.get(key, 0) + 1
+    for (column, problem), count in counts.items():
+        metrics.violations.labels(column, problem).inc(count)
 
 
 def _parse_outcomes(body: bytes, deployment: str) -> list[Outcome]:
-    """``{"request_id": …, "value": …}`` or ``{"outcomes": [that, …]}``."""
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidInput(f"malformed JSON body: {exc}", {"malformed": True}) from exc
+    """``{"request_id": …, "value": …}`` or ``{"outcomes": [that, …]}``, checked as the API
+    server checks ``POST /api/v1/deployments/{name}/outcomes`` (and as many per request)."""
+    data = load_json(body)
     items = data.get("outcomes", [data]) if isinstance(data, dict) else None
     if not isinstance(items, list) or not items:
         raise InvalidInput('expected {"request_id": ..., "value": ...} or {"outcomes": [...]}')
+    pairs = check_outcomes(items, MAX_OUTCOMES_PER_REQUEST)
     now = int(time.time() * 1000)
-    found = []
-    for index, item in enumerate(items):
-        if not isinstance(item, dict) or not isinstance(item.get("request_id"), str):
-            raise InvalidInput(f"outcome {index} needs a string request_id and a value")
-        if "value" not in item:
-            raise InvalidInput(f"outcome {index} ({item['request_id']!r}) has no value")
-        found.append(Outcome(item["request_id"], now, deployment, item["value"]))
-    return found
+    return [Outcome(request_id, now, deployment, value) for request_id, value in pairs]
 
 
 def _violation_dict(violation: Violation) -> dict[str, Any]:
@@ -405,7 +441,13 @@ async def _error_response(
         error, status = Unavailable(f"internal error; quote request id {request_id}"), 503
     payload = error.to_payload()
     payload["error"]["request_id"] = request_id
-    return Response(orjson.dumps(payload, default=str), status, media_type="application/json")
+    try:
+        content = orjson.dumps(payload, default=str)
+    except TypeError:  # a value orjson cannot write (an integer beyond 64 bits) in the details
+        content = json.dumps(payload, default=str).encode()
+    retry_after = error.details.get("retry_after")
+    headers = {"retry-after": str(retry_after)} if isinstance(retry_after, int) else None
+    return Response(content, status, headers, media_type="application/json")
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:

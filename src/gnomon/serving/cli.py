@@ -49,6 +49,13 @@ def serve(
     poll_seconds: Annotated[
         float, typer.Option(min=0.1, max=3600, help="How often a deployment's routing is read.")
     ] = 2.0,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="Proxies whose X-Forwarded-For is believed: addresses or networks, comma-"
+            "separated, or '*' (default: GNOMON_FORWARDED_ALLOW_IPS, else none)."
+        ),
+    ] = None,
 ) -> None:
     """Serve a model: POST /predict, /invocations and /outcomes; GET /schema, /healthz,
     /readyz and /metrics. `kill -HUP` restarts the workers one by one without dropping a
@@ -56,12 +63,17 @@ def serve(
     import uvicorn
 
     from gnomon.errors import InvalidInput
+    from gnomon.server.prometheus import shared_across
+    from gnomon.server.proxy import proxy_options
     from gnomon.serving.enforce import Policy
     from gnomon.serving.loading import SERVE_ENV, ServeOptions, build_app, load_routes
 
     if policy not in {p.value for p in Policy}:  # fail here, before any worker starts
         raise InvalidInput(f"unknown policy {policy!r}: use reject, warn or clip")
     settings = state_of(ctx).settings
+    if forwarded_allow_ips is None:
+        forwarded_allow_ips = settings.forwarded_allow_ips
+    proxy = proxy_options(forwarded_allow_ips)
     options = ServeOptions(
         uri,
         deployment,
@@ -85,21 +97,23 @@ def serve(
         "log_level": "warning",
         "access_log": False,
         "timeout_graceful_shutdown": 10,
+        **proxy,
     }
     if workers == 1:  # uvicorn serves in this process: serve what is loaded already
         uvicorn.run(build_app(options, settings, routes), **common)
         return
     del routes  # each worker loads its own; this process only supervises them
     os.environ[SERVE_ENV] = options.to_env()
-    uvicorn.run(
-        "gnomon.serving.loading:app_from_environment",
-        factory=True,
-        workers=workers,
-        # A restarted worker must load its models before it takes over from the old one;
-        # uvicorn's default of 5 s aborts the restart for any model of a real size.
-        timeout_worker_healthcheck=_WORKER_START_S,
-        **common,
-    )
+    with shared_across(workers):  # /metrics sums every worker's counts
+        uvicorn.run(
+            "gnomon.serving.loading:app_from_environment",
+            factory=True,
+            workers=workers,
+            # A restarted worker must load its models before it takes over from the old one;
+            # uvicorn's default of 5 s aborts the restart for any model of a real size.
+            timeout_worker_healthcheck=_WORKER_START_S,
+            **common,
+        )
 
 
 def _describe(table: RouteTable, one_model: bool) -> str:

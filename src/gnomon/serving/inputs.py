@@ -14,13 +14,18 @@ row when the content type is ``text/csv``:
 clients keep working: ``dataframe_split``, ``dataframe_records``, ``instances`` and ``inputs``.
 
 Values are kept as they came (a column may hold objects): checking types is
-:mod:`gnomon.serving.enforce`'s job. A body that is not JSON at all raises
-:class:`~gnomon.errors.InvalidInput` with ``details["malformed"]`` (the server answers 400);
-any other problem raises it plainly (422).
+:mod:`gnomon.serving.enforce`'s job. A body that is not JSON at all, or nests lists and objects
+deeper than ``MAX_BODY_DEPTH``, raises :class:`~gnomon.errors.InvalidInput` with
+``details["malformed"]`` (the server answers 400); any other problem raises it plainly (422).
+
+A request may name at most ``max_columns`` columns (the server allows the model's inputs and a
+few more): counted on the parsed JSON, before any DataFrame is built, since building one with
+half a million columns takes seconds.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from typing import Any, Final
@@ -29,8 +34,10 @@ import orjson
 import pandas as pd
 
 from gnomon.errors import InvalidInput
+from gnomon.serving.nesting import MAX_BODY_DEPTH, brackets_at_most, deeper_than
 
 MAX_ROWS: Final = 10_000
+MAX_COLUMNS: Final = 4096  # when the model has no contract to say how many it reads
 
 PREDICT_SHAPES: Final = (
     '{"records": [{...}, ...]}, {"columns": {"name": [...], ...}}, {"data": [[...], ...]}, '
@@ -44,7 +51,11 @@ _INVOCATION_KEYS: Final = ("dataframe_split", "dataframe_records", "instances", 
 
 
 def parse_body(
-    body: bytes, content_type: str | None, columns: list[str] | None, max_rows: int = MAX_ROWS
+    body: bytes,
+    content_type: str | None,
+    columns: list[str] | None,
+    max_rows: int = MAX_ROWS,
+    max_columns: int = MAX_COLUMNS,
 ) -> pd.DataFrame:
     """Read a ``POST /predict`` body.
 
@@ -53,18 +64,25 @@ def parse_body(
         content_type: the request's ``Content-Type``; ``text/csv`` reads CSV, anything else JSON.
         columns: the model's input columns in contract order, naming positional rows.
         max_rows: the most rows one request may carry.
+        max_columns: the most distinct columns one request may name.
 
     Raises:
-        InvalidInput: malformed JSON or CSV (``details["malformed"]``), a shape not listed
-            above, no rows, or more than ``max_rows``.
+        InvalidInput: malformed or too deeply nested JSON, or malformed CSV
+            (``details["malformed"]``), a shape not listed above, no rows, more than
+            ``max_rows`` or more than ``max_columns`` (``details["columns"]``, the count).
     """
     if _is_csv(content_type):
-        return _from_csv(body, max_rows)
-    return _limited(_predict_frame(_load_json(body), columns), max_rows)
+        return _from_csv(body, max_rows, max_columns)
+    frame = _predict_frame(_load_json(body), columns, max_columns)
+    return _limited(frame, max_rows)
 
 
 def parse_invocations(
-    body: bytes, content_type: str | None, columns: list[str] | None, max_rows: int = MAX_ROWS
+    body: bytes,
+    content_type: str | None,
+    columns: list[str] | None,
+    max_rows: int = MAX_ROWS,
+    max_columns: int = MAX_COLUMNS,
 ) -> pd.DataFrame:
     """Read a ``POST /invocations`` body in one of MLflow's scoring formats, or CSV.
 
@@ -72,8 +90,30 @@ def parse_invocations(
     ``dataframe_split``, ``dataframe_records``, ``instances`` or ``inputs``.
     """
     if _is_csv(content_type):
-        return _from_csv(body, max_rows)
-    return _limited(_invocation_frame(_load_json(body), columns), max_rows)
+        return _from_csv(body, max_rows, max_columns)
+    frame = _invocation_frame(_load_json(body), columns, max_columns)
+    return _limited(frame, max_rows)
+
+
+def load_json(body: bytes) -> Any:
+    """A JSON body as Python values, as every body of the model server is read.
+
+    Raises:
+        InvalidInput: an empty body (422), or (``details["malformed"]``, 400) one that is
+            not JSON or nests lists and objects deeper than ``MAX_BODY_DEPTH`` levels.
+    """
+    return _load_json(body)
+
+
+def _has_lone_surrogate(body: bytes, payload: Any) -> bool:
+    # Only a \\uXXXX escape can produce one (UTF-8 bytes cannot), so most bodies skip the check.
+    if b"\\ud" not in body.lower():
+        return False
+    try:
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _is_csv(content_type: str | None) -> bool:
@@ -85,32 +125,49 @@ def _is_csv(content_type: str | None) -> bool:
 def _load_json(body: bytes) -> Any:
     if not body.strip():
         raise InvalidInput("the request body is empty")
+    lenient = False
     try:
-        return orjson.loads(body)
+        payload = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         try:  # Python's json.dumps (so MLflow's client) writes NaN and Infinity; orjson refuses
-            return json.loads(body)
-        except ValueError:
+            payload = json.loads(body)
+            lenient = True
+        except (ValueError, RecursionError):  # RecursionError: nested past Python's stack
             message = f"the request body is not valid JSON: {exc}"
             raise InvalidInput(message, {"malformed": True}) from None
+    # Counting brackets is a C scan: a one-row request never pays for the walk.
+    if not brackets_at_most(body, MAX_BODY_DEPTH) and deeper_than(payload, MAX_BODY_DEPTH):
+        raise InvalidInput(
+            f"the request body nests lists and objects deeper than {MAX_BODY_DEPTH} levels",
+            {"malformed": True, "max_depth": MAX_BODY_DEPTH},
+        )
+    if lenient and _has_lone_surrogate(body, payload):
+        # orjson refuses "\ud800"; json takes it, and pandas, Parquet and every log line
+        # would then fail on text that is not Unicode.
+        raise InvalidInput(
+            "the request body holds a lone surrogate escape (\\ud800-\\udfff): "
+            "text must be valid Unicode",
+            {"malformed": True},
+        )
+    return payload
 
 
-def _predict_frame(payload: Any, columns: list[str] | None) -> pd.DataFrame:
+def _predict_frame(payload: Any, columns: list[str] | None, width: int) -> pd.DataFrame:
     if isinstance(payload, list):
-        return _from_list(payload, columns, PREDICT_SHAPES)
+        return _from_list(payload, columns, PREDICT_SHAPES, width)
     if not isinstance(payload, dict):
         raise _shape_error(PREDICT_SHAPES)
     keys = set(payload)
     if keys == {"records"}:
-        return _from_records(payload["records"], PREDICT_SHAPES)
+        return _from_records(payload["records"], PREDICT_SHAPES, width)
     if keys == {"columns"}:
-        return _from_columns(payload["columns"], PREDICT_SHAPES)
+        return _from_columns(payload["columns"], PREDICT_SHAPES, width)
     if keys in ({"data"}, {"columns", "data"}):
-        return _from_split(payload, columns, PREDICT_SHAPES)
-    return _from_record(payload, PREDICT_SHAPES)
+        return _from_split(payload, columns, PREDICT_SHAPES, width)
+    return _from_record(payload, PREDICT_SHAPES, width)
 
 
-def _invocation_frame(payload: Any, columns: list[str] | None) -> pd.DataFrame:
+def _invocation_frame(payload: Any, columns: list[str] | None, width: int) -> pd.DataFrame:
     keys = set(payload) if isinstance(payload, dict) else set()
     if "params" in keys:
         raise InvalidInput("inference params are not supported; send the inputs alone")
@@ -125,47 +182,68 @@ def _invocation_frame(payload: Any, columns: list[str] | None) -> pd.DataFrame:
             "index",
         }:
             raise _shape_error(INVOCATION_SHAPES)
-        return _from_split(value, columns, INVOCATION_SHAPES)
+        return _from_split(value, columns, INVOCATION_SHAPES, width)
     if key == "dataframe_records":
-        return _from_records(value, INVOCATION_SHAPES)
+        return _from_records(value, INVOCATION_SHAPES, width)
     if key == "inputs" and isinstance(value, dict):
-        return _from_inputs_dict(value)
-    return _from_list(value, columns, INVOCATION_SHAPES)
+        return _from_inputs_dict(value, width)
+    return _from_list(value, columns, INVOCATION_SHAPES, width)
 
 
-def _from_inputs_dict(value: dict[str, Any]) -> pd.DataFrame:
+def _from_inputs_dict(value: dict[str, Any], width: int) -> pd.DataFrame:
     if value and all(isinstance(v, list) for v in value.values()):
-        return _from_columns(value, INVOCATION_SHAPES)
-    return _from_record(value, INVOCATION_SHAPES)
+        return _from_columns(value, INVOCATION_SHAPES, width)
+    return _from_record(value, INVOCATION_SHAPES, width)
 
 
-def _from_record(record: dict[str, Any], shapes: str) -> pd.DataFrame:
+def _from_record(record: dict[str, Any], shapes: str, width: int) -> pd.DataFrame:
     """One record: an object whose values are all scalars (a list would be a wrapper's typo)."""
     if record and not any(isinstance(v, list | dict) for v in record.values()):
+        _check_width(len(record), width)
         return pd.DataFrame([record])
     raise _shape_error(shapes)
 
 
-def _from_list(rows: Any, columns: list[str] | None, shapes: str) -> pd.DataFrame:
+def _from_list(rows: Any, columns: list[str] | None, shapes: str, width: int) -> pd.DataFrame:
     """A list of records, of positional rows or, for a one-column model, of values."""
     if not isinstance(rows, list):
         raise _shape_error(shapes)
     _require_rows(rows)
     if all(isinstance(row, dict) for row in rows):
-        return _from_records(rows, shapes)
+        return _from_records(rows, shapes, width)
     if all(isinstance(row, list) for row in rows):
-        return _from_rows(rows, columns)
+        return _from_rows(rows, columns, width)
     if columns is not None and len(columns) == 1 and not any(isinstance(r, dict) for r in rows):
         return pd.DataFrame({columns[0]: rows})
     raise _shape_error(shapes)
 
 
-def _from_records(records: Any, shapes: str) -> pd.DataFrame:
+def _from_records(records: Any, shapes: str, width: int) -> pd.DataFrame:
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise _shape_error(shapes)
     _require_rows(records)
+    _check_width(_record_width(records), width)
     fast = _float_records(records)
     return fast if fast is not None else pd.DataFrame(records)
+
+
+def _record_width(records: list[dict[str, Any]]) -> int:
+    """The columns a frame of ``records`` would have: the union of their keys."""
+    if len(records) == 1:  # the hot path: one request, one row
+        return len(records[0])
+    names: set[str] = set()
+    for record in records:
+        names.update(record)
+    return len(names)
+
+
+def _check_width(count: int, width: int) -> None:
+    if count > width:
+        raise InvalidInput(
+            f"the request names {count} columns; this model reads at most {width} "
+            "(its inputs and a few more): send only the model's columns",
+            {"columns": count, "max_columns": width},
+        )
 
 
 def _float_records(records: list[dict[str, Any]]) -> pd.DataFrame | None:
@@ -186,13 +264,14 @@ def _float_records(records: list[dict[str, Any]]) -> pd.DataFrame | None:
     return pd.DataFrame(np.array(rows, dtype=np.float64), columns=keys)
 
 
-def _from_columns(data: Any, shapes: str) -> pd.DataFrame:
+def _from_columns(data: Any, shapes: str, width: int) -> pd.DataFrame:
     if (
         not isinstance(data, dict)
         or not data
         or not all(isinstance(v, list) for v in data.values())
     ):
         raise _shape_error(shapes)
+    _check_width(len(data), width)
     lengths = {name: len(values) for name, values in data.items()}
     if len(set(lengths.values())) > 1:
         raise InvalidInput(f"columns have different lengths: {lengths}", {"lengths": lengths})
@@ -200,19 +279,24 @@ def _from_columns(data: Any, shapes: str) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
-def _from_split(split: dict[str, Any], columns: list[str] | None, shapes: str) -> pd.DataFrame:
+def _from_split(
+    split: dict[str, Any], columns: list[str] | None, shapes: str, width: int
+) -> pd.DataFrame:
     rows, names = split["data"], split.get("columns", columns)
     if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
         raise _shape_error(shapes)
     if names is not None and not isinstance(names, list):
         raise _shape_error(shapes)
     _require_rows(rows)
-    return _from_rows(rows, [str(n) for n in names] if names is not None else None)
+    if names is not None:
+        _check_width(len(names), width)
+    return _from_rows(rows, [str(n) for n in names] if names is not None else None, width)
 
 
-def _from_rows(rows: list[list[Any]], columns: list[str] | None) -> pd.DataFrame:
-    width = len(rows[0])
-    names = columns if columns is not None else [f"x{i}" for i in range(width)]
+def _from_rows(rows: list[list[Any]], columns: list[str] | None, width: int) -> pd.DataFrame:
+    if columns is None:
+        _check_width(len(rows[0]), width)
+    names = columns if columns is not None else [f"x{i}" for i in range(len(rows[0]))]
     for index, row in enumerate(rows):
         if len(row) != len(names):
             raise InvalidInput(
@@ -222,7 +306,8 @@ def _from_rows(rows: list[list[Any]], columns: list[str] | None) -> pd.DataFrame
     return pd.DataFrame(rows, columns=names)
 
 
-def _from_csv(body: bytes, max_rows: int) -> pd.DataFrame:
+def _from_csv(body: bytes, max_rows: int, width: int) -> pd.DataFrame:
+    _check_width(_csv_width(body), width)
     try:
         frame = pd.read_csv(io.BytesIO(body), nrows=max_rows + 1)
     except pd.errors.EmptyDataError:
@@ -231,6 +316,19 @@ def _from_csv(body: bytes, max_rows: int) -> pd.DataFrame:
         message = f"the request body is not valid CSV: {exc}"
         raise InvalidInput(message, {"malformed": True}) from None
     return _limited(frame, max_rows)
+
+
+def _csv_width(body: bytes) -> int:
+    """The header row's field count, read by the csv module (which stops at the end of the
+    header, quoted line breaks included) before pandas parses anything."""
+    text = io.TextIOWrapper(io.BytesIO(body), encoding="utf-8", errors="replace", newline="")
+    try:
+        for row in csv.reader(text):
+            if row:  # pandas skips blank lines before the header too
+                return len(row)
+    except csv.Error:
+        pass  # pandas reports the malformed CSV
+    return 0
 
 
 def _limited(frame: pd.DataFrame, max_rows: int) -> pd.DataFrame:
@@ -253,4 +351,12 @@ def _shape_error(shapes: str) -> InvalidInput:
     return InvalidInput(f"cannot read the request body; send JSON as {shapes}", {"shapes": shapes})
 
 
-__all__ = ["INVOCATION_SHAPES", "MAX_ROWS", "PREDICT_SHAPES", "parse_body", "parse_invocations"]
+__all__ = [
+    "INVOCATION_SHAPES",
+    "MAX_COLUMNS",
+    "MAX_ROWS",
+    "PREDICT_SHAPES",
+    "load_json",
+    "parse_body",
+    "parse_invocations",
+]

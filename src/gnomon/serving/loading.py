@@ -195,12 +195,14 @@ def build_app(options: ServeOptions, settings: Settings, routes: Routes | None =
     with records in the workspace's artifact store."""
     from gnomon.artifacts import open_artifact_store
     from gnomon.serving.app import create_routed_app
+    from gnomon.serving.limits import BodyLimits
     from gnomon.serving.records import OutcomeWriter, RecordWriter
 
     if routes is None:
         routes = load_routes(options, settings)
+    limits = BodyLimits.from_settings(settings)
     if not options.records:
-        return create_routed_app(routes)
+        return create_routed_app(routes, limits=limits)
     root = f"{settings.artifact_root}/{settings.workspace}/serving"
     store = open_artifact_store(root, s3_endpoint_url=settings.s3_endpoint_url)
-    return create_routed_app(routes, RecordWriter(store), OutcomeWriter(store))
+    return create_routed_app(routes, RecordWriter(store), OutcomeWriter(store), limits)

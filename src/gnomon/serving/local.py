@@ -15,7 +15,11 @@ from gnomon.errors import Unavailable
 def run_in_thread(
     app: Any, lifespan: Literal["auto", "on", "off"] = "on", **options: Any
 ) -> Iterator[str]:
-    """Serve ``app`` on a free port of 127.0.0.1; yields the base URL, stops on exit."""
+    """Serve ``app`` on a free port of 127.0.0.1; yields the base URL, stops on exit.
+
+    As ``gnomon server`` does, no peer's ``X-Forwarded-For`` is believed unless ``options``
+    say so (``proxy_headers=True, forwarded_allow_ips=...``).
+    """
     import uvicorn
 
     config = uvicorn.Config(
@@ -25,7 +29,7 @@ def run_in_thread(
         log_level="warning",
         lifespan=lifespan,
         timeout_graceful_shutdown=1,
-        **options,
+        **{"proxy_headers": False, **options},
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="gnomon-uvicorn", daemon=True)

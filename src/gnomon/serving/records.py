@@ -199,7 +199,7 @@ class RecordWriter(PartitionedWriter[PredictionRecord]):
             else:  # keep the request's newest rows, as the record queue would
                 self._requests[0] = oldest._replace(skip=oldest.skip + cut)
             self._request_rows -= cut
-            self._dropped += cut
+            self._count_dropped(cut)
             excess -= cut
         return excess
 
@@ -239,16 +239,22 @@ class RecordWriter(PartitionedWriter[PredictionRecord]):
                 bad += request.rows - request.skip
         table = columns.table(self._schema())
         with self._lock:  # counted once the table is built: a failure there drops them all
-            self._dropped += bad
+            self._count_dropped(bad)
         return table
 
 
 class OutcomeWriter(PartitionedWriter[Outcome]):
     """Writes :class:`Outcome` batches the way :class:`RecordWriter` writes records, under
-    ``outcomes`` unless ``prefix`` says otherwise."""
+    ``outcomes`` unless ``prefix`` says otherwise.
+
+    Outcomes are acknowledged to the client that sent them, so none is ever dropped once
+    accepted: ``submit`` raises :class:`~gnomon.errors.Unavailable` when they do not fit in
+    ``max_queue``, and failed writes are retried until they succeed or the writer closes.
+    """
 
     PREFIX = "outcomes"
     COLUMNS = _OUTCOME_COLUMNS
+    EVICTS = False
 
     def _row(self, outcome: Outcome) -> Row:
         return {

@@ -14,13 +14,19 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Final
 
 import pandas as pd
+from starlette.concurrency import run_in_threadpool
 
 from gnomon.models import LoadedModel
 from gnomon.serving.batching import BatchConfig, Batcher
 from gnomon.serving.enforce import Policy
+from gnomon.serving.inputs import MAX_COLUMNS
+
+# Columns a request may carry beyond the model's inputs (and the A/B key): fields a client
+# sends along that the warn policy ignores. Anything wider is refused before it is parsed.
+EXTRA_COLUMNS: Final = 32
 
 
 @dataclass
@@ -52,9 +58,13 @@ class ServedArm:
     def version_label(self) -> str:
         return str(self.version) if self.version is not None else "local"
 
-    async def predict(self, frame: pd.DataFrame) -> Any:
+    async def predict(self, frame: pd.DataFrame, offload: bool = False) -> Any:
+        """The model's answer; ``offload`` (a large request) predicts on a worker thread even
+        when unbatched, so that it does not hold up the event loop."""
         if self.batcher is not None:
             return await self.batcher.predict(frame)
+        if offload:
+            return await run_in_threadpool(self.model.predict, frame)
         return self.model.predict(frame)
 
 
@@ -78,6 +88,18 @@ class RouteTable:
     @property
     def arms(self) -> tuple[ServedArm, ...]:
         return (*self.live, *self.shadows)
+
+    @cached_property  # read by every request
+    def max_columns(self) -> int:
+        """The most columns a request may name: the widest live arm's inputs, the A/B key and
+        ``EXTRA_COLUMNS`` more; ``MAX_COLUMNS`` when an arm has no contract to say."""
+        widths = []
+        for arm in self.live:
+            contract = arm.model.contract
+            if contract is None:
+                return MAX_COLUMNS
+            widths.append(len(contract.inputs))
+        return max(widths) + (self.ab_key is not None) + EXTRA_COLUMNS
 
     def pick(self, headers: Mapping[str, str], frame: pd.DataFrame) -> ServedArm:
         """The live arm for a request: sticky by the A/B key when there is one, else at

@@ -10,6 +10,12 @@ is queued by (deployment, hour) and writes one Parquet file per partition throug
 A failed write keeps its table for the next round, up to ``max_attempts`` tries; ``close()``
 writes everything still queued, so a graceful shutdown loses nothing. A subclass names its
 default prefix and columns and turns an item into a row (:mod:`gnomon.serving.records`).
+
+Two kinds of data, two ways to stay within ``max_queue``: telemetry (prediction records,
+``EVICTS``) drops its oldest items and counts them; acknowledged data (outcomes) is never
+dropped once accepted, so ``submit`` refuses what does not fit with
+:class:`~gnomon.errors.Unavailable` (the server answers 503 with ``Retry-After``) and failed
+writes are retried until they succeed or the writer closes.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import functools
 import io
 import logging
+import math
 import threading
 import time
 import uuid
@@ -29,7 +36,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypedDict, TypeVar
 from urllib.parse import quote
 
 from gnomon.artifacts.store import ArtifactStore
-from gnomon.errors import Conflict
+from gnomon.errors import Conflict, Unavailable
 
 # The name the writer logged under when it lived in records.py: log filters keep working.
 logger = logging.getLogger("gnomon.serving.records")
@@ -86,12 +93,16 @@ class PartitionedWriter(ABC, Generic[T]):
         interval: seconds between background writes.
         max_batch: queued items that wake the writer early; also the most read per batch.
         max_queue: the most items held in memory (queued plus awaiting a retry); beyond it
-            the oldest are dropped and counted in ``dropped``.
-        max_attempts: writes of one partition file before its items are given up.
+            the oldest are dropped and counted in ``dropped`` or, when ``EVICTS`` is false,
+            new items are refused.
+        max_attempts: writes of one partition file before its items are given up (only when
+            ``EVICTS``: otherwise accepted items are retried until written).
     """
 
     PREFIX: ClassVar[str]
     COLUMNS: ClassVar[dict[str, str]]
+    # Whether accepted items may be dropped to stay within max_queue (best-effort telemetry).
+    EVICTS: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -122,6 +133,8 @@ class PartitionedWriter(ABC, Generic[T]):
         self._written = 0
         self._dropped = 0
         self._failed_batches = 0
+        # Called with each count of items dropped, under the writer's lock (a metric's inc).
+        self.on_drop: Callable[[int], None] | None = None
 
     @property
     def written(self) -> int:
@@ -149,9 +162,13 @@ class PartitionedWriter(ABC, Generic[T]):
 
         Raises:
             Conflict: the writer is closed.
+            Unavailable: ``EVICTS`` is false and ``items`` do not all fit in ``max_queue``
+                now; none is queued, and ``details["retry_after"]`` says when to try again.
         """
         with self._lock:
             self._check_open()
+            if not self.EVICTS:
+                self._reserve(len(items))
             self._queue.extend(items)
             full = self._accepted()
         if full:
@@ -186,6 +203,18 @@ class PartitionedWriter(ABC, Generic[T]):
         if self._thread is not None:
             self._thread.join()
         self.flush()
+
+    def _reserve(self, count: int) -> None:
+        # Called under _lock: all of a request's items fit, or none is taken.
+        held = self._queued() + self._retry_count
+        if held + count > self._max_queue:
+            wait = max(1, math.ceil(self._interval))
+            raise Unavailable(
+                f"the {self._prefix} queue cannot take {count} more items now "
+                f"({held} of {self._max_queue} are waiting to be written); "
+                f"retry in {wait} s",
+                {"retry_after": wait, "queued": held, "max_queue": self._max_queue},
+            )
 
     def _check_open(self) -> None:
         # Called under the lock that close() sets _closed with: nothing joins after the last flush.
@@ -255,7 +284,8 @@ class PartitionedWriter(ABC, Generic[T]):
             self._store.put_bytes(_parquet(batch.table), self._key(batch.deployment, batch.hour))
         except Exception as exc:  # keep the rows and the thread; the error surfaces on flush
             batch.attempts += 1
-            retry = batch if batch.attempts < self._max_attempts else None
+            keep = not self.EVICTS or batch.attempts < self._max_attempts
+            retry = batch if keep else None
             self._failed(batch.rows, exc, retry, batch.attempts)
         else:
             with self._lock:
@@ -266,7 +296,7 @@ class PartitionedWriter(ABC, Generic[T]):
             self._failed_batches += 1
             self._error = error
             if retry is None:
-                self._dropped += rows
+                self._count_dropped(rows)
                 self._gave_up = True
             else:
                 # Failed rows are the oldest, so they are retried first and dropped first.
@@ -289,13 +319,15 @@ class PartitionedWriter(ABC, Generic[T]):
     def _trim(self) -> None:
         # Called under _lock. While storage is down, submissions keep coming; dropping the
         # oldest keeps memory bounded and keeps the newest data, which monitoring needs most.
+        if not self.EVICTS:  # _reserve keeps such a writer within max_queue
+            return
         excess = self._queued() + self._retry_count - self._max_queue
         while excess > 0 and self._retry:
             oldest = self._retry[0]
             cut = min(excess, oldest.rows)
             oldest.table = oldest.table.slice(cut)  # zero-copy
             self._retry_count -= cut
-            self._dropped += cut
+            self._count_dropped(cut)
             excess -= cut
             if not oldest.rows:
                 self._retry.popleft()
@@ -306,8 +338,16 @@ class PartitionedWriter(ABC, Generic[T]):
         cut = min(max(0, excess), len(self._queue))
         for _ in range(cut):
             self._queue.popleft()
-        self._dropped += cut
+        self._count_dropped(cut)
         return excess - cut
+
+    def _count_dropped(self, count: int) -> None:
+        # Called under _lock.
+        if count <= 0:
+            return
+        self._dropped += count
+        if self.on_drop is not None:
+            self.on_drop(count)
 
     def _key(self, deployment: str, hour_index: int) -> str:
         hour = datetime.fromtimestamp(hour_index * 3600, UTC)

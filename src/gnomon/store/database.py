@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,15 +13,19 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
     ArgumentError,
+    DataError,
     DBAPIError,
     IntegrityError,
     NoSuchModuleError,
     OperationalError,
 )
 
+from gnomon._private_files import create_private_file, make_private_dirs
 from gnomon.errors import AlreadyExists, GnomonError, InvalidInput, Unavailable
 
 _WRITE = "gnomon_write"
+DATABASE_UNAVAILABLE = "the metadata database is unavailable"
+logger = logging.getLogger(__name__)
 
 
 def normalise_uri(uri: str) -> str:
@@ -49,8 +54,10 @@ class Database:
             raise InvalidInput(
                 f"unsupported database {self.dialect!r} in {uri!r}: use sqlite:// or postgresql://"
             )
-        if self.dialect == "sqlite" and url.database not in (None, "", ":memory:"):
-            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # (a SQLite "file:" URI, ?uri=true, names what to open in SQLite's own syntax)
+        on_disk = url.database not in (None, "", ":memory:") and not url.query.get("uri")
+        if self.dialect == "sqlite" and on_disk:
+            _create_private_sqlite(Path(str(url.database)).expanduser())
         try:
             self.engine = self._create_engine(echo)
         except (NoSuchModuleError, ModuleNotFoundError) as exc:
@@ -89,6 +96,16 @@ class Database:
         self.engine.dispose()
 
 
+def _create_private_sqlite(path: Path) -> None:
+    # SQLite would create the file 0644 under a usual umask. An empty file is a valid new
+    # database, and SQLite gives its -wal and -shm files the database file's mode.
+    try:
+        make_private_dirs(path.parent)
+        create_private_file(path)
+    except OSError as exc:
+        raise Unavailable(f"cannot create the database file '{path}': {exc.strerror}") from exc
+
+
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
     # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own handling defers it).
     dbapi_conn.isolation_level = None
@@ -121,21 +138,25 @@ def translate_errors() -> Iterator[None]:
     except IntegrityError as exc:
         raise AlreadyExists(f"conflicting write: {_first_line(exc)}") from exc
     except OperationalError as exc:
-        if _is_lost_connection(exc):
-            raise Unavailable(f"database unavailable: {_first_line(exc)}") from exc
-        raise
+        # Lost connections, a locked or read-only SQLite file, a full disk: the database's
+        # state, not the caller's input, so 503 (the driver's words go to the log only).
+        raise _unavailable(exc) from exc
+    except (DataError, OverflowError) as exc:
+        # A value the column cannot hold (out of range, NUL in text; sqlite3 raises
+        # OverflowError past int64): the wire types refuse these first; this backstop keeps
+        # an unchecked path from becoming a 500.
+        logger.warning("the metadata database refused a value: %s", _first_line(exc))
+        raise InvalidInput("a value is out of range or not storable in the database") from exc
     except DBAPIError as exc:
         if exc.connection_invalidated:
-            raise Unavailable(f"database connection lost: {_first_line(exc)}") from exc
+            raise _unavailable(exc) from exc
         raise
 
 
-def _is_lost_connection(exc: OperationalError) -> bool:
-    text = str(exc.orig).lower()
-    return exc.connection_invalidated or any(
-        marker in text
-        for marker in ("could not connect", "connection refused", "server closed", "unable to open")
-    )
+def _unavailable(exc: DBAPIError) -> Unavailable:
+    # The driver's words name the host, port, user or file: the log's, never a remote caller's.
+    logger.warning("the metadata database is unavailable: %s", _first_line(exc))
+    return Unavailable(DATABASE_UNAVAILABLE)
 
 
 def _first_line(exc: BaseException) -> str:

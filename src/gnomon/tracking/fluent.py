@@ -11,6 +11,7 @@ import atexit
 import logging
 import threading
 import time
+import warnings
 from contextvars import ContextVar
 from pathlib import Path
 from types import TracebackType
@@ -23,6 +24,8 @@ from gnomon.tracking.capture import DIFF_ARTIFACT, REQUIREMENTS_ARTIFACT, captur
 from gnomon.tracking.entities import Experiment, Metric, Run, RunStatus
 
 logger = logging.getLogger(__name__)
+
+DATA_LOST_TAG = "gnomon.data_lost"  # how many logged values never reached the store
 
 _active: ContextVar[tuple[ActiveRun, ...]] = ContextVar("gnomon_active_runs", default=())
 _client: Client | None = None
@@ -138,14 +141,30 @@ def active_run() -> ActiveRun | None:
 
 
 def end_run(status: RunStatus | str = RunStatus.FINISHED) -> None:
-    """End the active run; everything it logged is durable when this returns."""
+    """End the active run; everything it logged is durable when this returns.
+
+    It first waits for the buffer to deliver what the run logged, through an outage of up to
+    ``GNOMON_RETRY_WINDOW_SECONDS``. If values had to be given up, it logs an error, warns
+    (``RuntimeWarning``), tags the run ``gnomon.data_lost`` with their number, and ends it
+    ``FAILED`` instead of ``FINISHED``.
+
+    Raises:
+        GnomonError: a buffered write of the run failed for good (as ``flush`` does), or the
+            server cannot be reached to end the run (it then stays ``RUNNING``).
+    """
     stack = _active.get()
     if stack:
         _end(stack[-1], status)
 
 
 def flush() -> None:
-    """Write everything buffered so far."""
+    """Write everything buffered so far, retrying through a short outage.
+
+    Raises:
+        Unavailable: logged values were given up (the store could not take them within
+            ``GNOMON_RETRY_WINDOW_SECONDS``); ``details["lost"]`` counts them per run.
+        GnomonError: a buffered write failed for good (e.g. ``Conflict``: the run ended).
+    """
     if _client is not None:
         _client.flush()
 
@@ -212,11 +231,35 @@ def _current() -> ActiveRun:
 
 def _end(run: ActiveRun, status: RunStatus | str) -> None:
     stack = _active.get()
+    buffer = run.client.buffer
     try:
-        run.client.flush()
+        buffer.wait()
+    except BaseException:  # interrupted (Ctrl-C) with values perhaps still queued
+        status = RunStatus.KILLED
+        raise
     finally:
         _active.set(tuple(r for r in stack if r is not run))
+        lost = buffer.take_lost(run.id)
+        if lost:
+            status = _report_loss(run, lost, status)
         run.client.tracking.end_run(run.client.scope, run.id, status)
+    buffer.raise_error()
+
+
+def _report_loss(run: ActiveRun, lost: int, status: RunStatus | str) -> RunStatus | str:
+    """Say loudly that ``lost`` values of the run never reached the store; a run missing
+    data is never FINISHED."""
+    message = (
+        f"gnomon: {lost} logged values (metric points, params, tags) of run {run.id!r} were "
+        "lost: the store could not take them within GNOMON_RETRY_WINDOW_SECONDS; the run is "
+        f"tagged {DATA_LOST_TAG} and ends FAILED, not FINISHED"
+    )
+    logger.error(message)
+    warnings.warn(message, RuntimeWarning, stacklevel=4)
+    client = run.client
+    client.tracking.log_batch(client.scope, run.id, tags={DATA_LOST_TAG: str(lost)})
+    finished = str(getattr(status, "value", status)).upper() == RunStatus.FINISHED.value
+    return RunStatus.FAILED if finished else status
 
 
 def _record_context(client: Client, run_id: str) -> None:

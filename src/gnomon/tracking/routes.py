@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from gnomon.auth.entities import AuditAction
 from gnomon.server.access import Access, Caller, require
 from gnomon.server.audit import audit
+from gnomon.server.guard import upload_body
 from gnomon.server.respond import wire, wire_page
 from gnomon.tracking.entities import Lifecycle, Metric
 from gnomon.tracking.http import ARCHIVE_HEADER
@@ -32,7 +33,7 @@ from gnomon.tracking.schemas import (
 )
 from gnomon.tracking.search import build_query
 from gnomon.tracking.service import TrackingService
-from gnomon.wire import PageOut
+from gnomon.wire import PageOut, Text
 
 router = APIRouter(tags=["tracking"])
 
@@ -65,7 +66,7 @@ def list_experiments(
     service: Service,
     lifecycle: Literal["active", "deleted", "all"] = "active",
     max_results: Annotated[int, Query(ge=1, le=50_000)] = 1000,
-    page_token: str | None = None,
+    page_token: Text | None = None,
 ) -> Response:
     chosen = None if lifecycle == "all" else Lifecycle(lifecycle)
     page = service.list_experiments(caller.scope, chosen, max_results, page_token)
@@ -73,18 +74,18 @@ def list_experiments(
 
 
 @router.get("/experiments/by-name/{name:path}", response_model=ExperimentOut)
-def get_experiment_by_name(name: str, caller: Reader, service: Service) -> Response:
+def get_experiment_by_name(name: Text, caller: Reader, service: Service) -> Response:
     return wire(ExperimentOut, service.get_experiment_by_name(caller.scope, name))
 
 
 @router.get("/experiments/{experiment_id}", response_model=ExperimentOut)
-def get_experiment(experiment_id: str, caller: Reader, service: Service) -> Response:
+def get_experiment(experiment_id: Text, caller: Reader, service: Service) -> Response:
     return wire(ExperimentOut, service.get_experiment(caller.scope, experiment_id))
 
 
 @router.patch("/experiments/{experiment_id}", response_model=ExperimentOut)
 def rename_experiment(
-    experiment_id: str, body: RenameExperiment, request: Request, caller: Writer, service: Service
+    experiment_id: Text, body: RenameExperiment, request: Request, caller: Writer, service: Service
 ) -> Response:
     exp = service.rename_experiment(caller.scope, experiment_id, body.name)
     audit(request, caller, AuditAction.UPDATE, "experiment", exp.id, {"name": exp.name})
@@ -93,7 +94,7 @@ def rename_experiment(
 
 @router.delete("/experiments/{experiment_id}", response_model=ExperimentOut)
 def delete_experiment(
-    experiment_id: str, request: Request, caller: Writer, service: Service
+    experiment_id: Text, request: Request, caller: Writer, service: Service
 ) -> Response:
     exp = service.delete_experiment(caller.scope, experiment_id)
     audit(request, caller, AuditAction.DELETE, "experiment", exp.id)
@@ -102,7 +103,7 @@ def delete_experiment(
 
 @router.post("/experiments/{experiment_id}/restore", response_model=ExperimentOut)
 def restore_experiment(
-    experiment_id: str, request: Request, caller: Writer, service: Service
+    experiment_id: Text, request: Request, caller: Writer, service: Service
 ) -> Response:
     exp = service.restore_experiment(caller.scope, experiment_id)
     audit(request, caller, AuditAction.UPDATE, "experiment", exp.id, {"restored": True})
@@ -114,6 +115,9 @@ def restore_experiment(
 
 @router.post("/runs", status_code=201, response_model=RunOut)
 def create_run(body: CreateRun, request: Request, caller: Writer, service: Service) -> Response:
+    # The run's user is whoever authenticated, whatever the body claims; only a --no-auth
+    # server, which knows no one, records the name the client sends.
+    user = body.user if request.app.state.no_auth else caller.principal.name
     run = service.create_run(
         caller.scope,
         body.experiment_id,
@@ -121,7 +125,7 @@ def create_run(body: CreateRun, request: Request, caller: Writer, service: Servi
         description=body.description,
         parent_run_id=body.parent_run_id,
         tags=body.tags,
-        user=body.user,
+        user=user,
         start_time=body.start_time,
     )
     audit(request, caller, AuditAction.CREATE, "run", run.id, {"experiment_id": run.experiment_id})
@@ -142,13 +146,13 @@ def search_runs(body: SearchRuns, caller: Reader, service: Service) -> Response:
 
 
 @router.get("/runs/{run_id}", response_model=RunOut)
-def get_run(run_id: str, caller: Reader, service: Service) -> Response:
+def get_run(run_id: Text, caller: Reader, service: Service) -> Response:
     return wire(RunOut, service.get_run(caller.scope, run_id))
 
 
 @router.patch("/runs/{run_id}", response_model=RunOut)
 def update_run(
-    run_id: str, body: UpdateRun, request: Request, caller: Writer, service: Service
+    run_id: Text, body: UpdateRun, request: Request, caller: Writer, service: Service
 ) -> Response:
     run = service.update_run(
         caller.scope, run_id, body.name, body.description, body.status, body.end_time
@@ -159,28 +163,28 @@ def update_run(
 
 
 @router.delete("/runs/{run_id}", response_model=RunOut)
-def delete_run(run_id: str, request: Request, caller: Writer, service: Service) -> Response:
+def delete_run(run_id: Text, request: Request, caller: Writer, service: Service) -> Response:
     run = service.delete_run(caller.scope, run_id)
     audit(request, caller, AuditAction.DELETE, "run", run.id)
     return wire(RunOut, run)
 
 
 @router.post("/runs/{run_id}/restore", response_model=RunOut)
-def restore_run(run_id: str, request: Request, caller: Writer, service: Service) -> Response:
+def restore_run(run_id: Text, request: Request, caller: Writer, service: Service) -> Response:
     run = service.restore_run(caller.scope, run_id)
     audit(request, caller, AuditAction.UPDATE, "run", run.id, {"restored": True})
     return wire(RunOut, run)
 
 
 @router.post("/runs/{run_id}/batch", status_code=204)
-def log_batch(run_id: str, body: LogBatch, caller: Writer, service: Service) -> Response:
+def log_batch(run_id: Text, body: LogBatch, caller: Writer, service: Service) -> Response:
     metrics = [Metric(m.key, m.value, m.step, m.timestamp) for m in body.metrics]
     service.log_batch(caller.scope, run_id, metrics, body.params, body.tags)
     return Response(status_code=204)
 
 
 @router.get("/runs/{run_id}/metrics/{key:path}/history", response_model=list[MetricWire])
-def get_metric_history(run_id: str, key: str, caller: Reader, service: Service) -> Response:
+def get_metric_history(run_id: Text, key: Text, caller: Reader, service: Service) -> Response:
     history = service.get_metric_history(caller.scope, run_id, key)
     return wire(list[MetricWire], history)
 
@@ -189,15 +193,21 @@ def get_metric_history(run_id: str, key: str, caller: Reader, service: Service) 
 
 
 @router.get("/runs/{run_id}/artifacts", response_model=list[ArtifactOut])
-def list_artifacts(run_id: str, caller: Reader, service: Service, path: str = "") -> Response:
+def list_artifacts(run_id: Text, caller: Reader, service: Service, path: Text = "") -> Response:
     return wire(list[ArtifactOut], service.list_artifacts(caller.scope, run_id, path))
 
 
-@router.put("/runs/{run_id}/artifacts/{path:path}", status_code=204)
+@router.put(
+    "/runs/{run_id}/artifacts/{path:path}",
+    status_code=204,
+    openapi_extra=upload_body("application/octet-stream"),  # the large upload limit
+)
 async def upload_artifact(
-    run_id: str, path: str, request: Request, caller: Writer, service: Service
+    run_id: Text, path: Text, request: Request, caller: Writer, service: Service
 ) -> Response:
     """Stream the body to a temporary file, then store it atomically under ``path``."""
+    # A finished run or a sealed model path is refused before any body is read.
+    await run_in_threadpool(service.check_artifact_write, caller.scope, run_id, [path])
     with tempfile.TemporaryDirectory(prefix="gnomon-upload-") as folder:
         local = Path(folder) / "body"
         with local.open("wb") as sink:
@@ -209,7 +219,7 @@ async def upload_artifact(
 
 
 @router.get("/runs/{run_id}/artifacts/{path:path}", response_class=FileResponse)
-def download_artifact(run_id: str, path: str, caller: Reader, service: Service) -> Any:
+def download_artifact(run_id: Text, path: Text, caller: Reader, service: Service) -> Any:
     folder = tempfile.mkdtemp(prefix="gnomon-download-")
     try:
         local = service.download_artifacts(caller.scope, run_id, path, folder)

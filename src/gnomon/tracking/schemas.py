@@ -1,16 +1,27 @@
 """Tracking wire models: defined once, used by the server routes and the HTTP store.
 
 NaN and ±inf travel as the strings "NaN", "Infinity" and "-Infinity" (plain JSON has no
-literal for them) and are read back as floats.
+literal for them) and are read back as floats. Request fields use the checked types of
+``gnomon.wire``: a bool is not a metric value, and no integer exceeds what a column holds.
 """
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
 from gnomon.tracking.entities import Experiment, Lifecycle, Metric, Run, RunStatus
-from gnomon.tracking.search import DEFAULT_MAX_RESULTS, MAX_RESULTS_LIMIT
-from gnomon.wire import Wire
+from gnomon.tracking.search import (
+    DEFAULT_MAX_RESULTS,
+    MAX_EXPERIMENTS,
+    MAX_RESULTS_LIMIT,
+    MAX_SEARCH_TERMS,
+)
+from gnomon.wire import Text, Wire, WireBool, WireFloat, WireInt, WireMillis
+
+MAX_BATCH_METRICS = 100_000
+MAX_BATCH_ENTRIES = 100_000  # params, and tags, in one batch or one new run
 
 
 class ExperimentOut(Wire):
@@ -27,10 +38,10 @@ class ExperimentOut(Wire):
 
 
 class MetricWire(Wire):
-    key: str
-    value: float
-    step: int = 0
-    timestamp: int = 0
+    key: Text
+    value: WireFloat
+    step: WireInt = 0
+    timestamp: WireInt = 0  # 0: the server's time
 
     def entity(self) -> Metric:
         return Metric(self.key, self.value, self.step, self.timestamp)
@@ -57,43 +68,43 @@ class RunOut(Wire):
 
 
 class CreateExperiment(Wire):
-    name: str
+    name: Text
 
 
 class RenameExperiment(Wire):
-    name: str
+    name: Text
 
 
 class CreateRun(Wire):
-    experiment_id: str
-    name: str | None = None
-    description: str = ""
-    parent_run_id: str | None = None
-    tags: dict[str, str] = Field(default_factory=dict)
-    user: str | None = None
-    start_time: int | None = None
+    experiment_id: Text
+    name: Text | None = None
+    description: Text = ""
+    parent_run_id: Text | None = None
+    tags: dict[Text, Text] = Field(default_factory=dict, max_length=MAX_BATCH_ENTRIES)
+    user: Text | None = None
+    start_time: WireMillis | None = None
 
 
 class UpdateRun(Wire):
-    name: str | None = None
-    description: str | None = None
+    name: Text | None = None
+    description: Text | None = None
     status: RunStatus | None = None
-    end_time: int | None = None
+    end_time: WireMillis | None = None
 
 
 class LogBatch(Wire):
-    metrics: list[MetricWire] = Field(default_factory=list, max_length=100_000)
-    params: dict[str, str] = Field(default_factory=dict)
-    tags: dict[str, str] = Field(default_factory=dict)
+    metrics: list[MetricWire] = Field(default_factory=list, max_length=MAX_BATCH_METRICS)
+    params: dict[Text, Text] = Field(default_factory=dict, max_length=MAX_BATCH_ENTRIES)
+    tags: dict[Text, Text] = Field(default_factory=dict, max_length=MAX_BATCH_ENTRIES)
 
 
 class SearchRuns(Wire):
-    experiment_ids: list[str] = Field(min_length=1)
-    filter: str = ""
-    order_by: list[str] = Field(default_factory=list)
-    max_results: int = Field(default=DEFAULT_MAX_RESULTS, ge=1, le=MAX_RESULTS_LIMIT)
-    page_token: str | None = None
-    include_deleted: bool = False
+    experiment_ids: list[Text] = Field(min_length=1, max_length=MAX_EXPERIMENTS)
+    filter: Text = ""
+    order_by: list[Text] = Field(default_factory=list, max_length=MAX_SEARCH_TERMS)
+    max_results: Annotated[WireInt, Field(ge=1, le=MAX_RESULTS_LIMIT)] = DEFAULT_MAX_RESULTS
+    page_token: Text | None = None
+    include_deleted: WireBool = False
 
 
 class ArtifactOut(Wire):

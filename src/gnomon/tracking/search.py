@@ -13,6 +13,12 @@ Grammar (keywords are case-insensitive)::
 Metrics compare with numbers; params and tags are strings (quote them); attributes are
 ``status``, ``name``, ``run_id``, ``user``, ``experiment_id`` (strings) and ``start_time``,
 ``end_time`` (milliseconds since the epoch).
+
+A search is bounded so that every database runs it: the SQL store joins a table for each
+metric, param or tag named, and SQLite refuses more than 64 tables in one join, so a filter
+and its ``order_by`` name at most ``MAX_SEARCH_TERMS`` terms together; an ``IN`` list holds
+at most ``MAX_IN_VALUES`` values and a search spans at most ``MAX_EXPERIMENTS`` experiments
+(each is one bound parameter).
 """
 
 from __future__ import annotations
@@ -23,11 +29,16 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from gnomon import checks
 from gnomon.errors import InvalidInput
 from gnomon.tracking.entities import RunStatus
 
-MAX_RESULTS_LIMIT = 50_000
+MAX_RESULTS_LIMIT = checks.MAX_RESULTS_LIMIT
 DEFAULT_MAX_RESULTS = 1_000
+MAX_SEARCH_TERMS = 30  # comparisons plus order_by clauses: each can be one join
+MAX_IN_VALUES = 500
+MAX_EXPERIMENTS = 1_000
+MAX_FILTER_LENGTH = 100_000
 
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_\-./: ]+")
 _BARE_KEY = r"[A-Za-z0-9_\-./:]+"
@@ -123,15 +134,22 @@ class _Token:
     pos: int
 
 
-def parse_filter(text: str | None) -> tuple[Comparison, ...]:
+def parse_filter(text: str | None, max_terms: int = MAX_SEARCH_TERMS) -> tuple[Comparison, ...]:
     """Parse a filter string; ``InvalidInput`` points at the offending token."""
     if not text or not text.strip():
         return ()
-    return _Parser(text).comparisons()
+    if len(text) > MAX_FILTER_LENGTH:
+        raise InvalidInput(
+            f"filter is {len(text)} characters; at most {MAX_FILTER_LENGTH}",
+            {"field": "filter"},
+        )
+    return _Parser(text, max_terms).comparisons()
 
 
 def parse_order_by(clauses: Sequence[str] | None) -> tuple[OrderBy, ...]:
-    return tuple(_Parser(clause).order_by() for clause in clauses or ())
+    if clauses is not None and len(clauses) > MAX_SEARCH_TERMS:
+        raise _too_many_terms()
+    return tuple(_Parser(_text("order_by", clause)).order_by() for clause in clauses or ())
 
 
 def build_query(
@@ -148,10 +166,20 @@ def build_query(
         raise InvalidInput(
             f"max_results must be between 1 and {MAX_RESULTS_LIMIT}, got {max_results}"
         )
+    if len(experiment_ids) > MAX_EXPERIMENTS:
+        raise InvalidInput(
+            f"experiment_ids names {len(experiment_ids)} experiments; a search spans at most "
+            f"{MAX_EXPERIMENTS}",
+            {"field": "experiment_ids"},
+        )
+    ordering = parse_order_by(order_by)
+    filters = parse_filter(
+        None if filter is None else _text("filter", filter), MAX_SEARCH_TERMS - len(ordering)
+    )
     return RunQuery(
-        experiment_ids=tuple(experiment_ids),
-        filters=parse_filter(filter),
-        order_by=parse_order_by(order_by),
+        experiment_ids=tuple(checks.text("experiment_id", e) for e in experiment_ids),
+        filters=filters,
+        order_by=ordering,
         max_results=max_results,
         page_token=page_token,
         include_deleted=include_deleted,
@@ -160,20 +188,36 @@ def build_query(
     )
 
 
+def _text(what: str, value: object) -> str:
+    return checks.text(what, value, empty=True)
+
+
+def _too_many_terms() -> InvalidInput:
+    return InvalidInput(
+        f"a search names more than {MAX_SEARCH_TERMS} terms in its filter and order_by "
+        "together (each metric, param or tag named is a join in the database)",
+        {"field": "filter", "limit": MAX_SEARCH_TERMS},
+    )
+
+
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, max_terms: int = MAX_SEARCH_TERMS) -> None:
         self.text = text
         self.tokens = self._tokenize(text)
         self.index = 0
+        self.max_terms = max_terms
 
     def comparisons(self) -> tuple[Comparison, ...]:
-        found = [self._comparison()]
-        while self._peek() is not None:
+        found: list[Comparison] = []
+        while True:
+            found.append(self._comparison())
+            if len(found) > self.max_terms:
+                raise _too_many_terms()
+            if self._peek() is None:
+                return tuple(found)
             token = self._next("'and'")
             if token.text.lower() != "and":
                 self._fail(token, "expected 'and' between comparisons (only 'and' is supported)")
-            found.append(self._comparison())
-        return tuple(found)
 
     def order_by(self) -> OrderBy:
         target = self._field(self._next("a field to order by"))
@@ -261,6 +305,8 @@ class _Parser:
         while (token := self._next("',' or ')'")).text != ")":
             if token.text != ",":
                 self._fail(token, "expected ',' or ')' in the IN list")
+            if len(values) == MAX_IN_VALUES:
+                self._fail(token, f"an IN list holds at most {MAX_IN_VALUES} values")
             values.append(self._value(target, self._next("a value")))
         return tuple(values)
 

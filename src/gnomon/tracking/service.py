@@ -10,6 +10,7 @@ from typing import Any
 
 from gnomon import checks
 from gnomon._types import Page, Scope, get_or_create, now_ms
+from gnomon.artifacts.local import clean_key
 from gnomon.artifacts.store import ArtifactInfo, ArtifactStore
 from gnomon.errors import Conflict, InvalidInput, NotFound
 from gnomon.tracking import validation as v
@@ -29,19 +30,29 @@ from gnomon.tracking.store import TrackingStore
 _ADJECTIVES = ("amber", "brisk", "calm", "dapper", "eager", "fond", "gentle", "hardy", "keen")
 _NOUNS = ("otter", "heron", "lynx", "finch", "bison", "gecko", "ibis", "koala", "marten")
 
+# The artifact paths of the models a run logged (recorded by the registry): never rewritten.
+SealedPaths = Callable[[Scope, str], Sequence[str]]
+
 
 class TrackingService:
-    """Experiments, runs, logging, search and run artifacts for one store."""
+    """Experiments, runs, logging, search and run artifacts for one store.
+
+    Artifacts are sealed: they are written only while the run is RUNNING, and a path under a
+    model the run logged (``sealed_paths``) is never written again, even after a resume.
+    Without ``sealed_paths`` (a remote client) the server holding the storage enforces it.
+    """
 
     def __init__(
         self,
         store: TrackingStore,
         artifact_root: str,
         open_artifacts: Callable[[Run], ArtifactStore],
+        sealed_paths: SealedPaths | None = None,
     ) -> None:
         self.store = store
         self.artifact_root = artifact_root.rstrip("/")
         self._open_artifacts = open_artifacts
+        self._sealed_paths = sealed_paths
 
     # -- experiments -------------------------------------------------------------------------
 
@@ -109,10 +120,10 @@ class TrackingService:
         new = NewRun(
             experiment_id=checks.text("experiment_id", experiment_id),
             name=v.check_name("run", name) if name is not None else _generated_name(),
-            user=user or scope.principal,
-            start_time=start_time or now_ms(),
+            user=checks.text("user", user) if user else scope.principal,
+            start_time=checks.millis("start_time", start_time) if start_time else now_ms(),
             description=checks.text("description", description, empty=True),
-            parent_run_id=parent_run_id,
+            parent_run_id=_optional_text("parent_run_id", parent_run_id),
             tags=v.tags_dict(tags),
         )
         return self.store.create_run(scope, new)
@@ -138,7 +149,7 @@ class TrackingService:
             name=name,
             description=description,
             status=None if status is None else _as_status(status),
-            end_time=end_time,
+            end_time=None if end_time is None else checks.millis("end_time", end_time),
         )
         return self.store.update_run(scope, checks.text("run_id", run_id), update)
 
@@ -152,6 +163,8 @@ class TrackingService:
         final = _as_status(status)
         if not final.is_terminal:
             raise InvalidInput(f"a run ends as FINISHED, FAILED or KILLED, not {final.value}")
+        if end_time is not None:
+            checks.millis("end_time", end_time)
         return self.store.update_run(scope, run_id, RunUpdate(status=final, end_time=end_time))
 
     def resume_run(self, scope: Scope, run_id: str) -> Run:
@@ -217,13 +230,21 @@ class TrackingService:
     def log_artifact(
         self, scope: Scope, run_id: str, local_path: str | Path, artifact_path: str | None = None
     ) -> str:
-        """Upload a file or a folder under the run's artifacts; returns its artifact path."""
-        run = self._running(scope, run_id, "log artifacts")
+        """Upload a file or a folder under the run's artifacts; returns its artifact path.
+
+        Raises:
+            Conflict: the run is not RUNNING, or a path is under a model the run logged.
+        """
         source = Path(local_path)
         if not source.exists():
             raise NotFound(f"local file {str(source)!r} not found")
         prefix = (artifact_path or "").strip("/")
         key = f"{prefix}/{source.name}" if prefix else source.name
+        keys = [key]
+        if source.is_dir():
+            files = (p for p in source.rglob("*") if p.is_file())
+            keys = [f"{key}/{p.relative_to(source).as_posix()}" for p in files]
+        run = self.check_artifact_write(scope, run_id, keys)
         store = self._open_artifacts(run)
         if source.is_dir():
             store.put_dir(source, key)
@@ -233,12 +254,12 @@ class TrackingService:
 
     def put_artifact(self, scope: Scope, run_id: str, key: str, local_file: Path) -> str:
         """Store one local file under the artifact key ``key`` of a running run."""
-        run = self._running(scope, run_id, "log artifacts")
+        run = self.check_artifact_write(scope, run_id, [key])
         self._open_artifacts(run).put_file(local_file, key)
         return key
 
     def log_text(self, scope: Scope, run_id: str, text: str, artifact_file: str) -> str:
-        run = self._running(scope, run_id, "log artifacts")
+        run = self.check_artifact_write(scope, run_id, [artifact_file])
         self._open_artifacts(run).put_bytes(text.encode(), artifact_file)
         return artifact_file
 
@@ -262,6 +283,26 @@ class TrackingService:
             store.download(entry.path, target)
         return target
 
+    def check_artifact_write(self, scope: Scope, run_id: str, keys: Sequence[str]) -> Run:
+        """The run, if ``keys`` may be written now; the server checks before reading a body.
+
+        Raises:
+            Conflict: the run is not RUNNING, or a key is under a model the run logged.
+            InvalidInput: a key that is absolute or climbs out with ``..``.
+        """
+        run = self._running(scope, run_id, "log artifacts")
+        sealed = self._sealed_paths(scope, run_id) if self._sealed_paths else ()
+        for key in keys:
+            cleaned = clean_key(key)  # as the stores write it, so 'a//b/./c' is 'a/b/c'
+            for path in sealed:
+                if cleaned == path or cleaned.startswith(f"{path}/"):
+                    raise Conflict(
+                        f"artifact {cleaned!r} of run {run_id!r} is part of the model logged "
+                        f"at {path!r}; a logged model is sealed",
+                        {"key": cleaned, "model": path},
+                    )
+        return run
+
     def _running(self, scope: Scope, run_id: str, action: str) -> Run:
         run = self.get_run(scope, run_id)
         if run.status is not RunStatus.RUNNING:
@@ -277,6 +318,10 @@ def _checked_metric(metric: Metric) -> Metric:
     step = v.check_step(key, metric.step)
     timestamp = v.check_step(key, metric.timestamp) or now_ms()
     return Metric(key, value, step, timestamp)
+
+
+def _optional_text(what: str, value: str | None) -> str | None:
+    return None if value is None else checks.text(what, value)
 
 
 def _generated_name() -> str:

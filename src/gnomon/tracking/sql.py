@@ -27,6 +27,7 @@ from gnomon.tracking.entities import (
     RunUpdate,
 )
 from gnomon.tracking.search import RunQuery
+from gnomon.tracking.sql_replay import unstored_points
 from gnomon.tracking.sql_search import compile_search
 from gnomon.tracking.tables import experiments, latest_metrics, metrics, params, runs, tags
 
@@ -213,23 +214,28 @@ class SqlTrackingStore:
             return self._load_runs(conn, [SimpleNamespace(**{**row._mapping, **values})])[0]
 
     def _write_params(self, conn: Connection, run_id: str, new: dict[str, str]) -> None:
+        # Insert first, then compare the keys that were already there. Reading first would
+        # miss a concurrent writer's uncommitted row on PostgreSQL, and both writers would
+        # "win"; the insert waits for that writer instead, and the read after it sees its row.
+        insert = self._insert(params).on_conflict_do_nothing().returning(params.c.key)
+        inserted = set(conn.execute(insert, _kv_rows(run_id, new)).scalars())
+        existing = [key for key in new if key not in inserted]
+        if not existing:
+            return
         stored = dict(
             conn.execute(
                 select(params.c.key, params.c.value).where(
-                    params.c.run_id == run_id, params.c.key.in_(list(new))
+                    params.c.run_id == run_id, params.c.key.in_(existing)
                 )
             ).all()
         )
-        for key, value in new.items():
-            if key in stored and stored[key] != value:
+        for key in existing:
+            if stored.get(key) != new[key]:
                 raise Conflict(
-                    f"param {key!r} of run {run_id!r} is already {stored[key]!r}; "
-                    f"cannot change it to {value!r} (params are immutable)",
-                    {"key": key, "stored": stored[key], "new": value},
+                    f"param {key!r} of run {run_id!r} is already {stored.get(key)!r}; "
+                    f"cannot change it to {new[key]!r} (params are immutable)",
+                    {"key": key, "stored": stored.get(key), "new": new[key]},
                 )
-        missing = {k: v for k, v in new.items() if k not in stored}
-        if missing:
-            conn.execute(self._insert(params).on_conflict_do_nothing(), _kv_rows(run_id, missing))
 
     def _write_metrics(self, conn: Connection, run_id: str, points: Sequence[Metric]) -> None:
         rows: list[dict[str, Any]] = [
@@ -242,6 +248,9 @@ class SqlTrackingStore:
             }
             for m in points
         ]
+        rows = unstored_points(conn, run_id, rows)  # a retried batch must not double points
+        if not rows:
+            return
         conn.execute(metrics.insert(), rows)
         latest: dict[str, dict[str, Any]] = {}
         for row in rows:

@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from gnomon.checks import INT64_MAX, INT64_MIN, storable
 from gnomon.errors import InvalidInput
 
 KEY_LENGTH = 250
@@ -55,7 +56,7 @@ def metric_value(key: str, value: object) -> float:
 def check_step(key: str, step: object) -> int:
     if isinstance(step, bool) or not isinstance(step, numbers.Integral):
         raise InvalidInput(f"step of metric {key!r} must be an integer, got {step!r}", {"key": key})
-    if not -(2**63) <= int(step) < 2**63:
+    if not INT64_MIN <= int(step) <= INT64_MAX:
         raise InvalidInput(f"step {step} of metric {key!r} is out of range", {"key": key})
     return int(step)
 
@@ -67,7 +68,7 @@ def param_value(key: str, value: object) -> str:
             f"param {key!r} value is {len(text)} characters; at most {PARAM_VALUE_LENGTH}",
             {"key": key},
         )
-    return text
+    return storable(f"param {key!r} value", text)
 
 
 def tag_value(key: str, value: object) -> str:
@@ -77,7 +78,7 @@ def tag_value(key: str, value: object) -> str:
             f"tag {key!r} value is {len(text)} characters; at most {TAG_VALUE_LENGTH}",
             {"key": key},
         )
-    return text
+    return storable(f"tag {key!r} value", text)
 
 
 def check_name(kind: str, name: object) -> str:
@@ -89,7 +90,7 @@ def check_name(kind: str, name: object) -> str:
         raise InvalidInput(
             f"{kind} name {name!r} has leading/trailing spaces or control characters"
         )
-    return name
+    return storable(f"{kind} name", name)
 
 
 def params_dict(values: Mapping[str, Any]) -> dict[str, str]:

@@ -16,7 +16,8 @@ from fastapi.routing import APIRoute
 from gnomon.auth.entities import Principal, Role
 from gnomon.server import health
 from gnomon.server.access import Access, access_of
-from gnomon.server.app import API_PREFIX, API_ROUTERS
+from gnomon.server.app import API_ROUTERS
+from gnomon.server.middleware import API_PREFIX
 from tests.fixtures.server import ADMIN_PASSWORD, LiveServer
 
 WORKSPACE = "team-a"
@@ -52,7 +53,7 @@ def declared_access() -> dict[tuple[str, str], list[Access]]:
             assert isinstance(route, APIRoute)
             levels = _levels(route.dependant)
             path = re.sub(r":\w+\}", "}", prefix + route.path)  # the spec omits converters
-            for method in route.methods:
+            for method in route.methods or ():
                 found[(method, path)] = levels
     return found
 
@@ -113,25 +114,36 @@ def test_every_route_declares_exactly_one_access_level(world: World) -> None:
     assert missing == [], f"routes without exactly one access level: {missing}"
 
 
-def _call(world: World, identity: str, method: str, path: str) -> httpx.Response:
-    url = world.server.url + re.sub(r"\{(\w+)\}", lambda m: world.values[m[1]], path)
+def _client(world: World, identity: str) -> httpx.Client:
+    """One keep-alive connection per caller: a new one per call would cost most of the test."""
     headers = {"X-Gnomon-Workspace": WORKSPACE}
     token = world.tokens[identity]
     if token:
         headers["Authorization"] = f"Bearer {token}"
+    return httpx.Client(base_url=world.server.url, headers=headers)
+
+
+def _call(world: World, http: httpx.Client, method: str, path: str) -> httpx.Response:
+    url = re.sub(r"\{(\w+)\}", lambda m: world.values[m[1]], path)
     if method in ("POST", "PUT", "PATCH"):
         if "/artifacts/" in path:
-            return httpx.request(method, url, headers=headers, content=b"data")
-        return httpx.request(method, url, headers=headers, json={})
-    return httpx.request(method, url, headers=headers)
+            return http.request(method, url, content=b"data")
+        return http.request(method, url, json={})
+    return http.request(method, url)
 
 
 @pytest.mark.parametrize("identity", IDENTITIES)
 def test_permission_matrix(world: World, identity: str) -> None:
+    with _client(world, identity) as http:
+        failures = _check_every_route(world, identity, http)
+    assert failures == []
+
+
+def _check_every_route(world: World, identity: str, http: httpx.Client) -> list[str]:
     failures = []
     for (method, path), levels in sorted(declared_access().items()):
         (level,) = levels
-        response = _call(world, identity, method, path)
+        response = _call(world, http, method, path)
         status = response.status_code
         hidden = status == 404 and "workspace" in response.json()["error"]["message"]
         if identity in ALLOWED[level]:
@@ -145,4 +157,4 @@ def test_permission_matrix(world: World, identity: str) -> None:
             ok = status == 403
         if not ok:
             failures.append(f"{method} {path} ({level}): {status} {response.text[:120]}")
-    assert failures == []
+    return failures

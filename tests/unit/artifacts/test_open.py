@@ -96,6 +96,7 @@ def test_exports() -> None:
         "ArtifactInfo",
         "ArtifactStore",
         "LocalArtifactStore",
+        "ReadinessProbe",
         "open_artifact_store",
     ]
 

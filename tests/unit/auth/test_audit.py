@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from gnomon.auth.audit import PRUNE_INTERVAL_MS
 from gnomon.auth.entities import AuditAction, Principal, Role
 from gnomon.auth.service import AuthService
-from gnomon.errors import InvalidInput, NotFound, PermissionDenied
+from gnomon.auth.sql import SqlAuthStore
+from gnomon.auth.sql_audit import SqlAuditStore
+from gnomon.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
+from gnomon.store.database import Database
 from tests.unit.auth.conftest import MakeUser
-from tests.unit.auth.support import SECOND, T0, Clock
+from tests.unit.auth.support import DAY, SECOND, T0, Clock
 
 
 def test_every_identity_change_is_recorded(
@@ -147,3 +151,52 @@ def test_who_may_read_the_log(auth: AuthService, root: Principal, make_user: Mak
     read_only, _ = auth.create_token(root, "ro", role="viewer")
     with pytest.raises(PermissionDenied):
         auth.list_audit(auth.authenticate(read_only))
+
+
+class CountingAuditStore(SqlAuditStore):
+    prunes = 0
+
+    def prune_events(self, before: int) -> int:
+        self.prunes += 1
+        return super().prune_events(before)
+
+
+def test_events_older_than_the_retention_are_pruned_as_new_ones_are_written(
+    sqlite_db: Database, clock: Clock
+) -> None:
+    store = CountingAuditStore(sqlite_db)
+    auth = AuthService(SqlAuthStore(sqlite_db), store, clock=clock, audit_retention_days=30)
+    root = Principal("root", "root", is_admin=True)
+
+    def kept() -> list[str]:
+        return [e.object_id for e in auth.list_audit(root, max_results=1000)]
+
+    auth.log.record(root, "create", "run", "day-0")
+    clock.advance(20 * DAY)
+    auth.log.record(root, "create", "run", "day-20")
+    clock.advance(10 * DAY)
+    auth.log.record(root, "create", "run", "day-30")  # day 0 is 30 days old, not older
+    assert kept() == ["day-30", "day-20", "day-0"]
+    clock.advance(PRUNE_INTERVAL_MS)
+    auth.log.record(root, "create", "run", "day-30-and-an-hour")
+    assert kept() == ["day-30-and-an-hour", "day-30", "day-20"]
+    # Pruning runs at most once an hour in a process, however many events are written.
+    before = store.prunes
+    for _ in range(150):  # an hour and a half
+        auth.log.record(root, "create", "run", "busy")
+        clock.advance(PRUNE_INTERVAL_MS // 100)
+    assert store.prunes == before + 1
+    # Failed tokens, the events anonymous callers cause, prune too.
+    clock.advance(20 * DAY)
+    with pytest.raises(Unauthenticated):
+        auth.authenticate("gnm_bogus", address="10.0.0.1")
+    assert "day-20" not in kept() and "day-30" in kept()
+
+
+def test_without_a_retention_nothing_is_pruned(
+    auth: AuthService, root: Principal, clock: Clock
+) -> None:
+    auth.log.record(root, "create", "run", "ancient")
+    clock.advance(100 * 365 * DAY)
+    auth.log.record(root, "create", "run", "new")
+    assert {"ancient", "new"} <= {e.object_id for e in auth.list_audit(root, max_results=1000)}

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from gnomon.client.transport import Transport
-from gnomon.errors import Conflict, InvalidInput, NotFound, Unavailable
+from gnomon.errors import Conflict, InvalidInput, NotFound, Unauthenticated, Unavailable
 
 
 def _transport(
@@ -80,3 +80,32 @@ def test_workspace_can_be_chosen_per_call() -> None:
     transport = _transport([httpx.Response(204)], calls)
     assert transport.request("GET", "/x", workspace="other") is None
     assert calls[0].headers["x-gnomon-workspace"] == "other"
+
+
+def test_a_429_is_left_to_the_caller_with_the_wait_it_asks_for() -> None:
+    calls: list[httpx.Request] = []
+    limited = {"error": {"code": "unauthenticated", "message": "too many", "details": {}}}
+    transport = _transport(
+        [
+            httpx.Response(429, headers={"Retry-After": "7"}),
+            httpx.Response(429, json=limited),
+        ],
+        calls,
+    )
+    with pytest.raises(Unavailable, match="429") as plain:
+        transport.request("POST", "/x", json={})
+    assert plain.value.details == {"retry_after": 7.0}
+    with pytest.raises(Unauthenticated, match="too many") as coded:
+        transport.request("POST", "/x", json={})
+    assert coded.value.details == {"retry_after": 1.0}  # no header: one second
+    assert len(calls) == 2  # the transport itself retries neither
+
+
+def test_a_refused_certificate_is_marked_as_not_worth_retrying() -> None:
+    calls: list[httpx.Request] = []
+    refused = httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
+    transport = _transport([refused, httpx.ConnectError("refused")] * 5, calls)
+    with pytest.raises(Unavailable, match="CERTIFICATE_VERIFY_FAILED") as error:
+        transport.request("GET", "/x")
+    assert error.value.details == {"transient": False}
+    assert len(calls) == 1

@@ -19,7 +19,12 @@ import gnomon
 from gnomon.artifacts import ArtifactStore, open_artifact_store
 from gnomon.config import Settings
 from gnomon.deployments.client import DeploymentClient
-from gnomon.deployments.outcomes import MAX_OUTCOMES, from_parquet, to_parquet
+from gnomon.deployments.outcomes import (
+    MAX_OUTCOMES,
+    MAX_VALUE_DEPTH,
+    from_parquet,
+    to_parquet,
+)
 from gnomon.errors import InvalidInput, NotFound
 from gnomon.registry.entities import NewVersion
 from gnomon.serving.records import PredictionRecord, RecordWriter, read_outcomes
@@ -106,10 +111,20 @@ def test_nothing_to_log_is_zero(deployments: DeploymentClient) -> None:
     assert deployments.log_outcomes("web", pd.DataFrame({"request_id": [], "value": []})) == 0
 
 
+def _nested(depth: int) -> Any:
+    value: Any = 1
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
 @pytest.mark.parametrize(
     ("outcomes", "message"),
     [
         ({"r0": 1, "": 2}, "outcome 1: request_id must be a non-empty string"),
+        # Values the writer could not store: accepted, they would fail the file they share.
+        ({"r0": _nested(MAX_VALUE_DEPTH), "r1": _nested(MAX_VALUE_DEPTH + 1)}, "outcome 1"),
+        ({"r0": [1, 10**30]}, "outcome 0 (request 'r0'): the value cannot be stored as JSON"),
         ([{"request_id": "r0", "value": 1}, {"request_id": 3, "value": 1}], "outcome 1"),
         ([{"request_id": "r0", "value": 1}, {"value": 1}], "outcome 1: request_id"),
         ([{"request_id": "r0"}], "outcome 0 (request 'r0') has no value"),

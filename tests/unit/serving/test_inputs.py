@@ -8,6 +8,7 @@ import pytest
 
 from gnomon.errors import InvalidInput
 from gnomon.serving.inputs import parse_body, parse_invocations
+from gnomon.serving.nesting import MAX_BODY_DEPTH
 
 COLUMNS = ["hour", "city"]
 EXPECTED = pd.DataFrame({"hour": [5, 6], "city": ["lyon", "oslo"]})
@@ -209,3 +210,52 @@ def test_rows_of_the_wrong_width_are_refused() -> None:
 def test_columns_of_different_lengths_are_refused() -> None:
     with pytest.raises(InvalidInput, match="different lengths"):
         parse_body(_json({"columns": {"hour": [5, 6], "city": ["lyon"]}}), None, COLUMNS)
+
+
+# -- bounds on width and depth (counted before any frame is built) ----------------------------
+
+WIDE = [f"c{i}" for i in range(5)]
+
+
+@pytest.mark.parametrize(
+    ("parse", "body", "content_type"),
+    [
+        (parse_body, _json({"records": [dict.fromkeys(WIDE, 1)]}), None),
+        (parse_body, _json([{"c0": 1, "c1": 1, "c2": 1}, {"c3": 1, "c4": 1}]), None),
+        (parse_body, _json(dict.fromkeys(WIDE, 1)), None),
+        (parse_body, _json({"columns": {c: [1] for c in WIDE}}), None),
+        (parse_body, _json({"columns": WIDE, "data": [[1] * 5]}), None),
+        (parse_body, _json({"data": [[1] * 5]}), None),
+        (parse_body, b"c0,c1,c2,c3,c4\n1,1,1,1,1\n", "text/csv"),
+        (parse_body, b'\n\n"c0\nstill c0",c1,c2,c3,c4\n1,1,1,1,1\n', "text/csv"),
+        (parse_invocations, _json({"dataframe_split": {"columns": WIDE, "data": [[1] * 5]}}), None),
+        (parse_invocations, _json({"dataframe_records": [dict.fromkeys(WIDE, 1)]}), None),
+        (parse_invocations, _json({"inputs": {c: [1] for c in WIDE}}), None),
+    ],
+)
+def test_more_columns_than_allowed_are_refused_with_the_count(
+    parse: Any, body: bytes, content_type: str | None
+) -> None:
+    with pytest.raises(InvalidInput, match="names 5 columns; this model reads at most 4") as caught:
+        parse(body, content_type, None, max_columns=4)
+    assert caught.value.details == {"columns": 5, "max_columns": 4}
+    assert len(parse(body, content_type, None, max_columns=5).columns) == 5
+
+
+def _nested(depth: int) -> bytes:
+    return b"[" * depth + b"1" + b"]" * depth
+
+
+@pytest.mark.parametrize("parse", [parse_body, parse_invocations])
+@pytest.mark.parametrize("depth", [MAX_BODY_DEPTH + 1, 2_000, 200_000])
+def test_deeply_nested_json_is_malformed(parse: Any, depth: int) -> None:
+    # Past orjson's limit Python's json took over and raised RecursionError (a 503).
+    body = b'{"instances": [{"hour": ' + _nested(depth) + b"}]}"
+    with pytest.raises(InvalidInput, match=r"not valid JSON|deeper than") as caught:
+        parse(body, None, COLUMNS)
+    assert caught.value.details["malformed"] is True
+
+
+def test_nesting_within_the_bound_is_read() -> None:
+    body = b'{"instances": [{"hour": ' + _nested(MAX_BODY_DEPTH - 3) + b"}]}"
+    assert len(parse_invocations(body, None, COLUMNS)) == 1

@@ -4,6 +4,10 @@ import pytest
 
 from gnomon.errors import InvalidInput
 from gnomon.tracking.search import (
+    MAX_EXPERIMENTS,
+    MAX_FILTER_LENGTH,
+    MAX_IN_VALUES,
+    MAX_SEARCH_TERMS,
     Comparison,
     Field,
     FieldKind,
@@ -96,3 +100,40 @@ def test_max_results_bounds(bad: object) -> None:
 def test_empty_filter_matches_everything() -> None:
     assert parse_filter("  ") == ()
     assert parse_filter(None) == ()
+
+
+# -- bounds: every database runs what parses -----------------------------------------------------
+
+
+def _terms(count: int) -> str:
+    return " and ".join(f"metrics.m{i} > 0" for i in range(count))
+
+
+def test_filter_and_order_by_name_at_most_max_search_terms() -> None:
+    assert len(build_query(["e"], _terms(MAX_SEARCH_TERMS)).filters) == MAX_SEARCH_TERMS
+    with pytest.raises(InvalidInput, match=f"more than {MAX_SEARCH_TERMS} terms"):
+        build_query(["e"], _terms(MAX_SEARCH_TERMS + 1))
+    with pytest.raises(InvalidInput, match=f"more than {MAX_SEARCH_TERMS} terms"):
+        build_query(["e"], _terms(1), ["metrics.m0"] * MAX_SEARCH_TERMS)
+    with pytest.raises(InvalidInput, match=f"more than {MAX_SEARCH_TERMS} terms"):
+        build_query(["e"], None, ["params.p"] * (MAX_SEARCH_TERMS + 1))
+
+
+def test_in_lists_experiments_and_filter_text_are_bounded() -> None:
+    values = ", ".join(f"'{i}'" for i in range(MAX_IN_VALUES + 1))
+    with pytest.raises(InvalidInput, match=f"at most {MAX_IN_VALUES} values"):
+        parse_filter(f"params.p IN ({values})")
+    with pytest.raises(InvalidInput, match="experiment_ids"):
+        build_query([str(i) for i in range(MAX_EXPERIMENTS + 1)])
+    with pytest.raises(InvalidInput, match="filter is"):
+        parse_filter("params.p = '" + "x" * MAX_FILTER_LENGTH + "'")
+
+
+@pytest.mark.parametrize("bad", ["\x00", "\ud800"])
+def test_text_no_database_stores_is_refused_naming_the_field(bad: str) -> None:
+    with pytest.raises(InvalidInput, match="filter"):
+        build_query(["e"], f"params.p = '{bad}'")
+    with pytest.raises(InvalidInput, match="order_by"):
+        build_query(["e"], None, [f"params.`p{bad}`"])
+    with pytest.raises(InvalidInput, match="experiment_id"):
+        build_query([f"e{bad}"])

@@ -1,0 +1,45 @@
+"""Replayed batches: a client retries a batch whose answer it never saw (a timeout, a reset
+connection, a proxy's 502), though the server may have committed it. Params and tags are
+idempotent already (the same value again is accepted); metric points are not, so a batch's
+points already stored with the same (key, step, timestamp, value) are skipped.
+
+Consequence: the same point sent again in a later batch is stored once (it carries no new
+information); repeats inside one batch are kept as logged. Two copies of one batch committed
+concurrently (a retry racing its still-running original on PostgreSQL) can still both land.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from gnomon.tracking.tables import metrics
+
+KEYS_PER_QUERY = 500  # keeps each IN list far below SQLite's bound-variable limit
+
+
+def unstored_points(
+    conn: Connection, run_id: str, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """``rows`` (metrics table rows of ``run_id``) minus those already stored."""
+    if not rows:
+        return rows
+    steps = [row["step"] for row in rows]
+    times = [row["timestamp"] for row in rows]
+    keys = sorted({row["key"] for row in rows})
+    c = metrics.c
+    stored: set[tuple[Any, ...]] = set()
+    # The (run_id, key, step, timestamp, value) index answers this without reading the table;
+    # a training loop's new steps are past the stored ones, so it usually finds nothing.
+    for start in range(0, len(keys), KEYS_PER_QUERY):
+        query = select(c.key, c.step, c.timestamp, c.value).where(
+            c.run_id == run_id,
+            c.key.in_(keys[start : start + KEYS_PER_QUERY]),
+            c.step.between(min(steps), max(steps)),
+            c.timestamp.between(min(times), max(times)),
+        )
+        stored.update(tuple(row) for row in conn.execute(query))
+    if not stored:
+        return rows
+    return [r for r in rows if (r["key"], r["step"], r["timestamp"], r["value"]) not in stored]
