@@ -10,11 +10,23 @@ from typing import Any
 
 import pytest
 
-from gnomon.auth.entities import AuditQuery, NewAuditEvent, NewToken, Role, User, Workspace
+from gnomon.auth.entities import (
+    AuditQuery,
+    LoginLimits,
+    NewAuditEvent,
+    NewToken,
+    Role,
+    User,
+    Workspace,
+)
 from gnomon.auth.store import AuditStore, AuthStore
 from gnomon.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 
 T0 = 1_700_000_000_000
+
+
+def limits(since: int, per_user: int, per_address: int | None = None) -> LoginLimits:
+    return LoginLimits(since, per_user, per_user if per_address is None else per_address)
 
 
 def user(store: AuthStore, name: str, is_admin: bool = False) -> User:
@@ -362,33 +374,62 @@ class AuditStoreContract:
             ("bob", "10.0.0.1", T0 + 2),
             ("ann", None, T0 + 3),
         ):
-            assert audit.reserve_failed_login(name, address, time, since=0, limit=10)
-        assert audit.recent_failed_logins("ann", "10.0.0.1", T0, 10) == (
+            assert audit.reserve_failed_login(name, address, time, limits(0, 10)) is not None
+        assert audit.recent_failed_logins("ann", "10.0.0.1", limits(T0, 10)) == (
             [T0 + 3, T0 + 1, T0],
             [T0 + 2, T0],
         )
-        assert audit.recent_failed_logins("ann", None, T0, 2) == ([T0 + 3, T0 + 1], [])
-        assert audit.recent_failed_logins("ann", "10.0.0.1", T0 + 1, 10) == (
+        assert audit.recent_failed_logins("ann", None, limits(T0, 2)) == ([T0 + 3, T0 + 1], [])
+        # Each key is cut at its own limit.
+        assert audit.recent_failed_logins("ann", "10.0.0.1", limits(T0, 1, 2)) == (
+            [T0 + 3],
+            [T0 + 2, T0],
+        )
+        assert audit.recent_failed_logins("ann", "10.0.0.1", limits(T0 + 1, 10)) == (
             [T0 + 3, T0 + 1],
             [T0 + 2],
         )
-        assert audit.recent_failed_logins("cid", "10.9.9.9", 0, 10) == ([], [])
+        assert audit.recent_failed_logins("cid", "10.9.9.9", limits(0, 10)) == ([], [])
 
     def test_reserve_stops_at_the_limit_by_user_or_by_address(self, audit: AuditStore) -> None:
-        assert audit.reserve_failed_login("ann", "a1", T0, since=T0, limit=2)
-        assert audit.reserve_failed_login("ann", "a2", T0 + 1, since=T0, limit=2)
-        assert not audit.reserve_failed_login("ann", "a3", T0 + 2, since=T0, limit=2)  # user
-        assert audit.reserve_failed_login("bob", "a1", T0 + 3, since=T0, limit=2)
-        assert not audit.reserve_failed_login("cid", "a1", T0 + 4, since=T0, limit=2)  # address
-        assert audit.reserve_failed_login("cid", None, T0 + 5, since=T0, limit=2)
-        assert audit.recent_failed_logins("ann", "a1", T0, 10) == ([T0 + 1, T0], [T0 + 3, T0])
+        two_each = limits(T0, 2)
+        assert audit.reserve_failed_login("ann", "a1", T0, two_each) is not None
+        assert audit.reserve_failed_login("ann", "a2", T0 + 1, two_each) is not None
+        assert audit.reserve_failed_login("ann", "a3", T0 + 2, two_each) is None  # user
+        assert audit.reserve_failed_login("bob", "a1", T0 + 3, two_each) is not None
+        assert audit.reserve_failed_login("cid", "a1", T0 + 4, two_each) is None  # address
+        assert audit.reserve_failed_login("cid", None, T0 + 5, two_each) is not None
+        assert audit.recent_failed_logins("ann", "a1", limits(T0, 10)) == (
+            [T0 + 1, T0],
+            [T0 + 3, T0],
+        )
         # Once the oldest leaves the window, a place frees up.
-        assert audit.reserve_failed_login("ann", "a3", T0 + 6, since=T0 + 1, limit=2)
+        assert audit.reserve_failed_login("ann", "a3", T0 + 6, limits(T0 + 1, 2)) is not None
 
-    def test_failed_logins_are_pruned_and_cleared(self, audit: AuditStore) -> None:
-        audit.reserve_failed_login("ann", "a1", T0, since=0, limit=10)
-        audit.reserve_failed_login("bob", "a1", T0 + 1, since=0, limit=10)
-        audit.reserve_failed_login("ann", "a1", T0 + 10, since=T0 + 1, limit=10)
-        assert audit.recent_failed_logins("ann", "a1", 0, 10) == ([T0 + 10], [T0 + 10, T0 + 1])
-        audit.clear_failed_logins("ann")
-        assert audit.recent_failed_logins("ann", "a1", 0, 10) == ([], [T0 + 1])
+    def test_the_address_limit_is_apart_from_the_users(self, audit: AuditStore) -> None:
+        one_per_name = limits(T0, 1, 3)
+        for i in range(3):
+            assert audit.reserve_failed_login(f"u{i}", "a1", T0 + i, one_per_name) is not None
+        assert audit.reserve_failed_login("u0", "a2", T0 + 3, one_per_name) is None  # user
+        assert audit.reserve_failed_login("u3", "a1", T0 + 4, one_per_name) is None  # address
+        assert audit.reserve_failed_login("u3", "a2", T0 + 5, one_per_name) is not None
+
+    def test_failed_logins_are_pruned_and_released_one_by_one(self, audit: AuditStore) -> None:
+        first = audit.reserve_failed_login("ann", "a1", T0, limits(0, 10))
+        assert audit.reserve_failed_login("bob", "a1", T0 + 1, limits(0, 10)) is not None
+        last = audit.reserve_failed_login("ann", "a1", T0 + 10, limits(T0 + 1, 10))
+        assert audit.recent_failed_logins("ann", "a1", limits(0, 10)) == (
+            [T0 + 10],
+            [T0 + 10, T0 + 1],
+        )
+        assert first is not None and last is not None and first != last
+        audit.release_failed_login(last)
+        audit.release_failed_login(first)  # pruned already: ignored
+        assert audit.recent_failed_logins("ann", "a1", limits(0, 10)) == ([], [T0 + 1])
+
+    def test_releasing_an_attempt_keeps_the_names_other_failures(self, audit: AuditStore) -> None:
+        ids = [audit.reserve_failed_login("ann", f"a{i}", T0 + i, limits(0, 10)) for i in range(3)]
+        middle = ids[1]
+        assert middle is not None
+        audit.release_failed_login(middle)
+        assert audit.recent_failed_logins("ann", "a0", limits(0, 10)) == ([T0 + 2, T0], [T0])

@@ -3,8 +3,9 @@
 - A param is written once: of writers logging different values for one key at the same
   moment, one gets its value stored and every other gets ``Conflict`` (409), through the
   store and through the server. Writers of the same value all succeed.
-- Concurrent wrong-password logins cannot all slip past the rate limit: exactly five are
-  checked, the rest are refused (429) without their password being hashed.
+- Concurrent wrong-password logins cannot all slip past the rate limit: exactly five for a
+  name, or twenty from an address, are checked, the rest are refused (429) without their
+  password being hashed; concurrent right-password logins from one address all succeed.
 
 Registry version numbers and alias moves under concurrency are covered, on both databases,
 by ``test_registry_concurrency.py``.
@@ -21,17 +22,20 @@ from typing import TypeVar
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
+from argon2.profiles import CHEAPEST
 
 from gnomon._types import Scope, now_ms
 from gnomon.auth.entities import Principal
-from gnomon.auth.login import MAX_FAILURES
+from gnomon.auth.login import MAX_FAILURES, MAX_FAILURES_PER_ADDRESS
+from gnomon.auth.passwords import Passwords
 from gnomon.errors import Conflict, GnomonError
 from gnomon.store.database import Database
 from gnomon.tracking.entities import NewRun, RunData
 from gnomon.tracking.sql import SqlTrackingStore
 from tests.fixtures.databases import fresh_workspace
 from tests.fixtures.own_server import KINDS, own_auth_server
-from tests.fixtures.server import LiveServer
+from tests.fixtures.server import ADMIN_PASSWORD, LiveServer
 
 WRITERS = 8
 ROUNDS = 5  # several keys per test: one lucky interleaving must not hide a lost race
@@ -172,3 +176,47 @@ def test_concurrent_password_guesses_cannot_pass_the_limit(own_server: LiveServe
     admin = Principal("root", "root", is_admin=True)
     failed = auth.list_audit(admin, action="login_failed", actor=name)
     assert len(failed.items) == MAX_FAILURES  # one event per checked guess, none per refusal
+
+
+def test_concurrent_guesses_at_many_names_cannot_pass_the_address_limit(
+    own_server: LiveServer,
+) -> None:
+    auth = own_server.services.auth
+    assert auth is not None
+    # Twenty full-cost hashes would take seconds on a small machine; the count being
+    # atomic, not the hash being slow, is what keeps the guesses to the limit.
+    auth.passwords = Passwords(PasswordHasher.from_parameters(CHEAPEST))
+    login = f"{own_server.url}/api/v1/auth/login"
+    guesses = MAX_FAILURES_PER_ADDRESS + 5
+    with httpx.Client(timeout=60) as http:
+        answers = race(
+            guesses,
+            lambda i: http.post(login, json={"username": f"ghost-{i}", "password": "guess"}),
+        )
+        statuses = [a.status_code for a in answers if isinstance(a, httpx.Response)]
+        assert sorted(statuses) == [401] * MAX_FAILURES_PER_ADDRESS + [429] * 5
+        # The address is now locked, for the right password of a real user too.
+        right = http.post(login, json={"username": "admin", "password": ADMIN_PASSWORD})
+        assert right.status_code == 429
+
+
+def test_concurrent_right_passwords_from_one_address_all_log_in(own_server: LiveServer) -> None:
+    auth = own_server.services.auth
+    assert auth is not None
+    names = ["alice", "bob", "mallory"]
+    for name in names:
+        auth.create_user(Principal("root", "root", is_admin=True), name, f"{name}-password")
+    login = f"{own_server.url}/api/v1/auth/login"
+    # More at once than one name may fail (the attack sent nine): in flight, each counts
+    # toward the address limit until its password proves right. Full-cost hashes keep
+    # them in flight together.
+    attempts = 3 * len(names)
+    assert attempts > MAX_FAILURES
+
+    def log_in(i: int) -> httpx.Response:
+        name = names[i % len(names)]
+        return http.post(login, json={"username": name, "password": f"{name}-password"})
+
+    with httpx.Client(timeout=60) as http:
+        statuses = [a.status_code for a in race(attempts, log_in) if isinstance(a, httpx.Response)]
+    assert statuses == [200] * attempts, statuses

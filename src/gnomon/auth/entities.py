@@ -183,3 +183,13 @@ class AuditQuery:
     until: int | None = None
     max_results: int = 100
     page_token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoginLimits:
+    """The failed logins a window may hold: those at or after ``since``, at most ``per_user``
+    for one user name and ``per_address`` from one client address."""
+
+    since: int
+    per_user: int
+    per_address: int

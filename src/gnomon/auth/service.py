@@ -156,22 +156,17 @@ class AuthService(WorkspaceAccess):
         Raises:
             Unauthenticated: unknown user or wrong password (one message for both); a
                 disabled user (said only to who knows the password).
-            RateLimited: 5 failures already, for the name or from the address, in the last
-                15 minutes (``retry_after`` says how many seconds to wait); the password is
-                not even checked, and the refusal is not audited.
+            RateLimited: in the last 15 minutes, 5 failures for the name or 20 from the
+                address, attempts in flight included (``retry_after`` says how many seconds
+                to wait); the password is not even checked, and the refusal is not audited.
             InvalidInput: the name cannot be a user name.
         """
         rules.check_name("user", name)
         address = rules.clean_address(address)
         now = self.clock()
         # The attempt counts as a failure before the slow hash runs, so concurrent guesses
-        # cannot all pass the limit; a right password takes it back.
-        if wait := self.limiter.reserve(name, address, now):
-            seconds = as_seconds(wait)
-            raise RateLimited(
-                f"too many failed logins; wait {seconds} seconds and try again",
-                {"retry_after": seconds},
-            )
+        # cannot all pass the limit; a right password takes back this attempt's record only.
+        attempt_id = self.limiter.reserve(name, address, now)
         user = self._verify(name, password)
         if user is None:
             self._login_failed(name, address, "bad credentials")
@@ -179,7 +174,7 @@ class AuthService(WorkspaceAccess):
         if user.disabled:  # counted as a failure too, so these events stay bounded
             self._login_failed(name, address, "disabled")
             raise Unauthenticated(f"user {name!r} is disabled")
-        self.limiter.succeeded(name)
+        self.limiter.succeeded(attempt_id)
         expires = now + SESSION_DAYS * DAY_MS
         secret, new = tokens.issue(user.id, SESSION_TOKEN_NAME, now, expires_time=expires)
         token = self.store.create_token(new)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, func, select, text
 
 from gnomon._types import Page
-from gnomon.auth.entities import AuditEvent, AuditQuery, NewAuditEvent
+from gnomon.auth.entities import AuditEvent, AuditQuery, LoginLimits, NewAuditEvent
 from gnomon.auth.tables import audit_events, failed_logins
 from gnomon.store.database import Database
 from gnomon.store.paging import fetch_page
@@ -72,37 +72,36 @@ class SqlAuditStore:
         return int(deleted.rowcount)
 
     def reserve_failed_login(
-        self, user_name: str, address: str | None, time: int, since: int, limit: int
-    ) -> bool:
+        self, user_name: str, address: str | None, time: int, limits: LoginLimits
+    ) -> int | None:
         c = failed_logins.c
+        keys = [(c.user_name == user_name, limits.per_user)]
+        if address is not None:
+            keys.append((c.address == address, limits.per_address))
         with self.db.write() as conn:
             self._serialise(conn, _FAILED_LOGINS_LOCK)
-            conn.execute(failed_logins.delete().where(c.time < since))
-            keys = [c.user_name == user_name] + ([] if address is None else [c.address == address])
-            if any(_count(conn, key, since, limit) >= limit for key in keys):
-                return False
-            conn.execute(
-                failed_logins.insert().values(user_name=user_name, address=address, time=time)
-            )
-        return True
+            conn.execute(failed_logins.delete().where(c.time < limits.since))
+            if any(_count(conn, key, limits.since, limit) >= limit for key, limit in keys):
+                return None
+            insert = failed_logins.insert().values(user_name=user_name, address=address, time=time)
+            return int(conn.execute(insert.returning(c.id)).scalar_one())
 
     def recent_failed_logins(
-        self, user_name: str, address: str | None, since: int, limit: int
+        self, user_name: str, address: str | None, limits: LoginLimits
     ) -> tuple[list[int], list[int]]:
         c = failed_logins.c
-        newest = select(c.time).where(c.time >= since).order_by(c.time.desc()).limit(limit)
+        newest = select(c.time).where(c.time >= limits.since).order_by(c.time.desc())
         with self.db.read() as conn:
-            by_user = list(conn.execute(newest.where(c.user_name == user_name)).scalars())
-            by_address = (
-                []
-                if address is None
-                else list(conn.execute(newest.where(c.address == address)).scalars())
-            )
-        return by_user, by_address
+            by_user = newest.where(c.user_name == user_name).limit(limits.per_user)
+            times = list(conn.execute(by_user).scalars())
+            if address is None:
+                return times, []
+            by_address = newest.where(c.address == address).limit(limits.per_address)
+            return times, list(conn.execute(by_address).scalars())
 
-    def clear_failed_logins(self, user_name: str) -> None:
+    def release_failed_login(self, attempt_id: int) -> None:
         with self.db.write() as conn:
-            conn.execute(failed_logins.delete().where(failed_logins.c.user_name == user_name))
+            conn.execute(failed_logins.delete().where(failed_logins.c.id == attempt_id))
 
     def _serialise(self, conn: Connection, key: int) -> None:
         if not self.db.is_sqlite:

@@ -17,6 +17,7 @@ from gnomon.auth.entities import (
     ApiToken,
     AuditEvent,
     AuditQuery,
+    LoginLimits,
     Membership,
     NewAuditEvent,
     NewToken,
@@ -162,21 +163,28 @@ class AuditStore(Protocol):
         ...
 
     def reserve_failed_login(
-        self, user_name: str, address: str | None, time: int, since: int, limit: int
-    ) -> bool:
-        """Record one attempt at ``time`` as a failure, unless ``limit`` failures at or after
-        ``since`` are recorded for the user name, or for the address (when not ``None``);
-        counting and recording are atomic. Attempts older than ``since`` are forgotten.
-        Returns whether the attempt was recorded."""
+        self, user_name: str, address: str | None, time: int, limits: LoginLimits
+    ) -> int | None:
+        """Record one attempt at ``time`` as a failure, unless ``limits.per_user`` failures
+        since ``limits.since`` are recorded for the user name, or ``limits.per_address`` for
+        the address (when not ``None``); counting and recording are atomic. Attempts older
+        than ``limits.since`` are forgotten.
+
+        Returns:
+            The recorded attempt's id, for ``release_failed_login``; ``None`` when a limit
+            was reached and nothing was recorded.
+        """
         ...
 
     def recent_failed_logins(
-        self, user_name: str, address: str | None, since: int, limit: int
+        self, user_name: str, address: str | None, limits: LoginLimits
     ) -> tuple[list[int], list[int]]:
-        """Times of the newest ``limit`` failures at or after ``since``, newest first: for the
-        user name, and for the address (empty when ``address`` is ``None``)."""
+        """Times of the failures since ``limits.since``, newest first: the newest
+        ``limits.per_user`` for the user name, and the newest ``limits.per_address`` for the
+        address (empty when ``address`` is ``None``)."""
         ...
 
-    def clear_failed_logins(self, user_name: str) -> None:
-        """Forget the user name's failed attempts (after a successful login)."""
+    def release_failed_login(self, attempt_id: int) -> None:
+        """Forget one recorded attempt (its password proved right); every other failure, of
+        that name too, stays. An unknown id is ignored."""
         ...

@@ -9,6 +9,8 @@ values. It is inferred at logging time (:func:`gnomon.models.infer_contract`), w
 from __future__ import annotations
 
 import dataclasses
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -24,6 +26,15 @@ DEFAULT_MARGIN: Final = 0.1
 # Above this many distinct values a text column is free text (ids, names), not a category.
 MAX_CATEGORIES: Final = 50
 
+# The widest input a model may take: a contract lists at most this many columns, and the model
+# server reads at most this many from a request when a model has no contract to say.
+MAX_COLUMNS: Final = 4096
+# The most allowed values a contract's column may list (inference stops at MAX_CATEGORIES;
+# an edited contract may list more, up to this).
+MAX_CATEGORY_VALUES: Final = 10_000
+MAX_NAME_LENGTH: Final = 1000
+_SCALARS = (str, int, float, bool)
+
 
 @dataclass(frozen=True)
 class ColumnSpec:
@@ -37,14 +48,27 @@ class ColumnSpec:
     categories: list[Any] | None = None
 
     def __post_init__(self) -> None:
+        _check_name(self.name)
         if self.dtype not in DTYPES:
             raise InvalidInput(
-                f"column '{self.name}' has dtype '{self.dtype}'; expected one of {list(DTYPES)}",
+                f"column '{self.name}' has dtype {_shown(self.dtype)}; expected one of "
+                f"{list(DTYPES)}",
                 {"field": f"{self.name}.dtype"},
             )
+        for key in ("minimum", "maximum"):
+            bound = getattr(self, key)
+            if bound is not None and (
+                isinstance(bound, bool) or not isinstance(bound, (int, float)) or math.isnan(bound)
+            ):
+                raise InvalidInput(
+                    f"column '{self.name}': {key} must be a number, got {_shown(bound)}",
+                    {"field": f"{self.name}.{key}"},
+                )
         lo, hi = self.minimum, self.maximum
         if lo is not None and hi is not None and lo > hi:
             raise InvalidInput(f"column '{self.name}' has minimum {lo} above maximum {hi}")
+        if self.categories is not None:
+            _check_categories(self.name, self.categories)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "dtype": self.dtype, "nullable": self.nullable}
@@ -57,21 +81,37 @@ class ColumnSpec:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ColumnSpec:
-        unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
+        """Raises ``InvalidInput`` naming the first key of the wrong type or value."""
+        if not isinstance(data, dict):
+            raise InvalidInput(f"a contract column must be a mapping, got {_shown(data)}")
+        unknown = sorted(set(data) - _COLUMN_FIELDS, key=str)
         if unknown:
-            raise InvalidInput(f"column spec has unknown keys {sorted(unknown)}")
-        try:
-            name, dtype = str(data["name"]), str(data["dtype"])
-        except KeyError as exc:
-            raise InvalidInput(f"column spec is missing '{exc.args[0]}'") from None
+            raise InvalidInput(f"column spec has unknown keys {_few(unknown)}")
+        for key in ("name", "dtype"):
+            if key not in data:
+                raise InvalidInput(f"column spec is missing '{key}'")
+            if not isinstance(data[key], str):
+                raise InvalidInput(
+                    f"column spec: '{key}' must be text, got {_shown(data[key])}"
+                    + (" (quote it in YAML)" if isinstance(data[key], (int, float)) else "")
+                )
+        nullable = data.get("nullable", False)
+        if not isinstance(nullable, bool):
+            raise InvalidInput(
+                f"column '{data['name']}': nullable must be true or false, got {_shown(nullable)}"
+            )
         categories = data.get("categories")
+        if categories is not None and not isinstance(categories, list):
+            raise InvalidInput(
+                f"column '{data['name']}': categories must be a list, got {_shown(categories)}"
+            )
         return cls(
-            name=name,
-            dtype=dtype,
-            nullable=bool(data.get("nullable", False)),
+            name=data["name"],
+            dtype=data["dtype"],
+            nullable=nullable,
             minimum=data.get("minimum"),
             maximum=data.get("maximum"),
-            categories=list(categories) if categories is not None else None,
+            categories=categories,
         )
 
 
@@ -84,10 +124,20 @@ class Contract:
     margin: float = DEFAULT_MARGIN
 
     def __post_init__(self) -> None:
-        names = [c.name for c in self.inputs]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
+        for title, columns in (("input", self.inputs), ("output", self.outputs)):
+            if len(columns) > MAX_COLUMNS:
+                raise InvalidInput(
+                    f"contract lists {len(columns)} {title} columns; the most is {MAX_COLUMNS}",
+                    {"limit": MAX_COLUMNS},
+                )
+        if isinstance(self.margin, bool) or not isinstance(self.margin, (int, float)):
+            raise InvalidInput(f"contract margin must be a number, got {_shown(self.margin)}")
+        if not (math.isfinite(self.margin) and self.margin >= 0):
+            raise InvalidInput(f"contract margin must be at least 0, got {self.margin}")
+        seen: set[str] = set()
+        duplicates = sorted({c.name for c in self.inputs if c.name in seen or seen.add(c.name)})
         if duplicates:
-            raise InvalidInput(f"contract lists input columns more than once: {duplicates}")
+            raise InvalidInput(f"contract lists input columns more than once: {_few(duplicates)}")
 
     @property
     def input_names(self) -> list[str]:
@@ -114,10 +164,17 @@ class Contract:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Contract:
+        """Raises ``InvalidInput`` naming the first key of the wrong type or value, or more
+        than ``MAX_COLUMNS`` columns (counted before any is built)."""
+        if not isinstance(data, dict):
+            raise InvalidInput(f"a contract must be a mapping, got {_shown(data)}")
+        unknown = sorted(set(data) - _CONTRACT_FIELDS, key=str)
+        if unknown:
+            raise InvalidInput(f"contract has unknown keys {_few(unknown)}")
         return cls(
-            inputs=[ColumnSpec.from_dict(c) for c in data.get("inputs") or []],
-            outputs=[ColumnSpec.from_dict(c) for c in data.get("outputs") or []],
-            margin=float(data.get("margin", DEFAULT_MARGIN)),
+            inputs=_columns(data, "inputs"),
+            outputs=_columns(data, "outputs"),
+            margin=data.get("margin", DEFAULT_MARGIN),
         )
 
     def describe(self) -> str:
@@ -136,3 +193,58 @@ def _describe_column(spec: ColumnSpec) -> str:
     if spec.categories is not None:
         text += f" one of {spec.categories}"
     return text
+
+
+_COLUMN_FIELDS: Final = frozenset(f.name for f in dataclasses.fields(ColumnSpec))
+_CONTRACT_FIELDS: Final = frozenset(f.name for f in dataclasses.fields(Contract))
+
+
+def _columns(data: dict[str, Any], key: str) -> list[ColumnSpec]:
+    columns = data.get(key) or []
+    if not isinstance(columns, list):
+        raise InvalidInput(f"contract {key} must be a list of columns, got {_shown(columns)}")
+    if len(columns) > MAX_COLUMNS:  # before building thousands of specs
+        raise InvalidInput(
+            f"contract lists {len(columns)} {key[:-1]} columns; the most is {MAX_COLUMNS}",
+            {"limit": MAX_COLUMNS},
+        )
+    return [ColumnSpec.from_dict(c) for c in columns]
+
+
+def _check_name(name: object) -> None:
+    if not isinstance(name, str) or not 0 < len(name) <= MAX_NAME_LENGTH or not _clean(name):
+        raise InvalidInput(
+            f"a contract column name must be text of 1 to {MAX_NAME_LENGTH} characters, "
+            f"without NUL or lone surrogates; got {_shown(name)}"
+        )
+
+
+def _check_categories(name: str, categories: list[Any]) -> None:
+    if len(categories) > MAX_CATEGORY_VALUES:
+        raise InvalidInput(
+            f"column '{name}' lists {len(categories)} categories; the most is "
+            f"{MAX_CATEGORY_VALUES}",
+            {"limit": MAX_CATEGORY_VALUES},
+        )
+    for value in categories:  # enforcement looks values up in a set: scalars only
+        if not isinstance(value, _SCALARS) or (isinstance(value, str) and not _clean(value)):
+            raise InvalidInput(
+                f"column '{name}': category {_shown(value)} must be text, a number or a "
+                "boolean (text without NUL or lone surrogates)"
+            )
+
+
+def _clean(text: str) -> bool:
+    return "\0" not in text and not any("\ud800" <= c <= "\udfff" for c in text)
+
+
+def _shown(value: object, limit: int = 80) -> str:
+    """ASCII (a lone surrogate cannot be encoded) and short (not an attacker's megabytes)."""
+    text = ascii(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def _few(names: Iterable[object], count: int = 5) -> str:
+    shown = [_shown(n) for n in names]
+    more = f" and {len(shown) - count} more" if len(shown) > count else ""
+    return f"[{', '.join(shown[:count])}]{more}"

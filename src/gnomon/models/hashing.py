@@ -44,7 +44,10 @@ def verify_folder(folder: Path, expected: dict[str, str]) -> None:
             )
     extra = sorted(present - set(expected))
     if extra:
-        raise InvalidInput(f"model folder '{folder}' has files not in {MODEL_FILE}: {extra}")
+        more = f" and {len(extra) - 5} more" if len(extra) > 5 else ""  # not 100,000 names
+        raise InvalidInput(
+            f"model folder '{folder}' has files not in {MODEL_FILE}: {extra[:5]}{more}"
+        )
 
 
 def verify_recorded(folder: Path, files: dict[str, str], spec_sha256: str | None) -> None:

@@ -31,10 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-import yaml
-
 from gnomon.errors import InvalidInput, NotFound
 from gnomon.models.contract import Contract
+from gnomon.models.spec_yaml import MAX_SPEC_BYTES, dump_yaml, load_yaml, shown
 
 MODEL_FILE: Final = "gnomon-model.yaml"
 FORMAT_VERSION: Final = 1
@@ -58,37 +57,94 @@ class ModelSpec:
     format_version: int = FORMAT_VERSION
 
     def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
+        # Field by field, not dataclasses.asdict: a deep copy of what a YAML file built is
+        # work an attacker sizes; the dump only reads the values.
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         data["contract"] = self.contract.to_dict() if self.contract else None
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelSpec:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - known
+        """Check every key's type and value; one ``InvalidInput`` names the first bad key."""
+        if not isinstance(data, dict):
+            raise InvalidInput(f"{MODEL_FILE} must hold a mapping, got {type(data).__name__}")
+        unknown = sorted(map(shown, set(data) - _FIELDS))
         if unknown:
-            raise InvalidInput(f"{MODEL_FILE} has unknown keys {sorted(unknown)}")
-        version = int(data.get("format_version", FORMAT_VERSION))
-        if version > FORMAT_VERSION:
-            raise InvalidInput(
-                f"{MODEL_FILE} has format_version {version}; this gnomon reads up to "
-                f"{FORMAT_VERSION}: upgrade gnomon"
-            )
-        for key in ("flavor", "python_version"):
-            if not data.get(key):
-                raise InvalidInput(f"{MODEL_FILE} is missing '{key}'")
-        files = _mapping(data, "files")
-        loader = _mapping(data, "loader")
+            raise InvalidInput(f"{MODEL_FILE} has unknown keys {_few(unknown)}")
+        version = _format_version(data.get("format_version", FORMAT_VERSION))
+        files, loader = _mapping(data, "files"), _mapping(data, "loader")
         _check_paths(files, loader)
         contract = data.get("contract")
+        if contract is not None and not isinstance(contract, dict):
+            raise InvalidInput(
+                f"{MODEL_FILE}: 'contract' must be a mapping, got {type(contract).__name__}"
+            )
         return cls(
-            **{
-                **data,
-                "files": files,
-                "loader": loader,
-                "contract": Contract.from_dict(contract) if contract else None,
-            }
+            flavor=_text(data, "flavor", required=True),
+            python_version=_text(data, "python_version", required=True),
+            requirements=_texts(data, "requirements"),
+            files=files,
+            loader=loader,
+            contract=Contract.from_dict(contract) if contract else None,
+            source_run_id=_text(data, "source_run_id"),
+            training_data=_text(data, "training_data", _LONG_TEXT),
+            metadata=_mapping(data, "metadata"),
+            created_at=_text(data, "created_at"),
+            gnomon_version=_text(data, "gnomon_version"),
+            format_version=version,
         )
+
+
+_FIELDS: Final = frozenset(f.name for f in dataclasses.fields(ModelSpec))
+_SHORT_TEXT: Final = 200  # a flavor, a version, a timestamp, a run id, a requirement
+_LONG_TEXT: Final = 4096  # a training data URI
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _format_version(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidInput(
+            f"{MODEL_FILE}: 'format_version' must be a whole number from 1, got {shown(value)}"
+        )
+    if value > FORMAT_VERSION:
+        raise InvalidInput(
+            f"{MODEL_FILE} has format_version {value}; this gnomon reads up to "
+            f"{FORMAT_VERSION}: upgrade gnomon"
+        )
+    return value
+
+
+def _text(
+    data: dict[str, Any], key: str, limit: int = _SHORT_TEXT, *, required: bool = False
+) -> Any:
+    value = data.get(key)
+    if value is None and not required:
+        return None
+    if value is None or value == "":
+        raise InvalidInput(f"{MODEL_FILE} is missing '{key}'")
+    if not isinstance(value, str) or len(value) > limit:
+        raise InvalidInput(
+            f"{MODEL_FILE}: '{key}' must be text of 1 to {limit} characters, got {shown(value)}"
+        )
+    return value
+
+
+def _texts(data: dict[str, Any], key: str) -> list[str]:
+    values = data.get(key) or []
+    if not isinstance(values, list) or not all(
+        isinstance(v, str) and 0 < len(v) <= _SHORT_TEXT for v in values
+    ):
+        raise InvalidInput(
+            f"{MODEL_FILE}: '{key}' must be a list of texts (each 1 to {_SHORT_TEXT} "
+            f"characters), got {shown(values)}"
+        )
+    return values
+
+
+def _few(names: list[str], count: int = 5) -> str:
+    """At most ``count`` names for a message: an attacker's 100,000 are not echoed back."""
+    more = f" and {len(names) - count} more" if len(names) > count else ""
+    return f"[{', '.join(names[:count])}]{more}"
 
 
 def check_model_path(path: object, where: str) -> str:
@@ -99,9 +155,9 @@ def check_model_path(path: object, where: str) -> str:
     """
     if not isinstance(path, str) or not _inside(path):
         raise InvalidInput(
-            f"{MODEL_FILE}: {where} {path!r} must be a relative path inside the model folder "
-            "(no absolute path, '..' or backslash)",
-            {"path": str(path)},
+            f"{MODEL_FILE}: {where} {shown(path)} must be a relative path inside the model "
+            "folder (no absolute path, '..' or backslash)",
+            {"path": shown(path)},
         )
     return path
 
@@ -125,60 +181,79 @@ def _is_path_option(key: str) -> bool:
 
 def _mapping(data: dict[str, Any], key: str) -> dict[str, Any]:
     value = data.get(key) or {}
-    if not isinstance(value, dict):
-        raise InvalidInput(f"{MODEL_FILE}: '{key}' must be a mapping, got {type(value).__name__}")
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise InvalidInput(
+            f"{MODEL_FILE}: '{key}' must be a mapping with text keys, got {shown(value)}"
+        )
     return value
 
 
 def _check_paths(files: dict[str, Any], loader: dict[str, Any]) -> None:
     for name, digest in files.items():
         check_model_path(name, "file")
-        if not isinstance(digest, str):
-            raise InvalidInput(f"{MODEL_FILE}: the sha256 of file {name!r} must be a string")
+        if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+            raise InvalidInput(
+                f"{MODEL_FILE}: the sha256 of file {shown(name)} must be 64 lowercase hex "
+                f"digits, got {shown(digest)}"
+            )
     for key, value in loader.items():
         if not isinstance(key, str) or not _is_path_option(key):
             continue
         check_model_path(value, f"loader.{key}")
         if value not in files:
             raise InvalidInput(
-                f"{MODEL_FILE}: loader.{key} {value!r} is not one of the model's hashed files",
-                {"path": value},
+                f"{MODEL_FILE}: loader.{key} {shown(value)} is not one of the model's hashed files",
+                {"path": shown(value)},
             )
 
 
-def read_spec(path: str | os.PathLike[str]) -> ModelSpec:
+def read_spec(path: str | os.PathLike[str], *, label: str | None = None) -> ModelSpec:
     """Read the ``gnomon-model.yaml`` of a model folder.
+
+    Args:
+        path: the model folder.
+        label: how errors name the file (a server passes one that does not show its own
+            temporary folder); by default, its path.
 
     Raises:
         NotFound: the folder has no ``gnomon-model.yaml``.
         InvalidInput: the file is not a valid model description.
+        PayloadTooLarge: the file is larger than a description can be (``MAX_SPEC_BYTES``).
     """
     file = Path(path) / MODEL_FILE
+    label = label or str(file)
     if file.is_symlink():  # it could name any file the reader may open
-        raise InvalidInput(f"{file} is a symbolic link; a model folder holds regular files only")
+        raise InvalidInput(f"{label} is a symbolic link; a model folder holds regular files only")
     try:
-        text = file.read_text(encoding="utf-8")
+        with file.open("rb") as handle:
+            raw = handle.read(MAX_SPEC_BYTES + 1)  # never more: a too-large file is refused
     except FileNotFoundError:
         raise NotFound(f"no model at '{path}': it has no {MODEL_FILE}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InvalidInput(f"{file} is not valid YAML: {exc}") from None
+    except OSError as exc:  # a folder named like the file, an unreadable file
+        raise InvalidInput(f"{label} cannot be read ({exc.strerror})") from None
+    data = load_yaml(raw, label)
     if not isinstance(data, dict):
-        raise InvalidInput(f"{file} does not hold a mapping")
+        raise InvalidInput(f"{label} does not hold a mapping")
     try:
         return ModelSpec.from_dict(data)
-    except TypeError as exc:  # a field of the wrong shape
-        raise InvalidInput(f"{file} is not a valid model description: {exc}") from None
+    except (InvalidInput, NotFound):
+        raise
+    except Exception as exc:  # a shape no check foresaw is still the file's fault
+        raise InvalidInput(
+            f"{label} is not a valid model description: {shown(str(exc), 200)}"
+        ) from None
 
 
 def write_spec(path: str | os.PathLike[str], spec: ModelSpec) -> None:
     """Write ``spec`` as the folder's ``gnomon-model.yaml``, e.g. after editing its contract.
 
     The YAML file is not in the hash list, so editing it leaves the model loadable.
+
+    Raises:
+        PayloadTooLarge, InvalidInput: ``read_spec`` would refuse the file written.
     """
     folder = Path(path)
-    text = yaml.safe_dump(spec.to_dict(), sort_keys=False, allow_unicode=True)
+    text = dump_yaml(spec.to_dict(), MODEL_FILE)
     # Write then rename, so a reader never sees half a file.
     handle, tmp = tempfile.mkstemp(dir=folder, prefix=f".{MODEL_FILE}.")
     try:

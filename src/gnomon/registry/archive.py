@@ -3,7 +3,11 @@ download): regular files and folders only, every one inside the destination.
 
 A link in the archive could make a hashed name read a file outside the folder, and a member
 named ``../x`` or ``/x`` would be written outside it; each is refused, naming the member,
-before anything is written.
+before anything is written. So is a name that is not valid UTF-8 (no path, database row or
+error message can hold it), more than ``MAX_MEMBERS`` members, and a total size out of
+proportion to the upload (a gzip "bomb": 100 KB of gzip can unpack to 100 MB of zeros).
+Headers are read one at a time and the limits checked at each, so a bomb is refused before
+its contents are decompressed.
 """
 
 from __future__ import annotations
@@ -12,8 +16,15 @@ import re
 import tarfile
 import zlib
 from pathlib import Path
+from typing import Final
 
 from gnomon.errors import InvalidInput, PayloadTooLarge
+
+MAX_MEMBERS: Final = 10_000
+# Unpacked bytes allowed per byte uploaded, beyond the first FREE_BYTES: model files rarely
+# compress beyond 10:1; gzip's limit is about 1000:1, reached only by repeated bytes.
+MAX_RATIO: Final = 200
+FREE_BYTES: Final = 8 * 2**20
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
@@ -22,27 +33,62 @@ def extract_model_archive(archive: Path, dst: Path, max_bytes: int | None = None
     """Unpack ``archive`` into ``dst``.
 
     Raises:
-        InvalidInput: not a ``.tar.gz``, or a member that is a link, a device, or escapes.
-        PayloadTooLarge: the members add up to more than ``max_bytes`` once unpacked.
+        InvalidInput: not a ``.tar.gz``; a member that is a link, a device, escapes, or whose
+            name is not UTF-8; more than ``MAX_MEMBERS`` members.
+        PayloadTooLarge: the members add up to more than ``max_bytes`` once unpacked, or to
+            more than ``FREE_BYTES`` plus ``MAX_RATIO`` times the archive's size.
     """
+    size = archive.stat().st_size
     try:
-        with tarfile.open(archive, "r:gz") as tar:
-            members = tar.getmembers()
-            for member in members:
-                _check(member)
-            total = sum(m.size for m in members)
-            if max_bytes is not None and total > max_bytes:
-                raise PayloadTooLarge(
-                    f"the model archive unpacks to {total} bytes; the limit is {max_bytes}",
-                    {"limit": max_bytes},
-                )
+        # The names' bytes are decoded as UTF-8 whatever the server's locale; a byte that is
+        # not UTF-8 becomes a lone surrogate, which _check refuses.
+        with tarfile.open(archive, "r:gz", encoding="utf-8", errors="surrogateescape") as tar:
+            members = _members(tar, max_bytes, size)
             tar.extractall(dst, members=members, filter="data")
     except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
-        raise InvalidInput(f"the body must be a .tar.gz of a gnomon model folder ({exc})") from None
+        # Only the kind of failure: its text can name the server's temporary folder.
+        raise InvalidInput(
+            f"the body must be a .tar.gz of a gnomon model folder ({type(exc).__name__})"
+        ) from None
+
+
+def _members(tar: tarfile.TarFile, max_bytes: int | None, size: int) -> list[tarfile.TarInfo]:
+    limit = FREE_BYTES + MAX_RATIO * size
+    members: list[tarfile.TarInfo] = []
+    total = 0
+    while (member := tar.next()) is not None:  # one header at a time: stop at the first excess
+        if len(members) == MAX_MEMBERS:
+            raise InvalidInput(
+                f"the model archive holds more than {MAX_MEMBERS} members",
+                {"limit": MAX_MEMBERS},
+            )
+        _check(member)
+        total += member.size
+        if max_bytes is not None and total > max_bytes:
+            raise PayloadTooLarge(
+                f"the model archive unpacks to more than {max_bytes} bytes; the limit is "
+                f"{max_bytes}",
+                {"limit": max_bytes},
+            )
+        if total > limit:
+            raise PayloadTooLarge(
+                f"the model archive of {size} bytes unpacks to at least {total} bytes; the "
+                f"limit is {FREE_BYTES} plus {MAX_RATIO} times the archive's size ({limit})",
+                {"limit": limit},
+            )
+        members.append(member)
+    return members
 
 
 def _check(member: tarfile.TarInfo) -> None:
     name = member.name
+    if "\0" in name or any("\ud800" <= c <= "\udfff" for c in name):
+        raise InvalidInput(
+            f"archive member {ascii(name)[:200]} has a name that is not valid UTF-8 text",
+            {"member": ascii(name)[:200]},
+        )
+    if len(name) > 1000:
+        raise InvalidInput(f"archive member {name[:100]!r}... has a name over 1000 characters")
     parts = [p for p in name.split("/") if p not in ("", ".")]
     if name.startswith("/") or "\\" in name or ".." in parts or _DRIVE.match(name):
         raise InvalidInput(f"archive member {name!r} is outside the model folder", {"member": name})

@@ -58,7 +58,7 @@ class RegistryClient:
             folder = Path(tmp) / "model"
             flavor = "pyfunc" if imported.flavor == "python_function" else None
             save_model(imported.model, folder, flavor=flavor, input_example=imported.input_example)
-            return self.registrar.register_folder(
+            return self.registrar.import_folder(  # a label: the version names no run
                 self.scope,
                 folder,
                 name,

@@ -11,15 +11,17 @@ registered. A folder's own ``gnomon-model.yaml`` is never what proves it unchang
 
 from __future__ import annotations
 
+import re
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gnomon._types import Scope, new_id
 from gnomon.artifacts.store import ArtifactStore
-from gnomon.errors import Conflict, InvalidInput, NotFound
+from gnomon.errors import Conflict, GnomonError, InvalidInput, NotFound
 from gnomon.registry.entities import LoggedModel, ModelVersion, NewVersion
 from gnomon.registry.service import RegistryService, logged_path
 from gnomon.registry.uris import parse_run_uri
@@ -31,6 +33,10 @@ if TYPE_CHECKING:
 
 MODEL_FILE = "gnomon-model.yaml"
 CONTRACT_EDITED_BY = "gnomon.contract.edited_by"  # the tag naming who last edited a contract
+IMPORT_SOURCE = "import"  # the source of an imported version unless the caller labels it
+# Sources the registry reads provenance from (service.create_version fills run_id from a
+# runs:/ source); an import's label may not claim one.
+_PROVENANCE = re.compile(r"\s*(runs|models)\s*:", re.IGNORECASE)
 
 
 class Registrar:
@@ -81,7 +87,7 @@ class Registrar:
             raise Conflict(f"run {run_id!r} is {run.status.value}; cannot log a model")
         with tempfile.TemporaryDirectory(prefix="gnomon-record-") as tmp:
             folder = self._download_run_model(scope, run_id, key, Path(tmp))
-            files, spec_sha256, _ = checked_folder(folder)
+            files, spec_sha256, _ = checked_folder(folder, f"run {run_id}'s model at {key!r}")
         return self.registry.record_logged_model(scope, run_id, key, files, spec_sha256)
 
     def get_logged_model(self, scope: Scope, run_id: str, path: str) -> LoggedModel:
@@ -122,7 +128,9 @@ class Registrar:
             raise _no_model(uri.run_id, uri.path) from None
         with tempfile.TemporaryDirectory(prefix="gnomon-register-") as tmp:
             folder = self._download_run_model(scope, uri.run_id, uri.path, Path(tmp))
-            verify_recorded(folder, record.files, record.spec_sha256)
+            shown_as = f"run {uri.run_id}'s model at {uri.path!r}"
+            with described(folder, shown_as):
+                verify_recorded(folder, record.files, record.spec_sha256)
             return self.register_folder(
                 scope,
                 folder,
@@ -132,7 +140,45 @@ class Registrar:
                 description=description,
                 tags=tags,
                 alias=alias,
+                shown_as=shown_as,
             )
+
+    def import_folder(
+        self,
+        scope: Scope,
+        folder: Path,
+        name: str,
+        *,
+        source: str = IMPORT_SOURCE,
+        description: str = "",
+        alias: str | None = None,
+        shown_as: str = "the imported model",
+    ) -> ModelVersion:
+        """Register a model folder that no run logged (an upload, a converted MLflow model).
+
+        ``source`` is a free label (``import`` by default), stored as given; it may not claim
+        a ``runs:/`` or ``models:/`` origin, so an imported version never names a run (which
+        could be another workspace's) and its ``run_id`` is always empty.
+
+        Raises:
+            InvalidInput: ``source`` claims a run or model origin, or as ``register_folder``.
+        """
+        if _PROVENANCE.match(source):
+            raise InvalidInput(
+                f"an import's source is a label, not a model URI: {source[:200]!r} would "
+                "claim a run or a registered model it was not copied from; register a run's "
+                "model with its runs:/ URI instead",
+                {"field": "source"},
+            )
+        return self.register_folder(
+            scope,
+            folder,
+            name,
+            source=source or IMPORT_SOURCE,
+            description=description,
+            alias=alias,
+            shown_as=shown_as,
+        )
 
     def register_folder(
         self,
@@ -145,16 +191,18 @@ class Registrar:
         description: str = "",
         tags: Mapping[str, Any] | None = None,
         alias: str | None = None,
+        shown_as: str | None = None,
     ) -> ModelVersion:
         """Register a local gnomon model folder (an import, or a run's downloaded model).
 
         The YAML, its paths and every file's hash are checked; the model is loaded only
-        when ``load_check`` is on (never in the API server).
+        when ``load_check`` is on (never in the API server). Errors name the folder
+        ``shown_as`` (by default its path).
         """
         self.registry.check_model_name(name)
         if alias is not None:
             self.registry.check_alias(alias)
-        files, spec_sha256, spec = checked_folder(folder)
+        files, spec_sha256, spec = checked_folder(folder, shown_as)
         if self.load_check:
             from gnomon.models import load_model
 
@@ -190,7 +238,7 @@ class Registrar:
         found = self.registry.resolve(scope, name, version)
         with tempfile.TemporaryDirectory(prefix="gnomon-contract-") as tmp:
             _checked_spec_file(self._open_store(found.storage_uri), found, Path(tmp))
-            return read_spec(Path(tmp)).contract
+            return read_spec(Path(tmp), label=_version_yaml(found)).contract
 
     def write_contract(
         self, scope: Scope, name: str, version: int | str | None, contract: Contract
@@ -206,7 +254,9 @@ class Registrar:
         with tempfile.TemporaryDirectory(prefix="gnomon-contract-") as tmp:
             folder = Path(tmp)
             _checked_spec_file(store, found, folder)  # a tampered YAML is never blessed
-            write_spec(folder, replace(read_spec(folder), contract=contract))
+            spec = read_spec(folder, label=_version_yaml(found))
+            with described(folder, _version_yaml(found)):
+                write_spec(folder, replace(spec, contract=contract))
             digest = spec_digest(folder)
             # Recorded first, compared with what was read: of two edits racing, one wins and
             # the other is a Conflict that wrote nothing. Until the file lands, loads are
@@ -261,23 +311,50 @@ class Registrar:
         return folder
 
 
-def checked_folder(folder: Path) -> tuple[dict[str, str], str, ModelSpec]:
+def checked_folder(
+    folder: Path, shown_as: str | None = None
+) -> tuple[dict[str, str], str, ModelSpec]:
     """The digests of a model folder (each file's, and its YAML's) and its spec, after
     checking what can be checked without loading it: the YAML, that every path it names
     stays in the folder, no links, and that the files are the ones its YAML lists.
 
+    Errors name the folder ``shown_as`` (``"the uploaded model"``) where given, never its
+    path: a server's temporary folder means nothing to its caller.
+
     Raises:
         InvalidInput: any of these fails, naming the file or path.
+        PayloadTooLarge: the YAML is larger than a model description can be.
     """
     from gnomon.models import read_spec
     from gnomon.models.flavors import get_flavor
     from gnomon.models.hashing import spec_digest, verify_folder
 
-    spec = read_spec(folder)
-    get_flavor(spec.flavor)  # an unknown flavor is refused now, not when it is loaded
-    # Every file present is listed and matches, so the list is what was hashed here.
-    verify_folder(folder, spec.files)
-    return dict(spec.files), spec_digest(folder), spec
+    if shown_as is None:
+        spec = read_spec(folder)
+    else:
+        spec = read_spec(folder, label=f"{shown_as}'s {MODEL_FILE}")
+    with described(folder, shown_as or str(folder)):
+        get_flavor(spec.flavor)  # an unknown flavor is refused now, not when it is loaded
+        # Every file present is listed and matches, so the list is what was hashed here.
+        verify_folder(folder, spec.files)
+        return dict(spec.files), spec_digest(folder), spec
+
+
+@contextmanager
+def described(folder: Path, shown_as: str) -> Iterator[None]:
+    """Errors raised inside name ``shown_as`` wherever they named ``folder``."""
+    try:
+        yield
+    except GnomonError as exc:
+        where = str(folder)
+        if where != shown_as and where in exc.message:
+            exc.message = exc.message.replace(where, shown_as)
+            exc.args = (exc.message, *exc.args[1:])
+        raise
+
+
+def _version_yaml(version: ModelVersion) -> str:
+    return f"{MODEL_FILE} of version {version.version} of model {version.model_name!r}"
 
 
 def _checked_spec_file(store: ArtifactStore, version: ModelVersion, dst: Path) -> None:

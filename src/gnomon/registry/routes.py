@@ -12,18 +12,18 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
-from gnomon._types import Scope
 from gnomon.auth.entities import AuditAction
 from gnomon.errors import InvalidInput
 from gnomon.registry.archive import extract_model_archive
 from gnomon.registry.entities import ModelVersion
 from gnomon.registry.http import VERSION_HEADER
-from gnomon.registry.registration import MODEL_FILE, Registrar
+from gnomon.registry.registration import IMPORT_SOURCE, MODEL_FILE, Registrar, described
 from gnomon.registry.schemas import (
     AliasEventOut,
     ContractBody,
@@ -163,26 +163,29 @@ async def import_version(
     request: Request,
     caller: Writer,
     registrar: Copier,
-    source: Text = "import",
+    source: Annotated[Text, Query(description="A label; never a runs:/ or models:/ URI.")] = (
+        IMPORT_SOURCE
+    ),
     description: Text = "",
     alias: Text | None = None,
 ) -> Response:
-    """Register an uploaded ``.tar.gz`` of a gnomon model folder as the next version."""
-    with tempfile.TemporaryDirectory(prefix="gnomon-import-") as folder:
-        archive = Path(folder) / "model.tar.gz"
-        with archive.open("wb") as sink:
+    """Register an uploaded ``.tar.gz`` of a gnomon model folder as the next version.
+
+    Its ``run_id`` is always empty: an upload cannot prove it came from a run. Every
+    blocking step (file writes, unpacking, hashing, database, audit) runs in a worker thread.
+    """
+    folder = Path(await run_in_threadpool(tempfile.mkdtemp, prefix="gnomon-import-"))
+    try:
+        archive = folder / "model.tar.gz"
+        async with await anyio.open_file(archive, "wb") as sink:
             async for chunk in request.stream():
-                sink.write(chunk)
-        unpacked = request.app.state.settings.max_artifact_bytes
+                await sink.write(chunk)
+        what = (name, source, description, alias)
         version = await run_in_threadpool(
-            _register_archive,
-            registrar,
-            caller.scope,
-            archive,
-            (name, source, description, alias),
-            unpacked,
+            _import_archive, request, caller, registrar, archive, what
         )
-    _audit_version(request, caller, AuditAction.CREATE, version, {"source": version.source})
+    finally:
+        await run_in_threadpool(_remove, folder)
     return wire(ModelVersionOut, version, 201)
 
 
@@ -388,22 +391,32 @@ def _audit_version(
     audit(request, caller, action, "model_version", object_id, details)
 
 
-def _register_archive(
+def _import_archive(
+    request: Request,
+    caller: Caller,
     registrar: Registrar,
-    scope: Scope,
     archive: Path,
     what: tuple[str, str, str, str | None],
-    max_bytes: int,
 ) -> ModelVersion:
-    """Unpack and register an upload: checked (YAML, paths, hashes), never loaded here."""
+    """Unpack, register and audit an upload: checked (YAML, paths, hashes), never loaded
+    here; errors never name the server's temporary folder."""
     name, source, description, alias = what
     folder = archive.parent / "model"
-    extract_model_archive(archive, folder, max_bytes)
-    if not (folder / MODEL_FILE).is_file():
-        raise InvalidInput(f"the uploaded archive holds no {MODEL_FILE} at its top")
-    return registrar.register_folder(
-        scope, folder, name, source=source, description=description, alias=alias
-    )
+    with described(archive.parent, "the upload"):
+        extract_model_archive(archive, folder, request.app.state.settings.max_artifact_bytes)
+        if not (folder / MODEL_FILE).is_file():
+            raise InvalidInput(f"the uploaded archive holds no {MODEL_FILE} at its top")
+        version = registrar.import_folder(
+            caller.scope,
+            folder,
+            name,
+            source=source,
+            description=description,
+            alias=alias,
+            shown_as="the uploaded model",
+        )
+    _audit_version(request, caller, AuditAction.CREATE, version, {"source": version.source})
+    return version
 
 
 def _remove(folder: Path) -> None:

@@ -13,7 +13,7 @@ from typing import Annotated
 from annotated_types import MaxLen
 from pydantic import Field
 
-from gnomon.models.contract import ColumnSpec, Contract
+from gnomon.models.contract import MAX_CATEGORY_VALUES, MAX_COLUMNS, ColumnSpec, Contract
 from gnomon.registry.entities import (
     AliasEvent,
     LoggedModel,
@@ -133,15 +133,15 @@ class ColumnBody(Wire):
     nullable: WireBool = False
     minimum: WireInt | WireFloat | None = None
     maximum: WireInt | WireFloat | None = None
-    categories: list[WireJson] | None = None
+    categories: list[WireJson] | None = Field(default=None, max_length=MAX_CATEGORY_VALUES)
 
 
 class ContractBody(Wire):
     """A model's input contract, in the shape of ``Contract.to_dict``."""
 
     margin: WireFloat
-    inputs: list[ColumnBody]
-    outputs: list[ColumnBody] = Field(default_factory=list)
+    inputs: list[ColumnBody] = Field(max_length=MAX_COLUMNS)
+    outputs: list[ColumnBody] = Field(default_factory=list, max_length=MAX_COLUMNS)
 
     @classmethod
     def of(cls, contract: Contract) -> ContractBody:

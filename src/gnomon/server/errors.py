@@ -35,7 +35,22 @@ def error_response(error: GnomonError, status: int | None = None) -> JSONRespons
     # A throttled client learns when to come back in the standard header too.
     retry = error.retry_after if isinstance(error, RateLimited) else None
     headers = None if retry is None else {"Retry-After": str(retry)}
-    return JSONResponse(error.to_payload(), status_code=status or error.status, headers=headers)
+    return JSONResponse(
+        _encodable(error.to_payload()), status_code=status or error.status, headers=headers
+    )
+
+
+def _encodable(value: Any) -> Any:
+    """``value`` with every string encodable as UTF-8: a lone surrogate (from a client's
+    JSON escape or a non-UTF-8 file name) is written as ``\\udXXX`` instead of crashing the
+    handler that reports the error."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encodable(v) for v in value]
+    return value
 
 
 def install_error_handlers(app: FastAPI) -> None:

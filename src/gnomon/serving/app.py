@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -28,13 +26,14 @@ from starlette.routing import Route
 
 from gnomon.deployments.outcomes import check_outcomes
 from gnomon.deployments.schemas import MAX_OUTCOMES_PER_REQUEST
-from gnomon.errors import GnomonError, InvalidInput, NotFound, Unavailable
+from gnomon.errors import GnomonError, InvalidInput, Unavailable
 from gnomon.models import Contract
 from gnomon.server.middleware import HttpMetrics, ObservabilityMiddleware
 from gnomon.server.prometheus import exposition
 from gnomon.serving.batching import Batcher
 from gnomon.serving.drain import Drain
 from gnomon.serving.enforce import Policy, Violation, enforce, raise_for
+from gnomon.serving.errors import ErrorBoundary, error_response, not_allowed, not_found
 from gnomon.serving.inputs import load_json, parse_body, parse_invocations
 from gnomon.serving.limits import BodyLimits, body_limit
 from gnomon.serving.records import Outcome, OutcomeWriter, RecordWriter
@@ -82,6 +81,11 @@ class _Metrics(HttpMetrics):
         self.records_dropped = Counter(
             "gnomon_records_dropped_total",
             "Prediction records dropped: the writer fell behind or could not write them",
+            registry=registry,
+        )
+        self.outcomes_dropped = Counter(
+            "gnomon_outcomes_dropped_total",
+            "Accepted outcomes dropped because they could not be built into a file",
             registry=registry,
         )
 
@@ -274,24 +278,28 @@ def create_routed_app(
             Route("/readyz", readyz),
             Route("/metrics", prometheus),
         ],
-        # GnomonError gets its own handler: Starlette re-raises whatever reaches the catch-all
-        # Exception handler, and uvicorn then drops the keep-alive connection of a client
-        # that only sent a bad request.
+        # Starlette re-raises whatever reaches its catch-all Exception handler, and uvicorn
+        # then drops the client's keep-alive connection: GnomonError gets its own handler, and
+        # ErrorBoundary answers the rest inside the app. The catch-all only sees failures of
+        # the middleware around it.
         exception_handlers={
-            GnomonError: _error_response,
-            Exception: _error_response,
-            404: _not_found,
-            405: _not_allowed,
+            GnomonError: error_response,
+            Exception: error_response,
+            404: not_found,
+            405: not_allowed,
         },
         lifespan=lifespan,
     )
-    app.add_middleware(body_limit, limits=limits, respond=_error_response)
+    app.add_middleware(body_limit, limits=limits, respond=error_response)
+    app.add_middleware(ErrorBoundary)  # inside ObservabilityMiddleware: the answer gets its id
     app.add_middleware(ObservabilityMiddleware, metrics=metrics)
     app.add_middleware(drain.middleware)
     app.state.routes = routes
     app.state.records = records
     if records is not None:
         records.on_drop = metrics.records_dropped.inc
+    if outcomes is not None:
+        outcomes.on_drop = metrics.outcomes_dropped.inc
     return app
 
 
@@ -425,35 +433,3 @@ def _violation_dict(violation: Violation) -> dict[str, Any]:
         "problem": violation.problem,
         "expected": violation.expected,
     }
-
-
-async def _error_response(
-    request: Request, exc: Exception, status_override: int | None = None
-) -> Response:
-    request_id = request.scope.get("state", {}).get("request_id", uuid.uuid4().hex)
-    if isinstance(exc, GnomonError):
-        status = status_override or exc.status
-        if isinstance(exc, InvalidInput) and exc.details.get("malformed"):
-            status = 400
-        error = exc
-    else:  # never a 500 to a caller of a model: 503 with the request id, the error logged
-        logger.exception("unexpected error (request %s)", request_id)
-        error, status = Unavailable(f"internal error; quote request id {request_id}"), 503
-    payload = error.to_payload()
-    payload["error"]["request_id"] = request_id
-    try:
-        content = orjson.dumps(payload, default=str)
-    except TypeError:  # a value orjson cannot write (an integer beyond 64 bits) in the details
-        content = json.dumps(payload, default=str).encode()
-    retry_after = error.details.get("retry_after")
-    headers = {"retry-after": str(retry_after)} if isinstance(retry_after, int) else None
-    return Response(content, status, headers, media_type="application/json")
-
-
-async def _not_found(request: Request, exc: Exception) -> Response:
-    return await _error_response(request, NotFound(f"no route {request.url.path}"))
-
-
-async def _not_allowed(request: Request, exc: Exception) -> Response:
-    error = InvalidInput(f"method {request.method} is not allowed on {request.url.path}")
-    return await _error_response(request, error, 405)

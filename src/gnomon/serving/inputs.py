@@ -19,8 +19,9 @@ deeper than ``MAX_BODY_DEPTH``, raises :class:`~gnomon.errors.InvalidInput` with
 ``details["malformed"]`` (the server answers 400); any other problem raises it plainly (422).
 
 A request may name at most ``max_columns`` columns (the server allows the model's inputs and a
-few more): counted on the parsed JSON, before any DataFrame is built, since building one with
-half a million columns takes seconds.
+few more) and carry at most ``max_rows`` rows: both are counted on the parsed JSON (or the CSV
+text), before any DataFrame is built, since building one with half a million columns or a
+million rows takes seconds that a refusal should not cost.
 """
 
 from __future__ import annotations
@@ -28,16 +29,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import orjson
 import pandas as pd
 
 from gnomon.errors import InvalidInput
+from gnomon.models.contract import MAX_COLUMNS  # also the widest a contract may be
 from gnomon.serving.nesting import MAX_BODY_DEPTH, brackets_at_most, deeper_than
 
 MAX_ROWS: Final = 10_000
-MAX_COLUMNS: Final = 4096  # when the model has no contract to say how many it reads
 
 PREDICT_SHAPES: Final = (
     '{"records": [{...}, ...]}, {"columns": {"name": [...], ...}}, {"data": [[...], ...]}, '
@@ -48,6 +49,13 @@ INVOCATION_SHAPES: Final = (
     '{"dataframe_records": [{...}, ...]}, {"instances": [...]} or {"inputs": ...}'
 )
 _INVOCATION_KEYS: Final = ("dataframe_split", "dataframe_records", "instances", "inputs")
+
+
+class _Bounds(NamedTuple):
+    """The most rows and distinct columns one request may carry."""
+
+    rows: int
+    columns: int
 
 
 def parse_body(
@@ -69,12 +77,13 @@ def parse_body(
     Raises:
         InvalidInput: malformed or too deeply nested JSON, or malformed CSV
             (``details["malformed"]``), a shape not listed above, no rows, more than
-            ``max_rows`` or more than ``max_columns`` (``details["columns"]``, the count).
+            ``max_rows`` (``details["max_rows"]``) or more than ``max_columns``
+            (``details["columns"]``, the count).
     """
+    bounds = _Bounds(max_rows, max_columns)
     if _is_csv(content_type):
-        return _from_csv(body, max_rows, max_columns)
-    frame = _predict_frame(_load_json(body), columns, max_columns)
-    return _limited(frame, max_rows)
+        return _from_csv(body, bounds)
+    return _limited(_predict_frame(_load_json(body), columns, bounds), max_rows)
 
 
 def parse_invocations(
@@ -89,10 +98,10 @@ def parse_invocations(
     Args and Raises: as :func:`parse_body`; the JSON must be an object with exactly one of
     ``dataframe_split``, ``dataframe_records``, ``instances`` or ``inputs``.
     """
+    bounds = _Bounds(max_rows, max_columns)
     if _is_csv(content_type):
-        return _from_csv(body, max_rows, max_columns)
-    frame = _invocation_frame(_load_json(body), columns, max_columns)
-    return _limited(frame, max_rows)
+        return _from_csv(body, bounds)
+    return _limited(_invocation_frame(_load_json(body), columns, bounds), max_rows)
 
 
 def load_json(body: bytes) -> Any:
@@ -152,22 +161,22 @@ def _load_json(body: bytes) -> Any:
     return payload
 
 
-def _predict_frame(payload: Any, columns: list[str] | None, width: int) -> pd.DataFrame:
+def _predict_frame(payload: Any, columns: list[str] | None, bounds: _Bounds) -> pd.DataFrame:
     if isinstance(payload, list):
-        return _from_list(payload, columns, PREDICT_SHAPES, width)
+        return _from_list(payload, columns, PREDICT_SHAPES, bounds)
     if not isinstance(payload, dict):
         raise _shape_error(PREDICT_SHAPES)
     keys = set(payload)
     if keys == {"records"}:
-        return _from_records(payload["records"], PREDICT_SHAPES, width)
+        return _from_records(payload["records"], PREDICT_SHAPES, bounds)
     if keys == {"columns"}:
-        return _from_columns(payload["columns"], PREDICT_SHAPES, width)
+        return _from_columns(payload["columns"], PREDICT_SHAPES, bounds)
     if keys in ({"data"}, {"columns", "data"}):
-        return _from_split(payload, columns, PREDICT_SHAPES, width)
-    return _from_record(payload, PREDICT_SHAPES, width)
+        return _from_split(payload, columns, PREDICT_SHAPES, bounds)
+    return _from_record(payload, PREDICT_SHAPES, bounds)
 
 
-def _invocation_frame(payload: Any, columns: list[str] | None, width: int) -> pd.DataFrame:
+def _invocation_frame(payload: Any, columns: list[str] | None, bounds: _Bounds) -> pd.DataFrame:
     keys = set(payload) if isinstance(payload, dict) else set()
     if "params" in keys:
         raise InvalidInput("inference params are not supported; send the inputs alone")
@@ -182,47 +191,49 @@ def _invocation_frame(payload: Any, columns: list[str] | None, width: int) -> pd
             "index",
         }:
             raise _shape_error(INVOCATION_SHAPES)
-        return _from_split(value, columns, INVOCATION_SHAPES, width)
+        return _from_split(value, columns, INVOCATION_SHAPES, bounds)
     if key == "dataframe_records":
-        return _from_records(value, INVOCATION_SHAPES, width)
+        return _from_records(value, INVOCATION_SHAPES, bounds)
     if key == "inputs" and isinstance(value, dict):
-        return _from_inputs_dict(value, width)
-    return _from_list(value, columns, INVOCATION_SHAPES, width)
+        return _from_inputs_dict(value, bounds)
+    return _from_list(value, columns, INVOCATION_SHAPES, bounds)
 
 
-def _from_inputs_dict(value: dict[str, Any], width: int) -> pd.DataFrame:
+def _from_inputs_dict(value: dict[str, Any], bounds: _Bounds) -> pd.DataFrame:
     if value and all(isinstance(v, list) for v in value.values()):
-        return _from_columns(value, INVOCATION_SHAPES, width)
-    return _from_record(value, INVOCATION_SHAPES, width)
+        return _from_columns(value, INVOCATION_SHAPES, bounds)
+    return _from_record(value, INVOCATION_SHAPES, bounds)
 
 
-def _from_record(record: dict[str, Any], shapes: str, width: int) -> pd.DataFrame:
+def _from_record(record: dict[str, Any], shapes: str, bounds: _Bounds) -> pd.DataFrame:
     """One record: an object whose values are all scalars (a list would be a wrapper's typo)."""
     if record and not any(isinstance(v, list | dict) for v in record.values()):
-        _check_width(len(record), width)
+        _check_width(len(record), bounds.columns)
         return pd.DataFrame([record])
     raise _shape_error(shapes)
 
 
-def _from_list(rows: Any, columns: list[str] | None, shapes: str, width: int) -> pd.DataFrame:
+def _from_list(rows: Any, columns: list[str] | None, shapes: str, bounds: _Bounds) -> pd.DataFrame:
     """A list of records, of positional rows or, for a one-column model, of values."""
     if not isinstance(rows, list):
         raise _shape_error(shapes)
-    _require_rows(rows)
+    _check_rows(len(rows), bounds)
     if all(isinstance(row, dict) for row in rows):
-        return _from_records(rows, shapes, width)
+        return _from_records(rows, shapes, bounds)
     if all(isinstance(row, list) for row in rows):
-        return _from_rows(rows, columns, width)
+        return _from_rows(rows, columns, bounds)
     if columns is not None and len(columns) == 1 and not any(isinstance(r, dict) for r in rows):
         return pd.DataFrame({columns[0]: rows})
     raise _shape_error(shapes)
 
 
-def _from_records(records: Any, shapes: str, width: int) -> pd.DataFrame:
-    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+def _from_records(records: Any, shapes: str, bounds: _Bounds) -> pd.DataFrame:
+    if not isinstance(records, list):
         raise _shape_error(shapes)
-    _require_rows(records)
-    _check_width(_record_width(records), width)
+    _check_rows(len(records), bounds)  # before any walk over them
+    if not all(isinstance(r, dict) for r in records):
+        raise _shape_error(shapes)
+    _check_width(_record_width(records), bounds.columns)
     fast = _float_records(records)
     return fast if fast is not None else pd.DataFrame(records)
 
@@ -235,6 +246,20 @@ def _record_width(records: list[dict[str, Any]]) -> int:
     for record in records:
         names.update(record)
     return len(names)
+
+
+def _check_rows(count: int, bounds: _Bounds) -> None:
+    if not count:
+        raise InvalidInput("the input has no rows")
+    if count > bounds.rows:
+        raise _too_many_rows(bounds.rows)
+
+
+def _too_many_rows(max_rows: int) -> InvalidInput:
+    return InvalidInput(
+        f"the input has more than {max_rows} rows; split it into smaller requests",
+        {"max_rows": max_rows},
+    )
 
 
 def _check_width(count: int, width: int) -> None:
@@ -264,38 +289,40 @@ def _float_records(records: list[dict[str, Any]]) -> pd.DataFrame | None:
     return pd.DataFrame(np.array(rows, dtype=np.float64), columns=keys)
 
 
-def _from_columns(data: Any, shapes: str, width: int) -> pd.DataFrame:
+def _from_columns(data: Any, shapes: str, bounds: _Bounds) -> pd.DataFrame:
     if (
         not isinstance(data, dict)
         or not data
         or not all(isinstance(v, list) for v in data.values())
     ):
         raise _shape_error(shapes)
-    _check_width(len(data), width)
+    _check_width(len(data), bounds.columns)
     lengths = {name: len(values) for name, values in data.items()}
     if len(set(lengths.values())) > 1:
         raise InvalidInput(f"columns have different lengths: {lengths}", {"lengths": lengths})
-    _require_rows(next(iter(data.values())))
+    _check_rows(len(next(iter(data.values()))), bounds)
     return pd.DataFrame(data)
 
 
 def _from_split(
-    split: dict[str, Any], columns: list[str] | None, shapes: str, width: int
+    split: dict[str, Any], columns: list[str] | None, shapes: str, bounds: _Bounds
 ) -> pd.DataFrame:
     rows, names = split["data"], split.get("columns", columns)
-    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+    if not isinstance(rows, list):
+        raise _shape_error(shapes)
+    _check_rows(len(rows), bounds)  # before any walk over them
+    if not all(isinstance(row, list) for row in rows):
         raise _shape_error(shapes)
     if names is not None and not isinstance(names, list):
         raise _shape_error(shapes)
-    _require_rows(rows)
     if names is not None:
-        _check_width(len(names), width)
-    return _from_rows(rows, [str(n) for n in names] if names is not None else None, width)
+        _check_width(len(names), bounds.columns)
+    return _from_rows(rows, [str(n) for n in names] if names is not None else None, bounds)
 
 
-def _from_rows(rows: list[list[Any]], columns: list[str] | None, width: int) -> pd.DataFrame:
+def _from_rows(rows: list[list[Any]], columns: list[str] | None, bounds: _Bounds) -> pd.DataFrame:
     if columns is None:
-        _check_width(len(rows[0]), width)
+        _check_width(len(rows[0]), bounds.columns)
     names = columns if columns is not None else [f"x{i}" for i in range(len(rows[0]))]
     for index, row in enumerate(rows):
         if len(row) != len(names):
@@ -306,16 +333,39 @@ def _from_rows(rows: list[list[Any]], columns: list[str] | None, width: int) -> 
     return pd.DataFrame(rows, columns=names)
 
 
-def _from_csv(body: bytes, max_rows: int, width: int) -> pd.DataFrame:
-    _check_width(_csv_width(body), width)
+def _from_csv(body: bytes, bounds: _Bounds) -> pd.DataFrame:
+    _check_width(_csv_width(body), bounds.columns)
+    if _csv_longer_than(body, bounds.rows):
+        raise _too_many_rows(bounds.rows)
     try:
-        frame = pd.read_csv(io.BytesIO(body), nrows=max_rows + 1)
+        frame = pd.read_csv(io.BytesIO(body), nrows=bounds.rows + 1)
     except pd.errors.EmptyDataError:
         raise InvalidInput("the CSV body is empty; send a header row and data rows") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         message = f"the request body is not valid CSV: {exc}"
         raise InvalidInput(message, {"malformed": True}) from None
-    return _limited(frame, max_rows)
+    return _limited(frame, bounds.rows)
+
+
+def _csv_longer_than(body: bytes, max_rows: int) -> bool:
+    """Whether the CSV holds more than ``max_rows`` data rows, counted by the csv module
+    (a quoted line break is not a row) before pandas builds anything."""
+    # Each row takes two bytes at least and ends in a line break but the last: a body too
+    # short, or with too few breaks, cannot hold that many (so a small one is never read twice).
+    if len(body) <= 2 * max_rows:
+        return False
+    if max(body.count(b"\n"), body.count(b"\r")) < max_rows:
+        return False
+    text = io.TextIOWrapper(io.BytesIO(body), encoding="utf-8", errors="replace", newline="")
+    rows = -1  # the header row
+    try:
+        for row in csv.reader(text):
+            rows += bool(row)  # pandas skips blank lines
+            if rows > max_rows:
+                return True
+    except csv.Error:
+        pass  # pandas reports the malformed CSV
+    return False
 
 
 def _csv_width(body: bytes) -> int:
@@ -334,17 +384,9 @@ def _csv_width(body: bytes) -> int:
 def _limited(frame: pd.DataFrame, max_rows: int) -> pd.DataFrame:
     if len(frame) == 0:
         raise InvalidInput("the input has no rows")
-    if len(frame) > max_rows:
-        raise InvalidInput(
-            f"the input has more than {max_rows} rows; split it into smaller requests",
-            {"max_rows": max_rows},
-        )
+    if len(frame) > max_rows:  # counted before the frame was built: a safety net
+        raise _too_many_rows(max_rows)
     return frame
-
-
-def _require_rows(rows: list[Any]) -> None:
-    if not rows:
-        raise InvalidInput("the input has no rows")
 
 
 def _shape_error(shapes: str) -> InvalidInput:

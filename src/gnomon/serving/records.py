@@ -212,9 +212,8 @@ class RecordWriter(PartitionedWriter[PredictionRecord]):
             if not batch:
                 break
             for (deployment, hour), requests in partitions(batch).items():
-                rows = sum(request.rows - request.skip for request in requests)
-                build = functools.partial(self._request_table, deployment, requests)
-                self._write_new(deployment, hour, rows, build)
+                build = functools.partial(self._request_table, deployment)
+                self._write_new(deployment, hour, requests, build, _rows)
 
     def _take_requests(self) -> list[Request]:
         """The oldest requests, whole, up to ``max_batch`` rows (or one larger request)."""
@@ -226,9 +225,10 @@ class RecordWriter(PartitionedWriter[PredictionRecord]):
                 batch.append(request)
                 rows += request.rows - request.skip
             self._request_rows -= rows
+            self._in_flight += rows
         return batch
 
-    def _request_table(self, deployment: str, requests: list[Request]) -> Any:
+    def _request_table(self, deployment: str, requests: Sequence[Request]) -> Any:
         columns = RecordColumns(deployment)
         bad = 0
         for request in requests:
@@ -238,9 +238,13 @@ class RecordWriter(PartitionedWriter[PredictionRecord]):
                 logger.exception("could not build the records of request %r", request.request_id)
                 bad += request.rows - request.skip
         table = columns.table(self._schema())
-        with self._lock:  # counted once the table is built: a failure there drops them all
+        with self._lock:  # counted once the table is built: if that fails, each is rebuilt alone
             self._count_dropped(bad)
         return table
+
+
+def _rows(requests: Sequence[Request]) -> int:
+    return sum(request.rows - request.skip for request in requests)
 
 
 class OutcomeWriter(PartitionedWriter[Outcome]):

@@ -8,19 +8,22 @@ is queued by (deployment, hour) and writes one Parquet file per partition throug
     {prefix}/deployment={d}/date={YYYY-MM-DD}/hour={HH}/part-{ms}-{uuid}.parquet
 
 A failed write keeps its table for the next round, up to ``max_attempts`` tries; ``close()``
-writes everything still queued, so a graceful shutdown loses nothing. A subclass names its
+writes everything still queued, so a graceful shutdown loses nothing. An item that cannot be
+turned into a row (which the server's input checks should have refused) costs only itself:
+when a batch fails to build, its items are built one by one and the bad ones dropped, logged
+and counted (``dropped``, ``on_drop``). A subclass names its
 default prefix and columns and turns an item into a row (:mod:`gnomon.serving.records`).
 
 Two kinds of data, two ways to stay within ``max_queue``: telemetry (prediction records,
 ``EVICTS``) drops its oldest items and counts them; acknowledged data (outcomes) is never
 dropped once accepted, so ``submit`` refuses what does not fit with
 :class:`~gnomon.errors.Unavailable` (the server answers 503 with ``Retry-After``) and failed
-writes are retried until they succeed or the writer closes.
+writes are retried until they succeed or the writer closes. What it holds counts items queued,
+being written and awaiting a retry, so ``max_queue`` stays a bound while storage is failing.
 """
 
 from __future__ import annotations
 
-import functools
 import io
 import logging
 import math
@@ -92,9 +95,10 @@ class PartitionedWriter(ABC, Generic[T]):
         prefix: the key below which every partition lives (default ``PREFIX``).
         interval: seconds between background writes.
         max_batch: queued items that wake the writer early; also the most read per batch.
-        max_queue: the most items held in memory (queued plus awaiting a retry); beyond it
-            the oldest are dropped and counted in ``dropped`` or, when ``EVICTS`` is false,
-            new items are refused.
+        max_queue: the most items held in memory (queued, being written or awaiting a retry);
+            beyond it the oldest are dropped and counted in ``dropped`` or, when ``EVICTS`` is
+            false, new items are refused. Items being written cannot be evicted, so an
+            evicting writer holds up to one batch more while it writes.
         max_attempts: writes of one partition file before its items are given up (only when
             ``EVICTS``: otherwise accepted items are retried until written).
     """
@@ -126,6 +130,7 @@ class PartitionedWriter(ABC, Generic[T]):
         self._queue: deque[T] = deque()
         self._retry: deque[_Batch] = deque()
         self._retry_count = 0
+        self._in_flight = 0  # rows taken from the queues and not yet written or given up
         self._error: BaseException | None = None
         self._gave_up = False  # since the last flush()
         self._thread: threading.Thread | None = None
@@ -148,14 +153,15 @@ class PartitionedWriter(ABC, Generic[T]):
 
     @property
     def failed_batches(self) -> int:
-        """Partition files whose write raised (each is retried until ``max_attempts``)."""
+        """Partition files whose build or write raised (a write is retried until
+        ``max_attempts``; a build is redone item by item, without the items that fail)."""
         return self._failed_batches
 
     @property
     def pending(self) -> int:
-        """Items queued or waiting for a retry."""
+        """Items queued, being written or waiting for a retry."""
         with self._lock:
-            return self._queued() + self._retry_count
+            return self._held()
 
     def submit(self, items: Sequence[T]) -> None:
         """Queue ``items`` for writing; never does I/O and never waits for a write.
@@ -204,9 +210,14 @@ class PartitionedWriter(ABC, Generic[T]):
             self._thread.join()
         self.flush()
 
+    def _held(self) -> int:
+        # Called under _lock.
+        return self._queued() + self._retry_count + self._in_flight
+
     def _reserve(self, count: int) -> None:
-        # Called under _lock: all of a request's items fit, or none is taken.
-        held = self._queued() + self._retry_count
+        # Called under _lock: all of a request's items fit, or none is taken. Items being
+        # written or retried count: storage that keeps failing must not let the queue grow.
+        held = self._held()
         if held + count > self._max_queue:
             wait = max(1, math.ceil(self._interval))
             raise Unavailable(
@@ -252,6 +263,7 @@ class PartitionedWriter(ABC, Generic[T]):
             with self._lock:
                 retries = list(self._retry)
                 self._retry.clear()
+                self._in_flight += self._retry_count
                 self._retry_count = 0
             for batch in retries:
                 self._write(batch)
@@ -265,19 +277,64 @@ class PartitionedWriter(ABC, Generic[T]):
             with self._lock:
                 take = min(self._max_batch, len(self._queue))
                 batch = [self._queue.popleft() for _ in range(take)]
+                self._in_flight += take
             if not batch:
                 break
             for (deployment, hour), items in partitions(batch).items():
-                self._write_new(deployment, hour, len(items), functools.partial(self._table, items))
+                self._write_new(deployment, hour, items, self._table)
 
-    def _write_new(self, deployment: str, hour: int, rows: int, build: Callable[[], Any]) -> None:
+    def _write_new(
+        self,
+        deployment: str,
+        hour: int,
+        items: Sequence[Any],
+        build: Callable[[Sequence[Any]], Any],
+        size: Callable[[Sequence[Any]], int] = len,
+    ) -> None:
+        """Build ``items`` (``size`` rows, all in flight) into one table and write it."""
+        rows = size(items)
         try:
-            table = build()
-        except Exception as exc:  # the same rows would fail again: give them up at once
-            self._failed(rows, exc, None, 0)
-            return
-        if table.num_rows:  # none when every request in it was dropped as unreadable
+            table = build(items)
+        except Exception as exc:  # one bad item must not cost the others their rows
+            table = self._build_each(items, build, size, exc)
+        built = 0 if table is None else table.num_rows
+        if built < rows:  # the rest were dropped, and counted, as they failed to build
+            with self._lock:
+                self._in_flight -= rows - built
+        if built:
             self._write(_Batch(table, deployment, hour))
+
+    def _build_each(
+        self,
+        items: Sequence[Any],
+        build: Callable[[Sequence[Any]], Any],
+        size: Callable[[Sequence[Any]], int],
+        error: Exception,
+    ) -> Any | None:
+        """``items`` built one at a time, without those that fail; None when none builds."""
+        import pyarrow as pa
+
+        tables, bad = [], 0
+        for item in items:
+            try:
+                tables.append(build([item]))
+            except Exception as exc:
+                bad += size([item])
+                error = exc
+        with self._lock:
+            self._failed_batches += 1
+            if bad:  # given up: the same items would fail again
+                self._error = error
+                self._gave_up = True
+                self._count_dropped(bad)
+        logger.error(
+            "gnomon: %d items for %r failed to build together; dropped the %d that fail alone: %s",
+            size(items),
+            self._prefix,
+            bad,
+            error,
+        )
+        return pa.concat_tables(tables) if tables else None
 
     def _write(self, batch: _Batch) -> None:
         try:
@@ -290,9 +347,11 @@ class PartitionedWriter(ABC, Generic[T]):
         else:
             with self._lock:
                 self._written += batch.rows
+                self._in_flight -= batch.rows
 
     def _failed(self, rows: int, error: BaseException, retry: _Batch | None, attempts: int) -> None:
         with self._lock:
+            self._in_flight -= rows  # to a retry, or given up: either way no longer in flight
             self._failed_batches += 1
             self._error = error
             if retry is None:
@@ -305,8 +364,6 @@ class PartitionedWriter(ABC, Generic[T]):
                 self._trim()
         if retry is not None:
             logger.warning("gnomon: writing %d items to %r failed: %s", rows, self._prefix, error)
-        elif not attempts:
-            logger.error("gnomon: could not build %d items for %r: %s", rows, self._prefix, error)
         else:
             logger.error(
                 "gnomon: gave up writing %d items to %r after %d attempts: %s",
@@ -364,7 +421,7 @@ class PartitionedWriter(ABC, Generic[T]):
     def _schema(self) -> Any:
         return schema(self.COLUMNS)
 
-    def _table(self, items: list[T]) -> Any:
+    def _table(self, items: Sequence[T]) -> Any:
         import pyarrow as pa
 
         return pa.Table.from_pylist([self._row(item) for item in items], schema=self._schema())

@@ -13,7 +13,7 @@ from typing import NamedTuple
 import httpx
 import pytest
 
-from gnomon.auth.login import MAX_FAILURES
+from gnomon.auth.login import MAX_FAILURES_PER_ADDRESS
 from tests.fixtures.processes import GNOMON, free_port, wait_until_answers
 from tests.fixtures.workers import (
     counted_by,
@@ -85,18 +85,18 @@ def test_a_forwarded_for_header_from_loopback_is_not_believed(two_workers: Serve
                 json={"username": f"nobody-{i}", "password": "wrong-password"},
                 headers={"X-Forwarded-For": f"203.0.113.{i}"},
             )
-            for i in range(MAX_FAILURES + 1)
+            for i in range(MAX_FAILURES_PER_ADDRESS + 1)
         ]
         events = http.get(
             "/api/v1/audit",
             params={"everywhere": True},
             headers={"Authorization": f"Bearer {token}"},
         ).json()["items"]
-    assert [a.status_code for a in answers[:-1]] == [401] * MAX_FAILURES
-    # The sixth is refused unchecked: every attempt counted against the one real address.
+    assert [a.status_code for a in answers[:-1]] == [401] * MAX_FAILURES_PER_ADDRESS
+    # The last is refused unchecked: every attempt counted against the one real address.
     assert "too many failed logins" in answers[-1].json()["error"]["message"]
     attempts = [e for e in events if e["actor"].startswith("nobody-")]
-    assert len(attempts) >= MAX_FAILURES
+    assert len(attempts) >= MAX_FAILURES_PER_ADDRESS
     assert {e["address"] for e in attempts} == {"127.0.0.1"}
 
 

@@ -11,13 +11,14 @@ from typing import Any
 
 import httpx
 import orjson
+import pandas as pd
 import pytest
 
 from gnomon.artifacts import LocalArtifactStore
 from gnomon.models import LoadedModel
 from gnomon.serving import app as serving_app
 from gnomon.serving.enforce import Policy
-from gnomon.serving.inputs import parse_body
+from gnomon.serving.inputs import MAX_ROWS, parse_body
 from gnomon.serving.limits import BodyLimits
 from gnomon.serving.nesting import MAX_BODY_DEPTH
 from gnomon.serving.records import OutcomeWriter
@@ -216,3 +217,29 @@ def test_violation_labels_stay_bounded(small_model: LoadedModel) -> None:
     ]
     labels = re.findall(r'="((?:[^"\\]|\\.)*)"', metrics)
     assert labels and max(len(value) for value in labels) <= 64
+
+
+def test_a_body_of_many_rows_is_refused_before_a_frame_is_built(
+    small_model: LoadedModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The reported attack: 10 MB of a million two-value rows kept a worker busy 4 s building
+    # a frame before it was refused for having more than 10,000 rows (a fifth of it here).
+    body = b'{"data":[' + b",".join([b"[0.5,0.5]"] * 200_000) + b"]}"
+    built: list[int] = []
+    init = pd.DataFrame.__init__
+
+    def counting(self: pd.DataFrame, *args: Any, **kwargs: Any) -> None:
+        built.append(1)
+        init(self, *args, **kwargs)
+
+    with serve_small(small_model) as url:
+        monkeypatch.setattr(pd.DataFrame, "__init__", counting)
+        response = httpx.post(url + "/predict", content=body, timeout=60)
+        refused_building = len(built)
+        assert httpx.post(url + "/predict", json=[row()]).status_code == 200
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert f"more than {MAX_ROWS} rows" in error["message"]
+    assert error["details"] == {"max_rows": MAX_ROWS}
+    assert refused_building == 0, "a frame was built before the rows were counted"
+    assert built, "the one-row request built its frame: the counter works"

@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from gnomon.auth.entities import AuditAction, Principal, Role
+from gnomon.auth.login import MAX_FAILURES, MAX_FAILURES_PER_ADDRESS
 from gnomon.auth.passwords import Passwords
 from gnomon.auth.service import AuthService
 from gnomon.auth.sql import SqlAuthStore
@@ -223,12 +224,18 @@ def test_refused_attempts_do_not_extend_the_lock(
     assert sign_in("ann", "ann-password").name == "ann"
 
 
-def test_five_failures_from_an_address_lock_it_for_every_user(
-    auth: AuthService, root: Principal, clock: Clock
+def test_made_up_names_lock_an_address_out_only_at_its_limit(
+    auth: AuthService, root: Principal, clock: Clock, sign_in: SignIn
 ) -> None:
     auth.create_user(root, "ann", "ann-password")
-    for name in ("u1", "u2", "u3", "u4", "u5"):  # guessing names, one try each
-        fail(auth, name, "10.6.6.6")
+    fail(auth, "ann", "10.6.6.6")  # a real user's typo counts toward the address too
+    for i in range(MAX_FAILURES_PER_ADDRESS - 2):  # an anonymous guesser, one try per name
+        fail(auth, f"ghost-{i}", "10.6.6.6")
+    # One place left: the users there still log in, and their logins take no place.
+    for _ in range(3):
+        assert auth.login("ann", "ann-password", address="10.6.6.6")[1].name == "login"
+        assert auth.login("admin", ADMIN_PASSWORD, address="10.6.6.6")[1].name == "login"
+    fail(auth, "ghost-last", "10.6.6.6")
     with pytest.raises(RateLimited, match=r"wait 900 seconds"):
         auth.login("ann", "ann-password", address="10.6.6.6")
     assert auth.login("ann", "ann-password", address="10.0.0.1")[1].name == "login"
@@ -236,12 +243,29 @@ def test_five_failures_from_an_address_lock_it_for_every_user(
     assert auth.login("ann", "ann-password", address="10.6.6.6")[1].name == "login"
 
 
-def test_a_successful_login_clears_the_users_failures(auth: AuthService, root: Principal) -> None:
+def test_unknown_names_are_limited_like_real_ones(auth: AuthService, root: Principal) -> None:
+    # Otherwise the sixth guess would answer 401 for a made-up name and 429 for a real one.
     auth.create_user(root, "ann", "ann-password")
-    fail(auth, "ann", "10.0.0.1", times=4)
-    auth.login("ann", "ann-password", address="10.0.0.2")
-    fail(auth, "ann", "10.0.0.3", times=4)  # eight in 15 minutes, but four since the success
-    assert auth.login("ann", "ann-password", address="10.0.0.4")[1].name == "login"
+    refusals = []
+    for name in ("ann", "nobody"):
+        fail(auth, name, "10.0.0.1", times=MAX_FAILURES)
+        with pytest.raises(RateLimited) as raised:
+            auth.login(name, "wrong-password", address="10.0.0.2")
+        refusals.append(raised.value.message)
+    assert refusals[0] == refusals[1]
+
+
+def test_the_owners_login_does_not_renew_a_guessers_budget(
+    auth: AuthService, root: Principal
+) -> None:
+    auth.create_user(root, "ann", "ann-password")
+    fail(auth, "ann", "10.6.6.6", times=MAX_FAILURES - 1)
+    # Ann logs in between the guesses: her own attempt is taken back, the guesses stay.
+    assert auth.login("ann", "ann-password", address="10.0.0.2")[1].name == "login"
+    fail(auth, "ann", "10.6.6.6")  # the guesser's last place, not a fresh five
+    with pytest.raises(RateLimited, match="too many failed logins"):
+        auth.login("ann", "wrong-password", address="10.6.6.6")
+    assert len(auth.list_audit(root, action="login_failed", actor="ann").items) == MAX_FAILURES
 
 
 def test_old_failures_fall_out_of_the_window(

@@ -259,3 +259,66 @@ def test_deeply_nested_json_is_malformed(parse: Any, depth: int) -> None:
 def test_nesting_within_the_bound_is_read() -> None:
     body = b'{"instances": [{"hour": ' + _nested(MAX_BODY_DEPTH - 3) + b"}]}"
     assert len(parse_invocations(body, None, COLUMNS)) == 1
+
+
+@pytest.fixture
+def frames_built(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts every DataFrame constructed (read_csv builds one too) while the test runs."""
+    built: list[int] = []
+    init = pd.DataFrame.__init__
+
+    def counting(self: pd.DataFrame, *args: Any, **kwargs: Any) -> None:
+        built.append(1)
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "__init__", counting)
+    return built
+
+
+def _bodies(rows: int) -> dict[str, tuple[bytes, str | None, bool]]:
+    """A body of ``rows`` rows in every shape: (body, content type, whether for /invocations)."""
+    records = [{"hour": i, "city": "lyon"} for i in range(rows)]
+    values = [[i, "lyon"] for i in range(rows)]
+    hours = list(range(rows))
+    csv_text = "hour,city\n" + "".join(f'{i},"ly\non"\n' for i in range(rows))
+    return {
+        "records": (_json({"records": records}), None, False),
+        "float-records": (_json([{"a": 0.5, "b": 0.5}] * rows), None, False),
+        "bare-rows": (_json(values), None, False),
+        "columns": (_json({"columns": {"hour": hours, "city": ["lyon"] * rows}}), None, False),
+        "data": (_json({"data": values}), None, False),
+        "csv": (csv_text.encode(), "text/csv", False),
+        "dataframe_split": (_json({"dataframe_split": {"data": values}}), None, True),
+        "dataframe_records": (_json({"dataframe_records": records}), None, True),
+        "instances": (_json({"instances": records}), None, True),
+        "inputs-list": (_json({"inputs": values}), None, True),
+        "inputs-columns": (_json({"inputs": {"hour": hours}}), None, True),
+        "one-column-values": (_json({"instances": hours}), None, True),
+    }
+
+
+def _parse(body: bytes, content_type: str | None, invocations: bool, max_rows: int) -> Any:
+    parse = parse_invocations if invocations else parse_body
+    columns = ["hour"] if body.startswith(b'{"instances":[0') else COLUMNS
+    return parse(body, content_type, columns, max_rows=max_rows)
+
+
+@pytest.mark.parametrize("shape", sorted(_bodies(1)))
+def test_too_many_rows_are_refused_before_any_frame_is_built(
+    shape: str, frames_built: list[int]
+) -> None:
+    # The reported attack: a million two-value rows took 4 s of CPU to become a frame, only
+    # to be refused for having more than 10,000 rows. Counting them costs nothing.
+    body, content_type, invocations = _bodies(200)[shape]
+    with pytest.raises(InvalidInput, match="more than 199 rows") as caught:
+        _parse(body, content_type, invocations, max_rows=199)
+    assert caught.value.details == {"max_rows": 199}
+    assert frames_built == [], "a frame was built before the row count was checked"
+    # The same body within the limit is read (and builds its frame): the counter works.
+    assert len(_parse(body, content_type, invocations, max_rows=200)) == 200
+    assert frames_built
+
+
+def test_quoted_line_breaks_are_not_counted_as_csv_rows() -> None:
+    body = b'hour,city\n1,"a\n\n\nb"\n2,"c\r\nd"\n'
+    assert len(parse_body(body, "text/csv", COLUMNS, max_rows=2)) == 2
