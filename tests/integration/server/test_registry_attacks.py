@@ -307,3 +307,161 @@ def test_paths_in_the_yaml_outside_the_folder_are_refused(
     assert response.status_code == 422, response.text
     assert named in response.json()["error"]["message"]
     assert editor.http.get("/models/outside").status_code == 404
+
+
+# -- hostile descriptions and archives: refused with 422/413, never a 500 ---------------------
+
+LAUGHS = "metadata:\n  l0: &l0 [lol,lol,lol,lol,lol,lol,lol,lol,lol,lol]\n" + "".join(
+    f"  l{i}: &l{i} [" + ",".join([f"*l{i - 1}"] * 10) + "]\n" for i in range(1, 9)
+)
+
+
+def _with_yaml_tail(folder: Path, tail: str) -> Path:
+    spec = folder / "gnomon-model.yaml"
+    spec.write_text(spec.read_text() + tail)
+    return folder
+
+
+def _refused(response: httpx.Response, status: int, *named: str) -> str:
+    assert response.status_code == status, response.text
+    message: str = response.json()["error"]["message"]
+    assert "/tmp/" not in message and "gnomon-import-" not in message  # no server paths
+    for text in named:
+        assert text in message, message
+    return message
+
+
+@pytest.mark.parametrize(
+    ("tail", "named"),
+    [
+        (LAUGHS, "anchor or alias"),  # a billion "lol"s from 600 bytes
+        ("metadata: &a {x: *a}\n", "anchor or alias"),  # a structure that contains itself
+        ("metadata: {x: " + "[" * 100 + "]" * 100 + "}\n", "nests deeper"),
+    ],
+)
+def test_yaml_bombs_are_refused_before_they_expand(
+    editor: Editor, tmp_path: Path, tail: str, named: str
+) -> None:
+    folder = _with_yaml_tail(write_hostile_model(tmp_path / "m", tmp_path / "marker"), tail)
+
+    response = _import(editor, "laughs", archive_of(folder))
+
+    _refused(response, 422, "the uploaded model's gnomon-model.yaml", named)
+    assert editor.http.get("/models/laughs").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("spec", "named"),
+    [
+        ({"format_version": "abc"}, "format_version"),
+        ({"format_version": float("inf")}, "format_version"),
+        ({"flavor": ["sklearn"]}, "'flavor'"),
+        ({"flavor": {"a": 1}}, "'flavor'"),
+        ({"flavor": "\ud800"}, "gnomon-model.yaml"),  # a lone surrogate
+        ({"contract": "abc"}, "'contract'"),
+        ({"contract": [1]}, "'contract'"),
+        ({"contract": {"margin": "abc", "inputs": []}}, "margin"),
+        ({"python_version": [1]}, "'python_version'"),
+        ({"requirements": {"a": 1}}, "'requirements'"),
+        ({"files": {PICKLE: "0" * 64, "\ud800": "0" * 64}}, "gnomon-model.yaml"),
+    ],
+)
+def test_a_description_of_the_wrong_shape_is_one_422_naming_the_key(
+    editor: Editor, tmp_path: Path, spec: dict[str, object], named: str
+) -> None:
+    folder = write_hostile_model(tmp_path / "m", tmp_path / "marker", **spec)
+
+    response = _import(editor, "shapes", archive_of(folder))
+
+    _refused(response, 422, named)
+    assert editor.http.get("/models/shapes").status_code == 404
+
+
+def test_an_archive_member_name_that_is_not_utf8_is_refused(editor: Editor, tmp_path: Path) -> None:
+    folder = write_hostile_model(tmp_path / "m", tmp_path / "marker")
+    name = b"\xed\xa0\x80.bin".decode("utf-8", "surrogateescape")  # an encoded lone surrogate
+    member = _member(name)
+    yaml_files = {PICKLE: hashlib.sha256((folder / PICKLE).read_bytes()).hexdigest()}
+    yaml_files[name] = hashlib.sha256(b"x").hexdigest()
+    write_hostile_model(folder, tmp_path / "marker", files=yaml_files)
+
+    response = _import(editor, "surrogate", archive_of(folder, [member]))
+
+    _refused(response, 422, "not valid UTF-8")
+    assert editor.http.get("/models/surrogate").status_code == 404
+
+
+def test_a_gzip_bomb_is_refused_before_it_is_unpacked(editor: Editor, tmp_path: Path) -> None:
+    folder = write_hostile_model(tmp_path / "m", tmp_path / "marker")
+    zeros = _member("zeros.bin")
+    zeros.size = 16 * 2**20  # 16 MiB of zeros gzip to 16 KB: 1000:1
+
+    body = archive_of(folder, [zeros])
+    response = _import(editor, "bomb", body)
+
+    _refused(response, 413, f"archive of {len(body)} bytes", "200 times")
+    assert editor.http.get("/models/bomb").status_code == 404
+
+
+def test_an_archive_of_too_many_members_is_refused(editor: Editor, tmp_path: Path) -> None:
+    folder = write_hostile_model(tmp_path / "m", tmp_path / "marker")
+    empties = [_member(f"e{i}") for i in range(10_001)]
+    for member in empties:
+        member.size = 0
+
+    response = _import(editor, "many", archive_of(folder, empties))
+
+    message = _refused(response, 422, "more than 10000 members")
+    assert len(message) < 500  # not a list of ten thousand names
+
+
+def test_an_oversized_contract_is_refused(open_server: LiveServer, tmp_path: Path) -> None:
+    """On a server with the default 32 MiB JSON limit, so the contract's own caps answer."""
+    folder = write_hostile_model(tmp_path / "m", tmp_path / "marker")
+    name = _unique("wide")
+    column = {"name": "c", "dtype": "category", "categories": [0] * 10_001}
+    wide = [{"name": f"c{i}", "dtype": "int64"} for i in range(4097)]
+    with httpx.Client(base_url=open_server.url + API) as http:
+        imported = http.post(
+            f"/models/{name}/import",
+            content=archive_of(folder),
+            headers={"content-type": "application/gzip"},
+        )
+        assert imported.status_code == 201, imported.text
+        for inputs, named in (([column], "10000"), (wide, "4096")):
+            body = {"margin": 0.1, "inputs": inputs}
+            response = http.put(f"/models/{name}/versions/1/contract", json=body)
+            assert response.status_code == 422, response.text
+            assert named in response.text
+        assert http.get(f"/models/{name}/versions/1/contract").json() is None
+
+
+@pytest.mark.parametrize("claimed", ["runs:/{run}/model", "models:/victim/1", " RUNS:/{run}/x"])
+def test_an_import_cannot_claim_a_runs_provenance(
+    editor: Editor, tmp_path: Path, claimed: str
+) -> None:
+    run = editor.client.create_run(editor.client.create_experiment(_unique("forged")).id)
+    folder = write_hostile_model(tmp_path / "m", tmp_path / "marker")
+    headers = {"content-type": "application/gzip"}
+
+    forged = editor.http.post(
+        "/models/forged/import",
+        params={"source": claimed.format(run=run.id)},
+        content=archive_of(folder),
+        headers=headers,
+    )
+    plain = editor.http.post("/models/forged/import", content=archive_of(folder), headers=headers)
+
+    _refused(forged, 422, "source")
+    assert plain.status_code == 201, plain.text
+    assert plain.json()["run_id"] is None and plain.json()["source"] == "import"
+    assert editor.http.get("/model-versions", params={"run_id": run.id}).json()["items"] == []
+
+
+def test_an_error_message_with_a_lone_surrogate_still_answers() -> None:
+    from gnomon.server.errors import error_response
+
+    response = error_response(InvalidInput("model '\ud800' is bad", {"name": "\udcff"}))
+
+    assert response.status_code == 422
+    assert b"\\ud800" in response.body and b"\\udcff" in response.body

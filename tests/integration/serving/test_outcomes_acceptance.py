@@ -4,6 +4,7 @@ written. Each against a real uvicorn on 127.0.0.1, writing to a real local store
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from gnomon.deployments.outcomes import MAX_VALUE_DEPTH, check_outcomes
 from gnomon.deployments.schemas import MAX_OUTCOMES_PER_REQUEST
 from gnomon.errors import InvalidInput
 from gnomon.models import LoadedModel
-from gnomon.serving.records import OutcomeWriter, RecordWriter, read_outcomes
+from gnomon.serving.records import Outcome, OutcomeWriter, RecordWriter, read_outcomes
 from tests.integration.serving.small_server import row, serve_small
 
 
@@ -125,3 +126,26 @@ def test_dropped_prediction_records_are_counted_on_metrics(
         metrics = httpx.get(url + "/metrics").text
     assert "gnomon_records_dropped_total 3.0" in metrics
     assert records.dropped == 3
+
+
+def test_an_outcome_past_the_checks_that_cannot_be_written_costs_only_itself(
+    small_model: LoadedModel, tmp_path: Path
+) -> None:
+    # Defence in depth: the checks above refuse what cannot be written, but an item that
+    # fails to build used to take its whole batch down: every other client's acknowledged
+    # outcomes in it. Now it is dropped alone, logged and counted on /metrics.
+    store = LocalArtifactStore(tmp_path)
+    writer = OutcomeWriter(store, interval=3600)
+    with serve_small(small_model, outcomes=writer) as url:
+        alice = httpx.post(url + "/outcomes", json=_outcomes("alice", 3))
+        now = int(time.time() * 1000)  # in the hour of the others: one batch with them
+        writer.submit([Outcome("\udfff", now, "small-api", 1)])  # injected past the checks
+        bob = httpx.post(url + "/outcomes", json=_outcomes("bob", 3))
+        with pytest.raises(UnicodeEncodeError):  # flush() reports what it gave up
+            writer.flush()
+        metrics = httpx.get(url + "/metrics").text
+    assert (alice.status_code, bob.status_code) == (202, 202)
+    written = set(read_outcomes(store)["request_id"])
+    assert written == {f"alice{i}" for i in range(3)} | {f"bob{i}" for i in range(3)}
+    assert "gnomon_outcomes_dropped_total 1.0" in metrics
+    assert writer.dropped == 1

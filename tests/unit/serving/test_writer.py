@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -191,18 +192,9 @@ def test_a_prediction_record_that_cannot_be_built_costs_only_itself(tmp_path: Pa
     store = LocalArtifactStore(tmp_path)
     writer = RecordWriter(store, interval=IDLE)
     frame = pd.DataFrame({"age": [41, 42]})
-    for request_id, version in [("r1", 3), ("bad", "three"), ("r2", 3)]:
-        writer.submit_request(
-            request_id,
-            T0,
-            "churn",
-            "m",
-            version,
-            "primary",
-            frame,
-            [0, 1],
-            1.0,  # type: ignore[arg-type]
-        )
+    versions: list[Any] = [3, "three", 3]  # "three": not an int64, past any check
+    for request_id, version in zip(["r1", "bad", "r2"], versions, strict=True):
+        writer.submit_request(request_id, T0, "churn", "m", version, "primary", frame, [0, 1], 1)
     with pytest.raises(ValueError):  # pyarrow's ArrowInvalid, for the whole batch at first
         writer.flush()
     written = sorted(read_records(store)["request_id"])
