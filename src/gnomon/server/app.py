@@ -15,7 +15,8 @@ from gnomon.backends import Services, open_services
 from gnomon.config import Settings
 from gnomon.errors import InvalidInput
 from gnomon.server import health
-from gnomon.server.errors import ErrorBoundary, install_error_handlers
+from gnomon.server.boundary import ErrorBoundary
+from gnomon.server.errors import answer_unexpected, install_error_handlers
 from gnomon.server.guard import RequestGuard, RouteTable
 from gnomon.server.middleware import API_PREFIX, HttpMetrics, ObservabilityMiddleware
 from gnomon.server.openapi import document_errors
@@ -75,7 +76,7 @@ def create_app(
         limit=settings.max_body_bytes,
         upload_limit=settings.max_artifact_bytes,
     )
-    app.add_middleware(ErrorBoundary)
+    app.add_middleware(ErrorBoundary, answer=answer_unexpected)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
     return app
 

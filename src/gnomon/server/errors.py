@@ -10,8 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
-from starlette.requests import ClientDisconnect
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from gnomon.errors import (
     GnomonError,
@@ -106,36 +105,9 @@ def internal_error(scope: Scope, exc: BaseException) -> JSONResponse:
     return error_response(GnomonError(message, {"request_id": request_id}), 500)
 
 
-class ErrorBoundary:
-    """Answers an unexpected exception with the 500 error body and keeps it inside the app.
-
-    Starlette re-raises after its own 500 answer, and uvicorn then drops the client's
-    keep-alive connection. A response already under way cannot be changed: the exception is
-    logged and the cut-off response ends the connection, so it is never taken as whole.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def watching_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, watching_send)
-        except ClientDisconnect:
-            logger.info("client left during %s %s", scope["method"], scope["path"])
-        except Exception as exc:
-            response = internal_error(scope, exc)
-            if not started:
-                await response(scope, receive, send)
+async def answer_unexpected(scope: Scope, exc: Exception) -> JSONResponse:
+    """The API server's answer for :class:`~gnomon.server.boundary.ErrorBoundary`."""
+    return internal_error(scope, exc)
 
 
 def _problem(error: Any) -> dict[str, Any]:

@@ -28,12 +28,13 @@ from gnomon.deployments.outcomes import check_outcomes
 from gnomon.deployments.schemas import MAX_OUTCOMES_PER_REQUEST
 from gnomon.errors import GnomonError, InvalidInput, Unavailable
 from gnomon.models import Contract
+from gnomon.server.boundary import ErrorBoundary
 from gnomon.server.middleware import HttpMetrics, ObservabilityMiddleware
 from gnomon.server.prometheus import exposition
 from gnomon.serving.batching import Batcher
 from gnomon.serving.drain import Drain
 from gnomon.serving.enforce import Policy, Violation, enforce, raise_for
-from gnomon.serving.errors import ErrorBoundary, error_response, not_allowed, not_found
+from gnomon.serving.errors import answer_unexpected, error_response, not_allowed, not_found
 from gnomon.serving.inputs import load_json, parse_body, parse_invocations
 from gnomon.serving.limits import BodyLimits, body_limit
 from gnomon.serving.records import Outcome, OutcomeWriter, RecordWriter
@@ -291,7 +292,9 @@ def create_routed_app(
         lifespan=lifespan,
     )
     app.add_middleware(body_limit, limits=limits, respond=error_response)
-    app.add_middleware(ErrorBoundary)  # inside ObservabilityMiddleware: the answer gets its id
+    app.add_middleware(
+        ErrorBoundary, answer=answer_unexpected
+    )  # inside ObservabilityMiddleware: the answer gets its id
     app.add_middleware(ObservabilityMiddleware, metrics=metrics)
     app.add_middleware(drain.middleware)
     app.state.routes = routes

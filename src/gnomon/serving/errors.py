@@ -2,9 +2,8 @@
 
 A :class:`~gnomon.errors.GnomonError` is answered with its own status (400 for malformed
 input); anything unexpected with 503 "internal error" and the request id to quote, the
-exception logged. :class:`ErrorBoundary` keeps an unexpected exception inside the app, as the
-API server's (:class:`gnomon.server.errors.ErrorBoundary`) does, but answers the model server's
-503.
+exception logged. :func:`answer_unexpected` is that answer for the shared
+:class:`gnomon.server.boundary.ErrorBoundary`, which keeps the exception inside the app.
 """
 
 from __future__ import annotations
@@ -14,9 +13,9 @@ import logging
 import uuid
 
 import orjson
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from gnomon.errors import GnomonError, InvalidInput, NotFound, Unavailable
 
@@ -56,37 +55,9 @@ async def not_allowed(request: Request, exc: Exception) -> Response:
     return await error_response(request, error, 405)
 
 
-class ErrorBoundary:
-    """Answers an unexpected exception with the 503 error body and keeps it inside the app.
-
-    Starlette's catch-all handler re-raises after answering, and uvicorn then drops the
-    client's keep-alive connection. A response already under way cannot be changed: the
-    exception is logged and the cut-off response ends the connection, so it is never taken
-    as whole.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def watching_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, watching_send)
-        except ClientDisconnect:  # nobody is left to answer
-            logger.info("client left during %s %s", scope["method"], scope["path"])
-        except Exception as exc:
-            response = await error_response(Request(scope), exc)
-            if not started:
-                await response(scope, receive, send)
+async def answer_unexpected(scope: Scope, exc: Exception) -> Response:
+    """The model server's answer for :class:`~gnomon.server.boundary.ErrorBoundary`."""
+    return await error_response(Request(scope), exc)
 
 
-__all__ = ["ErrorBoundary", "error_response", "not_allowed", "not_found"]
+__all__ = ["answer_unexpected", "error_response", "not_allowed", "not_found"]
