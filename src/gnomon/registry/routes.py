@@ -1,36 +1,25 @@
 """Model registry REST routes under /api/v1: thin handlers over RegistryService and Registrar.
 
 The server holds the registry's storage: registering a run's model, importing a model folder
-and downloading a version all go through it, so clients need no storage credentials.
+and downloading a version all go through it, so clients need no storage credentials. The
+routes that move files (import, contract, download, logged models) are in
+``storage_routes.py``.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any
 
-import anyio
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import FileResponse
-from starlette.background import BackgroundTask
-from starlette.concurrency import run_in_threadpool
 
 from gnomon.auth.entities import AuditAction
-from gnomon.errors import InvalidInput
-from gnomon.registry.archive import extract_model_archive
 from gnomon.registry.entities import ModelVersion
-from gnomon.registry.http import VERSION_HEADER
-from gnomon.registry.registration import IMPORT_SOURCE, MODEL_FILE, Registrar, described
+from gnomon.registry.registration import Registrar
 from gnomon.registry.schemas import (
     AliasEventOut,
-    ContractBody,
     CreateModel,
-    LoggedModelOut,
     ModelVersionOut,
-    RecordLoggedModel,
     RegisteredModelOut,
     RegisterVersion,
     SetAlias,
@@ -42,9 +31,7 @@ from gnomon.registry.schemas import (
 from gnomon.registry.service import DEFAULT_MAX_RESULTS, RegistryService
 from gnomon.server.access import Access, Caller, require
 from gnomon.server.audit import audit
-from gnomon.server.guard import upload_body
 from gnomon.server.respond import wire, wire_page
-from gnomon.tracking.http import ARCHIVE_HEADER
 from gnomon.wire import PageOut, QueryInt, Text
 
 router = APIRouter(tags=["registry"])
@@ -148,44 +135,7 @@ def register_version(
         tags=body.tags,
         alias=body.alias,
     )
-    _audit_version(request, caller, AuditAction.CREATE, version, {"source": version.source})
-    return wire(ModelVersionOut, version, 201)
-
-
-@router.post(
-    "/models/{name}/import",
-    status_code=201,
-    response_model=ModelVersionOut,
-    openapi_extra=upload_body("application/gzip"),  # the large upload limit
-)
-async def import_version(
-    name: Text,
-    request: Request,
-    caller: Writer,
-    registrar: Copier,
-    source: Annotated[Text, Query(description="A label; never a runs:/ or models:/ URI.")] = (
-        IMPORT_SOURCE
-    ),
-    description: Text = "",
-    alias: Text | None = None,
-) -> Response:
-    """Register an uploaded ``.tar.gz`` of a gnomon model folder as the next version.
-
-    Its ``run_id`` is always empty: an upload cannot prove it came from a run. Every
-    blocking step (file writes, unpacking, hashing, database, audit) runs in a worker thread.
-    """
-    folder = Path(await run_in_threadpool(tempfile.mkdtemp, prefix="gnomon-import-"))
-    try:
-        archive = folder / "model.tar.gz"
-        async with await anyio.open_file(archive, "wb") as sink:
-            async for chunk in request.stream():
-                await sink.write(chunk)
-        what = (name, source, description, alias)
-        version = await run_in_threadpool(
-            _import_archive, request, caller, registrar, archive, what
-        )
-    finally:
-        await run_in_threadpool(_remove, folder)
+    audit_version(request, caller, AuditAction.CREATE, version, {"source": version.source})
     return wire(ModelVersionOut, version, 201)
 
 
@@ -223,7 +173,7 @@ def get_version(
     name: Text, version: VersionSelector, caller: Reader, registry: Registry
 ) -> Response:
     """A version by number, alias, or ``latest`` (the highest READY version)."""
-    return wire(ModelVersionOut, registry.resolve(caller.scope, name, _selector(version)))
+    return wire(ModelVersionOut, registry.resolve(caller.scope, name, selector(version)))
 
 
 @router.patch("/models/{name}/versions/{version}", response_model=ModelVersionOut)
@@ -238,7 +188,7 @@ def update_version(
     updated = registry.update_version(
         caller.scope, name, _number(version), body.description, body.status
     )
-    _audit_version(request, caller, AuditAction.UPDATE, updated, body.model_dump(exclude_none=True))
+    audit_version(request, caller, AuditAction.UPDATE, updated, body.model_dump(exclude_none=True))
     return wire(ModelVersionOut, updated)
 
 
@@ -264,72 +214,6 @@ def set_version_tag(
     registry.set_version_tag(caller.scope, name, _number(version), key, body.value)
     audit(request, caller, AuditAction.UPDATE, "model_version", f"{name}/{version}", {"tag": key})
     return Response(status_code=204)
-
-
-@router.get("/models/{name}/versions/{version}/contract", response_model=ContractBody | None)
-def get_contract(
-    name: Text, version: VersionSelector, caller: Reader, registrar: Copier
-) -> Response:
-    """The version's input contract (``null``: it was saved without an input example)."""
-    contract = registrar.read_contract(caller.scope, name, _selector(version))
-    return wire(ContractBody | None, None if contract is None else ContractBody.of(contract))
-
-
-@router.put("/models/{name}/versions/{version}/contract", response_model=ModelVersionOut)
-def set_contract(
-    name: Text,
-    version: VersionSelector,
-    body: ContractBody,
-    request: Request,
-    caller: Writer,
-    registrar: Copier,
-) -> Response:
-    updated = registrar.write_contract(caller.scope, name, _selector(version), body.contract())
-    _audit_version(request, caller, AuditAction.UPDATE, updated, {"contract": True})
-    return wire(ModelVersionOut, updated)
-
-
-@router.get("/models/{name}/versions/{version}/files", response_class=FileResponse)
-def download_version(
-    name: Text, version: VersionSelector, caller: Reader, registry: Registry, registrar: Copier
-) -> Any:
-    """The version's model folder as one ``.tar.gz`` (its number in ``X-Gnomon-Version``)."""
-    found = registry.resolve(caller.scope, name, _selector(version))
-    folder = Path(tempfile.mkdtemp(prefix="gnomon-download-"))
-    try:
-        uri = f"models:/{found.model_name}/{found.version}"
-        local = registrar.download_version(caller.scope, uri, folder / "model")
-        archive = shutil.make_archive(str(folder / "model"), "gztar", local)
-    except BaseException:
-        _remove(folder)
-        raise
-    headers = {ARCHIVE_HEADER: "1", VERSION_HEADER: str(found.version)}
-    return FileResponse(
-        archive,
-        media_type="application/gzip",
-        headers=headers,
-        background=BackgroundTask(_remove, folder),
-    )
-
-
-# -- models logged by runs ------------------------------------------------------------------
-
-
-@router.post("/runs/{run_id}/logged-models", status_code=201, response_model=LoggedModelOut)
-def record_logged_model(
-    run_id: Text, body: RecordLoggedModel, request: Request, caller: Writer, registrar: Copier
-) -> Response:
-    """Hash the model folder the run stored at ``path`` (here, from storage) and record it;
-    the run's artifacts under ``path`` are sealed from then on."""
-    logged = registrar.record_logged_model(caller.scope, run_id, body.path)
-    audit(request, caller, AuditAction.CREATE, "logged_model", f"{run_id}/{logged.path}")
-    return wire(LoggedModelOut, logged, 201)
-
-
-@router.get("/runs/{run_id}/logged-models/{path:path}", response_model=LoggedModelOut)
-def get_logged_model(run_id: Text, path: Text, caller: Reader, registrar: Copier) -> Response:
-    """The digests recorded when the run logged its model at ``path``."""
-    return wire(LoggedModelOut, registrar.get_logged_model(caller.scope, run_id, path))
 
 
 # -- aliases ---------------------------------------------------------------------------------
@@ -369,7 +253,7 @@ def alias_history(
 _INTEGER = re.compile(r"-?[0-9]+")
 
 
-def _selector(version: str) -> int | str:
+def selector(version: str) -> int | str:
     """A path's version selector: a number, or an alias or ``latest`` (the service decides)."""
     return int(version) if _INTEGER.fullmatch(version) else version
 
@@ -377,10 +261,10 @@ def _selector(version: str) -> int | str:
 def _number(version: str) -> Any:
     """A version number; anything else reaches the service as is, which refuses it with the
     same message an embedded caller gets."""
-    return _selector(version)
+    return selector(version)
 
 
-def _audit_version(
+def audit_version(
     request: Request,
     caller: Caller,
     action: AuditAction,
@@ -389,35 +273,3 @@ def _audit_version(
 ) -> None:
     object_id = f"{version.model_name}/{version.version}"
     audit(request, caller, action, "model_version", object_id, details)
-
-
-def _import_archive(
-    request: Request,
-    caller: Caller,
-    registrar: Registrar,
-    archive: Path,
-    what: tuple[str, str, str, str | None],
-) -> ModelVersion:
-    """Unpack, register and audit an upload: checked (YAML, paths, hashes), never loaded
-    here; errors never name the server's temporary folder."""
-    name, source, description, alias = what
-    folder = archive.parent / "model"
-    with described(archive.parent, "the upload"):
-        extract_model_archive(archive, folder, request.app.state.settings.max_artifact_bytes)
-        if not (folder / MODEL_FILE).is_file():
-            raise InvalidInput(f"the uploaded archive holds no {MODEL_FILE} at its top")
-        version = registrar.import_folder(
-            caller.scope,
-            folder,
-            name,
-            source=source,
-            description=description,
-            alias=alias,
-            shown_as="the uploaded model",
-        )
-    _audit_version(request, caller, AuditAction.CREATE, version, {"source": version.source})
-    return version
-
-
-def _remove(folder: Path) -> None:
-    shutil.rmtree(folder, ignore_errors=True)

@@ -26,6 +26,7 @@ API_ROUTERS = (
     "gnomon.auth.routes",
     "gnomon.tracking.routes",
     "gnomon.registry.routes",
+    "gnomon.registry.storage_routes",
     "gnomon.deployments.routes",
 )
 NO_AUTH_ENV = "_GNOMON_NO_AUTH"  # internal: passes --no-auth to worker processes
