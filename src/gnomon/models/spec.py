@@ -96,8 +96,9 @@ class ModelSpec:
 
 
 _FIELDS: Final = frozenset(f.name for f in dataclasses.fields(ModelSpec))
-_SHORT_TEXT: Final = 200  # a flavor, a version, a timestamp, a run id, a requirement
-_LONG_TEXT: Final = 4096  # a training data URI
+_SHORT_TEXT: Final = 200  # a flavor, a version, a timestamp, a run id
+_LONG_TEXT: Final = 4096  # a training data URI, a requirement
+_MAX_TEXTS: Final = 1000  # requirements in one description
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -130,13 +131,17 @@ def _text(
 
 
 def _texts(data: dict[str, Any], key: str) -> list[str]:
+    # A requirement can be a PEP 508 direct reference (a git URL with a commit, a
+    # subdirectory and a marker, or a wheel URL with its sha256): well past a short text.
     values = data.get(key) or []
-    if not isinstance(values, list) or not all(
-        isinstance(v, str) and 0 < len(v) <= _SHORT_TEXT for v in values
+    if (
+        not isinstance(values, list)
+        or len(values) > _MAX_TEXTS
+        or not all(isinstance(v, str) and 0 < len(v) <= _LONG_TEXT for v in values)
     ):
         raise InvalidInput(
-            f"{MODEL_FILE}: '{key}' must be a list of texts (each 1 to {_SHORT_TEXT} "
-            f"characters), got {shown(values)}"
+            f"{MODEL_FILE}: '{key}' must be a list of at most {_MAX_TEXTS} texts (each 1 to "
+            f"{_LONG_TEXT} characters), got {shown(values)}"
         )
     return values
 

@@ -12,11 +12,12 @@ its contents are decompressed.
 
 from __future__ import annotations
 
+import gzip
 import re
 import tarfile
 import zlib
 from pathlib import Path
-from typing import Final
+from typing import IO, Final, cast
 
 from gnomon.errors import InvalidInput, PayloadTooLarge
 
@@ -39,17 +40,64 @@ def extract_model_archive(archive: Path, dst: Path, max_bytes: int | None = None
             more than ``FREE_BYTES`` plus ``MAX_RATIO`` times the archive's size.
     """
     size = archive.stat().st_size
+    limit = FREE_BYTES + MAX_RATIO * size
+    # tarfile reads a whole PAX or GNU long-name header body into memory before any check of
+    # ours sees the member, so the decompressed stream itself is capped: headers and padding
+    # (at most about 1 KiB a member) on top of what the members may hold.
+    cap = min(limit, max_bytes if max_bytes is not None else limit) + MAX_MEMBERS * 1024
     try:
-        # The names' bytes are decoded as UTF-8 whatever the server's locale; a byte that is
-        # not UTF-8 becomes a lone surrogate, which _check refuses.
-        with tarfile.open(archive, "r:gz", encoding="utf-8", errors="surrogateescape") as tar:
-            members = _members(tar, max_bytes, size)
-            tar.extractall(dst, members=members, filter="data")
+        with gzip.open(archive, "rb") as raw:
+            stream = _Capped(raw, cap, size)
+            # The names' bytes are decoded as UTF-8 whatever the server's locale; a byte that
+            # is not UTF-8 becomes a lone surrogate, which _check refuses.
+            with tarfile.open(
+                fileobj=cast(IO[bytes], stream),  # read, seek and tell are all tarfile needs
+                mode="r:",
+                encoding="utf-8",
+                errors="surrogateescape",
+            ) as tar:
+                members = _members(tar, max_bytes, size)
+                tar.extractall(dst, members=members, filter="data")
     except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
         # Only the kind of failure: its text can name the server's temporary folder.
         raise InvalidInput(
             f"the body must be a .tar.gz of a gnomon model folder ({type(exc).__name__})"
         ) from None
+
+
+class _Capped:
+    """A decompressed stream that refuses to be read or sought past ``cap`` bytes."""
+
+    def __init__(self, raw: gzip.GzipFile, cap: int, size: int) -> None:
+        self._raw = raw
+        self._cap = cap
+        self._size = size
+
+    def read(self, n: int = -1) -> bytes:
+        position = self._raw.tell()
+        wanted = self._cap + 1 - position if n is None or n < 0 else n
+        if position + wanted > self._cap:
+            # Only a read that finds the bytes is over the cap: the archive's own end is not.
+            data = self._raw.read(max(0, self._cap - position) + 1)
+            if position + len(data) > self._cap:
+                raise self._too_large()
+            return data
+        return self._raw.read(wanted)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        target = offset + (self._raw.tell() if whence == 1 else 0)
+        if whence not in (0, 1) or target > self._cap:
+            raise self._too_large()
+        return self._raw.seek(target)
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
+    def _too_large(self) -> PayloadTooLarge:
+        return PayloadTooLarge(
+            f"the model archive of {self._size} bytes unpacks to more than {self._cap} bytes",
+            {"limit": self._cap},
+        )
 
 
 def _members(tar: tarfile.TarFile, max_bytes: int | None, size: int) -> list[tarfile.TarInfo]:

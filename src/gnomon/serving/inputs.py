@@ -29,6 +29,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 from typing import Any, Final, NamedTuple
 
 import orjson
@@ -324,6 +325,9 @@ def _from_rows(rows: list[list[Any]], columns: list[str] | None, bounds: _Bounds
     if columns is None:
         _check_width(len(rows[0]), bounds.columns)
     names = columns if columns is not None else [f"x{i}" for i in range(len(rows[0]))]
+    if len(set(names)) != len(names):  # which of two "a" columns would the model read?
+        repeated = sorted(n for n, seen in Counter(names).items() if seen > 1)[:5]
+        raise InvalidInput(f"the columns name {repeated} more than once", {"columns": repeated})
     for index, row in enumerate(rows):
         if len(row) != len(names):
             raise InvalidInput(
@@ -363,8 +367,8 @@ def _csv_longer_than(body: bytes, max_rows: int) -> bool:
             rows += bool(row)  # pandas skips blank lines
             if rows > max_rows:
                 return True
-    except csv.Error:
-        pass  # pandas reports the malformed CSV
+    except csv.Error as exc:
+        raise _malformed_csv(exc) from None
     return False
 
 
@@ -376,9 +380,15 @@ def _csv_width(body: bytes) -> int:
         for row in csv.reader(text):
             if row:  # pandas skips blank lines before the header too
                 return len(row)
-    except csv.Error:
-        pass  # pandas reports the malformed CSV
+    except csv.Error as exc:
+        # Not "width unknown": pandas reads what csv refuses (a field over 128 KiB), and would
+        # then build every column the bound is there to refuse.
+        raise _malformed_csv(exc) from None
     return 0
+
+
+def _malformed_csv(exc: csv.Error) -> InvalidInput:
+    return InvalidInput(f"the CSV body cannot be read: {exc}", {"malformed": True})
 
 
 def _limited(frame: pd.DataFrame, max_rows: int) -> pd.DataFrame:

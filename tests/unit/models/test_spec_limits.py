@@ -149,3 +149,15 @@ def test_a_written_description_is_one_that_reads_back(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="holds a bytes"):
         write_spec(tmp_path, ModelSpec("sklearn", "3.12", metadata={"x": b"raw"}))
     assert yaml.safe_load((tmp_path / "gnomon-model.yaml").read_text())["metadata"]["a"] == [1, 2]
+
+
+def test_a_long_direct_reference_requirement_reads_back(tmp_path: Path) -> None:
+    requirement = (
+        "feature-lib @ git+https://github.com/example-organisation/example-internal-feature-"
+        f"library.git@{'a' * 40}#subdirectory=python/packages/feature_lib"
+        " ; python_version >= '3.10' and platform_machine == 'x86_64'"
+    )
+    assert len(requirement) > 200
+    folder = _folder(tmp_path, HEAD + yaml.safe_dump({"requirements": [requirement]}))
+
+    assert read_spec(folder).requirements == [requirement]

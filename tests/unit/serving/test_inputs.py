@@ -322,3 +322,20 @@ def test_too_many_rows_are_refused_before_any_frame_is_built(
 def test_quoted_line_breaks_are_not_counted_as_csv_rows() -> None:
     body = b'hour,city\n1,"a\n\n\nb"\n2,"c\r\nd"\n'
     assert len(parse_body(body, "text/csv", COLUMNS, max_rows=2)) == 2
+
+
+def test_a_csv_header_the_csv_module_cannot_read_is_malformed_not_unbounded() -> None:
+    # csv refuses a field over 128 KiB; pandas would read it and then build every column
+    # the width bound is there to refuse, so the body is refused as malformed (400).
+    header = "x" * 140_000 + "," + ",".join(f"c{i}" for i in range(5_000))
+    body = (header + "\n" + ",".join("0" for _ in range(5_001)) + "\n").encode()
+    for parse in (parse_body, parse_invocations):
+        with pytest.raises(InvalidInput, match="CSV body cannot be read") as caught:
+            parse(body, "text/csv", ["a", "b"], max_columns=34)
+        assert caught.value.details["malformed"] is True
+
+
+def test_a_column_named_twice_is_refused() -> None:
+    body = orjson.dumps({"dataframe_split": {"columns": ["a", "b", "a"], "data": [[1, 2, 3]]}})
+    with pytest.raises(InvalidInput, match=r"the columns name \['a'\] more than once"):
+        parse_invocations(body, "application/json", ["a", "b"])
