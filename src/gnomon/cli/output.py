@@ -27,6 +27,15 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+# Shared by `gnomon server` and `gnomon serve`: both run uvicorn behind the same proxies.
+ForwardedAllowIps = Annotated[
+    str | None,
+    typer.Option(
+        help="Proxies whose X-Forwarded-For is believed: addresses or networks, comma-"
+        "separated, or '*' (default: GNOMON_FORWARDED_ALLOW_IPS, else none)."
+    ),
+]
+
 MISSING = "—"
 
 

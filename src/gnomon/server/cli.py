@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gnomon.cli.output import say, state_of
+from gnomon.cli.output import ForwardedAllowIps, say, state_of
 from gnomon.errors import InvalidInput
 
 
@@ -21,13 +21,7 @@ def server(
     no_auth: Annotated[
         bool, typer.Option("--no-auth", help="Everyone is an administrator (loopback only).")
     ] = False,
-    forwarded_allow_ips: Annotated[
-        str | None,
-        typer.Option(
-            help="Proxies whose X-Forwarded-For is believed: addresses or networks, comma-"
-            "separated, or '*' (default: GNOMON_FORWARDED_ALLOW_IPS, else none)."
-        ),
-    ] = None,
+    forwarded_allow_ips: ForwardedAllowIps = None,
 ) -> None:
     """Serve the REST API (/api/v1), /docs, /healthz, /readyz and /metrics."""
     import uvicorn

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gnomon.cli.output import say, state_of
+from gnomon.cli.output import ForwardedAllowIps, say, state_of
 
 if TYPE_CHECKING:
     from gnomon.serving.routing import RouteTable
@@ -49,13 +49,7 @@ def serve(
     poll_seconds: Annotated[
         float, typer.Option(min=0.1, max=3600, help="How often a deployment's routing is read.")
     ] = 2.0,
-    forwarded_allow_ips: Annotated[
-        str | None,
-        typer.Option(
-            help="Proxies whose X-Forwarded-For is believed: addresses or networks, comma-"
-            "separated, or '*' (default: GNOMON_FORWARDED_ALLOW_IPS, else none)."
-        ),
-    ] = None,
+    forwarded_allow_ips: ForwardedAllowIps = None,
 ) -> None:
     """Serve a model: POST /predict, /invocations and /outcomes; GET /schema, /healthz,
     /readyz and /metrics. `kill -HUP` restarts the workers one by one without dropping a
