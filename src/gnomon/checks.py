@@ -31,6 +31,13 @@ def text_problem(value: str) -> str | None:
     return None
 
 
+def shown(value: object, limit: int = 80) -> str:
+    """``value`` for an error message: ASCII (a lone surrogate cannot be encoded) and short
+    (an attacker's 8 MB string is not echoed back)."""
+    text = ascii(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
 def text(what: str, value: object, empty: bool = False) -> str:
     if not isinstance(value, str) or (not empty and not value):
         raise InvalidInput(f"{what} must be a {'' if empty else 'non-empty '}string, got {value!r}")

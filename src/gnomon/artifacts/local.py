@@ -17,7 +17,7 @@ from typing import BinaryIO
 from gnomon._private_files import PRIVATE_FILE, make_private_dirs
 from gnomon.artifacts import nofollow
 from gnomon.artifacts.keys import clean_key, join_key, shown
-from gnomon.artifacts.store import ArtifactInfo
+from gnomon.artifacts.store import UNAVAILABLE, ArtifactInfo
 from gnomon.errors import Conflict, InvalidInput, NotFound, Unavailable
 
 logger = logging.getLogger(__name__)
@@ -27,7 +27,6 @@ logger = logging.getLogger(__name__)
 _TMP_PREFIX = ".gnomon-tmp-"
 # What a name the key chose can make the filesystem refuse: the caller's doing, not an outage.
 _BAD_NAME = {errno.ENAMETOOLONG, errno.EILSEQ, errno.EINVAL}
-UNAVAILABLE = "the artifact store is unavailable"
 
 
 class LocalArtifactStore:

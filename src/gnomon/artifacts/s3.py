@@ -16,11 +16,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from gnomon.artifacts.keys import MAX_KEY_BYTES, clean_key, join_key, shown
-from gnomon.artifacts.store import ArtifactInfo
+from gnomon.artifacts.store import UNAVAILABLE, ArtifactInfo
 from gnomon.errors import InvalidInput, NotFound, Unavailable
 
 logger = logging.getLogger(__name__)
-UNAVAILABLE = "the artifact store is unavailable"
 _MIN_PART_SIZE = 5 * 2**20  # S3 rejects smaller parts, except the last one
 _MAX_PARTS = 10_000
 

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+# What every store's Unavailable says: the root, bucket or endpoint go to the log only.
+UNAVAILABLE = "the artifact store is unavailable"
+
 
 @dataclass(frozen=True, slots=True)
 class ArtifactInfo:

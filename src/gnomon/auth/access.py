@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from gnomon import checks
 from gnomon._types import Page, now_ms
 from gnomon.auth import rules
 from gnomon.auth.audit import AuditLog
@@ -63,7 +64,7 @@ class WorkspaceAccess:
                 token is bound to another workspace, all with the same message, so that
                 existence never leaks.
         """
-        hidden = NotFound(f"workspace {workspace!r} not found")
+        hidden = NotFound(f"workspace {checks.shown(workspace)} not found")
         try:
             name = rules.check_name("workspace", workspace)
             found, role = self.store.find_role(name, principal.user_id)

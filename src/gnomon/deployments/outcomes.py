@@ -21,6 +21,7 @@ import orjson
 
 from gnomon._types import now_ms
 from gnomon.artifacts import ArtifactStore, open_artifact_store
+from gnomon.checks import text_problem
 from gnomon.errors import InvalidInput, Unavailable
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ def check_outcomes(outcomes: object, limit: int = MAX_OUTCOMES) -> OutcomePairs:
         )
     pairs = _pairs(outcomes)
     for index, (request_id, value) in enumerate(pairs):
-        if not isinstance(request_id, str) or not request_id or not _unicode(request_id):
+        if not isinstance(request_id, str) or not request_id or text_problem(request_id):
             raise InvalidInput(
                 f"outcome {index}: request_id must be a non-empty string, got {request_id!r}",
                 {"index": index},
@@ -91,22 +92,13 @@ def _count(outcomes: object) -> int:
     return int(length()) if callable(length) else 0
 
 
-def _unicode(text: str) -> bool:
-    # A lone surrogate ("\\ud800" from a lenient JSON parser) cannot be written as UTF-8.
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _check_writable(index: int, request_id: str, value: object) -> None:
     """The writer stores each value as JSON text: a value it could not write would be lost
     after being acknowledged (and would fail the whole file it was written with)."""
     from gnomon.serving.columnar import json_text
     from gnomon.serving.nesting import deeper_than
 
-    if isinstance(value, float | bool) or (isinstance(value, str) and _unicode(value)):
+    if isinstance(value, float | bool) or (isinstance(value, str) and not text_problem(value)):
         return  # the common case, always writable
     if isinstance(value, list | dict | tuple) and deeper_than(value, MAX_VALUE_DEPTH):
         raise InvalidInput(

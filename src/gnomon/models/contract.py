@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from gnomon.checks import shown, text_problem
 from gnomon.errors import InvalidInput
 
 DTYPES: Final = ("int64", "float64", "bool", "string", "category", "datetime")
@@ -51,7 +52,7 @@ class ColumnSpec:
         _check_name(self.name)
         if self.dtype not in DTYPES:
             raise InvalidInput(
-                f"column '{self.name}' has dtype {_shown(self.dtype)}; expected one of "
+                f"column '{self.name}' has dtype {shown(self.dtype)}; expected one of "
                 f"{list(DTYPES)}",
                 {"field": f"{self.name}.dtype"},
             )
@@ -61,7 +62,7 @@ class ColumnSpec:
                 isinstance(bound, bool) or not isinstance(bound, (int, float)) or math.isnan(bound)
             ):
                 raise InvalidInput(
-                    f"column '{self.name}': {key} must be a number, got {_shown(bound)}",
+                    f"column '{self.name}': {key} must be a number, got {shown(bound)}",
                     {"field": f"{self.name}.{key}"},
                 )
         lo, hi = self.minimum, self.maximum
@@ -83,7 +84,7 @@ class ColumnSpec:
     def from_dict(cls, data: dict[str, Any]) -> ColumnSpec:
         """Raises ``InvalidInput`` naming the first key of the wrong type or value."""
         if not isinstance(data, dict):
-            raise InvalidInput(f"a contract column must be a mapping, got {_shown(data)}")
+            raise InvalidInput(f"a contract column must be a mapping, got {shown(data)}")
         unknown = sorted(set(data) - _COLUMN_FIELDS, key=str)
         if unknown:
             raise InvalidInput(f"column spec has unknown keys {_few(unknown)}")
@@ -92,18 +93,18 @@ class ColumnSpec:
                 raise InvalidInput(f"column spec is missing '{key}'")
             if not isinstance(data[key], str):
                 raise InvalidInput(
-                    f"column spec: '{key}' must be text, got {_shown(data[key])}"
+                    f"column spec: '{key}' must be text, got {shown(data[key])}"
                     + (" (quote it in YAML)" if isinstance(data[key], (int, float)) else "")
                 )
         nullable = data.get("nullable", False)
         if not isinstance(nullable, bool):
             raise InvalidInput(
-                f"column '{data['name']}': nullable must be true or false, got {_shown(nullable)}"
+                f"column '{data['name']}': nullable must be true or false, got {shown(nullable)}"
             )
         categories = data.get("categories")
         if categories is not None and not isinstance(categories, list):
             raise InvalidInput(
-                f"column '{data['name']}': categories must be a list, got {_shown(categories)}"
+                f"column '{data['name']}': categories must be a list, got {shown(categories)}"
             )
         return cls(
             name=data["name"],
@@ -131,7 +132,7 @@ class Contract:
                     {"limit": MAX_COLUMNS},
                 )
         if isinstance(self.margin, bool) or not isinstance(self.margin, (int, float)):
-            raise InvalidInput(f"contract margin must be a number, got {_shown(self.margin)}")
+            raise InvalidInput(f"contract margin must be a number, got {shown(self.margin)}")
         if not (math.isfinite(self.margin) and self.margin >= 0):
             raise InvalidInput(f"contract margin must be at least 0, got {self.margin}")
         seen: set[str] = set()
@@ -170,7 +171,7 @@ class Contract:
         """Raises ``InvalidInput`` naming the first key of the wrong type or value, or more
         than ``MAX_COLUMNS`` columns (counted before any is built)."""
         if not isinstance(data, dict):
-            raise InvalidInput(f"a contract must be a mapping, got {_shown(data)}")
+            raise InvalidInput(f"a contract must be a mapping, got {shown(data)}")
         unknown = sorted(set(data) - _CONTRACT_FIELDS, key=str)
         if unknown:
             raise InvalidInput(f"contract has unknown keys {_few(unknown)}")
@@ -205,7 +206,7 @@ _CONTRACT_FIELDS: Final = frozenset(f.name for f in dataclasses.fields(Contract)
 def _columns(data: dict[str, Any], key: str) -> list[ColumnSpec]:
     columns = data.get(key) or []
     if not isinstance(columns, list):
-        raise InvalidInput(f"contract {key} must be a list of columns, got {_shown(columns)}")
+        raise InvalidInput(f"contract {key} must be a list of columns, got {shown(columns)}")
     if len(columns) > MAX_COLUMNS:  # before building thousands of specs
         raise InvalidInput(
             f"contract lists {len(columns)} {key[:-1]} columns; the most is {MAX_COLUMNS}",
@@ -218,7 +219,7 @@ def _check_name(name: object) -> None:
     if not isinstance(name, str) or not 0 < len(name) <= MAX_NAME_LENGTH or not _clean(name):
         raise InvalidInput(
             f"a contract column name must be text of 1 to {MAX_NAME_LENGTH} characters, "
-            f"without NUL or lone surrogates; got {_shown(name)}"
+            f"without NUL or lone surrogates; got {shown(name)}"
         )
 
 
@@ -232,22 +233,16 @@ def _check_categories(name: str, categories: list[Any]) -> None:
     for value in categories:  # enforcement looks values up in a set: scalars only
         if not isinstance(value, _SCALARS) or (isinstance(value, str) and not _clean(value)):
             raise InvalidInput(
-                f"column '{name}': category {_shown(value)} must be text, a number or a "
+                f"column '{name}': category {shown(value)} must be text, a number or a "
                 "boolean (text without NUL or lone surrogates)"
             )
 
 
 def _clean(text: str) -> bool:
-    return "\0" not in text and not any("\ud800" <= c <= "\udfff" for c in text)
-
-
-def _shown(value: object, limit: int = 80) -> str:
-    """ASCII (a lone surrogate cannot be encoded) and short (not an attacker's megabytes)."""
-    text = ascii(value)
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+    return text_problem(text) is None  # no NUL, no lone surrogate
 
 
 def _few(names: Iterable[object], count: int = 5) -> str:
-    shown = [_shown(n) for n in names]
-    more = f" and {len(shown) - count} more" if len(shown) > count else ""
-    return f"[{', '.join(shown[:count])}]{more}"
+    texts = [shown(n) for n in names]
+    more = f" and {len(texts) - count} more" if len(texts) > count else ""
+    return f"[{', '.join(texts[:count])}]{more}"

@@ -31,9 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from gnomon.checks import shown
 from gnomon.errors import InvalidInput, NotFound
 from gnomon.models.contract import Contract
-from gnomon.models.spec_yaml import MAX_SPEC_BYTES, dump_yaml, load_yaml, shown
+from gnomon.models.spec_yaml import MAX_SPEC_BYTES, dump_yaml, load_yaml
 
 MODEL_FILE: Final = "gnomon-model.yaml"
 FORMAT_VERSION: Final = 1

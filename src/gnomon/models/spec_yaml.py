@@ -17,6 +17,7 @@ from typing import Any, Final
 
 import yaml
 
+from gnomon.checks import shown, text_problem
 from gnomon.errors import InvalidInput, PayloadTooLarge
 
 # 4,096 inferred input columns with 50 categories of 20 characters each weigh 5.5 MB and
@@ -56,9 +57,7 @@ def load_yaml(raw: bytes, label: str) -> Any:
     _check_events(text, label)
     try:
         data = yaml.load(text, Loader=_LOADER)  # a safe loader (libyaml's)
-    except yaml.YAMLError as exc:
-        raise InvalidInput(f"{label} is not valid YAML: {shown(str(exc), 300)}") from None
-    except Exception as exc:  # a tag whose value does not convert (!!int abc): still input
+    except Exception as exc:  # YAMLError, or a tag whose value does not convert (!!int abc)
         raise InvalidInput(f"{label} is not valid YAML: {shown(str(exc), 300)}") from None
     check_values(data, label)
     return data
@@ -105,15 +104,8 @@ def check_values(data: Any, label: str, where: str = "") -> None:
         )
 
 
-def shown(value: object, limit: int = 80) -> str:
-    """``value`` for an error message: ASCII (a lone surrogate cannot be encoded) and short
-    (an attacker's 8 MB string is not echoed back)."""
-    text = ascii(value)
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
-
-
 def _check_text(text: str, label: str, where: str) -> None:
-    if "\0" in text or any("\ud800" <= c <= "\udfff" for c in text):
+    if text_problem(text) is not None:
         raise InvalidInput(
             f"{label}: {shown(where or text)} holds a NUL or a lone surrogate "
             "(text must be valid Unicode without NUL)"

@@ -19,6 +19,7 @@ import zlib
 from pathlib import Path
 from typing import IO, Final, cast
 
+from gnomon.checks import text_problem
 from gnomon.errors import InvalidInput, PayloadTooLarge
 
 MAX_MEMBERS: Final = 10_000
@@ -56,7 +57,7 @@ def extract_model_archive(archive: Path, dst: Path, max_bytes: int | None = None
                 encoding="utf-8",
                 errors="surrogateescape",
             ) as tar:
-                members = _members(tar, max_bytes, size)
+                members = _members(tar, max_bytes, size, limit)
                 tar.extractall(dst, members=members, filter="data")
     except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
         # Only the kind of failure: its text can name the server's temporary folder.
@@ -100,8 +101,9 @@ class _Capped:
         )
 
 
-def _members(tar: tarfile.TarFile, max_bytes: int | None, size: int) -> list[tarfile.TarInfo]:
-    limit = FREE_BYTES + MAX_RATIO * size
+def _members(
+    tar: tarfile.TarFile, max_bytes: int | None, size: int, limit: int
+) -> list[tarfile.TarInfo]:
     members: list[tarfile.TarInfo] = []
     total = 0
     while (member := tar.next()) is not None:  # one header at a time: stop at the first excess
@@ -130,7 +132,7 @@ def _members(tar: tarfile.TarFile, max_bytes: int | None, size: int) -> list[tar
 
 def _check(member: tarfile.TarInfo) -> None:
     name = member.name
-    if "\0" in name or any("\ud800" <= c <= "\udfff" for c in name):
+    if text_problem(name) is not None:
         raise InvalidInput(
             f"archive member {ascii(name)[:200]} has a name that is not valid UTF-8 text",
             {"member": ascii(name)[:200]},

@@ -329,10 +329,7 @@ def checked_folder(
     from gnomon.models.flavors import get_flavor
     from gnomon.models.hashing import spec_digest, verify_folder
 
-    if shown_as is None:
-        spec = read_spec(folder)
-    else:
-        spec = read_spec(folder, label=f"{shown_as}'s {MODEL_FILE}")
+    spec = read_spec(folder, label=None if shown_as is None else f"{shown_as}'s {MODEL_FILE}")
     with described(folder, shown_as or str(folder)):
         get_flavor(spec.flavor)  # an unknown flavor is refused now, not when it is loaded
         # Every file present is listed and matches, so the list is what was hashed here.

@@ -389,7 +389,7 @@ def parse_model_uri(uri: object) -> tuple[str, int | str | None]:
 
 def logged_path(path: object) -> str:
     """An artifact path normalised as the artifact stores write it (``a/b``)."""
-    from gnomon.artifacts.local import clean_key
+    from gnomon.artifacts.keys import clean_key
 
     key = clean_key(checks.text("path", path))
     if len(key) > LOGGED_PATH_LENGTH:

@@ -136,17 +136,18 @@ def access_of(dependency: Any) -> Access | None:
 
 def route_access(route: APIRoute) -> Access | None:
     """The access level a route declares (None when it declares none, or several)."""
-    levels = _levels(route.dependant)
+    levels = access_levels(route.dependant)
     return levels[0] if len(levels) == 1 else None
 
 
-def _levels(dependant: Dependant) -> list[Access]:
+def access_levels(dependant: Dependant) -> list[Access]:
+    """Every access level declared in a route's dependency tree, outermost first."""
     levels = []
     for sub in dependant.dependencies:
         level = access_of(sub.call)
         if level is not None:
             levels.append(level)
-        levels += _levels(sub)
+        levels += access_levels(sub)
     return levels
 
 

@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gnomon.errors import GnomonError, PayloadTooLarge
 from gnomon.server.access import Access, admit, route_access
 from gnomon.server.errors import error_response
+from gnomon.server.middleware import header
 
 BODY_KIND = "x-gnomon-body"  # the OpenAPI extension a route declares its body kind with
 SMALL_BODY_LIMIT = 64 * 1024  # the body limit of public routes (login): anyone may send one
@@ -48,10 +49,6 @@ def body_kind(route: APIRoute) -> str:
     return kind if kind in ("upload", "small") else "json"
 
 
-def is_upload(route: APIRoute) -> bool:
-    return body_kind(route) == "upload"
-
-
 @dataclass(frozen=True, slots=True)
 class RouteRule:
     """One mounted route, as the guard and the OpenAPI document see it."""
@@ -62,12 +59,8 @@ class RouteRule:
     access: Access | None  # None: the route declares no single level (treated as non-public)
 
     @property
-    def upload(self) -> bool:
-        return is_upload(self.route)
-
-    @property
     def takes_body(self) -> bool:
-        return self.upload or self.route.body_field is not None
+        return body_kind(self.route) == "upload" or self.route.body_field is not None
 
 
 class RouteTable:
@@ -125,7 +118,7 @@ class RequestGuard:
                 await error_response(refused)(scope, receive, send)
                 return
         limit = self._limit(rule.route if rule else None)
-        declared = _header(scope, b"content-length")
+        declared = header(scope, b"content-length")
         # isascii: "²" (latin-1 0xB2) passes isdigit() but not int().
         too_large = (
             declared is not None
@@ -196,10 +189,3 @@ async def _no_body() -> Message:
 
 def _too_large(limit: int) -> Any:
     return error_response(PayloadTooLarge(f"request body is over the limit of {limit} bytes"))
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None

@@ -79,14 +79,15 @@ class ObservabilityMiddleware:
 
 
 def _incoming_id(scope: Scope) -> str | None:
-    value = _header(scope, REQUEST_ID_HEADER)
+    value = header(scope, REQUEST_ID_HEADER)
     # Echo a client's id only when it is short and printable: it lands in logs.
     if value and len(value) <= 128 and value.isprintable():
         return value
     return None
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+def header(scope: Scope, name: bytes) -> str | None:
+    """The first value of header ``name`` (lower-case bytes), decoded as latin-1."""
     for key, value in scope.get("headers", []):
         if key == name:
             return str(value.decode("latin-1"))

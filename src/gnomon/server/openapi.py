@@ -72,6 +72,11 @@ def error_statuses(rule: RouteRule, method: str) -> set[int]:
     return statuses
 
 
+def spec_path(path: str) -> str:
+    """A route's path as the OpenAPI document writes it: without converters (``{p:path}``)."""
+    return re.sub(r":\w+\}", "}", path)
+
+
 def document_errors(app: FastAPI, rules: Iterable[RouteRule]) -> None:
     """Make ``app.openapi()`` list each route's error statuses with the error body schema."""
     build: Callable[[], dict[str, Any]] = app.openapi
@@ -88,7 +93,7 @@ def document_errors(app: FastAPI, rules: Iterable[RouteRule]) -> None:
 def _with_errors(spec: dict[str, Any], rules: list[RouteRule]) -> dict[str, Any]:
     spec.setdefault("components", {}).setdefault("schemas", {})[ERROR_BODY] = _SCHEMA
     for rule in rules:
-        operations = spec["paths"].get(re.sub(r":\w+\}", "}", rule.path), {})
+        operations = spec["paths"].get(spec_path(rule.path), {})
         for method in rule.route.methods or ():
             operation = operations.get(method.lower())
             if operation is not None:

@@ -84,7 +84,7 @@ def parse_body(
     bounds = _Bounds(max_rows, max_columns)
     if _is_csv(content_type):
         return _from_csv(body, bounds)
-    return _limited(_predict_frame(_load_json(body), columns, bounds), max_rows)
+    return _limited(_predict_frame(load_json(body), columns, bounds), max_rows)
 
 
 def parse_invocations(
@@ -102,17 +102,7 @@ def parse_invocations(
     bounds = _Bounds(max_rows, max_columns)
     if _is_csv(content_type):
         return _from_csv(body, bounds)
-    return _limited(_invocation_frame(_load_json(body), columns, bounds), max_rows)
-
-
-def load_json(body: bytes) -> Any:
-    """A JSON body as Python values, as every body of the model server is read.
-
-    Raises:
-        InvalidInput: an empty body (422), or (``details["malformed"]``, 400) one that is
-            not JSON or nests lists and objects deeper than ``MAX_BODY_DEPTH`` levels.
-    """
-    return _load_json(body)
+    return _limited(_invocation_frame(load_json(body), columns, bounds), max_rows)
 
 
 def _has_lone_surrogate(body: bytes, payload: Any) -> bool:
@@ -132,7 +122,13 @@ def _is_csv(content_type: str | None) -> bool:
     return content_type.split(";")[0].strip().lower() == "text/csv"
 
 
-def _load_json(body: bytes) -> Any:
+def load_json(body: bytes) -> Any:
+    """A JSON body as Python values, as every body of the model server is read.
+
+    Raises:
+        InvalidInput: an empty body (422), or (``details["malformed"]``, 400) one that is
+            not JSON or nests lists and objects deeper than ``MAX_BODY_DEPTH`` levels.
+    """
     if not body.strip():
         raise InvalidInput("the request body is empty")
     lenient = False

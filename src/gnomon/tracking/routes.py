@@ -31,7 +31,7 @@ from gnomon.tracking.schemas import (
     SearchRuns,
     UpdateRun,
 )
-from gnomon.tracking.search import build_query
+from gnomon.tracking.search import DEFAULT_MAX_RESULTS, MAX_RESULTS_LIMIT, build_query
 from gnomon.tracking.service import TrackingService
 from gnomon.wire import PageOut, Text
 
@@ -65,7 +65,7 @@ def list_experiments(
     caller: Reader,
     service: Service,
     lifecycle: Literal["active", "deleted", "all"] = "active",
-    max_results: Annotated[int, Query(ge=1, le=50_000)] = 1000,
+    max_results: Annotated[int, Query(ge=1, le=MAX_RESULTS_LIMIT)] = DEFAULT_MAX_RESULTS,
     page_token: Text | None = None,
 ) -> Response:
     chosen = None if lifecycle == "all" else Lifecycle(lifecycle)

@@ -148,7 +148,7 @@ def parse_filter(text: str | None, max_terms: int = MAX_SEARCH_TERMS) -> tuple[C
 
 def parse_order_by(clauses: Sequence[str] | None) -> tuple[OrderBy, ...]:
     if clauses is not None and len(clauses) > MAX_SEARCH_TERMS:
-        raise _too_many_terms()
+        raise too_many_terms()
     return tuple(_Parser(_text("order_by", clause)).order_by() for clause in clauses or ())
 
 
@@ -160,12 +160,7 @@ def build_query(
     page_token: str | None = None,
     include_deleted: bool = False,
 ) -> RunQuery:
-    if isinstance(max_results, bool) or not isinstance(max_results, int):
-        raise InvalidInput(f"max_results must be an integer, got {max_results!r}")
-    if not 1 <= max_results <= MAX_RESULTS_LIMIT:
-        raise InvalidInput(
-            f"max_results must be between 1 and {MAX_RESULTS_LIMIT}, got {max_results}"
-        )
+    checks.max_results(max_results)
     if len(experiment_ids) > MAX_EXPERIMENTS:
         raise InvalidInput(
             f"experiment_ids names {len(experiment_ids)} experiments; a search spans at most "
@@ -192,7 +187,7 @@ def _text(what: str, value: object) -> str:
     return checks.text(what, value, empty=True)
 
 
-def _too_many_terms() -> InvalidInput:
+def too_many_terms() -> InvalidInput:
     return InvalidInput(
         f"a search names more than {MAX_SEARCH_TERMS} terms in its filter and order_by "
         "together (each metric, param or tag named is a join in the database)",
@@ -212,7 +207,7 @@ class _Parser:
         while True:
             found.append(self._comparison())
             if len(found) > self.max_terms:
-                raise _too_many_terms()
+                raise too_many_terms()
             if self._peek() is None:
                 return tuple(found)
             token = self._next("'and'")

@@ -12,8 +12,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, not_, select
 
 from gnomon._types import Scope
-from gnomon.errors import InvalidInput
-from gnomon.tracking.search import MAX_SEARCH_TERMS, Comparison, Field, FieldKind, OrderBy, RunQuery
+from gnomon.tracking.search import (
+    MAX_SEARCH_TERMS,
+    Comparison,
+    Field,
+    FieldKind,
+    OrderBy,
+    RunQuery,
+    too_many_terms,
+)
 from gnomon.tracking.tables import experiments, latest_metrics, params, runs, tags
 
 _TABLES = {FieldKind.METRIC: latest_metrics, FieldKind.PARAM: params, FieldKind.TAG: tags}
@@ -32,10 +39,7 @@ def compile_search(scope: Scope, query: RunQuery) -> Select[Any]:
     # build_query refuses this already; a RunQuery built by hand must not reach SQLite's
     # 64-table join limit either.
     if len(query.filters) + len(query.order_by) > MAX_SEARCH_TERMS:
-        raise InvalidInput(
-            f"a search names more than {MAX_SEARCH_TERMS} terms in its filter and order_by",
-            {"field": "filter", "limit": MAX_SEARCH_TERMS},
-        )
+        raise too_many_terms()
     statement = select(runs.c.id).where(
         runs.c.workspace_id == scope.workspace, runs.c.experiment_id.in_(query.experiment_ids)
     )

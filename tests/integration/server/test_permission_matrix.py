@@ -7,7 +7,6 @@ import importlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 import pytest
@@ -15,9 +14,10 @@ from fastapi.routing import APIRoute
 
 from gnomon.auth.entities import Principal, Role
 from gnomon.server import health
-from gnomon.server.access import Access, access_of
+from gnomon.server.access import Access, access_levels
 from gnomon.server.app import API_ROUTERS
 from gnomon.server.middleware import API_PREFIX
+from gnomon.server.openapi import spec_path
 from tests.fixtures.server import ADMIN_PASSWORD, LiveServer
 
 WORKSPACE = "team-a"
@@ -51,21 +51,11 @@ def declared_access() -> dict[tuple[str, str], list[Access]]:
     for router, prefix in routers:
         for route in router.routes:
             assert isinstance(route, APIRoute)
-            levels = _levels(route.dependant)
-            path = re.sub(r":\w+\}", "}", prefix + route.path)  # the spec omits converters
+            levels = access_levels(route.dependant)
+            path = spec_path(prefix + route.path)
             for method in route.methods or ():
                 found[(method, path)] = levels
     return found
-
-
-def _levels(dependant: Any) -> list[Access]:
-    levels = []
-    for sub in dependant.dependencies:
-        level = access_of(sub.call)
-        if level is not None:
-            levels.append(level)
-        levels += _levels(sub)
-    return levels
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""A small model served in-process, for the model server's limit and acceptance tests."""
+"""A small model for the model server tests: served in-process, or registered for `gnomon serve`."""
 
 from __future__ import annotations
 
@@ -37,6 +37,22 @@ def serve_small(
     served = ServedModel(model, "small", 1, "models:/small/1", "small-api", policy, None)
     with run_uvicorn(create_serving_app(served, **app_options), lifespan="on") as url:
         yield url
+
+
+def register_classifier(name: str) -> None:
+    """A logistic regression on columns x and y (1 when x > 0), logged in a run and
+    registered as ``name`` with the alias ``production``: what `gnomon serve` tests serve."""
+    from sklearn.linear_model import LogisticRegression
+
+    import gnomon
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=50), "y": rng.normal(size=50)})
+    model = LogisticRegression().fit(frame, (frame["x"] > 0).astype(int))
+    with gnomon.start_run():
+        uri = gnomon.log_model(model, "model", input_example=frame)
+    gnomon.register_model(uri, name, alias="production")
+    gnomon.flush()
 
 
 def row(value: float = 0.5) -> dict[str, float]:

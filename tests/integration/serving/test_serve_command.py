@@ -8,23 +8,13 @@ import subprocess
 from pathlib import Path
 
 import httpx
-import numpy as np
-import pandas as pd
 
-import gnomon
 from tests.fixtures.processes import GNOMON, free_port, wait_until_answers
+from tests.integration.serving.small_server import register_classifier
 
 
 def test_serve_a_registered_model(gnomon_home: Path) -> None:
-    from sklearn.linear_model import LogisticRegression
-
-    rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"x": rng.normal(size=50), "y": rng.normal(size=50)})
-    model = LogisticRegression().fit(frame, (frame["x"] > 0).astype(int))
-    with gnomon.start_run():
-        uri = gnomon.log_model(model, "model", input_example=frame)
-    gnomon.register_model(uri, "served", alias="production")
-    gnomon.flush()
+    register_classifier("served")
 
     port = free_port()
     proc = subprocess.Popen(

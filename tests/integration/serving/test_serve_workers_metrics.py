@@ -9,10 +9,7 @@ import subprocess
 from pathlib import Path
 
 import httpx
-import numpy as np
-import pandas as pd
 
-import gnomon
 from tests.fixtures.processes import GNOMON, free_port, wait_until_answers
 from tests.fixtures.workers import (
     counted_by,
@@ -21,20 +18,13 @@ from tests.fixtures.workers import (
     send_until_every_worker_answered,
     worker_pids,
 )
+from tests.integration.serving.small_server import register_classifier
 
 PREDICT = {"method": "POST", "route": "/predict", "status": "200"}
 
 
 def test_metrics_count_the_predictions_of_every_worker(gnomon_home: Path) -> None:
-    from sklearn.linear_model import LogisticRegression
-
-    rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"x": rng.normal(size=50), "y": rng.normal(size=50)})
-    model = LogisticRegression().fit(frame, (frame["x"] > 0).astype(int))
-    with gnomon.start_run():
-        uri = gnomon.log_model(model, "model", input_example=frame)
-    gnomon.register_model(uri, "counted", alias="production")
-    gnomon.flush()
+    register_classifier("counted")
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"

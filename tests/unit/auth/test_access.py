@@ -227,3 +227,9 @@ def test_a_narrowed_admin_cannot_manage_members(
     with pytest.raises(PermissionDenied):
         auth.add_member(auth.authenticate(capped_root), "churn", "cid", "viewer")
     assert auth.add_member(root, "churn", "cid", "viewer").role is Role.VIEWER
+
+
+def test_a_long_workspace_name_is_not_echoed_back_whole(auth: AuthService, bob: Principal) -> None:
+    with pytest.raises(NotFound) as caught:
+        auth.role_in(bob, "w" * 10_000)
+    assert len(caught.value.message) < 200

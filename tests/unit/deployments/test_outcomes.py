@@ -122,6 +122,8 @@ def _nested(depth: int) -> Any:
     ("outcomes", "message"),
     [
         ({"r0": 1, "": 2}, "outcome 1: request_id must be a non-empty string"),
+        # Refused as the API server's schema refuses it (gnomon.checks.text_problem).
+        ({"r0": 1, "r\x001": 2}, "outcome 1: request_id must be a non-empty string"),
         # Values the writer could not store: accepted, they would fail the file they share.
         ({"r0": _nested(MAX_VALUE_DEPTH), "r1": _nested(MAX_VALUE_DEPTH + 1)}, "outcome 1"),
         ({"r0": [1, 10**30]}, "outcome 0 (request 'r0'): the value cannot be stored as JSON"),
