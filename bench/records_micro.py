@@ -26,7 +26,7 @@ import orjson
 import pandas as pd
 
 from gnomon.artifacts import LocalArtifactStore
-from gnomon.models import ColumnSpec, Contract
+from gnomon.modelfolder import ColumnSpec, Contract
 from gnomon.serving.enforce import Policy, enforce
 from gnomon.serving.inputs import parse_body
 from gnomon.serving.records import PredictionRecord, RecordWriter

@@ -13,8 +13,8 @@ from gnomon._types import Scope
 from gnomon.deployments.entities import (
     Action,
     Arm,
+    ArmRole,
     Deployment,
-    Role,
     Routing,
     ServingConfig,
 )
@@ -22,12 +22,14 @@ from gnomon.deployments.store import DeploymentStore
 from gnomon.errors import AlreadyExists, Conflict, NotFound
 
 PRIMARY = Routing.single("churn", "production")
-CANARY = Routing((Arm("churn", "production", Role.PRIMARY, 90), Arm("churn", "8", Role.CANARY, 10)))
+CANARY = Routing(
+    (Arm("churn", "production", ArmRole.PRIMARY, 90), Arm("churn", "8", ArmRole.CANARY, 10))
+)
 AB_WITH_SHADOW = Routing(
     (
-        Arm("churn", "7", Role.PRIMARY, 60),
-        Arm("churn", "8", Role.AB, 40),
-        Arm("fraud", "latest", Role.SHADOW, 0),
+        Arm("churn", "7", ArmRole.PRIMARY, 60),
+        Arm("churn", "8", ArmRole.AB, 40),
+        Arm("fraud", "latest", ArmRole.SHADOW, 0),
     ),
     ab_key="customer_id",
 )

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 import gnomon
-from tests.unit.models.support import numeric_data
-from tests.unit.models.test_pyfunc import Threshold
+from tests.unit.modelfolder.support import numeric_data
+from tests.unit.modelfolder.test_pyfunc import Threshold
 
 
 def _sklearn(frame: pd.DataFrame, label: np.ndarray) -> tuple[Any, Any, Any]:
@@ -39,7 +39,7 @@ def _lightgbm(frame: pd.DataFrame, label: np.ndarray) -> tuple[Any, Any, Any]:
 
 
 def _pytorch(frame: pd.DataFrame, label: np.ndarray) -> tuple[Any, Any, Any]:
-    from tests.unit.models.test_torch import mlp, reference
+    from tests.unit.modelfolder.test_torch import mlp, reference
 
     model = mlp()
     return model, reference(model, frame.to_numpy()), None
@@ -50,8 +50,8 @@ def _onnx(frame: pd.DataFrame, label: np.ndarray) -> tuple[Any, Any, Any]:
 
     import onnx
 
-    from tests.unit.models.test_onnx import export
-    from tests.unit.models.test_torch import mlp, reference
+    from tests.unit.modelfolder.test_onnx import export
+    from tests.unit.modelfolder.test_torch import mlp, reference
 
     model = mlp()
     with tempfile.TemporaryDirectory() as tmp:

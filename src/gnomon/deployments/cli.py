@@ -23,9 +23,9 @@ from gnomon.cli.output import (
 )
 from gnomon.deployments.entities import (
     Arm,
+    ArmRole,
     Deployment,
     DeploymentEvent,
-    Role,
     Routing,
     ServingConfig,
 )
@@ -252,9 +252,9 @@ def _summary(routing: Routing) -> str:
 
 
 def _describe(arm: Arm) -> str:
-    if arm.role is Role.SHADOW:
+    if arm.role is ArmRole.SHADOW:
         return f"{arm.ref} shadow"
-    role = "" if arm.role is Role.PRIMARY else f" {arm.role.value}"
+    role = "" if arm.role is ArmRole.PRIMARY else f" {arm.role.value}"
     return f"{arm.ref}{role} {arm.weight}%"
 
 
@@ -280,7 +280,7 @@ def status(ctx: typer.Context, name: str, output: OutputOption = OutputFormat.TA
         "weight",
     )
     for arm, version in zip(deployment.routing.arms, versions, strict=True):
-        share = "copy" if arm.role is Role.SHADOW else f"{arm.weight}%"
+        share = "copy" if arm.role is ArmRole.SHADOW else f"{arm.weight}%"
         table.add_row(arm.role.value, arm.model, arm.selector, _version(version), share)
     console().print(table)
     config = deployment.config

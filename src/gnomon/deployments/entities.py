@@ -15,7 +15,7 @@ from typing import Any
 from gnomon.errors import InvalidInput
 
 
-class Role(StrEnum):
+class ArmRole(StrEnum):
     PRIMARY = "primary"
     CANARY = "canary"  # weighted random share of requests
     AB = "ab"  # sticky share: the same value of the A/B key always gets the same arm
@@ -37,7 +37,7 @@ class Arm:
 
     model: str
     selector: str
-    role: Role
+    role: ArmRole
     weight: int = 0  # percent of live traffic; 0 for shadows
 
     @property
@@ -63,7 +63,7 @@ class Arm:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Arm:
         return cls(
-            str(data["model"]), str(data["selector"]), Role(data["role"]), int(data["weight"])
+            str(data["model"]), str(data["selector"]), ArmRole(data["role"]), int(data["weight"])
         )
 
 
@@ -76,20 +76,20 @@ class Routing:
 
     @property
     def primary(self) -> Arm:
-        return next(arm for arm in self.arms if arm.role is Role.PRIMARY)
+        return next(arm for arm in self.arms if arm.role is ArmRole.PRIMARY)
 
     @property
     def candidate(self) -> Arm | None:
         """The canary or A/B arm, if one is live."""
-        return next((arm for arm in self.arms if arm.role in (Role.CANARY, Role.AB)), None)
+        return next((arm for arm in self.arms if arm.role in (ArmRole.CANARY, ArmRole.AB)), None)
 
     @property
     def live(self) -> tuple[Arm, ...]:
-        return tuple(arm for arm in self.arms if arm.role is not Role.SHADOW)
+        return tuple(arm for arm in self.arms if arm.role is not ArmRole.SHADOW)
 
     @property
     def shadows(self) -> tuple[Arm, ...]:
-        return tuple(arm for arm in self.arms if arm.role is Role.SHADOW)
+        return tuple(arm for arm in self.arms if arm.role is ArmRole.SHADOW)
 
     def to_dict(self) -> dict[str, Any]:
         return {"arms": [arm.to_dict() for arm in self.arms], "ab_key": self.ab_key}
@@ -100,13 +100,13 @@ class Routing:
 
     @classmethod
     def single(cls, model: str, selector: str) -> Routing:
-        return cls((Arm(model, selector, Role.PRIMARY, 100),))
+        return cls((Arm(model, selector, ArmRole.PRIMARY, 100),))
 
     def with_primary_weight(self) -> Routing:
         """The primary's weight set to what the candidate leaves."""
         candidate = self.candidate
         rest = 100 - (candidate.weight if candidate else 0)
-        arms = tuple(replace(a, weight=rest) if a.role is Role.PRIMARY else a for a in self.arms)
+        arms = tuple(replace(a, weight=rest) if a.role is ArmRole.PRIMARY else a for a in self.arms)
         return replace(self, arms=arms)
 
 

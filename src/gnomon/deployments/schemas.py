@@ -12,10 +12,10 @@ from pydantic import Field
 from gnomon.deployments.entities import (
     Action,
     Arm,
+    ArmRole,
     Deployment,
     DeploymentEvent,
     ResolvedArm,
-    Role,
     Routing,
     ServingConfig,
 )
@@ -25,7 +25,7 @@ from gnomon.wire import Text, Wire, WireBool, WireFloat, WireInt, WireJson
 class ArmOut(Wire):
     model: str
     selector: str
-    role: Role
+    role: ArmRole
     weight: int
 
     def entity(self) -> Arm:

@@ -16,10 +16,10 @@ from gnomon.artifacts import ArtifactStore
 from gnomon.deployments.entities import (
     Action,
     Arm,
+    ArmRole,
     Deployment,
     DeploymentEvent,
     ResolvedArm,
-    Role,
     Routing,
     ServingConfig,
     check_weight,
@@ -77,7 +77,7 @@ class DeploymentService:
     ) -> Deployment:
         """A deployment whose primary is ``model`` (``churn@production``, ``churn/7``)."""
         checked = check_deployment_name(name)
-        arm = self._arm(scope, model, Role.PRIMARY, 100)
+        arm = self._arm(scope, model, ArmRole.PRIMARY, 100)
         routing = Routing((arm,))
         return self.store.create(
             scope,
@@ -111,17 +111,17 @@ class DeploymentService:
         current = self.get(scope, name)
         routing = current.routing
         if canary is not None:
-            arm = self._arm(scope, model, Role.CANARY, check_weight(canary))
+            arm = self._arm(scope, model, ArmRole.CANARY, check_weight(canary))
             routing = _with_candidate(routing, arm, None)
         elif ab_key is not None:
             key = checks.text("A/B key", ab_key)
-            arm = self._arm(scope, model, Role.AB, check_weight(ab_weight))
+            arm = self._arm(scope, model, ArmRole.AB, check_weight(ab_weight))
             routing = _with_candidate(routing, arm, key)
         elif shadow:
-            arm = self._arm(scope, model, Role.SHADOW, 0)
+            arm = self._arm(scope, model, ArmRole.SHADOW, 0)
             routing = _with_shadow(routing, arm)
         else:
-            arm = self._arm(scope, model, Role.PRIMARY, 100)
+            arm = self._arm(scope, model, ArmRole.PRIMARY, 100)
             routing = _with_primary(routing, arm)
         return self._change(current, scope, Action.SET_ROUTE, routing, note=note)
 
@@ -133,13 +133,13 @@ class DeploymentService:
         found = [a for a in arms if (a.model, a.selector) == target]
         if not found:
             raise InvalidInput(f"deployment {name!r} does not route to {model!r}")
-        if found[0].role is Role.PRIMARY:
+        if found[0].role is ArmRole.PRIMARY:
             raise InvalidInput(
                 f"{model!r} is the primary of {name!r}; route another model directly instead"
             )
         kept = tuple(a for a in arms if (a.model, a.selector) != target)
         routing = Routing(kept, None).with_primary_weight()
-        if any(a.role is Role.AB for a in kept):
+        if any(a.role is ArmRole.AB for a in kept):
             routing = replace(routing, ab_key=current.routing.ab_key)
         return self._change(current, scope, Action.SET_ROUTE, routing, note=note)
 
@@ -160,9 +160,9 @@ class DeploymentService:
                 raise InvalidInput(
                     f"deployment {name!r} has no canary or A/B arm to promote; name the model"
                 )
-        if arm.role is Role.PRIMARY:
+        if arm.role is ArmRole.PRIMARY:
             raise InvalidInput(f"{arm.ref!r} is already the primary of {name!r}")
-        promoted = replace(arm, role=Role.PRIMARY, weight=100)
+        promoted = replace(arm, role=ArmRole.PRIMARY, weight=100)
         return self._change(
             current, scope, Action.PROMOTE, _with_primary(routing, promoted), note=note
         )
@@ -244,7 +244,7 @@ class DeploymentService:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _arm(self, scope: Scope, model: str, role: Role, weight: int) -> Arm:
+    def _arm(self, scope: Scope, model: str, role: ArmRole, weight: int) -> Arm:
         name, selector = _parse_ref(model)
         self.registry.resolve(scope, name, selector)  # NotFound names what does not exist
         return Arm(name, selector, role, weight)
@@ -312,7 +312,7 @@ def _with_candidate(routing: Routing, arm: Arm, ab_key: str | None) -> Routing:
     kept = tuple(
         a
         for a in routing.arms
-        if a.role is Role.PRIMARY or (a.role is Role.SHADOW and _differs(a, arm))
+        if a.role is ArmRole.PRIMARY or (a.role is ArmRole.SHADOW and _differs(a, arm))
     )
     return Routing((*kept, arm), ab_key).with_primary_weight()
 
@@ -344,10 +344,10 @@ def _differs(a: Arm, b: Arm) -> bool:
 
 def _checked_routing(routing: Routing) -> Routing:
     live = routing.live
-    if sum(1 for a in live if a.role is Role.PRIMARY) != 1:
+    if sum(1 for a in live if a.role is ArmRole.PRIMARY) != 1:
         raise InvalidInput("a deployment needs exactly one primary")
     if sum(a.weight for a in live) != 100:
         raise InvalidInput("the live arms' weights must add up to 100")
-    if any(a.role is Role.AB for a in live) != (routing.ab_key is not None):
+    if any(a.role is ArmRole.AB for a in live) != (routing.ab_key is not None):
         raise InvalidInput("an A/B arm needs an A/B key, and only an A/B arm has one")
     return routing

@@ -36,7 +36,7 @@ from gnomon.tracking.cli import (
 from gnomon.tracking.entities import Run, RunStatus
 
 if TYPE_CHECKING:
-    from gnomon.models import ColumnSpec, Contract
+    from gnomon.modelfolder import ColumnSpec, Contract
     from gnomon.registry.client import RegistryClient
     from gnomon.registry.entities import ModelVersion, RegisteredModel
     from gnomon.sdk import Client
@@ -318,7 +318,7 @@ def _lineage_rows(
 
 
 def _training_data(client: Client, version: ModelVersion) -> str | None:
-    from gnomon.models import read_spec
+    from gnomon.modelfolder import read_spec
 
     uri = f"models:/{version.model_name}/{version.version}"
     with tempfile.TemporaryDirectory(prefix="gnomon-compare-") as tmp:

@@ -18,7 +18,7 @@ from gnomon.registry.registration import Registrar
 from gnomon.registry.service import RegistryService
 
 if TYPE_CHECKING:
-    from gnomon.models import Contract
+    from gnomon.modelfolder import Contract
 
 
 class RegistryClient:
@@ -49,7 +49,7 @@ class RegistryClient:
         """Register an MLflow model folder (sklearn or python_function flavor) as a version."""
         import tempfile
 
-        from gnomon.models import save_model
+        from gnomon.modelfolder import save_model
         from gnomon.registry.mlflow_import import read_mlflow_model
 
         source = Path(path)

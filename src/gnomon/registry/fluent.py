@@ -10,7 +10,7 @@ from gnomon.registry.uris import RUNS_SCHEME, RunModelUri, parse_run_uri
 from gnomon.tracking import fluent
 
 if TYPE_CHECKING:
-    from gnomon.models import Contract, LoadedModel
+    from gnomon.modelfolder import Contract, LoadedModel
     from gnomon.registry.entities import ModelVersion
     from gnomon.sdk import Client
 
@@ -46,7 +46,7 @@ def log_model(
         >>> with gnomon.start_run():
         ...     gnomon.log_model(clf, "model", input_example=X_train)
     """
-    from gnomon.models import save_model
+    from gnomon.modelfolder import save_model
 
     run = fluent._current()
     clean = name.strip("/")
@@ -85,7 +85,7 @@ def load_model(uri: str, client: Client | None = None) -> LoadedModel:
         NotFound: the run, model, version or alias does not exist.
         InvalidInput: a malformed URI, a tampered file, or the flavor's library missing.
     """
-    from gnomon.models import load_model as load_folder
+    from gnomon.modelfolder import load_folder
 
     client = client or fluent.get_client()
     with tempfile.TemporaryDirectory(prefix="gnomon-load-") as tmp:
@@ -102,7 +102,7 @@ def fetch_model(uri: str, dst: Path, client: Client) -> Path:
         InvalidInput: a file differs from what was recorded.
     """
     if uri.startswith(RUNS_SCHEME):
-        from gnomon.models.hashing import verify_recorded
+        from gnomon.modelfolder.hashing import verify_recorded
 
         source = parse_run_uri(uri)
         record = client.registry.get_logged_model(source.run_id, source.path)

@@ -37,7 +37,7 @@ from gnomon.tracking import validation
 from gnomon.wire import PageOut
 
 if TYPE_CHECKING:
-    from gnomon.models import Contract
+    from gnomon.modelfolder import Contract
 
 VERSION_HEADER = "x-gnomon-version"  # the number of the version a download resolved to
 
@@ -73,7 +73,7 @@ class HttpRegistryClient:
     ) -> ModelVersion:
         """Register an MLflow model folder (sklearn or python_function flavor) as a version:
         converted here, then uploaded as a gnomon model folder."""
-        from gnomon.models import save_model
+        from gnomon.modelfolder import save_model
         from gnomon.registry.mlflow_import import read_mlflow_model
 
         source = Path(path)
@@ -207,7 +207,7 @@ class HttpRegistryClient:
     def download_version(self, uri: str, dst: Path) -> Path:
         """Copy the model folder of ``models:/…`` into ``dst``, checked here against the
         digests the server recorded at registration; returns the local folder."""
-        from gnomon.models.hashing import verify_recorded
+        from gnomon.modelfolder.hashing import verify_recorded
 
         name, selector = parse_model_uri(uri)
         version = self.get_version(name, selector)  # an alias is resolved once, here

@@ -29,7 +29,7 @@ from gnomon.tracking.entities import RunStatus
 from gnomon.tracking.service import TrackingService
 
 if TYPE_CHECKING:
-    from gnomon.models import Contract, ModelSpec
+    from gnomon.modelfolder import Contract, ModelSpec
 
 MODEL_FILE = "gnomon-model.yaml"
 CONTRACT_EDITED_BY = "gnomon.contract.edited_by"  # the tag naming who last edited a contract
@@ -118,7 +118,7 @@ class Registrar:
             InvalidInput: the run has no recorded gnomon model at that path, a file differs
                 from its record, or a bad name or alias.
         """
-        from gnomon.models.hashing import verify_recorded
+        from gnomon.modelfolder.hashing import verify_recorded
 
         uri = parse_run_uri(source)
         self.tracking.get_run(scope, uri.run_id)  # NotFound names the run
@@ -204,9 +204,9 @@ class Registrar:
             self.registry.check_alias(alias)
         files, spec_sha256, spec = checked_folder(folder, shown_as)
         if self.load_check:
-            from gnomon.models import load_model
+            from gnomon.modelfolder import load_folder
 
-            load_model(folder)  # proves it loads, before anything is stored
+            load_folder(folder)  # proves it loads, before anything is stored
         storage_uri = f"{self.storage_root}/{scope.workspace}/registry/{new_id()}"
         self._open_store(storage_uri).put_dir(folder, "")
         version = self.registry.create_version(
@@ -233,7 +233,7 @@ class Registrar:
 
     def read_contract(self, scope: Scope, name: str, version: int | str | None) -> Contract | None:
         """The input contract of a registered version (None: saved without an example)."""
-        from gnomon.models import read_spec
+        from gnomon.modelfolder import read_spec
 
         found = self.registry.resolve(scope, name, version)
         with tempfile.TemporaryDirectory(prefix="gnomon-contract-") as tmp:
@@ -246,8 +246,8 @@ class Registrar:
         """Replace the input contract of a registered version, recorded in the audit trail of
         the version as a tag. Only the YAML changes, so its recorded digest is updated with
         it; the model files and their recorded digests stay as they are."""
-        from gnomon.models import read_spec, write_spec
-        from gnomon.models.hashing import spec_digest
+        from gnomon.modelfolder import read_spec, write_spec
+        from gnomon.modelfolder.hashing import spec_digest
 
         found = self.registry.resolve(scope, name, version)
         store = self._open_store(found.storage_uri)
@@ -289,7 +289,7 @@ class Registrar:
             NotFound: the model, version or alias does not exist.
             InvalidInput: a file was changed, added or removed in storage since.
         """
-        from gnomon.models.hashing import verify_recorded
+        from gnomon.modelfolder.hashing import verify_recorded
 
         name, selector = self.registry.parse_model_uri(uri)
         version = self.registry.resolve(scope, name, selector)
@@ -325,9 +325,9 @@ def checked_folder(
         InvalidInput: any of these fails, naming the file or path.
         PayloadTooLarge: the YAML is larger than a model description can be.
     """
-    from gnomon.models import read_spec
-    from gnomon.models.flavors import get_flavor
-    from gnomon.models.hashing import spec_digest, verify_folder
+    from gnomon.modelfolder import read_spec
+    from gnomon.modelfolder.flavors import get_flavor
+    from gnomon.modelfolder.hashing import spec_digest, verify_folder
 
     spec = read_spec(folder, label=None if shown_as is None else f"{shown_as}'s {MODEL_FILE}")
     with described(folder, shown_as or str(folder)):
@@ -356,7 +356,7 @@ def _version_yaml(version: ModelVersion) -> str:
 
 def _checked_spec_file(store: ArtifactStore, version: ModelVersion, dst: Path) -> None:
     """Download the version's YAML into ``dst`` and check it against the recorded digest."""
-    from gnomon.models.hashing import spec_digest
+    from gnomon.modelfolder.hashing import spec_digest
 
     if version.spec_sha256 is None:
         raise InvalidInput(

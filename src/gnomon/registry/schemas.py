@@ -13,7 +13,7 @@ from typing import Annotated
 from annotated_types import MaxLen
 from pydantic import Field
 
-from gnomon.models.contract import MAX_CATEGORY_VALUES, MAX_COLUMNS, ColumnSpec, Contract
+from gnomon.modelfolder.contract import MAX_CATEGORY_VALUES, MAX_COLUMNS, ColumnSpec, Contract
 from gnomon.registry.entities import (
     AliasEvent,
     LoggedModel,

@@ -404,7 +404,7 @@ def _sha256(field: str, value: object) -> str:
 
 
 def _digests(files: object) -> dict[str, str]:
-    from gnomon.models.spec import check_model_path
+    from gnomon.modelfolder.spec import check_model_path
 
     if not isinstance(files, Mapping):
         raise InvalidInput(f"files must map paths to sha256 digests, got {type(files).__name__}")

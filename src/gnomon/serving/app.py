@@ -27,7 +27,7 @@ from starlette.routing import Route
 from gnomon.deployments.outcomes import check_outcomes
 from gnomon.deployments.schemas import MAX_OUTCOMES_PER_REQUEST
 from gnomon.errors import GnomonError, InvalidInput, Unavailable
-from gnomon.models import Contract
+from gnomon.modelfolder import Contract
 from gnomon.server.boundary import ErrorBoundary
 from gnomon.server.middleware import HttpMetrics, ObservabilityMiddleware
 from gnomon.server.prometheus import exposition

@@ -37,7 +37,7 @@ from gnomon.serving.batch_io import METADATA_PREFIX, Reader, Sink
 from gnomon.serving.enforce import MAX_REPORTED, Policy, Violation, enforce
 
 if TYPE_CHECKING:
-    from gnomon.models import LoadedModel
+    from gnomon.modelfolder import LoadedModel
     from gnomon.sdk import Client
 
 DEFAULT_CHUNK_ROWS: Final = 50_000
@@ -194,7 +194,7 @@ def _fetched_model(uri: str, client: Client | None) -> Iterator[_Model]:
     """The model loaded, and its folder kept on disk for the workers until the job ends."""
     import tempfile
 
-    from gnomon.models import load_model
+    from gnomon.modelfolder import load_folder
     from gnomon.registry.fluent import fetch_model
     from gnomon.tracking import fluent
 
@@ -216,7 +216,7 @@ def _fetched_model(uri: str, client: Client | None) -> Iterator[_Model]:
                     f"cannot load {uri!r}: expected models:/<name>@<alias>, "
                     "models:/<name>/<version>, runs:/<run id>/<path> or a local model folder"
                 )
-        yield _Model(load_model(folder), folder, uri, name, version)
+        yield _Model(load_folder(folder), folder, uri, name, version)
 
 
 def _model_hash(files: dict[str, str]) -> str | None:
@@ -296,9 +296,9 @@ _worker: _Predictor | None = None
 
 def _start_worker(job: _Job) -> None:
     global _worker
-    from gnomon.models import load_model
+    from gnomon.modelfolder import load_folder
 
-    _worker = _Predictor(load_model(job.folder), job.policy, job.proba)
+    _worker = _Predictor(load_folder(job.folder), job.policy, job.proba)
     try:  # one BLAS/OpenMP thread per worker: the workers already use every core
         from threadpoolctl import threadpool_limits
 

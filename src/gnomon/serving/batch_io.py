@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 from gnomon.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from gnomon.models import LoadedModel
+    from gnomon.modelfolder import LoadedModel
 
 METADATA_PREFIX: Final = "gnomon."
 _CSV_BLOCK_BYTES: Final = 4 << 20  # CSV types are inferred from the first block

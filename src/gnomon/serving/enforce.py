@@ -1,6 +1,6 @@
 """Checking a request against the model's input contract, vectorised over the batch.
 
-:func:`enforce` checks every column of a frame against its :class:`~gnomon.models.ColumnSpec`
+:func:`enforce` checks every column of a frame against its :class:`~gnomon.modelfolder.ColumnSpec`
 with NumPy operations on the whole column (only the list of violations is built row by row,
 over offending rows alone) and returns the frame cast to the contract's dtypes, in contract
 order, with every :class:`Violation` found. What happens next is the deployment's
@@ -33,7 +33,7 @@ from pandas.api.types import infer_dtype
 from gnomon.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from gnomon.models.contract import ColumnSpec, Contract
+    from gnomon.modelfolder.contract import ColumnSpec, Contract
 
 MAX_REPORTED: Final = 1000
 

@@ -21,7 +21,7 @@ from gnomon._version import __version__
 from gnomon.errors import AlreadyExists, InvalidInput
 
 if TYPE_CHECKING:
-    from gnomon.models import ModelSpec
+    from gnomon.modelfolder import ModelSpec
     from gnomon.sdk import Client
 
 UID = 10001  # fixed and numeric, so Kubernetes' runAsNonRoot can verify it
@@ -123,7 +123,7 @@ def build_context(
 def _write(
     uri: str, folder: Path, client: Client | None, workers: int, wheel: Path | None
 ) -> ImageContext:
-    from gnomon.models import read_spec
+    from gnomon.modelfolder import read_spec
 
     folder.chmod(0o755)  # mkdtemp makes it private
     identity = _fetch(uri, folder / "model", client)
@@ -143,8 +143,8 @@ def _write(
 
 def _fetch(uri: str, dst: Path, client: Client | None) -> ModelIdentity:
     """Copy the model folder into ``dst`` and check every file against its recorded hash."""
-    from gnomon.models import read_spec
-    from gnomon.models.hashing import verify_folder
+    from gnomon.modelfolder import read_spec
+    from gnomon.modelfolder.hashing import verify_folder
     from gnomon.registry.fluent import fetch_model
     from gnomon.tracking import fluent
 

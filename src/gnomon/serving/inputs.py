@@ -36,7 +36,7 @@ import orjson
 import pandas as pd
 
 from gnomon.errors import InvalidInput
-from gnomon.models.contract import MAX_COLUMNS  # also the widest a contract may be
+from gnomon.modelfolder.contract import MAX_COLUMNS  # also the widest a contract may be
 from gnomon.serving.nesting import MAX_BODY_DEPTH, brackets_at_most, deeper_than
 
 MAX_ROWS: Final = 10_000

@@ -17,7 +17,7 @@ from gnomon.errors import InvalidInput
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
-    from gnomon.models import LoadedModel
+    from gnomon.modelfolder import LoadedModel
     from gnomon.sdk import Client
     from gnomon.serving.app import Routes
     from gnomon.serving.batching import Batcher

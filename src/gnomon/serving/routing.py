@@ -19,7 +19,7 @@ from typing import Any, Final
 import pandas as pd
 from starlette.concurrency import run_in_threadpool
 
-from gnomon.models import LoadedModel
+from gnomon.modelfolder import LoadedModel
 from gnomon.serving.batching import BatchConfig, Batcher
 from gnomon.serving.enforce import Policy
 from gnomon.serving.inputs import MAX_COLUMNS

@@ -19,7 +19,7 @@ from schemathesis import Response
 from schemathesis.checks import not_a_server_error
 
 from gnomon.artifacts import LocalArtifactStore
-from gnomon.models import load_model, save_model
+from gnomon.modelfolder import load_folder, save_model
 from gnomon.serving.app import ServedModel, create_serving_app
 from gnomon.serving.records import OutcomeWriter, RecordWriter, read_outcomes
 from tests.fixtures.server import run_uvicorn
@@ -63,7 +63,7 @@ def _model(folder: Path) -> ServedModel:
     encode = ColumnTransformer([("city", OneHotEncoder(), ["city"])], remainder="passthrough")
     model = make_pipeline(encode, RandomForestClassifier(n_estimators=5, random_state=0))
     save_model(model.fit(frame, label), folder, input_example=frame)
-    return ServedModel(load_model(folder), "fraud", 1, "models:/fraud/1", "fraud-api")
+    return ServedModel(load_folder(folder), "fraud", 1, "models:/fraud/1", "fraud-api")
 
 
 @pytest.fixture(scope="module")

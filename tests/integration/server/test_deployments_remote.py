@@ -21,8 +21,7 @@ from gnomon._types import Scope
 from gnomon.auth.entities import Principal
 from gnomon.cli.app import app
 from gnomon.deployments.client import DeploymentClient
-from gnomon.deployments.entities import Action, ServingConfig
-from gnomon.deployments.entities import Role as ArmRole
+from gnomon.deployments.entities import Action, ArmRole, ServingConfig
 from gnomon.deployments.http import HttpDeploymentClient
 from gnomon.deployments.service import DeploymentService
 from gnomon.errors import AlreadyExists, Conflict, InvalidInput, NotFound

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from gnomon.models import LoadedModel
+from gnomon.modelfolder import LoadedModel
 from tests.integration.serving.small_server import save_small_model
 
 

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import pandas as pd
 
-from gnomon.models import LoadedModel, load_model, save_model
+from gnomon.modelfolder import LoadedModel, load_folder, save_model
 from gnomon.serving.app import ServedModel, create_serving_app
 from gnomon.serving.enforce import Policy
 from tests.fixtures.server import run_uvicorn
@@ -26,7 +26,7 @@ def save_small_model(folder: str) -> LoadedModel:
 
     frame = pd.DataFrame(np.random.default_rng(0).uniform(0, 1, (50, 4)), columns=INPUTS)
     save_model(LinearRegression().fit(frame, frame.sum(axis=1)), folder, input_example=frame)
-    return load_model(folder)
+    return load_folder(folder)
 
 
 @contextmanager

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from gnomon.artifacts import LocalArtifactStore
-from gnomon.models import LoadedModel
+from gnomon.modelfolder import LoadedModel
 from gnomon.serving import app as serving_app
 from gnomon.serving.records import RecordWriter
 from tests.integration.serving.small_server import row, serve_small

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from gnomon.artifacts import LocalArtifactStore
-from gnomon.models import LoadedModel
+from gnomon.modelfolder import LoadedModel
 from gnomon.serving import app as serving_app
 from gnomon.serving.enforce import Policy
 from gnomon.serving.inputs import MAX_ROWS, parse_body

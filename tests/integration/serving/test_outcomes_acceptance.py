@@ -15,7 +15,7 @@ from gnomon.artifacts import LocalArtifactStore
 from gnomon.deployments.outcomes import MAX_VALUE_DEPTH, check_outcomes
 from gnomon.deployments.schemas import MAX_OUTCOMES_PER_REQUEST
 from gnomon.errors import InvalidInput
-from gnomon.models import LoadedModel
+from gnomon.modelfolder import LoadedModel
 from gnomon.serving.records import Outcome, OutcomeWriter, RecordWriter, read_outcomes
 from tests.integration.serving.small_server import row, serve_small
 

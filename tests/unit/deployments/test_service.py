@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gnomon._types import Scope
-from gnomon.deployments.entities import Action, Role, Routing, ServingConfig
+from gnomon.deployments.entities import Action, ArmRole, Routing, ServingConfig
 from gnomon.deployments.service import MAX_SHADOWS, DeploymentService
 from gnomon.deployments.sql import SqlDeploymentStore
 from gnomon.errors import AlreadyExists, Conflict, InvalidInput, NotFound
@@ -43,7 +43,7 @@ def seed(registry: RegistryService, scope: Scope) -> None:
     registry.set_alias(scope, "churn", "staging", 2)
 
 
-def arms(service: DeploymentService, name: str = "web") -> list[tuple[str, Role, int]]:
+def arms(service: DeploymentService, name: str = "web") -> list[tuple[str, ArmRole, int]]:
     return [(a.ref, a.role, a.weight) for a in service.get(SCOPE, name).routing.arms]
 
 
@@ -129,8 +129,8 @@ def test_canary_takes_its_share_from_the_primary(service: DeploymentService, web
     changed = service.set_route(SCOPE, web, "churn/2", canary=10, note="try v2")
     assert changed.revision == 2
     assert arms(service) == [
-        ("churn@production", Role.PRIMARY, 90),
-        ("churn/2", Role.CANARY, 10),
+        ("churn@production", ArmRole.PRIMARY, 90),
+        ("churn/2", ArmRole.CANARY, 10),
     ]
     assert service.history(SCOPE, web)[-1].note == "try v2"
 
@@ -160,7 +160,7 @@ def test_two_modes_at_once(service: DeploymentService, web: str, modes: dict[str
 def test_ab_split_is_sticky_by_its_key(service: DeploymentService, web: str) -> None:
     changed = service.set_route(SCOPE, web, "churn/2", ab_key="customer_id", ab_weight=30)
     assert changed.routing.ab_key == "customer_id"
-    assert arms(service) == [("churn@production", Role.PRIMARY, 70), ("churn/2", Role.AB, 30)]
+    assert arms(service) == [("churn@production", ArmRole.PRIMARY, 70), ("churn/2", ArmRole.AB, 30)]
     with pytest.raises(InvalidInput, match="A/B key must be a non-empty string"):
         service.set_route(SCOPE, web, "churn/3", ab_key="")
 
@@ -169,13 +169,16 @@ def test_a_new_candidate_replaces_the_old(service: DeploymentService, web: str) 
     service.set_route(SCOPE, web, "churn/2", ab_key="user")
     changed = service.set_route(SCOPE, web, "churn/3", canary=5)
     assert changed.routing.ab_key is None
-    assert arms(service) == [("churn@production", Role.PRIMARY, 95), ("churn/3", Role.CANARY, 5)]
+    assert arms(service) == [
+        ("churn@production", ArmRole.PRIMARY, 95),
+        ("churn/3", ArmRole.CANARY, 5),
+    ]
 
 
 def test_shadows_get_a_copy(service: DeploymentService, web: str) -> None:
     service.set_route(SCOPE, web, "churn/2", canary=10)
     service.set_route(SCOPE, web, "fraud/1", shadow=True)
-    assert arms(service)[-1] == ("fraud/1", Role.SHADOW, 0)
+    assert arms(service)[-1] == ("fraud/1", ArmRole.SHADOW, 0)
     assert [a.ref for a in service.get(SCOPE, web).routing.live] == ["churn@production", "churn/2"]
 
 
@@ -216,7 +219,7 @@ def test_a_direct_rollout_drops_the_candidate_and_keeps_shadows(
     service.set_route(SCOPE, web, "churn/2", canary=10)
     service.set_route(SCOPE, web, "fraud/1", shadow=True)
     service.set_route(SCOPE, web, "churn/3")
-    assert arms(service) == [("churn/3", Role.PRIMARY, 100), ("fraud/1", Role.SHADOW, 0)]
+    assert arms(service) == [("churn/3", ArmRole.PRIMARY, 100), ("fraud/1", ArmRole.SHADOW, 0)]
 
 
 def test_remove_route(service: DeploymentService, web: str) -> None:
@@ -225,7 +228,7 @@ def test_remove_route(service: DeploymentService, web: str) -> None:
     kept = service.remove_route(SCOPE, web, "fraud/1")
     assert kept.routing.ab_key == "user"  # the A/B arm is still there
     service.remove_route(SCOPE, web, "churn/2", note="v2 lost")
-    assert arms(service) == [("churn@production", Role.PRIMARY, 100)]
+    assert arms(service) == [("churn@production", ArmRole.PRIMARY, 100)]
     assert service.get(SCOPE, web).routing.ab_key is None
 
 
@@ -253,7 +256,7 @@ def test_promote_the_candidate(service: DeploymentService, web: str) -> None:
     service.set_route(SCOPE, web, "churn/2", canary=10)
     service.set_route(SCOPE, web, "fraud/1", shadow=True)
     promoted = service.promote(SCOPE, web, note="v2 is better")
-    assert arms(service) == [("churn/2", Role.PRIMARY, 100), ("fraud/1", Role.SHADOW, 0)]
+    assert arms(service) == [("churn/2", ArmRole.PRIMARY, 100), ("fraud/1", ArmRole.SHADOW, 0)]
     assert service.history(SCOPE, web)[-1].action is Action.PROMOTE
     assert promoted.revision == 4
 
@@ -262,7 +265,7 @@ def test_promote_a_named_shadow(service: DeploymentService, web: str) -> None:
     service.set_route(SCOPE, web, "churn/3", shadow=True)
     service.set_route(SCOPE, web, "fraud/1", shadow=True)
     service.promote(SCOPE, web, "churn/3")
-    assert arms(service) == [("churn/3", Role.PRIMARY, 100), ("fraud/1", Role.SHADOW, 0)]
+    assert arms(service) == [("churn/3", ArmRole.PRIMARY, 100), ("fraud/1", ArmRole.SHADOW, 0)]
 
 
 def test_promote_without_a_candidate(service: DeploymentService, web: str) -> None:
@@ -356,7 +359,7 @@ def test_a_stale_change_is_a_conflict(
     with pytest.raises(Conflict, match="changed meanwhile"):
         service.set_route(SCOPE, web, "churn/3", canary=20)
     monkeypatch.undo()
-    assert arms(service)[-1] == ("churn/2", Role.CANARY, 10)
+    assert arms(service)[-1] == ("churn/2", ArmRole.CANARY, 10)
     assert service.get(SCOPE, web).revision == 2
 
 

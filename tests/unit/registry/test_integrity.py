@@ -13,7 +13,7 @@ import yaml
 
 import gnomon
 from gnomon.errors import Conflict, InvalidInput, NotFound
-from gnomon.models import ColumnSpec, Contract
+from gnomon.modelfolder import ColumnSpec, Contract
 from gnomon.registry.entities import NewVersion
 from tests.fixtures.payloads import PICKLE, tamper
 

@@ -15,7 +15,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from gnomon.errors import InvalidInput, NotFound
-from gnomon.models import save_model
+from gnomon.modelfolder import save_model
 from gnomon.serving.batch import (
     BatchResult,
     _in_order,

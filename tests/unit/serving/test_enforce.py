@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from gnomon.errors import InvalidInput
-from gnomon.models import ColumnSpec, Contract
+from gnomon.modelfolder import ColumnSpec, Contract
 from gnomon.serving.enforce import MAX_REPORTED, Policy, Violation, enforce, raise_for
 
 CONTRACT = Contract(

@@ -16,7 +16,7 @@ import pytest
 import gnomon
 from gnomon._version import __version__
 from gnomon.errors import AlreadyExists, InvalidInput, NotFound
-from gnomon.models import load_model, read_spec, save_model
+from gnomon.modelfolder import load_folder, read_spec, save_model
 from gnomon.serving.image import build_context
 
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -57,7 +57,7 @@ def test_the_context_holds_the_registered_version_and_predicts_the_same(
     assert sorted(p.name for p in (tmp_path / "ctx").iterdir()) == [
         ".dockerignore", "Dockerfile", "README.md", "model", "requirements.txt",
     ]  # fmt: skip
-    packaged = load_model(tmp_path / "ctx" / "model")  # checks every file's sha256
+    packaged = load_folder(tmp_path / "ctx" / "model")  # checks every file's sha256
     expected = gnomon.load_model("models:/churn/2").predict(frame)
     assert packaged.predict(frame).tolist() == expected.tolist()
     assert gnomon.load_model("models:/churn/1").predict(frame).tolist() != expected.tolist()
@@ -131,7 +131,7 @@ def test_a_local_folder_and_a_run_uri(registered: str, frame: pd.DataFrame, tmp_
     local = gnomon.get_client().registry.download_version("models:/churn/2", tmp_path / "dl")
     context = build_context(str(local), tmp_path / "from-folder")
     assert context.model.version is None
-    assert load_model(tmp_path / "from-folder" / "model").spec.files == read_spec(local).files
+    assert load_folder(tmp_path / "from-folder" / "model").spec.files == read_spec(local).files
     context = build_context(version.source, tmp_path / "from-run")
     assert context.model.uri == version.source and context.model.name == "model"
     assert (tmp_path / "from-run" / "model" / "gnomon-model.yaml").is_file()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from gnomon.models.contract import Contract
-from gnomon.models.infer import infer_contract
-from gnomon.models.inputs import to_frame
+from gnomon.modelfolder.contract import Contract
+from gnomon.modelfolder.infer import infer_contract
+from gnomon.modelfolder.inputs import to_frame
 from gnomon.serving.inputs import _float_records, parse_body
 
 

@@ -80,7 +80,7 @@ def test_a_local_folder_needs_no_store(
 ) -> None:
     from sklearn.linear_model import LinearRegression
 
-    from gnomon.models import save_model
+    from gnomon.modelfolder import save_model
 
     save_model(LinearRegression().fit(frame, frame["x"]), tmp_path / "m", input_example=frame)
     result = runner.invoke(app, ["build-image", str(tmp_path / "m"), str(tmp_path / "ctx")])

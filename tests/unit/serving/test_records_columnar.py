@@ -20,7 +20,7 @@ import pytest
 
 from gnomon.artifacts import ArtifactStore, LocalArtifactStore
 from gnomon.errors import Conflict, Unavailable
-from gnomon.models import ColumnSpec, Contract
+from gnomon.modelfolder import ColumnSpec, Contract
 from gnomon.serving.enforce import Policy, enforce
 from gnomon.serving.inputs import parse_body
 from gnomon.serving.records import PredictionRecord, RecordWriter, read_records
