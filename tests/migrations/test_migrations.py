@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import pytest
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from gnomon.store.database import Database
 from gnomon.store.metadata import metadata
-from gnomon.store.migrate import HEAD, MIGRATIONS, current_revision, ensure_schema, load_all_tables
+from gnomon.store.migrate import (
+    alembic_config,
+    current_revision,
+    ensure_schema,
+    head,
+    load_all_tables,
+)
 
 
-def test_head_constant_matches_alembic() -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    assert ScriptDirectory.from_config(config).get_heads() == [HEAD]
+def test_head_read_from_the_files_matches_alembic() -> None:
+    assert ScriptDirectory.from_config(alembic_config()).get_heads() == [head()]
 
 
 def _diff(db: Database) -> list[object]:
@@ -39,7 +42,7 @@ def test_a_new_store_upgrades_itself_on_open(tmp_path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'fresh.db'}")
     ensure_schema(db)
     with db.read() as conn:
-        assert current_revision(conn) == HEAD
+        assert current_revision(conn) == head()
     ensure_schema(db)  # idempotent
 
 

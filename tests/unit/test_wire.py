@@ -16,8 +16,8 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Strict, TypeAdapter, ValidationError
 
+from gnomon.capabilities import router_modules
 from gnomon.checks import INT64_MAX, INT64_MIN, MAX_MILLIS
-from gnomon.server.app import API_ROUTERS
 from gnomon.wire import (
     MAX_JSON_DEPTH,
     Text,
@@ -36,7 +36,7 @@ _CONTAINERS = (list, tuple, set, frozenset, dict, collections.abc.Sequence, coll
 
 
 def _routes() -> Iterator[APIRoute]:
-    for module in API_ROUTERS:
+    for module in router_modules():
         for route in importlib.import_module(module).router.routes:
             if isinstance(route, APIRoute):
                 yield route

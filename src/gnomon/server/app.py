@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 
 from gnomon._version import __version__
 from gnomon.backends import Services, open_services
+from gnomon.capabilities import router_modules
 from gnomon.config import Settings
 from gnomon.errors import InvalidInput
 from gnomon.server import health
@@ -21,14 +22,6 @@ from gnomon.server.guard import RequestGuard, RouteTable
 from gnomon.server.middleware import API_PREFIX, HttpMetrics, ObservabilityMiddleware
 from gnomon.server.openapi import document_errors
 
-# Routers of every capability, mounted under /api/v1: a new capability adds one line here.
-API_ROUTERS = (
-    "gnomon.auth.routes",
-    "gnomon.tracking.routes",
-    "gnomon.registry.routes",
-    "gnomon.registry.storage_routes",
-    "gnomon.deployments.routes",
-)
 NO_AUTH_ENV = "_GNOMON_NO_AUTH"  # internal: passes --no-auth to worker processes
 
 
@@ -65,7 +58,8 @@ def create_app(
     app.state.no_auth = no_auth
     app.state.metrics = HttpMetrics(CollectorRegistry())
     install_error_handlers(app)
-    mounted = [("", health.router)] + [(API_PREFIX, _router(m)) for m in API_ROUTERS]
+    # Every capability's routers, from the manifest, under /api/v1.
+    mounted = [("", health.router)] + [(API_PREFIX, _router(m)) for m in router_modules()]
     for prefix, router in mounted:
         app.include_router(router, prefix=prefix)
     routes = RouteTable(mounted)

@@ -2,31 +2,52 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
+import os
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import Connection, inspect, text
 
+from gnomon import capabilities
 from gnomon.store.database import Database
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-
-# Newest revision in migrations/versions; tests/migrations checks it equals Alembic's head.
-# Knowing it without loading Alembic keeps opening an up-to-date store fast.
-HEAD = "0005"
-
-# Modules whose tables live on the shared metadata; Alembic must see all of them.
-TABLE_MODULES = (
-    "gnomon.auth.tables",
-    "gnomon.tracking.tables",
-    "gnomon.registry.tables",
-    "gnomon.deployments.tables",
-)
+_REVISION = re.compile(r"^(down_revision|revision)\s*=\s*['\"]([^'\"]+)['\"]", re.MULTILINE)
 
 
 def load_all_tables() -> None:
-    for name in TABLE_MODULES:
+    """Import every capability's tables onto the shared metadata; Alembic must see them all."""
+    for name in capabilities.table_modules():
         importlib.import_module(name)
+
+
+def version_folders() -> list[Path]:
+    """The revisions of the shared history (0001-0005 span several capabilities), then each
+    capability's own folder; revisions form one linear chain across the folders."""
+    return [MIGRATIONS / "versions", *capabilities.migration_folders()]
+
+
+@functools.cache
+def head() -> str:
+    """The newest revision, read from the revision files without loading Alembic, so opening
+    an up-to-date store stays fast; tests/migrations checks it equals Alembic's head."""
+    revisions: dict[str, str | None] = {}
+    for source in _revision_files():
+        found = dict(_REVISION.findall(source.read_text(encoding="utf-8")))
+        revisions[found["revision"]] = found.get("down_revision")
+    parents = set(revisions.values())
+    heads = [revision for revision in revisions if revision not in parents]
+    if len(heads) != 1:
+        raise RuntimeError(f"migrations must form one chain, found heads {sorted(heads)}")
+    return heads[0]
+
+
+def _revision_files() -> Iterator[Path]:
+    for folder in version_folders():
+        yield from sorted(folder.glob("[0-9]*.py"))
 
 
 def current_revision(conn: Connection) -> str | None:
@@ -38,7 +59,7 @@ def current_revision(conn: Connection) -> str | None:
 def ensure_schema(db: Database) -> None:
     """Upgrade to the newest schema unless the database is already there (cheap check)."""
     with db.read() as conn:
-        if current_revision(conn) == HEAD:
+        if current_revision(conn) == head():
             return
     upgrade(db)
 
@@ -52,15 +73,20 @@ def upgrade(db: Database, revision: str = "head") -> str | None:
         # database at once are serialised by an advisory lock.
         if db.dialect == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(7236319001)"))
-        command.upgrade(_alembic_config(conn), revision)
+        command.upgrade(alembic_config(conn), revision)
     with db.read() as conn:
         return current_revision(conn)
 
 
-def _alembic_config(conn: Connection):  # type: ignore[no-untyped-def]
+def alembic_config(conn: Connection | None = None):  # type: ignore[no-untyped-def]
+    """Alembic's configuration: gnomon's script folder and every capability's revisions."""
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["connection"] = conn
+    # Alembic splits this option on the separator it is told to use.
+    config.set_main_option("path_separator", "os")
+    config.set_main_option("version_locations", os.pathsep.join(map(str, version_folders())))
+    if conn is not None:
+        config.attributes["connection"] = conn
     return config

@@ -13,9 +13,9 @@ from fastapi.routing import APIRoute
 from jsonschema import validate
 from openapi_spec_validator import validate as validate_spec
 
+from gnomon.capabilities import router_modules
 from gnomon.server import health
 from gnomon.server.access import Access, route_access
-from gnomon.server.app import API_ROUTERS
 from gnomon.server.middleware import API_PREFIX
 from tests.fixtures.server import ADMIN_PASSWORD, LiveServer
 
@@ -31,7 +31,7 @@ def spec(auth_server: LiveServer) -> dict[str, Any]:
 
 def _access_levels() -> dict[tuple[str, str], Access | None]:
     """(method, path as the spec writes it) → the route's declared access level."""
-    routers = [(importlib.import_module(m).router, API_PREFIX) for m in API_ROUTERS]
+    routers = [(importlib.import_module(m).router, API_PREFIX) for m in router_modules()]
     found = {}
     for router, prefix in [(health.router, ""), *routers]:
         for route in router.routes:

@@ -13,9 +13,9 @@ import pytest
 from fastapi.routing import APIRoute
 
 from gnomon.auth.entities import Principal, Role
+from gnomon.capabilities import router_modules
 from gnomon.server import health
 from gnomon.server.access import Access, access_levels
-from gnomon.server.app import API_ROUTERS
 from gnomon.server.middleware import API_PREFIX
 from gnomon.server.openapi import spec_path
 from tests.fixtures.server import ADMIN_PASSWORD, LiveServer
@@ -45,7 +45,7 @@ class World:
 
 def declared_access() -> dict[tuple[str, str], list[Access]]:
     """(METHOD, path) → the access levels among the route's dependencies."""
-    routers = [(importlib.import_module(m).router, API_PREFIX) for m in API_ROUTERS]
+    routers = [(importlib.import_module(m).router, API_PREFIX) for m in router_modules()]
     routers.append((health.router, ""))
     found: dict[tuple[str, str], list[Access]] = {}
     for router, prefix in routers:

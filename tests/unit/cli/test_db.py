@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gnomon.cli.app import app
-from gnomon.store.migrate import HEAD
+from gnomon.store.migrate import head
 
 runner = CliRunner()
 
@@ -16,10 +16,10 @@ runner = CliRunner()
 def test_upgrade_a_new_store_then_an_up_to_date_one(gnomon_home: Path) -> None:
     first = runner.invoke(app, ["db", "upgrade"])
     assert first.exit_code == 0, first.output
-    assert first.stdout.strip().endswith(f"revision none -> {HEAD}")
+    assert first.stdout.strip().endswith(f"revision none -> {head()}")
     assert str(gnomon_home / "gnomon.db") in first.stdout
     second = runner.invoke(app, ["db", "upgrade"])
-    assert second.stdout.strip().endswith(f"revision {HEAD} -> {HEAD}")
+    assert second.stdout.strip().endswith(f"revision {head()} -> {head()}")
 
 
 def test_upgrade_an_unsupported_uri_is_one_line(

@@ -1,0 +1,157 @@
+"""The one list of gnomon's capabilities and what each contributes.
+
+The migrations read their tables and revisions from it, the server their routers, the CLI
+their commands, and ``open_services`` their embedded and remote services. Adding a
+capability is a folder under ``gnomon/`` plus one entry in ``CAPABILITIES``.
+
+Every part is named by an import string relative to the capability's package, so reading
+the list imports nothing: ``gnomon --help`` lists every command without loading any of them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A top-level CLI entry: ``target`` is ``"module:attribute"``, a Typer app (mounted as a
+    group) or a function (mounted as a command); ``help`` is shown without importing it."""
+
+    name: str
+    target: str
+    help: str
+
+
+@dataclass(frozen=True, slots=True)
+class Capability:
+    """What one package under ``gnomon/`` contributes; module names are relative to it."""
+
+    name: str
+    tables: str | None = None  # module defining its tables on store.metadata
+    migrations: str | None = None  # folder in the package holding its Alembic revisions
+    routers: tuple[str, ...] = ()  # modules with a ``router``, mounted under /api/v1
+    commands: tuple[Command, ...] = ()
+    services: str | None = None  # "module:function" building its services (see backends.py)
+
+    @property
+    def package(self) -> str:
+        return f"gnomon.{self.name}"
+
+    def module(self, name: str) -> str:
+        return f"{self.package}.{name}"
+
+    def load(self, target: str) -> Any:
+        """The object ``"module:attribute"`` names, imported now."""
+        module, _, attribute = target.partition(":")
+        return getattr(importlib.import_module(self.module(module)), attribute)
+
+    def migrations_folder(self) -> Path | None:
+        if self.migrations is None:
+            return None
+        return Path(__file__).parent / self.name / self.migrations
+
+
+# Order matters: a capability comes after those it builds on (tables with foreign keys,
+# services that take another's), and commands are listed in this order.
+CAPABILITIES: tuple[Capability, ...] = (
+    Capability(
+        "cli",
+        commands=(
+            Command("version", "db:version", "Print the gnomon version."),
+            Command("demo", "demo:demo", "Train, track, register and serve a few models."),
+            Command("db", "db:db_app", "Maintain the metadata store."),
+        ),
+    ),
+    Capability(
+        "auth",
+        tables="tables",
+        routers=("routes",),
+        services="wiring:build",
+        commands=(
+            Command("login", "cli:login", "Log in to the server at GNOMON_URI, save the token."),
+            Command("logout", "cli:logout", "Revoke the saved session token and forget it."),
+            Command("whoami", "cli:whoami", "Who the saved session or GNOMON_TOKEN stands for."),
+            Command("users", "cli:users_app", "Create, list, disable and enable users."),
+            Command("workspaces", "cli:workspaces_app", "Create workspaces, manage members."),
+            Command("tokens", "cli:tokens_app", "Create, list and revoke your API tokens."),
+            Command("audit", "cli:audit", "The audit log of the workspace, newest first."),
+        ),
+    ),
+    Capability(
+        "tracking",
+        tables="tables",
+        routers=("routes",),
+        services="wiring:build",
+        commands=(
+            Command("experiments", "cli:experiments_app", "Create, list, rename, delete."),
+            Command("runs", "cli:runs_app", "List, search, show, compare runs."),
+        ),
+    ),
+    Capability(
+        "registry",
+        tables="tables",
+        routers=("routes", "storage_routes"),
+        services="wiring:build",
+        commands=(
+            Command("models", "cli:models_app", "Register, compare, alias and check models."),
+        ),
+    ),
+    Capability(
+        "deployments",
+        tables="tables",
+        routers=("routes",),
+        services="wiring:build",
+        commands=(
+            Command("deploy", "cli:deploy_app", "Route traffic: canary, A/B, shadow, rollback."),
+        ),
+    ),
+    Capability(
+        "serving",
+        commands=(
+            Command("serve", "cli:serve", "Serve a model or a deployment over REST."),
+            Command("predict", "batch_cli:predict", "Predict on every row of a file, to Parquet."),
+            Command("build-image", "packaging_cli:build_image", "A Docker build context."),
+            Command("k8s", "packaging_cli:k8s_app", "Kubernetes manifests for deployments."),
+        ),
+    ),
+    Capability(
+        "server",
+        commands=(
+            Command("server", "cli:server", "Serve the REST API, /docs, /healthz and /metrics."),
+        ),
+    ),
+)
+
+
+def capabilities() -> tuple[Capability, ...]:
+    return CAPABILITIES
+
+
+def table_modules() -> Iterator[str]:
+    for capability in CAPABILITIES:
+        if capability.tables is not None:
+            yield capability.module(capability.tables)
+
+
+def router_modules() -> Iterator[str]:
+    for capability in CAPABILITIES:
+        for router in capability.routers:
+            yield capability.module(router)
+
+
+def migration_folders() -> Iterator[Path]:
+    for capability in CAPABILITIES:
+        folder = capability.migrations_folder()
+        if folder is not None:
+            yield folder
+
+
+def commands() -> Iterator[tuple[Capability, Command]]:
+    for capability in CAPABILITIES:
+        for command in capability.commands:
+            yield capability, command
