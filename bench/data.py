@@ -91,6 +91,17 @@ def w3(model: str) -> dict[str, Any]:
     return {"model": model, "rows": rows}
 
 
+# What the CLI start-up workload runs: name -> arguments of `gnomon`.
+CLI_COMMANDS = {
+    "version": ["version"],
+    "help": ["--help"],
+    "runs_help": ["runs", "--help"],
+    "deploy_list_help": ["deploy", "list", "--help"],
+    "models_help": ["models", "--help"],
+    "serve_help": ["serve", "--help"],
+}
+
+
 def write(workload: str, folder: Path) -> Path:
     """Generate the data of ``workload`` into ``folder``/data.json; the file's path."""
     builders = {
@@ -100,6 +111,7 @@ def write(workload: str, folder: Path) -> Path:
         "W2L": lambda: w2(W2L_RUNS),
         "W3": lambda: w3("rf"),
         "W3b": lambda: w3("lr"),
+        "CLI": lambda: {"commands": CLI_COMMANDS},
     }
     path = folder / "data.json"
     path.write_text(json.dumps(builders[workload]()))

@@ -1,7 +1,7 @@
 """Prediction records, old path against new: ``python -m bench.records_micro [--requests N]``.
 
 Submits N one-row requests of 20 float columns (parsed and cast as the server does) to a
-:class:`~gnomon.serving.records.RecordWriter` on a local store, first as the server did
+:class:`~gnomon.predictions.records.RecordWriter` on a local store, first as the server did
 (records built row by row, copied below, then ``submit``), then with ``submit_request``, and
 prints per path (the old path's building shows in the request column: the server once
 deferred it to the writer thread, so compare the two columns' sum):
@@ -27,9 +27,10 @@ import pandas as pd
 
 from gnomon.artifacts import LocalArtifactStore
 from gnomon.modelfolder import ColumnSpec, Contract
+from gnomon.predictions.entities import AnsweredRequest, PredictionRecord
+from gnomon.predictions.records import RecordWriter
 from gnomon.serving.enforce import Policy, enforce
 from gnomon.serving.inputs import parse_body
-from gnomon.serving.records import PredictionRecord, RecordWriter
 
 COLUMNS = [f"f{i}" for i in range(20)]
 CONTRACT = Contract(inputs=[ColumnSpec(name, "float64") for name in COLUMNS])
@@ -84,7 +85,7 @@ def _submit_new(writer: RecordWriter, answer: Answer) -> None:
     request_id, frame, values, latency_ms = answer
     now = int(time.time() * 1000)
     writer.submit_request(
-        request_id, now, "w3", "w3", 1, "primary", frame, values, latency_ms, None
+        AnsweredRequest(request_id, now, "w3", "w3", 1, "primary", frame, values, latency_ms)
     )
 
 

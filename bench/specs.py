@@ -225,4 +225,22 @@ def _w3(name: str, model: str) -> Workload:
 W3 = _w3("W3", "RandomForestClassifier(n_estimators=50)")
 W3B = _w3("W3b", "LogisticRegression")
 
-WORKLOADS = {w.name: w for w in (W1, W1S, W2, W2L, W3, W3B)}
+# Start-up of the commands a user types first, in milliseconds: 300 for the version and the
+# command list (which import no capability), 500 for any command's own start.
+LISTINGS = ("version", "help")
+CLI = Workload(
+    name="CLI",
+    title="CLI start-up: median wall time of a fresh `gnomon` process per command",
+    sides=(Side("gnomon", "cli_startup"),),
+    figures=(*(f"{name}_ms" for name in data.CLI_COMMANDS), "failures"),
+    expect=lambda generated: {"failures": 0},
+    limits=(
+        Limit("version_ms", 300.0),
+        Limit("help_ms", 300.0),
+        *(Limit(f"{name}_ms", 500.0) for name in data.CLI_COMMANDS if name not in LISTINGS),
+    ),
+    queries=True,
+    timeout_s=600.0,
+)
+
+WORKLOADS = {w.name: w for w in (W1, W1S, W2, W2L, W3, W3B, CLI)}

@@ -21,9 +21,14 @@ MAX_PAGE_TOKEN_LENGTH = 100  # ours are under 50 characters
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """Who acts, and in which workspace. Every store call takes one."""
+    """Who acts, and in which workspace. Every store call takes one.
 
-    workspace: str = DEFAULT_WORKSPACE
+    ``workspace`` is the workspace's id, never its name, in every mode: embedded clients find
+    it when they open, the server when it admits a request (the header names the workspace),
+    and remote clients ask the server once. The default workspace's id is ``default``.
+    """
+
+    workspace: str = DEFAULT_WORKSPACE  # an id
     principal: str = "local"
 
 

@@ -11,6 +11,7 @@ the list imports nothing: ``gnomon --help`` lists every command without loading 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,10 +38,11 @@ class Capability:
     routers: tuple[str, ...] = ()  # modules with a ``router``, mounted under /api/v1
     commands: tuple[Command, ...] = ()
     services: str | None = None  # "module:function" building its services (see backends.py)
+    home: str | None = None  # the package, when it is not gnomon.<name> (a plugin, a test)
 
     @property
     def package(self) -> str:
-        return f"gnomon.{self.name}"
+        return self.home or f"gnomon.{self.name}"
 
     def module(self, name: str) -> str:
         return f"{self.package}.{name}"
@@ -53,7 +55,9 @@ class Capability:
     def migrations_folder(self) -> Path | None:
         if self.migrations is None:
             return None
-        return Path(__file__).parent / self.name / self.migrations
+        spec = importlib.util.find_spec(self.package)
+        assert spec is not None and spec.submodule_search_locations, self.package
+        return Path(next(iter(spec.submodule_search_locations))) / self.migrations
 
 
 # Order matters: a capability comes after those it builds on (tables with foreign keys,
@@ -88,8 +92,8 @@ CAPABILITIES: tuple[Capability, ...] = (
         routers=("routes",),
         services="wiring:build",
         commands=(
-            Command("experiments", "cli:experiments_app", "Create, list, rename, delete."),
-            Command("runs", "cli:runs_app", "List, search, show, compare runs."),
+            Command("experiments", "cli:experiments_app", "Create, list, rename, delete, restore."),
+            Command("runs", "cli:runs_app", "List, search, show, compare, delete, restore runs."),
         ),
     ),
     Capability(
@@ -115,7 +119,7 @@ CAPABILITIES: tuple[Capability, ...] = (
         commands=(
             Command("serve", "cli:serve", "Serve a model or a deployment over REST."),
             Command("predict", "batch_cli:predict", "Predict on every row of a file, to Parquet."),
-            Command("build-image", "packaging_cli:build_image", "A Docker build context."),
+            Command("build-image", "packaging_cli:build_image", "A model's Docker build context."),
             Command("k8s", "packaging_cli:k8s_app", "Kubernetes manifests for deployments."),
         ),
     ),

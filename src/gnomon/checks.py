@@ -6,6 +6,7 @@ schema is refused in embedded mode too.
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from typing import TypeVar
 
@@ -15,7 +16,19 @@ E = TypeVar("E", bound=Enum)
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # what an integer column holds
 MAX_MILLIS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z: the last time a datetime shows
-MAX_RESULTS_LIMIT = 50_000  # no listing returns more in one page
+# The most one page of a listing may hold. Runs and experiments: an analysis reads a whole
+# sweep in one page. Identity objects, audit events and registry entries are browsed by people
+# and the CLI, and an audit event carries its JSON details, so a page of them stops sooner.
+MAX_RESULTS_LIMIT = 50_000
+BROWSE_RESULTS_LIMIT = 1_000
+
+# Metric, param and tag keys, of runs and of registry entries alike: the characters the search
+# language names without quoting (tracking/search.py builds its bare-key token from KEY_CHARS),
+# spaces inside.
+KEY_CHARS = r"A-Za-z0-9_\-./:"
+KEY_LENGTH = 250
+_KEY = re.compile(rf"[{KEY_CHARS} ]+")
+_valid_keys: set[str] = set()  # keys already checked: a training loop logs the same few
 
 
 def text_problem(value: str) -> str | None:
@@ -71,9 +84,37 @@ def millis(what: str, value: object) -> int:
     return value
 
 
-def max_results(value: int, limit: int = MAX_RESULTS_LIMIT) -> None:
+def max_results(value: object, limit: int = MAX_RESULTS_LIMIT) -> int:
+    """``value`` if it is a page size from 1 to ``limit`` (see ``MAX_RESULTS_LIMIT``)."""
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= limit:
-        raise InvalidInput(f"max_results must be an integer from 1 to {limit}, got {value!r}")
+        raise InvalidInput(
+            f"max_results must be an integer from 1 to {limit}, got {shown(value)}",
+            {"field": "max_results"},
+        )
+    return value
+
+
+def key(kind: str, value: object) -> str:
+    """A ``kind`` (metric, param, tag) key the search language can name: at most
+    ``KEY_LENGTH`` characters from ``KEY_CHARS`` and inner spaces, no ``..``, not rooted."""
+    if isinstance(value, str) and value in _valid_keys:
+        return value
+    if not isinstance(value, str) or not value:
+        raise InvalidInput(f"{kind} key must be a non-empty string, got {shown(value)}")
+    if len(value) > KEY_LENGTH:
+        raise InvalidInput(
+            f"{kind} key {value[:40]!r}… is {len(value)} characters; at most {KEY_LENGTH}",
+            {"key": value[:40]},
+        )
+    if not _KEY.fullmatch(value) or value != value.strip() or ".." in value or value[0] == "/":
+        raise InvalidInput(
+            f"{kind} key {shown(value)} has characters the search language cannot name: use "
+            "letters, digits, spaces (not at the ends) and _ - . / :",
+            {"key": value},
+        )
+    if len(_valid_keys) < 100_000:
+        _valid_keys.add(value)
+    return value
 
 
 def member(kind: type[E], value: E | str, what: str) -> E:

@@ -12,9 +12,8 @@ from gnomon._types import Page, Scope
 from gnomon.artifacts.store import ArtifactInfo
 from gnomon.backends import Services, open_services
 from gnomon.config import Settings
-from gnomon.deployments.client import DeploymentClient
-from gnomon.errors import InvalidInput
-from gnomon.registry.client import RegistryClient
+from gnomon.deployments.api import DeploymentsApi
+from gnomon.registry.api import RegistryApi
 from gnomon.tracking.buffer import BufferOptions, LogBuffer
 from gnomon.tracking.capture import current_user
 from gnomon.tracking.entities import Experiment, Lifecycle, Metric, Run, RunStatus
@@ -40,35 +39,45 @@ class Client:
         updates = {k: v for k, v in (("uri", uri), ("workspace", workspace)) if v is not None}
         self.settings = settings.model_copy(update=updates) if updates else settings
         self._services: Services = open_services(self.settings)
-        workspace = self._services.workspace_id or self.settings.workspace
-        self.scope = Scope(workspace, self.settings.user or current_user())
+        self._principal = self.settings.user or current_user()
+        self._scope: Scope | None = None  # built on first use (see ``scope``)
         self.tracking = self._services.tracking
         self.buffer = LogBuffer(self._write_buffered, BufferOptions.from_settings(self.settings))
         _live_buffers.add(self.buffer)
 
     @property
-    def registry(self) -> RegistryClient:
-        """The model registry: registered models, versions, aliases (through the server in
-        remote mode, with the same methods)."""
-        services = self._services
-        if services.registry_client is not None:
-            remote: RegistryClient = services.registry_client  # HttpRegistryClient mirrors it
-            return remote
-        if services.registry is None or services.registrar is None:
-            raise InvalidInput("this GNOMON_URI has no model registry")
-        return RegistryClient(services.registry, services.registrar, self.scope)
+    def scope(self) -> Scope:
+        """Who acts, and in which workspace: its id, as every store sees it. Embedded mode
+        found the id at open; a remote client asks the server for it once, on first use.
+
+        Raises:
+            NotFound: GNOMON_WORKSPACE does not exist, or is not the caller's.
+        """
+        if self._scope is None:
+            workspace_id = self._services.workspace_id
+            if workspace_id is None:  # remote: the transport names the workspace
+                from gnomon.auth.http import HttpAuthClient
+
+                assert self._services.transport is not None
+                workspace_id = HttpAuthClient(self._services.transport).get_workspace().id
+            self._scope = Scope(workspace_id, self._principal)
+        return self._scope
 
     @property
-    def deployments(self) -> DeploymentClient:
-        """Deployments: which model versions answer an endpoint, and how traffic is split
-        (through the server in remote mode, with the same methods)."""
-        services = self._services
-        if services.deployments_client is not None:
-            remote: DeploymentClient = services.deployments_client  # mirrors DeploymentClient
-            return remote
-        if services.deployments is None:
-            raise InvalidInput("this GNOMON_URI has no deployments")
-        return DeploymentClient(services.deployments, self.scope, self.settings)
+    def registry(self) -> RegistryApi:
+        """The model registry: registered models, versions and aliases, in both modes."""
+        return self._services.api(RegistryApi, self.scope)
+
+    @property
+    def deployments(self) -> DeploymentsApi:
+        """Deployments: which model versions answer an endpoint and how traffic is split."""
+        return self._services.api(DeploymentsApi, self.scope)
+
+    def __getattr__(self, name: str) -> object:
+        # Any other capability's API, by the name it exposes in its wiring (client.<name>).
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self._services.api_named(name, self.scope)
 
     def _write_buffered(self, run_id: str, data: Any) -> None:
         self.tracking.write_validated(self.scope, run_id, data)

@@ -15,7 +15,8 @@ import pytest
 import gnomon
 from gnomon.artifacts import open_artifact_store
 from gnomon.client.credentials import save_token
-from gnomon.serving.records import PredictionRecord, RecordWriter
+from gnomon.predictions.entities import PredictionRecord
+from gnomon.predictions.records import RecordWriter
 
 
 @pytest.fixture(params=[0o022, 0o000], ids=["umask-022", "umask-000"])

@@ -10,6 +10,7 @@ import pytest
 from gnomon import checks
 from gnomon._types import decode_offset_token, encode_offset_token
 from gnomon.errors import InvalidInput
+from gnomon.tracking.search import Field, FieldKind, parse_filter
 
 
 @pytest.mark.parametrize(
@@ -42,8 +43,52 @@ def test_millis_are_times_a_datetime_can_show(value: object) -> None:
 
 @pytest.mark.parametrize("value", [0, -(2**70), 2**70, True, "5"])
 def test_max_results_is_bounded_both_ways(value: object) -> None:
-    with pytest.raises(InvalidInput, match="max_results"):
-        checks.max_results(value)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="max_results") as caught:
+        checks.max_results(value)
+    assert caught.value.details == {"field": "max_results"}
+
+
+def test_max_results_takes_the_bound_of_its_listing() -> None:
+    assert checks.max_results(checks.MAX_RESULTS_LIMIT) == checks.MAX_RESULTS_LIMIT
+    assert checks.max_results(1000, checks.BROWSE_RESULTS_LIMIT) == 1000
+    with pytest.raises(InvalidInput, match="from 1 to 1000, got 1001"):
+        checks.max_results(1001, checks.BROWSE_RESULTS_LIMIT)
+
+
+# -- keys --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "key", ["loss", "val/acc", "f1 score", "a:b.c-d_1", "x" * checks.KEY_LENGTH]
+)
+def test_keys_the_search_language_can_name_are_kept(key: str) -> None:
+    assert checks.key("metric", key) == key
+
+
+@pytest.mark.parametrize(
+    ("key", "problem"),
+    [
+        ("", "non-empty"),
+        (5, "non-empty string"),
+        ("x" * (checks.KEY_LENGTH + 1), "at most 250"),
+        ("bad'key", "cannot name"),
+        ("café", "cannot name"),
+        (" loss", "cannot name"),
+        ("loss ", "cannot name"),
+        ("a/../b", "cannot name"),
+        ("/abs", "cannot name"),
+        ("a\x00b", "cannot name"),
+    ],
+)
+def test_other_keys_are_refused_naming_the_kind(key: object, problem: str) -> None:
+    with pytest.raises(InvalidInput, match=f"tag key.*{problem}"):
+        checks.key("tag", key)
+
+
+@pytest.mark.parametrize("key", ["loss", "val/acc", "a:b.c-d_1"])
+def test_a_key_without_spaces_needs_no_quotes_in_a_search(key: str) -> None:
+    (comparison,) = parse_filter(f"metrics.{checks.key('metric', key)} > 1")
+    assert comparison.field == Field(FieldKind.METRIC, key)
 
 
 # -- page tokens -------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ Third-party stores register a class under the entry-point group ``gnomon.artifac
 named by the URI scheme they serve; it is called with the root URI as its only argument.
 """
 
+import functools as _functools
 from collections.abc import Callable as _Callable
 from importlib import import_module as _import_module
 from importlib import metadata as _metadata
@@ -81,3 +82,10 @@ __all__ = [
     "ReadinessProbe",
     "open_artifact_store",
 ]
+
+
+@_functools.lru_cache(maxsize=256)
+def open_cached(root: str, s3_endpoint_url: str | None) -> ArtifactStore:
+    """``open_artifact_store``, one store per root and endpoint per process (stores are
+    thread-safe and hold clients worth reusing)."""
+    return open_artifact_store(root, s3_endpoint_url=s3_endpoint_url)

@@ -38,7 +38,8 @@ class WorkspaceAccess:
         if actor.token_workspace_id is not None or not ceiling.allows(Role.EDITOR):
             raise PermissionDenied(f"this token of {actor.name!r} cannot create workspaces")
         workspace = self.store.create_workspace(name, actor.user_id, self.clock())
-        self.log.append(actor.name, AuditAction.CREATE, "workspace", name, {}, workspace.id)
+        action = AuditAction.CREATE
+        self.log.append(actor.name, action, "workspace", name, workspace_id=workspace.id)
         return workspace
 
     def get_workspace(self, name: str) -> Workspace:
@@ -51,9 +52,8 @@ class WorkspaceAccess:
         """What the principal can reach, by name: every workspace for a global administrator,
         else those it is a member of; only the bound one for a bound token."""
         member = None if principal.is_admin else principal.user_id
-        return self.store.list_workspaces(
-            member, principal.token_workspace_id, rules.check_max_results(max_results), page_token
-        )
+        size = checks.max_results(max_results, checks.BROWSE_RESULTS_LIMIT)
+        return self.store.list_workspaces(member, principal.token_workspace_id, size, page_token)
 
     def role_in(self, principal: Principal, workspace: str) -> tuple[Workspace, Role]:
         """The workspace and what the principal may do in it: its member role (``ADMIN`` for a
@@ -124,7 +124,8 @@ class WorkspaceAccess:
         """Members by user name, for anyone who reaches the workspace. Raises ``NotFound``
         as ``role_in``."""
         found, _ = self.role_in(principal, workspace)
-        return self.store.list_members(found.id, rules.check_max_results(max_results), page_token)
+        size = checks.max_results(max_results, checks.BROWSE_RESULTS_LIMIT)
+        return self.store.list_members(found.id, size, page_token)
 
     def _administered(self, actor: Principal, workspace: str) -> Workspace:
         found, role = self.role_in(actor, workspace)
@@ -145,7 +146,9 @@ class WorkspaceAccess:
     ) -> None:
         details = {"role": role, "previous_role": previous}
         action = AuditAction.PERMISSION_CHANGE
-        self.log.append(actor.name, action, "member", user_name, details, workspace_id)
+        self.log.append(
+            actor.name, action, "member", user_name, workspace_id=workspace_id, details=details
+        )
 
     def _user_id(self, name: str) -> str:
         return self.store.get_user(rules.check_name("user", name)).id

@@ -41,6 +41,7 @@ class AuditLog:
         action: AuditAction | str,
         object_type: str,
         object_id: str,
+        *,
         workspace_id: str | None = None,
         details: Mapping[str, Any] | None = None,
         address: str | None = None,
@@ -66,7 +67,15 @@ class AuditLog:
         rules.check_label("object_id", object_id, 256, empty=True)
         payload = rules.check_details(details)
         address = rules.clean_address(address)
-        return self.append(name, action, object_type, object_id, payload, workspace_id, address)
+        return self.append(
+            name,
+            action,
+            object_type,
+            object_id,
+            workspace_id=workspace_id,
+            details=payload,
+            address=address,
+        )
 
     def append(
         self,
@@ -74,12 +83,22 @@ class AuditLog:
         action: str,
         object_type: str,
         object_id: str,
-        details: Mapping[str, Any] | None = None,
+        *,
         workspace_id: str | None = None,
+        details: Mapping[str, Any] | None = None,
         address: str | None = None,
     ) -> AuditEvent:
-        """``record`` without the checks, for callers whose values are already sound."""
-        event = self.event(actor, action, object_type, object_id, details, workspace_id, address)
+        """``record`` without the checks, for callers whose values are already sound; the
+        same arguments, the trailing ones by keyword."""
+        event = self.event(
+            actor,
+            action,
+            object_type,
+            object_id,
+            workspace_id=workspace_id,
+            details=details,
+            address=address,
+        )
         self._prune(event.time)
         return self.store.append(event)
 
@@ -95,8 +114,9 @@ class AuditLog:
         action: str,
         object_type: str,
         object_id: str,
-        details: Mapping[str, Any] | None = None,
+        *,
         workspace_id: str | None = None,
+        details: Mapping[str, Any] | None = None,
         address: str | None = None,
     ) -> NewAuditEvent:
         """An event stamped with the clock's time, not yet stored."""

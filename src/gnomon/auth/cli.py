@@ -27,16 +27,18 @@ from gnomon.cli.output import (
     console,
     every_page,
     format_time,
+    hint,
     new_table,
     print_json,
     say,
     state_of,
+    warn,
 )
 from gnomon.errors import GnomonError, InvalidInput, Unauthenticated
 
 if TYPE_CHECKING:
     from gnomon._types import Page
-    from gnomon.auth.http import IdentityClient
+    from gnomon.auth.api import AuthApi
     from gnomon.config import Settings
 
 T = TypeVar("T")
@@ -59,10 +61,15 @@ PasswordStdin = Annotated[
 _MAX_PAGE = 1000  # the most a listing returns per request
 
 
-def _client(ctx: typer.Context, *, anonymous: bool = False) -> IdentityClient:
-    from gnomon.auth.http import IdentityClient
+def _client(ctx: typer.Context, *, anonymous: bool = False) -> AuthApi:
+    return _connect(state_of(ctx).settings, anonymous=anonymous)
 
-    return IdentityClient.from_settings(state_of(ctx).settings, anonymous=anonymous)
+
+def _connect(settings: Settings, *, anonymous: bool = False) -> AuthApi:
+    # Identity lives on a server: its HTTP client is the one AuthApi there is.
+    from gnomon.auth.http import HttpAuthClient
+
+    return HttpAuthClient.from_settings(settings, anonymous=anonymous)
 
 
 def _password(from_stdin: bool, *, confirm: bool) -> str:
@@ -75,7 +82,7 @@ def _password(from_stdin: bool, *, confirm: bool) -> str:
     return entered
 
 
-def _workspace_names(client: IdentityClient) -> dict[str, str]:
+def _workspace_names(client: AuthApi) -> dict[str, str]:
     """Workspace ids to names, for those the caller can see (tokens and events carry ids)."""
     found = every_page(lambda token: client.list_workspaces(page_token=token))
     return {w.id: w.name for w in found}
@@ -112,9 +119,9 @@ def login(
         issued = client.login(name, password)
     path = save_token(settings.home, url, issued.token)
     say(f"logged in to {url} as {name}")
-    say(f"session saved in {path}, valid until {format_time(issued.expires_time)}", style="dim")
+    hint(f"session saved in {path}, valid until {format_time(issued.expires_time)}")
     if settings.token:
-        say("note: GNOMON_TOKEN is set, and is used instead of this session", style="yellow")
+        warn("GNOMON_TOKEN is set, and is used instead of this session")
 
 
 def logout(ctx: typer.Context) -> None:
@@ -132,7 +139,7 @@ def logout(ctx: typer.Context) -> None:
     forget_token(settings.home, url)
     say(f"logged out of {url}")
     if problem:
-        say(f"note: the server did not revoke the session: {problem}", style="yellow")
+        warn(f"the server did not revoke the session: {problem}")
 
 
 def _revoke_session(settings: Settings, token: str) -> str | None:
@@ -141,11 +148,10 @@ def _revoke_session(settings: Settings, token: str) -> str | None:
     The saved file holds only the secret, and the API names tokens by id: the session is the
     caller's one active token whose listed prefix matches the secret's.
     """
-    from gnomon.auth.http import IdentityClient
     from gnomon.auth.tokens import prefix
 
     try:
-        with IdentityClient.from_settings(settings.model_copy(update={"token": token})) as client:
+        with _connect(settings.model_copy(update={"token": token})) as client:
             tokens = every_page(lambda page: client.list_tokens(page_token=page))
             mine = [t for t in tokens if t.prefix == prefix(token) and t.revoked_time is None]
             if len(mine) != 1:
@@ -325,7 +331,7 @@ def create_token(
         issued = client.create_token(name, workspace, role, expires_in_days)
     say(f"created token {issued.name!r} ({issued.id}), expires {format_time(issued.expires_time)}")
     say(issued.token)
-    say("copy the secret now: it cannot be shown again", style="yellow")
+    warn("copy the secret now: it cannot be shown again")
 
 
 @tokens_app.command("list")

@@ -1,30 +1,38 @@
-"""IdentityClient: logins, users, tokens, workspaces, members and the audit log over REST.
+"""HttpAuthClient: the identity commands' :class:`gnomon.auth.api.AuthApi` over a gnomon
+server's REST API (the contract is documented there).
 
-Stored objects come back as the entities of ``auth/entities.py``, the same values the service
-returns in embedded mode; the two answers with no entity, a freshly issued token and
-``whoami``, come back as their wire models.
+Bodies and answers are the models of ``auth/schemas.py``, as the routes read and write them;
+stored objects come back as the entities of ``auth/entities.py``. Members and the audit log
+belong to a workspace, sent as the workspace header of that call.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+
+from pydantic import BaseModel
 
 from gnomon._types import Page
 from gnomon.auth.entities import ApiToken, AuditEvent, Membership, Role, User, Workspace
 from gnomon.auth.schemas import (
+    AddMember,
     AuditEventOut,
+    CreateToken,
+    CreateUser,
+    CreateWorkspace,
     IssuedToken,
+    Login,
     MembershipOut,
+    SetPassword,
+    SetRole,
     TokenOut,
     UserOut,
     WhoAmI,
     WorkspaceOut,
 )
-from gnomon.client.transport import Transport
+from gnomon.client.transport import Transport, body, segment
 from gnomon.errors import InvalidInput
-from gnomon.wire import Wire
 
 if TYPE_CHECKING:
     from gnomon.config import Settings
@@ -43,17 +51,14 @@ def server_url(settings: Settings) -> str:
     return uri.rstrip("/")
 
 
-class IdentityClient:
-    """One request per call; errors come back as the ``GnomonError`` the server raised.
-
-    Members and the audit log belong to a workspace, sent as the workspace header of that call.
-    """
+class HttpAuthClient:
+    """One request per call; errors come back as the ``GnomonError`` the server raised."""
 
     def __init__(self, transport: Transport) -> None:
         self.transport = transport
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, anonymous: bool = False) -> IdentityClient:
+    def from_settings(cls, settings: Settings, *, anonymous: bool = False) -> HttpAuthClient:
         """A client for ``settings.uri``, carrying ``GNOMON_TOKEN`` or the token saved by
         ``gnomon login`` (none when ``anonymous``, as for logging in).
 
@@ -72,7 +77,7 @@ class IdentityClient:
     def close(self) -> None:
         self.transport.close()
 
-    def __enter__(self) -> IdentityClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -81,31 +86,34 @@ class IdentityClient:
     # -- sessions ----------------------------------------------------------------------------
 
     def login(self, username: str, password: str) -> IssuedToken:
-        body = {"username": username, "password": password}
-        return IssuedToken.model_validate(self._call("POST", "/auth/login", json=body))
+        credentials = body(Login, username=username, password=password)
+        return self.transport.one("POST", "/auth/login", IssuedToken, json=credentials)
 
     def whoami(self) -> WhoAmI:
-        return WhoAmI.model_validate(self._call("GET", "/auth/whoami"))
+        return self.transport.one("GET", "/auth/whoami", WhoAmI)
 
     # -- users -------------------------------------------------------------------------------
 
     def create_user(self, name: str, password: str, is_admin: bool = False) -> User:
-        body = {"name": name, "password": password, "is_admin": is_admin}
-        return _one(UserOut, User, self._call("POST", "/users", json=body))
+        new = body(CreateUser, name=name, password=password, is_admin=is_admin)
+        return _entity(User, self.transport.one("POST", "/users", UserOut, json=new))
 
     def list_users(self, max_results: int = 1000, page_token: str | None = None) -> Page[User]:
         params = {"max_results": max_results, "page_token": page_token}
-        return _page(UserOut, User, self._call("GET", "/users", params=params))
+        return _entities(User, self.transport.page("/users", UserOut, params=params))
 
     def disable_user(self, name: str) -> User:
-        return _one(UserOut, User, self._call("POST", f"/users/{_seg(name)}/disable"))
+        path = f"/users/{segment(name)}/disable"
+        return _entity(User, self.transport.one("POST", path, UserOut))
 
     def enable_user(self, name: str) -> User:
-        return _one(UserOut, User, self._call("POST", f"/users/{_seg(name)}/enable"))
+        path = f"/users/{segment(name)}/enable"
+        return _entity(User, self.transport.one("POST", path, UserOut))
 
     def set_password(self, name: str, password: str) -> User:
-        path = f"/users/{_seg(name)}/password"
-        return _one(UserOut, User, self._call("PUT", path, json={"password": password}))
+        path = f"/users/{segment(name)}/password"
+        change = body(SetPassword, password=password)
+        return _entity(User, self.transport.one("PUT", path, UserOut, json=change))
 
     # -- tokens ------------------------------------------------------------------------------
 
@@ -116,55 +124,65 @@ class IdentityClient:
         role: Role | None = None,
         expires_in_days: int | None = None,
     ) -> IssuedToken:
-        body = {
-            "name": name,
-            "workspace": workspace,
-            "role": role,
-            "expires_in_days": expires_in_days,
-        }
-        return IssuedToken.model_validate(self._call("POST", "/tokens", json=body))
+        new = body(
+            CreateToken,
+            name=name,
+            workspace=workspace,
+            role=role,
+            expires_in_days=expires_in_days,
+        )
+        return self.transport.one("POST", "/tokens", IssuedToken, json=new)
 
     def list_tokens(
         self, user: str | None = None, max_results: int = 1000, page_token: str | None = None
     ) -> Page[ApiToken]:
         params = {"user": user, "max_results": max_results, "page_token": page_token}
-        return _page(TokenOut, ApiToken, self._call("GET", "/tokens", params=params))
+        return _entities(ApiToken, self.transport.page("/tokens", TokenOut, params=params))
 
     def revoke_token(self, token_id: str) -> ApiToken:
-        return _one(TokenOut, ApiToken, self._call("DELETE", f"/tokens/{_seg(token_id)}"))
+        path = f"/tokens/{segment(token_id)}"
+        return _entity(ApiToken, self.transport.one("DELETE", path, TokenOut))
 
     # -- workspaces and members --------------------------------------------------------------
 
     def create_workspace(self, name: str) -> Workspace:
-        body = self._call("POST", "/workspaces", json={"name": name})
-        return _one(WorkspaceOut, Workspace, body)
+        new = body(CreateWorkspace, name=name)
+        return _entity(Workspace, self.transport.one("POST", "/workspaces", WorkspaceOut, json=new))
 
     def list_workspaces(
         self, max_results: int = 1000, page_token: str | None = None
     ) -> Page[Workspace]:
         params = {"max_results": max_results, "page_token": page_token}
-        return _page(WorkspaceOut, Workspace, self._call("GET", "/workspaces", params=params))
+        return _entities(Workspace, self.transport.page("/workspaces", WorkspaceOut, params=params))
+
+    def get_workspace(self, workspace: str | None = None) -> Workspace:
+        answer = self.transport.one("GET", "/workspace", WorkspaceOut, workspace=workspace)
+        return _entity(Workspace, answer)
 
     def list_members(
         self, workspace: str, max_results: int = 1000, page_token: str | None = None
     ) -> Page[Membership]:
         params = {"max_results": max_results, "page_token": page_token}
-        body = self._call("GET", "/members", params=params, workspace=workspace)
-        return _page(MembershipOut, Membership, body)
+        page = self.transport.page("/members", MembershipOut, params=params, workspace=workspace)
+        return _entities(Membership, page)
 
     def add_member(self, workspace: str, user: str, role: Role) -> Membership:
-        payload = {"user": user, "role": role}
-        body = self._call("POST", "/members", json=payload, workspace=workspace)
-        return _one(MembershipOut, Membership, body)
+        new = body(AddMember, user=user, role=role)
+        answer = self.transport.one(
+            "POST", "/members", MembershipOut, json=new, workspace=workspace
+        )
+        return _entity(Membership, answer)
 
     def set_member_role(self, workspace: str, user: str, role: Role) -> Membership:
-        path = f"/members/{_seg(user)}"
-        body = self._call("PATCH", path, json={"role": role}, workspace=workspace)
-        return _one(MembershipOut, Membership, body)
+        path = f"/members/{segment(user)}"
+        change = body(SetRole, role=role)
+        answer = self.transport.one("PATCH", path, MembershipOut, json=change, workspace=workspace)
+        return _entity(Membership, answer)
 
     def remove_member(self, workspace: str, user: str) -> Membership:
-        body = self._call("DELETE", f"/members/{_seg(user)}", workspace=workspace)
-        return _one(MembershipOut, Membership, body)
+        path = f"/members/{segment(user)}"
+        answer = self.transport.one("DELETE", path, MembershipOut, workspace=workspace)
+        return _entity(Membership, answer)
 
     # -- audit -------------------------------------------------------------------------------
 
@@ -181,8 +199,6 @@ class IdentityClient:
         max_results: int = 100,
         page_token: str | None = None,
     ) -> Page[AuditEvent]:
-        """Newest first: ``workspace``'s events (the client's workspace when ``None``), or
-        every workspace's with ``everywhere`` (global administrators)."""
         params = {
             "everywhere": "true" if everywhere else None,
             "actor": actor,
@@ -193,23 +209,14 @@ class IdentityClient:
             "max_results": max_results,
             "page_token": page_token,
         }
-        body = self._call("GET", "/audit", params=params, workspace=workspace)
-        return _page(AuditEventOut, AuditEvent, body)
-
-    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        return self.transport.request(method, path, **kwargs)
+        page = self.transport.page("/audit", AuditEventOut, params=params, workspace=workspace)
+        return _entities(AuditEvent, page)
 
 
-def _one(wire: type[Wire], entity: Callable[..., E], body: Any) -> E:
-    return entity(**dict(wire.model_validate(body)))
+def _entity(entity: Callable[..., E], wire: BaseModel) -> E:
+    # The wire models carry the entities' fields, by the same names.
+    return entity(**dict(wire))
 
 
-def _page(wire: type[Wire], entity: Callable[..., E], body: Any) -> Page[E]:
-    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-        raise InvalidInput(f"the server answered a listing without items: {str(body)[:200]}")
-    items = [_one(wire, entity, item) for item in body["items"]]
-    return Page(items, body.get("next_page_token"))
-
-
-def _seg(value: str) -> str:
-    return quote(value, safe="")
+def _entities(entity: Callable[..., E], page: Page[Any]) -> Page[E]:
+    return Page([_entity(entity, item) for item in page], page.next_page_token)

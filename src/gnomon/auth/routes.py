@@ -26,6 +26,7 @@ from gnomon.auth.schemas import (
     WorkspaceOut,
 )
 from gnomon.auth.service import AuthService
+from gnomon.checks import BROWSE_RESULTS_LIMIT
 from gnomon.server.access import Access, Caller, require, workspace_name
 from gnomon.server.guard import small_body
 from gnomon.server.respond import wire, wire_page
@@ -38,7 +39,7 @@ User = Annotated[Caller, Depends(require(Access.USER))]
 Member = Annotated[Caller, Depends(require(Access.VIEWER))]
 WorkspaceAdmin = Annotated[Caller, Depends(require(Access.WORKSPACE_ADMIN))]
 GlobalAdmin = Annotated[Caller, Depends(require(Access.GLOBAL_ADMIN))]
-MaxResults = Annotated[int, Query(ge=1, le=1000)]  # the service caps listings at 1000
+MaxResults = Annotated[int, Query(ge=1, le=BROWSE_RESULTS_LIMIT)]  # the service's bound
 
 
 async def _auth(request: Request) -> AuthService:  # async: no threadpool hop
@@ -150,6 +151,13 @@ def list_workspaces(
 ) -> Response:
     page = auth.list_workspaces(caller.principal, max_results, page_token)
     return wire_page(WorkspaceOut, page)
+
+
+@router.get("/workspace", response_model=WorkspaceOut)
+def get_workspace(request: Request, caller: Member, auth: Auth) -> Response:
+    """The request's workspace (its ``X-Gnomon-Workspace`` header), for any member: how a
+    remote client learns the id its scope holds."""
+    return wire(WorkspaceOut, auth.get_workspace(workspace_name(request)))
 
 
 @router.get("/members", response_model=PageOut[MembershipOut])

@@ -18,7 +18,6 @@ MAX_PASSWORD_LENGTH = 1024
 TOKEN_NAME_LENGTH = 128
 ADDRESS_LENGTH = 64
 MAX_EXPIRY_DAYS = 3650
-MAX_LIST_RESULTS = 1000
 
 _ROLES = tuple(r.value for r in Role)
 _NAME = re.compile(r"[A-Za-z0-9_.\-]+")
@@ -76,18 +75,6 @@ def parse_role(role: object) -> Role:
         return Role(role)
     choices = ", ".join(_ROLES)
     raise InvalidInput(f"role must be one of {choices}, got {role!r}")
-
-
-def check_max_results(max_results: object) -> int:
-    if (
-        isinstance(max_results, bool)
-        or not isinstance(max_results, int)
-        or not 1 <= max_results <= MAX_LIST_RESULTS
-    ):
-        raise InvalidInput(
-            f"max_results must be an integer from 1 to {MAX_LIST_RESULTS}, got {max_results!r}"
-        )
-    return max_results
 
 
 def check_time(what: str, value: object) -> int | None:

@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from gnomon import checks
 from gnomon._types import Page, now_ms
 from gnomon.auth import rules, tokens
 from gnomon.auth.access import WorkspaceAccess
@@ -82,7 +83,8 @@ class AuthService(WorkspaceAccess):
         """
         _require_admin(actor, "create users")
         user = self._create_user(name, password, is_admin)
-        self.log.append(actor.name, AuditAction.CREATE, "user", name, {"is_admin": user.is_admin})
+        details = {"is_admin": user.is_admin}
+        self.log.append(actor.name, AuditAction.CREATE, "user", name, details=details)
         return user
 
     def get_user(self, name: str) -> User:
@@ -90,7 +92,8 @@ class AuthService(WorkspaceAccess):
         return self.store.get_user(rules.check_name("user", name))
 
     def list_users(self, max_results: int = 1000, page_token: str | None = None) -> Page[User]:
-        return self.store.list_users(rules.check_max_results(max_results), page_token)
+        size = checks.max_results(max_results, checks.BROWSE_RESULTS_LIMIT)
+        return self.store.list_users(size, page_token)
 
     def disable_user(self, actor: Principal, name: str) -> User:
         """A disabled user cannot log in, and its tokens stop working at once. Global
@@ -117,7 +120,8 @@ class AuthService(WorkspaceAccess):
                 )
         hashed = self.passwords.hash(rules.check_password(password))
         user = self.store.update_user(name, password_hash=hashed)
-        self.log.append(actor.name, AuditAction.UPDATE, "user", name, {"password": "changed"})
+        details = {"password": "changed"}
+        self.log.append(actor.name, AuditAction.UPDATE, "user", name, details=details)
         return user
 
     def bootstrap_admin(self, password: str | None = None) -> str | None:
@@ -141,7 +145,7 @@ class AuthService(WorkspaceAccess):
         except AlreadyExists:  # another server process bootstrapped at the same moment
             return None
         self.log.append(
-            SYSTEM_ACTOR, AuditAction.CREATE, "user", BOOTSTRAP_ADMIN, {"is_admin": True}
+            SYSTEM_ACTOR, AuditAction.CREATE, "user", BOOTSTRAP_ADMIN, details={"is_admin": True}
         )
         return generated
 
@@ -179,7 +183,7 @@ class AuthService(WorkspaceAccess):
         secret, new = tokens.issue(user.id, SESSION_TOKEN_NAME, now, expires_time=expires)
         token = self.store.create_token(new)
         details = {"token_id": token.id}
-        self.log.append(name, AuditAction.LOGIN, "user", name, details, address=address)
+        self.log.append(name, AuditAction.LOGIN, "user", name, details=details, address=address)
         return secret, token
 
     def authenticate(self, token: str, address: str | None = None) -> Principal:
@@ -272,7 +276,14 @@ class AuthService(WorkspaceAccess):
         secret, new = tokens.issue(actor.user_id, name, now, workspace_id, ceiling, expires)
         token = self.store.create_token(new)
         details = {"name": name, "role": ceiling, "expires_time": expires}
-        self.log.append(actor.name, AuditAction.CREATE, "token", token.id, details, workspace_id)
+        self.log.append(
+            actor.name,
+            AuditAction.CREATE,
+            "token",
+            token.id,
+            workspace_id=workspace_id,
+            details=details,
+        )
         return secret, token
 
     def list_tokens(
@@ -291,7 +302,8 @@ class AuthService(WorkspaceAccess):
         if user is not None and user != actor.name:
             _require_admin(actor, "list another user's tokens")
             owner = self.get_user(user).id
-        return self.store.list_tokens(owner, rules.check_max_results(max_results), page_token)
+        size = checks.max_results(max_results, checks.BROWSE_RESULTS_LIMIT)
+        return self.store.list_tokens(owner, size, page_token)
 
     def revoke_token(self, actor: Principal, token_id: str) -> ApiToken:
         """Revoke one of the actor's tokens (anyone's, for a global administrator); revoking
@@ -302,7 +314,12 @@ class AuthService(WorkspaceAccess):
         token = self.store.revoke_token(str(token_id), self.clock(), owner)
         details = {"name": token.name, "revoked": True}
         self.log.append(
-            actor.name, AuditAction.DELETE, "token", token.id, details, token.workspace_id
+            actor.name,
+            AuditAction.DELETE,
+            "token",
+            token.id,
+            workspace_id=token.workspace_id,
+            details=details,
         )
         return token
 
@@ -344,7 +361,7 @@ class AuthService(WorkspaceAccess):
             object_type=object_type,
             since=rules.check_time("since", since),
             until=rules.check_time("until", until),
-            max_results=rules.check_max_results(max_results),
+            max_results=checks.max_results(max_results, checks.BROWSE_RESULTS_LIMIT),
             page_token=page_token,
         )
         return self.audit.list_events(query)
@@ -359,7 +376,8 @@ class AuthService(WorkspaceAccess):
     def _set_disabled(self, actor: Principal, name: str, disabled: bool) -> User:
         _require_admin(actor, "disable or enable users")
         user = self.store.update_user(rules.check_name("user", name), disabled=disabled)
-        self.log.append(actor.name, AuditAction.UPDATE, "user", name, {"disabled": disabled})
+        details = {"disabled": disabled}
+        self.log.append(actor.name, AuditAction.UPDATE, "user", name, details=details)
         return user
 
     def _verify(self, name: str, password: object) -> User | None:
@@ -378,7 +396,8 @@ class AuthService(WorkspaceAccess):
 
     def _login_failed(self, name: str, address: str | None, reason: str) -> None:
         details = {"reason": reason}
-        self.log.append(name, AuditAction.LOGIN_FAILED, "user", name, details, address=address)
+        action = AuditAction.LOGIN_FAILED
+        self.log.append(name, action, "user", name, details=details, address=address)
 
     def _token_failed(
         self,
@@ -393,7 +412,7 @@ class AuthService(WorkspaceAccess):
         object_id = "" if token is None else token.id
         address = rules.clean_address(address)
         event = self.log.event(
-            actor, AuditAction.TOKEN_FAILED, "token", object_id, details, None, address
+            actor, AuditAction.TOKEN_FAILED, "token", object_id, details=details, address=address
         )
         if wait := self.token_throttle.failed(event):
             seconds = as_seconds(wait)

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gnomon._types import Page
-from gnomon.errors import GnomonError
+from gnomon.errors import GnomonError, InvalidInput
 
 if TYPE_CHECKING:
     from gnomon.config import Settings
@@ -54,20 +54,42 @@ OutputOption = Annotated[
 
 
 class CliState:
-    """Settings built once by the root callback, and a client opened on first use.
+    """What the root callback and the global options chose, and what commands build from it.
 
-    The client is lazy so that commands which never touch the store (``version``, ``--help``)
-    neither open nor migrate the database.
+    Settings and client are built on first use: ``gnomon version`` loads neither pydantic nor
+    the database, and a ``--workspace`` placed after the command name (parsed after the root
+    callback ran) still counts.
     """
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(
+        self, workspace: str | None = None, debug: bool = False, output: OutputFormat | None = None
+    ) -> None:
+        self.workspace = workspace
+        self.debug = debug
+        self.output = output  # --output before the command name: its default where it has one
+
+    @cached_property
+    def settings(self) -> Settings:
+        return load_settings(self.workspace)
 
     @cached_property
     def client(self) -> Client:
         from gnomon.sdk import Client
 
         return Client(settings=self.settings)
+
+
+def load_settings(workspace: str | None) -> Settings:
+    """Every GNOMON_* setting; ``InvalidInput`` naming each bad one."""
+    from pydantic import ValidationError
+
+    from gnomon.config import Settings
+
+    try:
+        return Settings(workspace=workspace) if workspace else Settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise InvalidInput(f"invalid GNOMON_* setting: {problems}") from exc
 
 
 def state_of(ctx: typer.Context) -> CliState:
@@ -93,6 +115,16 @@ def say(text: str, style: str | None = None) -> None:
     """One message line on stdout, printed as is: no markup, no highlighting, never wrapped
     (a wrapped path or id cannot be copied back into a command)."""
     console().print(text, style=style, markup=False, highlight=False, soft_wrap=True)
+
+
+def warn(text: str) -> None:
+    """A ``warning:`` line: the command went on, but something deserves a look."""
+    say(f"warning: {text}", style="yellow")
+
+
+def hint(text: str) -> None:
+    """A dim line: what to run next, where something was saved, what a listing left out."""
+    say(text, style="dim")
 
 
 def report_error(exc: GnomonError, debug: bool) -> None:

@@ -1,22 +1,32 @@
-"""The one HTTP transport every remote store uses: auth header, workspace, retries, errors."""
+"""The one HTTP transport every remote client uses: auth header, workspace, retries, errors,
+and the wire helpers each client would otherwise repeat (request bodies from ``schemas.py``
+models, answers parsed into them, escaped path segments)."""
 
 from __future__ import annotations
 
+import copy
 import socket
 import ssl
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
+from urllib.parse import quote
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
+from gnomon._types import Page
 from gnomon.errors import GnomonError, InvalidInput, Unavailable, from_payload
+from gnomon.wire import PageOut
 
 API_PREFIX = "/api/v1"
 RETRY_STATUSES = frozenset({502, 503, 504})
 WORKSPACE_HEADER = "X-Gnomon-Workspace"
+
+P = ParamSpec("P")
+M = TypeVar("M", bound=BaseModel)
 
 
 class Transport:
@@ -43,6 +53,7 @@ class Transport:
         http_transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.workspace: str | None = None  # set on a view from in_workspace()
         self.retries = retries
         self.backoff = backoff
         headers = {WORKSPACE_HEADER: workspace, "User-Agent": "gnomon-client"}
@@ -60,6 +71,15 @@ class Transport:
             transport=transport,
         )
 
+    def in_workspace(self, workspace: str | None) -> Transport:
+        """This transport acting in ``workspace`` (``None``: its own) unless a call names
+        another; it shares the connection pool, so closing either closes both."""
+        if workspace is None:
+            return self
+        view = copy.copy(self)
+        view.workspace = workspace
+        return view
+
     def request(
         self,
         method: str,
@@ -73,15 +93,59 @@ class Transport:
     ) -> Any:
         """Send a request and return the decoded JSON body (``None`` for 204).
 
-        ``workspace`` overrides the transport's default workspace for this call.
+        ``json`` is a JSON value or a request model of ``schemas.py`` (sent whole, nulls
+        included: a required field may be null). ``workspace`` overrides the transport's
+        default workspace for this call.
         """
-        headers = _with_workspace(headers, workspace)
+        if isinstance(json, BaseModel):
+            json = json.model_dump(mode="json")
+        headers = self._headers(headers, workspace)
         response = self._send(
             method, path, json=json, params=params, content=content, headers=headers
         )
         if response.status_code == 204 or not response.content:
             return None
         return response.json()
+
+    def one(
+        self,
+        method: str,
+        path: str,
+        out: type[M],
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        content: Any = None,
+        headers: Mapping[str, str] | None = None,
+        workspace: str | None = None,
+    ) -> M:
+        """Send a request (as :meth:`request`) and parse the answer as the wire model ``out``."""
+        answer = self.request(
+            method,
+            path,
+            json=json,
+            params=params,
+            content=content,
+            headers=headers,
+            workspace=workspace,
+        )
+        return _parsed(out, answer, f"{method} {path}")
+
+    def page(
+        self,
+        path: str,
+        item: type[M],
+        *,
+        params: Mapping[str, Any] | None = None,
+        workspace: str | None = None,
+    ) -> Page[M]:
+        """``GET`` one page of a listing (a ``PageOut``), its items parsed as ``item``."""
+        where = f"GET {path}"
+        answer = _parsed(
+            PageOut[Any], self.request("GET", path, params=params, workspace=workspace), where
+        )
+        items = [_parsed(item, value, where) for value in answer.items]
+        return Page(items, answer.next_page_token)
 
     @contextmanager
     def stream(
@@ -92,7 +156,7 @@ class Transport:
         workspace: str | None = None,
     ) -> Iterator[httpx.Response]:
         """A streamed response (downloads); errors are raised before the body is read."""
-        headers = _with_workspace(None, workspace)
+        headers = self._headers(None, workspace)
         with self._http.stream(method, path, params=_clean(params), headers=headers) as response:
             if response.status_code >= 400:
                 response.read()
@@ -101,13 +165,18 @@ class Transport:
 
     def upload(self, path: str, local_file: Path, workspace: str | None = None) -> Any:
         """Stream a file as the request body (not retried: the body is consumed once)."""
-        headers = _with_workspace(None, workspace)
+        headers = self._headers(None, workspace)
         with open(local_file, "rb") as body:
             response = self._send("PUT", path, content=body, headers=headers, retry=False)
         return response.json() if response.content else None
 
     def close(self) -> None:
         self._http.close()
+
+    def _headers(
+        self, headers: Mapping[str, str] | None, workspace: str | None
+    ) -> dict[str, str] | None:
+        return _with_workspace(headers, self.workspace if workspace is None else workspace)
 
     def _send(self, method: str, path: str, *, retry: bool = True, **kwargs: Any) -> httpx.Response:
         kwargs["params"] = _clean(kwargs.get("params"))
@@ -129,6 +198,43 @@ class Transport:
                     return response
             time.sleep(self.backoff * 2**attempt)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def body(model: Callable[P, M], /, *args: P.args, **kwargs: P.kwargs) -> M:
+    """A request model of ``schemas.py``, checked here as the server would check it: a value
+    it refuses is the ``InvalidInput`` the server would answer (422, naming the field),
+    raised before anything is sent."""
+    try:
+        return model(*args, **kwargs)
+    except ValidationError as exc:
+        problems = [_problem(error) for error in exc.errors()]
+        summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:5])
+        raise InvalidInput(f"invalid request: {summary}", {"errors": problems}) from None
+
+
+def segment(value: str) -> str:
+    """``value`` as one path segment: every '/', '%', '?', '#' and space escaped."""
+    return quote(value, safe="")
+
+
+def key_path(key: str) -> str:
+    """``key`` for a ``{key:path}`` route: escaped, its '/' kept as separators."""
+    return quote(key, safe="/")
+
+
+def _problem(error: Any) -> dict[str, str]:
+    field = ".".join(str(part) for part in error.get("loc", ())) or "body"
+    return {"type": error.get("type", ""), "in": "body", "field": field, "message": error["msg"]}
+
+
+def _parsed(model: type[M], answer: Any, where: str) -> M:
+    try:
+        return model.model_validate(answer)
+    except ValidationError as exc:
+        raise GnomonError(
+            f"the server's answer to {where} is not what this client reads "
+            f"(a version mismatch?): {exc.errors()[0]['msg']}"
+        ) from None
 
 
 def _with_workspace(

@@ -20,6 +20,7 @@ from gnomon.cli.output import (
     new_table,
     print_json,
     say,
+    warn,
 )
 from gnomon.deployments.entities import (
     Arm,
@@ -34,7 +35,7 @@ from gnomon.errors import InvalidInput, NotFound
 if TYPE_CHECKING:
     import pandas as pd
 
-    from gnomon.deployments.client import DeploymentClient
+    from gnomon.deployments.api import DeploymentsApi
 
 deploy_app = typer.Typer(
     help="Route a deployment's traffic between model versions: canary, A/B, shadow, rollback."
@@ -65,7 +66,7 @@ WaitOption = Annotated[
 ]
 
 
-def _deployments(ctx: typer.Context) -> DeploymentClient:
+def _deployments(ctx: typer.Context) -> DeploymentsApi:
     return client_of(ctx).deployments
 
 
@@ -288,11 +289,11 @@ def status(ctx: typer.Context, name: str, output: OutputOption = OutputFormat.TA
     if deployment.routing.ab_key is not None:
         say(f"A/B split by {deployment.routing.ab_key!r}")
     if problem is not None:
-        say(f"warning: {problem}", style="yellow")
+        warn(problem)
 
 
 def _resolved(
-    deployments: DeploymentClient, name: str
+    deployments: DeploymentsApi, name: str
 ) -> tuple[Deployment, list[int | None], str | None]:
     """The deployment and each arm's version now. An alias moved off or a version deleted
     since is shown, not fatal: status is what an operator runs when something is wrong."""
@@ -356,7 +357,7 @@ def outcomes(
     ] = "value",
 ) -> None:
     """Log ground truth for NAME's requests from a file of request ids and values."""
-    from gnomon.deployments.outcomes import MAX_OUTCOMES, check_outcomes
+    from gnomon.predictions.outcomes import MAX_OUTCOMES, check_outcomes
 
     frame = _outcomes_frame(file, id_column, value_column)
     check_outcomes(frame, limit=len(frame))  # every row, before any is written

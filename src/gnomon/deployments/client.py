@@ -1,7 +1,5 @@
-"""``client.deployments``: deployments through the SDK, bound to the client's workspace.
-
-``HttpDeploymentClient`` (remote mode) mirrors this class method for method.
-"""
+"""DeploymentClient: ``client.deployments`` embedded, the deployment service bound to the
+client's scope (the contract is documented on :class:`gnomon.deployments.api.DeploymentsApi`)."""
 
 from __future__ import annotations
 
@@ -11,18 +9,18 @@ from gnomon._types import Scope
 from gnomon.artifacts import ArtifactStore
 from gnomon.config import Settings
 from gnomon.deployments.entities import Deployment, DeploymentEvent, ResolvedArm, ServingConfig
-from gnomon.deployments.outcomes import serving_store
 from gnomon.deployments.service import DeploymentService
+from gnomon.predictions.storage import predictions_store
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from gnomon.deployments.outcomes import OutcomesInput
+    from gnomon.predictions.outcomes import OutcomesInput
 
 
 class DeploymentClient:
-    """``settings`` name the workspace and artifact root whose serving store holds the
-    records and outcomes (default: from the environment)."""
+    """``settings`` name the artifact root whose predictions store, for the scope's
+    workspace, holds the records and outcomes (default: from the environment)."""
 
     def __init__(
         self, service: DeploymentService, scope: Scope, settings: Settings | None = None
@@ -39,7 +37,6 @@ class DeploymentClient:
         description: str = "",
         config: ServingConfig | None = None,
     ) -> Deployment:
-        """A deployment serving ``model`` (``churn@production`` or ``churn/7``) to all traffic."""
         return self.service.create(self.scope, name, model, description=description, config=config)
 
     def get(self, name: str) -> Deployment:
@@ -56,7 +53,6 @@ class DeploymentClient:
         shadow: bool = False,
         note: str = "",
     ) -> Deployment:
-        """Route to ``model`` as a canary, an A/B arm, a shadow, or (none given) the primary."""
         return self.service.set_route(
             self.scope,
             name,
@@ -96,47 +92,22 @@ class DeploymentClient:
         self.service.delete(self.scope, name)
 
     def resolve(self, name: str) -> tuple[Deployment, list[ResolvedArm]]:
-        """The deployment and the version each arm names now (what a server loads)."""
         return self.service.resolve(self.scope, name)
 
     def log_outcomes(self, name: str, outcomes: OutcomesInput) -> int:
-        """Record ground truth for requests ``name`` answered; the number accepted.
-
-        Args:
-            name: the deployment.
-            outcomes: request id → value, a list of ``{"request_id", "value"}`` dicts, or a
-                DataFrame with ``request_id`` and ``value`` columns; at most 100,000.
-
-        Returns:
-            How many were written (durably, before this returns).
-
-        Raises:
-            InvalidInput: a request id that is not a non-empty string, a missing value, or
-                too many (the message names the first bad item's index).
-            NotFound: no such deployment.
-
-        Example:
-            >>> client.deployments.log_outcomes("web", {"5f1c…": 1, "9ab0…": 0})
-        """
         return self.service.log_outcomes(self.scope, self._serving(), name, outcomes)
 
     def records(
         self, name: str, *, with_outcomes: bool = True, limit: int | None = None
     ) -> pd.DataFrame:
-        """``name``'s prediction records, oldest first: the newest ``limit`` (all: ``None``),
-        joined with their outcomes (``outcome``, ``outcome_time``) when ``with_outcomes``.
-
-        Raises:
-            InvalidInput: a limit that is not a positive integer.
-            NotFound: no such deployment.
-        """
         return self.service.records(
             self.scope, self._serving(), name, with_outcomes=with_outcomes, limit=limit
         )
 
     def _serving(self) -> ArtifactStore:
         settings = self.settings or Settings()
-        return serving_store(settings.artifact_root, settings.workspace, settings.s3_endpoint_url)
+        endpoint = settings.s3_endpoint_url
+        return predictions_store(settings.artifact_root, self.scope.workspace, endpoint)
 
     # Last in the class: a method named ``list`` shadows the builtin for the annotations
     # after it (mypy reads ``list[...]`` below it as this method).

@@ -1,42 +1,48 @@
-"""HttpDeploymentClient: ``client.deployments`` over a gnomon server's REST API.
+"""HttpDeploymentClient: ``client.deployments`` over a gnomon server's REST API (the contract
+is documented on :class:`gnomon.deployments.api.DeploymentsApi`).
 
-It mirrors :class:`gnomon.deployments.client.DeploymentClient` method for method: the
-server's service raises the errors, which the transport turns back into the same classes.
+The server's service raises the errors, which the transport turns back into the same classes.
+Bodies and answers are the models of ``schemas.py``, as the routes read and write them.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 import orjson
 
 from gnomon import checks
-from gnomon.client.transport import Transport
+from gnomon.client.transport import Transport, body, segment
 from gnomon.deployments.entities import Deployment, DeploymentEvent, ResolvedArm, ServingConfig
-from gnomon.deployments.outcomes import check_limit, check_outcomes, from_parquet
 from gnomon.deployments.schemas import (
-    MAX_OUTCOMES_PER_REQUEST,
     ConfigBody,
+    CreateDeployment,
     DeploymentEventOut,
     DeploymentOut,
     OutcomesLogged,
+    Promote,
     ResolvedOut,
+    Rollback,
+    SetRoute,
+    UpdateDeployment,
 )
 from gnomon.deployments.service import check_config
 from gnomon.errors import NotFound
+from gnomon.predictions.outcomes import MAX_OUTCOMES_PER_REQUEST, check_outcomes
+from gnomon.predictions.parquet import from_parquet
+from gnomon.predictions.reading import check_limit
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from gnomon.deployments.outcomes import OutcomesInput
+    from gnomon.predictions.outcomes import OutcomesInput
 
 
 class HttpDeploymentClient:
     """Deployments of ``workspace`` (default: the transport's) through a gnomon server."""
 
     def __init__(self, transport: Transport, workspace: str | None = None) -> None:
-        self.transport = transport
+        self.transport = transport.in_workspace(workspace)
         self.workspace = workspace
 
     def create(
@@ -47,17 +53,17 @@ class HttpDeploymentClient:
         description: str = "",
         config: ServingConfig | None = None,
     ) -> Deployment:
-        """A deployment serving ``model`` (``churn@production`` or ``churn/7``) to all traffic."""
-        body = {
-            "name": name,
-            "model": model,
-            "description": description,
-            "config": _config(config),
-        }
-        return _deployment(self._call("POST", "/deployments", json=body))
+        new = body(
+            CreateDeployment,
+            name=name,
+            model=model,
+            description=description,
+            config=_config(config),
+        )
+        return self.transport.one("POST", "/deployments", DeploymentOut, json=new).entity()
 
     def get(self, name: str) -> Deployment:
-        return _deployment(self._call("GET", _path(name)))
+        return self.transport.one("GET", _path(name), DeploymentOut).entity()
 
     def set_route(
         self,
@@ -70,27 +76,28 @@ class HttpDeploymentClient:
         shadow: bool = False,
         note: str = "",
     ) -> Deployment:
-        """Route to ``model`` as a canary, an A/B arm, a shadow, or (none given) the primary."""
-        body = {
-            "model": model,
-            "canary": canary,
-            "ab_key": ab_key,
-            "ab_weight": ab_weight,
-            "shadow": shadow,
-            "note": note,
-        }
-        return _deployment(self._call("POST", f"{_path(name)}/routes", json=body))
+        route = body(
+            SetRoute,
+            model=model,
+            canary=canary,
+            ab_key=ab_key,
+            ab_weight=ab_weight,
+            shadow=shadow,
+            note=note,
+        )
+        return self._change("POST", f"{_path(name)}/routes", json=route)
 
     def remove_route(self, name: str, model: str, note: str = "") -> Deployment:
         params = {"model": model, "note": note}
-        return _deployment(self._call("DELETE", f"{_path(name)}/routes", params=params))
+        return self._change("DELETE", f"{_path(name)}/routes", params=params)
 
     def promote(self, name: str, model: str | None = None, note: str = "") -> Deployment:
-        body = {"model": model, "note": note}
-        return _deployment(self._call("POST", f"{_path(name)}/promote", json=body))
+        return self._change(
+            "POST", f"{_path(name)}/promote", json=body(Promote, model=model, note=note)
+        )
 
     def rollback(self, name: str, note: str = "") -> Deployment:
-        return _deployment(self._call("POST", f"{_path(name)}/rollback", json={"note": note}))
+        return self._change("POST", f"{_path(name)}/rollback", json=body(Rollback, note=note))
 
     def update(
         self,
@@ -100,19 +107,18 @@ class HttpDeploymentClient:
         config: ServingConfig | None = None,
         note: str = "",
     ) -> Deployment:
-        body = {"description": description, "config": _config(config), "note": note}
-        return _deployment(self._call("PATCH", _path(name), json=body))
+        change = body(UpdateDeployment, description=description, config=_config(config), note=note)
+        return self._change("PATCH", _path(name), json=change)
 
     def history(self, name: str) -> list[DeploymentEvent]:
-        body = self._call("GET", f"{_path(name)}/history")
-        return [DeploymentEventOut.model_validate(e).entity() for e in body]
+        answer = self.transport.request("GET", f"{_path(name)}/history")
+        return [DeploymentEventOut.model_validate(e).entity() for e in answer]
 
     def delete(self, name: str) -> None:
-        self._call("DELETE", _path(name))
+        self.transport.request("DELETE", _path(name))
 
     def resolve(self, name: str) -> tuple[Deployment, list[ResolvedArm]]:
-        """The deployment and the version each arm names now (what a server loads)."""
-        found = ResolvedOut.model_validate(self._call("GET", f"{_path(name)}/resolved"))
+        found = self.transport.one("GET", f"{_path(name)}/resolved", ResolvedOut)
         return found.deployment.entity(), [arm.entity() for arm in found.arms]
 
     def log_outcomes(self, name: str, outcomes: OutcomesInput) -> int:
@@ -145,7 +151,11 @@ class HttpDeploymentClient:
     # Last in the class: a method named ``list`` shadows the builtin for the annotations
     # after it (mypy reads ``list[...]`` below it as this method).
     def list(self) -> list[Deployment]:
-        return [_deployment(d) for d in self._call("GET", "/deployments")]
+        answer = self.transport.request("GET", "/deployments")
+        return [DeploymentOut.model_validate(d).entity() for d in answer]
+
+    def _change(self, method: str, path: str, **kwargs: Any) -> Deployment:
+        return self.transport.one(method, path, DeploymentOut, **kwargs).entity()
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         return self.transport.request(method, path, workspace=self.workspace, **kwargs)
@@ -157,14 +167,12 @@ def _path(name: str) -> str:
     checks.text("deployment name", name)
     if "/" in name:
         raise NotFound(f"deployment {name!r} not found")
-    return f"/deployments/{quote(name, safe='')}"
+    return f"/deployments/{segment(name)}"
 
 
-def _config(config: ServingConfig | None) -> dict[str, Any] | None:
-    """The config as JSON; checked here first, since NaN and bad types cannot travel."""
-    if config is None:
-        return None
-    return ConfigBody.of(check_config(config)).model_dump(mode="json")
+def _config(config: ServingConfig | None) -> ConfigBody | None:
+    """The config's wire model; checked here first, since NaN and bad types cannot travel."""
+    return None if config is None else ConfigBody.of(check_config(config))
 
 
 _JSON_HEADERS = {"content-type": "application/json"}
@@ -182,7 +190,3 @@ def _default(value: Any) -> Any:
         if callable(convert):
             return convert()
     return str(value)
-
-
-def _deployment(body: Any) -> Deployment:
-    return DeploymentOut.model_validate(body).entity()

@@ -13,7 +13,6 @@ from gnomon.artifacts import ArtifactStore
 from gnomon.auth.entities import AuditAction
 from gnomon.config import Settings
 from gnomon.deployments.entities import Deployment
-from gnomon.deployments.outcomes import MAX_RECORDS, PARQUET_TYPE, serving_store, to_parquet
 from gnomon.deployments.schemas import (
     CreateDeployment,
     DeploymentEventOut,
@@ -27,7 +26,10 @@ from gnomon.deployments.schemas import (
     UpdateDeployment,
 )
 from gnomon.deployments.service import DeploymentService
-from gnomon.server.access import Access, Caller, require, workspace_name
+from gnomon.predictions.parquet import PARQUET_TYPE, to_parquet
+from gnomon.predictions.reading import MAX_RECORDS
+from gnomon.predictions.storage import predictions_store
+from gnomon.server.access import Access, Caller, require
 from gnomon.server.audit import audit
 from gnomon.server.respond import wire
 from gnomon.wire import Text
@@ -168,7 +170,7 @@ def log_outcomes(
 ) -> Response:
     """Ground truth for requests the deployment answered, joined to its records by id."""
     pairs = [{"request_id": o.request_id, "value": o.value} for o in body.outcomes]
-    accepted = deployments.log_outcomes(caller.scope, _serving(request), name, pairs)
+    accepted = deployments.log_outcomes(caller.scope, _serving(request, caller), name, pairs)
     # The count only: outcome values can be personal data, and the audit log is kept long.
     audit(request, caller, AuditAction.DEPLOYMENT_OUTCOMES, "deployment", name, {"count": accepted})
     return wire(OutcomesLogged, {"accepted": accepted})
@@ -191,16 +193,17 @@ def records(
 ) -> Response:
     """The deployment's prediction records, oldest first, as Parquet (types survive)."""
     frame = deployments.records(
-        caller.scope, _serving(request), name, with_outcomes=outcomes, limit=limit
+        caller.scope, _serving(request, caller), name, with_outcomes=outcomes, limit=limit
     )
     return Response(to_parquet(frame), media_type=PARQUET_TYPE)
 
 
-def _serving(request: Request) -> ArtifactStore:
-    """The serving store of the request's workspace, where this server's settings put it.
-    By name, as model servers name it (``require`` has already checked the caller's role)."""
+def _serving(request: Request, caller: Caller) -> ArtifactStore:
+    """The predictions store of the caller's workspace (by id, as model servers key it),
+    where this server's settings put it (``require`` has already checked the caller's role)."""
     settings: Settings = request.app.state.settings
-    return serving_store(settings.artifact_root, workspace_name(request), settings.s3_endpoint_url)
+    workspace_id = caller.scope.workspace
+    return predictions_store(settings.artifact_root, workspace_id, settings.s3_endpoint_url)
 
 
 @router.delete("/deployments/{name}", status_code=204)

@@ -19,6 +19,7 @@ from gnomon.deployments.entities import (
     Routing,
     ServingConfig,
 )
+from gnomon.predictions.outcomes import MAX_OUTCOMES_PER_REQUEST
 from gnomon.wire import Text, Wire, WireBool, WireFloat, WireInt, WireJson
 
 
@@ -140,9 +141,6 @@ class UpdateDeployment(Wire):
     description: Text | None = None
     config: ConfigBody | None = None  # replaces the whole config
     note: Text = ""
-
-
-MAX_OUTCOMES_PER_REQUEST = 10_000  # the HTTP client sends bigger loads in chunks of this size
 
 
 class OutcomeIn(Wire):

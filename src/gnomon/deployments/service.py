@@ -24,14 +24,10 @@ from gnomon.deployments.entities import (
     ServingConfig,
     check_weight,
 )
-from gnomon.deployments.outcomes import (
-    check_limit,
-    check_outcomes,
-    read_deployment_records,
-    write_outcomes,
-)
 from gnomon.deployments.store import DeploymentStore
 from gnomon.errors import InvalidInput
+from gnomon.predictions.outcomes import check_outcomes, write_outcomes
+from gnomon.predictions.reading import check_limit, read_deployment_records
 from gnomon.registry.service import RegistryService, parse_model_uri
 from gnomon.tracking import validation
 
@@ -207,9 +203,10 @@ class DeploymentService:
     def log_outcomes(
         self, scope: Scope, serving: ArtifactStore, name: str, outcomes: object
     ) -> int:
-        """Write ground truth for ``name``'s requests into the serving store ``serving``,
-        where model servers' records join it; the number written. See
-        :func:`gnomon.deployments.outcomes.check_outcomes` for the accepted shapes.
+        """Write ground truth for ``name``'s requests into ``serving``, the workspace's
+        predictions store (:func:`gnomon.predictions.storage.predictions_store`), where model
+        servers' records join it; the number written. See
+        :func:`gnomon.predictions.outcomes.check_outcomes` for the accepted shapes.
 
         Raises:
             InvalidInput: a bad shape or item (checked before anything else), or too many.

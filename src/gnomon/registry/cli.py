@@ -20,12 +20,12 @@ from gnomon.cli.output import (
     every_page,
     format_time,
     format_value,
+    hint,
     new_table,
     print_json,
     say,
 )
 from gnomon.errors import InvalidInput, NotFound
-from gnomon.registry.fluent import LOGGED_MODELS_TAG
 from gnomon.tracking.cli import (
     CompareRow,
     add_compare_rows,
@@ -37,7 +37,7 @@ from gnomon.tracking.entities import Run, RunStatus
 
 if TYPE_CHECKING:
     from gnomon.modelfolder import ColumnSpec, Contract
-    from gnomon.registry.client import RegistryClient
+    from gnomon.registry.api import RegistryApi
     from gnomon.registry.entities import ModelVersion, RegisteredModel
     from gnomon.sdk import Client
 
@@ -57,7 +57,7 @@ _GIT_TAGS = {
 }
 
 
-def _registry(ctx: typer.Context) -> RegistryClient:
+def _registry(ctx: typer.Context) -> RegistryApi:
     return client_of(ctx).registry
 
 
@@ -269,7 +269,7 @@ def compare_versions(
 
 
 def _distinct_versions(
-    registry: RegistryClient, name: str, selectors: Sequence[str]
+    registry: RegistryApi, name: str, selectors: Sequence[str]
 ) -> list[ModelVersion]:
     found: dict[int, ModelVersion] = {}
     for selector in selectors:
@@ -399,6 +399,8 @@ def _best(client: Client, experiment: str, metric: str, extra: str | None, lower
 
 
 def _logged_model(run: Run) -> str:
+    from gnomon.registry.fluent import LOGGED_MODELS_TAG  # the fluent API loads the SDK: slow
+
     logged = [path for path in run.tags.get(LOGGED_MODELS_TAG, "").split(",") if path]
     return logged[0] if logged else "model"
 
@@ -427,7 +429,7 @@ def show_contract(
     for title, columns in (("Inputs", contract.inputs), ("Outputs", contract.outputs)):
         if columns:
             console().print(_columns_table(f"{title} of {name} version {found.version}", columns))
-    say(f"margin: {contract.margin:g} of each range on either side", style="dim")
+    hint(f"margin: {contract.margin:g} of each range on either side")
 
 
 def _columns_table(title: str, columns: Sequence[ColumnSpec]) -> Table:
@@ -481,7 +483,7 @@ def edit_contract(
     say(f"updated column {column!r} of {name} version {found.version}: {spec}")
 
 
-def _contract_of(registry: RegistryClient, version: ModelVersion) -> Contract:
+def _contract_of(registry: RegistryApi, version: ModelVersion) -> Contract:
     contract = registry.get_contract(version.model_name, version.version)
     if contract is None:
         raise InvalidInput(

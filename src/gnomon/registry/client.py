@@ -1,4 +1,5 @@
-"""``client.registry``: the model registry through the SDK, bound to the client's workspace."""
+"""RegistryClient: ``client.registry`` embedded, the registry service bound to the client's
+scope (the contract is documented on :class:`gnomon.registry.api.RegistryApi`)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 
 class RegistryClient:
-    """Registered models, versions and aliases (each method delegates to the service)."""
+    """Each method delegates to the service, or to the registrar where files move."""
 
     def __init__(self, service: RegistryService, registrar: Registrar, scope: Scope) -> None:
         self.service = service
@@ -38,7 +39,6 @@ class RegistryClient:
         tags: Mapping[str, Any] | None = None,
         alias: str | None = None,
     ) -> ModelVersion:
-        """Register a run's model (``runs:/<run id>/<path>``) as the next version of ``name``."""
         return self.registrar.register(
             self.scope, source, name, description=description, tags=tags, alias=alias
         )
@@ -46,7 +46,6 @@ class RegistryClient:
     def import_mlflow(
         self, path: str | Path, name: str, *, alias: str | None = None, description: str = ""
     ) -> ModelVersion:
-        """Register an MLflow model folder (sklearn or python_function flavor) as a version."""
         import tempfile
 
         from gnomon.modelfolder import save_model
@@ -68,13 +67,11 @@ class RegistryClient:
             )
 
     def get_contract(self, name: str, version: int | str | None = None) -> Contract | None:
-        """The input contract of a version (number, alias, or the latest)."""
         return self.registrar.read_contract(self.scope, name, version)
 
     def set_contract(
         self, name: str, version: int | str | None, contract: Contract
     ) -> ModelVersion:
-        """Replace a version's input contract (what the model server enforces)."""
         return self.registrar.write_contract(self.scope, name, version, contract)
 
     def create_model(
@@ -101,7 +98,6 @@ class RegistryClient:
         self.service.delete_model(self.scope, name)
 
     def get_version(self, name: str, version: int | str | None = None) -> ModelVersion:
-        """A version by number, alias or ``None``/"latest" (the highest READY version)."""
         return self.service.resolve(self.scope, name, version)
 
     def search_versions(
@@ -135,7 +131,6 @@ class RegistryClient:
         self.service.delete_version(self.scope, name, version)
 
     def set_alias(self, name: str, alias: str, version: int) -> AliasEvent:
-        """Point ``alias`` at ``version`` (atomically; recorded with who and when)."""
         return self.service.set_alias(self.scope, name, alias, version)
 
     def delete_alias(self, name: str, alias: str) -> AliasEvent:
@@ -145,15 +140,10 @@ class RegistryClient:
         return self.service.list_alias_events(self.scope, name, alias)
 
     def download_version(self, uri: str, dst: Path) -> Path:
-        """Copy the model folder of ``models:/…`` into ``dst``, checked against the digests
-        recorded at registration; returns the local folder."""
         return self.registrar.download_version(self.scope, uri, dst)
 
     def record_logged_model(self, run_id: str, path: str) -> LoggedModel:
-        """Hash the model folder a running run stored at ``path`` and record the digests
-        (``log_model`` calls it); the run's artifacts under ``path`` are sealed from then on."""
         return self.registrar.record_logged_model(self.scope, run_id, path)
 
     def get_logged_model(self, run_id: str, path: str) -> LoggedModel:
-        """The digests recorded when the run logged its model at ``path``."""
         return self.registrar.get_logged_model(self.scope, run_id, path)

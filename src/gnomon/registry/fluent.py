@@ -26,6 +26,7 @@ def log_model(
     contract: Contract | None = None,
     requirements: list[str] | None = None,
     training_data: str | None = None,
+    metadata: dict[str, Any] | None = None,
     registered_model_name: str | None = None,
 ) -> str:
     """Save ``model`` as a gnomon model folder in the active run's artifacts under ``name``;
@@ -33,7 +34,10 @@ def log_model(
     ``registered_model_name`` is given).
 
     The input contract is inferred from ``input_example`` (the training input, or a
-    representative sample of it): columns, types, ranges and categories.
+    representative sample of it): columns, types, ranges and categories. ``metadata`` is
+    stored in ``gnomon-model.yaml``: ``{"batchable": False}`` keeps the model server from
+    gathering concurrent requests into one call, ``{"proba": "softmax"}`` (or
+    ``"sigmoid"``) gives a PyTorch model ``predict_proba``.
 
     Once stored, the folder is hashed by the side that stored it (the server, in remote
     mode) and the digests are recorded: ``runs:/`` loads and registrations are checked
@@ -62,6 +66,7 @@ def log_model(
             requirements=requirements,
             source_run_id=run.id,
             training_data=training_data,
+            metadata=metadata,
         )
         run.client.log_artifact(run.id, folder, parent or None)
     run.client.registry.record_logged_model(run.id, clean)

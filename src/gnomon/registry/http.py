@@ -1,8 +1,9 @@
-"""HttpRegistryClient: ``client.registry`` over a gnomon server's REST API.
+"""HttpRegistryClient: ``client.registry`` over a gnomon server's REST API (the contract is
+documented on :class:`gnomon.registry.api.RegistryApi`).
 
-It mirrors :class:`gnomon.registry.client.RegistryClient` method for method: the server's
-service raises the errors, which the transport turns back into the same classes. Model files
-travel through the server, so the client needs no credentials for the registry's storage.
+The server's service raises the errors, which the transport turns back into the same classes.
+Model files travel through the server, so the client needs no credentials for the registry's
+storage. Bodies and answers are the models of ``schemas.py``, as the routes read and write them.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
+from gnomon import checks
 from gnomon._types import Page
-from gnomon.client.transport import Transport
+from gnomon.client.transport import Transport, body, key_path, segment
 from gnomon.errors import InvalidInput
 from gnomon.registry.archive import extract_model_archive
 from gnomon.registry.entities import (
@@ -28,13 +29,19 @@ from gnomon.registry.entities import (
 from gnomon.registry.schemas import (
     AliasEventOut,
     ContractBody,
+    CreateModel,
     LoggedModelOut,
     ModelVersionOut,
+    RecordLoggedModel,
     RegisteredModelOut,
+    RegisterVersion,
+    SetAlias,
+    SetTag,
+    UpdateModel,
+    UpdateVersion,
 )
 from gnomon.registry.service import RegistryService, parse_model_uri
 from gnomon.tracking import validation
-from gnomon.wire import PageOut
 
 if TYPE_CHECKING:
     from gnomon.modelfolder import Contract
@@ -43,11 +50,11 @@ VERSION_HEADER = "x-gnomon-version"  # the number of the version a download reso
 
 
 class HttpRegistryClient:
-    """Registered models, versions and aliases of ``workspace`` through a gnomon server."""
+    """Registered models, versions and aliases of ``workspace`` (default: the transport's)
+    through a gnomon server."""
 
-    def __init__(self, transport: Transport, workspace: str) -> None:
-        self.transport = transport
-        self.workspace = workspace
+    def __init__(self, transport: Transport, workspace: str | None = None) -> None:
+        self.transport = transport.in_workspace(workspace)
 
     def register(
         self,
@@ -58,21 +65,18 @@ class HttpRegistryClient:
         tags: Mapping[str, Any] | None = None,
         alias: str | None = None,
     ) -> ModelVersion:
-        """Register a run's model (``runs:/<run id>/<path>``) as the next version of ``name``;
-        the server copies the files, so the client needs no storage credentials."""
-        body = {
-            "source": source,
-            "description": description,
-            "tags": validation.tags_dict(tags),
-            "alias": alias,
-        }
-        return _version(self._call("POST", f"{_model(name)}/versions", json=body))
+        tagged = validation.tags_dict(tags)
+        new = body(
+            RegisterVersion, source=source, description=description, tags=tagged, alias=alias
+        )
+        return self.transport.one(
+            "POST", f"{_model(name)}/versions", ModelVersionOut, json=new
+        ).entity()
 
     def import_mlflow(
         self, path: str | Path, name: str, *, alias: str | None = None, description: str = ""
     ) -> ModelVersion:
-        """Register an MLflow model folder (sklearn or python_function flavor) as a version:
-        converted here, then uploaded as a gnomon model folder."""
+        # Converted here, then uploaded as a gnomon model folder.
         from gnomon.modelfolder import save_model
         from gnomon.registry.mlflow_import import read_mlflow_model
 
@@ -91,36 +95,36 @@ class HttpRegistryClient:
                 "description": description,
                 "alias": alias,
             }
-            return _version(
-                self._call(
-                    "POST",
-                    f"{_model(name)}/import",
-                    params=params,
-                    content=archive.read_bytes(),  # bytes: a retry can send them again
-                    headers={"content-type": "application/gzip"},
-                )
-            )
+            return self.transport.one(
+                "POST",
+                f"{_model(name)}/import",
+                ModelVersionOut,
+                params=params,
+                content=archive.read_bytes(),  # bytes: a retry can send them again
+                headers={"content-type": "application/gzip"},
+            ).entity()
 
     def get_contract(self, name: str, version: int | str | None = None) -> Contract | None:
-        """The input contract of a version (number, alias, or the latest)."""
-        body = self._call("GET", f"{_version_path(name, version)}/contract")
-        return None if body is None else ContractBody.model_validate(body).contract()
+        answer = self.transport.request("GET", f"{_version_path(name, version)}/contract")
+        return None if answer is None else ContractBody.model_validate(answer).contract()
 
     def set_contract(
         self, name: str, version: int | str | None, contract: Contract
     ) -> ModelVersion:
-        """Replace a version's input contract (what the model server enforces)."""
-        body = ContractBody.of(contract).model_dump(mode="json")
-        return _version(self._call("PUT", f"{_version_path(name, version)}/contract", json=body))
+        path = f"{_version_path(name, version)}/contract"
+        return self.transport.one(
+            "PUT", path, ModelVersionOut, json=ContractBody.of(contract)
+        ).entity()
 
     def create_model(
         self, name: str, description: str = "", tags: Mapping[str, Any] | None = None
     ) -> RegisteredModel:
-        body = {"name": name, "description": description, "tags": validation.tags_dict(tags)}
-        return _registered(self._call("POST", "/models", json=body))
+        tagged = validation.tags_dict(tags)
+        new = body(CreateModel, name=name, description=description, tags=tagged)
+        return self.transport.one("POST", "/models", RegisteredModelOut, json=new).entity()
 
     def get_model(self, name: str) -> RegisteredModel:
-        return _registered(self._call("GET", _model(name)))
+        return self.transport.one("GET", _model(name), RegisteredModelOut).entity()
 
     def search_models(
         self,
@@ -135,20 +139,18 @@ class HttpRegistryClient:
             "max_results": max_results,
             "page_token": page_token,
         }
-        page = PageOut[RegisteredModelOut].model_validate(
-            self._call("GET", "/models", params=params)
-        )
-        return Page([m.entity() for m in page.items], page.next_page_token)
+        page = self.transport.page("/models", RegisteredModelOut, params=params)
+        return Page([m.entity() for m in page], page.next_page_token)
 
     def update_model(self, name: str, description: str) -> RegisteredModel:
-        return _registered(self._call("PATCH", _model(name), json={"description": description}))
+        change = body(UpdateModel, description=description)
+        return self.transport.one("PATCH", _model(name), RegisteredModelOut, json=change).entity()
 
     def delete_model(self, name: str) -> None:
-        self._call("DELETE", _model(name))
+        self.transport.request("DELETE", _model(name))
 
     def get_version(self, name: str, version: int | str | None = None) -> ModelVersion:
-        """A version by number, alias or ``None``/"latest" (the highest READY version)."""
-        return _version(self._call("GET", _version_path(name, version)))
+        return self.transport.one("GET", _version_path(name, version), ModelVersionOut).entity()
 
     def search_versions(
         self,
@@ -165,10 +167,8 @@ class HttpRegistryClient:
             "max_results": max_results,
             "page_token": page_token,
         }
-        page = PageOut[ModelVersionOut].model_validate(
-            self._call("GET", "/model-versions", params=params)
-        )
-        return Page([v.entity() for v in page.items], page.next_page_token)
+        page = self.transport.page("/model-versions", ModelVersionOut, params=params)
+        return Page([v.entity() for v in page], page.next_page_token)
 
     def update_version(
         self,
@@ -177,36 +177,41 @@ class HttpRegistryClient:
         description: str | None = None,
         status: VersionStatus | str | None = None,
     ) -> ModelVersion:
-        body = {"description": description, "status": None if status is None else str(status)}
-        return _version(self._call("PATCH", _version_path(name, version), json=body))
+        change = body(
+            UpdateVersion, description=description, status=None if status is None else str(status)
+        )
+        path = _version_path(name, version)
+        return self.transport.one("PATCH", path, ModelVersionOut, json=change).entity()
 
     def archive_version(self, name: str, version: int) -> ModelVersion:
         return self.update_version(name, version, status=VersionStatus.ARCHIVED)
 
     def set_version_tag(self, name: str, version: int, key: str, value: Any) -> None:
-        tag = validation.check_key("tag", key)
-        body = {"value": validation.tag_value(tag, value)}
-        self._call("PUT", f"{_version_path(name, version)}/tags/{_key(tag)}", json=body)
+        tag = checks.key("tag", key)
+        tagged = body(SetTag, value=validation.tag_value(tag, value))
+        self.transport.request(
+            "PUT", f"{_version_path(name, version)}/tags/{key_path(tag)}", json=tagged
+        )
 
     def delete_version(self, name: str, version: int) -> None:
-        self._call("DELETE", _version_path(name, version))
+        self.transport.request("DELETE", _version_path(name, version))
 
     def set_alias(self, name: str, alias: str, version: int) -> AliasEvent:
-        """Point ``alias`` at ``version`` (atomically; recorded with who and when)."""
-        path = f"{_model(name)}/aliases/{_alias(alias)}"
-        return _event(self._call("PUT", path, json={"version": _number(version)}))
+        moved = body(SetAlias, version=_number(version))
+        return self.transport.one(
+            "PUT", _alias_path(name, alias), AliasEventOut, json=moved
+        ).entity()
 
     def delete_alias(self, name: str, alias: str) -> AliasEvent:
-        return _event(self._call("DELETE", f"{_model(name)}/aliases/{_alias(alias)}"))
+        return self.transport.one("DELETE", _alias_path(name, alias), AliasEventOut).entity()
 
     def alias_history(self, name: str, alias: str | None = None) -> list[AliasEvent]:
-        params = {"alias": alias}
-        body = self._call("GET", f"{_model(name)}/aliases/history", params=params)
-        return [AliasEventOut.model_validate(e).entity() for e in body]
+        path = f"{_model(name)}/aliases/history"
+        answer = self.transport.request("GET", path, params={"alias": alias})
+        return [AliasEventOut.model_validate(e).entity() for e in answer]
 
     def download_version(self, uri: str, dst: Path) -> Path:
-        """Copy the model folder of ``models:/…`` into ``dst``, checked here against the
-        digests the server recorded at registration; returns the local folder."""
+        # Checked here against the digests the server recorded at registration.
         from gnomon.modelfolder.hashing import verify_recorded
 
         name, selector = parse_model_uri(uri)
@@ -214,7 +219,7 @@ class HttpRegistryClient:
         dst = Path(dst)
         dst.mkdir(parents=True, exist_ok=True)
         path = f"{_version_path(name, version.version)}/files"
-        with self.transport.stream("GET", path, workspace=self.workspace) as response:
+        with self.transport.stream("GET", path) as response:
             number = response.headers.get(VERSION_HEADER, "")
             with tempfile.NamedTemporaryFile(dir=dst, suffix=".tar.gz", delete=False) as sink:
                 for chunk in response.iter_bytes():
@@ -232,19 +237,14 @@ class HttpRegistryClient:
         return target
 
     def record_logged_model(self, run_id: str, path: str) -> LoggedModel:
-        """Hash the model folder a running run stored at ``path`` and record the digests
-        (``log_model`` calls it); the run's artifacts under ``path`` are sealed from then on.
-        The server hashes what it stored: nothing the client computed is recorded."""
-        body = self._call("POST", f"/runs/{_seg(run_id)}/logged-models", json={"path": path})
-        return LoggedModelOut.model_validate(body).entity()
+        # The server hashes what it stored: nothing the client computed is recorded.
+        where = f"/runs/{segment(run_id)}/logged-models"
+        logged = body(RecordLoggedModel, path=path)
+        return self.transport.one("POST", where, LoggedModelOut, json=logged).entity()
 
     def get_logged_model(self, run_id: str, path: str) -> LoggedModel:
-        """The digests recorded when the run logged its model at ``path``."""
-        body = self._call("GET", f"/runs/{_seg(run_id)}/logged-models/{_key(path)}")
-        return LoggedModelOut.model_validate(body).entity()
-
-    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        return self.transport.request(method, path, workspace=self.workspace, **kwargs)
+        where = f"/runs/{segment(run_id)}/logged-models/{key_path(path)}"
+        return self.transport.one("GET", where, LoggedModelOut).entity()
 
 
 def _model(name: str) -> str:
@@ -254,42 +254,21 @@ def _model(name: str) -> str:
         raise InvalidInput(f"model name must be a non-empty string, got {name!r}")
     if "/" in name:
         RegistryService.check_model_name(name)  # raises, naming the '/'
-    return f"/models/{_seg(name)}"
+    return f"/models/{segment(name)}"
 
 
 def _version_path(name: str, version: int | str | None) -> str:
     selector = "latest" if version is None else version
     if isinstance(selector, bool) or not isinstance(selector, int | str) or selector == "":
         raise InvalidInput(f"version must be a number, an alias or 'latest', got {version!r}")
-    return f"{_model(name)}/versions/{_seg(str(selector))}"
+    return f"{_model(name)}/versions/{segment(str(selector))}"
 
 
-def _alias(alias: str) -> str:
-    return _seg(RegistryService.check_alias(alias))
+def _alias_path(name: str, alias: str) -> str:
+    return f"{_model(name)}/aliases/{segment(RegistryService.check_alias(alias))}"
 
 
 def _number(version: int) -> int:
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise InvalidInput(f"version must be a positive integer, got {version!r}")
     return version
-
-
-def _registered(body: Any) -> RegisteredModel:
-    return RegisteredModelOut.model_validate(body).entity()
-
-
-def _version(body: Any) -> ModelVersion:
-    return ModelVersionOut.model_validate(body).entity()
-
-
-def _event(body: Any) -> AliasEvent:
-    return AliasEventOut.model_validate(body).entity()
-
-
-def _seg(value: str) -> str:
-    """One path segment, escaped (names may hold spaces, '%', '@')."""
-    return quote(value, safe="")
-
-
-def _key(key: str) -> str:
-    return quote(key, safe="/")

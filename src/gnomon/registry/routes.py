@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from gnomon.auth.entities import AuditAction
+from gnomon.checks import BROWSE_RESULTS_LIMIT
 from gnomon.registry.entities import ModelVersion
 from gnomon.registry.registration import Registrar
 from gnomon.registry.schemas import (
@@ -38,7 +39,7 @@ router = APIRouter(tags=["registry"])
 
 Reader = Annotated[Caller, Depends(require(Access.VIEWER))]
 Writer = Annotated[Caller, Depends(require(Access.EDITOR))]
-MaxResults = Annotated[QueryInt, Query(le=1000)]  # below 1: the service refuses it
+MaxResults = Annotated[QueryInt, Query(le=BROWSE_RESULTS_LIMIT)]  # below 1: the service refuses it
 
 
 async def _registry(request: Request) -> RegistryService:  # async: no threadpool hop

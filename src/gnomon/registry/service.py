@@ -9,7 +9,7 @@ from typing import Any
 
 from gnomon import checks
 from gnomon._types import Page, Scope, get_or_create, now_ms
-from gnomon.errors import InvalidInput, NotFound
+from gnomon.errors import GnomonError, InvalidInput, NotFound
 from gnomon.registry.entities import (
     LOGGED_PATH_LENGTH,
     AliasEvent,
@@ -23,6 +23,7 @@ from gnomon.registry.entities import (
     VersionUpdate,
 )
 from gnomon.registry.store import RegistryStore
+from gnomon.suggestions import MAX_CANDIDATES, did_you_mean
 from gnomon.tracking import validation as v
 
 MODELS_SCHEME = "models:/"
@@ -107,7 +108,12 @@ class RegistryService:
         )
 
     def get_model(self, scope: Scope, name: str) -> RegisteredModel:
-        return self.store.get_model(scope, checks.text("model name", name))
+        """Raises ``NotFound`` naming the model, with the closest name of the workspace."""
+        try:
+            return self.store.get_model(scope, checks.text("model name", name))
+        except NotFound:
+            hint = self._close(scope, name)
+            raise NotFound(f"registered model {name!r} not found{hint}") from None
 
     def get_or_create_model(self, scope: Scope, name: str) -> RegisteredModel:
         return get_or_create(
@@ -126,7 +132,7 @@ class RegistryService:
         ``_``) and every tag in ``tags`` must match exactly."""
         if name_like is not None:
             checks.text("name_like", name_like)
-        checks.max_results(max_results)
+        checks.max_results(max_results, checks.BROWSE_RESULTS_LIMIT)
         query = ModelQuery(name_like, v.tags_dict(tags), max_results, page_token)
         return self.store.search_models(scope, query)
 
@@ -138,13 +144,13 @@ class RegistryService:
         )
 
     def set_model_tag(self, scope: Scope, name: str, key: str, value: Any) -> None:
-        tag = v.check_key("tag", key)
+        tag = checks.key("tag", key)
         self.store.set_model_tag(
             scope, checks.text("model name", name), tag, v.tag_value(tag, value)
         )
 
     def delete_model_tag(self, scope: Scope, name: str, key: str) -> None:
-        self.store.delete_model_tag(scope, checks.text("model name", name), v.check_key("tag", key))
+        self.store.delete_model_tag(scope, checks.text("model name", name), checks.key("tag", key))
 
     def delete_model(self, scope: Scope, name: str) -> None:
         """Delete a model that has no versions left. Raises ``NotFound`` or ``Conflict``."""
@@ -182,7 +188,7 @@ class RegistryService:
         page_token: str | None = None,
     ) -> Page[ModelVersion]:
         """Versions matching every argument given, by model name then newest first."""
-        checks.max_results(max_results)
+        checks.max_results(max_results, checks.BROWSE_RESULTS_LIMIT)
         query = VersionQuery(
             model_name=None if name is None else checks.text("model name", name),
             run_id=None if run_id is None else checks.text("run_id", run_id),
@@ -213,14 +219,14 @@ class RegistryService:
         )
 
     def set_version_tag(self, scope: Scope, name: str, version: int, key: str, value: Any) -> None:
-        tag = v.check_key("tag", key)
+        tag = checks.key("tag", key)
         self.store.set_version_tag(
             scope, checks.text("model name", name), _version(version), tag, v.tag_value(tag, value)
         )
 
     def delete_version_tag(self, scope: Scope, name: str, version: int, key: str) -> None:
         self.store.delete_version_tag(
-            scope, checks.text("model name", name), _version(version), v.check_key("tag", key)
+            scope, checks.text("model name", name), _version(version), checks.key("tag", key)
         )
 
     def delete_version(self, scope: Scope, name: str, version: int) -> None:
@@ -326,6 +332,13 @@ class RegistryService:
             NotFound: the model, version or alias does not exist, or no version is READY.
             InvalidInput: a selector that is neither.
         """
+        try:
+            return self._resolve(scope, name, version_or_alias)
+        except NotFound:
+            self.get_model(scope, name)  # an unknown model: NotFound with a suggestion
+            raise  # the model exists: its version or alias does not
+
+    def _resolve(self, scope: Scope, name: str, version_or_alias: Selector) -> ModelVersion:
         selector = version_or_alias
         if selector is None or (isinstance(selector, str) and selector.lower() == LATEST):
             return self._latest_ready(scope, name)
@@ -347,11 +360,20 @@ class RegistryService:
         """The version a ``models:/`` URI names (see ``parse_model_uri``)."""
         return self.resolve(scope, *parse_model_uri(uri))
 
+    def _close(self, scope: Scope, name: str) -> str:
+        """A "did you mean" among the first model names of the caller's workspace, or ""."""
+        query = ModelQuery(max_results=MAX_CANDIDATES)
+        try:
+            page = self.store.search_models(scope, query)
+        except GnomonError:  # the suggestion is a courtesy: never the error that is reported
+            return ""
+        return did_you_mean(name, (m.name for m in page.items))
+
     def _latest_ready(self, scope: Scope, name: str) -> ModelVersion:
         page = self.search_versions(scope, name, status=VersionStatus.READY, max_results=1)
         if page.items:
             return page.items[0]
-        self.get_model(scope, name)  # NotFound names an unknown model
+        self.store.get_model(scope, name)  # NotFound names an unknown model
         raise NotFound(f"registered model {name!r} has no READY version")
 
 

@@ -20,9 +20,10 @@ from sqlalchemy import (
     Text,
 )
 
+from gnomon.checks import KEY_LENGTH
 from gnomon.registry.entities import LOGGED_PATH_LENGTH
 from gnomon.store.metadata import metadata
-from gnomon.tracking.validation import KEY_LENGTH, NAME_LENGTH, TAG_VALUE_LENGTH
+from gnomon.tracking.validation import NAME_LENGTH, TAG_VALUE_LENGTH
 
 ALIAS_LENGTH = 64
 

@@ -51,7 +51,7 @@ class Authenticator(Protocol):
 @dataclass(frozen=True, slots=True)
 class Caller:
     principal: Principal
-    scope: Scope  # workspace is "" for calls outside any workspace
+    scope: Scope  # the workspace by id (as embedded mode); "" outside any workspace
     role: Role | None
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import ipaddress
 import os
-from dataclasses import replace
 
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
@@ -15,12 +14,13 @@ from gnomon.backends import Services, open_services
 from gnomon.capabilities import router_modules
 from gnomon.config import Settings
 from gnomon.errors import InvalidInput
+from gnomon.registry.registration import Registrar
 from gnomon.server import health
-from gnomon.server.boundary import ErrorBoundary
 from gnomon.server.errors import answer_unexpected, install_error_handlers
 from gnomon.server.guard import RequestGuard, RouteTable
-from gnomon.server.middleware import API_PREFIX, HttpMetrics, ObservabilityMiddleware
 from gnomon.server.openapi import document_errors
+from gnomon.web.boundary import ErrorBoundary
+from gnomon.web.middleware import API_PREFIX, HttpMetrics, ObservabilityMiddleware
 
 NO_AUTH_ENV = "_GNOMON_NO_AUTH"  # internal: passes --no-auth to worker processes
 
@@ -39,9 +39,10 @@ def create_app(
         raise InvalidInput(
             "the server needs a SQL metadata store (GNOMON_URI sqlite:// or postgresql://)"
         )
-    if services.registrar is not None:
+    registrar = services.registrar
+    if registrar is not None:
         # Loading a model unpickles bytes an editor chose: never inside the API server.
-        services = replace(services, registrar=services.registrar.without_load_check())
+        services = services.replaced(Registrar, registrar.without_load_check())
     app = FastAPI(
         title="gnomon",
         version=__version__,

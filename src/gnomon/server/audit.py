@@ -25,7 +25,7 @@ def audit(
         action,
         object_type,
         object_id,
-        caller.scope.workspace or None,
-        details,
-        address,
+        workspace_id=caller.scope.workspace or None,  # "" outside any workspace
+        details=details,
+        address=address,
     )

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from gnomon.cli.output import ForwardedAllowIps, say, state_of
+from gnomon.cli.ports import check_bindable
 from gnomon.errors import InvalidInput
 
 
@@ -28,8 +29,8 @@ def server(
 
     from gnomon.backends import open_services
     from gnomon.server.app import NO_AUTH_ENV, is_loopback
-    from gnomon.server.prometheus import shared_across
-    from gnomon.server.proxy import proxy_options
+    from gnomon.web.prometheus import shared_across
+    from gnomon.web.proxy import proxy_options
 
     settings = state_of(ctx).settings
     if no_auth and not is_loopback(host):
@@ -38,6 +39,8 @@ def server(
         )
     if (ssl_certfile is None) != (ssl_keyfile is None):
         raise InvalidInput("give both --ssl-certfile and --ssl-keyfile, or neither")
+    # Before the store is opened and the one-time admin password printed: shown, then lost.
+    check_bindable(host, port)
     if forwarded_allow_ips is None:
         forwarded_allow_ips = settings.forwarded_allow_ips
     proxy = proxy_options(forwarded_allow_ips)

@@ -1,5 +1,5 @@
-"""One place writes error responses: ``{"error": {"code", "message", "details"}}``, never a
-traceback."""
+"""The API server's error handlers: every error is answered by the one error writer
+(:func:`gnomon.web.errors.error_response`), never with a traceback."""
 
 from __future__ import annotations
 
@@ -8,18 +8,12 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 from starlette.types import Scope
 
-from gnomon.errors import (
-    GnomonError,
-    InvalidInput,
-    NotFound,
-    PayloadTooLarge,
-    RateLimited,
-    Unauthenticated,
-)
+from gnomon.errors import GnomonError, InvalidInput, NotFound, PayloadTooLarge, Unauthenticated
+from gnomon.web.errors import error_response
 
 logger = logging.getLogger("gnomon.server")
 
@@ -30,28 +24,6 @@ _HTTP_ERRORS: dict[int, type[GnomonError]] = {
 }
 
 
-def error_response(error: GnomonError, status: int | None = None) -> JSONResponse:
-    # A throttled client learns when to come back in the standard header too.
-    retry = error.retry_after if isinstance(error, RateLimited) else None
-    headers = None if retry is None else {"Retry-After": str(retry)}
-    return JSONResponse(
-        _encodable(error.to_payload()), status_code=status or error.status, headers=headers
-    )
-
-
-def _encodable(value: Any) -> Any:
-    """``value`` with every string encodable as UTF-8: a lone surrogate (from a client's
-    JSON escape or a non-UTF-8 file name) is written as ``\\udXXX`` instead of crashing the
-    handler that reports the error."""
-    if isinstance(value, str):
-        return value.encode("utf-8", "backslashreplace").decode("utf-8")
-    if isinstance(value, dict):
-        return {_encodable(k): _encodable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_encodable(v) for v in value]
-    return value
-
-
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(GnomonError, _gnomon_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -59,12 +31,12 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected)
 
 
-async def _gnomon_error(request: Request, exc: Exception) -> JSONResponse:
+async def _gnomon_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, GnomonError)
     return error_response(exc)
 
 
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     problems = [_problem(e) for e in exc.errors()]
     if any(p["type"] == "json_invalid" for p in problems):
@@ -74,7 +46,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(InvalidInput(f"invalid request: {summary}", {"errors": problems}))
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     cls = _HTTP_ERRORS.get(exc.status_code, InvalidInput)
     if exc.status_code == 404:
@@ -86,12 +58,12 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(cls(message), exc.status_code)
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> Response:
     # Only what fails outside ErrorBoundary (in the outermost middleware) still gets here.
     return internal_error(request.scope, exc)
 
 
-def internal_error(scope: Scope, exc: BaseException) -> JSONResponse:
+def internal_error(scope: Scope, exc: BaseException) -> Response:
     """Log ``exc`` with its traceback; the caller gets a request id to quote, nothing more."""
     request_id = scope.get("state", {}).get("request_id", "-")
     logger.error(
@@ -105,8 +77,8 @@ def internal_error(scope: Scope, exc: BaseException) -> JSONResponse:
     return error_response(GnomonError(message, {"request_id": request_id}), 500)
 
 
-async def answer_unexpected(scope: Scope, exc: Exception) -> JSONResponse:
-    """The API server's answer for :class:`~gnomon.server.boundary.ErrorBoundary`."""
+async def answer_unexpected(scope: Scope, exc: Exception) -> Response:
+    """The API server's answer for :class:`~gnomon.web.boundary.ErrorBoundary`."""
     return internal_error(scope, exc)
 
 

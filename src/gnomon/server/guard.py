@@ -24,8 +24,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gnomon.errors import GnomonError, PayloadTooLarge
 from gnomon.server.access import Access, admit, route_access
-from gnomon.server.errors import error_response
-from gnomon.server.middleware import header
+from gnomon.web.errors import error_response
+from gnomon.web.middleware import header
 
 BODY_KIND = "x-gnomon-body"  # the OpenAPI extension a route declares its body kind with
 SMALL_BODY_LIMIT = 64 * 1024  # the body limit of public routes (login): anyone may send one

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from gnomon.artifacts import ReadinessProbe, open_artifact_store
 from gnomon.errors import Unavailable
 from gnomon.server.access import Access, require
-from gnomon.server.prometheus import exposition
+from gnomon.web.prometheus import exposition
 
 logger = logging.getLogger("gnomon.server")
 router = APIRouter(tags=["operations"])

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gnomon.cli.output import client_of, console, say
+from gnomon.cli.output import client_of, console, say, warn
 
 
 def predict(
@@ -72,4 +72,4 @@ def predict(
         f"in {result.seconds:.1f}s ({result.rows_per_second:,.0f} rows/s)"
     )
     if result.violations:
-        say(f"warning: {result.violations:,} contract violations predicted anyway", "yellow")
+        warn(f"{result.violations:,} contract violations predicted anyway")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from gnomon.cli.output import ForwardedAllowIps, say, state_of
+from gnomon.cli.ports import check_bindable
 
 if TYPE_CHECKING:
     from gnomon.serving.routing import RouteTable
@@ -57,13 +58,14 @@ def serve(
     import uvicorn
 
     from gnomon.errors import InvalidInput
-    from gnomon.server.prometheus import shared_across
-    from gnomon.server.proxy import proxy_options
     from gnomon.serving.enforce import Policy
     from gnomon.serving.loading import SERVE_ENV, ServeOptions, build_app, load_routes
+    from gnomon.web.prometheus import shared_across
+    from gnomon.web.proxy import proxy_options
 
     if policy not in {p.value for p in Policy}:  # fail here, before any worker starts
         raise InvalidInput(f"unknown policy {policy!r}: use reject, warn or clip")
+    check_bindable(host, port)  # before loading a model that may take minutes
     settings = state_of(ctx).settings
     if forwarded_allow_ips is None:
         forwarded_allow_ips = settings.forwarded_allow_ips

@@ -37,7 +37,7 @@ import pandas as pd
 
 from gnomon.errors import InvalidInput
 from gnomon.modelfolder.contract import MAX_COLUMNS  # also the widest a contract may be
-from gnomon.serving.nesting import MAX_BODY_DEPTH, brackets_at_most, deeper_than
+from gnomon.nesting import MAX_BODY_DEPTH, brackets_at_most, deeper_than
 
 MAX_ROWS: Final = 10_000
 

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 
     from gnomon.modelfolder import LoadedModel
     from gnomon.sdk import Client
-    from gnomon.serving.app import Routes
     from gnomon.serving.batching import Batcher
+    from gnomon.serving.reloading import Routes
     from gnomon.serving.routing import RouteTable, ServedModel
 
 SERVE_ENV = "_GNOMON_SERVE"  # internal: the serve options, passed to uvicorn worker processes
@@ -76,6 +76,7 @@ def load_served(options: ServeOptions, settings: Settings) -> ServedModel:
         deployment=name,
         policy=Policy(options.policy),
         batching=batching,
+        workspace_id=client.scope.workspace,
     )
 
 
@@ -137,6 +138,7 @@ class DeploymentLoader:
             deployment.revision,
             versions,
             batch_config=batch,
+            workspace_id=deployment.workspace_id,
         )
         table.with_batching(batch, config.batching, reuse=batchers)
         return table
@@ -179,7 +181,7 @@ def load_routes(options: ServeOptions, settings: Settings) -> Routes:
         InvalidInput: a tampered model folder, or the flavor's library missing.
     """
     from gnomon.sdk import Client
-    from gnomon.serving.app import Routes
+    from gnomon.serving.reloading import Routes
     from gnomon.serving.routing import single_table
 
     if options.deployment is None:
@@ -192,17 +194,19 @@ def load_routes(options: ServeOptions, settings: Settings) -> Routes:
 
 def build_app(options: ServeOptions, settings: Settings, routes: Routes | None = None) -> Starlette:
     """The serving app ``options`` describe (over ``routes`` when they are loaded already),
-    with records in the workspace's artifact store."""
-    from gnomon.artifacts import open_artifact_store
-    from gnomon.serving.app import create_routed_app
+    with records and outcomes in the predictions store of the workspace it serves from."""
+    from gnomon.predictions.records import OutcomeWriter, RecordWriter
+    from gnomon.predictions.storage import predictions_store
+    from gnomon.serving.app import ModelServer
     from gnomon.serving.limits import BodyLimits
-    from gnomon.serving.records import OutcomeWriter, RecordWriter
 
     if routes is None:
         routes = load_routes(options, settings)
     limits = BodyLimits.from_settings(settings)
     if not options.records:
-        return create_routed_app(routes, limits=limits)
-    root = f"{settings.artifact_root}/{settings.workspace}/serving"
-    store = open_artifact_store(root, s3_endpoint_url=settings.s3_endpoint_url)
-    return create_routed_app(routes, RecordWriter(store), OutcomeWriter(store), limits)
+        return ModelServer(routes, limits=limits).app()
+    # The id, as every path that reads them keys the folder, never the workspace's name.
+    workspace_id = routes.table.workspace_id
+    assert workspace_id is not None, "load_routes gives every table its workspace"
+    store = predictions_store(settings.artifact_root, workspace_id, settings.s3_endpoint_url)
+    return ModelServer(routes, RecordWriter(store), OutcomeWriter(store), limits).app()

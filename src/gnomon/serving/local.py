@@ -17,7 +17,7 @@ def run_in_thread(
 ) -> Iterator[str]:
     """Serve ``app`` on a free port of 127.0.0.1; yields the base URL, stops on exit.
 
-    As ``gnomon server`` does, no peer's ``X-Forwarded-For`` is believed unless ``options``
+    As the API server does, no peer's ``X-Forwarded-For`` is believed unless ``options``
     say so (``proxy_headers=True, forwarded_allow_ips=...``).
     """
     import uvicorn

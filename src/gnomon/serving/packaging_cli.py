@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from gnomon._version import __version__
-from gnomon.cli.output import say, state_of
+from gnomon.cli.output import hint, say, state_of, warn
 from gnomon.errors import InvalidInput, NotFound
 
 k8s_app = typer.Typer(help="Kubernetes manifests for gnomon deployments.", no_args_is_help=True)
@@ -39,9 +39,9 @@ def build_image(
     client = state.client if uri.startswith(("models:/", "runs:/")) else None
     context = build_context(uri, out, client=client, workers=workers, wheel=wheel)
     for warning in context.warnings:
-        say(f"warning: {warning}", style="yellow")
+        warn(warning)
     say(f"wrote a build context for {context.model.title} ({context.spec.flavor}) to {out}")
-    say(f"next: docker build -t {context.model.tag} {out}", style="dim")
+    hint(f"next: docker build -t {context.model.tag} {out}")
 
 
 @k8s_app.command("manifests")
@@ -121,7 +121,7 @@ def k8s_manifests(
     target = folder / f"{resource_name(name)}.yaml"
     target.write_text(text)
     say(f"wrote {target}")
-    say(f"next: kubectl apply -f {target}", style="dim")
+    hint(f"next: kubectl apply -f {target}")
 
 
 def _server_uri(configured: str | None) -> str:

@@ -40,6 +40,7 @@ class ServedModel:
     deployment: str
     policy: Policy = Policy.REJECT
     batching: BatchConfig | None = field(default_factory=BatchConfig)
+    workspace_id: str | None = None  # whose predictions store its records go to
 
 
 @dataclass(eq=False)
@@ -70,7 +71,8 @@ class ServedArm:
 
 @dataclass(frozen=True)
 class RouteTable:
-    """The arms a server routes to, as of ``revision`` of ``deployment``."""
+    """The arms a server routes to, as of ``revision`` of ``deployment`` in the workspace
+    ``workspace_id`` (which keys its records; None where nothing was loaded through a store)."""
 
     deployment: str
     live: tuple[ServedArm, ...]
@@ -80,6 +82,7 @@ class RouteTable:
     revision: int | None = None
     versions: tuple[tuple[str, int | None], ...] = ()  # what each arm resolved to
     batch_config: BatchConfig | None = None
+    workspace_id: str | None = None
 
     @cached_property  # read by every request
     def primary(self) -> ServedArm:
@@ -163,6 +166,7 @@ def single_table(served: ServedModel) -> RouteTable:
         policy=served.policy,
         versions=((served.name, served.version),),
         batch_config=served.batching,
+        workspace_id=served.workspace_id,
     )
     if served.batching is not None:  # load_served already weighed the model's declaration
         table.with_batching(served.batching, enabled=True)

@@ -2,21 +2,64 @@
 
 The primary's answer is sent without waiting for any shadow. Shadow work queues on one
 thread; when it falls more than ``max_pending`` requests behind, new copies are dropped and
-counted, so a slow shadow can never grow memory or slow the primary path.
+counted, so a slow shadow can never grow memory or slow the primary path. A shadow's request
+is checked against its own contract by the same step as the primary's
+(:func:`gnomon.serving.answering.check`), and recorded with role ``shadow``.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, NamedTuple
+
+import pandas as pd
+
+from gnomon.predictions.records import RecordWriter
+from gnomon.serving.answering import answered, check, values_of
+from gnomon.serving.metrics import ServingMetrics
+from gnomon.serving.routing import RouteTable, ServedArm
 
 logger = logging.getLogger("gnomon.serving")
 
 
+class ShadowCopy(NamedTuple):
+    """A request as the primary's path read it, for one shadow arm to answer."""
+
+    table: RouteTable
+    arm: ServedArm
+    raw: pd.DataFrame
+    request_id: str
+
+
+def answer_copy(copy: ShadowCopy, metrics: ServingMetrics, records: RecordWriter | None) -> None:
+    """Answer ``copy`` with its shadow arm (on the shadow thread) and record the answer; a
+    failure is counted and logged, never raised."""
+    started = time.perf_counter()
+    arm = copy.arm
+    checked = check(copy.table, arm, copy.raw)
+    values: list[Any] | None = None
+    if not checked.refused:
+        try:
+            values = values_of(arm.model.predict(checked.frame))
+        except Exception:
+            metrics.errors.labels("shadow").inc()
+            logger.exception("shadow %s/%s failed to predict", arm.name, arm.version)
+        else:
+            metrics.predictions.labels(arm.name, arm.version_label, arm.role).inc(len(values))
+    if records is not None:
+        given = values if values is not None else [None] * len(checked.frame)
+        records.submit_request(answered(copy.request_id, copy.table, arm, checked, given, started))
+
+
 class ShadowRunner:
-    def __init__(self, max_pending: int = 256) -> None:
+    """Runs ``answer`` on each submitted copy, in order, on one thread of its own."""
+
+    def __init__(self, answer: Callable[[ShadowCopy], None], max_pending: int = 256) -> None:
+        self._answer = answer
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="gnomon-shadow")
         self._max_pending = max_pending
         self._pending = 0
@@ -24,14 +67,14 @@ class ShadowRunner:
         self.dropped = 0
         self.failed = 0
 
-    def submit(self, work: Callable[[], None]) -> bool:
-        """Queue ``work``; False (and counted in ``dropped``) when too far behind."""
+    def submit(self, copy: ShadowCopy) -> bool:
+        """Queue ``copy``; False (and counted in ``dropped``) when too far behind."""
         with self._lock:
             if self._pending >= self._max_pending:
                 self.dropped += 1
                 return False
             self._pending += 1
-        self._executor.submit(work).add_done_callback(self._done)
+        self._executor.submit(self._answer, copy).add_done_callback(self._done)
         return True
 
     def _done(self, future: Future[None]) -> None:
@@ -45,3 +88,6 @@ class ShadowRunner:
     def close(self) -> None:
         """Finish the queued shadows (their records are written on shutdown too)."""
         self._executor.shutdown(wait=True)
+
+
+__all__ = ["ShadowCopy", "ShadowRunner", "answer_copy"]

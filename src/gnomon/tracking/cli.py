@@ -21,13 +21,13 @@ from gnomon.cli.output import (
     format_duration,
     format_time,
     format_value,
+    hint,
     new_table,
     print_json,
     say,
     to_jsonable,
 )
 from gnomon.errors import InvalidInput
-from gnomon.tracking.capture import TAG_PREFIX
 
 if TYPE_CHECKING:
     from gnomon.tracking.entities import Run
@@ -141,7 +141,7 @@ def _print_runs(runs: list[Run], more: bool, output: OutputFormat) -> None:
         return
     console().print(_runs_table(runs))
     if more:
-        say(f"showing the first {len(runs)} runs; pass --max to see more", style="dim")
+        hint(f"showing the first {len(runs)} runs; pass --max to see more")
 
 
 def _runs_table(runs: Sequence[Run]) -> Table:
@@ -189,6 +189,8 @@ def show_run(ctx: typer.Context, run_id: str, output: OutputOption = OutputForma
     if output is OutputFormat.JSON:
         print_json(_run_json(run))
         return
+    from gnomon.tracking.capture import TAG_PREFIX  # capture loads platform, subprocess...
+
     out = console()
     out.print(_info_table(run, client.get_experiment(run.experiment_id).name))
     user_tags = {k: v for k, v in run.tags.items() if not k.startswith(TAG_PREFIX)}

@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from gnomon import checks
 from gnomon.errors import Conflict, GnomonError
 from gnomon.sdk import Client
 from gnomon.tracking import validation as v
@@ -173,7 +174,7 @@ def log_metric(
     key: str, value: float, step: int | None = None, timestamp: int | None = None
 ) -> None:
     run = _current()
-    key = v.check_key("metric", key)
+    key = checks.key("metric", key)
     value = v.metric_value(key, value)
     step = 0 if step is None else v.check_step(key, step)
     when = int(time.time() * 1000) if timestamp is None else v.check_step(key, timestamp)

@@ -6,11 +6,10 @@ import tarfile
 import tempfile
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from gnomon._types import Page, Scope
 from gnomon.artifacts.store import ArtifactInfo
-from gnomon.client.transport import Transport
+from gnomon.client.transport import Transport, key_path, segment
 from gnomon.errors import InvalidInput
 from gnomon.tracking.entities import (
     Experiment,
@@ -32,7 +31,8 @@ class HttpTrackingStore:
     """Every call is one request; the server's service enforces the same rules and raises
     the same errors, which the transport turns back into the same classes.
 
-    The scope's workspace is the transport's (sent as a header with every request).
+    The workspace is the transport's, by name (sent as a header with every request); a
+    scope's workspace is its id, which the server finds from that name.
     """
 
     def __init__(self, transport: Transport) -> None:
@@ -40,25 +40,13 @@ class HttpTrackingStore:
 
     def create_experiment(self, scope: Scope, name: str, artifact_root: str) -> Experiment:
         # The server decides where artifacts live; artifact_root is the client's and unused.
-        return _experiment(
-            self.transport.request(
-                "POST", "/experiments", json={"name": name}, workspace=scope.workspace
-            )
-        )
+        return _experiment(self.transport.request("POST", "/experiments", json={"name": name}))
 
     def get_experiment(self, scope: Scope, experiment_id: str) -> Experiment:
-        return _experiment(
-            self.transport.request(
-                "GET", f"/experiments/{_seg(experiment_id)}", workspace=scope.workspace
-            )
-        )
+        return _experiment(self.transport.request("GET", f"/experiments/{segment(experiment_id)}"))
 
     def get_experiment_by_name(self, scope: Scope, name: str) -> Experiment:
-        return _experiment(
-            self.transport.request(
-                "GET", f"/experiments/by-name/{_seg(name)}", workspace=scope.workspace
-            )
-        )
+        return _experiment(self.transport.request("GET", f"/experiments/by-name/{segment(name)}"))
 
     def list_experiments(
         self,
@@ -72,29 +60,21 @@ class HttpTrackingStore:
             "max_results": max_results,
             "page_token": page_token,
         }
-        body = self.transport.request(
-            "GET", "/experiments", params=params, workspace=scope.workspace
-        )
+        body = self.transport.request("GET", "/experiments", params=params)
         page = PageOut[ExperimentOut].model_validate(body)
         return Page([e.entity() for e in page.items], page.next_page_token)
 
     def rename_experiment(self, scope: Scope, experiment_id: str, new_name: str) -> Experiment:
-        path = f"/experiments/{_seg(experiment_id)}"
-        return _experiment(
-            self.transport.request(
-                "PATCH", path, json={"name": new_name}, workspace=scope.workspace
-            )
-        )
+        path = f"/experiments/{segment(experiment_id)}"
+        return _experiment(self.transport.request("PATCH", path, json={"name": new_name}))
 
     def set_experiment_lifecycle(
         self, scope: Scope, experiment_id: str, lifecycle: Lifecycle
     ) -> Experiment:
-        path = f"/experiments/{_seg(experiment_id)}"
+        path = f"/experiments/{segment(experiment_id)}"
         if lifecycle is Lifecycle.DELETED:
-            return _experiment(self.transport.request("DELETE", path, workspace=scope.workspace))
-        return _experiment(
-            self.transport.request("POST", f"{path}/restore", workspace=scope.workspace)
-        )
+            return _experiment(self.transport.request("DELETE", path))
+        return _experiment(self.transport.request("POST", f"{path}/restore"))
 
     def create_run(self, scope: Scope, run: NewRun) -> Run:
         body = {
@@ -106,12 +86,10 @@ class HttpTrackingStore:
             "user": run.user,
             "start_time": run.start_time,
         }
-        return _run(self.transport.request("POST", "/runs", json=body, workspace=scope.workspace))
+        return _run(self.transport.request("POST", "/runs", json=body))
 
     def get_run(self, scope: Scope, run_id: str) -> Run:
-        return _run(
-            self.transport.request("GET", f"/runs/{_seg(run_id)}", workspace=scope.workspace)
-        )
+        return _run(self.transport.request("GET", f"/runs/{segment(run_id)}"))
 
     def update_run(self, scope: Scope, run_id: str, update: RunUpdate) -> Run:
         body = {
@@ -120,17 +98,13 @@ class HttpTrackingStore:
             "status": None if update.status is None else update.status.value,
             "end_time": update.end_time,
         }
-        return _run(
-            self.transport.request(
-                "PATCH", f"/runs/{_seg(run_id)}", json=body, workspace=scope.workspace
-            )
-        )
+        return _run(self.transport.request("PATCH", f"/runs/{segment(run_id)}", json=body))
 
     def set_run_lifecycle(self, scope: Scope, run_id: str, lifecycle: Lifecycle) -> Run:
-        path = f"/runs/{_seg(run_id)}"
+        path = f"/runs/{segment(run_id)}"
         if lifecycle is Lifecycle.DELETED:
-            return _run(self.transport.request("DELETE", path, workspace=scope.workspace))
-        return _run(self.transport.request("POST", f"{path}/restore", workspace=scope.workspace))
+            return _run(self.transport.request("DELETE", path))
+        return _run(self.transport.request("POST", f"{path}/restore"))
 
     def log_batch(self, scope: Scope, run_id: str, data: RunData) -> None:
         if not data:
@@ -142,15 +116,14 @@ class HttpTrackingStore:
         )
         self.transport.request(
             "POST",
-            f"/runs/{_seg(run_id)}/batch",
+            f"/runs/{segment(run_id)}/batch",
             content=batch.model_dump_json().encode(),  # NaN and ±inf as strings
             headers={"content-type": "application/json"},
-            workspace=scope.workspace,
         )
 
     def get_metric_history(self, scope: Scope, run_id: str, key: str) -> list[Metric]:
-        path = f"/runs/{_seg(run_id)}/metrics/{_seg(key)}/history"
-        body = self.transport.request("GET", path, workspace=scope.workspace)
+        path = f"/runs/{segment(run_id)}/metrics/{segment(key)}/history"
+        body = self.transport.request("GET", path)
         return [MetricWire.model_validate(m).entity() for m in body]
 
     def search_runs(self, scope: Scope, query: RunQuery) -> Page[Run]:
@@ -163,7 +136,7 @@ class HttpTrackingStore:
             "include_deleted": query.include_deleted,
         }
         page = PageOut[RunOut].model_validate(
-            self.transport.request("POST", "/runs/search", json=body, workspace=scope.workspace)
+            self.transport.request("POST", "/runs/search", json=body)
         )
         return Page([r.entity() for r in page.items], page.next_page_token)
 
@@ -175,13 +148,13 @@ class HttpRunArtifacts:
     def __init__(self, transport: Transport, run_id: str) -> None:
         self.transport = transport
         self.root = f"{transport.base_url}/api/v1/runs/{run_id}/artifacts"
-        self._path = f"/runs/{_seg(run_id)}/artifacts"
+        self._path = f"/runs/{segment(run_id)}/artifacts"
 
     def uri(self, key: str) -> str:
         return f"{self.root}/{key}"
 
     def put_file(self, local_path: Path, key: str) -> None:
-        self.transport.upload(f"{self._path}/{_key(key)}", Path(local_path))
+        self.transport.upload(f"{self._path}/{key_path(key.strip('/'))}", Path(local_path))
 
     def put_dir(self, local_dir: Path, prefix: str) -> None:
         for file in sorted(p for p in Path(local_dir).rglob("*") if p.is_file()):
@@ -189,10 +162,10 @@ class HttpRunArtifacts:
             self.put_file(file, f"{prefix.rstrip('/')}/{relative}" if prefix else relative)
 
     def put_bytes(self, data: bytes, key: str) -> None:
-        self.transport.request("PUT", f"{self._path}/{_key(key)}", content=data)
+        self.transport.request("PUT", f"{self._path}/{key_path(key.strip('/'))}", content=data)
 
     def get_bytes(self, key: str) -> bytes:
-        with self.transport.stream("GET", f"{self._path}/{_key(key)}") as response:
+        with self.transport.stream("GET", f"{self._path}/{key_path(key.strip('/'))}") as response:
             return response.read()
 
     def list(self, prefix: str = "") -> list[ArtifactInfo]:
@@ -201,7 +174,7 @@ class HttpRunArtifacts:
 
     def download(self, key: str, local_dir: Path) -> Path:
         target = Path(local_dir) / key.rstrip("/").rsplit("/", 1)[-1]
-        with self.transport.stream("GET", f"{self._path}/{_key(key)}") as response:
+        with self.transport.stream("GET", f"{self._path}/{key_path(key.strip('/'))}") as response:
             archive = response.headers.get(ARCHIVE_HEADER) == "1"
             with tempfile.NamedTemporaryFile(dir=local_dir, delete=False) as sink:
                 for chunk in response.iter_bytes():
@@ -225,12 +198,3 @@ def _experiment(body: Any) -> Experiment:
 
 def _run(body: Any) -> Run:
     return RunOut.model_validate(body).entity()
-
-
-def _seg(value: str) -> str:
-    """One path segment, escaped (names may hold '/', spaces, '%')."""
-    return quote(value, safe="")
-
-
-def _key(key: str) -> str:
-    return quote(key.strip("/"), safe="/")

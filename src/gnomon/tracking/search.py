@@ -31,6 +31,7 @@ from typing import Any
 
 from gnomon import checks
 from gnomon.errors import InvalidInput
+from gnomon.suggestions import did_you_mean
 from gnomon.tracking.entities import RunStatus
 
 MAX_RESULTS_LIMIT = checks.MAX_RESULTS_LIMIT
@@ -40,8 +41,7 @@ MAX_IN_VALUES = 500
 MAX_EXPERIMENTS = 1_000
 MAX_FILTER_LENGTH = 100_000
 
-KEY_PATTERN = re.compile(r"[A-Za-z0-9_\-./: ]+")
-_BARE_KEY = r"[A-Za-z0-9_\-./:]+"
+_BARE_KEY = rf"[{checks.KEY_CHARS}]+"  # checks.key's characters; a key with a space is quoted
 
 
 class FieldKind(StrEnum):
@@ -74,6 +74,7 @@ _TOKEN = re.compile(
     rf"""
     (?P<ws>\s+)
   | (?P<field>(?:{"|".join(_PREFIXES)})\.(?:`[^`]+`|"[^"]+"|{_BARE_KEY}))
+  | (?P<unknown>[A-Za-z_][A-Za-z0-9_]*\.(?:`[^`]+`|"[^"]+"|{_BARE_KEY}))
   | (?P<string>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
   | (?P<number>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
   | (?P<op>!=|<>|<=|>=|==|=|<|>)
@@ -268,13 +269,22 @@ class _Parser:
             return Field(kind, key)
         if token.kind == "word":
             return self._attribute(token, token.text)
+        if token.kind == "unknown":  # a typo in the prefix: metircs.acc
+            prefix, key = token.text.split(".", 1)
+            hint = did_you_mean(prefix.lower(), (k.value for k in FieldKind))
+            self._fail(
+                token,
+                f"unknown field {prefix!r}{hint} (fields are metrics., params., tags. or an "
+                "attribute)",
+            )
         self._fail(token, "expected a field such as metrics.acc, params.model or status")
         raise AssertionError
 
     def _attribute(self, token: _Token, name: str) -> Field:
         if name.lower() not in ATTRIBUTES:
             known = ", ".join(sorted(ATTRIBUTES))
-            self._fail(token, f"unknown attribute {name!r} (known: {known})")
+            hint = did_you_mean(name.lower(), sorted(ATTRIBUTES))
+            self._fail(token, f"unknown attribute {name!r}{hint} (known: {known})")
         return Field(FieldKind.ATTRIBUTE, name.lower())
 
     def _value(self, target: Field, token: _Token) -> float | str:

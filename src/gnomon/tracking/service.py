@@ -12,7 +12,8 @@ from gnomon import checks
 from gnomon._types import Page, Scope, get_or_create, now_ms
 from gnomon.artifacts.local import clean_key
 from gnomon.artifacts.store import ArtifactInfo, ArtifactStore
-from gnomon.errors import Conflict, InvalidInput, NotFound
+from gnomon.errors import Conflict, GnomonError, InvalidInput, NotFound
+from gnomon.suggestions import MAX_CANDIDATES, did_you_mean
 from gnomon.tracking import validation as v
 from gnomon.tracking.entities import (
     Experiment,
@@ -54,6 +55,11 @@ class TrackingService:
         self._open_artifacts = open_artifacts
         self._sealed_paths = sealed_paths
 
+    def seal_with(self, sealed_paths: SealedPaths) -> None:
+        """Set where the paths of logged models come from: the registry, built after
+        tracking because it builds on it, hands its rule over when it is assembled."""
+        self._sealed_paths = sealed_paths
+
     # -- experiments -------------------------------------------------------------------------
 
     def create_experiment(self, scope: Scope, name: str) -> Experiment:
@@ -74,7 +80,16 @@ class TrackingService:
             try:
                 return self.get_experiment(scope, id_or_name)
             except NotFound:
-                raise NotFound(f"experiment {id_or_name!r} not found") from None
+                hint = self._close_experiment(scope, id_or_name)
+                raise NotFound(f"experiment {id_or_name!r} not found{hint}") from None
+
+    def _close_experiment(self, scope: Scope, name: str) -> str:
+        """A "did you mean" among the first names of the caller's workspace, or ""."""
+        try:
+            page = self.store.list_experiments(scope, Lifecycle.ACTIVE, MAX_CANDIDATES, None)
+        except GnomonError:  # the suggestion is a courtesy: never the error that is reported
+            return ""
+        return did_you_mean(name, (e.name for e in page.items))
 
     def get_or_create_experiment(self, scope: Scope, name: str) -> Experiment:
         return get_or_create(
@@ -200,7 +215,7 @@ class TrackingService:
         self.store.log_batch(scope, run_id, data)
 
     def get_metric_history(self, scope: Scope, run_id: str, key: str) -> list[Metric]:
-        return self.store.get_metric_history(scope, run_id, v.check_key("metric", key))
+        return self.store.get_metric_history(scope, run_id, checks.key("metric", key))
 
     def search_runs(
         self,
@@ -313,7 +328,7 @@ class TrackingService:
 def _checked_metric(metric: Metric) -> Metric:
     if not isinstance(metric, Metric):
         raise InvalidInput(f"expected a Metric, got {type(metric).__name__}")
-    key = v.check_key("metric", metric.key)
+    key = checks.key("metric", metric.key)
     value = v.metric_value(key, metric.value)
     step = v.check_step(key, metric.step)
     timestamp = v.check_step(key, metric.timestamp) or now_ms()

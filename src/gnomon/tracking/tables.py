@@ -13,8 +13,9 @@ from sqlalchemy import (
     Text,
 )
 
+from gnomon.checks import KEY_LENGTH
 from gnomon.store.metadata import metadata
-from gnomon.tracking.validation import KEY_LENGTH, PARAM_VALUE_LENGTH, TAG_VALUE_LENGTH
+from gnomon.tracking.validation import PARAM_VALUE_LENGTH, TAG_VALUE_LENGTH
 
 experiments = Table(
     "experiments",

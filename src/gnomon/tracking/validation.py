@@ -4,42 +4,16 @@ from __future__ import annotations
 
 import math
 import numbers
-import re
 from collections.abc import Mapping
 from typing import Any
 
+from gnomon import checks
 from gnomon.checks import INT64_MAX, INT64_MIN, storable
 from gnomon.errors import InvalidInput
 
-KEY_LENGTH = 250
 PARAM_VALUE_LENGTH = 6000
 TAG_VALUE_LENGTH = 8000
 NAME_LENGTH = 256
-
-# Characters the filter language can name without quoting (see search.py).
-_KEY = re.compile(r"[A-Za-z0-9_\-./: ]+")
-
-_valid_keys: set[str] = set()  # keys already checked: a training loop logs the same few
-
-
-def check_key(kind: str, key: object) -> str:
-    if isinstance(key, str) and key in _valid_keys:
-        return key
-    if not isinstance(key, str) or not key:
-        raise InvalidInput(f"{kind} key must be a non-empty string, got {key!r}")
-    if len(key) > KEY_LENGTH:
-        raise InvalidInput(
-            f"{kind} key {key[:40]!r}… is {len(key)} characters; at most {KEY_LENGTH}"
-        )
-    if not _KEY.fullmatch(key) or key != key.strip() or ".." in key or key.startswith("/"):
-        raise InvalidInput(
-            f"{kind} key {key!r} has characters the search language cannot name: use letters, "
-            "digits, spaces (not at the ends) and _ - . / :",
-            {"key": key},
-        )
-    if len(_valid_keys) < 100_000:
-        _valid_keys.add(key)
-    return key
 
 
 def metric_value(key: str, value: object) -> float:
@@ -94,13 +68,15 @@ def check_name(kind: str, name: object) -> str:
 
 
 def params_dict(values: Mapping[str, Any]) -> dict[str, str]:
-    return {check_key("param", k): param_value(k, v) for k, v in _mapping(values, "params").items()}
+    return {
+        checks.key("param", k): param_value(k, v) for k, v in _mapping(values, "params").items()
+    }
 
 
 def tags_dict(values: Mapping[str, Any] | None) -> dict[str, str]:
     if not values:
         return {}
-    return {check_key("tag", k): tag_value(k, v) for k, v in _mapping(values, "tags").items()}
+    return {checks.key("tag", k): tag_value(k, v) for k, v in _mapping(values, "tags").items()}
 
 
 def _mapping(values: object, what: str) -> Mapping[str, Any]:

@@ -20,8 +20,9 @@ from schemathesis.checks import not_a_server_error
 
 from gnomon.artifacts import LocalArtifactStore
 from gnomon.modelfolder import load_folder, save_model
+from gnomon.predictions.reading import read_outcomes
+from gnomon.predictions.records import OutcomeWriter, RecordWriter
 from gnomon.serving.app import ServedModel, create_serving_app
-from gnomon.serving.records import OutcomeWriter, RecordWriter, read_outcomes
 from tests.fixtures.server import run_uvicorn
 from tests.integration.security.fuzz import NO_ANSWER, AnyCase, Report, describe, fuzz
 

@@ -18,12 +18,15 @@ import gnomon
 from gnomon._types import Scope
 from gnomon.artifacts import ArtifactStore
 from gnomon.deployments.http import HttpDeploymentClient
-from gnomon.deployments.outcomes import PARQUET_TYPE, from_parquet, serving_store
 from gnomon.deployments.service import DeploymentService
 from gnomon.errors import InvalidInput, NotFound
+from gnomon.predictions.entities import PredictionRecord
+from gnomon.predictions.parquet import PARQUET_TYPE, from_parquet
+from gnomon.predictions.reading import read_outcomes
+from gnomon.predictions.records import RecordWriter
+from gnomon.predictions.storage import predictions_store
 from gnomon.registry.entities import NewVersion
 from gnomon.server.access import LOCAL_ADMIN
-from gnomon.serving.records import PredictionRecord, RecordWriter, read_outcomes
 from tests.fixtures.databases import fresh_workspace
 from tests.fixtures.server import LiveServer
 
@@ -45,7 +48,7 @@ def remote(open_server: LiveServer, tmp_path: Path) -> Iterator[Remote]:
     scope = fresh_workspace(services.database)
     services.registry.create_version(scope, "churn", NewVersion("import:c", "/tmp/c", "ann"))
     services.deployments.create(scope, "web", "churn/1")
-    store = serving_store(open_server.settings.artifact_root, scope.workspace)
+    store = predictions_store(open_server.settings.artifact_root, scope.workspace)
     start = int(time.time() * 1000)
     writer = RecordWriter(store)
     writer.submit(

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gnomon.server.proxy import proxy_options
+from gnomon.web.proxy import proxy_options
 from tests.fixtures.cli import fails
 from tests.fixtures.server import serve, server_settings
 

@@ -16,7 +16,7 @@ from openapi_spec_validator import validate as validate_spec
 from gnomon.capabilities import router_modules
 from gnomon.server import health
 from gnomon.server.access import Access, route_access
-from gnomon.server.middleware import API_PREFIX
+from gnomon.web.middleware import API_PREFIX
 from tests.fixtures.server import ADMIN_PASSWORD, LiveServer
 
 WORKSPACE_LEVELS = {Access.VIEWER, Access.EDITOR, Access.WORKSPACE_ADMIN}

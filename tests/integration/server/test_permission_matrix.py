@@ -16,8 +16,8 @@ from gnomon.auth.entities import Principal, Role
 from gnomon.capabilities import router_modules
 from gnomon.server import health
 from gnomon.server.access import Access, access_levels
-from gnomon.server.middleware import API_PREFIX
 from gnomon.server.openapi import spec_path
+from gnomon.web.middleware import API_PREFIX
 from tests.fixtures.server import ADMIN_PASSWORD, LiveServer
 
 WORKSPACE = "team-a"
@@ -148,3 +148,18 @@ def _check_every_route(world: World, identity: str, http: httpx.Client) -> list[
         if not ok:
             failures.append(f"{method} {path} ({level}): {status} {response.text[:120]}")
     return failures
+
+
+def test_the_request_workspace_is_shown_to_its_members_only(world: World) -> None:
+    # GET /workspace: how a remote client learns the id its scope holds (VIEWER level).
+    auth = world.server.services.auth
+    assert auth is not None
+    expected = {"id": auth.get_workspace(WORKSPACE).id, "name": WORKSPACE}
+    for identity in IDENTITIES:
+        with _client(world, identity) as http:
+            answer = http.get(f"{API_PREFIX}/workspace")
+        if identity in ALLOWED[Access.VIEWER]:
+            assert answer.status_code == 200
+            assert {k: answer.json()[k] for k in expected} == expected
+        else:
+            assert answer.status_code == (401 if identity == "anonymous" else 404), identity

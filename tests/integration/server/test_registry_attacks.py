@@ -459,7 +459,7 @@ def test_an_import_cannot_claim_a_runs_provenance(
 
 
 def test_an_error_message_with_a_lone_surrogate_still_answers() -> None:
-    from gnomon.server.errors import error_response
+    from gnomon.web.errors import error_response
 
     response = error_response(InvalidInput("model '\ud800' is bad", {"name": "\udcff"}))
 

@@ -228,15 +228,3 @@ def test_another_workspace_cannot_reach_a_model(
     user = f"reg-user-a-{tag}"
     assert (user, "create", "model_version", "secret-model/1") in trail
     assert (user, "update", "model_alias", "secret-model@staging") in trail
-
-
-def test_http_client_mirrors_the_embedded_client() -> None:
-    import inspect
-
-    from gnomon.registry.client import RegistryClient
-
-    public = [n for n in vars(RegistryClient) if not n.startswith("_")]
-    for method in public:
-        embedded = inspect.signature(getattr(RegistryClient, method))
-        remote = inspect.signature(getattr(HttpRegistryClient, method))
-        assert str(remote) == str(embedded), method

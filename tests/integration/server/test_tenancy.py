@@ -20,7 +20,7 @@ from tests.fixtures.server import LiveServer, add_tenant
 def test_tenants_cannot_see_each_other(auth_server: LiveServer, tmp_path: Path) -> None:
     tag = uuid.uuid4().hex[:8]
     ws_a, token_a, _ = add_tenant(auth_server, f"a-{tag}")
-    ws_b, token_b, _ = add_tenant(auth_server, f"b-{tag}")
+    ws_b, token_b, scope_b = add_tenant(auth_server, f"b-{tag}")  # scope: the id
     alice = gnomon.Client(
         settings=gnomon.Settings(uri=auth_server.url, token=token_a, workspace=ws_a, home=tmp_path)
     )
@@ -32,7 +32,6 @@ def test_tenants_cannot_see_each_other(auth_server: LiveServer, tmp_path: Path) 
     # Bob, in his own workspace, probing Alice's ids.
     bob_transport = Transport(auth_server.url, token=token_b, workspace=ws_b, retries=0)
     bob = HttpTrackingStore(bob_transport)
-    scope_b = gnomon.Scope(ws_b, "bob")
     with pytest.raises(NotFound):
         bob.get_experiment(scope_b, exp.id)
     with pytest.raises(NotFound):
@@ -49,9 +48,10 @@ def test_tenants_cannot_see_each_other(auth_server: LiveServer, tmp_path: Path) 
         HttpRunArtifacts(bob_transport, run.id).get_bytes("weights.bin")
     assert [e.name for e in bob.list_experiments(scope_b)] == []
 
-    # Bob naming Alice's workspace: it does not exist for him.
+    # Bob naming Alice's workspace (the header carries the name): it does not exist for him.
+    bob_in_a = Transport(auth_server.url, token=token_b, workspace=ws_a, retries=0)
     with pytest.raises(NotFound, match=f"workspace '{ws_a}'"):
-        bob.list_experiments(gnomon.Scope(ws_a, "bob"))
+        HttpTrackingStore(bob_in_a).list_experiments(scope_b)
 
     # Alice's objects are untouched.
     assert alice.get_experiment(exp.id).name == "secret-project"

@@ -17,7 +17,6 @@ import pytest
 import gnomon
 from gnomon.config import Settings
 from gnomon.serving.loading import ServeOptions, build_app
-from gnomon.serving.records import read_records
 from tests.fixtures.registry import register_churn_versions
 from tests.fixtures.server import run_uvicorn
 
@@ -151,7 +150,7 @@ def test_shadow_answers_are_recorded_never_returned_and_add_no_latency(  # type:
     assert all(a.json()["predictions"] != [7] for a in answers)
     # The shadow sleeps 200 ms per call; the primary must not wait for it.
     assert statistics.median(shadowed) < statistics.median(alone) + 0.05, (alone, shadowed)
-    records = read_records(_serving_store(settings), "predictions", DEPLOYMENT)
+    records = versions.deployments.records(DEPLOYMENT, with_outcomes=False)  # as served
     shadow_rows = records[records["role"] == "shadow"]
     ids = {a.json()["request_id"] for a in answers}
     assert ids <= set(shadow_rows["request_id"])  # every copy answered and recorded on shutdown
@@ -188,9 +187,3 @@ def _latencies(url: str, client: httpx.Client, n: int = 15) -> list[float]:
         _predict(url, client)
         took.append(time.perf_counter() - started)
     return took
-
-
-def _serving_store(settings: Settings):  # type: ignore[no-untyped-def]
-    from gnomon.artifacts import open_artifact_store
-
-    return open_artifact_store(f"{settings.artifact_root}/{settings.workspace}/serving")

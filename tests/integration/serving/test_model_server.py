@@ -13,10 +13,11 @@ import pytest
 
 import gnomon
 from gnomon.artifacts import LocalArtifactStore
+from gnomon.predictions.reading import read_records
+from gnomon.predictions.records import RecordWriter
 from gnomon.serving.app import ServedModel, create_serving_app
 from gnomon.serving.batching import BatchConfig
 from gnomon.serving.enforce import Policy
-from gnomon.serving.records import RecordWriter, read_records
 from tests.fixtures.server import run_uvicorn
 
 
@@ -211,7 +212,8 @@ def test_warn_policy_predicts_and_records_the_violation(
 
 
 def test_outcomes_join_to_predictions(gnomon_home: Path, training, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from gnomon.serving.records import OutcomeWriter, join_outcomes, read_outcomes
+    from gnomon.predictions.reading import join_outcomes, read_outcomes
+    from gnomon.predictions.records import OutcomeWriter
 
     store = LocalArtifactStore(tmp_path / "serving")
     app = create_serving_app(

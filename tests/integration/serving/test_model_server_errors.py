@@ -16,8 +16,8 @@ import pytest
 
 from gnomon.artifacts import LocalArtifactStore
 from gnomon.modelfolder import LoadedModel
-from gnomon.serving import app as serving_app
-from gnomon.serving.records import RecordWriter
+from gnomon.predictions.records import RecordWriter
+from gnomon.serving import answering
 from tests.integration.serving.small_server import row, serve_small
 
 
@@ -46,7 +46,7 @@ def _failing(
     if where == "answer":  # the model answers with values that cannot be written as JSON
         patch.setattr(model, "predict", lambda frame: np.array([Secret()] * len(frame)))
     elif where == "check":  # checking the input against the contract fails
-        patch.setattr(serving_app, "enforce", _fail)
+        patch.setattr(answering, "enforce", _fail)
     else:  # handing the answer to the prediction records fails
         options["records"] = BrokenRecords(LocalArtifactStore(tmp_path), interval=3600)
     with serve_small(model, **options) as url:

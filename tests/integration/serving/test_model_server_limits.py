@@ -16,12 +16,12 @@ import pytest
 
 from gnomon.artifacts import LocalArtifactStore
 from gnomon.modelfolder import LoadedModel
+from gnomon.nesting import MAX_BODY_DEPTH
+from gnomon.predictions.records import OutcomeWriter
 from gnomon.serving import app as serving_app
 from gnomon.serving.enforce import Policy
 from gnomon.serving.inputs import MAX_ROWS, parse_body
 from gnomon.serving.limits import BodyLimits
-from gnomon.serving.nesting import MAX_BODY_DEPTH
-from gnomon.serving.records import OutcomeWriter
 from gnomon.serving.routing import EXTRA_COLUMNS
 from tests.integration.serving.small_server import INPUTS, raw_request, row, serve_small
 

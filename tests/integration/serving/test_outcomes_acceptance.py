@@ -12,11 +12,12 @@ import httpx
 import pytest
 
 from gnomon.artifacts import LocalArtifactStore
-from gnomon.deployments.outcomes import MAX_VALUE_DEPTH, check_outcomes
-from gnomon.deployments.schemas import MAX_OUTCOMES_PER_REQUEST
 from gnomon.errors import InvalidInput
 from gnomon.modelfolder import LoadedModel
-from gnomon.serving.records import Outcome, OutcomeWriter, RecordWriter, read_outcomes
+from gnomon.predictions.entities import Outcome
+from gnomon.predictions.outcomes import MAX_OUTCOMES_PER_REQUEST, MAX_VALUE_DEPTH, check_outcomes
+from gnomon.predictions.reading import read_outcomes
+from gnomon.predictions.records import OutcomeWriter, RecordWriter
 from tests.integration.serving.small_server import row, serve_small
 
 

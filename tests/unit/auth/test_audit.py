@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from inspect import Parameter, signature
+
 import pytest
 
 from gnomon.auth.audit import PRUNE_INTERVAL_MS
@@ -64,6 +66,25 @@ def test_record_a_change_made_elsewhere(auth: AuthService, root: Principal) -> N
     )
     assert auth.list_audit(root, workspace="default")[0] == event
     assert auth.log.record("scheduler", "retrain", "pipeline", "p1").actor == "scheduler"
+
+
+def test_record_append_and_event_take_the_same_arguments_the_trailing_by_keyword(
+    auth: AuthService, root: Principal
+) -> None:
+    shapes = {
+        name: [(p.name, p.kind) for p in signature(getattr(auth.log, name)).parameters.values()]
+        for name in ("record", "append", "event")
+    }
+    assert shapes["record"] == shapes["append"] == shapes["event"]
+    assert [name for name, kind in shapes["record"] if kind is Parameter.KEYWORD_ONLY] == [
+        "workspace_id",
+        "details",
+        "address",
+    ]
+    with pytest.raises(TypeError):
+        auth.log.append("ann", "create", "run", "r1", "default")  # type: ignore[misc]
+    event = auth.log.append("ann", "create", "run", "r1", workspace_id="w1", details={"a": 1})
+    assert (event.workspace_id, event.details, event.address) == ("w1", {"a": 1}, None)
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,72 @@ def test_bugs_keep_their_traceback(gnomon_home: Path, monkeypatch: pytest.Monkey
     result = runner.invoke(app, ["runs", "show", "some-run"])
     assert isinstance(result.exception, RuntimeError)
     assert "error:" not in result.stderr
+
+
+def test_version_option_prints_what_the_command_does(gnomon_home: Path) -> None:
+    flag, command = runner.invoke(app, ["--version"]), runner.invoke(app, ["version"])
+    assert flag.exit_code == command.exit_code == 0
+    assert flag.stdout == command.stdout == f"gnomon {__version__}\n"
+
+
+def test_help_lists_the_manifests_commands_and_texts(gnomon_home: Path) -> None:
+    from gnomon.capabilities import commands
+
+    shown = CliRunner(env={"COLUMNS": "250"}).invoke(app, ["--help"]).stdout
+    for _, command in commands():
+        assert f" {command.name} " in shown and command.help in shown
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--workspace", "elsewhere", "experiments", "list"],
+        ["experiments", "--workspace", "elsewhere", "list"],
+        ["experiments", "list", "--workspace", "elsewhere"],
+    ],
+)
+def test_workspace_anywhere_on_the_line(gnomon_home: Path, args: list[str]) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.strip() == "error: workspace 'elsewhere' not found"
+
+
+def test_workspace_after_the_command_beats_the_environment(
+    gnomon_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GNOMON_WORKSPACE", "from-env")
+    result = runner.invoke(app, ["experiments", "list", "--workspace", "default"])
+    assert result.exit_code == 0, result.output
+
+
+def test_debug_after_the_command(gnomon_home: Path) -> None:
+    result = runner.invoke(app, ["runs", "list", "--experiment", "nope", "--debug"])
+    assert result.exit_code == 1
+    assert "Traceback" in result.stderr
+    assert result.stderr.rstrip().splitlines()[-1] == "error: experiment 'nope' not found"
+
+
+def test_output_before_the_command_is_its_default(gnomon_home: Path) -> None:
+    runner.invoke(app, ["experiments", "create", "churn"])
+    before = runner.invoke(app, ["-o", "json", "experiments", "list"])
+    after = runner.invoke(app, ["experiments", "list", "-o", "json"])
+    assert before.exit_code == after.exit_code == 0, before.output
+    assert before.stdout == after.stdout
+    assert [e["name"] for e in json.loads(before.stdout)] == ["churn"]
+    # The command's own --output wins over the root's.
+    table = runner.invoke(app, ["--output", "json", "experiments", "list", "-o", "table"])
+    assert "churn" in table.stdout and not table.stdout.lstrip().startswith("[")
+
+
+def test_a_commands_own_workspace_option_is_left_alone(gnomon_home: Path) -> None:
+    # `tokens create --workspace` binds the token to a workspace: not the global option.
+    shown = CliRunner(env={"COLUMNS": "250"}).invoke(app, ["tokens", "create", "--help"]).stdout
+    assert "Bind the token to this one workspace" in shown
+    assert "Workspace to act in" not in shown
+    assert "--debug" in shown
+
+
+def test_an_unknown_command_suggests_the_closest(gnomon_home: Path) -> None:
+    result = runner.invoke(app, ["runz"])
+    assert result.exit_code == 2
+    assert "No such command 'runz'. Did you mean 'runs'?" in result.output

@@ -3,11 +3,22 @@ network: the one place a fake is allowed)."""
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
-from gnomon.client.transport import Transport
-from gnomon.errors import Conflict, InvalidInput, NotFound, Unauthenticated, Unavailable
+from gnomon.client.transport import Transport, body, key_path, segment
+from gnomon.errors import (
+    Conflict,
+    GnomonError,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+    Unavailable,
+)
+from gnomon.registry.schemas import CreateModel, ModelVersionOut, RegisteredModelOut
+from gnomon.wire import Wire
 
 
 def _transport(
@@ -109,3 +120,89 @@ def test_a_refused_certificate_is_marked_as_not_worth_retrying() -> None:
         transport.request("GET", "/x")
     assert error.value.details == {"transient": False}
     assert len(calls) == 1
+
+
+# -- the wire helpers -------------------------------------------------------------------------
+
+MODEL = {
+    "id": "m1",
+    "workspace_id": "w1",
+    "name": "churn",
+    "description": "",
+    "created_time": 1,
+    "updated_time": 2,
+    "tags": {},
+    "latest_version": None,
+    "aliases": {},
+}
+
+
+def test_a_request_model_is_sent_whole_and_the_answer_parsed() -> None:
+    calls: list[httpx.Request] = []
+    transport = _transport([httpx.Response(201, json=MODEL)], calls)
+    new = body(CreateModel, name="churn", tags={"team": "growth"})
+    found = transport.one("POST", "/models", RegisteredModelOut, json=new)
+    assert found.entity().name == "churn"
+    sent = json.loads(calls[0].content)
+    assert sent == {"name": "churn", "description": "", "tags": {"team": "growth"}}
+
+
+class Nullable(Wire):
+    batching: bool | None  # required, and may be null: nulls must travel
+
+
+def test_nulls_are_sent_not_dropped() -> None:
+    calls: list[httpx.Request] = []
+    transport = _transport([httpx.Response(204)], calls)
+    transport.request("PUT", "/x", json=body(Nullable, batching=None))
+    assert json.loads(calls[0].content) == {"batching": None}
+
+
+def test_a_body_the_server_would_refuse_is_refused_before_sending_naming_the_field() -> None:
+    with pytest.raises(InvalidInput, match=r"invalid request: name: .*NUL") as error:
+        body(CreateModel, name="a\x00b")
+    assert [p["field"] for p in error.value.details["errors"]] == ["name"]
+
+
+def test_a_page_is_parsed_item_by_item() -> None:
+    calls: list[httpx.Request] = []
+    answer = {"items": [MODEL, {**MODEL, "name": "fraud"}], "next_page_token": "t"}
+    transport = _transport([httpx.Response(200, json=answer)], calls)
+    page = transport.page("/models", RegisteredModelOut, params={"max_results": 2})
+    assert [m.name for m in page] == ["churn", "fraud"] and page.next_page_token == "t"
+    assert calls[0].url.params["max_results"] == "2"
+
+
+def test_an_answer_this_client_cannot_read_is_an_error_naming_the_call() -> None:
+    calls: list[httpx.Request] = []
+    transport = _transport(
+        [httpx.Response(200, json={"name": "churn"}), httpx.Response(200, json=[1])], calls
+    )
+    with pytest.raises(GnomonError, match="answer to GET /models/churn is not what"):
+        transport.one("GET", "/models/churn", ModelVersionOut)
+    with pytest.raises(GnomonError, match="answer to GET /models is not what"):
+        transport.page("/models", RegisteredModelOut)
+
+
+def test_a_view_in_another_workspace_shares_the_connection() -> None:
+    calls: list[httpx.Request] = []
+    transport = _transport([httpx.Response(204)] * 3, calls)
+    view = transport.in_workspace("other")
+    view.request("GET", "/x")
+    view.request("GET", "/x", workspace="third")
+    transport.request("GET", "/x")
+    assert [c.headers["x-gnomon-workspace"] for c in calls] == ["other", "third", "team"]
+    assert transport.in_workspace(None) is transport and view._http is transport._http
+
+
+@pytest.mark.parametrize(
+    ("value", "as_segment", "as_key"),
+    [
+        ("churn", "churn", "churn"),
+        ("a b/c", "a%20b%2Fc", "a%20b/c"),
+        ("50%?#@", "50%25%3F%23%40", "50%25%3F%23%40"),
+    ],
+)
+def test_path_parts_are_escaped(value: str, as_segment: str, as_key: str) -> None:
+    assert segment(value) == as_segment
+    assert key_path(value) == as_key

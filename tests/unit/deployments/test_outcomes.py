@@ -1,5 +1,5 @@
 """Outcomes and prediction records through ``client.deployments`` and ``gnomon deploy``,
-embedded: outcomes land in the workspace's serving store, where the model server's records
+embedded: outcomes land in the workspace's predictions store, where the model server's records
 are, and join them."""
 
 from __future__ import annotations
@@ -16,18 +16,17 @@ import pandas as pd
 import pytest
 
 import gnomon
-from gnomon.artifacts import ArtifactStore, open_artifact_store
+from gnomon.artifacts import ArtifactStore
 from gnomon.config import Settings
 from gnomon.deployments.client import DeploymentClient
-from gnomon.deployments.outcomes import (
-    MAX_OUTCOMES,
-    MAX_VALUE_DEPTH,
-    from_parquet,
-    to_parquet,
-)
 from gnomon.errors import InvalidInput, NotFound
+from gnomon.predictions.entities import PredictionRecord
+from gnomon.predictions.outcomes import MAX_OUTCOMES, MAX_VALUE_DEPTH
+from gnomon.predictions.parquet import from_parquet, to_parquet
+from gnomon.predictions.reading import read_outcomes
+from gnomon.predictions.records import RecordWriter
+from gnomon.predictions.storage import predictions_store
 from gnomon.registry.entities import NewVersion
-from gnomon.serving.records import PredictionRecord, RecordWriter, read_outcomes
 from tests.fixtures.cli import fails, ok
 from tests.fixtures.server import run_uvicorn
 
@@ -48,9 +47,9 @@ def deployments(client: gnomon.Client) -> DeploymentClient:
 
 
 def serving(client: gnomon.Client) -> ArtifactStore:
-    """Where ``gnomon serve`` keeps records (gnomon.serving.loading.build_app)."""
-    settings = client.settings
-    return open_artifact_store(f"{settings.artifact_root}/{settings.workspace}/serving")
+    """Where ``gnomon serve`` keeps records (gnomon.serving.loading.build_app): by the
+    workspace's id, which the embedded client's scope holds."""
+    return predictions_store(client.settings.artifact_root, client.scope.workspace)
 
 
 def write_records(client: gnomon.Client, count: int, deployment: str = "web") -> list[str]:
@@ -227,6 +226,40 @@ def served(gnomon_home: Path) -> Iterator[tuple[str, gnomon.Client]]:
     app = build_app(ServeOptions(deployment="api"), Settings())
     with run_uvicorn(app, lifespan="on") as url:
         yield url, client
+
+
+def test_a_workspace_keeps_its_records_under_its_id_not_its_name(
+    gnomon_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The model server is started by workspace name; what it writes lands under the id, where
+    the SDK of that workspace reads it (a renamed workspace keeps its records)."""
+    from sqlalchemy import insert
+
+    from gnomon._types import now_ms
+    from gnomon.auth.tables import workspaces
+    from gnomon.serving.loading import ServeOptions, build_app
+    from gnomon.store.database import Database
+
+    gnomon.Client()  # creates the embedded store
+    workspace_id = "ws-0b5e"
+    with Database(Settings().store_uri).write() as conn:
+        conn.execute(insert(workspaces).values(id=workspace_id, name="team", created_time=now_ms()))
+    monkeypatch.setenv("GNOMON_WORKSPACE", "team")
+    with gnomon.start_run():
+        uri = gnomon.log_model(Doubler(), "model", input_example=pd.DataFrame({"x": [1.0, 2.0]}))
+    gnomon.register_model(uri, "doubler")
+    client = gnomon.get_client()
+    client.deployments.create("api", "doubler/1")
+
+    with run_uvicorn(build_app(ServeOptions(deployment="api"), Settings()), lifespan="on") as url:
+        answer = httpx.post(f"{url}/predict", json={"records": [{"x": 1.0}]})
+        assert answer.status_code == 200, answer.text
+    # Shutting the server down wrote its records.
+    records = client.deployments.records("api")
+    assert records["request_id"].tolist() == [answer.json()["request_id"]]
+    artifacts = Path(Settings().artifact_root)
+    assert (artifacts / workspace_id / "predictions" / "records").is_dir()
+    assert not (artifacts / "team").exists()
 
 
 def test_outcomes_from_the_sdk_and_the_server_join_its_records(

@@ -6,7 +6,12 @@ import lightgbm
 import pytest
 
 from gnomon.errors import InvalidInput
-from tests.unit.modelfolder.support import assert_same_everywhere, mixed_data, numeric_data, round_trip
+from tests.unit.modelfolder.support import (
+    assert_same_everywhere,
+    mixed_data,
+    numeric_data,
+    round_trip,
+)
 
 
 def test_classifier_round_trip(tmp_path: Path) -> None:

@@ -11,7 +11,12 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from gnomon.errors import InvalidInput
 from gnomon.modelfolder import load_folder, save_model
-from tests.unit.modelfolder.support import assert_same_everywhere, mixed_data, numeric_data, round_trip
+from tests.unit.modelfolder.support import (
+    assert_same_everywhere,
+    mixed_data,
+    numeric_data,
+    round_trip,
+)
 
 
 def test_logistic_regression_fitted_on_an_array(tmp_path: Path) -> None:

@@ -9,7 +9,12 @@ import xgboost
 
 from gnomon.errors import InvalidInput
 from gnomon.modelfolder import read_spec
-from tests.unit.modelfolder.support import assert_same_everywhere, mixed_data, numeric_data, round_trip
+from tests.unit.modelfolder.support import (
+    assert_same_everywhere,
+    mixed_data,
+    numeric_data,
+    round_trip,
+)
 
 
 def test_classifier_round_trip(tmp_path: Path) -> None:

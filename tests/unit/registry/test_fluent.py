@@ -111,6 +111,37 @@ def test_contract_is_inferred_and_editable(logged: tuple[str, object]) -> None:
     assert version.tags["gnomon.contract.edited_by"] == gnomon.get_client().scope.principal
 
 
+def test_log_model_keeps_the_metadata_the_model_server_reads(
+    gnomon_home: Path, data: pd.DataFrame
+) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    features = data[["a", "b"]]
+    model = LogisticRegression().fit(features, data["y"])
+    with gnomon.start_run():
+        uri = gnomon.log_model(model, "model", metadata={"batchable": False})
+    gnomon.register_model(uri, "per-batch")
+    for target in (uri, "models:/per-batch/1"):
+        loaded = gnomon.load_model(target)
+        assert loaded.spec.metadata == {"batchable": False}
+        assert loaded.batchable is False
+
+
+def test_a_pytorch_model_logged_with_proba_metadata_has_predict_proba(gnomon_home: Path) -> None:
+    import torch
+
+    from tests.unit.modelfolder.support import numeric_data
+    from tests.unit.modelfolder.test_torch import mlp, reference
+
+    frame, _ = numeric_data()
+    model = mlp()
+    with gnomon.start_run():
+        uri = gnomon.log_model(model, "model", input_example=frame, metadata={"proba": "softmax"})
+    logits = torch.from_numpy(reference(model, frame.to_numpy()))
+    expected = torch.softmax(logits, dim=-1).numpy()
+    np.testing.assert_allclose(gnomon.load_model(uri).predict_proba(frame), expected, rtol=1e-5)
+
+
 def test_import_mlflow_python_model(gnomon_home: Path, tmp_path: Path) -> None:
     import cloudpickle
 

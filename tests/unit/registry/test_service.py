@@ -143,6 +143,9 @@ def test_update_and_search_versions(service: RegistryService) -> None:
         service.update_version(SCOPE, "churn", 1, status="GONE")
     with pytest.raises(InvalidInput, match="max_results"):
         service.search_versions(SCOPE, max_results=0)
+    # The bound the server's routes hold remote callers to, so both modes refuse the same.
+    with pytest.raises(InvalidInput, match="max_results must be an integer from 1 to 1000"):
+        service.search_models(SCOPE, max_results=1001)
 
 
 def test_tags_are_checked(service: RegistryService) -> None:
@@ -236,6 +239,20 @@ def test_resolve(service: RegistryService) -> None:
         service.resolve(SCOPE, "ghost")
     with pytest.raises(InvalidInput, match="version number"):
         service.resolve(SCOPE, "churn", "v2")
+
+
+def test_an_unknown_model_suggests_the_closest_name(service: RegistryService) -> None:
+    service.create_version(SCOPE, "churn", new())
+    meant = r"registered model 'chrun' not found; did you mean 'churn'\?$"
+    with pytest.raises(NotFound, match=meant):
+        service.get_model(SCOPE, "chrun")
+    with pytest.raises(NotFound, match=meant):
+        service.resolve_uri(SCOPE, "models:/chrun@production")
+    with pytest.raises(NotFound, match=meant):
+        service.resolve(SCOPE, "chrun")
+    # The model exists: the missing version is the error, with nothing to suggest.
+    with pytest.raises(NotFound, match=r"^version 7 of registered model 'churn' not found$"):
+        service.resolve(SCOPE, "churn", 7)
 
 
 def test_resolve_latest_without_a_ready_version(service: RegistryService) -> None:

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from gnomon.errors import InvalidInput
+from gnomon.nesting import MAX_BODY_DEPTH
 from gnomon.serving.inputs import parse_body, parse_invocations
-from gnomon.serving.nesting import MAX_BODY_DEPTH
 
 COLUMNS = ["hour", "city"]
 EXPECTED = pd.DataFrame({"hour": [5, 6], "city": ["lyon", "oslo"]})

@@ -163,6 +163,17 @@ def test_runs_search_bad_filter_is_one_line(seeded: Seeded) -> None:
     assert "invalid filter 'metrics.acc >'" in line
 
 
+def test_runs_search_filter_typo_names_the_word_and_suggests(seeded: Seeded) -> None:
+    line = fails("runs", "search", "-e", "churn", "--filter", "metircs.acc > 0.9")
+    assert "unknown field 'metircs'; did you mean 'metrics'?" in line
+    assert "at position 0" in line
+
+
+def test_an_unknown_experiment_suggests_a_close_name(seeded: Seeded) -> None:
+    line = fails("runs", "list", "-e", "chrun")
+    assert line == "error: experiment 'chrun' not found; did you mean 'churn'?"
+
+
 # -- runs show -------------------------------------------------------------------------------
 
 

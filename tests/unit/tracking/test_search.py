@@ -71,6 +71,32 @@ def test_errors_point_at_the_offending_token(text: str, position: int, token: st
     assert f"position {position}" in caught.value.message
 
 
+@pytest.mark.parametrize(
+    ("text", "position", "word", "meant"),
+    [
+        ("metircs.acc > 0.9", 0, "metircs", "metrics"),
+        ("metrics.acc > 0.9 and parms.model = 'rf'", 22, "parms", "params"),
+        ("stauts = 'FINISHED'", 0, "stauts", "status"),
+        ("attributes.strat_time > 5", 0, "strat_time", "start_time"),
+    ],
+)
+def test_a_misspelt_field_is_named_with_a_suggestion(
+    text: str, position: int, word: str, meant: str
+) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_filter(text)
+    message = caught.value.message
+    assert f"{word!r}; did you mean {meant!r}?" in message
+    assert f"position {position}" in message
+    assert caught.value.details["position"] == position
+
+
+def test_an_unknown_prefix_far_from_any_is_named_without_a_guess() -> None:
+    with pytest.raises(InvalidInput, match=r"unknown field 'zzz' \(fields are") as caught:
+        parse_filter("zzz.acc > 1")
+    assert "did you mean" not in caught.value.message
+
+
 def test_incomplete_filter_says_what_was_expected() -> None:
     with pytest.raises(InvalidInput, match="expected a value at the end"):
         parse_filter("metrics.acc >")

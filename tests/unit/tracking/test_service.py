@@ -113,6 +113,15 @@ def test_search_needs_known_experiments(client: gnomon.Client) -> None:
         client.search_runs([])
 
 
+def test_an_unknown_experiment_suggests_the_closest_name(client: gnomon.Client) -> None:
+    client.create_experiment("churn")
+    client.create_experiment("fraud")
+    with pytest.raises(NotFound, match=r"^experiment 'chrun' not found; did you mean 'churn'\?$"):
+        client.search_runs("chrun")
+    with pytest.raises(NotFound, match=r"^experiment 'zebra' not found$"):  # nothing close
+        client.search_runs("zebra")
+
+
 def test_unknown_workspace(gnomon_home: Path) -> None:
     with pytest.raises(NotFound, match="workspace 'elsewhere'"):
         gnomon.Client(workspace="elsewhere")

@@ -12,13 +12,13 @@ import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from gnomon.server.prometheus import MULTIPROCESS_ENV, exposition, shared_across
+from gnomon.web.prometheus import MULTIPROCESS_ENV, exposition, shared_across
 
 # A worker that answers two requests, is killed while a third is in flight, and never
 # cleans up after itself.
 _WORKER = """
 from prometheus_client import CollectorRegistry
-from gnomon.server.middleware import HttpMetrics
+from gnomon.web.middleware import HttpMetrics
 metrics = HttpMetrics(CollectorRegistry())
 metrics.requests.labels("GET", "/x", "200").inc(2)
 metrics.in_flight.inc()

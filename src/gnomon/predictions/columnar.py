@@ -1,10 +1,10 @@
-"""Prediction records built column-wise from whole requests, for :mod:`gnomon.serving.records`.
+"""Prediction records built column-wise from whole requests, for :mod:`gnomon.predictions.records`.
 
 The writer thread turns a partition's queued requests into one Arrow table: a frame's values
 come out in one NumPy call, each row's JSON is written into one shared buffer that becomes the
 Arrow column, and the other columns are plain lists. The values are the ones
 ``DataFrame.to_dict(orient="records")`` gives, so a record reads back the same whether it was
-submitted as a :class:`~gnomon.serving.records.PredictionRecord` or as a request.
+submitted as a :class:`~gnomon.predictions.entities.PredictionRecord` or as a request.
 
 JSON is written by orjson: NaN and infinities become ``null`` (JSON has no NaN), numpy values
 are written as numbers or lists, and anything else unknown as its ``str()``.
@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 
+from gnomon.predictions.entities import AnsweredRequest
+
 if TYPE_CHECKING:
-    import numpy as np
     import pandas as pd
 
 _JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
@@ -38,21 +39,20 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-class Request(NamedTuple):
-    """One answered request as the server had it; the writer thread turns it into rows."""
+class Queued(NamedTuple):
+    """An answered request waiting for the writer thread, and how many of its rows count."""
 
-    request_id: str
-    time_ms: int
-    deployment: str
-    model_name: str
-    model_version: int | None
-    role: str
-    frame: pd.DataFrame
-    outputs: Sequence[Any] | np.ndarray[Any, Any]
-    latency_ms: float
-    violations: list[dict[str, Any]] | None
+    request: AnsweredRequest
     rows: int
     skip: int = 0  # leading rows dropped by max_queue
+
+    @property  # the partition it is written to, with time_ms
+    def deployment(self) -> str:
+        return self.request.deployment
+
+    @property
+    def time_ms(self) -> int:
+        return self.request.time_ms
 
 
 class JsonColumn:
@@ -106,7 +106,7 @@ class RecordColumns:
     def __init__(self, deployment: str) -> None:
         self.deployment = deployment
         self.rows = 0
-        self._requests: list[Request] = []
+        self._queued: list[Queued] = []
         self._inputs = JsonColumn()
         self._outputs = JsonColumn()
         self._violations: dict[int, str] = {}  # by row; most requests have none
@@ -114,9 +114,10 @@ class RecordColumns:
         # frames stay alive (so their ids unique) while this is built.
         self._names: dict[int, list[Any]] = {}
 
-    def add(self, request: Request) -> None:
-        """Append ``request``'s rows; on error nothing of it is kept."""
-        start, stop, frame = request.skip, request.rows, request.frame
+    def add(self, queued: Queued) -> None:
+        """Append ``queued``'s rows; on error nothing of it is kept."""
+        request, start, stop = queued.request, queued.skip, queued.rows
+        frame = request.frame
         if len(frame) != stop:  # rows were counted from the outputs, on the request path
             raise ValueError(f"{len(frame)} input rows but {stop} outputs")
         outputs = _as_list(request.outputs)
@@ -133,31 +134,34 @@ class RecordColumns:
             self._outputs.truncate(done)
             raise
         self._violations.update({done + offset: text for offset, text in violations.items()})
-        self._requests.append(request)
+        self._queued.append(queued)
         self.rows += rows
 
     def table(self, schema: Any) -> Any:
         import numpy as np
         import pyarrow as pa
 
-        if not self._requests:
+        if not self._queued:
             return schema.empty_table()
-        ids, times, _, models, versions, roles, _, _, latencies, _, stops, starts = zip(
-            *self._requests, strict=True
-        )
+        requests = [queued.request for queued in self._queued]
+        stops = [queued.rows for queued in self._queued]
         columns = {
-            "time": pa.array(times, schema.field("time").type),
-            "model_name": pa.array(models, pa.string()),
-            "model_version": pa.array(versions, pa.int64()),
-            "role": pa.array(roles, pa.string()),
-            "latency_ms": pa.array(np.divide(latencies, stops), pa.float64()),
+            "time": pa.array([r.time_ms for r in requests], schema.field("time").type),
+            "model_name": pa.array([r.model_name for r in requests], pa.string()),
+            "model_version": pa.array([r.model_version for r in requests], pa.int64()),
+            "role": pa.array([r.role for r in requests], pa.string()),
+            "latency_ms": pa.array(
+                np.divide([r.latency_ms for r in requests], stops), pa.float64()
+            ),
         }
-        if self.rows != len(self._requests):  # requests of several rows: repeat their values
-            kept = np.subtract(stops, starts)
+        if self.rows != len(requests):  # requests of several rows: repeat their values
+            kept = [queued.rows - queued.skip for queued in self._queued]
             index = pa.array(np.repeat(np.arange(len(kept)), kept))
             columns = {name: values.take(index) for name, values in columns.items()}
         if max(stops) > 1:
-            ids = tuple(chain.from_iterable(map(_row_ids, self._requests)))
+            ids = list(chain.from_iterable(map(_row_ids, self._queued)))
+        else:
+            ids = [r.request_id for r in requests]
         columns["request_id"] = pa.array(ids, pa.string())
         columns["deployment"] = pa.repeat(pa.scalar(self.deployment, pa.string()), self.rows)
         columns["inputs"] = self._inputs.array()
@@ -171,10 +175,11 @@ class RecordColumns:
         return pa.Table.from_arrays([columns[name] for name in schema.names], schema=schema)
 
 
-def _row_ids(request: Request) -> list[str]:
-    if request.rows == 1:
-        return [request.request_id]
-    return [f"{request.request_id}:{row}" for row in range(request.skip, request.rows)]
+def _row_ids(queued: Queued) -> list[str]:
+    request_id = queued.request.request_id
+    if queued.rows == 1:
+        return [request_id]
+    return [f"{request_id}:{row}" for row in range(queued.skip, queued.rows)]
 
 
 def _frame_rows(frame: pd.DataFrame) -> Iterable[Sequence[Any]]:
@@ -260,4 +265,4 @@ def _row_violations(
     return {row - start: json_text(by_row[row]) for row in range(start, stop) if row in by_row}
 
 
-__all__ = ["JsonColumn", "RecordColumns", "Request", "json_text"]
+__all__ = ["JsonColumn", "Queued", "RecordColumns", "json_text"]

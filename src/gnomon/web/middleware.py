@@ -1,4 +1,7 @@
-"""ASGI middleware: request ids and Prometheus metrics (body limits: ``server/guard.py``)."""
+"""ASGI middleware of both servers: request ids and Prometheus metrics.
+
+Body limits are each server's own: ``server/guard.py`` and ``serving/limits.py``.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = b"x-request-id"
-API_PREFIX = "/api/v1"
+API_PREFIX = "/api/v1"  # the API server's routes: their metric labels keep it
 # Methods labelled by name; any other shares one label, whatever the HTTP parser lets through.
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 OTHER_METHOD = "other"
@@ -18,7 +21,7 @@ OTHER_METHOD = "other"
 class HttpMetrics:
     """Request counts and latency by route template and status, and requests in flight.
 
-    With several workers, ``/metrics`` sums them all (:mod:`gnomon.server.prometheus`).
+    With several workers, ``/metrics`` sums them all (:mod:`gnomon.web.prometheus`).
     """
 
     def __init__(self, registry: CollectorRegistry) -> None:

@@ -1,28 +1,25 @@
-"""A deployment's prediction records and outcomes, in its workspace's serving store.
+"""Outcomes: the ground truth of a request, checked the same way wherever it arrives.
 
-Model servers write both under ``{artifact_root}/{workspace}/serving`` (``predictions/`` and
-``outcomes/``, see :func:`gnomon.serving.loading.build_app`). The SDK, the CLI and the API
-server read and write the same files, so ground truth loaded in bulk from a warehouse joins
-the records exactly as outcomes posted to a model server do.
-
-Records travel between the API server and the HTTP client as Parquet, so times, nullable
-versions and floats keep their types; the columns holding JSON values (inputs, outputs,
-violations, outcome) travel as JSON text, named in the file's metadata, and are decoded back.
+The SDK, the CLI, the API server and the model server all accept outcomes through
+:func:`check_outcomes`, so what one accepts the others accept, and what is accepted can be
+written. Ground truth loaded in bulk from a warehouse (:func:`write_outcomes`) lands where
+model servers write theirs, and joins the records exactly as outcomes posted to them do.
 """
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from gnomon._types import now_ms
-from gnomon.artifacts import ArtifactStore, open_artifact_store
+from gnomon.artifacts import ArtifactStore
 from gnomon.checks import text_problem
 from gnomon.errors import InvalidInput, Unavailable
+from gnomon.nesting import deeper_than
+from gnomon.predictions.columnar import json_text
+from gnomon.predictions.entities import Outcome
+from gnomon.predictions.records import OutcomeWriter
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -33,21 +30,10 @@ if TYPE_CHECKING:
     OutcomesInput: TypeAlias = Mapping[str, Any] | Sequence[Mapping[str, Any]] | pd.DataFrame
 
 MAX_OUTCOMES = 100_000  # per SDK call: a bigger load is split by the caller
+MAX_OUTCOMES_PER_REQUEST = 10_000  # per HTTP request: the HTTP client sends chunks of this size
 MAX_VALUE_DEPTH = 32  # lists and objects nested in one outcome value
-MAX_RECORDS = 100_000  # per records request to the server
-PARQUET_TYPE = "application/vnd.apache.parquet"
-_JSON_COLUMNS_KEY = b"gnomon.json_columns"
-_JSON_COLUMNS = ("inputs", "outputs", "violations", "outcome")
 
 OutcomePairs = list[tuple[str, Any]]
-
-
-def serving_store(
-    artifact_root: str, workspace: str, s3_endpoint_url: str | None = None
-) -> ArtifactStore:
-    """Where the model servers of ``workspace`` (a name) keep records and outcomes."""
-    root = f"{artifact_root}/{workspace}/serving"
-    return open_artifact_store(root, s3_endpoint_url=s3_endpoint_url)
 
 
 def check_outcomes(outcomes: object, limit: int = MAX_OUTCOMES) -> OutcomePairs:
@@ -76,7 +62,7 @@ def check_outcomes(outcomes: object, limit: int = MAX_OUTCOMES) -> OutcomePairs:
                 f"outcome {index}: request_id must be a non-empty string, got {request_id!r}",
                 {"index": index},
             )
-        if _missing(value):
+        if missing(value):
             raise InvalidInput(
                 f"outcome {index} (request {request_id!r}) has no value, got {value!r}",
                 {"index": index},
@@ -95,9 +81,6 @@ def _count(outcomes: object) -> int:
 def _check_writable(index: int, request_id: str, value: object) -> None:
     """The writer stores each value as JSON text: a value it could not write would be lost
     after being acknowledged (and would fail the whole file it was written with)."""
-    from gnomon.serving.columnar import json_text
-    from gnomon.serving.nesting import deeper_than
-
     if isinstance(value, float | bool) or (isinstance(value, str) and not text_problem(value)):
         return  # the common case, always writable
     if isinstance(value, list | dict | tuple) and deeper_than(value, MAX_VALUE_DEPTH):
@@ -115,20 +98,12 @@ def _check_writable(index: int, request_id: str, value: object) -> None:
         ) from None
 
 
-def check_limit(limit: object) -> int | None:
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise InvalidInput(f"limit must be a positive integer or None, got {limit!r}")
-    return limit
-
-
 def write_outcomes(store: ArtifactStore, deployment: str, pairs: OutcomePairs) -> int:
     """Write ``pairs`` as outcomes of ``deployment``; durable when this returns.
 
     Raises:
-        Unavailable: the serving store refused the write.
+        Unavailable: the predictions store refused the write.
     """
-    from gnomon.serving.records import Outcome, OutcomeWriter
-
     if not pairs:
         return 0
     now = now_ms()
@@ -142,58 +117,6 @@ def write_outcomes(store: ArtifactStore, deployment: str, pairs: OutcomePairs) -
             f"could not write the outcomes of deployment {deployment!r}: {exc}"
         ) from exc
     return len(pairs)
-
-
-def read_deployment_records(
-    store: ArtifactStore, deployment: str, *, with_outcomes: bool, limit: int | None
-) -> pd.DataFrame:
-    """The newest ``limit`` records of ``deployment`` (all: ``None``), oldest first, with
-    ``outcome`` and ``outcome_time`` (``None``/``NaT`` where none is known) when asked."""
-    from gnomon.serving.records import join_outcomes, read_outcomes, read_records
-
-    records = read_records(store, "predictions", deployment)
-    if limit is not None:
-        records = records.tail(limit).reset_index(drop=True)
-    if not with_outcomes:
-        return records
-    joined = join_outcomes(records, read_outcomes(store, "outcomes", deployment))
-    # The join leaves NaN where no outcome matched; None is what a missing JSON value reads as.
-    joined["outcome"] = joined["outcome"].astype(object).where(joined["outcome_time"].notna(), None)
-    return joined
-
-
-def to_parquet(frame: pd.DataFrame) -> bytes:
-    """``frame`` as Parquet, its JSON columns as JSON text."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    json_columns = [name for name in _JSON_COLUMNS if name in frame.columns]
-    table = pa.Table.from_pandas(frame.drop(columns=json_columns), preserve_index=False)
-    for name in json_columns:
-        texts = [
-            None if _missing(v) else orjson.dumps(v, default=str).decode() for v in frame[name]
-        ]
-        table = table.append_column(name, pa.array(texts, pa.string()))
-    table = table.select(list(frame.columns))
-    metadata = {**(table.schema.metadata or {}), _JSON_COLUMNS_KEY: ",".join(json_columns).encode()}
-    sink = io.BytesIO()
-    pq.write_table(table.replace_schema_metadata(metadata), sink)
-    return sink.getvalue()
-
-
-def from_parquet(data: bytes) -> pd.DataFrame:
-    """The frame :func:`to_parquet` wrote, its JSON columns decoded."""
-    import pandas as pd
-    import pyarrow.parquet as pq
-
-    table = pq.read_table(io.BytesIO(data))
-    frame: pd.DataFrame = table.to_pandas()
-    names = (table.schema.metadata or {}).get(_JSON_COLUMNS_KEY, b"").decode()
-    for name in filter(None, names.split(",")):
-        texts = table.column(name).to_pylist()
-        decoded = [None if text is None else orjson.loads(text) for text in texts]
-        frame[name] = pd.Series(decoded, index=frame.index, dtype=object)
-    return frame
 
 
 def _pairs(outcomes: object) -> list[tuple[Any, Any]]:
@@ -229,16 +152,28 @@ def _is_frame(value: object) -> bool:
 
 
 def _frame_pairs(frame: Any) -> list[tuple[Any, Any]]:
-    missing = [name for name in ("request_id", "value") if name not in frame.columns]
-    if missing:
+    absent = [name for name in ("request_id", "value") if name not in frame.columns]
+    if absent:
         raise InvalidInput(
-            f"the outcomes frame has no {' or '.join(missing)} column "
+            f"the outcomes frame has no {' or '.join(absent)} column "
             f"(columns: {', '.join(map(str, frame.columns))})"
         )
     values = frame["value"].astype(object).where(frame["value"].notna(), None).tolist()
     return list(zip(frame["request_id"].tolist(), values, strict=True))
 
 
-def _missing(value: object) -> bool:
+def missing(value: object) -> bool:
+    """Whether ``value`` stands for no value: None, NaN or an infinity."""
     # Non-finite floats too: JSON has no NaN or infinity, so they would be stored as null.
     return value is None or (isinstance(value, float) and not math.isfinite(value))
+
+
+__all__ = [
+    "MAX_OUTCOMES",
+    "MAX_OUTCOMES_PER_REQUEST",
+    "MAX_VALUE_DEPTH",
+    "OutcomePairs",
+    "check_outcomes",
+    "missing",
+    "write_outcomes",
+]

@@ -12,15 +12,9 @@ import pytest
 
 from gnomon.artifacts import ArtifactStore, LocalArtifactStore, open_artifact_store
 from gnomon.errors import Conflict, Unavailable
-from gnomon.serving.records import (
-    Outcome,
-    OutcomeWriter,
-    PredictionRecord,
-    RecordWriter,
-    join_outcomes,
-    read_outcomes,
-    read_records,
-)
+from gnomon.predictions.entities import Outcome, PredictionRecord
+from gnomon.predictions.reading import join_outcomes, read_outcomes, read_records
+from gnomon.predictions.records import OutcomeWriter, RecordWriter
 
 HOUR_MS = 3_600_000
 T0 = 1_700_000_000_000 // HOUR_MS * HOUR_MS  # 2023-11-14 22:00 UTC, on the hour
@@ -104,11 +98,11 @@ def test_records_land_in_deployment_hour_partitions(store: ArtifactStore) -> Non
     writer.submit([record("a3", T0 + 1)])
     writer.close()
 
-    assert part_dirs(store, "predictions") == {
-        "predictions/deployment=churn/date=2023-11-14/hour=22",
-        "predictions/deployment=churn/date=2023-11-14/hour=23",
-        "predictions/deployment=fraud/date=2023-11-14/hour=22",
-        "predictions/deployment=fraud/date=2023-11-14/hour=23",
+    assert part_dirs(store, "records") == {
+        "records/deployment=churn/date=2023-11-14/hour=22",
+        "records/deployment=churn/date=2023-11-14/hour=23",
+        "records/deployment=fraud/date=2023-11-14/hour=22",
+        "records/deployment=fraud/date=2023-11-14/hour=23",
     }
     churn = read_records(store, deployment="churn")
     assert list(churn["request_id"]) == ["a3", "a1", "a2"]  # sorted by time
@@ -178,8 +172,8 @@ def test_deployment_names_are_quoted_in_keys(tmp_path: Path) -> None:
     writer.submit([record("r1", deployment="team/churn"), record("r2", deployment="other")])
     writer.close()
 
-    assert part_dirs(store, "predictions") >= {
-        "predictions/deployment=team%2Fchurn/date=2023-11-14/hour=22"
+    assert part_dirs(store, "records") >= {
+        "records/deployment=team%2Fchurn/date=2023-11-14/hour=22"
     }
     assert list(read_records(store, deployment="team/churn")["request_id"]) == ["r1"]
 

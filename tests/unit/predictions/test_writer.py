@@ -14,14 +14,10 @@ import pytest
 
 from gnomon.artifacts import LocalArtifactStore
 from gnomon.errors import Unavailable
-from gnomon.serving.records import (
-    Outcome,
-    OutcomeWriter,
-    RecordWriter,
-    read_outcomes,
-    read_records,
-)
-from tests.unit.serving.test_records import IDLE, T0, FlakyStore, record
+from gnomon.predictions.entities import AnsweredRequest, Outcome
+from gnomon.predictions.reading import read_outcomes, read_records
+from gnomon.predictions.records import OutcomeWriter, RecordWriter
+from tests.unit.predictions.test_records import IDLE, T0, FlakyStore, record
 
 
 def outcomes(prefix: str, count: int) -> list[Outcome]:
@@ -194,7 +190,9 @@ def test_a_prediction_record_that_cannot_be_built_costs_only_itself(tmp_path: Pa
     frame = pd.DataFrame({"age": [41, 42]})
     versions: list[Any] = [3, "three", 3]  # "three": not an int64, past any check
     for request_id, version in zip(["r1", "bad", "r2"], versions, strict=True):
-        writer.submit_request(request_id, T0, "churn", "m", version, "primary", frame, [0, 1], 1)
+        writer.submit_request(
+            AnsweredRequest(request_id, T0, "churn", "m", version, "primary", frame, [0, 1], 1)
+        )
     with pytest.raises(ValueError):  # pyarrow's ArrowInvalid, for the whole batch at first
         writer.flush()
     written = sorted(read_records(store)["request_id"])

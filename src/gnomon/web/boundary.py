@@ -14,7 +14,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-logger = logging.getLogger("gnomon.server")
+logger = logging.getLogger("gnomon.web")
 
 Answer = Callable[[Scope, Exception], Awaitable[Response]]
 

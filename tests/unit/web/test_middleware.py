@@ -8,7 +8,7 @@ import asyncio
 from prometheus_client import CollectorRegistry
 from starlette.types import Message, Receive, Scope, Send
 
-from gnomon.server.middleware import METHODS, HttpMetrics, ObservabilityMiddleware
+from gnomon.web.middleware import METHODS, HttpMetrics, ObservabilityMiddleware
 
 MADE_UP = ["BREW", "get", "PROPFIND", "X" * 200, "M\u00e9THOD", *[f"SCAN{n}" for n in range(100)]]
 

@@ -21,10 +21,12 @@ import pytest
 from gnomon.artifacts import ArtifactStore, LocalArtifactStore
 from gnomon.errors import Conflict, Unavailable
 from gnomon.modelfolder import ColumnSpec, Contract
+from gnomon.predictions.entities import AnsweredRequest, PredictionRecord
+from gnomon.predictions.reading import read_records
+from gnomon.predictions.records import RecordWriter
 from gnomon.serving.enforce import Policy, enforce
 from gnomon.serving.inputs import parse_body
-from gnomon.serving.records import PredictionRecord, RecordWriter, read_records
-from tests.unit.serving.test_records import FlakyStore, part_dirs
+from tests.unit.predictions.test_records import FlakyStore, part_dirs
 
 HOUR_MS = 3_600_000
 T0 = 1_700_000_000_000 // HOUR_MS * HOUR_MS  # 2023-11-14 22:00 UTC
@@ -83,10 +85,11 @@ def write_both(tmp_path: Path, answers: list[Answer]) -> tuple[ArtifactStore, Ar
         old_writer.submit(
             old_records(request_id, time_ms, deployment, frame, values, latency, violations)
         )
-        new_writer.submit_request(
+        answered = AnsweredRequest(
             request_id, time_ms, deployment, "churn-model", 3, "primary",
             frame, values, latency, violations,
         )  # fmt: skip
+        new_writer.submit_request(answered)
     old_writer.close()
     new_writer.close()
     assert new_writer.written == old_writer.written
@@ -97,7 +100,7 @@ def write_both(tmp_path: Path, answers: list[Answer]) -> tuple[ArtifactStore, Ar
 def raw_table(store: ArtifactStore) -> pa.Table:
     """Every file's rows as stored, in request id order: the JSON texts compared byte for byte."""
     keys: list[str] = []
-    pending = ["predictions"]
+    pending = ["records"]
     while pending:
         for info in store.list(pending.pop()):
             (pending if info.is_dir else keys).append(info.path)
@@ -107,7 +110,7 @@ def raw_table(store: ArtifactStore) -> pa.Table:
 
 def assert_same(old: ArtifactStore, new: ArtifactStore) -> None:
     assert raw_table(new).equals(raw_table(old))
-    assert part_dirs(new, "predictions") == part_dirs(old, "predictions")
+    assert part_dirs(new, "records") == part_dirs(old, "records")
     by_id = ["request_id"]
     expected = read_records(old).sort_values(by_id, ignore_index=True)
     pd.testing.assert_frame_equal(read_records(new).sort_values(by_id, ignore_index=True), expected)
@@ -185,15 +188,19 @@ def test_different_columns_and_partitions_in_one_batch(tmp_path: Path) -> None:
     ]
     old, new = write_both(tmp_path, answers)
     assert_same(old, new)
-    assert len(part_dirs(new, "predictions")) == 3
+    assert len(part_dirs(new, "records")) == 3
 
 
 def test_array_outputs_and_row_ids(tmp_path: Path) -> None:
     store = LocalArtifactStore(tmp_path)
     writer = RecordWriter(store, interval=IDLE)
     frame = pd.DataFrame({"a": [1.0, 2.0, 3.0]})
-    writer.submit_request("r", T0, "churn", "m", None, "shadow", frame, np.eye(3)[:, :2], 9.0)
-    writer.submit_request("s", T0, "churn", "m", 2, "primary", frame.iloc[:1], np.array([7]), 1.0)
+    writer.submit_request(
+        AnsweredRequest("r", T0, "churn", "m", None, "shadow", frame, np.eye(3)[:, :2], 9.0)
+    )
+    writer.submit_request(
+        AnsweredRequest("s", T0, "churn", "m", 2, "primary", frame.iloc[:1], np.array([7]), 1.0)
+    )
     writer.close()
 
     read = read_records(store).sort_values("request_id", ignore_index=True)
@@ -215,9 +222,11 @@ def test_submitting_does_no_work_on_the_frame(tmp_path: Path) -> None:
 
     store = LocalArtifactStore(tmp_path)
     writer = RecordWriter(store, interval=IDLE)
-    writer.submit_request("r", T0, "churn", "m", 1, "primary", Watched({"a": [1.0]}), [1], 1.0)
+    writer.submit_request(
+        AnsweredRequest("r", T0, "churn", "m", 1, "primary", Watched({"a": [1.0]}), [1], 1.0)
+    )
     bad = Watched({"a": [1.0]})
-    writer.submit_request("bad", T0, "churn", "m", 1, "primary", bad, [1, 2], 1.0)
+    writer.submit_request(AnsweredRequest("bad", T0, "churn", "m", 1, "primary", bad, [1, 2], 1.0))
     assert Watched.converted == 0  # nothing is built, nor checked, on the caller's side
     assert writer.pending == 3  # rows are counted from the outputs
     writer.close()
@@ -228,7 +237,9 @@ def test_submitting_does_no_work_on_the_frame(tmp_path: Path) -> None:
 
 def test_empty_frames_are_not_queued(tmp_path: Path) -> None:
     writer = RecordWriter(LocalArtifactStore(tmp_path), interval=IDLE)
-    writer.submit_request("r", T0, "churn", "m", 1, "primary", pd.DataFrame({"a": []}), [], 1.0)
+    writer.submit_request(
+        AnsweredRequest("r", T0, "churn", "m", 1, "primary", pd.DataFrame({"a": []}), [], 1.0)
+    )
     assert writer.pending == 0
     writer.close()
     assert writer.written == 0
@@ -238,8 +249,12 @@ def test_max_queue_counts_rows_and_drops_the_oldest(tmp_path: Path) -> None:
     store = LocalArtifactStore(tmp_path)
     writer = RecordWriter(store, interval=IDLE, max_queue=5)
     three, four = pd.DataFrame({"a": [0, 1, 2]}), pd.DataFrame({"a": [0, 1, 2, 3]})
-    writer.submit_request("a", T0, "churn", "m", 1, "primary", three, [0, 1, 2], 3.0)
-    writer.submit_request("b", T0 + 1, "churn", "m", 1, "primary", four, [0, 1, 2, 3], 4.0)
+    writer.submit_request(
+        AnsweredRequest("a", T0, "churn", "m", 1, "primary", three, [0, 1, 2], 3.0)
+    )
+    writer.submit_request(
+        AnsweredRequest("b", T0 + 1, "churn", "m", 1, "primary", four, [0, 1, 2, 3], 4.0)
+    )
     assert (writer.pending, writer.dropped) == (5, 2)
 
     writer.close()
@@ -253,10 +268,14 @@ def test_max_queue_also_bounds_requests_behind_a_failed_write(tmp_path: Path) ->
     store = FlakyStore(tmp_path, failures=1)
     writer = RecordWriter(store, interval=IDLE, max_queue=5)
     frame = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0]})
-    writer.submit_request("old", T0, "churn", "m", 1, "primary", frame, [0, 1, 2, 3], 1.0)
+    writer.submit_request(
+        AnsweredRequest("old", T0, "churn", "m", 1, "primary", frame, [0, 1, 2, 3], 1.0)
+    )
     with pytest.raises(Unavailable):
         writer.flush()
-    writer.submit_request("new", T0 + 1, "churn", "m", 1, "primary", frame.iloc[:3], [0] * 3, 1)
+    writer.submit_request(
+        AnsweredRequest("new", T0 + 1, "churn", "m", 1, "primary", frame.iloc[:3], [0] * 3, 1)
+    )
     assert (writer.pending, writer.dropped) == (5, 2)
 
     writer.close()
@@ -267,7 +286,9 @@ def test_closed_writer_refuses_requests(tmp_path: Path) -> None:
     writer = RecordWriter(LocalArtifactStore(tmp_path), interval=IDLE)
     writer.close()
     with pytest.raises(Conflict, match="closed"):
-        writer.submit_request("r", T0, "churn", "m", 1, "primary", pd.DataFrame({"a": [1]}), [1], 1)
+        writer.submit_request(
+            AnsweredRequest("r", T0, "churn", "m", 1, "primary", pd.DataFrame({"a": [1]}), [1], 1)
+        )
 
 
 def test_failed_writes_are_retried_and_lose_nothing(tmp_path: Path) -> None:
@@ -275,7 +296,9 @@ def test_failed_writes_are_retried_and_lose_nothing(tmp_path: Path) -> None:
     writer = RecordWriter(store, interval=IDLE)
     for i in range(10):
         frame = pd.DataFrame({"a": [float(i)]})
-        writer.submit_request(f"r{i}", T0 + i, "churn", "m", 1, "primary", frame, [i], 1.0)
+        writer.submit_request(
+            AnsweredRequest(f"r{i}", T0 + i, "churn", "m", 1, "primary", frame, [i], 1.0)
+        )
 
     for _ in range(3):
         with pytest.raises(Unavailable):
@@ -292,7 +315,7 @@ def test_gives_up_after_max_attempts(tmp_path: Path) -> None:
     store = FlakyStore(tmp_path, failures=1_000)
     writer = RecordWriter(store, interval=IDLE, max_attempts=2)
     frame = pd.DataFrame({"a": [1.0, 2.0]})
-    writer.submit_request("r", T0, "churn", "m", 1, "primary", frame, [1, 2], 1.0)
+    writer.submit_request(AnsweredRequest("r", T0, "churn", "m", 1, "primary", frame, [1, 2], 1.0))
     for _ in range(2):
         with pytest.raises(Unavailable):
             writer.flush()
@@ -307,7 +330,9 @@ def test_close_writes_every_request_in_batches(tmp_path: Path) -> None:
     writer = RecordWriter(store, interval=IDLE, max_batch=7)
     for i in range(40):
         frame = pd.DataFrame({"a": [i, i]})
-        writer.submit_request(f"r{i:02d}", T0 + i, "churn", "m", 1, "primary", frame, [0, 1], 1)
+        writer.submit_request(
+            AnsweredRequest(f"r{i:02d}", T0 + i, "churn", "m", 1, "primary", frame, [0, 1], 1)
+        )
     writer.close()
 
     assert (writer.pending, writer.written) == (0, 80)
@@ -318,8 +343,8 @@ def test_a_full_batch_wakes_the_writer(tmp_path: Path) -> None:
     store = LocalArtifactStore(tmp_path)
     writer = RecordWriter(store, interval=IDLE, max_batch=4)
     frame = pd.DataFrame({"a": [1.0, 2.0]})
-    writer.submit_request("a", T0, "churn", "m", 1, "primary", frame, [1, 2], 1.0)
-    writer.submit_request("b", T0, "churn", "m", 1, "primary", frame, [1, 2], 1.0)
+    writer.submit_request(AnsweredRequest("a", T0, "churn", "m", 1, "primary", frame, [1, 2], 1.0))
+    writer.submit_request(AnsweredRequest("b", T0, "churn", "m", 1, "primary", frame, [1, 2], 1.0))
     deadline = time.monotonic() + 10
     while writer.written < 4 and time.monotonic() < deadline:
         time.sleep(0.01)

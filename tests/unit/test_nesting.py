@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from gnomon.serving.nesting import brackets_at_most, deeper_than
+from gnomon.nesting import brackets_at_most, deeper_than
 
 
 def nested(depth: int, leaf: Any = 1) -> Any:

@@ -12,7 +12,7 @@ writes everything still queued, so a graceful shutdown loses nothing. An item th
 turned into a row (which the server's input checks should have refused) costs only itself:
 when a batch fails to build, its items are built one by one and the bad ones dropped, logged
 and counted (``dropped``, ``on_drop``). A subclass names its
-default prefix and columns and turns an item into a row (:mod:`gnomon.serving.records`).
+default prefix and columns and turns an item into a row (:mod:`gnomon.predictions.records`).
 
 Two kinds of data, two ways to stay within ``max_queue``: telemetry (prediction records,
 ``EVICTS``) drops its oldest items and counts them; acknowledged data (outcomes) is never
@@ -41,8 +41,7 @@ from urllib.parse import quote
 from gnomon.artifacts.store import ArtifactStore
 from gnomon.errors import Conflict, Unavailable
 
-# The name the writer logged under when it lived in records.py: log filters keep working.
-logger = logging.getLogger("gnomon.serving.records")
+logger = logging.getLogger("gnomon.predictions")
 
 _HOUR_MS = 3_600_000
 

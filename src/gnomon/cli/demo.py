@@ -1,0 +1,120 @@
+"""``gnomon demo``: train, track, register and serve a few models, and show what happened."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from gnomon.cli.output import (
+    MISSING,
+    console,
+    display_uri,
+    format_duration,
+    hint,
+    new_table,
+    say,
+    state_of,
+)
+from gnomon.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from gnomon.demo import DemoResult, ModelSpec, ServingDemo
+
+
+def demo(
+    ctx: typer.Context,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="Train three small models instead of five.")
+    ] = False,
+) -> None:
+    """Train a few scikit-learn models on a bundled dataset and track each as a run."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    import gnomon
+    from gnomon.demo import EXPERIMENT, model_specs, run_demo
+
+    # The demo logs through the fluent SDK, whose client reads GNOMON_* itself and cannot be
+    # handed ours: refuse rather than write to another workspace than the one asked for.
+    wanted = state_of(ctx).settings.workspace
+    if gnomon.get_client().settings.workspace != wanted:
+        raise InvalidInput(f"gnomon demo cannot use --workspace: set GNOMON_WORKSPACE={wanted}")
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=console(), transient=True) as progress:
+        task = progress.add_task("training", total=len(model_specs(quick)))
+
+        def trained(spec: ModelSpec) -> None:
+            progress.update(task, advance=1, description=f"trained {spec.name}")
+
+        result = run_demo(quick, on_trained=trained)
+    _print_demo(result, EXPERIMENT)
+
+
+# Params every demo run has; the table shows the hyperparameters that tell runs apart.
+_NOT_SHOWN = frozenset({"model", "test_size"})
+
+
+def _print_demo(result: DemoResult, experiment: str) -> None:
+    table = new_table(f"Experiment {experiment!r}", "run", "params", "accuracy", "f1", "roc_auc")
+    table.add_column("duration")
+    for run in result.runs:
+        params = ", ".join(f"{k}={v}" for k, v in run.params.items() if k not in _NOT_SHOWN)
+        scores = [_score(run.metrics.get(key)) for key in ("accuracy", "f1", "roc_auc")]
+        table.add_row(run.name, params, *scores, format_duration(run.duration_ms))
+    table.columns[0].no_wrap = True
+    console().print(table)
+    if result.best is not None:
+        best = result.best
+        say(f"best run by f1: {best.name} (f1={_score(best.metrics.get('f1'))}, id {best.id})")
+    version = result.registered
+    if version is not None:
+        aliases = ", ".join(version.aliases)
+        say(f"registered: {version.model_name} version {version.version} as {aliases}")
+        say(
+            f"loaded back by models:/{version.model_name}@{version.aliases[0]}: "
+            f"test accuracy {_score(result.loaded_accuracy)}"
+        )
+    if result.served is not None:
+        _print_serving(result.served)
+    say(f"metadata:  {display_uri(result.store_uri)}")
+    say(f"artifacts: {result.artifact_root}")
+    hint(f"next: gnomon runs list --experiment {experiment}")
+    if version is not None:
+        hint(f"      gnomon models show {version.model_name}")
+
+
+def _print_serving(served: ServingDemo) -> None:
+    say(f"deployed it as {served.deployment!r}, served at {served.url}/predict:")
+    request_id = served.answer["request_id"][:8]
+    version = served.answer["model_version"]
+    say(
+        f"  3 rows -> predictions {served.answer['predictions']} "
+        f"by version {version} (request {request_id}…)"
+    )
+    violations = served.refusal["error"]["details"].get("violations", [])
+    say(f"  a bad request -> {served.refusal_status}, naming every problem:")
+    for v in violations:
+        say(f"    row {v['row']} {v['column']!r}: {v['problem']}, expected {v['expected']}")
+    say(f"  {served.records} predictions recorded (Parquet, by deployment and hour)")
+    canary = served.canary
+    if canary is None:
+        return
+    say(
+        f"canary: version {canary.version} ({canary.run_name}, the runner-up) takes "
+        f"{canary.weight}% of traffic, picked up by the running server without a restart"
+    )
+    table = new_table(f"{canary.requests} requests", "model version", "answered", "share")
+    for number, count in canary.answered_by.items():
+        table.add_row(str(number), str(count), f"{count / canary.requests:.0%}")
+    console().print(table)
+    recorded = ", ".join(f"{key}: {n}" for key, n in canary.recorded.items())
+    say(f"  recorded by role and version: {recorded}")
+    hint(
+        f"  next: gnomon deploy status {served.deployment}; "
+        f"gnomon deploy promote|rollback {served.deployment}"
+    )
+
+
+def _score(value: float | None) -> str:
+    return MISSING if value is None else f"{value:.4f}"

@@ -1,0 +1,37 @@
+"""The registry capability's services: the registry service and the registrar that moves
+model files (embedded and the server's side), and ``client.registry`` in both modes."""
+
+from __future__ import annotations
+
+from gnomon._types import Scope
+from gnomon.registry.api import RegistryApi
+from gnomon.services import ServiceRegistry
+
+
+def build(services: ServiceRegistry) -> None:
+    if services.database is None:
+        from gnomon.registry.http import HttpRegistryClient
+
+        transport = services.transport
+        assert transport is not None  # one of the two is always set
+        workspace = services.settings.workspace
+        services.expose("registry", RegistryApi, lambda _: HttpRegistryClient(transport, workspace))
+        return
+    from gnomon.registry.client import RegistryClient
+    from gnomon.registry.registration import Registrar
+    from gnomon.registry.service import RegistryService
+    from gnomon.registry.sql import SqlRegistryStore
+    from gnomon.tracking.service import TrackingService
+
+    registry = RegistryService(SqlRegistryStore(services.database))
+    tracking = services.get(TrackingService)
+    tracking.seal_with(registry.logged_model_paths)  # a logged model's files stay as hashed
+    root = services.settings.artifact_root
+    registrar = Registrar(tracking, registry, root, services.artifact_store)
+    services.provide(RegistryService, registry)
+    services.provide(Registrar, registrar)
+
+    def embedded(scope: Scope) -> RegistryApi:
+        return RegistryClient(registry, services.get(Registrar), scope)
+
+    services.expose("registry", RegistryApi, embedded)
