@@ -9,10 +9,11 @@ and ``expose``s the API the SDK hands users (``client.registry``), built per sco
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import TYPE_CHECKING
 
-from gnomon.capabilities import capabilities
+from gnomon.capabilities import Capability, capabilities
 from gnomon.config import Settings
 from gnomon.errors import InvalidInput
 from gnomon.services import ServiceRegistry
@@ -68,17 +69,23 @@ class Services(ServiceRegistry):
 def open_services(settings: Settings) -> Services:
     uri = settings.store_uri
     scheme = uri.split("://", 1)[0].lower() if "://" in uri else ""
+    # Each capability's wiring is imported when it is built, on first use.
+    builders = [
+        functools.partial(_build, capability)
+        for capability in capabilities()
+        if capability.services is not None
+    ]
     if scheme in _SQL_SCHEMES:
-        services = Services(settings, database=_database(uri))
-    elif scheme in _HTTP_SCHEMES:
-        services = Services(settings, transport=_transport(settings))
-    else:
-        known = ", ".join(sorted({s.split("+")[0] for s in _SQL_SCHEMES | _HTTP_SCHEMES}))
-        raise InvalidInput(f"unsupported GNOMON_URI scheme {scheme!r} in {uri!r} (known: {known})")
-    for capability in capabilities():
-        if capability.services is not None:
-            capability.load(capability.services)(services)
-    return services
+        return Services(settings, database=_database(uri), builders=builders)
+    if scheme in _HTTP_SCHEMES:
+        return Services(settings, transport=_transport(settings), builders=builders)
+    known = ", ".join(sorted({s.split("+")[0] for s in _SQL_SCHEMES | _HTTP_SCHEMES}))
+    raise InvalidInput(f"unsupported GNOMON_URI scheme {scheme!r} in {uri!r} (known: {known})")
+
+
+def _build(capability: Capability, services: ServiceRegistry) -> None:
+    assert capability.services is not None
+    capability.load(capability.services)(services)
 
 
 def _transport(settings: Settings) -> Transport:

@@ -75,7 +75,8 @@ class Client:
 
     def __getattr__(self, name: str) -> object:
         # Any other capability's API, by the name it exposes in its wiring (client.<name>).
-        if name.startswith("_"):
+        # Checked before the scope, which a remote client asks the server for.
+        if name.startswith("_") or not self._services.offers(name):
             raise AttributeError(name)
         return self._services.api_named(name, self.scope)
 

@@ -4,7 +4,8 @@ it offers SDK users. It imports no capability, so any capability may use it."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from gnomon._types import Scope
@@ -21,7 +22,12 @@ T = TypeVar("T")
 
 class ServiceRegistry:
     """Every capability's services for one backend: exactly one of ``database`` (embedded,
-    and the server's side) and ``transport`` (remote) is set."""
+    and the server's side) and ``transport`` (remote) is set.
+
+    Capabilities are built on first use, in manifest order: a lookup that misses builds the
+    next capability not yet built until one provides it, so ``gnomon experiments list``
+    never imports the registry. Building holds a lock, so server threads share one build.
+    """
 
     def __init__(
         self,
@@ -29,22 +35,39 @@ class ServiceRegistry:
         *,
         database: Database | None = None,
         transport: Transport | None = None,
+        builders: Sequence[Callable[[ServiceRegistry], None]] = (),
     ) -> None:
         self.settings = settings
         self.database = database
         self.transport = transport
-        self.workspace_id: str | None = None  # embedded: the id of GNOMON_WORKSPACE
+        self._workspace_id: str | None = None
         self._parts: dict[type[Any], object] = {}
         self._apis: dict[str, tuple[type[Any], Callable[[Scope], object]]] = {}
+        self._server_hooks: list[Callable[[ServiceRegistry], None]] = []
+        self._pending = list(builders)
+        self._building = threading.RLock()  # re-entrant: a build may look up an earlier one
 
     @property
     def embedded(self) -> bool:
         return self.database is not None
 
+    @property
+    def workspace_id(self) -> str | None:
+        """Embedded: the id of GNOMON_WORKSPACE, found by the first capability built."""
+        while self._workspace_id is None and self.embedded and self._build_next():
+            pass
+        return self._workspace_id
+
+    @workspace_id.setter
+    def workspace_id(self, value: str) -> None:
+        self._workspace_id = value
+
     def provide(self, kind: type[T], value: T) -> None:
         self._parts[kind] = value
 
     def find(self, kind: type[T]) -> T | None:
+        while kind not in self._parts and self._build_next():
+            pass
         return cast("T | None", self._parts.get(kind))
 
     def get(self, kind: type[T]) -> T:
@@ -54,27 +77,52 @@ class ServiceRegistry:
             raise InvalidInput(f"{kind.__name__} is not available with {where}")
         return found
 
-    def replaced(self, kind: type[T], value: T) -> Self:
-        """A copy with one part swapped; the original is unchanged."""
-        twin = copy.copy(self)
-        twin._parts = {**self._parts, kind: value}
-        return twin
-
     def expose(self, name: str, kind: type[T], make: Callable[[Scope], T]) -> None:
         """Offer ``client.<name>``: the capability's API Protocol ``kind``, bound to a scope."""
         self._apis[name] = (kind, make)
 
     def api(self, kind: type[T], scope: Scope) -> T:
-        for exposed, make in self._apis.values():
-            if exposed is kind:
-                return cast("T", make(scope))
-        raise InvalidInput(f"this GNOMON_URI offers no {kind.__name__}")
+        while True:
+            for exposed, make in self._apis.values():
+                if exposed is kind:
+                    return cast("T", make(scope))
+            if not self._build_next():
+                raise InvalidInput(f"this GNOMON_URI offers no {kind.__name__}")
+
+    def offers(self, name: str) -> bool:
+        """Whether some capability exposes ``client.<name>``."""
+        while name not in self._apis and self._build_next():
+            pass
+        return name in self._apis
 
     def api_named(self, name: str, scope: Scope) -> object:
         """The API ``expose``d as ``name``; ``AttributeError`` when there is none."""
-        if name not in self._apis:
+        if not self.offers(name):
             raise AttributeError(name)
         return self._apis[name][1](scope)
+
+    def on_server(self, hook: Callable[[ServiceRegistry], None]) -> None:
+        """Run ``hook`` on the copy the API server uses (``for_server``): where a part must
+        behave differently when remote users drive it."""
+        self._server_hooks.append(hook)
+
+    def for_server(self) -> Self:
+        """Every capability built, then a copy with each capability's server hooks applied;
+        the original is unchanged."""
+        while self._build_next():
+            pass
+        twin = copy.copy(self)
+        twin._parts = dict(self._parts)
+        for hook in self._server_hooks:
+            hook(twin)
+        return twin
+
+    def _build_next(self) -> bool:
+        with self._building:
+            if not self._pending:
+                return False
+            self._pending.pop(0)(self)
+            return True
 
     def artifact_store(self, root: str) -> ArtifactStore:
         """The artifact store at ``root`` (one per root and endpoint per process)."""

@@ -21,15 +21,17 @@ def build(services: ServiceRegistry) -> None:
     from gnomon.registry.registration import Registrar
     from gnomon.registry.service import RegistryService
     from gnomon.registry.sql import SqlRegistryStore
-    from gnomon.tracking.service import TrackingService
+    from gnomon.tracking.service import LoggedModelPaths, TrackingService
 
     registry = RegistryService(SqlRegistryStore(services.database))
     tracking = services.get(TrackingService)
-    tracking.seal_with(registry.logged_model_paths)  # a logged model's files stay as hashed
     root = services.settings.artifact_root
     registrar = Registrar(tracking, registry, root, services.artifact_store)
     services.provide(RegistryService, registry)
     services.provide(Registrar, registrar)
+    services.provide(LoggedModelPaths, registry.logged_model_paths)  # tracking seals them
+    # Loading a model unpickles bytes an editor chose: never inside the API server.
+    services.on_server(lambda twin: twin.provide(Registrar, registrar.without_load_check()))
 
     def embedded(scope: Scope) -> RegistryApi:
         return RegistryClient(registry, services.get(Registrar), scope)

@@ -14,7 +14,6 @@ from gnomon.backends import Services, open_services
 from gnomon.capabilities import router_modules
 from gnomon.config import Settings
 from gnomon.errors import InvalidInput
-from gnomon.registry.registration import Registrar
 from gnomon.server import health
 from gnomon.server.errors import answer_unexpected, install_error_handlers
 from gnomon.server.guard import RequestGuard, RouteTable
@@ -39,10 +38,7 @@ def create_app(
         raise InvalidInput(
             "the server needs a SQL metadata store (GNOMON_URI sqlite:// or postgresql://)"
         )
-    registrar = services.registrar
-    if registrar is not None:
-        # Loading a model unpickles bytes an editor chose: never inside the API server.
-        services = services.replaced(Registrar, registrar.without_load_check())
+    services = services.for_server()  # every capability built, with its server-side hooks
     app = FastAPI(
         title="gnomon",
         version=__version__,

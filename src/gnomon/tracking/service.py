@@ -6,7 +6,7 @@ import random
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from gnomon import checks
 from gnomon._types import Page, Scope, get_or_create, now_ms
@@ -35,6 +35,12 @@ _NOUNS = ("otter", "heron", "lynx", "finch", "bison", "gecko", "ibis", "koala", 
 SealedPaths = Callable[[Scope, str], Sequence[str]]
 
 
+class LoggedModelPaths(Protocol):
+    """What the registry provides to seal logged models (tracking cannot import it)."""
+
+    def __call__(self, scope: Scope, run_id: str) -> Sequence[str]: ...
+
+
 class TrackingService:
     """Experiments, runs, logging, search and run artifacts for one store.
 
@@ -53,11 +59,6 @@ class TrackingService:
         self.store = store
         self.artifact_root = artifact_root.rstrip("/")
         self._open_artifacts = open_artifacts
-        self._sealed_paths = sealed_paths
-
-    def seal_with(self, sealed_paths: SealedPaths) -> None:
-        """Set where the paths of logged models come from: the registry, built after
-        tracking because it builds on it, hands its rule over when it is assembled."""
         self._sealed_paths = sealed_paths
 
     # -- experiments -------------------------------------------------------------------------

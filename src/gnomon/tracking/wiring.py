@@ -4,10 +4,13 @@ validates and batches before anything travels."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from gnomon._types import Scope
 from gnomon.artifacts import ArtifactStore
 from gnomon.services import ServiceRegistry
 from gnomon.tracking.entities import Run
-from gnomon.tracking.service import TrackingService
+from gnomon.tracking.service import LoggedModelPaths, TrackingService
 
 
 def build(services: ServiceRegistry) -> None:
@@ -18,9 +21,12 @@ def build(services: ServiceRegistry) -> None:
         def run_artifacts(run: Run) -> ArtifactStore:
             return services.artifact_store(run.artifact_uri)
 
-        # The registry, built next, seals the paths of logged models (seal_with).
+        def sealed(scope: Scope, run_id: str) -> Sequence[str]:
+            # The registry records where runs logged models; built on the first write.
+            return services.get(LoggedModelPaths)(scope, run_id)
+
         store = SqlTrackingStore(services.database)
-        service = TrackingService(store, settings.artifact_root, run_artifacts)
+        service = TrackingService(store, settings.artifact_root, run_artifacts, sealed)
     else:
         from gnomon.tracking.http import HttpRunArtifacts, HttpTrackingStore
 

@@ -1,0 +1,89 @@
+"""The services registry: capabilities built on first use, once, and the server's copy."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from gnomon.config import Settings
+from gnomon.services import ServiceRegistry
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.value = 0
+
+
+def test_a_command_builds_only_the_capabilities_it_reaches(tmp_path: Path) -> None:
+    modules = "('gnomon.registry.service', 'gnomon.deployments.service')"
+    loaded = f"print(*(m in sys.modules for m in {modules}))\n"
+    program = (
+        "import sys, gnomon\n"
+        "client = gnomon.Client()\n"
+        f"client.list_experiments()\n{loaded}"
+        f"client.deployments.list()\n{loaded}"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GNOMON_")}
+    env["GNOMON_HOME"] = str(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, env=env, check=True
+    )
+    assert done.stdout.split() == ["False", "False", "True", "True"]
+
+
+def test_concurrent_lookups_build_each_capability_once(tmp_path: Path) -> None:
+    builds = Counter()
+    started = threading.Barrier(8)
+
+    def slow_build(services: ServiceRegistry) -> None:
+        builds.value += 1
+        time.sleep(0.05)  # every thread arrives while the first is still building
+        services.provide(Counter, builds)
+
+    services = ServiceRegistry(Settings(home=tmp_path), builders=[slow_build])
+    found: list[Counter | None] = []
+
+    def look() -> None:
+        started.wait()
+        found.append(services.find(Counter))
+
+    threads = [threading.Thread(target=look) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert builds.value == 1
+    assert found == [builds] * 8
+
+
+def test_the_server_copy_applies_hooks_and_leaves_the_original(tmp_path: Path) -> None:
+    def build(services: ServiceRegistry) -> None:
+        services.provide(str, "embedded")
+        services.on_server(lambda twin: twin.provide(str, "server"))
+
+    services = ServiceRegistry(Settings(home=tmp_path), builders=[build])
+    server = services.for_server()
+    assert server.get(str) == "server"
+    assert services.get(str) == "embedded"
+
+
+def test_a_missing_part_names_what_is_missing(tmp_path: Path) -> None:
+    services = ServiceRegistry(Settings(home=tmp_path))
+    try:
+        services.get(Counter)
+    except Exception as exc:
+        assert "Counter is not available" in str(exc)
+    else:
+        raise AssertionError("expected InvalidInput")
+
+
+def test_asking_for_an_api_nobody_offers_contacts_no_server(tmp_path: Path) -> None:
+    import gnomon
+
+    # Nothing listens on port 9: any request would fail with Unavailable after retries.
+    client = gnomon.Client("http://127.0.0.1:9", settings=Settings(home=tmp_path))
+    assert not hasattr(client, "no_such_capability")
