@@ -30,14 +30,14 @@ demo: $(VENV)/.installed-demo
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
-	$(BIN)/lint-imports
+	$(BIN)/python -m tests.layering
 	# One file per worker at a time: module fixtures (servers, fuzz runs) are built once.
 	$(BIN)/pytest -n 2 --dist loadfile
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
-	$(BIN)/lint-imports
+	$(BIN)/python -m tests.layering
 	$(BIN)/mypy
 
 format: $(VENV)/.installed-dev

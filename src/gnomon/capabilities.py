@@ -105,6 +105,7 @@ CAPABILITIES: tuple[Capability, ...] = (
             Command("models", "cli:models_app", "Register, compare, alias and check models."),
         ),
     ),
+    Capability("predictions"),  # records and outcomes: written by serving, read by deployments
     Capability(
         "deployments",
         tables="tables",
