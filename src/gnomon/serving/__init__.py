@@ -1,1 +1,2 @@
-"""Serving: deployments answering predictions over HTTP, and the records they leave."""
+"""Serving: models and deployments answering predictions over HTTP, batch prediction and
+packaging; the records they leave are written through ``gnomon.predictions``."""
