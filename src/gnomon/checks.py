@@ -28,6 +28,7 @@ BROWSE_RESULTS_LIMIT = 1_000
 KEY_CHARS = r"A-Za-z0-9_\-./:"
 KEY_LENGTH = 250
 _KEY = re.compile(rf"[{KEY_CHARS} ]+")
+DOT_SEGMENTS = frozenset({".", ".."})
 _valid_keys: set[str] = set()  # keys already checked: a training loop logs the same few
 
 
@@ -49,6 +50,16 @@ def shown(value: object, limit: int = 80) -> str:
     (an attacker's 8 MB string is not echoed back)."""
     text = ascii(value)
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def not_dots(what: str, value: str) -> str:
+    """``value`` unless it is ``.`` or ``..``: clients drop those segments from URL paths
+    (RFC 3986), so nothing named so could be reached remotely."""
+    if value in DOT_SEGMENTS:
+        raise InvalidInput(
+            f"{what} {value!r} cannot be used: URL paths drop '.' and '..'", {"field": what}
+        )
+    return value
 
 
 def text(what: str, value: object, empty: bool = False) -> str:
@@ -96,7 +107,8 @@ def max_results(value: object, limit: int = MAX_RESULTS_LIMIT) -> int:
 
 def key(kind: str, value: object) -> str:
     """A ``kind`` (metric, param, tag) key the search language can name: at most
-    ``KEY_LENGTH`` characters from ``KEY_CHARS`` and inner spaces, no ``..``, not rooted."""
+    ``KEY_LENGTH`` characters from ``KEY_CHARS`` and inner spaces, no ``..``, not rooted, no
+    ``.`` between slashes (registry tag keys travel in URL paths, slashes kept)."""
     if isinstance(value, str) and value in _valid_keys:
         return value
     if not isinstance(value, str) or not value:
@@ -106,10 +118,16 @@ def key(kind: str, value: object) -> str:
             f"{kind} key {value[:40]!r}… is {len(value)} characters; at most {KEY_LENGTH}",
             {"key": value[:40]},
         )
-    if not _KEY.fullmatch(value) or value != value.strip() or ".." in value or value[0] == "/":
+    if not _KEY.fullmatch(value) or value != value.strip() or value[0] == "/":
         raise InvalidInput(
             f"{kind} key {shown(value)} has characters the search language cannot name: use "
             "letters, digits, spaces (not at the ends) and _ - . / :",
+            {"key": value},
+        )
+    if ".." in value or "." in value.split("/"):  # a URL path drops a '.' or '..' segment
+        raise InvalidInput(
+            f"{kind} key {shown(value)} holds '..' or a '.' segment, which URL paths drop: "
+            "name it without them",
             {"key": value},
         )
     if len(_valid_keys) < 100_000:

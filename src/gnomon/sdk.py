@@ -56,10 +56,9 @@ class Client:
         if self._scope is None:
             workspace_id = self._services.workspace_id
             if workspace_id is None:  # remote: the transport names the workspace
-                from gnomon.auth.http import HttpAuthClient
+                from gnomon.auth.api import UNSCOPED, AuthApi
 
-                assert self._services.transport is not None
-                workspace_id = HttpAuthClient(self._services.transport).get_workspace().id
+                workspace_id = self._services.api(AuthApi, UNSCOPED).get_workspace().id
             self._scope = Scope(workspace_id, self._principal)
         return self._scope
 

@@ -11,23 +11,38 @@ every route to hold this):
 - ``WireInt`` / ``QueryInt``: signed 64-bit, what an integer column holds. ``Wire*`` types are
   strict (JSON ``true`` is not ``1``, ``"5"`` is not ``5``); ``Query*`` ones parse the text of a
   query or path parameter.
+- ``PageSize`` / ``BrowsePageSize``: a listing's ``max_results`` query parameter, from 1 to
+  ``checks.MAX_RESULTS_LIMIT`` (runs, experiments) or ``checks.BROWSE_RESULTS_LIMIT`` (what
+  people browse: identity objects, audit events, registry entries), the services' bounds.
 - ``WireMillis`` / ``QueryMillis``: milliseconds since the epoch, from 1970 to the end of 9999,
   the range a ``datetime`` can show, so a stored time never breaks a reader.
 - ``WireFloat``: a JSON number, or ``"NaN"``, ``"Infinity"``, ``"-Infinity"`` (how the wire
   writes them, see ``Wire``); never a bool or another string.
 - ``WireJson``: any JSON value, its strings checked as ``Text``, its integers as ``WireInt``,
   at most ``MAX_JSON_DEPTH`` containers deep.
+
+A request that fails its schema is one ``invalid request`` error (:func:`invalid_request`),
+whether the server answers it (422) or the client's ``transport.body`` refuses it first.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, Generic, TypeVar
 
 from annotated_types import Ge, Le
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Strict, WithJsonSchema
 
-from gnomon.checks import INT64_MAX, INT64_MIN, MAX_MILLIS, text_problem
+from gnomon.checks import (
+    BROWSE_RESULTS_LIMIT,
+    INT64_MAX,
+    INT64_MIN,
+    MAX_MILLIS,
+    MAX_RESULTS_LIMIT,
+    text_problem,
+)
+from gnomon.errors import InvalidInput
 
 T = TypeVar("T")
 
@@ -80,6 +95,8 @@ WireBool = Annotated[bool, Strict()]
 WireJson = Annotated[Any, AfterValidator(check_json)]
 QueryInt = Annotated[int, Ge(INT64_MIN), Le(INT64_MAX)]
 QueryMillis = Annotated[int, Ge(0), Le(MAX_MILLIS)]
+PageSize = Annotated[int, Ge(1), Le(MAX_RESULTS_LIMIT)]
+BrowsePageSize = Annotated[int, Ge(1), Le(BROWSE_RESULTS_LIMIT)]
 
 
 class Wire(BaseModel):
@@ -91,3 +108,25 @@ class Wire(BaseModel):
 class PageOut(Wire, Generic[T]):
     items: list[T]
     next_page_token: str | None = None
+
+
+def invalid_request(errors: Iterable[Mapping[str, Any]]) -> InvalidInput:
+    """The error for a request that fails its schema, from pydantic's ``errors()``: each
+    problem named by field (the first five in the message, all in ``details``)."""
+    problems = [_problem(error) for error in errors]
+    summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:5])
+    return InvalidInput(f"invalid request: {summary}", {"errors": problems})
+
+
+def _problem(error: Mapping[str, Any]) -> dict[str, str]:
+    location = [str(part) for part in error.get("loc", ())]
+    if location and location[0] in ("body", "query", "path", "header"):
+        where, field = location[0], ".".join(location[1:])
+    else:  # a model checked on its own (the client's body()): its fields are the body's
+        where, field = "body", ".".join(location)
+    return {
+        "type": error.get("type", ""),
+        "in": where,
+        "field": field or where,
+        "message": error.get("msg", "invalid"),
+    }

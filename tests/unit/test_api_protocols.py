@@ -42,4 +42,4 @@ def test_implementation_matches_the_protocol(protocol: type, implementation: typ
 def test_no_public_method_outside_the_protocol(protocol: type, implementation: type) -> None:
     # Whatever a user can call on client.<capability> in one mode exists in the other.
     public = {n for n, v in vars(implementation).items() if callable(v) and n[0] != "_"}
-    assert public - {"from_settings"} <= set(_members(protocol))
+    assert public <= set(_members(protocol))

@@ -17,7 +17,13 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Strict, TypeAdapter, ValidationError
 
 from gnomon.capabilities import router_modules
-from gnomon.checks import INT64_MAX, INT64_MIN, MAX_MILLIS
+from gnomon.checks import (
+    BROWSE_RESULTS_LIMIT,
+    INT64_MAX,
+    INT64_MIN,
+    MAX_MILLIS,
+    MAX_RESULTS_LIMIT,
+)
 from gnomon.wire import (
     MAX_JSON_DEPTH,
     Text,
@@ -111,6 +117,22 @@ def test_every_route_input_is_a_checked_wire_type() -> None:
                 info.annotation, list(info.metadata), f"{where} {param.name}", body
             )
     assert problems == []
+
+
+def test_every_page_size_is_bounded_by_a_listing_limit() -> None:
+    """``max_results`` of every listing is ``PageSize`` or ``BrowsePageSize``: from 1 to the
+    limit its service applies, so a size out of range is a 422 naming it, never a 500."""
+    sizes: dict[str, tuple[int | None, int | None]] = {}
+    for route in _routes():
+        for param, _ in _params(route.dependant):
+            if param.name == "max_results":
+                metadata = list(param.field_info.metadata)
+                low = next((m.ge for m in metadata if isinstance(m, Ge)), None)
+                high = next((m.le for m in metadata if isinstance(m, Le)), None)
+                sizes[f"{sorted(route.methods or ())} {route.path}"] = (low, high)
+    assert len(sizes) >= 8  # experiments, models, versions, users, tokens, ...
+    allowed = {(1, MAX_RESULTS_LIMIT), (1, BROWSE_RESULTS_LIMIT)}
+    assert {where: size for where, size in sizes.items() if size not in allowed} == {}
 
 
 def test_the_walk_finds_unchecked_fields() -> None:

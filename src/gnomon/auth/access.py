@@ -33,7 +33,7 @@ class WorkspaceAccess:
             AlreadyExists: the name is taken.
             PermissionDenied: the acting token is bound to a workspace, or read-only.
         """
-        rules.check_name("workspace", name)
+        rules.check_new_name("workspace", name)
         ceiling = actor.token_role or Role.ADMIN
         if actor.token_workspace_id is not None or not ceiling.allows(Role.EDITOR):
             raise PermissionDenied(f"this token of {actor.name!r} cannot create workspaces")

@@ -4,31 +4,30 @@ commands reach them.
 Identity is remote by nature: users and tokens authenticate callers of a server, and an
 embedded gnomon has no caller to authenticate. So there is one implementation,
 ``http.HttpAuthClient`` (the server's ``AuthService`` raises the errors, the transport decodes
-them into the same classes); the Protocol is the seam the CLI calls, as for every other
-capability. The acting identity is the token the client carries.
+them into the same classes), which the remote wiring exposes like every other capability's API
+(``client.auth``; the CLI takes it from the services it opens). The acting identity is the
+token the transport carries, so the API is bound to no scope: callers that must name one pass
+``UNSCOPED``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, Self
+from typing import TYPE_CHECKING, Protocol
 
-from gnomon._types import Page
+from gnomon._types import Page, Scope
 from gnomon.auth.entities import ApiToken, AuditEvent, Membership, Role, User, Workspace
 
 if TYPE_CHECKING:
     from gnomon.auth.schemas import IssuedToken, WhoAmI
+
+# The scope to ask ``services.api`` for AuthApi with: it is unused (see the module docstring).
+UNSCOPED = Scope(workspace="", principal="")
 
 
 class AuthApi(Protocol):
     """Stored objects come back as the entities of ``auth/entities.py``; the two answers
     with no entity, a freshly issued token and ``whoami``, as their wire models. Listings
     return at most 1000 items a page."""
-
-    def close(self) -> None: ...
-
-    def __enter__(self) -> Self: ...
-
-    def __exit__(self, *exc_info: object) -> None: ...
 
     # -- sessions ----------------------------------------------------------------------------
 

@@ -10,7 +10,8 @@ would leave them in shell history; token secrets are printed once, by ``tokens c
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Annotated, TypeVar
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 from rich.table import Table
 
+from gnomon import checks
 from gnomon._types import now_ms
 from gnomon.auth.entities import ApiToken, AuditEvent, Role
 from gnomon.cli.output import (
@@ -58,18 +60,36 @@ PasswordStdin = Annotated[
         "--password-stdin", help="Read the password from stdin (scripts) instead of a prompt."
     ),
 ]
-_MAX_PAGE = 1000  # the most a listing returns per request
+NOT_A_SERVER = "identity commands talk to a gnomon server: set GNOMON_URI=http(s)://host:port"
 
 
-def _client(ctx: typer.Context, *, anonymous: bool = False) -> AuthApi:
-    return _connect(state_of(ctx).settings, anonymous=anonymous)
+def _client(ctx: typer.Context) -> AbstractContextManager[AuthApi]:
+    return _connect(state_of(ctx).settings)
 
 
-def _connect(settings: Settings, *, anonymous: bool = False) -> AuthApi:
-    # Identity lives on a server: its HTTP client is the one AuthApi there is.
-    from gnomon.auth.http import HttpAuthClient
+@contextmanager
+def _connect(settings: Settings) -> Iterator[AuthApi]:
+    """The auth API of the server at ``GNOMON_URI``, as every remote client gets it: from the
+    services opened for ``settings``, closed after use."""
+    from gnomon.auth.api import UNSCOPED, AuthApi
+    from gnomon.backends import open_services
 
-    return HttpAuthClient.from_settings(settings, anonymous=anonymous)
+    _server_url(settings)
+    services = open_services(settings)
+    try:
+        yield services.api(AuthApi, UNSCOPED)
+    finally:
+        assert services.transport is not None  # a server: _server_url said so
+        services.transport.close()
+
+
+def _server_url(settings: Settings) -> str:
+    """``GNOMON_URI``, checked before anything opens: embedded services would create a
+    database only to find no identity API in it."""
+    uri = settings.uri or ""
+    if not uri.lower().startswith(("http://", "https://")):
+        raise InvalidInput(NOT_A_SERVER)
+    return uri.rstrip("/")
 
 
 def _password(from_stdin: bool, *, confirm: bool) -> str:
@@ -106,16 +126,15 @@ def login(
 
     The token (valid 30 days) goes to GNOMON_HOME/credentials, readable by you only.
     """
-    from gnomon.auth.http import server_url
     from gnomon.client.credentials import save_token
 
     settings = state_of(ctx).settings
-    url = server_url(settings)  # before any prompt: there is nothing to log in to otherwise
+    url = _server_url(settings)  # before any prompt: there is nothing to log in to otherwise
     if password_stdin and not username:
         raise InvalidInput("--password-stdin needs --username (stdin holds the password)")
     name: str = username or typer.prompt("user name")
     password = _password(password_stdin, confirm=False)
-    with _client(ctx, anonymous=True) as client:
+    with _client(ctx) as client:  # any token it carries is ignored: logging in is public
         issued = client.login(name, password)
     path = save_token(settings.home, url, issued.token)
     say(f"logged in to {url} as {name}")
@@ -126,11 +145,10 @@ def login(
 
 def logout(ctx: typer.Context) -> None:
     """Revoke the saved session token on the server and forget it."""
-    from gnomon.auth.http import server_url
     from gnomon.client.credentials import forget_token, token_for
 
     settings = state_of(ctx).settings
-    url = server_url(settings)
+    url = _server_url(settings)
     token = token_for(settings.home, url)
     if token is None:
         say(f"not logged in to {url}")
@@ -327,6 +345,12 @@ def create_token(
     ] = None,
 ) -> None:
     """Create an API token for yourself and print its secret, this once."""
+    # A --workspace before 'create' (global) chooses where commands act: never what is meant.
+    if workspace is None and state_of(ctx).workspace is not None:
+        raise InvalidInput(
+            "a --workspace before 'create' does not bind the token: put it after 'create' "
+            "(gnomon tokens create NAME --workspace WORKSPACE)"
+        )
     with _client(ctx) as client:
         issued = client.create_token(name, workspace, role, expires_in_days)
     say(f"created token {issued.name!r} ({issued.id}), expires {format_time(issued.expires_time)}")
@@ -441,7 +465,7 @@ def _first(limit: int, fetch: Callable[[int, str | None], Page[T]]) -> list[T]:
     found: list[T] = []
     token: str | None = None
     while len(found) < limit:
-        page = fetch(min(limit - len(found), _MAX_PAGE), token)
+        page = fetch(min(limit - len(found), checks.BROWSE_RESULTS_LIMIT), token)
         found.extend(page.items)
         token = page.next_page_token
         if token is None:

@@ -3,15 +3,11 @@ server's REST API (the contract is documented there).
 
 Bodies and answers are the models of ``auth/schemas.py``, as the routes read and write them;
 stored objects come back as the entities of ``auth/entities.py``. Members and the audit log
-belong to a workspace, sent as the workspace header of that call.
+belong to a workspace, sent as the workspace header of that call. The client is bound to
+no scope: it acts as the token its transport carries.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Self, TypeVar
-
-from pydantic import BaseModel
 
 from gnomon._types import Page
 from gnomon.auth.entities import ApiToken, AuditEvent, Membership, Role, User, Workspace
@@ -32,56 +28,14 @@ from gnomon.auth.schemas import (
     WorkspaceOut,
 )
 from gnomon.client.transport import Transport, body, segment
-from gnomon.errors import InvalidInput
-
-if TYPE_CHECKING:
-    from gnomon.config import Settings
-
-E = TypeVar("E")
-
-NOT_A_SERVER = "identity commands talk to a gnomon server: set GNOMON_URI=http(s)://host:port"
-
-
-def server_url(settings: Settings) -> str:
-    """The server's base URL from ``GNOMON_URI``; raises ``InvalidInput`` for anything but
-    http(s), since users and tokens live on a server, not in an embedded database."""
-    uri = settings.uri or ""
-    if not uri.lower().startswith(("http://", "https://")):
-        raise InvalidInput(NOT_A_SERVER)
-    return uri.rstrip("/")
 
 
 class HttpAuthClient:
-    """One request per call; errors come back as the ``GnomonError`` the server raised."""
+    """One request per call; errors come back as the ``GnomonError`` the server raised. The
+    transport is the services' (``auth/wiring.py``): whoever opened them closes it."""
 
     def __init__(self, transport: Transport) -> None:
         self.transport = transport
-
-    @classmethod
-    def from_settings(cls, settings: Settings, *, anonymous: bool = False) -> HttpAuthClient:
-        """A client for ``settings.uri``, carrying ``GNOMON_TOKEN`` or the token saved by
-        ``gnomon login`` (none when ``anonymous``, as for logging in).
-
-        Raises:
-            InvalidInput: ``GNOMON_URI`` is not an http(s) URL.
-        """
-        from gnomon.client.credentials import token_for
-
-        url = server_url(settings)
-        token = None if anonymous else settings.token or token_for(settings.home, url)
-        transport = Transport(
-            url, token=token, workspace=settings.workspace, ca_bundle=settings.ca_bundle
-        )
-        return cls(transport)
-
-    def close(self) -> None:
-        self.transport.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     # -- sessions ----------------------------------------------------------------------------
 
@@ -96,24 +50,25 @@ class HttpAuthClient:
 
     def create_user(self, name: str, password: str, is_admin: bool = False) -> User:
         new = body(CreateUser, name=name, password=password, is_admin=is_admin)
-        return _entity(User, self.transport.one("POST", "/users", UserOut, json=new))
+        return self.transport.one("POST", "/users", UserOut, json=new).entity()
 
     def list_users(self, max_results: int = 1000, page_token: str | None = None) -> Page[User]:
         params = {"max_results": max_results, "page_token": page_token}
-        return _entities(User, self.transport.page("/users", UserOut, params=params))
+        page = self.transport.page("/users", UserOut, params=params)
+        return Page([u.entity() for u in page], page.next_page_token)
 
     def disable_user(self, name: str) -> User:
         path = f"/users/{segment(name)}/disable"
-        return _entity(User, self.transport.one("POST", path, UserOut))
+        return self.transport.one("POST", path, UserOut).entity()
 
     def enable_user(self, name: str) -> User:
         path = f"/users/{segment(name)}/enable"
-        return _entity(User, self.transport.one("POST", path, UserOut))
+        return self.transport.one("POST", path, UserOut).entity()
 
     def set_password(self, name: str, password: str) -> User:
         path = f"/users/{segment(name)}/password"
         change = body(SetPassword, password=password)
-        return _entity(User, self.transport.one("PUT", path, UserOut, json=change))
+        return self.transport.one("PUT", path, UserOut, json=change).entity()
 
     # -- tokens ------------------------------------------------------------------------------
 
@@ -137,52 +92,53 @@ class HttpAuthClient:
         self, user: str | None = None, max_results: int = 1000, page_token: str | None = None
     ) -> Page[ApiToken]:
         params = {"user": user, "max_results": max_results, "page_token": page_token}
-        return _entities(ApiToken, self.transport.page("/tokens", TokenOut, params=params))
+        page = self.transport.page("/tokens", TokenOut, params=params)
+        return Page([t.entity() for t in page], page.next_page_token)
 
     def revoke_token(self, token_id: str) -> ApiToken:
         path = f"/tokens/{segment(token_id)}"
-        return _entity(ApiToken, self.transport.one("DELETE", path, TokenOut))
+        return self.transport.one("DELETE", path, TokenOut).entity()
 
     # -- workspaces and members --------------------------------------------------------------
 
     def create_workspace(self, name: str) -> Workspace:
         new = body(CreateWorkspace, name=name)
-        return _entity(Workspace, self.transport.one("POST", "/workspaces", WorkspaceOut, json=new))
+        return self.transport.one("POST", "/workspaces", WorkspaceOut, json=new).entity()
 
     def list_workspaces(
         self, max_results: int = 1000, page_token: str | None = None
     ) -> Page[Workspace]:
         params = {"max_results": max_results, "page_token": page_token}
-        return _entities(Workspace, self.transport.page("/workspaces", WorkspaceOut, params=params))
+        page = self.transport.page("/workspaces", WorkspaceOut, params=params)
+        return Page([w.entity() for w in page], page.next_page_token)
 
     def get_workspace(self, workspace: str | None = None) -> Workspace:
-        answer = self.transport.one("GET", "/workspace", WorkspaceOut, workspace=workspace)
-        return _entity(Workspace, answer)
+        return self.transport.one("GET", "/workspace", WorkspaceOut, workspace=workspace).entity()
 
     def list_members(
         self, workspace: str, max_results: int = 1000, page_token: str | None = None
     ) -> Page[Membership]:
         params = {"max_results": max_results, "page_token": page_token}
         page = self.transport.page("/members", MembershipOut, params=params, workspace=workspace)
-        return _entities(Membership, page)
+        return Page([m.entity() for m in page], page.next_page_token)
 
     def add_member(self, workspace: str, user: str, role: Role) -> Membership:
         new = body(AddMember, user=user, role=role)
         answer = self.transport.one(
             "POST", "/members", MembershipOut, json=new, workspace=workspace
         )
-        return _entity(Membership, answer)
+        return answer.entity()
 
     def set_member_role(self, workspace: str, user: str, role: Role) -> Membership:
         path = f"/members/{segment(user)}"
         change = body(SetRole, role=role)
         answer = self.transport.one("PATCH", path, MembershipOut, json=change, workspace=workspace)
-        return _entity(Membership, answer)
+        return answer.entity()
 
     def remove_member(self, workspace: str, user: str) -> Membership:
         path = f"/members/{segment(user)}"
         answer = self.transport.one("DELETE", path, MembershipOut, workspace=workspace)
-        return _entity(Membership, answer)
+        return answer.entity()
 
     # -- audit -------------------------------------------------------------------------------
 
@@ -210,13 +166,4 @@ class HttpAuthClient:
             "page_token": page_token,
         }
         page = self.transport.page("/audit", AuditEventOut, params=params, workspace=workspace)
-        return _entities(AuditEvent, page)
-
-
-def _entity(entity: Callable[..., E], wire: BaseModel) -> E:
-    # The wire models carry the entities' fields, by the same names.
-    return entity(**dict(wire))
-
-
-def _entities(entity: Callable[..., E], page: Page[Any]) -> Page[E]:
-    return Page([_entity(entity, item) for item in page], page.next_page_token)
+        return Page([e.entity() for e in page], page.next_page_token)

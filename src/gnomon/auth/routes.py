@@ -26,11 +26,10 @@ from gnomon.auth.schemas import (
     WorkspaceOut,
 )
 from gnomon.auth.service import AuthService
-from gnomon.checks import BROWSE_RESULTS_LIMIT
 from gnomon.server.access import Access, Caller, require, workspace_name
 from gnomon.server.guard import small_body
 from gnomon.server.respond import wire, wire_page
-from gnomon.wire import PageOut, QueryMillis, Text
+from gnomon.wire import BrowsePageSize, PageOut, QueryMillis, Text
 
 router = APIRouter(tags=["identity"])
 
@@ -39,7 +38,6 @@ User = Annotated[Caller, Depends(require(Access.USER))]
 Member = Annotated[Caller, Depends(require(Access.VIEWER))]
 WorkspaceAdmin = Annotated[Caller, Depends(require(Access.WORKSPACE_ADMIN))]
 GlobalAdmin = Annotated[Caller, Depends(require(Access.GLOBAL_ADMIN))]
-MaxResults = Annotated[int, Query(ge=1, le=BROWSE_RESULTS_LIMIT)]  # the service's bound
 
 
 async def _auth(request: Request) -> AuthService:  # async: no threadpool hop
@@ -84,7 +82,10 @@ def create_user(body: CreateUser, caller: GlobalAdmin, auth: Auth) -> Response:
 
 @router.get("/users", response_model=PageOut[UserOut])
 def list_users(
-    caller: GlobalAdmin, auth: Auth, max_results: MaxResults = 1000, page_token: Text | None = None
+    caller: GlobalAdmin,
+    auth: Auth,
+    max_results: BrowsePageSize = 1000,
+    page_token: Text | None = None,
 ) -> Response:
     return wire_page(UserOut, auth.list_users(max_results, page_token))
 
@@ -126,7 +127,7 @@ def list_tokens(
     caller: User,
     auth: Auth,
     user: Text | None = None,
-    max_results: MaxResults = 1000,
+    max_results: BrowsePageSize = 1000,
     page_token: Text | None = None,
 ) -> Response:
     return wire_page(TokenOut, auth.list_tokens(caller.principal, user, max_results, page_token))
@@ -147,7 +148,7 @@ def create_workspace(body: CreateWorkspace, caller: GlobalAdmin, auth: Auth) -> 
 
 @router.get("/workspaces", response_model=PageOut[WorkspaceOut])
 def list_workspaces(
-    caller: User, auth: Auth, max_results: MaxResults = 1000, page_token: Text | None = None
+    caller: User, auth: Auth, max_results: BrowsePageSize = 1000, page_token: Text | None = None
 ) -> Response:
     page = auth.list_workspaces(caller.principal, max_results, page_token)
     return wire_page(WorkspaceOut, page)
@@ -165,7 +166,7 @@ def list_members(
     request: Request,
     caller: Member,
     auth: Auth,
-    max_results: MaxResults = 1000,
+    max_results: BrowsePageSize = 1000,
     page_token: Text | None = None,
 ) -> Response:
     page = auth.list_members(caller.principal, workspace_name(request), max_results, page_token)
@@ -205,7 +206,7 @@ def list_audit(
     object_type: Text | None = None,
     since: QueryMillis | None = None,
     until: QueryMillis | None = None,
-    max_results: MaxResults = 100,
+    max_results: BrowsePageSize = 100,
     page_token: Text | None = None,
 ) -> Response:
     """The audit log of the request's workspace, newest first; global administrators may

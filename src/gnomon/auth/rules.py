@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from gnomon import checks
 from gnomon.auth.entities import Role
 from gnomon.auth.tables import NAME_LENGTH
 from gnomon.errors import InvalidInput
@@ -37,6 +38,12 @@ def check_name(kind: str, name: object) -> str:
             f"{kind} name {name!r} may hold only letters, digits and _ . -", {"name": name}
         )
     return name
+
+
+def check_new_name(kind: str, name: object) -> str:
+    """``check_name``, and not ``.`` or ``..``, which no URL path can carry. Only for new
+    users and workspaces: one named so before stays reachable by name where it was."""
+    return checks.not_dots(f"{kind} name", check_name(kind, name))
 
 
 def check_password(password: object) -> str:

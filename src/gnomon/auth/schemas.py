@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from gnomon.auth.entities import Role
+from gnomon.auth.entities import ApiToken, AuditEvent, Membership, Role, User, Workspace
 from gnomon.wire import Text, Wire, WireBool, WireInt
 
 
@@ -31,6 +31,9 @@ class UserOut(Wire):
     disabled: bool
     created_time: int
 
+    def entity(self) -> User:
+        return User(**self.model_dump())
+
 
 class CreateUser(Wire):
     name: Text
@@ -54,6 +57,9 @@ class TokenOut(Wire):
     revoked_time: int | None = None
     last_used_time: int | None = None
 
+    def entity(self) -> ApiToken:
+        return ApiToken(**self.model_dump())
+
 
 class CreateToken(Wire):
     name: Text
@@ -67,6 +73,9 @@ class WorkspaceOut(Wire):
     name: str
     created_time: int
 
+    def entity(self) -> Workspace:
+        return Workspace(**self.model_dump())
+
 
 class CreateWorkspace(Wire):
     name: Text
@@ -77,6 +86,9 @@ class MembershipOut(Wire):
     user_id: str
     user_name: str
     role: Role
+
+    def entity(self) -> Membership:
+        return Membership(**self.model_dump())
 
 
 class AddMember(Wire):
@@ -105,3 +117,6 @@ class AuditEventOut(Wire):
     object_id: str
     details: dict[str, Any] = Field(default_factory=dict)
     address: str | None = None
+
+    def entity(self) -> AuditEvent:
+        return AuditEvent(**self.model_dump())

@@ -369,7 +369,7 @@ class AuthService(WorkspaceAccess):
     # -- helpers -----------------------------------------------------------------------------
 
     def _create_user(self, name: str, password: str | None, is_admin: bool) -> User:
-        rules.check_name("user", name)
+        rules.check_new_name("user", name)
         hashed = self.passwords.hash(rules.check_password(password))
         return self.store.create_user(name, hashed, bool(is_admin), self.clock())
 

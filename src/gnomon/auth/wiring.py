@@ -1,13 +1,19 @@
 """The auth capability's services: users, workspaces, tokens and the audit log (embedded and
-the server's side; remote clients reach them through the server's routes)."""
+the server's side), and, with a server, ``client.auth``: the identity API over its routes."""
 
 from __future__ import annotations
 
+from gnomon.auth.api import AuthApi
 from gnomon.services import ServiceRegistry
 
 
 def build(services: ServiceRegistry) -> None:
     if services.database is None:
+        from gnomon.auth.http import HttpAuthClient
+
+        transport = services.transport
+        assert transport is not None  # one of the two is always set
+        services.expose("auth", AuthApi, lambda _: HttpAuthClient(transport))
         return
     from gnomon.auth.service import AuthService
     from gnomon.auth.sql import SqlAuthStore

@@ -6,7 +6,9 @@ The root callback stores ``--workspace``, ``--debug`` and ``--output`` in the ``
 Every group and command a capability contributes also takes ``--workspace`` and ``--debug``
 after its name (unless it has an option of that name itself, as ``tokens create --workspace``
 does), which write to the same state before the command runs; and a root ``--output``
-becomes the default of every command that prints a table or JSON.
+becomes the default of every command that prints a table or JSON. A command whose own option
+means something else refuses the global one given before its name (``gnomon tokens
+--workspace ci create t`` would otherwise make a token bound to no workspace).
 """
 
 from __future__ import annotations

@@ -155,7 +155,13 @@ def every_page(fetch: Callable[[str | None], Page[T]]) -> list[T]:
 
 def print_json(data: Any) -> None:
     """Write ``data`` as JSON to stdout: plain text, never coloured, always valid JSON."""
-    sys.stdout.write(json.dumps(to_jsonable(data), indent=2, allow_nan=False) + "\n")
+    write_text(json.dumps(to_jsonable(data), indent=2, allow_nan=False) + "\n")
+
+
+def write_text(text: str) -> None:
+    """Write ``text`` to stdout exactly, for another program to read (a YAML manifest piped
+    to kubectl): no markup, colour or wrapping, and no newline added."""
+    sys.stdout.write(text)
 
 
 def to_jsonable(value: Any) -> Any:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from gnomon._types import Page
 from gnomon.errors import GnomonError, InvalidInput, Unavailable, from_payload
-from gnomon.wire import PageOut
+from gnomon.wire import PageOut, invalid_request
 
 API_PREFIX = "/api/v1"
 RETRY_STATUSES = frozenset({502, 503, 504})
@@ -147,6 +147,22 @@ class Transport:
         items = [_parsed(item, value, where) for value in answer.items]
         return Page(items, answer.next_page_token)
 
+    def many(
+        self,
+        method: str,
+        path: str,
+        item: type[M],
+        *,
+        params: Mapping[str, Any] | None = None,
+        workspace: str | None = None,
+    ) -> list[M]:
+        """Send a request whose answer is a JSON list, each item parsed as ``item``."""
+        where = f"{method} {path}"
+        answer = self.request(method, path, params=params, workspace=workspace)
+        if not isinstance(answer, list):
+            raise _mismatch(where, "the answer is not a list")
+        return [_parsed(item, value, where) for value in answer]
+
     @contextmanager
     def stream(
         self,
@@ -207,34 +223,47 @@ def body(model: Callable[P, M], /, *args: P.args, **kwargs: P.kwargs) -> M:
     try:
         return model(*args, **kwargs)
     except ValidationError as exc:
-        problems = [_problem(error) for error in exc.errors()]
-        summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:5])
-        raise InvalidInput(f"invalid request: {summary}", {"errors": problems}) from None
+        raise invalid_request(exc.errors()) from None
 
 
 def segment(value: str) -> str:
-    """``value`` as one path segment: every '/', '%', '?', '#' and space escaped."""
+    """``value`` as one path segment: every '/', '%', '?', '#' and space escaped.
+
+    Raises:
+        InvalidInput: ``.`` or ``..``, which URL normalisation would turn into another path.
+    """
+    _no_dots(value)
     return quote(value, safe="")
 
 
 def key_path(key: str) -> str:
-    """``key`` for a ``{key:path}`` route: escaped, its '/' kept as separators."""
+    """``key`` for a ``{key:path}`` route: escaped, its '/' kept as separators.
+
+    Raises:
+        InvalidInput: a ``.`` or ``..`` segment, which would name another path.
+    """
+    for part in key.split("/"):
+        _no_dots(part)
     return quote(key, safe="/")
 
 
-def _problem(error: Any) -> dict[str, str]:
-    field = ".".join(str(part) for part in error.get("loc", ())) or "body"
-    return {"type": error.get("type", ""), "in": "body", "field": field, "message": error["msg"]}
+def _no_dots(value: str) -> None:
+    if value in (".", ".."):
+        raise InvalidInput(f"{value!r} cannot name anything: it is a relative path step")
 
 
 def _parsed(model: type[M], answer: Any, where: str) -> M:
     try:
         return model.model_validate(answer)
     except ValidationError as exc:
-        raise GnomonError(
-            f"the server's answer to {where} is not what this client reads "
-            f"(a version mismatch?): {exc.errors()[0]['msg']}"
-        ) from None
+        raise _mismatch(where, exc.errors()[0]["msg"]) from None
+
+
+def _mismatch(where: str, problem: str) -> GnomonError:
+    return GnomonError(
+        f"the server's answer to {where} is not what this client reads "
+        f"(a version mismatch?): {problem}"
+    )
 
 
 def _with_workspace(

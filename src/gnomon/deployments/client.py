@@ -107,7 +107,12 @@ class DeploymentClient:
     def _serving(self) -> ArtifactStore:
         settings = self.settings or Settings()
         endpoint = settings.s3_endpoint_url
-        return predictions_store(settings.artifact_root, self.scope.workspace, endpoint)
+        return predictions_store(
+            settings.artifact_root,
+            self.scope.workspace,
+            endpoint,
+            workspace_name=settings.workspace,
+        )
 
     # Last in the class: a method named ``list`` shadows the builtin for the annotations
     # after it (mypy reads ``list[...]`` below it as this method).

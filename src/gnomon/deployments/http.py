@@ -39,11 +39,11 @@ if TYPE_CHECKING:
 
 
 class HttpDeploymentClient:
-    """Deployments of ``workspace`` (default: the transport's) through a gnomon server."""
+    """Deployments of the transport's workspace through a gnomon server (another
+    workspace's: a transport ``in_workspace`` it)."""
 
-    def __init__(self, transport: Transport, workspace: str | None = None) -> None:
-        self.transport = transport.in_workspace(workspace)
-        self.workspace = workspace
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
 
     def create(
         self,
@@ -111,8 +111,8 @@ class HttpDeploymentClient:
         return self._change("PATCH", _path(name), json=change)
 
     def history(self, name: str) -> list[DeploymentEvent]:
-        answer = self.transport.request("GET", f"{_path(name)}/history")
-        return [DeploymentEventOut.model_validate(e).entity() for e in answer]
+        events = self.transport.many("GET", f"{_path(name)}/history", DeploymentEventOut)
+        return [e.entity() for e in events]
 
     def delete(self, name: str) -> None:
         self.transport.request("DELETE", _path(name))
@@ -133,8 +133,10 @@ class HttpDeploymentClient:
         for start in range(0, max(len(pairs), 1), MAX_OUTCOMES_PER_REQUEST):
             chunk = pairs[start : start + MAX_OUTCOMES_PER_REQUEST]
             body = {"outcomes": [{"request_id": rid, "value": value} for rid, value in chunk]}
-            answer = self._call("POST", path, content=_json(body), headers=_JSON_HEADERS)
-            accepted += OutcomesLogged.model_validate(answer).accepted
+            sent = self.transport.one(
+                "POST", path, OutcomesLogged, content=_json(body), headers=_JSON_HEADERS
+            )
+            accepted += sent.accepted
         return accepted
 
     def records(
@@ -143,22 +145,16 @@ class HttpDeploymentClient:
         """``name``'s prediction records, oldest first: the newest ``limit`` (``None``: the
         newest 100,000, the most one request answers), joined with their outcomes when asked."""
         params = {"limit": check_limit(limit), "outcomes": "true" if with_outcomes else "false"}
-        with self.transport.stream(
-            "GET", f"{_path(name)}/records", params=params, workspace=self.workspace
-        ) as response:
+        with self.transport.stream("GET", f"{_path(name)}/records", params=params) as response:
             return from_parquet(response.read())
 
     # Last in the class: a method named ``list`` shadows the builtin for the annotations
     # after it (mypy reads ``list[...]`` below it as this method).
     def list(self) -> list[Deployment]:
-        answer = self.transport.request("GET", "/deployments")
-        return [DeploymentOut.model_validate(d).entity() for d in answer]
+        return [d.entity() for d in self.transport.many("GET", "/deployments", DeploymentOut)]
 
     def _change(self, method: str, path: str, **kwargs: Any) -> Deployment:
         return self.transport.one(method, path, DeploymentOut, **kwargs).entity()
-
-    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        return self.transport.request(method, path, workspace=self.workspace, **kwargs)
 
 
 def _path(name: str) -> str:

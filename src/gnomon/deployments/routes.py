@@ -29,7 +29,7 @@ from gnomon.deployments.service import DeploymentService
 from gnomon.predictions.parquet import PARQUET_TYPE, to_parquet
 from gnomon.predictions.reading import MAX_RECORDS
 from gnomon.predictions.storage import predictions_store
-from gnomon.server.access import Access, Caller, require
+from gnomon.server.access import Access, Caller, require, workspace_name
 from gnomon.server.audit import audit
 from gnomon.server.respond import wire
 from gnomon.wire import Text
@@ -203,7 +203,12 @@ def _serving(request: Request, caller: Caller) -> ArtifactStore:
     where this server's settings put it (``require`` has already checked the caller's role)."""
     settings: Settings = request.app.state.settings
     workspace_id = caller.scope.workspace
-    return predictions_store(settings.artifact_root, workspace_id, settings.s3_endpoint_url)
+    return predictions_store(
+        settings.artifact_root,
+        workspace_id,
+        settings.s3_endpoint_url,
+        workspace_name=workspace_name(request),  # its files from before they were keyed by id
+    )
 
 
 @router.delete("/deployments/{name}", status_code=204)

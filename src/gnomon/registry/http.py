@@ -50,11 +50,11 @@ VERSION_HEADER = "x-gnomon-version"  # the number of the version a download reso
 
 
 class HttpRegistryClient:
-    """Registered models, versions and aliases of ``workspace`` (default: the transport's)
-    through a gnomon server."""
+    """Registered models, versions and aliases of the transport's workspace through a gnomon
+    server (another workspace's: a transport ``in_workspace`` it)."""
 
-    def __init__(self, transport: Transport, workspace: str | None = None) -> None:
-        self.transport = transport.in_workspace(workspace)
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
 
     def register(
         self,

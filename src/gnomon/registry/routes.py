@@ -14,7 +14,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from gnomon.auth.entities import AuditAction
-from gnomon.checks import BROWSE_RESULTS_LIMIT
 from gnomon.registry.entities import ModelVersion
 from gnomon.registry.registration import Registrar
 from gnomon.registry.schemas import (
@@ -33,13 +32,12 @@ from gnomon.registry.service import DEFAULT_MAX_RESULTS, RegistryService
 from gnomon.server.access import Access, Caller, require
 from gnomon.server.audit import audit
 from gnomon.server.respond import wire, wire_page
-from gnomon.wire import PageOut, QueryInt, Text
+from gnomon.wire import BrowsePageSize, PageOut, Text
 
 router = APIRouter(tags=["registry"])
 
 Reader = Annotated[Caller, Depends(require(Access.VIEWER))]
 Writer = Annotated[Caller, Depends(require(Access.EDITOR))]
-MaxResults = Annotated[QueryInt, Query(le=BROWSE_RESULTS_LIMIT)]  # below 1: the service refuses it
 
 
 async def _registry(request: Request) -> RegistryService:  # async: no threadpool hop
@@ -73,7 +71,7 @@ def search_models(
     registry: Registry,
     name_like: Text | None = None,
     tag: Annotated[list[Text] | None, Query(description="key=value, repeatable")] = None,
-    max_results: MaxResults = DEFAULT_MAX_RESULTS,
+    max_results: BrowsePageSize = DEFAULT_MAX_RESULTS,
     page_token: Text | None = None,
 ) -> Response:
     tags = dict(t.partition("=")[::2] for t in tag or [])
@@ -147,7 +145,7 @@ def search_versions(
     name: Text | None = None,
     run_id: Text | None = None,
     status: Text | None = None,
-    max_results: MaxResults = DEFAULT_MAX_RESULTS,
+    max_results: BrowsePageSize = DEFAULT_MAX_RESULTS,
     page_token: Text | None = None,
 ) -> Response:
     page = registry.search_versions(
@@ -163,7 +161,7 @@ def list_versions(
     registry: Registry,
     run_id: Text | None = None,
     status: Text | None = None,
-    max_results: MaxResults = DEFAULT_MAX_RESULTS,
+    max_results: BrowsePageSize = DEFAULT_MAX_RESULTS,
     page_token: Text | None = None,
 ) -> Response:
     return search_versions(caller, registry, name, run_id, status, max_results, page_token)

@@ -113,7 +113,7 @@ class RegistryService:
             return self.store.get_model(scope, checks.text("model name", name))
         except NotFound:
             hint = self._close(scope, name)
-            raise NotFound(f"registered model {name!r} not found{hint}") from None
+            raise NotFound(f"registered model {checks.shown(name)} not found{hint}") from None
 
     def get_or_create_model(self, scope: Scope, name: str) -> RegisteredModel:
         return get_or_create(

@@ -14,8 +14,7 @@ def build(services: ServiceRegistry) -> None:
 
         transport = services.transport
         assert transport is not None  # one of the two is always set
-        workspace = services.settings.workspace
-        services.expose("registry", RegistryApi, lambda _: HttpRegistryClient(transport, workspace))
+        services.expose("registry", RegistryApi, lambda _: HttpRegistryClient(transport))
         return
     from gnomon.registry.client import RegistryClient
     from gnomon.registry.registration import Registrar

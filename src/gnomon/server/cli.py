@@ -40,7 +40,7 @@ def server(
     if (ssl_certfile is None) != (ssl_keyfile is None):
         raise InvalidInput("give both --ssl-certfile and --ssl-keyfile, or neither")
     # Before the store is opened and the one-time admin password printed: shown, then lost.
-    check_bindable(host, port)
+    check_bindable(host, port, workers)
     if forwarded_allow_ips is None:
         forwarded_allow_ips = settings.forwarded_allow_ips
     proxy = proxy_options(forwarded_allow_ips)

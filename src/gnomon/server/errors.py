@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,6 +13,7 @@ from starlette.types import Scope
 
 from gnomon.errors import GnomonError, InvalidInput, NotFound, PayloadTooLarge, Unauthenticated
 from gnomon.web.errors import error_response
+from gnomon.wire import invalid_request
 
 logger = logging.getLogger("gnomon.server")
 
@@ -38,12 +38,12 @@ async def _gnomon_error(request: Request, exc: Exception) -> Response:
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    problems = [_problem(e) for e in exc.errors()]
-    if any(p["type"] == "json_invalid" for p in problems):
-        first = next(p for p in problems if p["type"] == "json_invalid")
-        return error_response(InvalidInput(f"malformed JSON body: {first['message']}"), 400)
-    summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:5])
-    return error_response(InvalidInput(f"invalid request: {summary}", {"errors": problems}))
+    errors = exc.errors()
+    malformed = next((e for e in errors if e.get("type") == "json_invalid"), None)
+    if malformed is not None:
+        message = f"malformed JSON body: {malformed.get('msg', 'invalid')}"
+        return error_response(InvalidInput(message), 400)
+    return error_response(invalid_request(errors))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -80,17 +80,3 @@ def internal_error(scope: Scope, exc: BaseException) -> Response:
 async def answer_unexpected(scope: Scope, exc: Exception) -> Response:
     """The API server's answer for :class:`~gnomon.web.boundary.ErrorBoundary`."""
     return internal_error(scope, exc)
-
-
-def _problem(error: Any) -> dict[str, Any]:
-    location = [str(part) for part in error.get("loc", ())]
-    if location and location[0] in ("body", "query", "path", "header"):
-        where, field = location[0], ".".join(location[1:])
-    else:
-        where, field = "body", ".".join(location)
-    return {
-        "type": error.get("type", ""),
-        "in": where,
-        "field": field or where,
-        "message": error.get("msg", "invalid"),
-    }

@@ -65,7 +65,7 @@ def serve(
 
     if policy not in {p.value for p in Policy}:  # fail here, before any worker starts
         raise InvalidInput(f"unknown policy {policy!r}: use reject, warn or clip")
-    check_bindable(host, port)  # before loading a model that may take minutes
+    check_bindable(host, port, workers)  # before loading a model that may take minutes
     settings = state_of(ctx).settings
     if forwarded_allow_ips is None:
         forwarded_allow_ips = settings.forwarded_allow_ips

@@ -208,5 +208,10 @@ def build_app(options: ServeOptions, settings: Settings, routes: Routes | None =
     # The id, as every path that reads them keys the folder, never the workspace's name.
     workspace_id = routes.table.workspace_id
     assert workspace_id is not None, "load_routes gives every table its workspace"
-    store = predictions_store(settings.artifact_root, workspace_id, settings.s3_endpoint_url)
+    store = predictions_store(
+        settings.artifact_root,
+        workspace_id,
+        settings.s3_endpoint_url,
+        workspace_name=settings.workspace,  # adopts its files from before they were keyed by id
+    )
     return ModelServer(routes, RecordWriter(store), OutcomeWriter(store), limits).app()

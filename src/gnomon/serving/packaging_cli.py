@@ -3,14 +3,13 @@ as Kubernetes objects."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from gnomon._version import __version__
-from gnomon.cli.output import hint, say, state_of, warn
+from gnomon.cli.output import hint, say, state_of, warn, write_text
 from gnomon.errors import InvalidInput, NotFound
 
 k8s_app = typer.Typer(help="Kubernetes manifests for gnomon deployments.", no_args_is_help=True)
@@ -114,7 +113,7 @@ def k8s_manifests(
             "create it first with gnomon deploy create"
         ) from None
     if out == "-":
-        sys.stdout.write(text)
+        write_text(text)
         return
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)

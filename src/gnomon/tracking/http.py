@@ -5,11 +5,10 @@ from __future__ import annotations
 import tarfile
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from gnomon._types import Page, Scope
 from gnomon.artifacts.store import ArtifactInfo
-from gnomon.client.transport import Transport, key_path, segment
+from gnomon.client.transport import API_PREFIX, Transport, body, key_path, segment
 from gnomon.errors import InvalidInput
 from gnomon.tracking.entities import (
     Experiment,
@@ -20,7 +19,18 @@ from gnomon.tracking.entities import (
     RunData,
     RunUpdate,
 )
-from gnomon.tracking.schemas import ArtifactOut, ExperimentOut, LogBatch, MetricWire, RunOut
+from gnomon.tracking.schemas import (
+    ArtifactOut,
+    CreateExperiment,
+    CreateRun,
+    ExperimentOut,
+    LogBatch,
+    MetricWire,
+    RenameExperiment,
+    RunOut,
+    SearchRuns,
+    UpdateRun,
+)
 from gnomon.tracking.search import RunQuery
 from gnomon.wire import PageOut
 
@@ -40,13 +50,15 @@ class HttpTrackingStore:
 
     def create_experiment(self, scope: Scope, name: str, artifact_root: str) -> Experiment:
         # The server decides where artifacts live; artifact_root is the client's and unused.
-        return _experiment(self.transport.request("POST", "/experiments", json={"name": name}))
+        new = body(CreateExperiment, name=name)
+        return self.transport.one("POST", "/experiments", ExperimentOut, json=new).entity()
 
     def get_experiment(self, scope: Scope, experiment_id: str) -> Experiment:
-        return _experiment(self.transport.request("GET", f"/experiments/{segment(experiment_id)}"))
+        return self.transport.one("GET", _experiment_path(experiment_id), ExperimentOut).entity()
 
     def get_experiment_by_name(self, scope: Scope, name: str) -> Experiment:
-        return _experiment(self.transport.request("GET", f"/experiments/by-name/{segment(name)}"))
+        path = f"/experiments/by-name/{segment(name)}"
+        return self.transport.one("GET", path, ExperimentOut).entity()
 
     def list_experiments(
         self,
@@ -60,51 +72,51 @@ class HttpTrackingStore:
             "max_results": max_results,
             "page_token": page_token,
         }
-        body = self.transport.request("GET", "/experiments", params=params)
-        page = PageOut[ExperimentOut].model_validate(body)
-        return Page([e.entity() for e in page.items], page.next_page_token)
+        page = self.transport.page("/experiments", ExperimentOut, params=params)
+        return Page([e.entity() for e in page], page.next_page_token)
 
     def rename_experiment(self, scope: Scope, experiment_id: str, new_name: str) -> Experiment:
-        path = f"/experiments/{segment(experiment_id)}"
-        return _experiment(self.transport.request("PATCH", path, json={"name": new_name}))
+        path, change = _experiment_path(experiment_id), body(RenameExperiment, name=new_name)
+        return self.transport.one("PATCH", path, ExperimentOut, json=change).entity()
 
     def set_experiment_lifecycle(
         self, scope: Scope, experiment_id: str, lifecycle: Lifecycle
     ) -> Experiment:
-        path = f"/experiments/{segment(experiment_id)}"
+        path = _experiment_path(experiment_id)
         if lifecycle is Lifecycle.DELETED:
-            return _experiment(self.transport.request("DELETE", path))
-        return _experiment(self.transport.request("POST", f"{path}/restore"))
+            return self.transport.one("DELETE", path, ExperimentOut).entity()
+        return self.transport.one("POST", f"{path}/restore", ExperimentOut).entity()
 
     def create_run(self, scope: Scope, run: NewRun) -> Run:
-        body = {
-            "experiment_id": run.experiment_id,
-            "name": run.name,
-            "description": run.description,
-            "parent_run_id": run.parent_run_id,
-            "tags": run.tags,
-            "user": run.user,
-            "start_time": run.start_time,
-        }
-        return _run(self.transport.request("POST", "/runs", json=body))
+        new = body(
+            CreateRun,
+            experiment_id=run.experiment_id,
+            name=run.name,
+            description=run.description,
+            parent_run_id=run.parent_run_id,
+            tags=run.tags,
+            user=run.user,
+            start_time=run.start_time,
+        )
+        return self.transport.one("POST", "/runs", RunOut, json=new).entity()
 
     def get_run(self, scope: Scope, run_id: str) -> Run:
-        return _run(self.transport.request("GET", f"/runs/{segment(run_id)}"))
+        return self.transport.one("GET", _run_path(run_id), RunOut).entity()
 
     def update_run(self, scope: Scope, run_id: str, update: RunUpdate) -> Run:
-        body = {
-            "name": update.name,
-            "description": update.description,
-            "status": None if update.status is None else update.status.value,
-            "end_time": update.end_time,
-        }
-        return _run(self.transport.request("PATCH", f"/runs/{segment(run_id)}", json=body))
+        change = body(
+            UpdateRun,
+            name=update.name,
+            description=update.description,
+            status=update.status,
+            end_time=update.end_time,
+        )
+        return self.transport.one("PATCH", _run_path(run_id), RunOut, json=change).entity()
 
     def set_run_lifecycle(self, scope: Scope, run_id: str, lifecycle: Lifecycle) -> Run:
-        path = f"/runs/{segment(run_id)}"
         if lifecycle is Lifecycle.DELETED:
-            return _run(self.transport.request("DELETE", path))
-        return _run(self.transport.request("POST", f"{path}/restore"))
+            return self.transport.one("DELETE", _run_path(run_id), RunOut).entity()
+        return self.transport.one("POST", f"{_run_path(run_id)}/restore", RunOut).entity()
 
     def log_batch(self, scope: Scope, run_id: str, data: RunData) -> None:
         if not data:
@@ -116,28 +128,26 @@ class HttpTrackingStore:
         )
         self.transport.request(
             "POST",
-            f"/runs/{segment(run_id)}/batch",
+            f"{_run_path(run_id)}/batch",
             content=batch.model_dump_json().encode(),  # NaN and ±inf as strings
             headers={"content-type": "application/json"},
         )
 
     def get_metric_history(self, scope: Scope, run_id: str, key: str) -> list[Metric]:
-        path = f"/runs/{segment(run_id)}/metrics/{segment(key)}/history"
-        body = self.transport.request("GET", path)
-        return [MetricWire.model_validate(m).entity() for m in body]
+        path = f"{_run_path(run_id)}/metrics/{key_path(key)}/history"
+        return [m.entity() for m in self.transport.many("GET", path, MetricWire)]
 
     def search_runs(self, scope: Scope, query: RunQuery) -> Page[Run]:
-        body = {
-            "experiment_ids": list(query.experiment_ids),
-            "filter": query.filter_text,
-            "order_by": list(query.order_text),
-            "max_results": query.max_results,
-            "page_token": query.page_token,
-            "include_deleted": query.include_deleted,
-        }
-        page = PageOut[RunOut].model_validate(
-            self.transport.request("POST", "/runs/search", json=body)
+        search = body(
+            SearchRuns,
+            experiment_ids=list(query.experiment_ids),
+            filter=query.filter_text,
+            order_by=list(query.order_text),
+            max_results=query.max_results,
+            page_token=query.page_token,
+            include_deleted=query.include_deleted,
         )
+        page = self.transport.one("POST", "/runs/search", PageOut[RunOut], json=search)
         return Page([r.entity() for r in page.items], page.next_page_token)
 
 
@@ -147,8 +157,8 @@ class HttpRunArtifacts:
 
     def __init__(self, transport: Transport, run_id: str) -> None:
         self.transport = transport
-        self.root = f"{transport.base_url}/api/v1/runs/{run_id}/artifacts"
-        self._path = f"/runs/{segment(run_id)}/artifacts"
+        self._path = f"{_run_path(run_id)}/artifacts"
+        self.root = f"{transport.base_url}{API_PREFIX}{self._path}"
 
     def uri(self, key: str) -> str:
         return f"{self.root}/{key}"
@@ -169,8 +179,8 @@ class HttpRunArtifacts:
             return response.read()
 
     def list(self, prefix: str = "") -> list[ArtifactInfo]:
-        body = self.transport.request("GET", self._path, params={"path": prefix})
-        return [ArtifactInfo(**ArtifactOut.model_validate(a).model_dump()) for a in body]
+        found = self.transport.many("GET", self._path, ArtifactOut, params={"path": prefix})
+        return [ArtifactInfo(**a.model_dump()) for a in found]
 
     def download(self, key: str, local_dir: Path) -> Path:
         target = Path(local_dir) / key.rstrip("/").rsplit("/", 1)[-1]
@@ -192,9 +202,9 @@ class HttpRunArtifacts:
         raise InvalidInput("deleting run artifacts through the server is not supported")
 
 
-def _experiment(body: Any) -> Experiment:
-    return ExperimentOut.model_validate(body).entity()
+def _experiment_path(experiment_id: str) -> str:
+    return f"/experiments/{segment(experiment_id)}"
 
 
-def _run(body: Any) -> Run:
-    return RunOut.model_validate(body).entity()
+def _run_path(run_id: str) -> str:
+    return f"/runs/{segment(run_id)}"

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -31,9 +31,9 @@ from gnomon.tracking.schemas import (
     SearchRuns,
     UpdateRun,
 )
-from gnomon.tracking.search import DEFAULT_MAX_RESULTS, MAX_RESULTS_LIMIT, build_query
+from gnomon.tracking.search import DEFAULT_MAX_RESULTS, build_query
 from gnomon.tracking.service import TrackingService
-from gnomon.wire import PageOut, Text
+from gnomon.wire import PageOut, PageSize, Text
 
 router = APIRouter(tags=["tracking"])
 
@@ -65,7 +65,7 @@ def list_experiments(
     caller: Reader,
     service: Service,
     lifecycle: Literal["active", "deleted", "all"] = "active",
-    max_results: Annotated[int, Query(ge=1, le=MAX_RESULTS_LIMIT)] = DEFAULT_MAX_RESULTS,
+    max_results: PageSize = DEFAULT_MAX_RESULTS,
     page_token: Text | None = None,
 ) -> Response:
     chosen = None if lifecycle == "all" else Lifecycle(lifecycle)

@@ -264,6 +264,8 @@ class _Parser:
             kind = _PREFIXES[prefix.lower()]
             if key[0] in '`"':
                 key = key[1:-1]
+            if len(key) > checks.KEY_LENGTH:  # none stored is that long; later messages name it
+                self._fail(token, f"a key has at most {checks.KEY_LENGTH} characters")
             if kind is FieldKind.ATTRIBUTE:
                 return self._attribute(token, key)
             return Field(kind, key)
@@ -274,8 +276,8 @@ class _Parser:
             hint = did_you_mean(prefix.lower(), (k.value for k in FieldKind))
             self._fail(
                 token,
-                f"unknown field {prefix!r}{hint} (fields are metrics., params., tags. or an "
-                "attribute)",
+                f"unknown field {checks.shown(prefix)}{hint} (fields are metrics., params., "
+                "tags. or an attribute)",
             )
         self._fail(token, "expected a field such as metrics.acc, params.model or status")
         raise AssertionError
@@ -284,13 +286,16 @@ class _Parser:
         if name.lower() not in ATTRIBUTES:
             known = ", ".join(sorted(ATTRIBUTES))
             hint = did_you_mean(name.lower(), sorted(ATTRIBUTES))
-            self._fail(token, f"unknown attribute {name!r}{hint} (known: {known})")
+            self._fail(token, f"unknown attribute {checks.shown(name)}{hint} (known: {known})")
         return Field(FieldKind.ATTRIBUTE, name.lower())
 
     def _value(self, target: Field, token: _Token) -> float | str:
         if token.kind == "number":
             if not target.is_numeric:
-                self._fail(token, f"{target} holds strings: quote the value, e.g. '{token.text}'")
+                self._fail(
+                    token,
+                    f"{target} holds strings: quote the value, e.g. {checks.shown(token.text)}",
+                )
             return float(token.text)
         if token.kind == "string":
             if target.is_numeric:
@@ -318,7 +323,7 @@ class _Parser:
     def _check_status(self, token: _Token, value: str) -> None:
         if value.upper() not in RunStatus.__members__:
             known = ", ".join(RunStatus.__members__)
-            self._fail(token, f"unknown status {value!r} (known: {known})")
+            self._fail(token, f"unknown status {checks.shown(value)} (known: {known})")
 
     def _peek(self) -> _Token | None:
         return self.tokens[self.index] if self.index < len(self.tokens) else None
@@ -327,16 +332,22 @@ class _Parser:
         token = self._peek()
         if token is None:
             raise InvalidInput(
-                f"invalid filter {self.text!r}: expected {expected} at the end",
-                {"filter": self.text, "position": len(self.text)},
+                f"invalid filter {checks.shown(self.text)}: expected {expected} at the end",
+                {"filter": checks.shown(self.text), "position": len(self.text)},
             )
         self.index += 1
         return token
 
     def _fail(self, token: _Token, reason: str) -> None:
+        # Bounded: a filter may be 100,000 characters, and so may one of its tokens.
         raise InvalidInput(
-            f"invalid filter {self.text!r}: {reason}, at position {token.pos} ({token.text!r})",
-            {"filter": self.text, "position": token.pos, "token": token.text},
+            f"invalid filter {checks.shown(self.text)}: {reason}, at position {token.pos} "
+            f"({checks.shown(token.text)})",
+            {
+                "filter": checks.shown(self.text),
+                "position": token.pos,
+                "token": checks.shown(token.text),
+            },
         )
 
     @staticmethod
@@ -347,9 +358,13 @@ class _Parser:
             match = _TOKEN.match(text, pos)
             if match is None:
                 raise InvalidInput(
-                    f"invalid filter {text!r}: unexpected character {text[pos]!r} "
-                    f"at position {pos}",
-                    {"filter": text, "position": pos, "token": text[pos]},
+                    f"invalid filter {checks.shown(text)}: unexpected character "
+                    f"{checks.shown(text[pos])} at position {pos}",
+                    {
+                        "filter": checks.shown(text),
+                        "position": pos,
+                        "token": checks.shown(text[pos]),
+                    },
                 )
             kind = match.lastgroup or ""
             if kind != "ws":

@@ -82,7 +82,7 @@ class TrackingService:
                 return self.get_experiment(scope, id_or_name)
             except NotFound:
                 hint = self._close_experiment(scope, id_or_name)
-                raise NotFound(f"experiment {id_or_name!r} not found{hint}") from None
+                raise NotFound(f"experiment {checks.shown(id_or_name)} not found{hint}") from None
 
     def _close_experiment(self, scope: Scope, name: str) -> str:
         """A "did you mean" among the first names of the caller's workspace, or ""."""

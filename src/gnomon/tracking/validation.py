@@ -64,7 +64,7 @@ def check_name(kind: str, name: object) -> str:
         raise InvalidInput(
             f"{kind} name {name!r} has leading/trailing spaces or control characters"
         )
-    return storable(f"{kind} name", name)
+    return storable(f"{kind} name", checks.not_dots(f"{kind} name", name))
 
 
 def params_dict(values: Mapping[str, Any]) -> dict[str, str]:

@@ -181,9 +181,7 @@ def test_the_remote_client_checks_a_download_itself(
         http_transport=httpx.MockTransport(middle),
     )
     with pytest.raises(InvalidInput, match=PICKLE):
-        HttpRegistryClient(transport, editor.workspace).download_version(
-            "models:/in-transit/1", tmp_path / "fetched"
-        )
+        HttpRegistryClient(transport).download_version("models:/in-transit/1", tmp_path / "fetched")
     assert not (tmp_path / "pwned-transit").exists()
 
 

@@ -19,6 +19,7 @@ from gnomon.errors import (
 )
 from gnomon.registry.schemas import CreateModel, ModelVersionOut, RegisteredModelOut
 from gnomon.wire import Wire
+from tests.fixtures.server import LiveServer
 
 
 def _transport(
@@ -184,6 +185,31 @@ def test_an_answer_this_client_cannot_read_is_an_error_naming_the_call() -> None
         transport.page("/models", RegisteredModelOut)
 
 
+def test_a_list_answer_is_parsed_item_by_item() -> None:
+    calls: list[httpx.Request] = []
+    answers = [httpx.Response(200, json=[MODEL, {**MODEL, "name": "fraud"}])]
+    transport = _transport([*answers, httpx.Response(200, json={"items": []})], calls)
+    found = transport.many("GET", "/models", RegisteredModelOut, params={"q": "c"})
+    assert [m.name for m in found] == ["churn", "fraud"] and calls[0].url.params["q"] == "c"
+    with pytest.raises(GnomonError, match=r"answer to GET /models is not what.*not a list"):
+        transport.many("GET", "/models", RegisteredModelOut)
+
+
+def test_a_refused_body_reads_as_the_servers_422(open_server: LiveServer) -> None:
+    # One "invalid request" text (gnomon.wire.invalid_request), whoever refuses the body.
+    with pytest.raises(InvalidInput) as here:
+        body(CreateModel, name="a\x00b", tags={"k": "\ud800"})
+    sent = json.dumps({"name": "a\x00b", "tags": {"k": "\ud800"}})  # ASCII: escapes travel
+    transport = Transport(open_server.url)
+    with pytest.raises(InvalidInput) as there:
+        transport.request(
+            "POST", "/models", content=sent, headers={"content-type": "application/json"}
+        )
+    transport.close()
+    assert (str(here.value), here.value.details) == (str(there.value), there.value.details)
+    assert str(here.value).startswith("invalid request: name: ")
+
+
 def test_a_view_in_another_workspace_shares_the_connection() -> None:
     calls: list[httpx.Request] = []
     transport = _transport([httpx.Response(204)] * 3, calls)
@@ -206,3 +232,13 @@ def test_a_view_in_another_workspace_shares_the_connection() -> None:
 def test_path_parts_are_escaped(value: str, as_segment: str, as_key: str) -> None:
     assert segment(value) == as_segment
     assert key_path(value) == as_key
+
+
+@pytest.mark.parametrize("value", [".", ".."])
+def test_dot_steps_never_become_a_path_to_another_route(value: str) -> None:
+    # httpx would normalise /models/.. to /, reaching a route nobody named.
+    with pytest.raises(InvalidInput, match="relative path step"):
+        segment(value)
+    with pytest.raises(InvalidInput, match="relative path step"):
+        key_path(f"tags/{value}/x")
+    assert segment(".hidden") == ".hidden" and key_path("a/.b/c") == "a/.b/c"

@@ -241,7 +241,7 @@ def test_a_workspace_keeps_its_records_under_its_id_not_its_name(
     from gnomon.store.database import Database
 
     gnomon.Client()  # creates the embedded store
-    workspace_id = "ws-0b5e"
+    workspace_id = "0b5e" * 8  # an id as auth makes them (32 hex digits)
     with Database(Settings().store_uri).write() as conn:
         conn.execute(insert(workspaces).values(id=workspace_id, name="team", created_time=now_ms()))
     monkeypatch.setenv("GNOMON_WORKSPACE", "team")

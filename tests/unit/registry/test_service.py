@@ -241,6 +241,14 @@ def test_resolve(service: RegistryService) -> None:
         service.resolve(SCOPE, "churn", "v2")
 
 
+def test_an_unknown_model_is_named_in_part(service: RegistryService) -> None:
+    service.create_version(SCOPE, "churn", new())
+    for call in (service.get_model, service.resolve):
+        with pytest.raises(NotFound, match=r"^registered model '\\u6a21\\u6a21") as caught:
+            call(SCOPE, "\u6a21" * 10_000)
+        assert len(caught.value.message) < 200
+
+
 def test_an_unknown_model_suggests_the_closest_name(service: RegistryService) -> None:
     service.create_version(SCOPE, "churn", new())
     meant = r"registered model 'chrun' not found; did you mean 'churn'\?$"

@@ -67,7 +67,7 @@ def test_errors_point_at_the_offending_token(text: str, position: int, token: st
     with pytest.raises(InvalidInput) as caught:
         parse_filter(text)
     assert caught.value.details["position"] == position
-    assert caught.value.details["token"] == token
+    assert caught.value.details["token"] == ascii(token)  # as the message shows it
     assert f"position {position}" in caught.value.message
 
 
@@ -163,3 +163,24 @@ def test_text_no_database_stores_is_refused_naming_the_field(bad: str) -> None:
         build_query(["e"], None, [f"params.`p{bad}`"])
     with pytest.raises(InvalidInput, match="experiment_id"):
         build_query([f"e{bad}"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "metrics.acc > 0.9 and " + "x" * (MAX_FILTER_LENGTH - 30),  # an unknown attribute
+        "params.a = " + "9" * (MAX_FILTER_LENGTH - 20),  # a huge number, quote hint
+        "metrics." + "k" * (MAX_FILTER_LENGTH - 20) + " > 1",  # a huge key
+        "status = '" + "Z" * (MAX_FILTER_LENGTH - 20) + "'",  # an unknown status
+        "metrics.acc > 1 and " + "a" * (MAX_FILTER_LENGTH - 30) + ".b > 1",  # unknown prefix
+        "metrics.acc > 1 " + "a" * (MAX_FILTER_LENGTH - 30) + " ;",  # a bad character
+        "metrics.acc > " + " " * (MAX_FILTER_LENGTH - 20),  # ends too soon
+    ],
+)
+def test_errors_repeat_a_long_filter_only_in_part(text: str) -> None:
+    """A 100 KB filter gets an error of a few hundred characters, not three copies of it."""
+    with pytest.raises(InvalidInput) as caught:
+        parse_filter(text)
+    assert len(caught.value.message) < 1000
+    assert all(len(str(value)) < 200 for value in caught.value.details.values())
+    assert "characters)" in caught.value.message  # says how long what it cut was

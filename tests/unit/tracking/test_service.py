@@ -122,6 +122,15 @@ def test_an_unknown_experiment_suggests_the_closest_name(client: gnomon.Client) 
         client.search_runs("zebra")
 
 
+def test_an_unknown_experiment_is_named_in_part(client: gnomon.Client) -> None:
+    client.create_experiment("churn")
+    with pytest.raises(
+        NotFound, match=r"^experiment 'xxx.*\.\.\. \(10002 characters\) not found$"
+    ) as caught:
+        client.search_runs("x" * 10_000)
+    assert len(caught.value.message) < 200
+
+
 def test_unknown_workspace(gnomon_home: Path) -> None:
     with pytest.raises(NotFound, match="workspace 'elsewhere'"):
         gnomon.Client(workspace="elsewhere")
