@@ -6,7 +6,7 @@ import atexit
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from gnomon._types import Page, Scope
 from gnomon.artifacts.store import ArtifactInfo
@@ -14,10 +14,15 @@ from gnomon.backends import Services, open_services
 from gnomon.config import Settings
 from gnomon.deployments.api import DeploymentsApi
 from gnomon.registry.api import RegistryApi
+from gnomon.tracking import artifact_formats as formats
 from gnomon.tracking.buffer import BufferOptions, LogBuffer
 from gnomon.tracking.capture import current_user
 from gnomon.tracking.entities import Experiment, Lifecycle, Metric, Run, RunStatus
+from gnomon.tracking.frame import RunPage, pick_output
 from gnomon.tracking.search import DEFAULT_MAX_RESULTS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class Client:
@@ -171,6 +176,7 @@ class Client:
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         return self.tracking.get_metric_history(self.scope, run_id, key)
 
+    @overload
     def search_runs(
         self,
         experiment: str | Iterable[str],
@@ -179,16 +185,47 @@ class Client:
         max_results: int = DEFAULT_MAX_RESULTS,
         page_token: str | None = None,
         include_deleted: bool = False,
-    ) -> Page[Run]:
-        """Runs of one or more experiments (names or ids) matching ``filter``.
+        output: Literal["page"] = "page",
+    ) -> RunPage: ...
+
+    @overload
+    def search_runs(
+        self,
+        experiment: str | Iterable[str],
+        filter: str | None = None,
+        order_by: Sequence[str] | None = None,
+        max_results: int = DEFAULT_MAX_RESULTS,
+        page_token: str | None = None,
+        include_deleted: bool = False,
+        *,
+        output: Literal["pandas"],
+    ) -> pd.DataFrame: ...
+
+    def search_runs(
+        self,
+        experiment: str | Iterable[str],
+        filter: str | None = None,
+        order_by: Sequence[str] | None = None,
+        max_results: int = DEFAULT_MAX_RESULTS,
+        page_token: str | None = None,
+        include_deleted: bool = False,
+        output: Literal["page", "pandas"] = "page",
+    ) -> RunPage | pd.DataFrame:
+        """Runs of one or more experiments (names or ids) matching ``filter``: a ``Page``
+        (``.to_pandas()`` converts it), or with ``output="pandas"`` a DataFrame of one row
+        per run with ``params.<key>``, ``metrics.<key>`` and ``tags.<key>`` columns.
 
         Example:
             >>> client.search_runs("churn", "metrics.acc > 0.9 and params.model = 'rf'",
             ...                    order_by=["metrics.f1 DESC"], max_results=10)
+
+        Raises:
+            InvalidInput: a bad filter or order, or an unknown ``output``.
         """
-        return self.tracking.search_runs(
+        found = self.tracking.search_runs(
             self.scope, experiment, filter, order_by, max_results, page_token, include_deleted
         )
+        return pick_output(RunPage(found.items, found.next_page_token), output)
 
     # -- artifacts ---------------------------------------------------------------------------
 
@@ -200,6 +237,34 @@ class Client:
     def log_text(self, run_id: str, text: str, artifact_file: str) -> str:
         """Write ``text`` to the artifact ``artifact_file`` of a running run."""
         return self.tracking.log_text(self.scope, run_id, text, artifact_file)
+
+    def log_dict(self, run_id: str, dictionary: Mapping[str, Any], artifact_file: str) -> str:
+        """Write ``dictionary`` as JSON, or YAML when ``artifact_file`` ends .yaml/.yml."""
+        data = formats.dict_bytes(dictionary, artifact_file)
+        return self.tracking.log_bytes(self.scope, run_id, data, artifact_file)
+
+    def load_dict(self, run_id: str, artifact_file: str) -> Any:
+        data = self.tracking.load_bytes(self.scope, run_id, artifact_file)
+        return formats.dict_from_bytes(data, artifact_file)
+
+    def log_table(self, run_id: str, frame: pd.DataFrame, artifact_file: str) -> str:
+        """Write a DataFrame as Parquet; ``artifact_file`` must end .parquet."""
+        data = formats.table_bytes(frame, artifact_file)
+        return self.tracking.log_bytes(self.scope, run_id, data, artifact_file)
+
+    def load_table(self, run_id: str, artifact_file: str) -> pd.DataFrame:
+        data = self.tracking.load_bytes(self.scope, run_id, artifact_file)
+        return formats.table_from_bytes(data, artifact_file)
+
+    def log_image(self, run_id: str, image: Any, artifact_file: str) -> str:
+        """Write a NumPy array (uint8, or float in [0, 1]) or a PIL image as a PNG."""
+        data = formats.image_bytes(image, artifact_file)
+        return self.tracking.log_bytes(self.scope, run_id, data, artifact_file)
+
+    def log_figure(self, run_id: str, figure: Any, artifact_file: str) -> str:
+        """Write a matplotlib figure as PNG, SVG or PDF, or a plotly figure as HTML."""
+        data = formats.figure_bytes(figure, artifact_file)
+        return self.tracking.log_bytes(self.scope, run_id, data, artifact_file)
 
     def list_artifacts(self, run_id: str, path: str = "") -> list[ArtifactInfo]:
         return self.tracking.list_artifacts(self.scope, run_id, path)

@@ -15,14 +15,22 @@ import warnings
 from contextvars import ContextVar
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from gnomon import checks
+from gnomon.config import Settings
 from gnomon.errors import Conflict, GnomonError
 from gnomon.sdk import Client
 from gnomon.tracking import validation as v
 from gnomon.tracking.capture import DIFF_ARTIFACT, REQUIREMENTS_ARTIFACT, capture
 from gnomon.tracking.entities import Experiment, Metric, Run, RunStatus
+from gnomon.tracking.frame import RunPage, pick_output
+from gnomon.tracking.search import DEFAULT_MAX_RESULTS
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +93,86 @@ def get_client() -> Client:
             if _client is None:
                 _client = Client()
     return _client
+
+
+def set_tracking_uri(uri: str) -> None:
+    """Point the fluent API at another store (as ``GNOMON_URI`` would), e.g. from a notebook.
+
+    What the old client buffered is written first; the experiment set before is forgotten.
+
+    Raises:
+        Conflict: a run is active; end it first.
+        GnomonError: a write the old client buffered failed for good (as ``flush`` raises
+            it); the fluent API then still talks to the old store.
+    """
+    _switch_client(uri=uri)
+
+
+def set_workspace(name: str) -> None:
+    """Make the fluent API act in workspace ``name`` (as ``GNOMON_WORKSPACE`` would).
+
+    Raises:
+        Conflict: a run is active; end it first.
+        NotFound: the workspace does not exist, or is not the caller's.
+    """
+    _switch_client(workspace=name)
+
+
+def _switch_client(**update: str) -> None:
+    global _client, _experiment
+    stack = _active.get()
+    if stack:
+        change = " and ".join(update)
+        raise Conflict(f"run {stack[-1].id!r} is active: end it before changing the {change}")
+    with _client_lock:
+        old = _client
+        settings = (old.settings if old is not None else Settings()).model_copy(update=update)
+        new = Client(settings=settings)
+        _ = new.scope  # a workspace that is not there fails here, before the old client goes
+        if old is not None:
+            old.close()  # writes what it buffered
+        _client, _experiment = new, None
+
+
+@overload
+def search_runs(
+    experiment: str | Iterable[str] | None = None,
+    filter: str | None = None,
+    order_by: Sequence[str] | None = None,
+    max_results: int = DEFAULT_MAX_RESULTS,
+    output: Literal["page"] = "page",
+) -> RunPage: ...
+
+
+@overload
+def search_runs(
+    experiment: str | Iterable[str] | None = None,
+    filter: str | None = None,
+    order_by: Sequence[str] | None = None,
+    max_results: int = DEFAULT_MAX_RESULTS,
+    *,
+    output: Literal["pandas"],
+) -> pd.DataFrame: ...
+
+
+def search_runs(
+    experiment: str | Iterable[str] | None = None,
+    filter: str | None = None,
+    order_by: Sequence[str] | None = None,
+    max_results: int = DEFAULT_MAX_RESULTS,
+    output: Literal["page", "pandas"] = "page",
+) -> RunPage | pd.DataFrame:
+    """``Client.search_runs`` on the default client; ``experiment`` defaults to the one
+    ``set_experiment`` chose (else ``GNOMON_EXPERIMENT``).
+
+    Example:
+        >>> gnomon.search_runs(filter="metrics.acc > 0.9", output="pandas")
+    """
+    client = get_client()
+    if experiment is None:
+        experiment = _experiment.id if _experiment else client.settings.experiment
+    page = client.search_runs(experiment, filter, order_by, max_results)
+    return pick_output(page, output)
 
 
 def set_experiment(name: str) -> Experiment:
@@ -223,6 +311,50 @@ def log_artifact(local_path: str | Path, artifact_path: str | None = None) -> st
 def log_text(text: str, artifact_file: str) -> str:
     run = _current()
     return run.client.log_text(run.id, text, artifact_file)
+
+
+def log_dict(dictionary: Mapping[str, Any], artifact_file: str) -> str:
+    """Write ``dictionary`` to the active run as JSON, or YAML when the file ends .yaml/.yml.
+
+    Example:
+        >>> gnomon.log_dict({"layers": [64, 32]}, "config.yaml")
+    """
+    run = _current()
+    return run.client.log_dict(run.id, dictionary, artifact_file)
+
+
+def load_dict(run_id: str, artifact_file: str) -> Any:
+    """Read back a dict that ``log_dict`` wrote to run ``run_id``."""
+    return get_client().load_dict(run_id, artifact_file)
+
+
+def log_table(frame: pd.DataFrame, artifact_file: str) -> str:
+    """Write a DataFrame to the active run as Parquet; ``artifact_file`` must end .parquet."""
+    run = _current()
+    return run.client.log_table(run.id, frame, artifact_file)
+
+
+def load_table(run_id: str, artifact_file: str) -> pd.DataFrame:
+    """Read back a DataFrame that ``log_table`` wrote to run ``run_id``."""
+    return get_client().load_table(run_id, artifact_file)
+
+
+def log_image(image: Any, artifact_file: str) -> str:
+    """Write a NumPy array (uint8 HxW, HxWx3, HxWx4, or float in [0, 1]) or a PIL image
+    to the active run as a PNG; ``artifact_file`` must end .png."""
+    run = _current()
+    return run.client.log_image(run.id, image, artifact_file)
+
+
+def log_figure(figure: Any, artifact_file: str) -> str:
+    """Write a matplotlib figure (``.png``, ``.svg``, ``.pdf``) or a plotly figure (``.html``)
+    to the active run.
+
+    Example:
+        >>> gnomon.log_figure(fig, "plots/loss.svg")
+    """
+    run = _current()
+    return run.client.log_figure(run.id, figure, artifact_file)
 
 
 def _current() -> ActiveRun:

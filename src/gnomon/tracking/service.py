@@ -275,9 +275,21 @@ class TrackingService:
         return key
 
     def log_text(self, scope: Scope, run_id: str, text: str, artifact_file: str) -> str:
+        return self.log_bytes(scope, run_id, text.encode(), artifact_file)
+
+    def log_bytes(self, scope: Scope, run_id: str, data: bytes, artifact_file: str) -> str:
         run = self.check_artifact_write(scope, run_id, [artifact_file])
-        self._open_artifacts(run).put_bytes(text.encode(), artifact_file)
+        self._open_artifacts(run).put_bytes(data, artifact_file)
         return artifact_file
+
+    def load_bytes(self, scope: Scope, run_id: str, artifact_file: str) -> bytes:
+        """The content of one artifact file.
+
+        Raises:
+            NotFound: the run, or the file in its artifacts.
+        """
+        run = self.get_run(scope, run_id)
+        return self._open_artifacts(run).get_bytes(artifact_file)
 
     def list_artifacts(self, scope: Scope, run_id: str, path: str = "") -> list[ArtifactInfo]:
         run = self.get_run(scope, run_id)
