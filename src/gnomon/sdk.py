@@ -61,9 +61,9 @@ class Client:
         if self._scope is None:
             workspace_id = self._services.workspace_id
             if workspace_id is None:  # remote: the transport names the workspace
-                from gnomon.auth.api import UNSCOPED, AuthApi
+                from gnomon.auth.api import AuthApi
 
-                workspace_id = self._services.api(AuthApi, UNSCOPED).get_workspace().id
+                workspace_id = self._services.get(AuthApi).get_workspace().id
             self._scope = Scope(workspace_id, self._principal)
         return self._scope
 

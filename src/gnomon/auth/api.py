@@ -5,23 +5,20 @@ Identity is remote by nature: users and tokens authenticate callers of a server,
 embedded gnomon has no caller to authenticate. So there is one implementation,
 ``http.HttpAuthClient`` (the server's ``AuthService`` raises the errors, the transport decodes
 them into the same classes), which the remote wiring exposes like every other capability's API
-(``client.auth``; the CLI takes it from the services it opens). The acting identity is the
-token the transport carries, so the API is bound to no scope: callers that must name one pass
-``UNSCOPED``.
+(``client.auth``). The acting identity is the token the transport carries, so the API is
+bound to no scope: the wiring also provides it by type (``services.get(AuthApi)``), which is
+how the CLI and ``Client.scope`` take it.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from gnomon._types import Page, Scope
+from gnomon._types import Page
 from gnomon.auth.entities import ApiToken, AuditEvent, Membership, Role, User, Workspace
 
 if TYPE_CHECKING:
     from gnomon.auth.schemas import IssuedToken, WhoAmI
-
-# The scope to ask ``services.api`` for AuthApi with: it is unused (see the module docstring).
-UNSCOPED = Scope(workspace="", principal="")
 
 
 class AuthApi(Protocol):

@@ -71,13 +71,13 @@ def _client(ctx: typer.Context) -> AbstractContextManager[AuthApi]:
 def _connect(settings: Settings) -> Iterator[AuthApi]:
     """The auth API of the server at ``GNOMON_URI``, as every remote client gets it: from the
     services opened for ``settings``, closed after use."""
-    from gnomon.auth.api import UNSCOPED, AuthApi
+    from gnomon.auth.api import AuthApi
     from gnomon.backends import open_services
 
     _server_url(settings)
     services = open_services(settings)
     try:
-        yield services.api(AuthApi, UNSCOPED)
+        yield services.get(AuthApi)
     finally:
         assert services.transport is not None  # a server: _server_url said so
         services.transport.close()

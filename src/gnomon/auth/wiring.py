@@ -13,7 +13,9 @@ def build(services: ServiceRegistry) -> None:
 
         transport = services.transport
         assert transport is not None  # one of the two is always set
-        services.expose("auth", AuthApi, lambda _: HttpAuthClient(transport))
+        api = HttpAuthClient(transport)  # bound to no scope: the token says who acts
+        services.provide(AuthApi, api)
+        services.expose("auth", AuthApi, lambda _: api)
         return
     from gnomon.auth.service import AuthService
     from gnomon.auth.sql import SqlAuthStore

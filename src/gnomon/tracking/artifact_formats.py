@@ -24,29 +24,38 @@ _MATPLOTLIB_FORMATS = (".png", ".svg", ".pdf")
 def dict_bytes(dictionary: Mapping[str, Any], artifact_file: str) -> bytes:
     if not isinstance(dictionary, Mapping):
         raise InvalidInput(f"log_dict expects a dict, got {type(dictionary).__name__}")
-    import yaml
+    if artifact_file.endswith(_YAML_SUFFIXES):
+        # The model format's bounded writer: what it writes, load_dict reads back.
+        from gnomon.modelfolder.spec_yaml import dump_yaml
 
+        try:
+            return dump_yaml(dict(dictionary), repr(artifact_file)).encode()
+        except InvalidInput as exc:
+            raise InvalidInput(f"dict for {artifact_file!r} cannot be serialised: {exc}") from exc
     try:
-        if artifact_file.endswith(_YAML_SUFFIXES):
-            text: str = yaml.safe_dump(dict(dictionary), sort_keys=False)
-            return text.encode()
         if artifact_file.endswith(".json"):
             return json.dumps(dictionary, indent=2).encode()
-    except (TypeError, ValueError, yaml.YAMLError) as exc:
+    except (TypeError, ValueError) as exc:
         raise InvalidInput(f"dict for {artifact_file!r} cannot be serialised: {exc}") from exc
     raise InvalidInput(f"dict artifact {artifact_file!r} must end .json, .yaml or .yml")
 
 
 def dict_from_bytes(data: bytes, artifact_file: str) -> Any:
-    import yaml
+    unreadable = f"artifact {artifact_file!r} cannot be read as a dict"
+    if artifact_file.endswith(_YAML_SUFFIXES):
+        # Another editor of the workspace may have written it: read as hostile input, within
+        # the model format's limits (no anchors or aliases, bounded size, nodes and depth).
+        from gnomon.modelfolder.spec_yaml import load_yaml
 
-    try:
-        if artifact_file.endswith(_YAML_SUFFIXES):
-            return yaml.safe_load(data)
-        if artifact_file.endswith(".json"):
+        try:
+            return load_yaml(data, repr(artifact_file))
+        except InvalidInput as exc:
+            raise InvalidInput(f"{unreadable}: {exc}") from exc
+    if artifact_file.endswith(".json"):
+        try:
             return json.loads(data)
-    except (ValueError, yaml.YAMLError) as exc:
-        raise InvalidInput(f"artifact {artifact_file!r} cannot be read as a dict: {exc}") from exc
+        except ValueError as exc:
+            raise InvalidInput(f"{unreadable}: {exc}") from exc
     raise InvalidInput(f"dict artifact {artifact_file!r} must end .json, .yaml or .yml")
 
 

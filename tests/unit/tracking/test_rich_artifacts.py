@@ -205,3 +205,13 @@ def test_the_fluent_calls_write_to_the_active_run(gnomon_home: Path) -> None:
     pd.testing.assert_frame_equal(gnomon.load_table(run.id, "data.parquet"), frame)
     paths = [a.path for a in gnomon.get_client().list_artifacts(run.id)]
     assert {"blank.png", "config.yml", "data.parquet", "line.svg"} <= set(paths)
+
+
+def test_a_yaml_bomb_planted_in_a_run_is_refused_before_it_expands(
+    client: gnomon.Client, run_id: str
+) -> None:
+    # Another editor of the workspace can write any config.yaml: anchors never expand.
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+    client.log_text(run_id, bomb, "config.yaml")
+    with pytest.raises(InvalidInput, match="cannot be read as a dict"):
+        client.load_dict(run_id, "config.yaml")
