@@ -68,7 +68,7 @@ class Services(ServiceRegistry):
 
 def open_services(settings: Settings) -> Services:
     uri = settings.store_uri
-    scheme = uri.split("://", 1)[0].lower() if "://" in uri else ""
+    scheme = _scheme(uri)
     # Each capability's wiring is imported when it is built, on first use.
     builders = [
         functools.partial(_build, capability)
@@ -81,6 +81,15 @@ def open_services(settings: Settings) -> Services:
         return Services(settings, transport=_transport(settings), builders=builders)
     known = ", ".join(sorted({s.split("+")[0] for s in _SQL_SCHEMES | _HTTP_SCHEMES}))
     raise InvalidInput(f"unsupported GNOMON_URI scheme {scheme!r} in {uri!r} (known: {known})")
+
+
+def is_server(uri: str) -> bool:
+    """Whether ``uri`` names a gnomon server (remote mode) rather than a database."""
+    return _scheme(uri) in _HTTP_SCHEMES
+
+
+def _scheme(uri: str) -> str:
+    return uri.split("://", 1)[0].lower() if "://" in uri else ""
 
 
 def _build(capability: Capability, services: ServiceRegistry) -> None:

@@ -86,8 +86,10 @@ def _connect(settings: Settings) -> Iterator[AuthApi]:
 def _server_url(settings: Settings) -> str:
     """``GNOMON_URI``, checked before anything opens: embedded services would create a
     database only to find no identity API in it."""
+    from gnomon.backends import is_server
+
     uri = settings.uri or ""
-    if not uri.lower().startswith(("http://", "https://")):
+    if not is_server(uri):
         raise InvalidInput(NOT_A_SERVER)
     return uri.rstrip("/")
 
