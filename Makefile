@@ -20,8 +20,8 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	# --compile-bytecode: with PYTHONDONTWRITEBYTECODE set, every process would otherwise
 	# compile every import (server workers would start in a minute, not seconds).
 	# PyTorch through pip: the machine's local CPU wheel is found by pip, not by uv, and
-	# anything else would pull the multi-GB CUDA build.
-	$(BIN)/python -m pip install --quiet torch==2.13.0
+	# anything else would pull the multi-GB CUDA build. Lightning rides on that torch.
+	$(BIN)/python -m pip install --quiet torch==2.13.0 "lightning>=2.2"
 	touch $@ $(VENV)/.installed-demo
 
 demo: $(VENV)/.installed-demo

@@ -8,7 +8,9 @@ manifest entry alone. ``python -m tests.layering`` (``make lint``, ``make test``
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import pkgutil
 import subprocess
 import sys
 import tempfile
@@ -19,7 +21,17 @@ from gnomon.capabilities import CAPABILITIES, Capability
 
 ENTRY_POINTS = ("cli", "server")  # the root CLI and the API server: they may import anything
 PLUMBING = ("modelfolder", "artifacts", "store", "client", "web")  # below every capability
-SHARED = ("services", "capabilities", "checks", "wire", "errors", "_types", "config", "nesting")
+SHARED = (
+    "services",
+    "capabilities",
+    "checks",
+    "wire",
+    "errors",
+    "_types",
+    "config",
+    "nesting",
+    "progress",
+)
 
 
 def contracts(capabilities: Sequence[Capability] = CAPABILITIES) -> str:
@@ -33,6 +45,7 @@ def contracts(capabilities: Sequence[Capability] = CAPABILITIES) -> str:
     command_modules = sorted(
         {c.module(cmd.target.partition(":")[0]) for c in layered for cmd in c.commands}
     )
+    command_modules += [part for m in command_modules for part in _parts(m)]
     route_modules = sorted({c.module(r) for c in layered for r in c.routers})
     edges = [f"{m} -> gnomon.**" for m in command_modules]
     edges += [f"{m} -> gnomon.server.**" for m in route_modules]
@@ -68,6 +81,16 @@ def contracts(capabilities: Sequence[Capability] = CAPABILITIES) -> str:
             ),
         ]
     )
+
+
+def _parts(module: str) -> list[str]:
+    """The modules a command module is split into, named after it: ``tracking/cli.py``'s
+    sub-apps in ``cli_artifacts.py`` and ``cli_history.py`` are commands like it."""
+    package, _, name = module.rpartition(".")
+    spec = importlib.util.find_spec(package)
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    found = pkgutil.iter_modules(folders)
+    return sorted(f"{package}.{m.name}" for m in found if m.name.startswith(f"{name}_"))
 
 
 def check(config: str) -> subprocess.CompletedProcess[str]:

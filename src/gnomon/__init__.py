@@ -25,7 +25,9 @@ from gnomon.errors import (
 
 if TYPE_CHECKING:
     from gnomon._types import Page, Scope
+    from gnomon.autologging import autolog
     from gnomon.config import Settings
+    from gnomon.evaluation import evaluate
     from gnomon.registry.fluent import load_model, log_model, register_model
     from gnomon.sdk import Client
     from gnomon.tracking.entities import Experiment, Metric, Run, RunStatus
@@ -68,6 +70,8 @@ _LAZY = {
     "log_model": "gnomon.registry.fluent",
     "load_model": "gnomon.registry.fluent",
     "register_model": "gnomon.registry.fluent",
+    "autolog": "gnomon.autologging",
+    "evaluate": "gnomon.evaluation",
     **{
         name: "gnomon.tracking.fluent"
         for name in (
@@ -136,7 +140,9 @@ __all__ = [
     "UserCodeError",
     "__version__",
     "active_run",
+    "autolog",
     "end_run",
+    "evaluate",
     "flush",
     "get_client",
     "load_dict",

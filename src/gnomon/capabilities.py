@@ -93,7 +93,7 @@ CAPABILITIES: tuple[Capability, ...] = (
         services="wiring:build",
         commands=(
             Command("experiments", "cli:experiments_app", "Create, list, rename, delete, restore."),
-            Command("runs", "cli:runs_app", "List, search, show, compare, delete, restore runs."),
+            Command("runs", "cli:runs_app", "List, search, show, compare runs; charts, artifacts."),
         ),
     ),
     Capability(
@@ -105,6 +105,9 @@ CAPABILITIES: tuple[Capability, ...] = (
             Command("models", "cli:models_app", "Register, compare, alias and check models."),
         ),
     ),
+    # Autologging and evaluation log runs and models: they build on tracking and the registry.
+    Capability("autologging"),
+    Capability("evaluation"),
     Capability("predictions"),  # records and outcomes: written by serving, read by deployments
     Capability(
         "deployments",

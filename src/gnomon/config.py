@@ -77,6 +77,18 @@ class Settings(BaseSettings):
         default=True,
         description="Record git state, Python version and installed packages at run start.",
     )
+    system_metrics: bool = Field(
+        default=False,
+        description="Sample CPU, memory, disk, network and NVIDIA GPUs during every run and "
+        "log them as system/... metrics (needs gnomon[system]; start_run's "
+        "log_system_metrics overrides it per run).",
+    )
+    system_metrics_interval: float = Field(
+        default=10,
+        ge=0.1,
+        le=3600,
+        description="Seconds between two samples of system metrics.",
+    )
     token: str | None = Field(
         default=None,
         description="API token for a remote server (else ~/.gnomon/credentials from gnomon login).",

@@ -17,6 +17,7 @@ from gnomon.registry.api import RegistryApi
 from gnomon.tracking import artifact_formats as formats
 from gnomon.tracking.buffer import BufferOptions, LogBuffer
 from gnomon.tracking.capture import current_user
+from gnomon.tracking.comparison import RunComparison, distinct_run_ids
 from gnomon.tracking.entities import Experiment, Lifecycle, Metric, Run, RunStatus
 from gnomon.tracking.frame import RunPage, pick_output
 from gnomon.tracking.search import DEFAULT_MAX_RESULTS
@@ -226,6 +227,19 @@ class Client:
             self.scope, experiment, filter, order_by, max_results, page_token, include_deleted
         )
         return pick_output(RunPage(found.items, found.next_page_token), output)
+
+    def compare_runs(self, run_ids: Sequence[str]) -> RunComparison:
+        """Params and metrics of two or more runs side by side (``.to_pandas()``; a table
+        in a notebook, differing rows highlighted and the best metric values starred).
+
+        Example:
+            >>> client.compare_runs([baseline.id, candidate.id]).differing
+
+        Raises:
+            InvalidInput: fewer than two different run ids.
+            NotFound: a run id names no run.
+        """
+        return RunComparison.of([self.get_run(run_id) for run_id in distinct_run_ids(run_ids)])
 
     # -- artifacts ---------------------------------------------------------------------------
 

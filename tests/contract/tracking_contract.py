@@ -289,6 +289,11 @@ class TrackingStoreContract:
             ("start_time >= 1003", {"gb-1", "lr-1"}),
             ("metrics.f1 > 0 and params.depth = '1' and tags.team = 't0'", {"rf-1"}),
             ("metrics.missing > 0", set()),
+            ("metrics.f1 IS NULL", {"rf-3"}),
+            ("metrics.f1 is not null and params.model = 'rf'", {"rf-1", "rf-2"}),
+            ("tags.team IS NULL", set()),
+            ("params.missing IS NULL and tags.team = 't0'", {"rf-1", "rf-3", "lr-1"}),
+            ("parent_run_id IS NULL", {"rf-1", "rf-2", "rf-3", "gb-1", "lr-1"}),
         ],
     )
     def test_search_filters(
@@ -301,6 +306,27 @@ class TrackingStoreContract:
         exp_id, ids = self._population(store, scope)
         flt = f"run_id IN ('{ids['rf-2']}', '{ids['lr-1']}')"
         assert set(self._names(store, scope, exp_id, flt)) == {"rf-2", "lr-1"}
+
+    def test_search_by_parent(self, store: TrackingStore, scope: Scope) -> None:
+        exp = store.create_experiment(scope, "sweep", ROOT)
+        sweep = new_run(store, scope, exp.id, "sweep")
+        other = new_run(store, scope, exp.id, "other")
+        trials = [new_run(store, scope, exp.id, f"t{i}", parent_run_id=sweep.id) for i in (0, 1)]
+        new_run(store, scope, exp.id, "t1-fold", parent_run_id=trials[1].id)
+        new_run(store, scope, exp.id, "o0", parent_run_id=other.id)
+        children = {
+            f"parent_run_id = '{sweep.id}'": {"t0", "t1"},
+            f"attributes.parent_run_id IN ('{trials[1].id}', '{other.id}')": {"t1-fold", "o0"},
+            # A run without a parent has no value to differ: != leaves it out, like a metric.
+            f"parent_run_id != '{sweep.id}'": {"t1-fold", "o0"},
+            "parent_run_id IS NULL": {"sweep", "other"},
+            "parent_run_id IS NOT NULL and name LIKE 't%'": {"t0", "t1", "t1-fold"},
+            f"tags.mlflow.parentRunId = '{sweep.id}'": {"t0", "t1"},
+        }
+        for flt, expected in children.items():
+            assert set(self._names(store, scope, exp.id, flt)) == expected, flt
+        ordered = self._names(store, scope, exp.id, "name LIKE 't%'", ["parent_run_id DESC"])
+        assert ordered.index("t1-fold") == (0 if trials[1].id > sweep.id else 2)
 
     def test_search_ordering(self, store: TrackingStore, scope: Scope) -> None:
         exp_id, _ = self._population(store, scope)

@@ -109,8 +109,9 @@ def test_demo_command_prints_the_comparison(home: Path) -> None:
     assert "best run by f1:" in result.stdout
     assert str(home / "gnomon.db") in result.stdout
     assert str(home / "artifacts") in result.stdout
+    assert "verdict (f1 at least the runner-up's): passed" in result.stdout
     runs = gnomon.get_client().search_runs(EXPERIMENT)
-    assert len(runs) == 3
+    assert len(runs) == 4  # three models and the evaluation of the best against the next
 
 
 def test_demo_command_refuses_a_workspace_the_fluent_sdk_would_not_use(home: Path) -> None:
@@ -144,3 +145,36 @@ def test_demo_runs_a_canary_of_the_runner_up(home: Path) -> None:
     }
     status = gnomon.get_client().deployments.get(result.served.deployment)
     assert status.routing.candidate is not None and status.routing.candidate.weight == 25
+
+
+def test_demo_autologs_each_fit_and_undoes_the_patches(home: Path) -> None:
+    from sklearn.ensemble import RandomForestClassifier
+
+    result = run_demo(quick=True)
+    forest = next(run for run in result.runs if run.name == "random-forest")
+    assert forest.tags["training.rows"] == "426"  # the training split of 569 rows
+    assert forest.tags["training.columns"] == "30"
+    assert forest.params["n_estimators"] == "25"
+    assert 0.9 < forest.metrics["training_accuracy"] <= 1.0
+    # The demo switched autologging off again: a fit now logs nothing.
+    assert not getattr(RandomForestClassifier.fit, "__gnomon_autolog__", False)
+
+
+def test_demo_evaluates_the_best_against_the_runner_up(home: Path) -> None:
+    result = run_demo(quick=True, serve=False)
+    evaluation, best = result.evaluation, result.best
+    assert evaluation is not None and best is not None
+    ranked = sorted(result.runs, key=lambda run: run.metrics["f1"], reverse=True)
+    # Scored on the same test split as the runs, so the figures agree.
+    assert evaluation.metrics["f1"] == pytest.approx(ranked[0].metrics["f1"])
+    assert evaluation.baseline_metrics is not None
+    assert evaluation.baseline_metrics["f1"] == pytest.approx(ranked[1].metrics["f1"])
+    assert evaluation.verdict is not None and evaluation.verdict.passed
+    assert evaluation.segments is not None
+    assert set(evaluation.segments["radius_band"]) == {"small", "medium", "large"}
+    run = gnomon.get_client().get_run(evaluation.run_id)
+    assert (run.tags["demo.candidate"], run.tags["demo.baseline"]) == (best.id, ranked[1].id)
+    plots = [p for p in evaluation.artifacts.values() if p.endswith(".png")]
+    assert "evaluation/roc_curve.png" in plots
+    copy = gnomon.get_client().download_artifacts(run.id, plots[0], dst=home / "plots")
+    assert copy.read_bytes().startswith(b"\x89PNG")

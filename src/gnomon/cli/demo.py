@@ -20,6 +20,7 @@ from gnomon.errors import InvalidInput
 
 if TYPE_CHECKING:
     from gnomon.demo import DemoResult, ModelSpec, ServingDemo
+    from gnomon.evaluation import EvaluationResult
 
 
 def demo(
@@ -56,10 +57,15 @@ _NOT_SHOWN = frozenset({"model", "test_size"})
 
 
 def _print_demo(result: DemoResult, experiment: str) -> None:
+    from gnomon.demo import model_specs
+
+    # Autologging adds every constructor argument; the table shows the ones the demo chose.
+    chosen = {spec.name: set(spec.params) for spec in model_specs()}
     table = new_table(f"Experiment {experiment!r}", "run", "params", "accuracy", "f1", "roc_auc")
     table.add_column("duration")
     for run in result.runs:
-        params = ", ".join(f"{k}={v}" for k, v in run.params.items() if k not in _NOT_SHOWN)
+        shown = chosen.get(run.name, set()) - _NOT_SHOWN
+        params = ", ".join(f"{k}={v}" for k, v in run.params.items() if k in shown)
         scores = [_score(run.metrics.get(key)) for key in ("accuracy", "f1", "roc_auc")]
         table.add_row(run.name, params, *scores, format_duration(run.duration_ms))
     table.columns[0].no_wrap = True
@@ -67,6 +73,8 @@ def _print_demo(result: DemoResult, experiment: str) -> None:
     if result.best is not None:
         best = result.best
         say(f"best run by f1: {best.name} (f1={_score(best.metrics.get('f1'))}, id {best.id})")
+    if result.evaluation is not None and len(result.runs) > 1:
+        _print_evaluation(result.evaluation)
     version = result.registered
     if version is not None:
         aliases = ", ".join(version.aliases)
@@ -82,6 +90,34 @@ def _print_demo(result: DemoResult, experiment: str) -> None:
     hint(f"next: gnomon runs list --experiment {experiment}")
     if version is not None:
         hint(f"      gnomon models show {version.model_name}")
+
+
+_EVALUATED = ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss")
+
+
+def _print_evaluation(evaluation: EvaluationResult) -> None:
+    """The best model against the runner-up on the test split: metrics, verdict, plots."""
+    from gnomon.demo import SEGMENT
+
+    baseline = evaluation.baseline_metrics or {}
+    table = new_table(f"Evaluation ({evaluation.rows} test rows)", "metric", "best", "runner-up")
+    for metric in _EVALUATED:
+        if metric in evaluation.metrics:
+            table.add_row(metric, _score(evaluation.metrics[metric]), _score(baseline.get(metric)))
+    console().print(table)
+    if evaluation.segments is not None:
+        bands = ", ".join(
+            f"{row[SEGMENT]} {_score(row['f1'])} vs {_score(row.get('baseline_f1'))}"
+            for row in evaluation.segments.to_dict(orient="records")
+        )
+        say(f"  f1 by {SEGMENT}: {bands}")
+    verdict = evaluation.verdict
+    if verdict is not None:
+        outcome = "passed" if verdict.passed else "failed"
+        say(f"  verdict (f1 at least the runner-up's): {outcome}")
+    plots = [path for path in evaluation.artifacts.values() if path.endswith(".png")]
+    say(f"  {len(plots)} plots logged to run {evaluation.run_id}: " + ", ".join(plots))
+    hint(f"  see: gnomon runs artifacts download {evaluation.run_id} evaluation --dest plots")
 
 
 def _print_serving(served: ServingDemo) -> None:

@@ -42,6 +42,7 @@ def save_model(
     source_run_id: str | None = None,
     training_data: str | None = None,
     metadata: dict[str, Any] | None = None,
+    pip_requirements: list[str] | None = None,
 ) -> ModelSpec:
     """Write ``model`` into a new folder at ``path`` with its ``gnomon-model.yaml``.
 
@@ -64,17 +65,20 @@ def save_model(
         metadata: free-form values; ``{"proba": "softmax"}`` gives a pytorch model
             ``predict_proba``; ``{"batchable": False}`` keeps the model server from gathering
             rows of concurrent requests into one call.
+        pip_requirements: MLflow's name for ``requirements``; pass one or the other.
 
     Returns:
         The spec written to ``gnomon-model.yaml``.
 
     Raises:
-        InvalidInput: unknown flavor, a model its flavor does not recognise, or bad examples.
+        InvalidInput: unknown flavor, a model its flavor does not recognise, bad examples, or
+            both ``requirements`` and ``pip_requirements``.
         AlreadyExists: ``path`` is a non-empty folder.
 
     Example:
         >>> save_model(clf, "out/model", input_example=X_train.head(100))  # doctest: +SKIP
     """
+    requirements = pick_requirements(requirements, pip_requirements)
     target = Path(path)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise AlreadyExists(f"'{target}' already exists and is not an empty folder")
@@ -114,6 +118,22 @@ def load_folder(path: str | os.PathLike[str]) -> LoadedModel:
     verify_folder(folder, spec.files)  # before anything is unpickled
     require_libraries(flavor)
     return LoadedModel(spec, flavor.load(folder, spec), folder)
+
+
+def pick_requirements(
+    requirements: list[str] | None, pip_requirements: list[str] | None
+) -> list[str] | None:
+    """The one of ``requirements`` and MLflow's ``pip_requirements`` that was given.
+
+    Raises:
+        InvalidInput: both were given, or a string instead of a list.
+    """
+    if requirements is not None and pip_requirements is not None:
+        raise InvalidInput("pass requirements= or pip_requirements= (its MLflow name), not both")
+    chosen = pip_requirements if requirements is None else requirements
+    if isinstance(chosen, str):
+        raise InvalidInput(f"requirements must be a list of strings, got the string {chosen!r}")
+    return chosen
 
 
 def _choose_flavor(model: Any, name: str | None) -> Flavor:

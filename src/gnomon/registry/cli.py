@@ -26,13 +26,9 @@ from gnomon.cli.output import (
     say,
 )
 from gnomon.errors import InvalidInput, NotFound
-from gnomon.tracking.cli import (
-    CompareRow,
-    add_compare_rows,
-    compare_rows,
-    lower_is_better,
-    values_differ,
-)
+from gnomon.evaluation.comparison import evaluation_rows
+from gnomon.tracking.cli import add_compare_rows
+from gnomon.tracking.comparison import CompareRow, compare_rows, lower_is_better, values_differ
 from gnomon.tracking.entities import Run, RunStatus
 
 if TYPE_CHECKING:
@@ -98,16 +94,42 @@ def list_models(
 
 
 @models_app.command("show")
-def show_model(ctx: typer.Context, name: str, output: OutputOption = OutputFormat.TABLE) -> None:
-    """Show a registered model and its versions, newest first."""
+def show_model(
+    ctx: typer.Context,
+    name: str,
+    version: Annotated[
+        str | None,
+        typer.Option("--version", help="Whose contract to show: number or alias; default latest."),
+    ] = None,
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """Show a registered model, its versions (newest first) and a version's contract."""
     registry = _registry(ctx)
     model = registry.get_model(name)
     versions = every_page(lambda token: registry.search_versions(name, page_token=token))
+    shown = _shown_version(registry, name, version)
+    contract = registry.get_contract(name, shown.version) if shown else None
     if output is OutputFormat.JSON:
-        print_json({"model": model, "versions": versions})
+        body = None
+        if shown is not None:
+            body = {"version": shown.version, "contract": contract and contract.to_dict()}
+        print_json({"model": model, "versions": versions, "contract": body})
         return
     console().print(_model_table(model))
     console().print(_versions_table(versions))
+    if shown is not None:
+        _print_contract(name, shown.version, contract)
+
+
+def _shown_version(registry: RegistryApi, name: str, selector: str | None) -> ModelVersion | None:
+    """The version whose contract ``models show`` prints: the one asked for, else the
+    latest READY one (none when every version is archived or there is none)."""
+    if selector is not None:
+        return registry.get_version(name, selector)
+    try:
+        return registry.get_version(name)
+    except NotFound:
+        return None
 
 
 def _model_table(model: RegisteredModel) -> Table:
@@ -250,11 +272,15 @@ def compare_versions(
     ] = True,
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
-    """The versions' runs' params and metrics side by side, then their lineage."""
+    """The versions' runs' params, metrics and evaluations side by side, then their lineage.
+
+    The evaluation rows are what ``gnomon.evaluate`` logged in each version's run: its
+    metrics and, where thresholds were given, the verdict.
+    """
     client = client_of(ctx)
     found = _distinct_versions(client.registry, name, versions)
     runs = [_version_run(client, v) for v in found]
-    rows = compare_rows(runs) + _lineage_rows(client, found, runs, data)
+    rows = evaluation_rows(compare_rows(runs), runs) + _lineage_rows(client, found, runs, data)
     if output is OutputFormat.JSON:
         listed = [
             {"version": v.version, "label": r.id, "run_id": v.run_id}
@@ -262,7 +288,7 @@ def compare_versions(
         ]
         print_json({"model": name, "versions": listed, "rows": rows})
         return
-    for section in ("params", "metrics", "lineage"):
+    for section in ("params", "metrics", "evaluation", "lineage"):
         section_rows = [row for row in rows if row.section == section]
         if section_rows:
             console().print(_compare_table(section.capitalize(), found, runs, section_rows))
@@ -423,12 +449,16 @@ def show_contract(
         body = contract.to_dict() if contract else None
         print_json({"model": name, "version": found.version, "contract": body})
         return
+    _print_contract(name, found.version, contract)
+
+
+def _print_contract(name: str, version: int, contract: Contract | None) -> None:
     if contract is None:
-        say(f"{name} version {found.version} has no contract (logged without an input example)")
+        say(f"{name} version {version} has no contract (logged without an input example)")
         return
     for title, columns in (("Inputs", contract.inputs), ("Outputs", contract.outputs)):
         if columns:
-            console().print(_columns_table(f"{title} of {name} version {found.version}", columns))
+            console().print(_columns_table(f"{title} of {name} version {version}", columns))
     hint(f"margin: {contract.margin:g} of each range on either side")
 
 

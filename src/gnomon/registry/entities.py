@@ -28,6 +28,11 @@ class RegisteredModel:
     latest_version: int | None = None
     aliases: dict[str, int] = field(default_factory=dict)
 
+    def _repr_html_(self) -> str:  # a notebook's view of the model
+        from gnomon.registry.html import model_html
+
+        return model_html(self)
+
 
 @dataclass(frozen=True, slots=True)
 class ModelVersion:
@@ -52,6 +57,11 @@ class ModelVersion:
     aliases: list[str] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
     spec_sha256: str | None = None
+
+    def _repr_html_(self) -> str:  # a notebook's view of the version
+        from gnomon.registry.html import version_html
+
+        return version_html(self)
 
 
 @dataclass(frozen=True, slots=True)

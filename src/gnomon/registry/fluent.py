@@ -21,10 +21,12 @@ def log_model(
     model: Any,
     name: str = "model",
     *,
+    flavor: str | None = None,
     input_example: Any = None,
     output_example: Any = None,
     contract: Contract | None = None,
     requirements: list[str] | None = None,
+    pip_requirements: list[str] | None = None,
     training_data: str | None = None,
     metadata: dict[str, Any] | None = None,
     registered_model_name: str | None = None,
@@ -37,7 +39,10 @@ def log_model(
     representative sample of it): columns, types, ranges and categories. ``metadata`` is
     stored in ``gnomon-model.yaml``: ``{"batchable": False}`` keeps the model server from
     gathering concurrent requests into one call, ``{"proba": "softmax"}`` (or
-    ``"sigmoid"``) gives a PyTorch model ``predict_proba``.
+    ``"sigmoid"``) gives a PyTorch model ``predict_proba``. The other options are
+    ``save_model``'s: ``flavor`` (guessed from the model's type when omitted),
+    ``requirements`` or its MLflow name ``pip_requirements`` (pins that replace the
+    inferred pin of the same package), ``contract`` and ``output_example``.
 
     Once stored, the folder is hashed by the side that stored it (the server, in remote
     mode) and the digests are recorded: ``runs:/`` loads and registrations are checked
@@ -45,13 +50,16 @@ def log_model(
 
     Raises:
         Conflict: the run already logged a model under ``name``, or is not RUNNING.
+        InvalidInput: an unknown flavor or one that does not fit the model, bad examples,
+            or both ``requirements`` and ``pip_requirements``.
 
     Example:
         >>> with gnomon.start_run():
         ...     gnomon.log_model(clf, "model", input_example=X_train)
     """
-    from gnomon.modelfolder import save_model
+    from gnomon.modelfolder.folder import pick_requirements, save_model
 
+    requirements = pick_requirements(requirements, pip_requirements)  # before a run starts
     run = fluent._current()
     clean = name.strip("/")
     parent, _, leaf = clean.rpartition("/")
@@ -60,6 +68,7 @@ def log_model(
         save_model(
             model,
             folder,
+            flavor=flavor,
             input_example=input_example,
             output_example=output_example,
             contract=contract,
@@ -73,7 +82,8 @@ def log_model(
     logged = run.client.get_run(run.id).tags.get(LOGGED_MODELS_TAG, "")
     names = [n for n in logged.split(",") if n]
     if clean not in names:
-        fluent.set_tag(LOGGED_MODELS_TAG, ",".join([*names, clean]))
+        # Written at once, not through the buffer: the next log_model reads it back.
+        run.client.set_tag(run.id, LOGGED_MODELS_TAG, ",".join([*names, clean]))
     uri = str(RunModelUri(run.id, clean))
     if registered_model_name is not None:
         register_model(uri, registered_model_name)

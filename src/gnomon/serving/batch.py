@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from gnomon.errors import GnomonError, InvalidInput, NotFound, Unavailable
+from gnomon.progress import progress_bar
 from gnomon.serving.batch_io import METADATA_PREFIX, Reader, Sink
 from gnomon.serving.enforce import MAX_REPORTED, Policy, Violation, enforce
 
@@ -97,7 +98,8 @@ def predict_file(
         keep: input columns to copy into the output; default all of them.
         proba: add a ``probability_<i>`` column per class.
         client: the client for ``models:/`` and ``runs:/`` URIs; default the fluent one.
-        on_progress: called with (rows done, total rows or None) after each chunk.
+        on_progress: called with (rows done, total rows or None) after each chunk; default
+            a progress bar in a notebook or a terminal (see :mod:`gnomon.progress`).
 
     Returns:
         The output path, the row count, the time taken and the model's name and version.
@@ -124,8 +126,8 @@ def predict_file(
         with Reader.open(source, model.loaded, chunk_rows) as reader:
             columns = _kept(reader.schema, keep)
             count = _workers(workers, reader.total_rows, chunk_rows)
-            with Sink(target, model.metadata(created_at)) as sink:
-                violations = _run(reader, columns, job, model.loaded, count, sink, on_progress)
+            with Sink(target, model.metadata(created_at)) as sink, _shown(on_progress) as shown:
+                violations = _run(reader, columns, job, model.loaded, count, sink, shown)
     return BatchResult(
         target,
         sink.rows,
@@ -135,6 +137,12 @@ def predict_file(
         model.version,
         violations,
     )
+
+
+def _shown(on_progress: ProgressCallback | None) -> AbstractContextManager[ProgressCallback]:
+    if on_progress is not None:
+        return nullcontext(on_progress)
+    return progress_bar("predicting", unit="rows")
 
 
 def read_prediction_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -126,12 +126,14 @@ class LogBuffer:
         if count >= self._trigger:
             self._woken(count)
 
-    def submit(self, task: Task) -> None:
-        """Run ``task`` on the writer thread, before the next batch is written."""
+    def submit(self, task: Task, wake: bool = True) -> None:
+        """Run ``task`` on the writer thread, before the next batch is written: at once, or
+        with ``wake=False`` at the writer's next round (its interval, a full buffer, a flush)."""
         with self._lock:
             self._tasks.append(task)
         self._started()
-        self._wake.set()
+        if wake:
+            self._wake.set()
 
     def flush(self) -> None:
         """Write everything logged so far, retrying through a short outage.
@@ -149,15 +151,16 @@ class LogBuffer:
         if lost:
             raise Unavailable(_lost_message(lost, self.options.retry_window), {"lost": lost})
 
-    def wait(self) -> None:
-        """Return once everything logged so far is written or given up; raises nothing."""
+    def wait(self, timeout: float | None = None) -> None:
+        """Return once everything logged so far is written or given up, or after ``timeout``
+        seconds; raises nothing."""
         if self._thread is not None and self._thread.is_alive() and not self._closed:
             with self._lock:
                 self._submitted += 1
                 target = self._submitted
             self._wake.set()
             with self._done:
-                self._done.wait_for(lambda: self._written >= target or self._closed)
+                self._done.wait_for(lambda: self._written >= target or self._closed, timeout)
         else:
             self._drain()
 

@@ -14,6 +14,8 @@ import re
 import socket
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +46,7 @@ def capture(start_dir: Path | None = None) -> RunContext:
     return RunContext(tags=tags, diff=git.diff, requirements=installed_packages())
 
 
+@functools.cache
 def current_user() -> str:
     try:
         return getpass.getuser()
@@ -63,12 +66,29 @@ def entry_point() -> str:
 
 @functools.cache
 def installed_packages() -> str:
-    """``name==version`` per installed distribution; computed once a process."""
+    """``name==version`` per installed distribution on ``sys.path``; computed once a process.
+
+    A ``.dist-info`` folder is named ``<name>-<version>`` (the wheel spec), so its name is
+    read, not its METADATA: parsing a few hundred metadata files took a fifth of a second,
+    which the first ``end_run`` waited for. Other layouts (``.egg-info``) are read in full.
+    """
     seen: dict[str, str] = {}
-    for dist in importlib.metadata.distributions():
-        name = dist.name
-        if name and name.lower() not in seen:
-            seen[name.lower()] = f"{name}=={dist.version}"
+    for entry in sys.path:
+        try:
+            found = sorted(os.scandir(entry or "."), key=lambda e: e.name)
+        except OSError:
+            continue
+        for item in found:
+            if item.name.endswith(".dist-info"):
+                name, _, version = item.name[: -len(".dist-info")].partition("-")
+                name = name.replace("_", "-")
+            elif item.name.endswith(".egg-info"):
+                dist = importlib.metadata.PathDistribution(Path(item.path))
+                name, version = dist.name or "", dist.version
+            else:
+                continue
+            if name and version and name.lower() not in seen:
+                seen[name.lower()] = f"{name}=={version}"
     return "\n".join(sorted(seen.values(), key=str.lower)) + "\n"
 
 
@@ -78,12 +98,52 @@ class _GitState:
     diff: str | None
 
 
+# A git state is reused while HEAD, the index and the checked-out ref are unchanged, for
+# at most this long: a sweep starting many runs spawns git once, not per run (end_run waits
+# for the capture), and the code a process runs was read when it started anyway.
+GIT_STATE_MAX_AGE_S = 30.0
+_git_cache: dict[Path, tuple[tuple[float, ...], float, _GitState]] = {}
+_git_cache_lock = threading.Lock()
+
+
 def _git_state(start: Path) -> _GitState:
-    # One `git status` gives commit, branch and dirtiness; each spawn costs milliseconds and
-    # end_run waits for the capture, so no more are made than needed.
     root = _repository_root(start)
     if root is None:
         return _GitState({}, None)
+    signature = _git_signature(root)
+    now = time.monotonic()
+    with _git_cache_lock:
+        cached = _git_cache.get(root)
+        if cached is not None and cached[0] == signature and now - cached[1] < GIT_STATE_MAX_AGE_S:
+            return cached[2]
+    state = _read_git_state(root)
+    with _git_cache_lock:
+        _git_cache[root] = (signature, now, state)
+    return state
+
+
+def _git_signature(root: Path) -> tuple[float, ...]:
+    """Modification times of what a commit, a checkout or ``git add`` changes."""
+    git = root / ".git"
+    head = git / "HEAD"
+    paths = [head, git / "index"]
+    try:
+        ref = head.read_text().strip()
+    except OSError:
+        ref = ""
+    if ref.startswith("ref: "):
+        paths.append(git / ref[5:])
+    times = []
+    for path in paths:
+        try:
+            times.append(path.stat().st_mtime)
+        except OSError:
+            times.append(-1.0)
+    return tuple(times)
+
+
+def _read_git_state(root: Path) -> _GitState:
+    # One `git status` gives commit, branch and dirtiness; each spawn costs milliseconds.
     status = _git(root, "status", "--porcelain=v2", "--branch", "--untracked-files=no")
     if status is None:
         return _GitState({}, None)

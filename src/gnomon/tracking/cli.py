@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from gnomon.cli.output import (
     MISSING,
@@ -27,21 +25,49 @@ from gnomon.cli.output import (
     say,
     to_jsonable,
 )
-from gnomon.errors import InvalidInput
+from gnomon.errors import InvalidInput, NotFound
+from gnomon.tracking.cli_artifacts import artifacts_app, printable
+from gnomon.tracking.cli_history import metric_history
+from gnomon.tracking.comparison import (  # noqa: F401 (registry/cli.py imports them from here)
+    CompareRow,
+    compare_rows,
+    distinct_run_ids,
+    lower_is_better,
+    values_differ,
+)
+from gnomon.tracking.tree import TreeRow, descendants, tree_rows
 
 if TYPE_CHECKING:
+    from gnomon.sdk import Client
     from gnomon.tracking.entities import Run
 
 experiments_app = typer.Typer(help="Create, list, rename, delete and restore experiments.")
-runs_app = typer.Typer(help="List, search, show, compare, delete and restore runs.")
+runs_app = typer.Typer(
+    help="List, search, show, compare, delete and restore runs; chart a metric's history; "
+    "list, show and download artifacts."
+)
+runs_app.add_typer(artifacts_app, name="artifacts")
+runs_app.command("history")(metric_history)
 
-ExperimentOption = Annotated[str, typer.Option("--experiment", "-e", help="Experiment name or id.")]
 MaxOption = Annotated[int, typer.Option("--max", "-n", help="Return at most this many runs.")]
+ParentOption = Annotated[
+    str | None,
+    typer.Option(
+        "--parent",
+        help="Only the runs nested directly under this run id (its experiment by default).",
+    ),
+]
+FlatOption = Annotated[
+    bool, typer.Option("--flat", help="Keep the order found: no nesting under parents.")
+]
 
 # Metric columns a runs table shows; the rest are in `runs show` and --output json.
 _MAX_METRIC_COLUMNS = 3
 _DIFFERS = "bold yellow"
 _BEST = " ★"
+# `runs show` draws the runs below a run this far down, and at most this many.
+MAX_TREE_DEPTH = 3
+MAX_TREE_RUNS = 50
 
 
 # -- experiments ---------------------------------------------------------------------------
@@ -104,21 +130,25 @@ def restore_experiment(ctx: typer.Context, name_or_id: str) -> None:
 @runs_app.command("list")
 def list_runs(
     ctx: typer.Context,
-    experiment: ExperimentOption,
+    experiment: Annotated[
+        str | None, typer.Option("--experiment", "-e", help="Experiment name or id.")
+    ] = None,
+    parent: ParentOption = None,
     max_results: MaxOption = 100,
+    flat: FlatOption = False,
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
-    """List an experiment's runs, newest first."""
-    page = client_of(ctx).search_runs(experiment, max_results=max_results)
-    _print_runs(list(page.items), page.next_page_token is not None, output)
+    """List an experiment's runs, newest first, nested runs under their parents."""
+    _search(ctx, [experiment] if experiment else [], None, None, max_results, parent, flat, output)
 
 
 @runs_app.command("search")
 def search_runs(
     ctx: typer.Context,
     experiment: Annotated[
-        list[str], typer.Option("--experiment", "-e", help="Experiment name or id; repeatable.")
-    ],
+        list[str] | None,
+        typer.Option("--experiment", "-e", help="Experiment name or id; repeatable."),
+    ] = None,
     filter_: Annotated[
         str | None,
         typer.Option("--filter", "-f", help="e.g. \"metrics.acc > 0.9 and params.model = 'rf'\""),
@@ -127,24 +157,56 @@ def search_runs(
         list[str] | None,
         typer.Option("--order-by", help='e.g. "metrics.f1 DESC"; repeatable.'),
     ] = None,
+    parent: ParentOption = None,
     max_results: MaxOption = 100,
+    flat: FlatOption = False,
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
-    """Search runs of one or more experiments with the filter language."""
-    page = client_of(ctx).search_runs(experiment, filter_, order_by, max_results)
-    _print_runs(list(page.items), page.next_page_token is not None, output)
+    """Search runs of experiments with the filter language, nested runs under their parents."""
+    _search(ctx, experiment or [], filter_, order_by, max_results, parent, flat, output)
 
 
-def _print_runs(runs: list[Run], more: bool, output: OutputFormat) -> None:
+def _search(
+    ctx: typer.Context,
+    experiments: list[str],
+    filter_: str | None,
+    order_by: list[str] | None,
+    max_results: int,
+    parent: str | None,
+    flat: bool,
+    output: OutputFormat,
+) -> None:
+    client = client_of(ctx)
+    parent_id = None
+    if parent is not None:
+        parent_run = client.get_run(parent)
+        parent_id = parent_run.id
+        experiments = experiments or [parent_run.experiment_id]
+        # Appended, so a mistake in --filter is reported at its own positions.
+        by_parent = f"parent_run_id = {quoted(parent_id)}"
+        filter_ = f"{filter_} and {by_parent}" if filter_ and filter_.strip() else by_parent
+    if not experiments:
+        raise InvalidInput("name an experiment with --experiment, or a run with --parent")
+    page = client.search_runs(experiments, filter_, order_by, max_results)
+    runs = list(page.items)
     if output is OutputFormat.JSON:
         print_json([_run_json(run) for run in runs])
         return
-    console().print(_runs_table(runs))
-    if more:
+    console().print(_runs_table(runs, flat=flat, listed_parent=parent_id))
+    if page.next_page_token is not None:
         hint(f"showing the first {len(runs)} runs; pass --max to see more")
 
 
-def _runs_table(runs: Sequence[Run]) -> Table:
+def quoted(value: str) -> str:
+    """``value`` as a string of the filter language."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _runs_table(
+    runs: Sequence[Run], *, flat: bool = False, listed_parent: str | None = None
+) -> Table:
+    """Runs in rows; unless ``flat``, each run's children under it, indented (a child whose
+    parent is not listed is marked, unless that parent is ``listed_parent``)."""
     keys = sorted({key for run in runs for key in run.metrics})[:_MAX_METRIC_COLUMNS]
     table = new_table(None)
     # A folded id cannot be pasted into `runs show`; the other columns may fold instead.
@@ -155,17 +217,26 @@ def _runs_table(runs: Sequence[Run]) -> Table:
     table.add_column("duration", no_wrap=True)
     for key in keys:
         table.add_column(key, min_width=6, overflow="fold")
-    for run in runs:
+    for row in [TreeRow(run) for run in runs] if flat else tree_rows(runs):
+        run = row.run
         metrics = [_short(run.metrics.get(key)) for key in keys]
         table.add_row(
             run.id,
-            run.name,
+            _tree_name(row, listed_parent),
             run.status.value,
             format_time(run.start_time, compact=True),
             format_duration(run.duration_ms),
             *metrics,
         )
     return table
+
+
+def _tree_name(row: TreeRow, listed_parent: str | None) -> Text:
+    name = Text(row.prefix, style="dim") + Text(printable(row.run.name))
+    parent = row.run.parent_run_id
+    if row.orphan and parent is not None and parent != listed_parent:
+        name.append(f" (child of {parent[:8]})", style="dim")  # its parent is not listed
+    return name
 
 
 def _short(value: float | None) -> str:
@@ -183,7 +254,7 @@ def _run_json(run: Run) -> dict[str, object]:
 
 @runs_app.command("show")
 def show_run(ctx: typer.Context, run_id: str, output: OutputOption = OutputFormat.TABLE) -> None:
-    """Show a run: its info, params, latest metrics and tags."""
+    """Show a run: its info, parent, params, latest metrics, tags and the runs below it."""
     client = client_of(ctx)
     run = client.get_run(run_id)
     if output is OutputFormat.JSON:
@@ -192,7 +263,8 @@ def show_run(ctx: typer.Context, run_id: str, output: OutputOption = OutputForma
     from gnomon.tracking.capture import TAG_PREFIX  # capture loads platform, subprocess...
 
     out = console()
-    out.print(_info_table(run, client.get_experiment(run.experiment_id).name))
+    experiment = client.get_experiment(run.experiment_id).name
+    out.print(_info_table(run, experiment, _parent_label(client, run)))
     user_tags = {k: v for k, v in run.tags.items() if not k.startswith(TAG_PREFIX)}
     system_tags = {k: v for k, v in run.tags.items() if k.startswith(TAG_PREFIX)}
     for title, values in (
@@ -203,9 +275,45 @@ def show_run(ctx: typer.Context, run_id: str, output: OutputOption = OutputForma
     ):
         if values:
             out.print(_key_value_table(title, values))
+    _print_children(client, run)
 
 
-def _info_table(run: Run, experiment_name: str) -> Table:
+def _parent_label(client: Client, run: Run) -> str:
+    if run.parent_run_id is None:
+        return MISSING
+    try:
+        parent = client.get_run(run.parent_run_id)
+    except NotFound:  # not in this workspace's view any more: its id is all there is
+        return run.parent_run_id
+    return f"{parent.name} ({parent.id})"
+
+
+def _print_children(client: Client, run: Run) -> None:
+    """The runs below ``run`` in its experiment, as a tree, oldest first at each level."""
+    from rich.tree import Tree
+
+    def find_children(parent_ids: Sequence[str], limit: int) -> Sequence[Run]:
+        within = ", ".join(quoted(parent_id) for parent_id in parent_ids)
+        flt = f"parent_run_id IN ({within})"
+        return client.search_runs(run.experiment_id, flt, ["start_time ASC"], limit).items
+
+    found, more = descendants(find_children, run.id, MAX_TREE_DEPTH, MAX_TREE_RUNS)
+    if not found:
+        return
+    tree = Tree(Text("Child runs", style="bold"), guide_style="dim")
+    nodes = {run.id: tree}
+    for child in found:  # level by level: a parent is always placed before its children
+        label = Text(printable(child.name)) + Text(f"  {child.id}  {child.status.value}", "dim")
+        nodes[child.id] = nodes[child.parent_run_id or run.id].add(label)
+    console().print(tree)
+    if more:
+        hint(
+            f"showing {len(found)} runs, down to level {MAX_TREE_DEPTH}; "
+            f"gnomon runs list --parent RUN_ID lists all the children of a run"
+        )
+
+
+def _info_table(run: Run, experiment_name: str, parent: str) -> Table:
     table = new_table(f"Run {run.name}", "field", "value")
     table.columns[1].overflow = "fold"  # show whole artifact paths, to copy them
     rows = {
@@ -216,7 +324,7 @@ def _info_table(run: Run, experiment_name: str) -> Table:
         "started": format_time(run.start_time),
         "ended": format_time(run.end_time),
         "duration": format_duration(run.duration_ms),
-        "parent run": run.parent_run_id or MISSING,
+        "parent run": parent,
         "lifecycle": run.lifecycle.value,
         "artifacts": run.artifact_uri,
         "description": run.description or MISSING,
@@ -250,17 +358,6 @@ def restore_run(ctx: typer.Context, run_id: str) -> None:
 # -- runs: compare -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class CompareRow:
-    """One param or metric across runs; ``best`` holds the run ids with the best value."""
-
-    section: str
-    key: str
-    values: dict[str, str | float | None]
-    differs: bool
-    best: list[str] = field(default_factory=list)
-
-
 @runs_app.command("compare")
 def compare_runs(
     ctx: typer.Context,
@@ -268,9 +365,7 @@ def compare_runs(
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Params and metrics side by side; differing rows highlighted, best metrics starred."""
-    ids = list(dict.fromkeys(run_ids))  # the same run twice adds nothing to compare
-    if len(ids) < 2:
-        raise InvalidInput("runs compare needs at least two different run ids")
+    ids = distinct_run_ids(run_ids)
     client = client_of(ctx)
     runs = [client.get_run(run_id) for run_id in ids]
     rows = compare_rows(runs)
@@ -282,45 +377,6 @@ def compare_runs(
         section_rows = [row for row in rows if row.section == section]
         if section_rows:
             out.print(_compare_table(section.capitalize(), runs, section_rows))
-
-
-def compare_rows(runs: Sequence[Run]) -> list[CompareRow]:
-    """Every param and metric key of ``runs``, with each run's value (``None`` when unset)."""
-    rows = []
-    for key in sorted({k for run in runs for k in run.params}):
-        values: dict[str, str | float | None] = {r.id: r.params.get(key) for r in runs}
-        rows.append(CompareRow("params", key, values, values_differ(values.values())))
-    for key in sorted({k for run in runs for k in run.metrics}):
-        metrics = {r.id: r.metrics.get(key) for r in runs}
-        differs = values_differ(metrics.values())
-        best = _best_runs(key, metrics) if differs else []
-        rows.append(CompareRow("metrics", key, dict(metrics), differs, best))
-    return rows
-
-
-def values_differ(values: Iterable[object]) -> bool:
-    # repr() makes NaN equal to NaN, so two runs that both logged NaN do not "differ".
-    return len({repr(v) for v in values}) > 1
-
-
-# Metric names whose smaller values are better; anything else is taken as higher-is-better.
-_LOWER_IS_BETTER = frozenset(
-    {"loss", "error", "err", "mse", "mae", "rmse", "mape", "latency", "time", "duration"}
-)
-
-
-def lower_is_better(metric: str) -> bool:
-    """Whether smaller values of ``metric`` are better, guessed from words in its name."""
-    return bool(_LOWER_IS_BETTER & set(re.split(r"[^a-z0-9]+", metric.lower())))
-
-
-def _best_runs(key: str, values: dict[str, float | None]) -> list[str]:
-    usable = {run_id: v for run_id, v in values.items() if v is not None and not math.isnan(v)}
-    if not usable:
-        return []
-    lower = lower_is_better(key)
-    best = min(usable.values()) if lower else max(usable.values())
-    return [run_id for run_id, v in usable.items() if v == best]
 
 
 def _compare_table(title: str, runs: Sequence[Run], rows: Sequence[CompareRow]) -> Table:

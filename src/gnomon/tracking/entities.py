@@ -67,6 +67,11 @@ class Run:
     def duration_ms(self) -> int | None:
         return None if self.end_time is None else self.end_time - self.start_time
 
+    def _repr_html_(self) -> str:  # a notebook's view of the run
+        from gnomon.tracking.html import run_html
+
+        return run_html(self)
+
 
 @dataclass(frozen=True, slots=True)
 class RunData:

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
+    from gnomon.tracking.system_metrics import SystemMetricsMonitor
+
 logger = logging.getLogger(__name__)
 
 DATA_LOST_TAG = "gnomon.data_lost"  # how many logged values never reached the store
@@ -50,6 +52,7 @@ class ActiveRun:
         self.run = run
         self.id = run.id
         self._params = dict(run.params)  # logged so far: lets a changed value fail at once
+        self._monitor: SystemMetricsMonitor | None = None
 
     @property
     def name(self) -> str:
@@ -65,6 +68,17 @@ class ActiveRun:
 
     def __repr__(self) -> str:
         return f"ActiveRun(id={self.id!r}, name={self.name!r})"
+
+    def _repr_html_(self) -> str:
+        """A notebook's view of the run as stored now, with what was logged so far."""
+        # What was logged so far, if the writer gets it out soon: a display must not hang
+        # through an outage. Raises nothing; a write error stays for flush/end_run.
+        self.client.buffer.wait(timeout=2.0)
+        try:
+            run = self.client.get_run(self.id)
+        except GnomonError:  # the store is away: show the run as it started
+            run = self.run
+        return run._repr_html_()
 
     def __enter__(self) -> ActiveRun:
         return self
@@ -190,8 +204,13 @@ def start_run(
     tags: dict[str, Any] | None = None,
     description: str = "",
     nested: bool = False,
+    log_system_metrics: bool | None = None,
 ) -> ActiveRun:
     """Start a run (or resume ``run_id``) and make it the active one.
+
+    With ``log_system_metrics`` (default ``GNOMON_SYSTEM_METRICS``), CPU, memory, disk,
+    network and NVIDIA GPU use are sampled every ``GNOMON_SYSTEM_METRICS_INTERVAL`` seconds
+    until the run ends, and logged as ``system/...`` metrics.
 
     Example:
         >>> with gnomon.start_run(name="rf-baseline", tags={"team": "growth"}) as run:
@@ -220,8 +239,19 @@ def start_run(
         if client.settings.capture_environment:
             client.buffer.submit(lambda: _record_context(client, run.id))
     active = ActiveRun(client, run)
+    if client.settings.system_metrics if log_system_metrics is None else log_system_metrics:
+        active._monitor = _start_monitor(client, run.id)
     _active.set((*stack, active))
     return active
+
+
+def _start_monitor(client: Client, run_id: str) -> SystemMetricsMonitor:
+    from gnomon.tracking.system_metrics import SystemMetricsMonitor
+
+    def log(metric: Metric) -> None:
+        client.buffer.add_metric(run_id, metric)
+
+    return SystemMetricsMonitor(log, client.settings.system_metrics_interval).start()
 
 
 def active_run() -> ActiveRun | None:
@@ -363,6 +393,8 @@ def _current() -> ActiveRun:
 
 
 def _end(run: ActiveRun, status: RunStatus | str) -> None:
+    if run._monitor is not None:  # first: no system metric may arrive after the run ends
+        run._monitor.stop()
     stack = _active.get()
     buffer = run.client.buffer
     try:
@@ -399,9 +431,10 @@ def _record_context(client: Client, run_id: str) -> None:
     try:
         context = capture()
         client.buffer.add(run_id, {}, context.tags)
-        client.tracking.log_text(client.scope, run_id, context.requirements, REQUIREMENTS_ARTIFACT)
+        files = {REQUIREMENTS_ARTIFACT: context.requirements.encode()}
         if context.diff:
-            client.tracking.log_text(client.scope, run_id, context.diff, DIFF_ARTIFACT)
+            files[DIFF_ARTIFACT] = context.diff.encode()
+        client.tracking.log_files(client.scope, run_id, files)
     except (GnomonError, OSError) as exc:  # best effort: never fail a run over its context
         logger.warning("gnomon: could not record the run's environment: %s", exc)
 
@@ -418,6 +451,9 @@ def _end_runs_at_exit() -> None:
 def _reset() -> None:
     """Forget the default client, experiment and active runs (tests; GNOMON_* changes)."""
     global _client, _experiment
+    for run in _active.get():
+        if run._monitor is not None:
+            run._monitor.stop()
     if _client is not None:
         _client.buffer.close()
     _client, _experiment = None, None

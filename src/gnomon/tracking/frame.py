@@ -68,6 +68,11 @@ class RunPage(Page[Run]):
         """This page's runs as :func:`runs_frame` lays them out."""
         return runs_frame(self.items)
 
+    def _repr_html_(self) -> str:  # a notebook's view: a bounded table of the runs
+        from gnomon.tracking.html import runs_html
+
+        return runs_html(self.items, more=self.next_page_token is not None)
+
 
 def pick_output(page: RunPage, output: str) -> RunPage | pd.DataFrame:
     """``search_runs``' result in the form ``output`` names."""

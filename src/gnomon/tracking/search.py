@@ -4,6 +4,7 @@ Grammar (keywords are case-insensitive)::
 
     filter     := comparison ("and" comparison)*
     comparison := field op value | field ["not"] "in" "(" value ("," value)* ")"
+                | field "is" ["not"] "null"
     field      := ("metrics" | "params" | "tags") "." key | ["attributes" "."] attribute
     key        := name made of letters, digits and _ - . / :   or quoted with `backticks`
     op         := = | != | < | <= | > | >= | like | ilike
@@ -11,8 +12,14 @@ Grammar (keywords are case-insensitive)::
     order_by   := field ["asc" | "desc"]
 
 Metrics compare with numbers; params and tags are strings (quote them); attributes are
-``status``, ``name``, ``run_id``, ``user``, ``experiment_id`` (strings) and ``start_time``,
-``end_time`` (milliseconds since the epoch).
+``status``, ``name``, ``run_id``, ``user``, ``experiment_id``, ``parent_run_id`` (strings) and
+``start_time``, ``end_time`` (milliseconds since the epoch). ``tags.mlflow.parentRunId``, where
+MLflow keeps a run's parent, is read as ``parent_run_id``.
+
+A missing value never matches a comparison: a run without the metric, param or tag, or
+without a parent or an end time, is left out by ``=``, ``!=`` and the rest alike. ``IS NULL``
+finds exactly those runs (``parent_run_id IS NULL``: the top-level runs), ``IS NOT NULL`` the
+others. A metric logged as NaN has a value, so it is ``IS NOT NULL`` (and never compares).
 
 A search is bounded so that every database runs it: the SQL store joins a table for each
 metric, param or tag named, and SQLite refuses more than 64 tables in one join, so a filter
@@ -51,12 +58,15 @@ class FieldKind(StrEnum):
     ATTRIBUTE = "attributes"
 
 
-STRING_ATTRIBUTES = frozenset({"status", "name", "run_id", "user", "experiment_id"})
+STRING_ATTRIBUTES = frozenset(
+    {"status", "name", "run_id", "user", "experiment_id", "parent_run_id"}
+)
 NUMERIC_ATTRIBUTES = frozenset({"start_time", "end_time"})
 ATTRIBUTES = STRING_ATTRIBUTES | NUMERIC_ATTRIBUTES
 
 NUMERIC_OPS = frozenset({"=", "!=", "<", "<=", ">", ">="})
 STRING_OPS = frozenset({"=", "!=", "LIKE", "ILIKE", "IN", "NOT IN"})
+NULL_OPS = frozenset({"IS NULL", "IS NOT NULL"})  # any field: whether the run has a value
 
 _PREFIXES = {
     "metric": FieldKind.METRIC,
@@ -69,6 +79,9 @@ _PREFIXES = {
     "attribute": FieldKind.ATTRIBUTE,
     "attributes": FieldKind.ATTRIBUTE,
 }
+
+# Where MLflow keeps a run's parent; gnomon holds it as an attribute, so the tag reads that.
+_TAG_ALIASES = {"mlflow.parentRunId": "parent_run_id"}
 
 _TOKEN = re.compile(
     rf"""
@@ -104,7 +117,7 @@ class Field:
 class Comparison:
     field: Field
     op: str
-    value: Any  # float, str, or a tuple of them for IN / NOT IN
+    value: Any  # float, str, a tuple of them for IN / NOT IN, None for IS [NOT] NULL
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,11 +246,13 @@ class _Parser:
         target = self._field(self._next("a field such as metrics.acc or params.model"))
         op_token = self._next("an operator")
         op = self._operator(op_token)
-        allowed = NUMERIC_OPS if target.is_numeric else STRING_OPS
+        allowed = (NUMERIC_OPS if target.is_numeric else STRING_OPS) | NULL_OPS
         if op not in allowed:
             self._fail(op_token, f"operator {op} is not supported for {target}")
-        if op in ("IN", "NOT IN"):
-            value: Any = self._value_list(target)
+        if op in NULL_OPS:
+            value: Any = None
+        elif op in ("IN", "NOT IN"):
+            value = self._value_list(target)
         else:
             value = self._value(target, self._next("a value"))
             if op in ("LIKE", "ILIKE") and not isinstance(value, str):
@@ -255,7 +270,17 @@ class _Parser:
             if follow.text.upper() != "IN":
                 self._fail(follow, "expected 'in' after 'not'")
             return "NOT IN"
-        self._fail(token, "expected a comparison operator (= != < <= > >= like ilike in)")
+        if word == "IS":
+            follow = self._next("'null' or 'not null' after 'is'")
+            negated = follow.text.upper() == "NOT"
+            if negated:
+                follow = self._next("'null' after 'is not'")
+            if follow.text.upper() != "NULL":
+                self._fail(follow, f"expected NULL after IS{' NOT' if negated else ''}")
+            return "IS NOT NULL" if negated else "IS NULL"
+        self._fail(
+            token, "expected a comparison operator (= != < <= > >= like ilike in, is [not] null)"
+        )
         raise AssertionError  # unreachable: _fail raises
 
     def _field(self, token: _Token) -> Field:
@@ -268,6 +293,8 @@ class _Parser:
                 self._fail(token, f"a key has at most {checks.KEY_LENGTH} characters")
             if kind is FieldKind.ATTRIBUTE:
                 return self._attribute(token, key)
+            if kind is FieldKind.TAG and key in _TAG_ALIASES:
+                return Field(FieldKind.ATTRIBUTE, _TAG_ALIASES[key])
             return Field(kind, key)
         if token.kind == "word":
             return self._attribute(token, token.text)
@@ -301,8 +328,10 @@ class _Parser:
             if target.is_numeric:
                 self._fail(token, f"{target} holds numbers: compare it with a number")
             value = re.sub(r"\\(.)", r"\1", token.text[1:-1])
-            if target == Field(FieldKind.ATTRIBUTE, "status") and "%" not in value:
-                self._check_status(token, value)
+            if target == Field(FieldKind.ATTRIBUTE, "status"):
+                if "%" not in value:
+                    self._check_status(token, value)
+                return value.upper()  # statuses are stored upper-case; the filter is not
             return value
         self._fail(token, "expected a number or a quoted string")
         raise AssertionError

@@ -278,9 +278,15 @@ class TrackingService:
         return self.log_bytes(scope, run_id, text.encode(), artifact_file)
 
     def log_bytes(self, scope: Scope, run_id: str, data: bytes, artifact_file: str) -> str:
-        run = self.check_artifact_write(scope, run_id, [artifact_file])
-        self._open_artifacts(run).put_bytes(data, artifact_file)
-        return artifact_file
+        return self.log_files(scope, run_id, {artifact_file: data})[0]
+
+    def log_files(self, scope: Scope, run_id: str, files: Mapping[str, bytes]) -> list[str]:
+        """Write several small artifact files after one check of the run."""
+        run = self.check_artifact_write(scope, run_id, list(files))
+        store = self._open_artifacts(run)
+        for artifact_file, data in files.items():
+            store.put_bytes(data, artifact_file)
+        return list(files)
 
     def load_bytes(self, scope: Scope, run_id: str, artifact_file: str) -> bytes:
         """The content of one artifact file.

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, or_, select, update
+from sqlalchemy import Connection, Dialect, Row, and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from gnomon._types import Page, Scope, new_id, now_ms
+from gnomon._types import (
+    Page,
+    Scope,
+    decode_offset_token,
+    encode_offset_token,
+    new_id,
+    now_ms,
+)
 from gnomon.errors import AlreadyExists, Conflict, NotFound
+from gnomon.store import driver_sql
 from gnomon.store.database import Database
 from gnomon.store.paging import fetch_page
 from gnomon.tracking.entities import (
@@ -27,8 +36,8 @@ from gnomon.tracking.entities import (
     RunUpdate,
 )
 from gnomon.tracking.search import RunQuery
-from gnomon.tracking.sql_replay import unstored_points
-from gnomon.tracking.sql_search import compile_search
+from gnomon.tracking.sql_replay import Point, unstored_points
+from gnomon.tracking.sql_search_plan import search_sql
 from gnomon.tracking.tables import experiments, latest_metrics, metrics, params, runs, tags
 
 
@@ -182,26 +191,22 @@ class SqlTrackingStore:
                 self._write_metrics(conn, run_id, data.metrics)
 
     def get_metric_history(self, scope: Scope, run_id: str, key: str) -> list[Metric]:
-        query = (
-            select(metrics.c.value, metrics.c.step, metrics.c.timestamp)
-            .where(metrics.c.run_id == run_id, metrics.c.key == key)
-            .order_by(metrics.c.step, metrics.c.timestamp)
-        )
         with self.db.read() as conn:
-            self._run_row(conn, scope, run_id)
-            rows = conn.execute(query).all()
+            owned, points = _history_sql(conn.dialect)
+            if conn.exec_driver_sql(owned, (run_id, scope.workspace)).first() is None:
+                raise NotFound(f"run {run_id!r} not found")
+            rows = conn.exec_driver_sql(points, (run_id, key)).all()
         nan = math.nan
         return [Metric(key, nan if v is None else v, s, t) for v, s, t in rows]
 
     def search_runs(self, scope: Scope, query: RunQuery) -> Page[Run]:
-        statement = compile_search(scope, query)
         with self.db.read() as conn:
-            matched, token = fetch_page(conn, statement, query.max_results, query.page_token)
-            ids = [row[0] for row in matched]
-            rows = conn.execute(select(runs).where(runs.c.id.in_(ids))).all() if ids else []
-            by_id = {row.id: row for row in rows}
-            found = self._load_runs(conn, [by_id[i] for i in ids])
-        return Page(found, token)
+            sql, values = search_sql(conn.dialect, scope, query)
+            rows = conn.exec_driver_sql(sql, values).all()
+            found = self._load_runs(conn, rows[: query.max_results])
+        more = len(rows) > query.max_results
+        offset = decode_offset_token(query.page_token)
+        return Page(found, encode_offset_token(offset + query.max_results) if more else None)
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -238,25 +243,22 @@ class SqlTrackingStore:
                 )
 
     def _write_metrics(self, conn: Connection, run_id: str, points: Sequence[Metric]) -> None:
-        rows: list[dict[str, Any]] = [
-            {
-                "run_id": run_id,
-                "key": m.key,
-                "value": None if math.isnan(m.value) else m.value,
-                "step": m.step,
-                "timestamp": m.timestamp,
-            }
+        isnan = math.isnan
+        rows = [
+            (run_id, m.key, m.step, m.timestamp, None if isnan(m.value) else m.value)
             for m in points
         ]
         rows = unstored_points(conn, run_id, rows)  # a retried batch must not double points
         if not rows:
             return
-        conn.execute(metrics.insert(), rows)
-        latest: dict[str, dict[str, Any]] = {}
+        # Plain tuples through the driver's executemany: SQLAlchemy's per-row parameter
+        # handling cost more than SQLite's insert itself.
+        conn.exec_driver_sql(driver_sql.insert(conn.dialect, metrics, _POINT_COLUMNS), rows)
+        latest: dict[str, Point] = {}
         for row in rows:
-            seen = latest.get(row["key"])
-            if seen is None or (row["step"], row["timestamp"]) >= (seen["step"], seen["timestamp"]):
-                latest[row["key"]] = row
+            seen = latest.get(row[1])
+            if seen is None or (row[2], row[3]) >= (seen[2], seen[3]):
+                latest[row[1]] = row
         statement = self._insert(latest_metrics)
         excluded = statement.excluded
         target = latest_metrics.c
@@ -273,7 +275,7 @@ class SqlTrackingStore:
                     and_(excluded.step == target.step, excluded.timestamp >= target.timestamp),
                 ),
             ),
-            list(latest.values()),
+            [dict(zip(_POINT_COLUMNS, row, strict=True)) for row in latest.values()],
         )
 
     def _upsert(
@@ -325,18 +327,41 @@ class SqlTrackingStore:
         return row
 
     def _load_runs(self, conn: Connection, rows: Sequence[Any]) -> list[Run]:
-        """Attach params, tags and latest metrics with one query each."""
+        """Attach params, tags and latest metrics with one plain-SQL read each."""
         if not rows:
             return []
         ids = [row.id for row in rows]
         data: dict[str, dict[str, dict[str, Any]]] = {i: {"p": {}, "t": {}, "m": {}} for i in ids}
-        for part, table in (("p", params), ("t", tags), ("m", latest_metrics)):
-            query = select(table.c.run_id, table.c.key, table.c.value).where(
-                table.c.run_id.in_(ids)
-            )
-            for run_id, key, value in conn.execute(query):
-                data[run_id][part][key] = math.nan if part == "m" and value is None else value
+        dialect = conn.dialect
+        for start in range(0, len(ids), _IDS_PER_READ):
+            chunk = ids[start : start + _IDS_PER_READ]
+            width = driver_sql.padded(len(chunk))
+            bound = driver_sql.pad(chunk, width)
+            for part, table in (("p", params), ("t", tags)):
+                sql = driver_sql.select_in(dialect, table, _KV, "run_id", width)
+                for run_id, key, value in conn.exec_driver_sql(sql, bound).all():
+                    data[run_id][part][key] = value
+            sql = driver_sql.select_in(dialect, latest_metrics, _KV, "run_id", width)
+            for run_id, key, value in conn.exec_driver_sql(sql, bound).all():
+                data[run_id]["m"][key] = math.nan if value is None else value
         return [_to_run(row, data[row.id]) for row in rows]
+
+
+@functools.lru_cache(maxsize=4)
+def _history_sql(dialect: Dialect) -> tuple[str, str]:
+    """Whether the run is the workspace's, and its points of one key in step order."""
+    m, q = driver_sql.marker(dialect), dialect.identifier_preparer.quote
+    owned = f"SELECT 1 FROM runs WHERE id = {m} AND workspace_id = {m}"
+    points = (
+        f"SELECT value, step, {q('timestamp')} FROM metrics "
+        f"WHERE run_id = {m} AND {q('key')} = {m} ORDER BY step, {q('timestamp')}"
+    )
+    return owned, points
+
+
+_KV = ("run_id", "key", "value")
+_POINT_COLUMNS = ("run_id", "key", "step", "timestamp", "value")
+_IDS_PER_READ = 512  # a page of up to 50,000 runs is read in chunks (bind-parameter limits)
 
 
 def _kv_rows(run_id: str, values: dict[str, str]) -> list[dict[str, str]]:

@@ -19,15 +19,16 @@ from gnomon.tracking.tables import metrics
 KEYS_PER_QUERY = 500  # keeps each IN list far below SQLite's bound-variable limit
 
 
-def unstored_points(
-    conn: Connection, run_id: str, rows: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """``rows`` (metrics table rows of ``run_id``) minus those already stored."""
+Point = tuple[str, str, int, int, float | None]  # run_id, key, step, timestamp, value
+
+
+def unstored_points(conn: Connection, run_id: str, rows: list[Point]) -> list[Point]:
+    """``rows`` (metrics table rows of ``run_id``, as tuples) minus those already stored."""
     if not rows:
         return rows
-    steps = [row["step"] for row in rows]
-    times = [row["timestamp"] for row in rows]
-    keys = sorted({row["key"] for row in rows})
+    steps = [row[2] for row in rows]
+    times = [row[3] for row in rows]
+    keys = sorted({row[1] for row in rows})
     c = metrics.c
     stored: set[tuple[Any, ...]] = set()
     # The (run_id, key, step, timestamp, value) index answers this without reading the table;
@@ -42,4 +43,4 @@ def unstored_points(
         stored.update(tuple(row) for row in conn.execute(query))
     if not stored:
         return rows
-    return [r for r in rows if (r["key"], r["step"], r["timestamp"], r["value"]) not in stored]
+    return [r for r in rows if r[1:] not in stored]

@@ -1,7 +1,8 @@
 """Compile a parsed :class:`RunQuery` to one SQL statement selecting run ids.
 
 Each metric, param or tag a filter names becomes an inner join on its (key, value) index;
-each one an ordering names becomes an outer join, so runs lacking it sort last. Nothing is
+each one an ordering names becomes an outer join, so runs lacking it sort last, and so does
+one an ``IS NULL`` names, which keeps the runs the join found nothing for. Nothing is
 filtered in Python.
 """
 
@@ -14,6 +15,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, not_, select
 from gnomon._types import Scope
 from gnomon.tracking.search import (
     MAX_SEARCH_TERMS,
+    NULL_OPS,
     Comparison,
     Field,
     FieldKind,
@@ -30,6 +32,7 @@ _ATTRIBUTE_COLUMNS = {
     "run_id": runs.c.id,
     "user": runs.c.user,
     "experiment_id": runs.c.experiment_id,
+    "parent_run_id": runs.c.parent_run_id,
     "start_time": runs.c.start_time,
     "end_time": runs.c.end_time,
 }
@@ -49,7 +52,13 @@ def compile_search(scope: Scope, query: RunQuery) -> Select[Any]:
             runs.c.lifecycle == "active", runs.c.experiment_id.in_(active_experiments)
         )
     for index, comparison in enumerate(query.filters):
-        column, statement = _column(statement, comparison.field, f"f{index}", outer=False)
+        column, statement = _column(
+            statement,
+            comparison.field,
+            f"f{index}",
+            outer=comparison.op == "IS NULL",  # keeps the runs the join finds nothing for
+            presence=comparison.op in NULL_OPS,
+        )
         statement = statement.where(_condition(column, comparison))
     ordering = []
     for index, order in enumerate(query.order_by):
@@ -60,19 +69,24 @@ def compile_search(scope: Scope, query: RunQuery) -> Select[Any]:
 
 
 def _column(
-    statement: Select[Any], target: Field, alias: str, *, outer: bool
+    statement: Select[Any], target: Field, alias: str, *, outer: bool, presence: bool = False
 ) -> tuple[ColumnElement[Any], Select[Any]]:
+    """The field's column, joined in; with ``presence``, one that is NULL exactly when the
+    run lacks the field: the joined row's run id, as a NaN metric is stored as a NULL value."""
     if target.kind is FieldKind.ATTRIBUTE:
         return _ATTRIBUTE_COLUMNS[target.key], statement
     table = _TABLES[target.kind].alias(alias)
     on = and_(table.c.run_id == runs.c.id, table.c.key == target.key)
-    return table.c.value, statement.join_from(runs, table, on, isouter=outer)
+    column = table.c.run_id if presence else table.c.value
+    return column, statement.join_from(runs, table, on, isouter=outer)
 
 
 def _condition(column: ColumnElement[Any], comparison: Comparison) -> ColumnElement[bool]:
     op, value = comparison.op, comparison.value
-    if comparison.field.key == "status" and comparison.field.kind is FieldKind.ATTRIBUTE:
-        value = tuple(v.upper() for v in value) if isinstance(value, tuple) else value.upper()
+    if op == "IS NULL":
+        return column.is_(None)
+    if op == "IS NOT NULL":
+        return column.is_not(None)
     if op == "IN":
         return column.in_(value)
     if op == "NOT IN":

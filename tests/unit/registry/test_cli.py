@@ -89,6 +89,34 @@ def test_show_unknown_model_is_one_line(gnomon_home: Path) -> None:
     assert "nope" in fails("models", "show", "nope")
 
 
+def test_show_includes_a_versions_contract(gnomon_home: Path) -> None:
+    run_id, _ = train({"acc": 0.9})
+    register(run_id, "churn", "--alias", "prod")
+    register(run_id)
+    ok("models", "contract", "edit", "churn", "1", "-c", "age", "--max", "77")
+
+    shown = ok_json("models", "show", "churn")
+    assert shown["contract"]["version"] == 2  # the latest by default
+    inputs = shown["contract"]["contract"]["inputs"]
+    assert [(c["name"], c["dtype"]) for c in inputs] == [("age", "float64"), ("income", "float64")]
+    assert [c["dtype"] for c in shown["contract"]["contract"]["outputs"]] == ["int64"]
+    by_alias = ok_json("models", "show", "churn", "--version", "prod")["contract"]
+    assert by_alias["version"] == 1 and by_alias["contract"]["inputs"][0]["maximum"] == 77
+
+    text = ok("models", "show", "churn", "--version", "1")
+    assert "Inputs of churn version 1" in text and "Outputs of churn version 1" in text
+    assert "income" in text and "77" in text and "margin: 0.1" in text
+    assert "version 9" in fails("models", "show", "churn", "--version", "9")
+
+
+def test_show_a_model_without_a_ready_version(gnomon_home: Path) -> None:
+    run_id, _ = train({"acc": 0.9})
+    register(run_id)
+    ok("models", "archive", "churn", "1")
+    assert ok_json("models", "show", "churn")["contract"] is None
+    assert "Inputs" not in ok("models", "show", "churn")
+
+
 # -- aliases, archive, delete ----------------------------------------------------------------
 
 
@@ -150,6 +178,49 @@ def test_compare_versions_side_by_side_with_lineage(gnomon_home: Path) -> None:
 
     table = ok("models", "compare", "churn", "1", "2")
     assert "Lineage" in table and "0.9 ★" in table and "s3://data/v2" in table
+
+
+def evaluated_run(c: float, baseline: LogisticRegression | None = None) -> tuple[str, object]:
+    """A run that logs a model and evaluates it (against ``baseline``, with a verdict)."""
+    x, y = frame()
+    model = LogisticRegression(C=c, max_iter=1000).fit(x, y)
+    thresholds = {"f1": {"min_delta": -1.0}} if baseline is not None else None
+    with gnomon.start_run() as run:
+        gnomon.log_model(model, "model", input_example=x)
+        gnomon.evaluate(model, x.assign(y=y), "y", baseline=baseline, thresholds=thresholds)
+    gnomon.flush()
+    return run.id, model
+
+
+def test_compare_shows_each_versions_evaluation(gnomon_home: Path) -> None:
+    first, champion = evaluated_run(0.01)
+    second, _ = evaluated_run(10.0, baseline=champion)
+    register(first)
+    register(second)
+
+    rows = {
+        (r["section"], r["key"]): r for r in ok_json("models", "compare", "churn", "1", "2")["rows"]
+    }
+    evaluation = [key for section, key in rows if section == "evaluation"]
+    assert evaluation == [
+        "accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "roc_auc",
+        "log_loss",
+        "verdict",
+        "baseline",
+    ]
+    assert ("metrics", "eval_f1") not in rows  # moved, not repeated
+    f1 = gnomon.get_client().get_run(second).metrics["eval_f1"]
+    assert rows["evaluation", "f1"]["values"]["v2"] == f1
+    assert rows["evaluation", "log_loss"]["best"] == ["v2"]  # lower is better: less regularised
+    assert rows["evaluation", "verdict"]["values"] == {"v1": None, "v2": "passed"}
+    assert ("metrics", "eval_baseline_f1") not in rows  # the baseline's, not the version's
+
+    table = ok("models", "compare", "churn", "1", "2")
+    assert "Evaluation" in table and "passed" in table and "roc_auc" in table
 
 
 def test_compare_without_data_skips_the_download(gnomon_home: Path) -> None:

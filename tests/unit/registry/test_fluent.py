@@ -127,6 +127,41 @@ def test_log_model_keeps_the_metadata_the_model_server_reads(
         assert loaded.batchable is False
 
 
+def test_log_model_takes_save_models_options(gnomon_home: Path, data: pd.DataFrame) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    features = data[["a", "b"]]
+    model = LogisticRegression().fit(features, data["y"])
+    with gnomon.start_run():
+        pinned = gnomon.log_model(
+            model, "pinned", flavor="sklearn", pip_requirements=["scikit-learn==1.4.2"]
+        )
+        extra = gnomon.log_model(model, "extra", requirements=["pyarrow>=15"])
+    spec = gnomon.load_model(pinned).spec
+    assert spec.flavor == "sklearn"
+    assert "scikit-learn==1.4.2" in spec.requirements  # replaces the inferred pin
+    assert not any(
+        r.startswith("scikit-learn==") and r != "scikit-learn==1.4.2" for r in spec.requirements
+    )
+    assert "pyarrow>=15" in gnomon.load_model(extra).spec.requirements
+
+
+def test_log_model_option_errors(gnomon_home: Path, data: pd.DataFrame) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression().fit(data[["a", "b"]], data["y"])
+    with pytest.raises(InvalidInput, match="not both"):
+        gnomon.log_model(model, "m", requirements=["a"], pip_requirements=["b"])
+    assert gnomon.active_run() is None  # refused before a run was started
+    with pytest.raises(InvalidInput, match="must be a list of strings"):
+        gnomon.log_model(model, "m", pip_requirements="scikit-learn==1.4.2")  # type: ignore[arg-type]
+    with gnomon.start_run():
+        with pytest.raises(InvalidInput, match="is not a 'xgboost' model"):
+            gnomon.log_model(model, "m", flavor="xgboost")
+        with pytest.raises(InvalidInput, match="flavor"):
+            gnomon.log_model(model, "m", flavor="tensorflow")
+
+
 def test_a_pytorch_model_logged_with_proba_metadata_has_predict_proba(gnomon_home: Path) -> None:
     import torch
 

@@ -43,6 +43,20 @@ def test_parses_the_issue_query() -> None:
         ("name like 'rf%'", Comparison(Field(FieldKind.ATTRIBUTE, "name"), "LIKE", "rf%")),
         ("params.q = 'it\\'s'", Comparison(Field(FieldKind.PARAM, "q"), "=", "it's")),
         ("metrics.x == -2", Comparison(Field(FieldKind.METRIC, "x"), "=", -2.0)),
+        (
+            "attributes.parent_run_id = 'p1'",
+            Comparison(Field(FieldKind.ATTRIBUTE, "parent_run_id"), "=", "p1"),
+        ),
+        (
+            "tags.mlflow.parentRunId != 'p1'",
+            Comparison(Field(FieldKind.ATTRIBUTE, "parent_run_id"), "!=", "p1"),
+        ),
+        (
+            "parent_run_id is null",
+            Comparison(Field(FieldKind.ATTRIBUTE, "parent_run_id"), "IS NULL", None),
+        ),
+        ("metrics.f1 IS NOT NULL", Comparison(Field(FieldKind.METRIC, "f1"), "IS NOT NULL", None)),
+        ("status IS NULL", Comparison(Field(FieldKind.ATTRIBUTE, "status"), "IS NULL", None)),
     ],
 )
 def test_parses_each_form(text: str, expected: Comparison) -> None:
@@ -61,6 +75,9 @@ def test_parses_each_form(text: str, expected: Comparison) -> None:
         ("status = 'DONE'", 9, "'DONE'"),
         ("params.a in 'x'", 12, "'x'"),
         ("metrics.acc > 0.9 and ; drop", 22, ";"),
+        ("parent_run_id is 'p1'", 17, "'p1'"),
+        ("metrics.f1 is not 0", 18, "0"),
+        ("parent_run_id is null 'x'", 22, "'x'"),
     ],
 )
 def test_errors_point_at_the_offending_token(text: str, position: int, token: str) -> None:
@@ -105,6 +122,14 @@ def test_incomplete_filter_says_what_was_expected() -> None:
 def test_quote_hint_for_params() -> None:
     with pytest.raises(InvalidInput, match=r"quote the value, e\.g\. '8'"):
         parse_filter("params.depth = 8")
+
+
+def test_order_by_the_parent_and_its_mlflow_tag() -> None:
+    parent = OrderBy(Field(FieldKind.ATTRIBUTE, "parent_run_id"), False)
+    assert parse_order_by(["parent_run_id DESC", "tags.mlflow.parentRunId DESC"]) == (
+        parent,
+        parent,
+    )
 
 
 def test_order_by() -> None:
