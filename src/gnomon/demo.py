@@ -1,10 +1,11 @@
 """``gnomon demo``: train a few scikit-learn models on a bundled dataset, one tracked run each.
 
 Everything goes through the public fluent SDK, so the demo doubles as an example of it:
-autologging records each fit (params, training metrics, the data's shape and digest), the
-best model is evaluated against the runner-up with plots and a verdict, then registered and
-served. scikit-learn is imported inside the functions: it is an optional extra and slow to
-import.
+autologging records each fit (params, training metrics, the data's shape and digest and the
+model), the models are ranked on a validation split, the best is evaluated against the
+runner-up on a held-out test split with plots and a verdict, and the verdict's winner is
+registered and served. scikit-learn is imported inside the functions: it is an optional
+extra and slow to import.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ PRODUCTION = "production"
 DEPLOYMENT = "demo-classifier-api"
 _CANARY_WEIGHT = 25
 BATCH_TAG = "demo.batch"  # marks the runs of one `gnomon demo`, to pick the best among them
-_TEST_SIZE = 0.25
-_DATA_REF = "sklearn.datasets.load_breast_cancer"
+_TEST_SIZE = 0.25  # held out for the evaluation: never seen while choosing the best model
+_VALIDATION_SIZE = 0.2  # of the rest: what the models are ranked on
 _SEED = 42
 # The verdict the demo asks of the best model: at least as good as the runner-up on F1.
 THRESHOLDS = {"f1": {"min_delta": 0.0}}
@@ -50,7 +51,7 @@ class ModelSpec:
 @dataclass(frozen=True, slots=True)
 class DemoResult:
     runs: list[Run]
-    best: Run | None
+    best: Run | None  # by F1 on the validation split
     store_uri: str
     artifact_root: str
     registered: ModelVersion | None = None
@@ -58,6 +59,7 @@ class DemoResult:
     loaded_accuracy: float | None = None
     served: ServingDemo | None = None
     evaluation: EvaluationResult | None = None
+    winner: Run | None = None  # what the evaluation's verdict sent to production
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +89,10 @@ class CanaryDemo:
 @dataclass(frozen=True, slots=True)
 class _Split:
     x_train: Any
+    x_valid: Any
     x_test: Any
     y_train: Any
+    y_valid: Any
     y_test: Any
     labels: list[str]
 
@@ -133,8 +137,7 @@ def run_demo(
     gnomon.set_experiment(EXPERIMENT)
     batch = uuid.uuid4().hex
     run_ids = []
-    # Models are logged by hand below, with the name of their training data.
-    gnomon.autolog("sklearn", log_models=False)
+    gnomon.autolog("sklearn")
     try:
         for spec in model_specs(quick):
             run_ids.append(_train(spec, split, batch))
@@ -150,13 +153,19 @@ def run_demo(
         max_results=2,
     ).items
     best = ranked[0] if ranked else None
-    registered, accuracy = _promote(best, split) if best is not None else (None, None)
     runner_up = ranked[1] if len(ranked) > 1 else None
     evaluation = _evaluate(best, runner_up, split) if best and runner_up else None
-    served = _serve(split, runner_up) if registered is not None and serve else None
+    # The gate: the best on validation goes to production if it holds up on the test split
+    # against the runner-up; otherwise the runner-up does. The other one gets the canary.
+    winner, other = best, runner_up
+    if evaluation is not None and evaluation.verdict is not None and not evaluation.verdict.passed:
+        winner, other = runner_up, best
+    registered, accuracy = _promote(winner, split) if winner is not None else (None, None)
+    served = _serve(split, other) if registered is not None and serve else None
     return DemoResult(
         runs=[client.get_run(run_id) for run_id in run_ids],
         best=best,
+        winner=winner,
         store_uri=client.settings.store_uri,
         artifact_root=client.settings.artifact_root,
         registered=registered,
@@ -167,8 +176,8 @@ def run_demo(
 
 
 def _evaluate(best: Run, runner_up: Run, split: _Split) -> EvaluationResult:
-    """The best model against the runner-up on the test split, in a run of its own: metrics
-    side by side, per tumour-size band, the plots, and the verdict of ``THRESHOLDS``."""
+    """The best model against the runner-up on the held-out test split, in a run of its own:
+    metrics side by side, per tumour-size band, the plots, and the verdict of ``THRESHOLDS``."""
     import pandas as pd
 
     test = split.x_test.assign(target=split.y_test.to_numpy())
@@ -188,22 +197,23 @@ def _evaluate(best: Run, runner_up: Run, split: _Split) -> EvaluationResult:
 
 
 def _promote(best: Run, split: _Split) -> tuple[ModelVersion, float]:
-    """Register the best run's model as production, then load it back by that alias."""
+    """Register the run's model as production, then load it back by that alias: its
+    validation accuracy must equal the one the run logged."""
     from sklearn.metrics import accuracy_score
 
     version = gnomon.register_model(
         f"runs:/{best.id}/model",
         REGISTERED_MODEL,
         alias=PRODUCTION,
-        description=f"best of a demo batch by f1 ({best.name})",
+        description=f"winner of a demo batch's evaluation ({best.name})",
     )
     loaded = gnomon.load_model(f"models:/{REGISTERED_MODEL}@{PRODUCTION}")
-    return version, float(accuracy_score(split.y_test, loaded.predict(split.x_test)))
+    return version, float(accuracy_score(split.y_valid, loaded.predict(split.x_valid)))
 
 
 def _serve(split: _Split, runner_up: Run | None) -> ServingDemo:
     """Serve the production model through a deployment on a real local server; send a good
-    and a bad request; then start a canary of the runner-up and show the split."""
+    and a bad request; then start a canary of the other model and show the split."""
     import httpx
 
     from gnomon.config import Settings
@@ -224,7 +234,7 @@ def _serve(split: _Split, runner_up: Run | None) -> ServingDemo:
             version = gnomon.register_model(
                 f"runs:/{runner_up.id}/model",
                 REGISTERED_MODEL,
-                description=f"runner-up of a demo batch by f1 ({runner_up.name})",
+                description=f"challenger of a demo batch ({runner_up.name})",
             )
             changed = client.deployments.set_route(
                 DEPLOYMENT, f"{REGISTERED_MODEL}/{version.version}", canary=_CANARY_WEIGHT
@@ -290,24 +300,30 @@ def _load_split() -> _Split:
     from sklearn.model_selection import train_test_split
 
     data = load_breast_cancer(as_frame=True)  # named columns make a readable contract
-    x_train, x_test, y_train, y_test = train_test_split(
+    x_rest, x_test, y_rest, y_test = train_test_split(
         data.data, data.target, test_size=_TEST_SIZE, random_state=_SEED, stratify=data.target
     )
-    return _Split(x_train, x_test, y_train, y_test, [str(n) for n in data.target_names])
+    x_train, x_valid, y_train, y_valid = train_test_split(
+        x_rest, y_rest, test_size=_VALIDATION_SIZE, random_state=_SEED, stratify=y_rest
+    )
+    labels = [str(n) for n in data.target_names]
+    return _Split(x_train, x_valid, x_test, y_train, y_valid, y_test, labels)
 
 
 def _train(spec: ModelSpec, split: _Split, batch: str) -> str:
+    # Autologging records the fit: every param, training metrics, the training data's shape
+    # and digest, and the model with its contract. The run adds what it is scored on.
     with gnomon.start_run(name=spec.name) as run:
         gnomon.set_tag("dataset", "breast_cancer")
         gnomon.set_tag("model_family", spec.family)
         gnomon.set_tag(BATCH_TAG, batch)
+        # The chosen hyperparameters by their own names (a pipeline's are autologged prefixed).
         gnomon.log_params({"model": spec.name, **spec.params, "test_size": _TEST_SIZE})
         model = spec.build(spec.params)
         model.fit(split.x_train, split.y_train)
         _log_staged_accuracy(model, split)
         gnomon.log_metrics(_scores(model, split))
         gnomon.log_text(_confusion_json(model, split), "confusion_matrix.json")
-        gnomon.log_model(model, "model", input_example=split.x_train, training_data=_DATA_REF)
     return run.id
 
 
@@ -318,30 +334,31 @@ def _log_staged_accuracy(model: Any, split: _Split) -> None:
         return
     from sklearn.metrics import accuracy_score
 
-    for step, predicted in enumerate(model.staged_predict(split.x_test), start=1):
-        gnomon.log_metric("staged_test_accuracy", accuracy_score(split.y_test, predicted), step)
+    for step, predicted in enumerate(model.staged_predict(split.x_valid), start=1):
+        accuracy = accuracy_score(split.y_valid, predicted)
+        gnomon.log_metric("staged_validation_accuracy", accuracy, step)
 
 
 def _scores(model: Any, split: _Split) -> dict[str, float]:
     from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
-    predicted = model.predict(split.x_test)
+    predicted = model.predict(split.x_valid)
     # ROC AUC needs a score, not a label; SVC has no predict_proba unless asked to calibrate.
     if hasattr(model, "predict_proba"):
-        score = model.predict_proba(split.x_test)[:, 1]
+        score = model.predict_proba(split.x_valid)[:, 1]
     else:
-        score = model.decision_function(split.x_test)
+        score = model.decision_function(split.x_valid)
     return {
-        "accuracy": float(accuracy_score(split.y_test, predicted)),
-        "f1": float(f1_score(split.y_test, predicted)),
-        "roc_auc": float(roc_auc_score(split.y_test, score)),
+        "accuracy": float(accuracy_score(split.y_valid, predicted)),
+        "f1": float(f1_score(split.y_valid, predicted)),
+        "roc_auc": float(roc_auc_score(split.y_valid, score)),
     }
 
 
 def _confusion_json(model: Any, split: _Split) -> str:
     from sklearn.metrics import confusion_matrix
 
-    matrix = confusion_matrix(split.y_test, model.predict(split.x_test))
+    matrix = confusion_matrix(split.y_valid, model.predict(split.x_valid))
     return json.dumps({"labels": split.labels, "matrix": matrix.tolist()}, indent=2)
 
 

@@ -302,6 +302,13 @@ class TrackingStoreContract:
         exp_id, _ = self._population(store, scope)
         assert set(self._names(store, scope, exp_id, flt)) == expected
 
+    def test_search_over_no_experiment_finds_nothing(
+        self, store: TrackingStore, scope: Scope
+    ) -> None:
+        self._population(store, scope)
+        page = store.search_runs(scope, build_query([], "metrics.acc > 0"))
+        assert (list(page), page.next_page_token) == ([], None)
+
     def test_search_by_run_id(self, store: TrackingStore, scope: Scope) -> None:
         exp_id, ids = self._population(store, scope)
         flt = f"run_id IN ('{ids['rf-2']}', '{ids['lr-1']}')"

@@ -11,23 +11,21 @@ results per iteration, the fitted estimator and the training data's tags.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from gnomon.autologging import session
 from gnomon.autologging.calls import (
-    EXAMPLE_ROWS,
     IMPORTANCE_FILE,
-    autologged,
-    log_estimator_tags,
-    log_history,
+    Booster,
+    TrainingData,
+    logging_estimator_fit,
+    logging_train,
     with_own_fit,
 )
 from gnomon.autologging.imports import when_imported
-from gnomon.autologging.patching import inside, patch, safely
-from gnomon.autologging.session import Options
-from gnomon.autologging.sklearn_values import params_of
+from gnomon.autologging.patching import patch, safely
+from gnomon.autologging.session import EXAMPLE_ROWS, Options
 from gnomon.tracking import fluent
 
 LIBRARY = "lightgbm"
@@ -45,45 +43,25 @@ def enable(options: Options) -> None:
 def _patch(options: Options) -> None:
     import lightgbm
 
-    patch(LIBRARY, lightgbm, "train", lambda original: _logging_train(original, options))
+    booster = Booster(LIBRARY, _train_params, _train_data, lambda: _log_iteration, _log_booster)
+    patch(LIBRARY, lightgbm, "train", lambda original: logging_train(original, options, booster))
     for cls in with_own_fit(lightgbm.LGBMModel):
         patch(LIBRARY, cls, "fit", lambda original: _logging_fit(original, options))
 
 
-def _logging_train(original: Callable[..., Any], options: Options) -> Callable[..., Any]:
-    signature = inspect.signature(original)
-
-    def train(*args: Any, **kwargs: Any) -> Any:
-        if inside() is not None:
-            return original(*args, **kwargs)
-        try:
-            call = signature.bind(*args, **kwargs)
-        except TypeError:  # LightGBM itself will say what is wrong with the arguments
-            return original(*args, **kwargs)
-        with autologged(LIBRARY, "lightgbm") as run:
-            if run is None:
-                return original(*args, **kwargs)
-            given = call.arguments
-            safely("log the params", _log_train_params, given)
-            # The raw data, read now: LightGBM frees it once the Dataset is constructed.
-            data = safely("read the training data", _raw_data, given["train_set"])
-            if options.log_datasets and data is not None:
-                session.log_dataset(data)
-            given["callbacks"] = [*(given.get("callbacks") or []), _log_iteration]
-            booster = original(*call.args, **call.kwargs)
-            _log_booster(booster)
-            if options.log_models:
-                example = safely("read an input example", _example, data, booster)
-                session.log_model(booster, example)
-        return booster
-
-    return train
-
-
-def _log_train_params(given: Mapping[str, Any]) -> None:
+def _train_params(given: Mapping[str, Any]) -> dict[str, Any]:
     params = dict(given.get("params") or {})
     params["num_boost_round"] = given.get("num_boost_round", 100)
-    session.log_params(params)
+    return params
+
+
+def _train_data(given: Mapping[str, Any], options: Options) -> TrainingData:
+    # The raw data, read now: LightGBM frees it once the Dataset is constructed.
+    data = safely("read the training data", _raw_data, given["train_set"])
+    description = None
+    if options.log_datasets and data is not None:
+        description = session.log_dataset(data)
+    return TrainingData(description, lambda booster: _example(data, booster))
 
 
 def _raw_data(dataset: Any) -> Any:
@@ -136,28 +114,10 @@ def _example(data: Any, booster: Any) -> Any:
 
 
 def _logging_fit(original: Callable[..., Any], options: Options) -> Callable[..., Any]:
-    def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if inside() is not None:  # a subclass's super().fit, a pipeline's step, a search
-            return original(self, *args, **kwargs)
-        x = args[0] if args else kwargs.get("X")
-        with autologged(LIBRARY, type(self).__name__) as run:
-            if run is None:
-                return original(self, *args, **kwargs)
-            log_estimator_tags(self)
-            params = safely("read the estimator's params", params_of, self)
-            if params:
-                session.log_params(params)
-            if options.log_datasets and x is not None:
-                session.log_dataset(x)
-            result = original(self, *args, **kwargs)
-            history = getattr(self, "evals_result_", None)
-            if history:
-                safely("log the eval results", log_history, history)
-            booster = getattr(self, "booster_", None)
-            if booster is not None:
-                _log_booster(booster)
-            if options.log_models and x is not None:
-                session.log_model(self, x)
-        return result
+    return logging_estimator_fit(LIBRARY, original, options, _log_fitted)
 
-    return fit
+
+def _log_fitted(estimator: Any) -> None:
+    booster = getattr(estimator, "booster_", None)
+    if booster is not None:
+        _log_booster(booster)

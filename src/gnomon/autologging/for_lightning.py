@@ -21,11 +21,11 @@ from collections.abc import Callable
 from typing import Any
 
 from gnomon.autologging import session
-from gnomon.autologging.calls import EXAMPLE_ROWS, autologged
+from gnomon.autologging.calls import autologged
 from gnomon.autologging.for_pytorch import optimizer_params
 from gnomon.autologging.imports import when_imported
 from gnomon.autologging.patching import inside, patch, safely
-from gnomon.autologging.session import Options
+from gnomon.autologging.session import EXAMPLE_ROWS, Options
 from gnomon.tracking import fluent
 
 LIBRARY = "lightning"
@@ -65,18 +65,29 @@ def _logging_fit(
         with autologged(LIBRARY, type(model).__name__) as run:
             if run is None:
                 return original(trainer, *args, **kwargs)
-            callback = callback_class(run.run.id)
-            trainer.callbacks.append(callback)
+            callback = safely("add the callback", _add_callback, trainer, callback_class, run)
             try:
                 result = original(trainer, *args, **kwargs)
             finally:
-                if callback in trainer.callbacks:
-                    trainer.callbacks.remove(callback)
-            if options.log_models and model is not None:
+                if callback is not None:
+                    safely("remove the callback", _remove_callback, trainer, callback)
+            # Without the callback no batch was seen: its warning already said why.
+            if options.log_models and model is not None and callback is not None:
                 safely("log the model", _log_model, model, callback.example)
         return result
 
     return fit
+
+
+def _add_callback(trainer: Any, callback_class: type, run: session.AutologRun) -> Any:
+    callback = callback_class(run.run.id)
+    trainer.callbacks.append(callback)
+    return callback
+
+
+def _remove_callback(trainer: Any, callback: Any) -> None:
+    if callback in trainer.callbacks:
+        trainer.callbacks.remove(callback)
 
 
 # The callback classes by the module they derive from, named so that pickle finds them here

@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from gnomon.autologging import session
+from gnomon.autologging.calls import autologged, log_estimator_tags
 from gnomon.autologging.imports import when_imported
-from gnomon.autologging.patching import inside, patch, running, safely
+from gnomon.autologging.patching import inside, patch, safely
 from gnomon.autologging.session import Options
 from gnomon.autologging.sklearn_metrics import training_metrics
 from gnomon.autologging.sklearn_parallel import wrap_parallel_call
 from gnomon.autologging.sklearn_search import is_search, log_search
 from gnomon.autologging.sklearn_values import params_of
-from gnomon.tracking import fluent
 
 LIBRARY = "sklearn"
 METHODS = ("fit", "fit_transform", "fit_predict")
@@ -124,20 +124,14 @@ def _logged_fit(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
 ) -> Any:
-    with running(LIBRARY):
-        run = safely("start a run", session.open_run, LIBRARY, type(estimator).__name__)
+    with autologged(LIBRARY, type(estimator).__name__) as run:
         if run is None:
             return original(estimator, *args, **kwargs)
         inputs = safely("read the fit's arguments", fit_inputs, original, args, kwargs)
         inputs = inputs or FitInputs()
-        safely("log the fit's params", _log_before, estimator, inputs, options)
-        try:
-            result = original(estimator, *args, **kwargs)
-        except BaseException:
-            run.finish(failed=True)
-            raise
-        safely("log the fit's results", _log_after, estimator, inputs, options)
-        run.finish()
+        data = safely("log the fit's params", _log_before, estimator, inputs, options)
+        result = original(estimator, *args, **kwargs)
+        safely("log the fit's results", _log_after, estimator, inputs, options, data)
     return result
 
 
@@ -162,18 +156,18 @@ def fit_inputs(
     return FitInputs(x, y, weight)
 
 
-def _log_before(estimator: Any, inputs: FitInputs, options: Options) -> None:
-    cls = type(estimator)
-    tags = {"estimator_name": cls.__name__, "estimator_class": f"{cls.__module__}.{cls.__name__}"}
-    safely("tag the estimator", fluent.set_tags, tags)
+def _log_before(estimator: Any, inputs: FitInputs, options: Options) -> str | None:
+    """Log the estimator's tags, params and training data; returns the data described."""
+    log_estimator_tags(estimator)
     params = safely("read the estimator's params", params_of, estimator)
     if params:
         session.log_params(params)
     if options.log_datasets and inputs.x is not None:
-        session.log_dataset(inputs.x)
+        return session.log_dataset(inputs.x)
+    return None
 
 
-def _log_after(estimator: Any, inputs: FitInputs, options: Options) -> None:
+def _log_after(estimator: Any, inputs: FitInputs, options: Options, data: str | None) -> None:
     model = estimator
     if is_search(estimator):
         safely("log the search", log_search, estimator, options)
@@ -191,4 +185,4 @@ def _log_after(estimator: Any, inputs: FitInputs, options: Options) -> None:
     if metrics:
         session.log_metrics(metrics)
     if options.log_models and hasattr(model, "predict"):  # a transformer is no model
-        session.log_model(model, inputs.x)
+        session.log_model(model, inputs.x, training_data=data)

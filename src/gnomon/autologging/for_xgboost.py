@@ -12,23 +12,21 @@ training data's tags.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from gnomon.autologging import session
 from gnomon.autologging.calls import (
-    EXAMPLE_ROWS,
     IMPORTANCE_FILE,
-    autologged,
-    log_estimator_tags,
-    log_history,
+    Booster,
+    TrainingData,
+    logging_estimator_fit,
+    logging_train,
     with_own_fit,
 )
 from gnomon.autologging.imports import when_imported
-from gnomon.autologging.patching import inside, patch, safely
-from gnomon.autologging.session import Options
-from gnomon.autologging.sklearn_values import params_of
+from gnomon.autologging.patching import patch, safely
+from gnomon.autologging.session import EXAMPLE_ROWS, Options
 from gnomon.tracking import fluent
 
 LIBRARY = "xgboost"
@@ -45,50 +43,29 @@ def _patch(options: Options) -> None:
     import xgboost
     from xgboost.sklearn import XGBModel
 
-    patch(LIBRARY, xgboost, "train", lambda original: _logging_train(original, options))
+    booster = Booster(LIBRARY, _train_params, _train_data, _metrics_callback, _log_booster)
+    patch(LIBRARY, xgboost, "train", lambda original: logging_train(original, options, booster))
     for cls in with_own_fit(XGBModel):
         patch(LIBRARY, cls, "fit", lambda original: _logging_fit(original, options))
 
 
-def _logging_train(original: Callable[..., Any], options: Options) -> Callable[..., Any]:
-    signature = inspect.signature(original)
-
-    def train(*args: Any, **kwargs: Any) -> Any:
-        if inside() is not None:
-            return original(*args, **kwargs)
-        try:
-            call = signature.bind(*args, **kwargs)
-        except TypeError:  # xgboost itself will say what is wrong with the arguments
-            return original(*args, **kwargs)
-        with autologged(LIBRARY, "xgboost") as run:
-            if run is None:
-                return original(*args, **kwargs)
-            given = call.arguments
-            safely("log the params", _log_train_params, given)
-            if options.log_datasets:
-                safely("tag the training data", _tag_dmatrix, given["dtrain"])
-            example = None
-            if options.log_models:
-                example = safely("read an input example", dmatrix_example, given["dtrain"])
-            callback = safely("make the metrics callback", _metrics_callback)
-            if callback is not None:
-                given["callbacks"] = [*(given.get("callbacks") or []), callback]
-            booster = original(*call.args, **call.kwargs)
-            _log_booster(booster)
-            if options.log_models:
-                session.log_model(booster, example)
-        return booster
-
-    return train
-
-
-def _log_train_params(given: Mapping[str, Any]) -> None:
+def _train_params(given: Mapping[str, Any]) -> dict[str, Any]:
     params = _params_dict(given.get("params") or {})
     params["num_boost_round"] = given.get("num_boost_round", 10)
     for key in ("early_stopping_rounds", "maximize"):
         if given.get(key) is not None:
             params[key] = given[key]
-    session.log_params(params)
+    return params
+
+
+def _train_data(given: Mapping[str, Any], options: Options) -> TrainingData:
+    description = None
+    if options.log_datasets:
+        description = safely("tag the training data", _tag_dmatrix, given["dtrain"])
+    example = None
+    if options.log_models:
+        example = safely("read an input example", dmatrix_example, given["dtrain"])
+    return TrainingData(description, lambda booster: example)
 
 
 def _params_dict(params: Any) -> dict[str, Any]:
@@ -151,15 +128,16 @@ def _log_importance(booster: Any) -> None:
         fluent.log_dict(importance, IMPORTANCE_FILE)
 
 
-def _tag_dmatrix(dmatrix: Any) -> None:
-    """Shape and digest of a DMatrix, read back from it (every row up to the digest's
-    sample size; evenly spaced rows past it)."""
+def _tag_dmatrix(dmatrix: Any) -> str | None:
+    """Tag shape and digest of a DMatrix, read back from it (every row up to the digest's
+    sample size; evenly spaced rows past it); returns them ``session.described``."""
     rows = dmatrix.num_row()
     stride = max(1, rows // session.DATASET_ROWS_SAMPLED)
     sample = dmatrix if stride == 1 else dmatrix.slice(list(range(0, rows, stride)))
     tags = session.dataset_tags(sample.get_data())
     tags["training.rows"] = str(rows)
     fluent.set_tags(tags)
+    return session.described(tags)
 
 
 def dmatrix_example(dmatrix: Any, rows: int = EXAMPLE_ROWS) -> Any:
@@ -179,28 +157,10 @@ def dmatrix_example(dmatrix: Any, rows: int = EXAMPLE_ROWS) -> Any:
 
 
 def _logging_fit(original: Callable[..., Any], options: Options) -> Callable[..., Any]:
-    def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if inside() is not None:  # a subclass's super().fit, a pipeline's step, a search
-            return original(self, *args, **kwargs)
-        x = args[0] if args else kwargs.get("X")
-        with autologged(LIBRARY, type(self).__name__) as run:
-            if run is None:
-                return original(self, *args, **kwargs)
-            log_estimator_tags(self)
-            params = safely("read the estimator's params", params_of, self)
-            if params:
-                session.log_params(params)
-            if options.log_datasets and x is not None:
-                session.log_dataset(x)
-            result = original(self, *args, **kwargs)
-            history = getattr(self, "evals_result_", None)
-            if history:
-                safely("log the eval results", log_history, history)
-            booster = safely("read the booster", self.get_booster)
-            if booster is not None:
-                _log_booster(booster)
-            if options.log_models and x is not None:
-                session.log_model(self, x)
-        return result
+    return logging_estimator_fit(LIBRARY, original, options, _log_fitted)
 
-    return fit
+
+def _log_fitted(estimator: Any) -> None:
+    booster = safely("read the booster", estimator.get_booster)
+    if booster is not None:
+        _log_booster(booster)

@@ -13,7 +13,8 @@ from typing import Any
 
 from gnomon import checks
 from gnomon.autologging.patching import logger, safely
-from gnomon.errors import InvalidInput, NotFound
+from gnomon.autologging.redaction import redacted
+from gnomon.errors import InvalidInput
 from gnomon.registry import fluent as registry_fluent
 from gnomon.tracking import fluent
 from gnomon.tracking.entities import RunStatus
@@ -21,6 +22,7 @@ from gnomon.tracking.validation import PARAM_VALUE_LENGTH
 
 SOURCE_TAG = "gnomon.autolog"  # which library's autologging made or filled the run
 DATASET_ROWS_SAMPLED = 100_000  # the digest hashes at most this many rows, evenly spaced
+EXAMPLE_ROWS = 1_000  # training rows a model's contract is inferred from
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,15 +61,16 @@ def open_run(library: str, name: str) -> AutologRun:
 
 
 def log_params(params: Mapping[str, Any]) -> None:
-    """Log ``params`` as text, each cut to what a param holds; values already logged with
-    another value (a refit in the same run) are skipped rather than failing the fit."""
+    """Log ``params`` as text, each cut to what a param holds, a secret's as ``***`` (see
+    ``redaction``); values already logged with another value (a refit in the same run) are
+    skipped rather than failing the fit."""
     current = fluent.active_run()
     if current is None:
         return
     fresh = {}
     for key, value in params.items():
         text = value if isinstance(value, str) else repr(value)
-        text = text[:PARAM_VALUE_LENGTH]
+        text = redacted(key, text[:PARAM_VALUE_LENGTH])
         if current._params.get(key, text) == text and _is_param_key(str(key)):
             fresh[str(key)] = text
     if fresh:
@@ -147,17 +150,47 @@ def _digest(data: Any, rows: int) -> str:
     return h.hexdigest()[:16]
 
 
-def log_dataset(data: Any, prefix: str = "training") -> None:
+def described(tags: Mapping[str, str], prefix: str = "training") -> str | None:
+    """The data that ``dataset_tags`` described, in words, for a model's ``training_data``:
+    ``"426 rows x 30 columns, sha256 1f2e…"``; None without the tags."""
+    keys = (f"{prefix}.rows", f"{prefix}.columns", f"{prefix}.digest")
+    if not all(key in tags for key in keys):
+        return None
+    rows, columns, digest = (tags[key] for key in keys)
+    return f"{rows} rows x {columns} columns, sha256 {digest}"
+
+
+def log_dataset(data: Any, prefix: str = "training") -> str | None:
+    """Tag the run with ``dataset_tags(data)``; returns them ``described``, or None when the
+    data could not be described."""
     tags = safely("describe the training data", dataset_tags, data, prefix)
-    if tags:
-        safely("tag the training data", fluent.set_tags, tags)
+    if not tags:
+        return None
+    safely("tag the training data", fluent.set_tags, tags)
+    return described(tags, prefix)
 
 
-def log_model(model: Any, input_example: Any, name: str = "model", **kwargs: Any) -> None:
-    """Log the fitted model with its contract inferred from (a slice of) the training input."""
-    example = _head(input_example, 1_000)
+def log_model(
+    model: Any,
+    input_example: Any,
+    name: str = "model",
+    *,
+    training_data: str | None = None,
+    **kwargs: Any,
+) -> None:
+    """Log the fitted model with its contract inferred from (a slice of) the training input,
+    and ``training_data`` (what ``log_dataset`` returned) as its lineage."""
+    example = _head(input_example, EXAMPLE_ROWS)
     name = safely("name the model", _free_model_name, name) or name
-    safely("log the model", registry_fluent.log_model, model, name, input_example=example, **kwargs)
+    safely(
+        "log the model",
+        registry_fluent.log_model,
+        model,
+        name,
+        input_example=example,
+        training_data=training_data,
+        **kwargs,
+    )
 
 
 def _free_model_name(name: str) -> str:
@@ -166,14 +199,13 @@ def _free_model_name(name: str) -> str:
     current = fluent.active_run()
     if current is None:
         return name
-    registry = current.client.registry
-    for number in range(1, 1_000):
-        candidate = name if number == 1 else f"{name}-{number}"
-        try:
-            registry.get_logged_model(current.id, candidate)
-        except NotFound:
-            return candidate
-    return name  # log_model then says why it cannot log under the name
+    # log_model lists the run's models in a tag: one read, however many fits came before.
+    tags = current.client.get_run(current.id).tags
+    taken = set(tags.get(registry_fluent.LOGGED_MODELS_TAG, "").split(","))
+    number = 1
+    while (candidate := name if number == 1 else f"{name}-{number}") in taken:
+        number += 1
+    return candidate
 
 
 def _head(data: Any, rows: int) -> Any:

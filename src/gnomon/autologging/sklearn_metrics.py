@@ -2,10 +2,11 @@
 weighted by the fit's ``sample_weight`` when it had one.
 
 Classifiers: ``training_accuracy``, ``training_precision``, ``training_recall``,
-``training_f1`` (of class 1 for 0/1 labels, else weighted over the classes), and with
-``predict_proba`` ``training_log_loss`` and ``training_roc_auc`` (one-vs-rest, weighted, for
-more than two classes). Regressors: ``training_mse``, ``training_rmse``, ``training_mae``,
-``training_r2``. Any model with ``score``: ``training_score``.
+``training_f1`` (of the greater class of two, as ``gnomon.evaluate`` scores them, else
+weighted over the classes), and with ``predict_proba`` ``training_log_loss`` and
+``training_roc_auc`` (one-vs-rest, weighted, for more than two classes). Regressors:
+``training_mse``, ``training_rmse``, ``training_mae``, ``training_r2``. Any model with
+``score``: ``training_score``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gnomon.autologging.patching import safely
+from gnomon.autologging.positive_class import positive_label
 
 PREFIX = "training_"
 
@@ -45,8 +47,13 @@ def _classifier(model: Any, x: Any, y: Any, weight: Any) -> dict[str, Callable[[
 
     predicted = model.predict(x)
     classes = list(model.classes_)
-    average = "binary" if len(classes) == 2 and set(classes) == {0, 1} else "weighted"
-    scores = {"average": average, "sample_weight": weight, "zero_division": 0.0}
+    positive = positive_label(classes)
+    averaging: dict[str, Any] = (
+        {"average": "weighted"}
+        if positive is None
+        else {"average": "binary", "pos_label": positive}
+    )
+    scores = {**averaging, "sample_weight": weight, "zero_division": 0.0}
     found = {
         "accuracy": lambda: m.accuracy_score(y, predicted, sample_weight=weight),
         "precision": lambda: m.precision_score(y, predicted, **scores),
@@ -56,15 +63,19 @@ def _classifier(model: Any, x: Any, y: Any, weight: Any) -> dict[str, Callable[[
     if hasattr(model, "predict_proba"):
         proba = model.predict_proba(x)
         found["log_loss"] = lambda: m.log_loss(y, proba, labels=classes, sample_weight=weight)
-        found["roc_auc"] = lambda: _roc_auc(y, proba, classes, weight)
+        found["roc_auc"] = lambda: _roc_auc(y, proba, classes, positive, weight)
     return found
 
 
-def _roc_auc(y: Any, proba: Any, classes: list[Any], weight: Any) -> float:
+def _roc_auc(y: Any, proba: Any, classes: list[Any], positive: Any, weight: Any) -> float:
+    import numpy as np
     from sklearn.metrics import roc_auc_score
 
-    if len(classes) == 2:
-        return float(roc_auc_score(y, proba[:, 1], sample_weight=weight))
+    if positive is not None:
+        column = classes.index(positive)
+        return float(
+            roc_auc_score(np.asarray(y) == positive, proba[:, column], sample_weight=weight)
+        )
     return float(
         roc_auc_score(
             y, proba, multi_class="ovr", average="weighted", labels=classes, sample_weight=weight

@@ -5,6 +5,7 @@ per candidate, best ranked first.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,6 +13,10 @@ from gnomon.autologging import session
 from gnomon.autologging.session import SOURCE_TAG, Options
 from gnomon.autologging.sklearn_values import param_text
 from gnomon.tracking import fluent
+
+# One score per fold (``split3_test_score``): a leave-one-out search would log a metric per
+# row; the mean, std and rank summarise them.
+_PER_SPLIT = re.compile(r"split\d+_")
 
 
 def is_search(estimator: Any) -> bool:
@@ -54,10 +59,10 @@ def ranked(results: Mapping[str, Any], refit: Any) -> list[int]:
 
 
 def candidate_metrics(results: Mapping[str, Any], index: int) -> dict[str, Any]:
-    """Every number ``cv_results_`` holds for the candidate: mean, std and rank of each test
-    (and train) score, per-split scores, fit and score times."""
+    """The numbers ``cv_results_`` holds for the candidate: mean, std and rank of each test
+    (and train) score, fit and score times; not the per-split scores."""
     return {
         key: column[index]
         for key, column in results.items()
-        if key != "params" and not key.startswith("param_")
+        if key != "params" and not key.startswith("param_") and not _PER_SPLIT.match(key)
     }

@@ -2,13 +2,16 @@
 
 A nested estimator is shown by its class (``StandardScaler()``), since ``get_params(deep=
 True)`` lists its own params beside it as ``<name>__<param>``; functions by their name,
-never by a repr holding a memory address; NumPy scalars as plain numbers.
+never by a repr holding a memory address; NumPy scalars as plain numbers; in a dict (a
+``FunctionTransformer``'s ``kw_args``), a secret's value as ``***`` (see ``redaction``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+from gnomon.autologging.redaction import REDACTED, is_secret
 
 
 def params_of(estimator: Any) -> dict[str, str]:
@@ -44,7 +47,9 @@ def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return tuple(_plain(item) for item in value)
     if isinstance(value, Mapping):
-        return {key: _plain(item) for key, item in value.items()}
+        return {
+            key: _Shown(REDACTED) if is_secret(key) else _plain(item) for key, item in value.items()
+        }
     item = getattr(value, "item", None)  # a NumPy scalar
     if callable(item) and getattr(value, "ndim", None) == 0:
         return item()

@@ -61,7 +61,8 @@ def _print_demo(result: DemoResult, experiment: str) -> None:
 
     # Autologging adds every constructor argument; the table shows the ones the demo chose.
     chosen = {spec.name: set(spec.params) for spec in model_specs()}
-    table = new_table(f"Experiment {experiment!r}", "run", "params", "accuracy", "f1", "roc_auc")
+    title = f"Experiment {experiment!r}, scored on the validation split"
+    table = new_table(title, "run", "params", "accuracy", "f1", "roc_auc")
     table.add_column("duration")
     for run in result.runs:
         shown = chosen.get(run.name, set()) - _NOT_SHOWN
@@ -75,13 +76,16 @@ def _print_demo(result: DemoResult, experiment: str) -> None:
         say(f"best run by f1: {best.name} (f1={_score(best.metrics.get('f1'))}, id {best.id})")
     if result.evaluation is not None and len(result.runs) > 1:
         _print_evaluation(result.evaluation)
+    if result.winner is not None and result.best is not None:
+        kept = "it held up" if result.winner.id == result.best.id else "it did not hold up"
+        say(f"production: {result.winner.name} ({kept} on the test split)")
     version = result.registered
     if version is not None:
         aliases = ", ".join(version.aliases)
         say(f"registered: {version.model_name} version {version.version} as {aliases}")
         say(
             f"loaded back by models:/{version.model_name}@{version.aliases[0]}: "
-            f"test accuracy {_score(result.loaded_accuracy)}"
+            f"validation accuracy {_score(result.loaded_accuracy)}"
         )
     if result.served is not None:
         _print_serving(result.served)
@@ -96,7 +100,8 @@ _EVALUATED = ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss")
 
 
 def _print_evaluation(evaluation: EvaluationResult) -> None:
-    """The best model against the runner-up on the test split: metrics, verdict, plots."""
+    """The best model against the runner-up on the held-out test split: metrics, verdict,
+    plots."""
     from gnomon.demo import SEGMENT
 
     baseline = evaluation.baseline_metrics or {}
@@ -113,8 +118,8 @@ def _print_evaluation(evaluation: EvaluationResult) -> None:
         say(f"  f1 by {SEGMENT}: {bands}")
     verdict = evaluation.verdict
     if verdict is not None:
-        outcome = "passed" if verdict.passed else "failed"
-        say(f"  verdict (f1 at least the runner-up's): {outcome}")
+        reasons = "; ".join(check.reason for check in verdict.checks)
+        say(f"  verdict: {'passed' if verdict.passed else 'failed'} ({reasons})")
     plots = [path for path in evaluation.artifacts.values() if path.endswith(".png")]
     say(f"  {len(plots)} plots logged to run {evaluation.run_id}: " + ", ".join(plots))
     hint(f"  see: gnomon runs artifacts download {evaluation.run_id} evaluation --dest plots")
@@ -137,7 +142,7 @@ def _print_serving(served: ServingDemo) -> None:
     if canary is None:
         return
     say(
-        f"canary: version {canary.version} ({canary.run_name}, the runner-up) takes "
+        f"canary: version {canary.version} ({canary.run_name}, the challenger) takes "
         f"{canary.weight}% of traffic, picked up by the running server without a restart"
     )
     table = new_table(f"{canary.requests} requests", "model version", "answered", "share")

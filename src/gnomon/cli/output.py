@@ -107,8 +107,15 @@ def client_of(ctx: typer.Context) -> Client:
 
 
 def console() -> Console:
+    """Standard output for tables and text.
+
+    Strings are printed as they are: no console markup, no emoji codes. Run names, params,
+    artifact paths and table cells are written by whoever logged them, and Rich would read
+    ``[link=...]`` in them as a hidden link, ``[black on black]`` as hidden text and ``[/x]``
+    as an error. gnomon styles its own text with ``style=`` and ``rich.text.Text`` instead.
+    """
     # Built per call so it writes to whatever sys.stdout is now (CliRunner swaps it).
-    return Console()
+    return Console(markup=False, emoji=False)
 
 
 def say(text: str, style: str | None = None) -> None:

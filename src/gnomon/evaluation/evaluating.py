@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -18,8 +19,13 @@ if TYPE_CHECKING:
     from gnomon.evaluation.predictions import Predictions
     from gnomon.evaluation.verdict import Verdict
 
+logger = logging.getLogger(__name__)
+
 # Module → the pip package that provides it.
 _LIBRARIES = {"sklearn": "scikit-learn", "matplotlib": "matplotlib", "pandas": "pandas"}
+# Past this many classes a confusion matrix (classes², as PNG and in result.json) and
+# per-class curves cost seconds and megabytes yet show nothing legible: only metrics are kept.
+MAX_CLASSES = 100
 
 
 def evaluate(
@@ -29,7 +35,7 @@ def evaluate(
     *,
     model_type: str = "classifier",
     baseline: Any = None,
-    thresholds: Mapping[str, Mapping[str, float]] | None = None,
+    thresholds: Mapping[str, Mapping[str, float | bool]] | None = None,
     segment_by: str | None = None,
     pos_label: Any = None,
 ) -> EvaluationResult:
@@ -60,7 +66,9 @@ def evaluate(
         pos_label: the positive class of a binary classifier; default: the greater label.
 
     Returns:
-        The metrics, segments, baseline metrics, verdict and the artifacts' paths.
+        The metrics, segments, baseline metrics, verdict and the artifacts' paths. Past
+        ``MAX_CLASSES`` (100) classes the confusion matrix and the per-class curves are left
+        out, and ``notes`` says so.
 
     Raises:
         InvalidInput: bad data, targets, model type, segment column or thresholds; a model
@@ -98,8 +106,11 @@ class Scored:
     confusion: ConfusionMatrix | None = None
     baseline_confusion: ConfusionMatrix | None = None
     figures: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
-    def result(self, run_id: str, artifacts: dict[str, str]) -> EvaluationResult:
+    def result(
+        self, run_id: str, artifacts: dict[str, str], model: str, baseline: str | None
+    ) -> EvaluationResult:
         return EvaluationResult(
             run_id=run_id,
             model_type=self.model_type,
@@ -111,12 +122,17 @@ class Scored:
             confusion_matrix=self.confusion,
             baseline_confusion_matrix=self.baseline_confusion,
             artifacts=artifacts,
+            model=model,
+            baseline=baseline,
+            notes=list(self.notes),
         )
 
 
 def _checked_options(
-    model_type: str, thresholds: Mapping[str, Mapping[str, float]] | None, has_baseline: bool
-) -> dict[str, dict[str, float]] | None:
+    model_type: str,
+    thresholds: Mapping[str, Mapping[str, float | bool]] | None,
+    has_baseline: bool,
+) -> dict[str, dict[str, float | bool]] | None:
     if model_type not in MODEL_TYPES:
         raise InvalidInput(
             f"model_type must be one of {', '.join(MODEL_TYPES)}, got {model_type!r}",
@@ -147,7 +163,7 @@ def _score(
     data: EvaluationData,
     model_type: str,
     pos_label: Any,
-    thresholds: dict[str, dict[str, float]] | None,
+    thresholds: dict[str, dict[str, float | bool]] | None,
 ) -> Scored:
     from gnomon.evaluation.metrics import compute_metrics
     from gnomon.evaluation.predictions import predict, resolve_model
@@ -159,10 +175,12 @@ def _score(
     predictions = predict(candidate, data, model_type, pos_label, "model")
     scored = Scored(model_type, len(data), predictions, compute_metrics(model_type, predictions))
     scored.confusion = _confusion(predictions)
+    scored.notes += _too_many_classes(predictions, "model")
     if champion is not None:
         scored.baseline = predict(champion, data, model_type, pos_label, "baseline")
         scored.baseline_metrics = compute_metrics(model_type, scored.baseline)
         scored.baseline_confusion = _confusion(scored.baseline)
+        scored.notes += _too_many_classes(scored.baseline, "baseline")
     if thresholds is not None:
         from gnomon.evaluation.verdict import judge
 
@@ -197,11 +215,26 @@ def _output_kinds(model: Any) -> list[str] | None:
 
 
 def _confusion(p: Predictions | None) -> ConfusionMatrix | None:
-    if p is None or p.classes is None:
+    if p is None or p.classes is None or len(p.classes) > MAX_CLASSES:
         return None
     from gnomon.evaluation.metrics import confusion_matrix
 
     return ConfusionMatrix(p.classes, confusion_matrix(p))
+
+
+def _too_many_classes(p: Predictions, role: str) -> list[str]:
+    """A note when ``p`` has more classes than plots can show, suggesting a regressor when
+    the targets are numbers (a quantity read as labels gives a class per value)."""
+    if p.classes is None or len(p.classes) <= MAX_CLASSES:
+        return []
+    note = (
+        f"the {role} has {len(p.classes):,} classes, more than {MAX_CLASSES}: its confusion "
+        "matrix and per-class curves are left out (the metrics are complete)"
+    )
+    if p.targets.dtype.kind in "iuf":
+        note += "; the targets are numbers: if they measure a quantity, pass model_type='regressor'"
+    logger.warning("gnomon: %s", note)
+    return [note]
 
 
 def _figures(scored: Scored) -> dict[str, Any]:
@@ -216,14 +249,15 @@ def _figures(scored: Scored) -> dict[str, Any]:
     for label, prefix, p, matrix in pairs:
         if p is None:
             continue
-        if matrix is None:
+        if p.classes is None:
             figures[f"{prefix}residuals"] = plots.residuals_figure(p, f"Residuals ({label})")
-        else:
+        elif matrix is not None:
             figures[f"{prefix}confusion_matrix"] = plots.confusion_figure(
                 matrix.classes, matrix.matrix, f"Confusion matrix ({label})"
             )
     curves = [(label, p) for label, _, p, _ in pairs if p is not None and p.proba is not None]
-    if curves and scored.model_type == "classifier" and scored.predictions.proba is not None:
+    first = scored.predictions
+    if curves and first.proba is not None and len(first.classes or ()) <= MAX_CLASSES:
         figures["roc_curve"] = plots.roc_figure(curves)
         figures["pr_curve"] = plots.pr_figure(curves)
     return figures

@@ -9,8 +9,8 @@ MODEL_TYPES: Final = ("classifier", "regressor")
 CLASSIFIER_METRICS: Final = ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss")
 REGRESSOR_METRICS: Final = ("rmse", "mae", "r2")
 METRICS: Final = {"classifier": CLASSIFIER_METRICS, "regressor": REGRESSOR_METRICS}
-# Smaller is better for these; every other metric is better when larger.
-LOWER_IS_BETTER: Final = frozenset({"rmse", "mae", "log_loss"})
+# Which way is better comes from gnomon.tracking.comparison.lower_is_better, the rule
+# comparisons of runs use too: rmse, mae and log_loss are better when lower.
 
 METRIC_PREFIX: Final = "eval_"  # eval_f1: the evaluated model's metric
 BASELINE_PREFIX: Final = "eval_baseline_"  # eval_baseline_f1: the baseline's, on the same data
@@ -19,10 +19,6 @@ MODEL_TYPE_TAG: Final = "gnomon.evaluation.model_type"
 MODEL_TAG: Final = "gnomon.evaluation.model"  # the evaluated model's URI, when given one
 BASELINE_TAG: Final = "gnomon.evaluation.baseline"
 VERDICT_TAG: Final = "gnomon.evaluation.verdict"  # passed | failed
-
-
-def higher_is_better(metric: str) -> bool:
-    return metric not in LOWER_IS_BETTER
 
 
 def evaluated_metric(key: str) -> str | None:

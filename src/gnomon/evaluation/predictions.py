@@ -7,6 +7,7 @@ import numbers
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from gnomon.autologging.positive_class import positive_label
 from gnomon.errors import GnomonError, InvalidInput, UserCodeError
 
 if TYPE_CHECKING:
@@ -201,8 +202,8 @@ def _proba(values: np.ndarray, classes: list[Any], role: str) -> np.ndarray | No
 
 
 def _pos_label(classes: list[Any], chosen: Any) -> Any:
-    if chosen is None:
-        return classes[-1] if len(classes) == 2 else None
+    if chosen is None:  # the rule autologging's training metrics follow too
+        return positive_label(classes)
     if chosen not in classes:
         raise InvalidInput(f"pos_label {chosen!r} is not one of the classes {classes}")
     if len(classes) != 2:

@@ -23,7 +23,8 @@ def record(scored: Scored, model: Any, baseline: Any) -> EvaluationResult:
     run = active or fluent.start_run(name=RUN_NAME)
     try:
         artifacts = _log(scored, model, baseline)
-        result = scored.result(run.id, artifacts)
+        described = None if baseline is None else _describe(baseline)
+        result = scored.result(run.id, artifacts, _describe(model), described)
         fluent.log_dict(result.to_dict(), artifacts["result"])
     except BaseException:
         if active is None:
@@ -62,5 +63,5 @@ def _defined(prefix: str, metrics: dict[str, float]) -> dict[str, float]:
     return {f"{prefix}{k}": v for k, v in metrics.items() if not math.isnan(v)}
 
 
-def _describe(baseline: Any) -> str:
-    return baseline if isinstance(baseline, str) else f"in-memory {type(baseline).__qualname__}"
+def _describe(model: Any) -> str:
+    return model if isinstance(model, str) else f"in-memory {type(model).__qualname__}"

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import html
 import json
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-
-from gnomon.evaluation.names import higher_is_better
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,7 +28,12 @@ class EvaluationResult:
     ``metrics`` and ``baseline_metrics`` map a metric name to its value (NaN where it is
     undefined on the data); ``segments`` has a row per value of the segment column with its
     ``count`` and metrics (``baseline_<metric>`` too with a baseline); ``artifacts`` maps
-    each artifact to its path in run ``run_id``.
+    each artifact to its path in run ``run_id``. ``model`` and ``baseline`` say what was
+    evaluated (a URI, or ``in-memory <class>``); ``notes`` says what was left out and why
+    (the confusion matrix of a model with too many classes).
+
+    In a notebook it shows as tables: the metrics beside the baseline's, the verdict's
+    checks and the segments.
     """
 
     run_id: str
@@ -44,6 +46,9 @@ class EvaluationResult:
     confusion_matrix: ConfusionMatrix | None = None
     baseline_confusion_matrix: ConfusionMatrix | None = None
     artifacts: dict[str, str] = field(default_factory=dict)
+    model: str | None = None
+    baseline: str | None = None
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON values: NaN becomes ``None``, segments a list of records."""
@@ -61,24 +66,15 @@ class EvaluationResult:
             "confusion_matrix": _matrix(self.confusion_matrix),
             "baseline_confusion_matrix": _matrix(self.baseline_confusion_matrix),
             "artifacts": dict(self.artifacts),
+            "model": self.model,
+            "baseline": self.baseline,
+            "notes": list(self.notes),
         }
 
     def _repr_html_(self) -> str:
-        header = "<tr><th>metric</th><th>model</th>"
-        if self.baseline_metrics is not None:
-            header += "<th>baseline</th><th>better by</th>"
-        rows = [header + "</tr>"]
-        for metric, value in self.metrics.items():
-            cells = [metric, _number(value)]
-            if self.baseline_metrics is not None:
-                base = self.baseline_metrics.get(metric, math.nan)
-                gain = value - base if higher_is_better(metric) else base - value
-                cells += [_number(base), _number(gain)]
-            rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-        caption = f"{self.model_type} evaluation on {self.rows} rows (run {self.run_id})"
-        if self.verdict is not None:
-            caption += f": {'passed' if self.verdict.passed else 'FAILED'}"
-        return f"<table><caption>{html.escape(caption)}</caption>{''.join(rows)}</table>"
+        from gnomon.evaluation.html import evaluation_html
+
+        return evaluation_html(self)
 
 
 def _plain(metrics: dict[str, float] | None) -> dict[str, float | None] | None:
@@ -89,7 +85,3 @@ def _plain(metrics: dict[str, float] | None) -> dict[str, float | None] | None:
 
 def _matrix(matrix: ConfusionMatrix | None) -> dict[str, Any] | None:
     return None if matrix is None else {"classes": matrix.classes, "matrix": matrix.matrix}
-
-
-def _number(value: float) -> str:
-    return "-" if math.isnan(value) else f"{value:.4g}"

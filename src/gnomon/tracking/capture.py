@@ -98,10 +98,11 @@ class _GitState:
     diff: str | None
 
 
-# A git state is reused while HEAD, the index and the checked-out ref are unchanged, for
-# at most this long: a sweep starting many runs spawns git once, not per run (end_run waits
-# for the capture), and the code a process runs was read when it started anyway.
-GIT_STATE_MAX_AGE_S = 30.0
+# A git state is reused while HEAD, the index and the checked-out ref are unchanged, for a
+# few seconds: a sweep starting many runs spawns git once a burst, not once a run (end_run
+# waits for the capture). An edit to a tracked file changes none of those, so the reuse is
+# kept shorter than the time it takes to edit a file and start the next run.
+GIT_STATE_MAX_AGE_S = 3.0
 _git_cache: dict[Path, tuple[tuple[float, ...], float, _GitState]] = {}
 _git_cache_lock = threading.Lock()
 

@@ -77,8 +77,15 @@ def _x_number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else number(value)
 
 
+def _flat(low: float, high: float) -> bool:
+    """Whether values between ``low`` and ``high`` are drawn as a flat line: equal, or so
+    close that their halved difference underflows to zero (0 and 5e-324)."""
+    # Halved: high - low of two huge finite values would overflow to inf.
+    return high / 2 - low / 2 == 0
+
+
 def _y_labels(low: float, high: float, height: int) -> dict[int, str]:
-    if low == high:  # a flat line is drawn across the middle
+    if _flat(low, high):  # a flat line is drawn across the middle
         return {height // 2: number(low)}
     labels = {0: number(high), height - 1: number(low)}
     if height >= 5:
@@ -110,9 +117,8 @@ class _DotScale:
             column = self.right // 2
         else:
             column = round((x - self.x_first) / (self.x_last - self.x_first) * self.right)
-        if self.high == self.low:
+        if _flat(self.low, self.high):
             return column, self.bottom // 2
-        # Halved: high - low of two huge finite values would overflow to inf.
         share = (self.high / 2 - y / 2) / (self.high / 2 - self.low / 2)
         return column, round(share * self.bottom)
 

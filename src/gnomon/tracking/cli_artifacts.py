@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,7 +17,6 @@ from gnomon.cli.output import (
     OutputOption,
     client_of,
     console,
-    format_value,
     hint,
     new_table,
     print_json,
@@ -26,6 +25,7 @@ from gnomon.cli.output import (
 )
 from gnomon.errors import InvalidInput, NotFound
 from gnomon.suggestions import MAX_CANDIDATES, closest
+from gnomon.tracking.downloads import Placement, check_not_repository, place_all, plan
 
 if TYPE_CHECKING:
     from gnomon.sdk import Client
@@ -35,7 +35,6 @@ artifacts_app = typer.Typer(help="List, show and download a run's artifacts.")
 # `show` reads the whole file before printing any of it: past these sizes, download it.
 MAX_TEXT_BYTES = 1024 * 1024
 MAX_TABLE_BYTES = 32 * 1024 * 1024
-MAX_TABLE_COLUMNS = 20
 
 _IMAGES = frozenset(
     {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".ico", ".pdf"}
@@ -131,7 +130,7 @@ def show_artifact(
     if len(data) > limit:  # grew since it was listed, or a store that lists no sizes
         raise _download_instead(run_id, key, f"is over {format_size(limit)}")
     if suffix == ".parquet":
-        _show_table(data, key, rows)
+        _show_table(data, run_id, key, rows)
     else:
         _show_text(data, run_id, key, suffix)
 
@@ -144,15 +143,23 @@ def download_artifacts(
         str, typer.Argument(help="A file or folder of the artifacts (default: all).")
     ] = "",
     dest: Annotated[
-        Path, typer.Option("--dest", "-d", help="Local folder to download into.")
-    ] = Path("."),
+        Path | None,
+        typer.Option("--dest", "-d", help="Local folder to download into (default: ./RUN_ID)."),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace files that exist already.")
+    ] = False,
 ) -> None:
     """Download an artifact file or folder, or all of them, into a local folder.
 
-    PATH 'eval' lands in DEST/eval; without PATH, every artifact lands in DEST.
+    PATH 'eval' lands in DEST/eval; without PATH, every artifact lands in DEST. Existing files
+    are kept unless --overwrite, and nothing is written unless every file can be; paths under
+    a .git or .hg folder are refused, as their files can make git or hg run commands.
     """
     client = client_of(ctx)
     key = _key(path, root=True)
+    check_not_repository(key)
+    folder = dest if dest is not None else _run_folder(run_id)
     files = _walk(client, run_id, key)
     if not files and key:
         entry = _entry(client, run_id, key)  # NotFound when absent; a file downloads alone
@@ -160,11 +167,12 @@ def download_artifacts(
     if not files:
         hint(f"nothing to download: run {run_id} has no artifact files under {key or 'its root'}")
         return
-    _make_folder(dest)
     # Files keep their paths below PATH's folder: 'eval/a.csv' of PATH 'eval' is DEST/eval/a.csv.
-    _fetch(client, run_id, files, key.rpartition("/")[0], dest)
+    placements = plan(files, key.rpartition("/")[0], folder, overwrite=overwrite)
+    _make_folder(folder)
+    _fetch(client, run_id, placements, folder)
     total = sum(f.size or 0 for f in files)
-    where = (dest / key.rpartition("/")[2]) if key else dest
+    where = (folder / key.rpartition("/")[2]) if key else folder
     noun = "file" if len(files) == 1 else "files"
     say(f"downloaded {len(files)} {noun} ({format_size(total)}) to {where.resolve()}")
 
@@ -235,60 +243,53 @@ def _show_text(data: bytes, run_id: str, key: str, suffix: str) -> None:
     out.print(Syntax(shown, _LEXERS.get(suffix, "text"), word_wrap=True, theme="ansi_dark"))
 
 
-def _show_table(data: bytes, key: str, rows: int) -> None:
-    import io
-
+def _show_table(data: bytes, run_id: str, key: str, rows: int) -> None:
     import pyarrow as pa
-    import pyarrow.parquet as pq
+
+    from gnomon.tracking.cli_parquet import TooLarge, first_rows
 
     try:
-        table = pq.ParquetFile(io.BytesIO(data))
-        total = table.metadata.num_rows
-        names = table.schema_arrow.names
-        first = next(table.iter_batches(batch_size=rows), None)
+        table = first_rows(data, rows)
+    except TooLarge as exc:
+        raise _download_instead(run_id, key, str(exc)) from exc
     except (pa.ArrowException, OSError) as exc:
         raise InvalidInput(f"artifact {key!r} cannot be read as Parquet: {exc}") from exc
-    shown_names = names[:MAX_TABLE_COLUMNS]
-    grid = new_table(None, *(printable(name) for name in shown_names))
-    columns = (
-        [] if first is None else [first.column(i).to_pylist() for i in range(len(shown_names))]
-    )
-    for values in zip(*columns, strict=True):
-        grid.add_row(*(_cell(value) for value in values))
-    out = console()
-    out.print(grid)
-    shown = 0 if first is None else first.num_rows
-    more = f", first {shown} shown" if shown < total else ""
-    hidden = len(names) - len(shown_names)
+    grid = new_table(None, *(printable(name) for name in table.header))
+    for cells in table.rows:
+        grid.add_row(*(printable(cell) for cell in cells))
+    console().print(grid)
+    shown = len(table.rows)
+    more = f", first {shown} shown" if shown < table.total_rows else ""
+    hidden = len(table.names) - len(table.header)
     extra = f"; {hidden} more columns not shown" if hidden else ""
-    say(f"{total} rows, {len(names)} columns{more}{extra}", style="dim")
-
-
-def _cell(value: Any) -> str:
-    return printable(format_value(value) if isinstance(value, float | None) else str(value))
+    say(f"{table.total_rows} rows, {len(table.names)} columns{more}{extra}", style="dim")
 
 
 # -- download ----------------------------------------------------------------------------------
 
 
-def _fetch(client: Client, run_id: str, files: list[ArtifactInfo], base: str, dest: Path) -> None:
+def _fetch(client: Client, run_id: str, placements: list[Placement], dest: Path) -> None:
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
     out = console()
     bar = (TextColumn("{task.description}"), BarColumn(), DownloadColumn())
     # A bar only where someone watches, and for more than one file.
-    quiet = not out.is_terminal or len(files) == 1
+    quiet = not out.is_terminal or len(placements) == 1
     with Progress(*bar, console=out, transient=True, disable=quiet) as progress:
-        task = progress.add_task("downloading", total=sum(f.size or 0 for f in files))
-        for file in files:
-            relative = PurePosixPath(file.path[len(base) + 1 :] if base else file.path)
-            try:
-                client.download_artifacts(run_id, file.path, dest / relative.parent)
-            except OSError as exc:
-                raise InvalidInput(
-                    f"cannot write {file.path!r} under {str(dest)!r}: {exc.strerror}"
-                ) from exc
-            progress.advance(task, file.size or 0)
+        task = progress.add_task("downloading", total=sum(p.artifact.size or 0 for p in placements))
+
+        def download(key: str, folder: Path) -> Path:
+            return client.download_artifacts(run_id, key, folder)
+
+        place_all(download, placements, dest, lambda f: progress.advance(task, f.size or 0))
+
+
+def _run_folder(run_id: str) -> Path:
+    """``./RUN_ID``, the folder a download goes to by default."""
+    if run_id in ("", ".", "..") or any(c in run_id for c in "/\\:\0"):
+        raise InvalidInput(f"run id {run_id!r} cannot name a folder: choose one with --dest")
+    check_not_repository(run_id)
+    return Path(run_id)
 
 
 def _make_folder(dest: Path) -> None:

@@ -101,14 +101,26 @@ def values_differ(values: Iterable[object]) -> bool:
     return len({repr(v) for v in values}) > 1
 
 
-# Metric names whose smaller values are better; anything else is taken as higher-is-better.
+# Words of a metric name that make smaller values better; any other metric is taken as
+# higher-is-better. The one rule for comparisons, ``models best`` and evaluation verdicts.
 _LOWER_IS_BETTER = frozenset(
-    {"loss", "error", "err", "mse", "mae", "rmse", "mape", "latency", "time", "duration"}
+    {
+        *("loss", "logloss", "nll", "perplexity", "error", "err"),
+        *("mse", "mae", "rmse", "msle", "rmsle", "mape"),
+        *("latency", "time", "duration"),
+    }
 )
 
 
 def lower_is_better(metric: str) -> bool:
-    """Whether smaller values of ``metric`` are better, guessed from words in its name."""
+    """Whether smaller values of ``metric`` are better, guessed from the words of its name
+    (``val_loss``, ``error_rate``, ``rmse``, ``p95_latency``); every other metric is taken
+    as higher-is-better.
+
+    Example:
+        >>> lower_is_better("val_loss"), lower_is_better("f1")
+        (True, False)
+    """
     return bool(_LOWER_IS_BETTER & set(re.split(r"[^a-z0-9]+", metric.lower())))
 
 

@@ -138,6 +138,8 @@ class HttpTrackingStore:
         return [m.entity() for m in self.transport.many("GET", path, MetricWire)]
 
     def search_runs(self, scope: Scope, query: RunQuery) -> Page[Run]:
+        if not query.experiment_ids:  # as the SQL store answers; the server wants at least one
+            return Page([], None)
         search = body(
             SearchRuns,
             experiment_ids=list(query.experiment_ids),

@@ -73,11 +73,10 @@ class SqlTrackingStore:
 
     def get_experiment_by_name(self, scope: Scope, name: str) -> Experiment:
         with self.db.read() as conn:
-            row = conn.execute(
-                select(experiments).where(
-                    experiments.c.workspace_id == scope.workspace, experiments.c.name == name
-                )
-            ).first()
+            found = conn.exec_driver_sql(
+                _experiment_by_name_sql(conn.dialect), (scope.workspace, name)
+            )
+            row = found.first()
         if row is None:
             raise NotFound(f"experiment {name!r} not found")
         return _to_experiment(row)
@@ -152,7 +151,7 @@ class SqlTrackingStore:
             if run.tags:
                 conn.execute(tags.insert(), _kv_rows(run_id, run.tags))
         # Everything a new run holds is known here: no need to read it back.
-        return _to_run(SimpleNamespace(**values), {"p": {}, "t": dict(run.tags), "m": {}})
+        return _to_run(SimpleNamespace(**values), {}, dict(run.tags), {})
 
     def get_run(self, scope: Scope, run_id: str) -> Run:
         with self.db.read() as conn:
@@ -195,11 +194,13 @@ class SqlTrackingStore:
             owned, points = _history_sql(conn.dialect)
             if conn.exec_driver_sql(owned, (run_id, scope.workspace)).first() is None:
                 raise NotFound(f"run {run_id!r} not found")
-            rows = conn.exec_driver_sql(points, (run_id, key)).all()
+            rows = driver_sql.rows(conn, points, (run_id, key))
         nan = math.nan
         return [Metric(key, nan if v is None else v, s, t) for v, s, t in rows]
 
     def search_runs(self, scope: Scope, query: RunQuery) -> Page[Run]:
+        if not query.experiment_ids:
+            return Page([], None)
         with self.db.read() as conn:
             sql, values = search_sql(conn.dialect, scope, query)
             rows = conn.exec_driver_sql(sql, values).all()
@@ -327,24 +328,48 @@ class SqlTrackingStore:
         return row
 
     def _load_runs(self, conn: Connection, rows: Sequence[Any]) -> list[Run]:
-        """Attach params, tags and latest metrics with one plain-SQL read each."""
+        """Attach params, tags and latest metrics, read in one plain-SQL statement."""
         if not rows:
             return []
         ids = [row.id for row in rows]
-        data: dict[str, dict[str, dict[str, Any]]] = {i: {"p": {}, "t": {}, "m": {}} for i in ids}
-        dialect = conn.dialect
+        data: dict[str, tuple[dict[str, Any], ...]] = {i: ({}, {}, {}) for i in ids}
+        nan = math.nan
         for start in range(0, len(ids), _IDS_PER_READ):
             chunk = ids[start : start + _IDS_PER_READ]
             width = driver_sql.padded(len(chunk))
             bound = driver_sql.pad(chunk, width)
-            for part, table in (("p", params), ("t", tags)):
-                sql = driver_sql.select_in(dialect, table, _KV, "run_id", width)
-                for run_id, key, value in conn.exec_driver_sql(sql, bound).all():
-                    data[run_id][part][key] = value
-            sql = driver_sql.select_in(dialect, latest_metrics, _KV, "run_id", width)
-            for run_id, key, value in conn.exec_driver_sql(sql, bound).all():
-                data[run_id]["m"][key] = math.nan if value is None else value
-        return [_to_run(row, data[row.id]) for row in rows]
+            sql = _run_data_sql(conn.dialect, width)
+            for part, run_id, key, text, number in driver_sql.rows(conn, sql, bound * 3):
+                if part == 2:  # a latest metric; NaN is stored as NULL
+                    data[run_id][2][key] = nan if number is None else number
+                else:
+                    data[run_id][part][key] = text
+        return [_to_run(row, *data[row.id]) for row in rows]
+
+
+@functools.lru_cache(maxsize=64)
+def _run_data_sql(dialect: Dialect, width: int) -> str:
+    """Params (0), tags (1) and latest metrics (2) of ``width`` runs, as one UNION ALL:
+    (part, run_id, key, text value, number value)."""
+    m, q = driver_sql.marker(dialect), dialect.identifier_preparer.quote
+    ids = ", ".join([m] * width)
+    key = q("key")
+    # PostgreSQL types a UNION column from its branches in turn: the NULLs are typed.
+    number, text = "CAST(NULL AS DOUBLE PRECISION)", "CAST(NULL AS VARCHAR)"
+    return (
+        f"SELECT 0, run_id, {key}, value, {number} FROM params WHERE run_id IN ({ids}) "
+        f"UNION ALL SELECT 1, run_id, {key}, value, {number} FROM tags "
+        f"WHERE run_id IN ({ids}) "
+        f"UNION ALL SELECT 2, run_id, {key}, {text}, value FROM latest_metrics "
+        f"WHERE run_id IN ({ids})"
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _experiment_by_name_sql(dialect: Dialect) -> str:
+    m = driver_sql.marker(dialect)
+    columns = ", ".join(dialect.identifier_preparer.quote(c.name) for c in experiments.c)
+    return f"SELECT {columns} FROM experiments WHERE workspace_id = {m} AND name = {m}"
 
 
 @functools.lru_cache(maxsize=4)
@@ -359,7 +384,6 @@ def _history_sql(dialect: Dialect) -> tuple[str, str]:
     return owned, points
 
 
-_KV = ("run_id", "key", "value")
 _POINT_COLUMNS = ("run_id", "key", "step", "timestamp", "value")
 _IDS_PER_READ = 512  # a page of up to 50,000 runs is read in chunks (bind-parameter limits)
 
@@ -380,7 +404,9 @@ def _to_experiment(row: Any) -> Experiment:
     )
 
 
-def _to_run(row: Any, data: dict[str, dict[str, Any]]) -> Run:
+def _to_run(
+    row: Any, run_params: dict[str, Any], run_tags: dict[str, Any], run_metrics: dict[str, Any]
+) -> Run:
     return Run(
         id=row.id,
         experiment_id=row.experiment_id,
@@ -393,7 +419,7 @@ def _to_run(row: Any, data: dict[str, dict[str, Any]]) -> Run:
         description=row.description,
         parent_run_id=row.parent_run_id,
         lifecycle=Lifecycle(row.lifecycle),
-        params=data["p"],
-        metrics=data["m"],
-        tags=data["t"],
+        params=run_params,
+        metrics=run_metrics,
+        tags=run_tags,
     )

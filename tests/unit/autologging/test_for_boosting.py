@@ -101,6 +101,8 @@ def test_xgboost_train_logs_rounds_best_importance_data_and_the_booster(
     assert model.contract is not None
     assert model.contract.input_names == ["age", "income", "tenure"]
     np.testing.assert_allclose(model.predict(x[60:]), booster.predict(valid))
+    digest = run.tags["training.digest"]
+    assert model.spec.training_data == f"60 rows x 3 columns, sha256 {digest}"
 
 
 def test_xgboost_classifier_logs_params_eval_results_and_the_estimator(
@@ -121,6 +123,8 @@ def test_xgboost_classifier_logs_params_eval_results_and_the_estimator(
     model = gnomon.load_model(f"runs:/{run.id}/model")
     np.testing.assert_array_equal(model.predict(x), clf.predict(x))
     np.testing.assert_allclose(model.predict_proba(x), clf.predict_proba(x))
+    digest = run.tags["training.digest"]
+    assert model.spec.training_data == f"60 rows x 3 columns, sha256 {digest}"
 
 
 def test_lightgbm_train_logs_iterations_importance_data_and_the_booster(
@@ -158,6 +162,8 @@ def test_lightgbm_train_logs_iterations_importance_data_and_the_booster(
     model = gnomon.load_model(f"runs:/{run.id}/model")
     assert model.contract is not None and model.contract.input_names == list(x.columns)
     np.testing.assert_allclose(model.predict(x), booster.predict(x))
+    digest = run.tags["training.digest"]
+    assert model.spec.training_data == f"60 rows x 3 columns, sha256 {digest}"
 
 
 def test_lightgbm_early_stopping_logs_the_best_iteration(autologged: None, data: Any) -> None:

@@ -18,13 +18,14 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.datasets import load_diabetes, load_iris
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, LeaveOneOut
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.parallel import Parallel
 
 import gnomon
+from gnomon.autologging.redaction import is_secret
 from gnomon.autologging.session import dataset_tags
 from gnomon.errors import NotFound
 from gnomon.tracking.entities import Run, RunStatus
@@ -81,6 +82,8 @@ def test_a_fit_logs_params_metrics_data_and_the_model(autologged: None, iris: An
     loaded = gnomon.load_model(f"runs:/{run.id}/model")
     np.testing.assert_array_equal(loaded.predict(x), predicted)
     assert loaded.contract is not None
+    digest = run.tags["training.digest"]
+    assert loaded.spec.training_data == f"150 rows x 4 columns, sha256 {digest}"
 
 
 def test_two_classes_score_class_1_and_weights_count(autologged: None, iris: Any) -> None:
@@ -162,7 +165,26 @@ def test_a_search_logs_its_best_and_a_child_run_per_candidate(gnomon_home: Path,
         assert child.metrics["mean_test_score"] == pytest.approx(results["mean_test_score"][index])
         assert child.metrics["std_test_score"] == pytest.approx(results["std_test_score"][index])
         assert child.metrics["rank_test_score"] == results["rank_test_score"][index]
-        assert "split0_test_score" in child.metrics and "mean_fit_time" in child.metrics
+        assert "mean_fit_time" in child.metrics
+        assert not [key for key in child.metrics if key.startswith("split")]  # one per fold
+
+
+def test_leave_one_out_children_log_no_metric_per_fold(autologged: None, iris: Any) -> None:
+    x, y = iris
+    rows = x.index[::5]  # 30 rows: 30 folds
+    GridSearchCV(
+        Ridge(), {"alpha": [0.1]}, cv=LeaveOneOut(), scoring="neg_mean_absolute_error"
+    ).fit(x.loc[rows], y.loc[rows])
+    [child] = [run for run in runs() if run.parent_run_id is not None]
+    assert sorted(child.metrics) == [
+        "mean_fit_time",
+        "mean_score_time",
+        "mean_test_score",
+        "rank_test_score",
+        "std_fit_time",
+        "std_score_time",
+        "std_test_score",
+    ]
 
 
 def test_candidates_fitted_on_threads_make_no_runs_of_their_own(
@@ -188,6 +210,83 @@ def test_disable_puts_every_original_back(gnomon_home: Path, iris: Any) -> None:
     assert runs() == []
 
 
+class Fetch(TransformerMixin, BaseEstimator):
+    """A step that reads its rows from a service, with the credentials as params."""
+
+    def __init__(
+        self, api_token: str = "", db_password: str = "", token_pattern: str = r"\w+"
+    ) -> None:
+        self.api_token = api_token
+        self.db_password = db_password
+        self.token_pattern = token_pattern
+
+    def fit(self, x: Any, y: Any = None) -> Fetch:
+        return self
+
+    def transform(self, x: Any) -> Any:
+        return x
+
+
+def scaled(x: Any, api_key: str, factor: float) -> Any:
+    return x * factor
+
+
+def test_secret_params_are_logged_as_stars(autologged: None, iris: Any) -> None:
+    x, y = iris
+    steps = [
+        ("fetch", Fetch(api_token="sk-live-SECRET123", db_password="hunter2")),
+        ("scale", FunctionTransformer(scaled, kw_args={"api_key": "k-42", "factor": 2})),
+        ("model", LogisticRegression(max_iter=1000)),
+    ]
+    Pipeline(steps).fit(x, y)
+    params = only_run().params
+    assert params["fetch__api_token"] == "***" and params["fetch__db_password"] == "***"
+    assert params["fetch__token_pattern"] == r"\w+"  # a vectorizer's param, no secret
+    assert params["scale__kw_args"] == "{'api_key': ***, 'factor': 2}"
+    assert params["model__C"] == "1.0"
+    for secret in ("SECRET123", "hunter2", "k-42"):
+        assert not [key for key, value in params.items() if secret in value]
+
+
+@pytest.mark.parametrize(
+    ("key", "secret"),
+    [
+        ("fetch__api_token", True),
+        ("HF_TOKEN", True),
+        ("client_secret", True),
+        ("aws_secret_access_key", True),
+        ("db__passwd", True),
+        ("apiKey", True),
+        ("credentials", True),
+        ("ssh_private_key", True),
+        ("vectorizer__token_pattern", False),
+        ("tokenizer", False),
+        ("max_tokens", False),
+        ("password_policy__C", False),  # only the last segment names the param
+    ],
+)
+def test_which_param_names_are_secrets(key: str, secret: bool) -> None:
+    assert is_secret(key) is secret
+
+
+def test_binary_text_labels_score_the_class_evaluate_scores(autologged: None, iris: Any) -> None:
+    x, y = iris
+    labels = np.where(y == 1, "yes", "no")  # versicolor against the rest: a poor linear fit
+    model = LogisticRegression(max_iter=1000).fit(x, labels)
+    training = only_run().metrics
+    predicted = model.predict(x)
+    assert training["training_f1"] == pytest.approx(m.f1_score(labels, predicted, pos_label="yes"))
+    assert training["training_f1"] != pytest.approx(
+        m.f1_score(labels, predicted, average="weighted")
+    )
+    proba = model.predict_proba(x)[:, 1]
+    assert training["training_roc_auc"] == pytest.approx(m.roc_auc_score(labels == "yes", proba))
+
+    evaluated = gnomon.evaluate(model, x, labels)
+    for name in ("f1", "precision", "recall", "roc_auc"):
+        assert evaluated.metrics[name] == pytest.approx(training[f"training_{name}"]), name
+
+
 def test_options_leave_out_the_model_and_data(gnomon_home: Path, iris: Any) -> None:
     x, y = iris
     gnomon.autolog("sklearn", log_models=False, log_datasets=False)
@@ -206,10 +305,11 @@ def test_inside_an_active_run_it_logs_there_and_leaves_it_open(autologged: None,
         LogisticRegression(max_iter=1000).fit(x, y)
         assert gnomon.active_run() is run
         LogisticRegression(C=2.0, max_iter=1000).fit(x, y)  # a second model in the same run
+        DecisionTreeClassifier(max_depth=1).fit(x, y)
     [mine] = runs()
     assert mine.name == "mine" and mine.params["C"] == "1.0"  # params keep their first value
     registry = gnomon.get_client().registry
-    for name in ("model", "model-2"):  # the second fit's model does not clash with the first
+    for name in ("model", "model-2", "model-3"):  # no fit's model clashes with an earlier one
         assert registry.get_logged_model(run.id, name).path == name
 
 

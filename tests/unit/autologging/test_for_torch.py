@@ -260,6 +260,21 @@ def test_lightning_user_error_fails_the_run_and_gnomon_error_only_warns(
     assert len(history(last, "val_loss")) == 1
 
 
+def test_a_trainer_that_refuses_the_callback_only_warns(
+    autologged: None, data: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    fitting = trainer(epochs=1)
+    fitting.callbacks = tuple(fitting.callbacks)  # no append: gnomon cannot add its callback
+    module = Regressor()
+    with caplog.at_level(logging.WARNING, logger="gnomon.autolog"):
+        fitting.fit(module, *loaders(data))
+    warnings = [r.getMessage() for r in caplog.records if r.name == "gnomon.autolog"]
+    assert any("could not add the callback: AttributeError" in w for w in warnings), warnings
+    assert fitting.current_epoch == 1  # trained
+    run = only_run()
+    assert run.status == RunStatus.FINISHED and "gnomon.logged_models" not in run.tags
+
+
 def test_the_lightning_callback_survives_pickling() -> None:
     # A spawning DDP launcher pickles the trainer, callbacks included.
     callback = for_lightning.LightningCallback("run-1")

@@ -15,12 +15,14 @@ import pytest
 from PIL import Image
 from sklearn import metrics as m
 from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.tree import DecisionTreeClassifier
 
 import gnomon
 from gnomon.errors import InvalidInput, UserCodeError
-from gnomon.evaluation import segments
+from gnomon.evaluation import evaluating, segments
 
 ROWS = 150
+BASELINE_CURVE = (255, 127, 14)  # matplotlib's second colour (C1): the baseline's curve
 
 
 def churn(seed: int = 0) -> pd.DataFrame:
@@ -53,6 +55,13 @@ def png(run_id: str, path: str) -> tuple[int, int]:
     return Image.open(io.BytesIO(data)).size
 
 
+def draws(run_id: str, path: str, colour: tuple[int, int, int]) -> bool:
+    """Whether the plot at ``path`` has a line of ``colour`` (more than a few pixels)."""
+    image = Image.open(io.BytesIO(artifact(run_id, path))).convert("RGB")
+    pixels = np.asarray(image).reshape(-1, 3).astype(int)
+    return int((np.abs(pixels - colour).max(axis=1) <= 10).sum()) > 20
+
+
 def test_binary_classifier_metrics_equal_sklearn(gnomon_home: Path) -> None:
     frame = churn()
     model = fit(frame, ["age", "spend"])
@@ -83,6 +92,8 @@ def test_binary_classifier_metrics_equal_sklearn(gnomon_home: Path) -> None:
     assert set(result.artifacts) == {"confusion_matrix", "roc_curve", "pr_curve", "result"}
     for name in ("confusion_matrix", "roc_curve", "pr_curve"):
         assert png(result.run_id, result.artifacts[name]) == (500, 400)
+    assert not draws(result.run_id, result.artifacts["roc_curve"], BASELINE_CURVE)
+    assert result.model == "in-memory LogisticRegression" and result.baseline is None
     stored = json.loads(artifact(result.run_id, "evaluation/result.json"))
     assert stored == result.to_dict() and stored["metrics"]["f1"] == pytest.approx(expected["f1"])
 
@@ -178,12 +189,25 @@ def test_baseline_and_a_passing_verdict(gnomon_home: Path) -> None:
     challenger = fit(frame, ["age", "spend"])
     thresholds = {"f1": {"min_delta": 0.0}, "log_loss": {"max_delta": 0.0}}
     result = gnomon.evaluate(
-        challenger, frame, "churned", baseline="models:/churn@production", thresholds=thresholds
+        challenger,
+        frame,
+        "churned",
+        baseline="models:/churn@production",
+        thresholds=thresholds,
+        segment_by="region",
     )
 
     champion_model = gnomon.load_model("models:/churn@production")
     base_pred = champion_model.predict(frame[["age"]])
     base_f1 = m.f1_score(frame["churned"], base_pred, pos_label="yes")
+    assert result.baseline == "models:/churn@production"
+    assert result.segments is not None
+    for _, row in result.segments.iterrows():  # each segment scores both models
+        rows = (frame["region"] == row["region"]).to_numpy()
+        y = frame["churned"][rows]
+        mine = m.f1_score(y, challenger.predict(frame[["age", "spend"]][rows]), pos_label="yes")
+        theirs = m.f1_score(y, base_pred[rows], pos_label="yes")
+        assert (row["f1"], row["baseline_f1"]) == pytest.approx((mine, theirs))
     assert result.baseline_metrics is not None
     assert result.baseline_metrics["f1"] == pytest.approx(base_f1)
     assert result.metrics["f1"] > base_f1  # spend helps
@@ -199,6 +223,8 @@ def test_baseline_and_a_passing_verdict(gnomon_home: Path) -> None:
     assert run.metrics["eval_baseline_f1"] == pytest.approx(base_f1)
     assert json.loads(artifact(run.id, "evaluation/verdict.json")) == verdict.to_dict()
     assert png(run.id, "evaluation/baseline_confusion_matrix.png")
+    for curves in ("evaluation/roc_curve.png", "evaluation/pr_curve.png"):
+        assert draws(run.id, curves, BASELINE_CURVE)  # the baseline's curve, overlaid
 
 
 def test_a_worse_candidate_fails_the_verdict(gnomon_home: Path) -> None:
@@ -213,6 +239,7 @@ def test_a_worse_candidate_fails_the_verdict(gnomon_home: Path) -> None:
     run = gnomon.get_client().get_run(result.run_id)
     assert run.tags["gnomon.evaluation.verdict"] == "failed"
     assert run.tags["gnomon.evaluation.baseline"] == "in-memory LogisticRegression"
+    assert result.baseline == "in-memory LogisticRegression"
 
 
 def test_a_regressor_verdict_treats_lower_rmse_as_better(gnomon_home: Path) -> None:
@@ -225,6 +252,32 @@ def test_a_regressor_verdict_treats_lower_rmse_as_better(gnomon_home: Path) -> N
     assert better.verdict is not None and better.verdict.passed
     worse = gnomon.evaluate(poor, x, y, model_type="regressor", baseline=good, thresholds=rule)
     assert worse.verdict is not None and not worse.verdict.passed
+
+
+def test_many_classes_keep_the_metrics_and_leave_out_the_matrix(gnomon_home: Path) -> None:
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(300, 2))  # scikit-learn warns when most rows are a class of their own
+    y = np.arange(300) % 120  # a quantity read as 120 classes
+    model = DecisionTreeClassifier(max_depth=4, random_state=0).fit(x, y)
+    assert len(model.classes_) > evaluating.MAX_CLASSES
+    result = gnomon.evaluate(model, x, y)
+
+    pred = model.predict(x)
+    assert set(result.metrics) == {"accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"}
+    assert result.metrics["accuracy"] == pytest.approx(m.accuracy_score(y, pred))
+    assert result.confusion_matrix is None and set(result.artifacts) == {"result"}
+    assert result.notes == [
+        "the model has 120 classes, more than 100: its confusion matrix and per-class curves "
+        "are left out (the metrics are complete); the targets are numbers: if they measure a "
+        "quantity, pass model_type='regressor'"
+    ]
+    stored = json.loads(artifact(result.run_id, "evaluation/result.json"))
+    assert stored["notes"] == result.notes and stored["confusion_matrix"] is None
+
+    labels = np.array([f"sku-{v}" for v in y])  # labels that are not numbers: no regressor
+    named = DecisionTreeClassifier(max_depth=4, random_state=0).fit(x, labels)
+    notes = gnomon.evaluate(named, x, labels).notes
+    assert len(notes) == 1 and "120 classes" in notes[0] and "regressor" not in notes[0]
 
 
 def test_a_logged_model_gets_the_columns_its_contract_names(gnomon_home: Path) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from gnomon.errors import InvalidInput
 from gnomon.evaluation import Verdict, check_thresholds, judge
+from gnomon.tracking.comparison import lower_is_better
 
 
 def test_min_delta_is_improvement_in_the_metrics_direction() -> None:
@@ -27,6 +28,42 @@ def test_zero_min_delta_means_no_worse() -> None:
     rule = {"log_loss": {"min_delta": 0.0}}
     assert judge({"log_loss": 0.3}, rule, baseline={"log_loss": 0.3}).passed
     assert not judge({"log_loss": 0.31}, rule, baseline={"log_loss": 0.3}).passed
+
+
+@pytest.mark.parametrize("metric", ["val_loss", "error_rate", "rmse", "eval_log_loss"])
+def test_loss_and_error_metrics_are_better_when_lower(metric: str) -> None:
+    rule = {metric: {"min_delta": 0}}
+    worse = judge({metric: 0.5}, rule, baseline={metric: 0.3})
+    assert not worse.passed
+    assert worse.checks[0].reason == (
+        f"{metric} 0.5 vs baseline 0.3 (lower is better): worse by 0.2 (min_delta 0)"
+    )
+    assert judge({metric: 0.3}, rule, baseline={metric: 0.5}).passed
+
+
+@pytest.mark.parametrize(
+    "metric", ["val_loss", "error_rate", "rmse", "p95_latency", "f1", "r2", "val_accuracy"]
+)
+def test_the_verdict_and_run_comparisons_share_one_direction_rule(metric: str) -> None:
+    lower_wins = judge({metric: 1.0}, {metric: {"min_delta": 0.5}}, {metric: 2.0}).passed
+    assert lower_wins is lower_is_better(metric)
+
+
+def test_an_explicit_direction_overrides_the_name_rule() -> None:
+    alarms = {"false_alarms": {"max_delta": 0, "higher_is_better": False}}
+    assert not judge({"false_alarms": 4}, alarms, baseline={"false_alarms": 3}).passed
+    assert judge({"false_alarms": 2}, alarms, baseline={"false_alarms": 3}).passed
+    guessed = judge({"false_alarms": 4}, {"false_alarms": {"max_delta": 0}}, {"false_alarms": 3})
+    assert guessed.passed  # without the direction, the name reads as higher-is-better
+    # the name rule reads "time" as lower-is-better; time saved is better when higher
+    saved = {"time_saved": {"min_delta": 1.0, "higher_is_better": True}}
+    verdict = judge({"time_saved": 12.0}, saved, baseline={"time_saved": 10.0})
+    assert verdict.passed and verdict.checks[0].delta == 2.0
+    assert "better by 2" in verdict.checks[0].reason
+    both = {"time_saved": {"min_value": 5, "higher_is_better": True}}
+    assert check_thresholds(both, ["time_saved"], has_baseline=False) == {
+        "time_saved": {"min_value": 5.0, "higher_is_better": True}
+    }
 
 
 def test_max_delta_bounds_the_regression() -> None:
@@ -80,6 +117,10 @@ def test_the_verdict_round_trips_through_json() -> None:
         ({"f1": {"min_value": math.inf}}, "must be a finite number, got inf"),
         ({"f1": {"max_delta": 0.1}}, "compares with a baseline"),
         ({"accuracy_score": {"min_value": 0.1}}, "unknown metric 'accuracy_score'"),
+        ({"f1": {"higher_is_better": "no"}}, "higher_is_better of 'f1' must be True or False"),
+        ({"f1": {"higher_is_better": 1}}, "must be True or False, got 1"),
+        ({"f1": {"higher_is_better": False}}, "give a direction but no condition"),
+        ({"f1": {"higher_better": False}}, "did you mean 'higher_is_better'"),
     ],
 )
 def test_malformed_thresholds_are_named(thresholds: object, message: str) -> None:

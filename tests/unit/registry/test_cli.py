@@ -232,6 +232,22 @@ def test_compare_without_data_skips_the_download(gnomon_home: Path) -> None:
     assert "data" not in keys and "source" in keys
 
 
+def test_compare_prints_logged_markup_as_it_is(gnomon_home: Path) -> None:
+    # Rich would read these as a hidden link and an error, were they markup.
+    link, broken = "[link=https://evil.example]x[/link]", "[/oops]"
+    x, y = frame()
+    model = LogisticRegression(max_iter=1000).fit(x, y)
+    gnomon.set_experiment("churn")
+    for text in (link, broken):
+        with gnomon.start_run(text) as run:
+            gnomon.log_param("note", text)
+            gnomon.log_model(model, "model")
+        gnomon.flush()
+        register(run.id)
+    table = ok("models", "compare", "churn", "1", "2", "--no-data")
+    assert link in table and broken in table  # in the run names heading columns, and params
+
+
 def test_compare_needs_two_different_versions(gnomon_home: Path) -> None:
     run_id, _ = train({"acc": 0.8})
     register(run_id, "churn", "--alias", "prod")

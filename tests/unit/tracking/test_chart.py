@@ -66,3 +66,10 @@ def test_a_flat_series_and_extreme_values_draw() -> None:
 def test_nothing_finite_cannot_be_drawn() -> None:
     with pytest.raises(ValueError, match="no finite value"):
         line_chart([0, 1], [math.nan, math.inf], width=30, height=5)
+
+
+def test_a_span_too_small_to_halve_draws_flat() -> None:
+    # 5e-324 halves to 0: the scale's halved span underflows, as if the values were equal.
+    chart = line_chart([0, 1], [0.0, 5e-324], width=40, height=5)
+    assert [m.split()[0] for m in chart.margin if "┤" in m] == ["0"]
+    assert _dots(chart.plot[2]) > 0 and not any(_lit(line) for line in chart.plot[:2])

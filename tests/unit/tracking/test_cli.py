@@ -275,3 +275,23 @@ def test_runs_delete_and_restore(seeded: Seeded) -> None:
     assert ok_json("runs", "show", seeded.rf.id)["lifecycle"] == "deleted"
     assert "restored run 'rf'" in ok("runs", "restore", seeded.rf.id)
     assert len(ok_json("runs", "list", "-e", "churn")) == 2
+
+
+# -- markup in logged text -----------------------------------------------------------------
+
+# Rich would read these as a hidden link, invisible text and an error.
+LINK = "[link=https://evil.example]x[/link]"
+HIDDEN = "[black on black]hidden[/]"
+BROKEN = "[/oops]"
+
+
+def test_markup_in_names_params_and_tags_prints_as_it_is(client: gnomon.Client) -> None:
+    first = make_run(client, "marked", BROKEN, {"p": LINK}, {"acc": 0.5}, {"note": HIDDEN})
+    second = make_run(client, "marked", LINK, {"p": BROKEN}, {"acc": 0.6})
+    listed = ok("runs", "list", "--experiment", "marked")
+    assert BROKEN in listed and LINK in listed
+    shown = ok("runs", "show", first.id)
+    assert f"Run {BROKEN}" in shown and LINK in shown and HIDDEN in shown
+    compared = ok("runs", "compare", first.id, second.id)
+    # Each name heads a column of both tables, and each is the other's param.
+    assert compared.count(BROKEN) == 3 and compared.count(LINK) == 3

@@ -98,3 +98,9 @@ def test_the_size_is_bounded(client: gnomon.Client, option: list[str]) -> None:
     run_id = _run(client, {"loss": [(0, 1.0)]})
     result = invoke("runs", "history", run_id, "loss", *option)
     assert result.exit_code == 2 and f"Invalid value for {option[0]!r}" in result.output
+
+
+def test_values_too_close_to_scale_apart_draw_flat(client: gnomon.Client) -> None:
+    run_id = _run(client, {"tiny": [(0, 0.0), (1, 5e-324)]})
+    text = ok("runs", "history", run_id, "tiny", "--height", "5")
+    assert len(_plot_lines(text)) == 5 and "min 0 at step 0   max 4.941e-324 at step 1" in text
