@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -20,37 +18,23 @@ from gnomon.cli.output import (
     every_page,
     format_time,
     format_value,
-    hint,
     new_table,
     print_json,
     say,
 )
-from gnomon.errors import InvalidInput, NotFound
-from gnomon.evaluation.comparison import evaluation_rows
-from gnomon.tracking.cli import add_compare_rows
-from gnomon.tracking.comparison import CompareRow, compare_rows, lower_is_better, values_differ
-from gnomon.tracking.entities import Run, RunStatus
+from gnomon.errors import NotFound
+from gnomon.registry.cli_common import AliasOption, say_registered
+from gnomon.registry.cli_compare import best_run, compare_versions
+from gnomon.registry.cli_contract import contract_app, print_contract
 
 if TYPE_CHECKING:
-    from gnomon.modelfolder import ColumnSpec, Contract
     from gnomon.registry.api import RegistryApi
     from gnomon.registry.entities import ModelVersion, RegisteredModel
-    from gnomon.sdk import Client
 
 models_app = typer.Typer(help="List, show, register, compare, promote and check registered models.")
 alias_app = typer.Typer(help="Point aliases at versions, remove them and see who moved them.")
-contract_app = typer.Typer(help="Show and edit the input contract a version enforces.")
 models_app.add_typer(alias_app, name="alias")
 models_app.add_typer(contract_app, name="contract")
-
-AliasOption = Annotated[
-    str | None, typer.Option("--alias", "-a", help="Point this alias at the new version.")
-]
-_GIT_TAGS = {
-    "code": "gnomon.git.commit",
-    "branch": "gnomon.git.branch",
-    "dirty": "gnomon.git.dirty",
-}
 
 
 def _registry(ctx: typer.Context) -> RegistryApi:
@@ -118,7 +102,7 @@ def show_model(
     console().print(_model_table(model))
     console().print(_versions_table(versions))
     if shown is not None:
-        _print_contract(name, shown.version, contract)
+        print_contract(name, shown.version, contract)
 
 
 def _shown_version(registry: RegistryApi, name: str, selector: str | None) -> ModelVersion | None:
@@ -176,12 +160,7 @@ def register(
 ) -> None:
     """Register a run's logged model as the next version of NAME (created if needed)."""
     version = _registry(ctx).register(source, name, description=description, alias=alias)
-    _say_registered(version, alias)
-
-
-def _say_registered(version: ModelVersion, alias: str | None) -> None:
-    suffix = f" (@{alias})" if alias else ""
-    say(f"registered {version.model_name} version {version.version}{suffix}")
+    say_registered(version, alias)
 
 
 @models_app.command("import-mlflow")
@@ -194,7 +173,7 @@ def import_mlflow(
 ) -> None:
     """Register an MLflow model folder (sklearn or python_function flavor) as a version of NAME."""
     version = _registry(ctx).import_mlflow(path, name, alias=alias, description=description)
-    _say_registered(version, alias)
+    say_registered(version, alias)
 
 
 @models_app.command("archive")
@@ -255,324 +234,10 @@ def alias_history(
     console().print(table)
 
 
-# -- compare ---------------------------------------------------------------------------------
+# -- compare, best ---------------------------------------------------------------------------
 
-
-@models_app.command("compare")
-def compare_versions(
-    ctx: typer.Context,
-    name: str,
-    versions: Annotated[list[str], typer.Argument(help="Two or more versions or aliases.")],
-    data: Annotated[
-        bool,
-        typer.Option(
-            "--data/--no-data",
-            help="Show each version's training data (downloads each model folder).",
-        ),
-    ] = True,
-    output: OutputOption = OutputFormat.TABLE,
-) -> None:
-    """The versions' runs' params, metrics and evaluations side by side, then their lineage.
-
-    The evaluation rows are what ``gnomon.evaluate`` logged in each version's run: its
-    metrics and, where thresholds were given, the verdict.
-    """
-    client = client_of(ctx)
-    found = _distinct_versions(client.registry, name, versions)
-    runs = [_version_run(client, v) for v in found]
-    rows = evaluation_rows(compare_rows(runs), runs) + _lineage_rows(client, found, runs, data)
-    if output is OutputFormat.JSON:
-        listed = [
-            {"version": v.version, "label": r.id, "run_id": v.run_id}
-            for v, r in zip(found, runs, strict=True)
-        ]
-        print_json({"model": name, "versions": listed, "rows": rows})
-        return
-    for section in ("params", "metrics", "evaluation", "lineage"):
-        section_rows = [row for row in rows if row.section == section]
-        if section_rows:
-            console().print(_compare_table(section.capitalize(), found, runs, section_rows))
-
-
-def _distinct_versions(
-    registry: RegistryApi, name: str, selectors: Sequence[str]
-) -> list[ModelVersion]:
-    found: dict[int, ModelVersion] = {}
-    for selector in selectors:
-        version = registry.get_version(name, selector)
-        found.setdefault(version.version, version)
-    if len(found) < 2:
-        raise InvalidInput("models compare needs at least two different versions")
-    return list(found.values())
-
-
-def _version_run(client: Client, version: ModelVersion) -> Run:
-    """The version's run, renamed to ``v<number>``: two versions may come from one run, and
-    an imported version has none (it compares as a run without params or metrics)."""
-    label = f"v{version.version}"
-    if version.run_id is None:
-        return _no_run(label)
-    try:
-        return replace(client.get_run(version.run_id), id=label)
-    except NotFound:  # the run was deleted for good; the version outlives it
-        return _no_run(label)
-
-
-def _no_run(label: str) -> Run:
-    return Run(label, "", MISSING, RunStatus.FINISHED, 0, None, "", "")
-
-
-def _lineage_rows(
-    client: Client, versions: Sequence[ModelVersion], runs: Sequence[Run], data: bool
-) -> list[CompareRow]:
-    values: dict[str, dict[str, str | float | None]] = {}
-    for version, run in zip(versions, runs, strict=True):
-        lineage: dict[str, str | None] = {
-            "source": version.source,
-            "run id": version.run_id,
-            "flavor": version.flavor,
-            **{key: run.tags.get(tag) for key, tag in _GIT_TAGS.items()},
-            "created by": version.created_by,
-        }
-        if data:
-            lineage["data"] = _training_data(client, version)
-        for key, value in lineage.items():
-            values.setdefault(key, {})[run.id] = value
-    return [
-        CompareRow("lineage", key, row, values_differ(row.values())) for key, row in values.items()
-    ]
-
-
-def _training_data(client: Client, version: ModelVersion) -> str | None:
-    from gnomon.modelfolder import read_spec
-
-    uri = f"models:/{version.model_name}/{version.version}"
-    with tempfile.TemporaryDirectory(prefix="gnomon-compare-") as tmp:
-        return read_spec(client.registry.download_version(uri, Path(tmp))).training_data
-
-
-def _compare_table(
-    title: str, versions: Sequence[ModelVersion], runs: Sequence[Run], rows: Sequence[CompareRow]
-) -> Table:
-    table = new_table(title, "key")
-    for version, run in zip(versions, runs, strict=True):
-        table.add_column(f"v{version.version}\n{run.name}", overflow="fold")
-    return add_compare_rows(table, runs, rows)
-
-
-# -- best ------------------------------------------------------------------------------------
-
-
-@models_app.command("best")
-def best_run(
-    ctx: typer.Context,
-    experiment: Annotated[str, typer.Option("--experiment", "-e", help="Experiment name or id.")],
-    metric: Annotated[str, typer.Option("--metric", "-m", help="The metric to rank runs by.")],
-    filter_: Annotated[
-        str | None,
-        typer.Option("--filter", "-f", help="More conditions, e.g. \"params.model = 'rf'\""),
-    ] = None,
-    lower: Annotated[
-        bool | None,
-        typer.Option(
-            "--lower-is-better/--higher-is-better",
-            help="Default: guessed from the metric's name (loss, error, rmse... are lower).",
-            show_default=False,
-        ),
-    ] = None,
-    model_path: Annotated[
-        str | None,
-        typer.Option("--model-path", help="Default: the run's first logged model, else 'model'."),
-    ] = None,
-    register_as: Annotated[
-        str | None, typer.Option("--register", help="Register the best run's model as NAME.")
-    ] = None,
-    alias: AliasOption = None,
-    output: OutputOption = OutputFormat.TABLE,
-) -> None:
-    """Find the best FINISHED run of an experiment by a metric; optionally register its model."""
-    if alias is not None and register_as is None:
-        raise InvalidInput("--alias needs --register NAME")
-    client = client_of(ctx)
-    lower = lower_is_better(metric) if lower is None else lower
-    run = _best(client, experiment, metric, filter_, lower)
-    version = None
-    if register_as is not None:
-        source = f"runs:/{run.id}/{model_path or _logged_model(run)}"
-        version = client.registry.register(source, register_as, alias=alias)
-    if output is OutputFormat.JSON:
-        picked = {"id": run.id, "name": run.name, "metric": metric, "value": run.metrics[metric]}
-        print_json({"run": picked, "lower_is_better": lower, "version": version})
-        return
-    direction = "lowest" if lower else "highest"
-    value = run.metrics[metric]
-    say(f"best run by {metric} ({direction}): {run.name} ({run.id}) {metric}={value:.6g}")
-    if version is not None:
-        _say_registered(version, alias)
-
-
-def _best(client: Client, experiment: str, metric: str, extra: str | None, lower: bool) -> Run:
-    key = f"metrics.`{metric}`"
-    # `> -1e308` keeps only runs where the metric is a number: absent and NaN are left out.
-    # The filter language has only `and`, so appending the user's conditions is safe.
-    query = f"status = 'FINISHED' and {key} > -1e308" + (f" and {extra}" if extra else "")
-    order = [f"{key} {'ASC' if lower else 'DESC'}"]
-    page = client.search_runs(experiment, filter=query, order_by=order, max_results=1)
-    if not page.items:
-        where = f" matching {extra!r}" if extra else ""
-        raise NotFound(f"no FINISHED run of experiment {experiment!r}{where} has metric {metric!r}")
-    return page.items[0]
-
-
-def _logged_model(run: Run) -> str:
-    from gnomon.registry.fluent import LOGGED_MODELS_TAG  # the fluent API loads the SDK: slow
-
-    logged = [path for path in run.tags.get(LOGGED_MODELS_TAG, "").split(",") if path]
-    return logged[0] if logged else "model"
-
-
-# -- contracts -------------------------------------------------------------------------------
-
-
-@contract_app.command("show")
-def show_contract(
-    ctx: typer.Context,
-    name: str,
-    version: Annotated[str | None, typer.Argument(help="Number or alias; default: latest.")] = None,
-    output: OutputOption = OutputFormat.TABLE,
-) -> None:
-    """Show a version's input and output columns: dtype, nullable, bounds, categories."""
-    registry = _registry(ctx)
-    found = registry.get_version(name, version)
-    contract = registry.get_contract(name, found.version)
-    if output is OutputFormat.JSON:
-        body = contract.to_dict() if contract else None
-        print_json({"model": name, "version": found.version, "contract": body})
-        return
-    _print_contract(name, found.version, contract)
-
-
-def _print_contract(name: str, version: int, contract: Contract | None) -> None:
-    if contract is None:
-        say(f"{name} version {version} has no contract (logged without an input example)")
-        return
-    for title, columns in (("Inputs", contract.inputs), ("Outputs", contract.outputs)):
-        if columns:
-            console().print(_columns_table(f"{title} of {name} version {version}", columns))
-    hint(f"margin: {contract.margin:g} of each range on either side")
-
-
-def _columns_table(title: str, columns: Sequence[ColumnSpec]) -> Table:
-    table = new_table(title, "column", "dtype", "nullable", "min", "max", "categories")
-    for c in columns:
-        categories = ", ".join(map(str, c.categories)) if c.categories is not None else MISSING
-        nullable = "yes" if c.nullable else "no"
-        table.add_row(
-            c.name, c.dtype, nullable, format_value(c.minimum), format_value(c.maximum), categories
-        )
-    return table
-
-
-@contract_app.command("edit")
-def edit_contract(
-    ctx: typer.Context,
-    name: str,
-    version: Annotated[str, typer.Argument(help="Number or alias.")],
-    column: Annotated[str, typer.Option("--column", "-c", help="The input column to change.")],
-    minimum: Annotated[float | None, typer.Option("--min", help="Lowest accepted value.")] = None,
-    maximum: Annotated[float | None, typer.Option("--max", help="Highest accepted value.")] = None,
-    categories: Annotated[
-        str | None,
-        typer.Option("--categories", help="Accepted values, comma-separated; '' clears."),
-    ] = None,
-    nullable: Annotated[
-        bool | None, typer.Option("--nullable/--not-nullable", show_default=False)
-    ] = None,
-    dtype: Annotated[
-        str | None, typer.Option("--dtype", help="int64, float64, bool, string...")
-    ] = None,
-) -> None:
-    """Change one input column of a version's contract (what the model server enforces)."""
-    registry = _registry(ctx)
-    found = registry.get_version(name, version)
-    contract = _contract_of(registry, found)
-    if column not in contract.input_names:
-        known = ", ".join(contract.input_names)
-        raise InvalidInput(
-            f"{name} version {found.version} has no input column {column!r} (columns: {known})"
-        )
-    current = contract.column(column)
-    changes = _changes(current, minimum, maximum, categories, nullable, dtype)
-    if not changes:
-        raise InvalidInput(
-            "nothing to change: pass --min, --max, --categories, --nullable or --dtype"
-        )
-    edited = contract.with_column(column, **changes)
-    registry.set_contract(name, found.version, edited)
-    spec = _describe(edited.column(column))
-    say(f"updated column {column!r} of {name} version {found.version}: {spec}")
-
-
-def _contract_of(registry: RegistryApi, version: ModelVersion) -> Contract:
-    contract = registry.get_contract(version.model_name, version.version)
-    if contract is None:
-        raise InvalidInput(
-            f"{version.model_name} version {version.version} has no contract to edit"
-        )
-    return contract
-
-
-def _changes(
-    current: ColumnSpec,
-    minimum: float | None,
-    maximum: float | None,
-    categories: str | None,
-    nullable: bool | None,
-    dtype: str | None,
-) -> dict[str, Any]:
-    """The fields an edit sets; an option left out keeps the column's value."""
-    target = dtype or current.dtype
-    changes: dict[str, Any] = {}
-    if minimum is not None:
-        changes["minimum"] = _number(minimum, target)
-    if maximum is not None:
-        changes["maximum"] = _number(maximum, target)
-    if categories is not None:
-        changes["categories"] = _categories(categories, target)
-    if nullable is not None:
-        changes["nullable"] = nullable
-    if dtype is not None:
-        changes["dtype"] = dtype
-    return changes
-
-
-def _categories(text: str, dtype: str) -> list[Any] | None:
-    values = [part.strip() for part in text.split(",") if part.strip()]
-    if not values:
-        return None
-    if dtype in ("int64", "float64"):
-        try:
-            return [_number(float(v), dtype) for v in values]
-        except ValueError:
-            raise InvalidInput(
-                f"--categories of a {dtype} column must be numbers: {text!r}"
-            ) from None
-    return values
-
-
-def _number(value: float | None, dtype: str) -> float | int | None:
-    if value is not None and dtype == "int64" and value.is_integer():
-        return int(value)
-    return value
-
-
-def _describe(spec: ColumnSpec) -> str:
-    parts = [spec.dtype + ("?" if spec.nullable else "")]
-    if spec.minimum is not None or spec.maximum is not None:
-        parts.append(f"in [{format_value(spec.minimum)}, {format_value(spec.maximum)}]")
-    if spec.categories is not None:
-        parts.append(f"one of {spec.categories}")
-    return " ".join(parts)
+models_app.command("compare")(compare_versions)
+models_app.command("best")(best_run)
 
 
 # -- load-check ------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """Plain SQL strings for the hottest reads, run with ``Connection.exec_driver_sql``.
 
 SQLAlchemy Core builds, caches and post-processes a statement on every call: for a search
-page that is five times the database's own time. The few reads that run on every search
-and history call are fixed shapes, so their text is built once per dialect and length and
-executed as is, in the same connection and transaction as everything else.
+page that is five times the database's own time. The few reads and writes that run on every
+search, history read and logged batch have fixed shapes, so their text is built once per
+dialect (and list length) and executed as is, in the same connection and transaction as
+everything else.
 """
 
 from __future__ import annotations
@@ -33,20 +34,6 @@ def marker(dialect: Dialect) -> str:
     return "?" if dialect.paramstyle in ("qmark", "numeric") else "%s"
 
 
-@functools.lru_cache(maxsize=512)
-def _select_in(dialect: Dialect, table: Table, columns: tuple[str, ...], where: str, n: int) -> str:
-    quote = dialect.identifier_preparer.quote
-    names = ", ".join(quote(c) for c in columns)
-    markers = ", ".join([marker(dialect)] * n)
-    return f"SELECT {names} FROM {quote(table.name)} WHERE {quote(where)} IN ({markers})"
-
-
-def select_in(dialect: Dialect, table: Table, columns: tuple[str, ...], where: str, n: int) -> str:
-    """``SELECT columns FROM table WHERE where IN (n markers)``; memoised per shape. Lengths
-    are rounded up to a power of two (the caller pads), so few shapes are ever built."""
-    return _select_in(dialect, table, columns, where, padded(n))
-
-
 @functools.lru_cache(maxsize=64)
 def insert(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> str:
     """``INSERT INTO table (columns) VALUES (markers)``, for ``executemany`` of tuples."""
@@ -54,12 +41,3 @@ def insert(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> str:
     names = ", ".join(quote(c) for c in columns)
     markers = ", ".join([marker(dialect)] * len(columns))
     return f"INSERT INTO {quote(table.name)} ({names}) VALUES ({markers})"
-
-
-def padded(n: int) -> int:
-    return 1 if n <= 1 else 1 << (n - 1).bit_length()
-
-
-def pad(values: list[str], n: int) -> tuple[str, ...]:
-    """``values`` repeated at the end up to ``n`` entries (an IN list ignores duplicates)."""
-    return tuple(values) + (values[-1],) * (n - len(values)) if values else ()

@@ -111,7 +111,8 @@ class LogBuffer:
             pending.metrics.append(metric)
             self._count += 1
             count = self._count
-        self._started()
+        if self._thread is None:
+            self._started()
         if count >= self._trigger:
             self._woken(count)
 

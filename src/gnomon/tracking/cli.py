@@ -28,12 +28,10 @@ from gnomon.cli.output import (
 from gnomon.errors import InvalidInput, NotFound
 from gnomon.tracking.cli_artifacts import artifacts_app, printable
 from gnomon.tracking.cli_history import metric_history
-from gnomon.tracking.comparison import (  # noqa: F401 (registry/cli.py imports them from here)
+from gnomon.tracking.comparison import (
     CompareRow,
     compare_rows,
     distinct_run_ids,
-    lower_is_better,
-    values_differ,
 )
 from gnomon.tracking.tree import TreeRow, descendants, tree_rows
 

@@ -106,7 +106,19 @@ def get_client() -> Client:
         with _client_lock:
             if _client is None:
                 _client = Client()
+                if _client.settings.capture_environment:
+                    # Read git and the installed packages now, off the caller's thread: a
+                    # script usually loads its data before its first run, and that run's
+                    # end_run then does not wait for the first git spawns.
+                    _client.buffer.submit(_warm_capture)
     return _client
+
+
+def _warm_capture() -> None:
+    try:
+        capture()
+    except OSError as exc:  # the run's own capture will say what failed
+        logger.debug("gnomon: could not read the environment ahead of a run: %s", exc)
 
 
 def set_tracking_uri(uri: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections import namedtuple
 from collections.abc import Sequence
 from dataclasses import replace
 from types import SimpleNamespace
@@ -203,8 +204,8 @@ class SqlTrackingStore:
             return Page([], None)
         with self.db.read() as conn:
             sql, values = search_sql(conn.dialect, scope, query)
-            rows = conn.exec_driver_sql(sql, values).all()
-            found = self._load_runs(conn, rows[: query.max_results])
+            rows = driver_sql.rows(conn, sql, values)
+            found = self._load_runs(conn, [_RunRow._make(row) for row in rows[: query.max_results]])
         more = len(rows) > query.max_results
         offset = decode_offset_token(query.page_token)
         return Page(found, encode_offset_token(offset + query.max_results) if more else None)
@@ -336,10 +337,10 @@ class SqlTrackingStore:
         nan = math.nan
         for start in range(0, len(ids), _IDS_PER_READ):
             chunk = ids[start : start + _IDS_PER_READ]
-            width = driver_sql.padded(len(chunk))
-            bound = driver_sql.pad(chunk, width)
-            sql = _run_data_sql(conn.dialect, width)
-            for part, run_id, key, text, number in driver_sql.rows(conn, sql, bound * 3):
+            # The exact count of markers: padding the list to fewer shapes cost SQLite more
+            # than building the text does.
+            sql = _run_data_sql(conn.dialect, len(chunk))
+            for part, run_id, key, text, number in driver_sql.rows(conn, sql, tuple(chunk) * 3):
                 if part == 2:  # a latest metric; NaN is stored as NULL
                     data[run_id][2][key] = nan if number is None else number
                 else:
@@ -347,7 +348,10 @@ class SqlTrackingStore:
         return [_to_run(row, *data[row.id]) for row in rows]
 
 
-@functools.lru_cache(maxsize=64)
+_IDS_PER_READ = 512  # a page of up to 50,000 runs is read in chunks (bind-parameter limits)
+
+
+@functools.lru_cache(maxsize=_IDS_PER_READ)
 def _run_data_sql(dialect: Dialect, width: int) -> str:
     """Params (0), tags (1) and latest metrics (2) of ``width`` runs, as one UNION ALL:
     (part, run_id, key, text value, number value)."""
@@ -385,7 +389,10 @@ def _history_sql(dialect: Dialect) -> tuple[str, str]:
 
 
 _POINT_COLUMNS = ("run_id", "key", "step", "timestamp", "value")
-_IDS_PER_READ = 512  # a page of up to 50,000 runs is read in chunks (bind-parameter limits)
+# A search page's rows come off the driver as tuples in the table's column order.
+_RunRow = namedtuple("_RunRow", [column.name for column in runs.c])  # type: ignore[misc]
+_STATUSES = {status.value: status for status in RunStatus}  # faster than RunStatus(value)
+_LIFECYCLES = {lifecycle.value: lifecycle for lifecycle in Lifecycle}
 
 
 def _kv_rows(run_id: str, values: dict[str, str]) -> list[dict[str, str]]:
@@ -411,14 +418,14 @@ def _to_run(
         id=row.id,
         experiment_id=row.experiment_id,
         name=row.name,
-        status=RunStatus(row.status),
+        status=_STATUSES[row.status],
         start_time=row.start_time,
         end_time=row.end_time,
         user=row.user,
         artifact_uri=row.artifact_uri,
         description=row.description,
         parent_run_id=row.parent_run_id,
-        lifecycle=Lifecycle(row.lifecycle),
+        lifecycle=_LIFECYCLES[row.lifecycle],
         params=run_params,
         metrics=run_metrics,
         tags=run_tags,

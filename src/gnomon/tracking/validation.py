@@ -18,6 +18,12 @@ NAME_LENGTH = 256
 
 def metric_value(key: str, value: object) -> float:
     """A metric value as float; bools and non-numbers are refused, NaN and ±inf kept."""
+    # Exact types first: the ABC checks below cost more than the rest of a log_metric call.
+    kind = type(value)
+    if kind is float:
+        return value  # type: ignore[return-value]
+    if kind is int:
+        return float(value)  # type: ignore[arg-type]
     if isinstance(value, float):
         return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -28,6 +34,8 @@ def metric_value(key: str, value: object) -> float:
 
 
 def check_step(key: str, step: object) -> int:
+    if type(step) is int and INT64_MIN <= step <= INT64_MAX:  # the common case, cheaply
+        return step
     if isinstance(step, bool) or not isinstance(step, numbers.Integral):
         raise InvalidInput(f"step of metric {key!r} must be an integer, got {step!r}", {"key": key})
     if not INT64_MIN <= int(step) <= INT64_MAX:
