@@ -10,10 +10,12 @@ everything else.
 from __future__ import annotations
 
 import functools
+import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, Table
+from sqlalchemy.exc import OperationalError
 
 
 def rows(
@@ -27,6 +29,34 @@ def rows(
         return list(result.cursor.fetchall())
     finally:
         result.close()
+
+
+def bounded_rows(
+    conn: Connection, sql: str, params: Sequence[Any] | Mapping[str, Any], steps: int
+) -> list[tuple[Any, ...]] | None:
+    """``rows``, or None when SQLite needs more than about ``steps`` virtual-machine
+    instructions: a way to try a plan and drop it if it turns out to be the slow one."""
+    driver = conn.connection.driver_connection
+    assert isinstance(driver, sqlite3.Connection), "a bounded read needs SQLite"
+    done = 0
+
+    def progress() -> int:
+        nonlocal done
+        done += _STEPS_PER_CALL
+        return int(done > steps)  # non-zero interrupts the statement (a read: nothing undone)
+
+    driver.set_progress_handler(progress, _STEPS_PER_CALL)
+    try:
+        return rows(conn, sql, params)
+    except OperationalError as exc:
+        if isinstance(exc.orig, sqlite3.OperationalError) and "interrupted" in str(exc.orig):
+            return None
+        raise
+    finally:
+        driver.set_progress_handler(None, 0)
+
+
+_STEPS_PER_CALL = 1_000
 
 
 def marker(dialect: Dialect) -> str:

@@ -38,6 +38,7 @@ from gnomon.tracking.entities import (
 )
 from gnomon.tracking.search import RunQuery
 from gnomon.tracking.sql_replay import Point, unstored_points
+from gnomon.tracking.sql_search import orders_by_a_value
 from gnomon.tracking.sql_search_plan import search_sql
 from gnomon.tracking.tables import experiments, latest_metrics, metrics, params, runs, tags
 
@@ -203,8 +204,7 @@ class SqlTrackingStore:
         if not query.experiment_ids:
             return Page([], None)
         with self.db.read() as conn:
-            sql, values = search_sql(conn.dialect, scope, query)
-            rows = driver_sql.rows(conn, sql, values)
+            rows = self._page_rows(conn, scope, query)
             found = self._load_runs(conn, [_RunRow._make(row) for row in rows[: query.max_results]])
         more = len(rows) > query.max_results
         offset = decode_offset_token(query.page_token)
@@ -328,6 +328,28 @@ class SqlTrackingStore:
             raise NotFound(f"run {run_id!r} not found")
         return row
 
+    def _page_rows(self, conn: Connection, scope: Scope, query: RunQuery) -> list[tuple[Any, ...]]:
+        """One page of runs (``max_results + 1`` rows, for the next-page check).
+
+        A search ordered by a metric, param or tag has two good plans: from the filters'
+        indexes (fast when they match few runs) or down the ordering's index, stopping at
+        the page's end (fast when they match many: at 100,000 runs, 2 ms against 60).
+        PostgreSQL's planner weighs both with its statistics. SQLite's always picks the
+        first, so it is tried with a bounded amount of work, then the second likewise, and
+        the first again without a bound when neither settled the page.
+        """
+        sql, values = search_sql(conn.dialect, scope, query)
+        if not (self.db.is_sqlite and orders_by_a_value(query)):
+            return driver_sql.rows(conn, sql, values)
+        rows = driver_sql.bounded_rows(conn, sql, values, FILTERS_FIRST_STEPS)
+        if rows is not None:
+            return rows
+        ordered, ordered_values = search_sql(conn.dialect, scope, query, order_first=True)
+        rows = driver_sql.bounded_rows(conn, ordered, ordered_values, ORDER_FIRST_STEPS)
+        if rows is not None and len(rows) > query.max_results:
+            return rows  # a full page of runs that have the value: it sorts before the rest
+        return driver_sql.rows(conn, sql, values)
+
     def _load_runs(self, conn: Connection, rows: Sequence[Any]) -> list[Run]:
         """Attach params, tags and latest metrics, read in one plain-SQL statement."""
         if not rows:
@@ -348,6 +370,11 @@ class SqlTrackingStore:
         return [_to_run(row, *data[row.id]) for row in rows]
 
 
+# SQLite instructions each search plan may take before the other is tried (see _page_rows),
+# about 10 microseconds per thousand: a selective filter settles in a few thousand, W2's 2,000
+# runs in 16,000, and W2L's 100,000 runs read from the filters in 650,000 (35,000 in order).
+FILTERS_FIRST_STEPS = 50_000
+ORDER_FIRST_STEPS = 500_000
 _IDS_PER_READ = 512  # a page of up to 50,000 runs is read in chunks (bind-parameter limits)
 
 

@@ -38,12 +38,35 @@ _ATTRIBUTE_COLUMNS = {
 }
 
 
-def compile_search(scope: Scope, query: RunQuery) -> Select[Any]:
+def orders_by_a_value(query: RunQuery) -> bool:
+    """Whether the first ordering is a metric, param or tag: one with a (key, value) index
+    that a search can be driven by (``compile_search(order_first=True)``)."""
+    return bool(query.order_by) and query.order_by[0].field.kind is not FieldKind.ATTRIBUTE
+
+
+def compile_search(scope: Scope, query: RunQuery, *, order_first: bool = False) -> Select[Any]:
+    """The search as one statement. With ``order_first`` (see ``orders_by_a_value``) the
+    statement starts from the first ordering's index and keeps only the runs that have a
+    value for it: those come first in the full ordering, so when they fill a page, it is the
+    page. Reading the index in order lets the database stop at the page's end instead of
+    sorting every match."""
     # build_query refuses this already; a RunQuery built by hand must not reach SQLite's
     # 64-table join limit either.
     if len(query.filters) + len(query.order_by) > MAX_SEARCH_TERMS:
         raise too_many_terms()
-    statement = select(runs.c.id).where(
+    statement = select(runs.c.id)
+    ordering: list[ColumnElement[Any]] = []
+    orders = list(enumerate(query.order_by))
+    if order_first:
+        index, first = orders.pop(0)
+        table = _TABLES[first.field.kind].alias(f"o{index}")
+        statement = (
+            statement.select_from(table)
+            .join(runs, runs.c.id == table.c.run_id)
+            .where(table.c.key == first.field.key, table.c.value.is_not(None))
+        )
+        ordering.append(table.c.value.asc() if first.ascending else table.c.value.desc())
+    statement = statement.where(
         runs.c.workspace_id == scope.workspace, runs.c.experiment_id.in_(query.experiment_ids)
     )
     if not query.include_deleted:
@@ -60,8 +83,7 @@ def compile_search(scope: Scope, query: RunQuery) -> Select[Any]:
             presence=comparison.op in NULL_OPS,
         )
         statement = statement.where(_condition(column, comparison))
-    ordering = []
-    for index, order in enumerate(query.order_by):
+    for index, order in orders:
         column, statement = _column(statement, order.field, f"o{index}", outer=True)
         ordering.append(_direction(column, order))
     ordering += [runs.c.start_time.desc(), runs.c.id]

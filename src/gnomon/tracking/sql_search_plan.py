@@ -10,6 +10,7 @@ search then only fills the parameters in.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -32,11 +33,11 @@ class Plan:
 
 
 def search_sql(
-    dialect: Dialect, scope: Scope, query: RunQuery
+    dialect: Dialect, scope: Scope, query: RunQuery, *, order_first: bool = False
 ) -> tuple[str, Sequence[Any] | Mapping[str, Any]]:
     """The SQL selecting one page (``max_results + 1`` rows, every run column) of ``query``,
-    and its parameters in the driver's style."""
-    plan = _plan(dialect, _shape(query))
+    and its parameters in the driver's style; ``order_first`` as ``compile_search`` takes it."""
+    plan = _plan(dialect, _shape(query), order_first)
     values = {**plan.fixed, **_values(scope, query)}
     if plan.names is None:
         return plan.sql, values
@@ -92,7 +93,7 @@ def _bound(index: int, value: Any) -> Any:
 
 
 @functools.lru_cache(maxsize=_PLANS)
-def _plan(dialect: Dialect, shape: RunQuery) -> Plan:
+def _plan(dialect: Dialect, shape: RunQuery, order_first: bool = False) -> Plan:
     template = replace(
         shape,
         experiment_ids=tuple(
@@ -105,7 +106,7 @@ def _plan(dialect: Dialect, shape: RunQuery) -> Plan:
     )
     scope = Scope(workspace=bindparam("workspace", ""))  # type: ignore[arg-type]
     statement = (
-        compile_search(scope, template)
+        compile_search(scope, template, order_first=order_first)
         .with_only_columns(*runs.c)
         .limit(bindparam("limit", 0))
         .offset(bindparam("offset", 0))
@@ -114,4 +115,9 @@ def _plan(dialect: Dialect, shape: RunQuery) -> Plan:
     ours = set(_values(Scope(), shape))
     fixed = {k: v for k, v in compiled.params.items() if k not in ours}
     names = tuple(compiled.positiontup) if compiled.positiontup is not None else None
-    return Plan(compiled.string, names, fixed)
+    sql = compiled.string
+    if order_first and dialect.name == "sqlite":
+        # SQLite orders inner joins as it estimates best, and it estimates the filters'
+        # indexes first; CROSS JOIN is its way to keep the order written (ordering first).
+        sql = re.sub(r"(?<!OUTER) JOIN ", " CROSS JOIN ", sql)
+    return Plan(sql, names, fixed)

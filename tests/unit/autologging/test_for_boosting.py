@@ -19,8 +19,8 @@ from sklearn.preprocessing import StandardScaler
 
 import gnomon
 from gnomon.autologging.session import dataset_tags
-from gnomon.errors import NotFound
-from gnomon.tracking.entities import Run, RunStatus
+from gnomon.tracking.entities import RunStatus
+from tests.unit.autologging.runs import history, only_run, runs
 
 
 @pytest.fixture
@@ -36,24 +36,6 @@ def data() -> tuple[pd.DataFrame, pd.Series]:
     x = pd.DataFrame(rng.normal(size=(80, 3)), columns=["age", "income", "tenure"])
     y = ((x["age"] + 0.5 * rng.normal(size=80)) > 0).astype(int)
     return x, y
-
-
-def runs() -> list[Run]:
-    try:
-        return list(gnomon.search_runs(order_by=["start_time ASC"]))
-    except NotFound:  # no run ever made the default experiment
-        return []
-
-
-def only_run() -> Run:
-    [run] = runs()
-    return run
-
-
-def history(run: Run, key: str) -> list[float]:
-    points = gnomon.get_client().get_metric_history(run.id, key)
-    assert [p.step for p in points] == list(range(len(points)))
-    return [p.value for p in points]
 
 
 XGB_PARAMS = {"objective": "binary:logistic", "eval_metric": "logloss", "max_depth": 2}

@@ -27,8 +27,8 @@ from sklearn.utils.parallel import Parallel
 import gnomon
 from gnomon.autologging.redaction import is_secret
 from gnomon.autologging.session import dataset_tags
-from gnomon.errors import NotFound
-from gnomon.tracking.entities import Run, RunStatus
+from gnomon.tracking.entities import RunStatus
+from tests.unit.autologging.runs import only_run, runs
 
 
 @pytest.fixture
@@ -42,18 +42,6 @@ def autologged(gnomon_home: Path) -> Iterator[None]:
 def iris() -> tuple[pd.DataFrame, pd.Series]:
     x, y = load_iris(return_X_y=True, as_frame=True)
     return x, y
-
-
-def runs() -> list[Run]:
-    try:
-        return list(gnomon.search_runs(order_by=["start_time ASC"]))
-    except NotFound:  # no run ever made the default experiment
-        return []
-
-
-def only_run() -> Run:
-    [run] = runs()
-    return run
 
 
 def test_a_fit_logs_params_metrics_data_and_the_model(autologged: None, iris: Any) -> None:

@@ -18,8 +18,8 @@ from torch.utils.data import DataLoader, TensorDataset
 
 import gnomon
 from gnomon.autologging import for_lightning
-from gnomon.errors import NotFound
-from gnomon.tracking.entities import Run, RunStatus
+from gnomon.tracking.entities import RunStatus
+from tests.unit.autologging.runs import history, only_run, runs
 
 pytestmark = [
     # Lightning's own advice (workers, logging intervals) and its deprecations under torch 2.13.
@@ -43,24 +43,6 @@ def data() -> tuple[torch.Tensor, torch.Tensor]:
     generator = torch.Generator().manual_seed(0)
     x = torch.randn(32, 3, generator=generator)
     return x, x @ WEIGHTS + 0.1
-
-
-def runs() -> list[Run]:
-    try:
-        return list(gnomon.search_runs(order_by=["start_time ASC"]))
-    except NotFound:  # no run ever made the default experiment
-        return []
-
-
-def only_run() -> Run:
-    [run] = runs()
-    return run
-
-
-def history(run: Run, key: str) -> list[float]:
-    points = gnomon.get_client().get_metric_history(run.id, key)
-    assert [p.step for p in points] == list(range(len(points)))
-    return [p.value for p in points]
 
 
 def train(model: torch.nn.Module, optimizer: Any, data: Any, steps: int, micro: int = 1) -> list:
