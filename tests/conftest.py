@@ -15,6 +15,7 @@ pytest_plugins = [
 @pytest.fixture
 def gnomon_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """An isolated embedded gnomon: its own GNOMON_HOME, and a fresh fluent state."""
+    from gnomon import backends
     from gnomon.tracking import fluent
 
     home = tmp_path / "home"
@@ -24,3 +25,6 @@ def gnomon_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     fluent._reset()
     yield home
     fluent._reset()
+    # A test's SQLite file stays open through the pool otherwise: a worker running a thousand
+    # such tests ran out of the file descriptors select() can watch.
+    backends.close_databases()

@@ -114,6 +114,15 @@ _databases: dict[str, Database] = {}
 _databases_lock = threading.Lock()
 
 
+def close_databases() -> None:
+    """Close the pooled connections of every database this process opened; each reconnects
+    on its next use. For a process that goes through many stores (a test suite, a notebook
+    switching ``set_tracking_uri``): otherwise each keeps a connection, and its files, open."""
+    with _databases_lock:
+        for db in _databases.values():
+            db.dispose()
+
+
 def _database(uri: str) -> Database:
     """One engine per URI per process, upgraded once: clients share a connection pool."""
     from gnomon.store.database import Database
