@@ -17,15 +17,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from gnomon._types import (
     Page,
     Scope,
-    decode_offset_token,
-    encode_offset_token,
     new_id,
     now_ms,
 )
 from gnomon.errors import AlreadyExists, Conflict, NotFound
 from gnomon.store import driver_sql
 from gnomon.store.database import Database
-from gnomon.store.paging import fetch_page
+from gnomon.store.paging import cut_page, fetch_page
 from gnomon.tracking.entities import (
     Experiment,
     Lifecycle,
@@ -205,11 +203,11 @@ class SqlTrackingStore:
         if not query.experiment_ids:
             return Page([], None)
         with self.db.read() as conn:
-            rows = self._page_rows(conn, scope, query)
-            found = self._load_runs(conn, [_RunRow._make(row) for row in rows[: query.max_results]])
-        more = len(rows) > query.max_results
-        offset = decode_offset_token(query.page_token)
-        return Page(found, encode_offset_token(offset + query.max_results) if more else None)
+            rows, token = cut_page(
+                self._page_rows(conn, scope, query), query.max_results, query.page_token
+            )
+            found = self._load_runs(conn, [_RunRow._make(row) for row in rows])
+        return Page(found, token)
 
     # -- helpers -----------------------------------------------------------------------------
 
