@@ -7,6 +7,7 @@ Subclasses supply ``store`` (a TrackingStore), ``scope`` (a workspace of its own
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -363,6 +364,34 @@ class TrackingStoreContract:
         exp_id, ids = self._population(store, scope)
         (run,) = store.search_runs(scope, build_query([exp_id], "name = 'gb-1'"))
         assert run == store.get_run(scope, ids["gb-1"])
+
+    def test_search_gives_every_value_back_exactly(
+        self, store: TrackingStore, scope: Scope
+    ) -> None:
+        # SQLite hands a search page over as JSON: text must survive escaping, and numbers
+        # JSON would round (0.1 + 0.2, subnormals) must come back bit for bit.
+        exp = store.create_experiment(scope, "e", ROOT)
+        parent = new_run(store, scope, exp.id, "parent")
+        run = new_run(store, scope, exp.id, 'odd "name" \\ é', parent_run_id=parent.id)
+        text = 'quote " backslash \\ newline \n tab \t nul-free ☃ 𝄞 {"json": [1]} null'
+        numbers = [0.1 + 0.2, 5e-324, 1.7976931348623157e308, -2.5e-310, math.nan, 1 / 3]
+        store.log_batch(
+            scope,
+            run.id,
+            RunData(
+                [Metric(f"m{i}", v, 0, 1) for i, v in enumerate(numbers)],
+                {"text": text, "number": "0.30000000000000004", "empty": ""},
+                {"text": text, "null": "null"},
+            ),
+        )
+        (found,) = store.search_runs(scope, build_query([exp.id], f"run_id = '{run.id}'"))
+        stored = store.get_run(scope, run.id)
+        assert replace(found, metrics={}) == replace(stored, metrics={})
+        assert found.name == run.name and found.parent_run_id == parent.id
+        assert found.params == {"text": text, "number": "0.30000000000000004", "empty": ""}
+        assert found.tags["text"] == text and found.tags["null"] == "null"
+        got = [found.metrics[f"m{i}"] for i in range(len(numbers))]
+        assert got[:4] + got[5:] == numbers[:4] + numbers[5:] and math.isnan(got[4])
 
     def test_search_skips_deleted(self, store: TrackingStore, scope: Scope) -> None:
         exp_id, ids = self._population(store, scope)

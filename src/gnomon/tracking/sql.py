@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import math
-from collections import namedtuple
 from collections.abc import Sequence
 from dataclasses import replace
 from types import SimpleNamespace
@@ -36,6 +35,7 @@ from gnomon.tracking.entities import (
 )
 from gnomon.tracking.search import RunQuery
 from gnomon.tracking.sql_replay import Point, unstored_points
+from gnomon.tracking.sql_run_data import SQLITE_JSON, RunRow, load_page, load_runs, to_run
 from gnomon.tracking.sql_search import orders_by_a_value
 from gnomon.tracking.sql_search_plan import search_sql
 from gnomon.tracking.tables import experiments, latest_metrics, metrics, params, runs, tags
@@ -151,11 +151,11 @@ class SqlTrackingStore:
             if run.tags:
                 conn.execute(tags.insert(), _kv_rows(run_id, run.tags))
         # Everything a new run holds is known here: no need to read it back.
-        return _to_run(SimpleNamespace(**values), {}, dict(run.tags), {})
+        return to_run(SimpleNamespace(**values), {}, dict(run.tags), {})
 
     def get_run(self, scope: Scope, run_id: str) -> Run:
         with self.db.read() as conn:
-            return self._load_runs(conn, [self._run_row(conn, scope, run_id)])[0]
+            return load_runs(conn, [self._run_row(conn, scope, run_id)])[0]
 
     def update_run(self, scope: Scope, run_id: str, update_: RunUpdate) -> Run:
         values: dict[str, Any] = {}
@@ -202,11 +202,17 @@ class SqlTrackingStore:
     def search_runs(self, scope: Scope, query: RunQuery) -> Page[Run]:
         if not query.experiment_ids:
             return Page([], None)
+        ids_only = self.db.is_sqlite and SQLITE_JSON
         with self.db.read() as conn:
             rows, token = cut_page(
-                self._page_rows(conn, scope, query), query.max_results, query.page_token
+                self._page_rows(conn, scope, query, ids_only),
+                query.max_results,
+                query.page_token,
             )
-            found = self._load_runs(conn, [_RunRow._make(row) for row in rows])
+            if ids_only:
+                found = load_page(conn, [row[0] for row in rows])
+            else:
+                found = load_runs(conn, [RunRow._make(row) for row in rows])
         return Page(found, token)
 
     # -- helpers -----------------------------------------------------------------------------
@@ -217,7 +223,7 @@ class SqlTrackingStore:
             if values:
                 conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
             # What was written is known: the row as updated, without reading it back.
-            return self._load_runs(conn, [SimpleNamespace(**{**row._mapping, **values})])[0]
+            return load_runs(conn, [SimpleNamespace(**{**row._mapping, **values})])[0]
 
     def _write_params(self, conn: Connection, run_id: str, new: dict[str, str]) -> None:
         # Insert first, then compare the keys that were already there. Reading first would
@@ -327,8 +333,11 @@ class SqlTrackingStore:
             raise NotFound(f"run {run_id!r} not found")
         return row
 
-    def _page_rows(self, conn: Connection, scope: Scope, query: RunQuery) -> list[tuple[Any, ...]]:
-        """One page of runs (``max_results + 1`` rows, for the next-page check).
+    def _page_rows(
+        self, conn: Connection, scope: Scope, query: RunQuery, ids_only: bool
+    ) -> list[tuple[Any, ...]]:
+        """One page of runs (``max_results + 1`` rows, for the next-page check): every
+        column, or only the id.
 
         A search ordered by a metric, param or tag has two good plans: from the filters'
         indexes (fast when they match few runs) or down the ordering's index, stopping at
@@ -337,36 +346,19 @@ class SqlTrackingStore:
         first, so it is tried with a bounded amount of work, then the second likewise, and
         the first again without a bound when neither settled the page.
         """
-        sql, values = search_sql(conn.dialect, scope, query)
+        sql, values = search_sql(conn.dialect, scope, query, ids_only=ids_only)
         if not (self.db.is_sqlite and orders_by_a_value(query)):
             return driver_sql.rows(conn, sql, values)
         rows = driver_sql.bounded_rows(conn, sql, values, FILTERS_FIRST_STEPS)
         if rows is not None:
             return rows
-        ordered, ordered_values = search_sql(conn.dialect, scope, query, order_first=True)
+        ordered, ordered_values = search_sql(
+            conn.dialect, scope, query, order_first=True, ids_only=ids_only
+        )
         rows = driver_sql.bounded_rows(conn, ordered, ordered_values, ORDER_FIRST_STEPS)
         if rows is not None and len(rows) > query.max_results:
             return rows  # a full page of runs that have the value: it sorts before the rest
         return driver_sql.rows(conn, sql, values)
-
-    def _load_runs(self, conn: Connection, rows: Sequence[Any]) -> list[Run]:
-        """Attach params, tags and latest metrics, read in one plain-SQL statement."""
-        if not rows:
-            return []
-        ids = [row.id for row in rows]
-        data: dict[str, tuple[dict[str, Any], ...]] = {i: ({}, {}, {}) for i in ids}
-        nan = math.nan
-        for start in range(0, len(ids), _IDS_PER_READ):
-            chunk = ids[start : start + _IDS_PER_READ]
-            # The exact count of markers: padding the list to fewer shapes cost SQLite more
-            # than building the text does.
-            sql = _run_data_sql(conn.dialect, len(chunk))
-            for part, run_id, key, text, number in driver_sql.rows(conn, sql, tuple(chunk) * 3):
-                if part == 2:  # a latest metric; NaN is stored as NULL
-                    data[run_id][2][key] = nan if number is None else number
-                else:
-                    data[run_id][part][key] = text
-        return [_to_run(row, *data[row.id]) for row in rows]
 
 
 # SQLite instructions each search plan may take before the other is tried (see _page_rows),
@@ -375,25 +367,6 @@ class SqlTrackingStore:
 # in 650,000 (in order: 35,000).
 FILTERS_FIRST_STEPS = 20_000
 ORDER_FIRST_STEPS = 500_000
-_IDS_PER_READ = 512  # a page of up to 50,000 runs is read in chunks (bind-parameter limits)
-
-
-@functools.lru_cache(maxsize=_IDS_PER_READ)
-def _run_data_sql(dialect: Dialect, width: int) -> str:
-    """Params (0), tags (1) and latest metrics (2) of ``width`` runs, as one UNION ALL:
-    (part, run_id, key, text value, number value)."""
-    m, q = driver_sql.marker(dialect), dialect.identifier_preparer.quote
-    ids = ", ".join([m] * width)
-    key = q("key")
-    # PostgreSQL types a UNION column from its branches in turn: the NULLs are typed.
-    number, text = "CAST(NULL AS DOUBLE PRECISION)", "CAST(NULL AS VARCHAR)"
-    return (
-        f"SELECT 0, run_id, {key}, value, {number} FROM params WHERE run_id IN ({ids}) "
-        f"UNION ALL SELECT 1, run_id, {key}, value, {number} FROM tags "
-        f"WHERE run_id IN ({ids}) "
-        f"UNION ALL SELECT 2, run_id, {key}, {text}, value FROM latest_metrics "
-        f"WHERE run_id IN ({ids})"
-    )
 
 
 @functools.lru_cache(maxsize=4)
@@ -419,10 +392,6 @@ def _history_sql(dialect: Dialect) -> tuple[str, str]:
 
 
 _POINT_COLUMNS = ("run_id", "key", "step", "timestamp", "value")
-# A search page's rows come off the driver as tuples in the table's column order.
-_RunRow = namedtuple("_RunRow", [column.name for column in runs.c])  # type: ignore[misc]
-_STATUSES = {status.value: status for status in RunStatus}  # faster than RunStatus(value)
-_LIFECYCLES = {lifecycle.value: lifecycle for lifecycle in Lifecycle}
 
 
 def _kv_rows(run_id: str, values: dict[str, str]) -> list[dict[str, str]]:
@@ -438,25 +407,4 @@ def _to_experiment(row: Any) -> Experiment:
         artifact_location=row.artifact_location,
         created_time=row.created_time,
         updated_time=row.updated_time,
-    )
-
-
-def _to_run(
-    row: Any, run_params: dict[str, Any], run_tags: dict[str, Any], run_metrics: dict[str, Any]
-) -> Run:
-    return Run(
-        id=row.id,
-        experiment_id=row.experiment_id,
-        name=row.name,
-        status=_STATUSES[row.status],
-        start_time=row.start_time,
-        end_time=row.end_time,
-        user=row.user,
-        artifact_uri=row.artifact_uri,
-        description=row.description,
-        parent_run_id=row.parent_run_id,
-        lifecycle=_LIFECYCLES[row.lifecycle],
-        params=run_params,
-        metrics=run_metrics,
-        tags=run_tags,
     )

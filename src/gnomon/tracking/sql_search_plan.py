@@ -33,11 +33,17 @@ class Plan:
 
 
 def search_sql(
-    dialect: Dialect, scope: Scope, query: RunQuery, *, order_first: bool = False
+    dialect: Dialect,
+    scope: Scope,
+    query: RunQuery,
+    *,
+    order_first: bool = False,
+    ids_only: bool = False,
 ) -> tuple[str, Sequence[Any] | Mapping[str, Any]]:
-    """The SQL selecting one page (``max_results + 1`` rows, every run column) of ``query``,
-    and its parameters in the driver's style; ``order_first`` as ``compile_search`` takes it."""
-    plan = _plan(dialect, _shape(query), order_first)
+    """The SQL selecting one page (``max_results + 1`` rows: every run column, or with
+    ``ids_only`` the id) of ``query``, and its parameters in the driver's style;
+    ``order_first`` as ``compile_search`` takes it."""
+    plan = _plan(dialect, _shape(query), order_first, ids_only)
     values = {**plan.fixed, **_values(scope, query)}
     if plan.names is None:
         return plan.sql, values
@@ -93,7 +99,9 @@ def _bound(index: int, value: Any) -> Any:
 
 
 @functools.lru_cache(maxsize=_PLANS)
-def _plan(dialect: Dialect, shape: RunQuery, order_first: bool = False) -> Plan:
+def _plan(
+    dialect: Dialect, shape: RunQuery, order_first: bool = False, ids_only: bool = False
+) -> Plan:
     template = replace(
         shape,
         experiment_ids=tuple(
@@ -107,7 +115,7 @@ def _plan(dialect: Dialect, shape: RunQuery, order_first: bool = False) -> Plan:
     scope = Scope(workspace=bindparam("workspace", ""))  # type: ignore[arg-type]
     statement = (
         compile_search(scope, template, order_first=order_first)
-        .with_only_columns(*runs.c)
+        .with_only_columns(*([runs.c.id] if ids_only else runs.c))
         .limit(bindparam("limit", 0))
         .offset(bindparam("offset", 0))
     )
