@@ -9,6 +9,7 @@ pytest_plugins = [
     "tests.fixtures.s3",
     "tests.fixtures.databases",
     "tests.fixtures.server",
+    "tests.fixtures.mlflow_client",
 ]
 
 

@@ -35,7 +35,8 @@ class Capability:
     name: str
     tables: str | None = None  # module defining its tables on store.metadata
     migrations: str | None = None  # folder in the package holding its Alembic revisions
-    routers: tuple[str, ...] = ()  # modules with a ``router``, mounted under /api/v1
+    # modules with a ``router``, mounted under /api/v1 (or the module's ``PREFIX``)
+    routers: tuple[str, ...] = ()
     commands: tuple[Command, ...] = ()
     services: str | None = None  # "module:function" building its services (see backends.py)
     home: str | None = None  # the package, when it is not gnomon.<name> (a plugin, a test)
@@ -108,6 +109,8 @@ CAPABILITIES: tuple[Capability, ...] = (
     # Autologging and evaluation log runs and models: they build on tracking and the registry.
     Capability("autologging"),
     Capability("evaluation"),
+    # MLflow's REST API over tracking (and, later, the registry).
+    Capability("mlflow_compat", routers=("rest_tracking", "rest_artifacts")),
     Capability("predictions"),  # records and outcomes: written by serving, read by deployments
     Capability(
         "deployments",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import collections.abc
 import enum
-import importlib
 import math
 import types
 from collections.abc import Iterator
@@ -16,7 +15,6 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Strict, TypeAdapter, ValidationError
 
-from gnomon.capabilities import router_modules
 from gnomon.checks import (
     BROWSE_RESULTS_LIMIT,
     INT64_MAX,
@@ -24,6 +22,7 @@ from gnomon.checks import (
     MAX_MILLIS,
     MAX_RESULTS_LIMIT,
 )
+from gnomon.server.app import mounted_routers
 from gnomon.wire import (
     MAX_JSON_DEPTH,
     Text,
@@ -42,8 +41,8 @@ _CONTAINERS = (list, tuple, set, frozenset, dict, collections.abc.Sequence, coll
 
 
 def _routes() -> Iterator[APIRoute]:
-    for module in router_modules():
-        for route in importlib.import_module(module).router.routes:
+    for _, router in mounted_routers():
+        for route in router.routes:
             if isinstance(route, APIRoute):
                 yield route
 

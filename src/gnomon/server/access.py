@@ -21,6 +21,7 @@ from gnomon.auth.entities import Principal, Role, Workspace
 from gnomon.errors import PermissionDenied, Unauthenticated
 
 WORKSPACE_HEADER = "x-gnomon-workspace"
+MLFLOW_WORKSPACE_HEADER = "x-mlflow-workspace"
 PRINCIPAL_STATE = "principal"  # request.state attributes the request guard fills
 ADMITTED_STATE = "admitted"  # (the route's Access, the Caller it admitted)
 
@@ -126,8 +127,12 @@ def authorize(request: Request, principal: Principal, access: Access) -> Caller:
 
 
 def workspace_name(request: Request) -> str:
-    """The workspace a request names (its ``X-Gnomon-Workspace`` header), else the default."""
-    return request.headers.get(WORKSPACE_HEADER) or DEFAULT_WORKSPACE
+    """The workspace a request names (its ``X-Gnomon-Workspace`` header, or the one MLflow's
+    client sends for ``MLFLOW_WORKSPACE``), else the default."""
+    headers = request.headers
+    return (
+        headers.get(WORKSPACE_HEADER) or headers.get(MLFLOW_WORKSPACE_HEADER) or DEFAULT_WORKSPACE
+    )
 
 
 def access_of(dependency: Any) -> Access | None:

@@ -20,6 +20,7 @@ from gnomon.server.guard import RequestGuard, RouteTable
 from gnomon.server.openapi import document_errors
 from gnomon.web.boundary import ErrorBoundary
 from gnomon.web.middleware import API_PREFIX, HttpMetrics, ObservabilityMiddleware
+from gnomon.web.mlflow_errors import MlflowErrorShape
 
 NO_AUTH_ENV = "_GNOMON_NO_AUTH"  # internal: passes --no-auth to worker processes
 
@@ -55,8 +56,8 @@ def create_app(
     app.state.no_auth = no_auth
     app.state.metrics = HttpMetrics(CollectorRegistry())
     install_error_handlers(app)
-    # Every capability's routers, from the manifest, under /api/v1.
-    mounted = [("", health.router)] + [(API_PREFIX, _router(m)) for m in router_modules()]
+    # MLflow's API lives at MLflow's paths, the rest under /api/v1.
+    mounted = mounted_routers()
     for prefix, router in mounted:
         app.include_router(router, prefix=prefix)
     routes = RouteTable(mounted)
@@ -69,6 +70,7 @@ def create_app(
         upload_limit=settings.max_artifact_bytes,
     )
     app.add_middleware(ErrorBoundary, answer=answer_unexpected)
+    app.add_middleware(MlflowErrorShape)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
     return app
 
@@ -87,6 +89,13 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _router(module: str) -> APIRouter:
-    router: APIRouter = importlib.import_module(module).router
-    return router
+def mounted_routers() -> list[tuple[str, APIRouter]]:
+    """(prefix, router) of every route the server answers: health's, then each capability's
+    from the manifest, under /api/v1 unless its module names a ``PREFIX`` of its own."""
+    return [("", health.router)] + [_mounted(m) for m in router_modules()]
+
+
+def _mounted(name: str) -> tuple[str, APIRouter]:
+    module = importlib.import_module(name)
+    router: APIRouter = module.router
+    return getattr(module, "PREFIX", API_PREFIX), router

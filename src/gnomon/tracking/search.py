@@ -14,7 +14,8 @@ Grammar (keywords are case-insensitive)::
 Metrics compare with numbers; params and tags are strings (quote them); attributes are
 ``status``, ``name``, ``run_id``, ``user``, ``experiment_id``, ``parent_run_id`` (strings) and
 ``start_time``, ``end_time`` (milliseconds since the epoch). ``tags.mlflow.parentRunId``, where
-MLflow keeps a run's parent, is read as ``parent_run_id``.
+MLflow keeps a run's parent, is read as ``parent_run_id`` (``tags.mlflow.runName`` and
+``run_name`` as ``name``, ``tags.mlflow.user`` and ``user_id`` as ``user``).
 
 A missing value never matches a comparison: a run without the metric, param or tag, or
 without a parent or an end time, is left out by ``=``, ``!=`` and the rest alike. ``IS NULL``
@@ -80,8 +81,14 @@ _PREFIXES = {
     "attributes": FieldKind.ATTRIBUTE,
 }
 
-# Where MLflow keeps a run's parent; gnomon holds it as an attribute, so the tag reads that.
-_TAG_ALIASES = {"mlflow.parentRunId": "parent_run_id"}
+# Where MLflow keeps a run's parent, name and user; gnomon holds them as attributes, so the
+# tags read those (MLflow's own names for the attributes too).
+_TAG_ALIASES = {
+    "mlflow.parentRunId": "parent_run_id",
+    "mlflow.runName": "name",
+    "mlflow.user": "user",
+}
+_ATTRIBUTE_ALIASES = {"run_name": "name", "user_id": "user"}
 
 _TOKEN = re.compile(
     rf"""
@@ -310,6 +317,7 @@ class _Parser:
         raise AssertionError
 
     def _attribute(self, token: _Token, name: str) -> Field:
+        name = _ATTRIBUTE_ALIASES.get(name.lower(), name)
         if name.lower() not in ATTRIBUTES:
             known = ", ".join(sorted(ATTRIBUTES))
             hint = did_you_mean(name.lower(), sorted(ATTRIBUTES))

@@ -3,7 +3,6 @@ so a client (or a fuzzer) can hold the server to it."""
 
 from __future__ import annotations
 
-import importlib
 import re
 from typing import Any
 
@@ -13,10 +12,8 @@ from fastapi.routing import APIRoute
 from jsonschema import validate
 from openapi_spec_validator import validate as validate_spec
 
-from gnomon.capabilities import router_modules
-from gnomon.server import health
 from gnomon.server.access import Access, route_access
-from gnomon.web.middleware import API_PREFIX
+from gnomon.server.app import mounted_routers
 from tests.fixtures.server import ADMIN_PASSWORD, LiveServer
 
 WORKSPACE_LEVELS = {Access.VIEWER, Access.EDITOR, Access.WORKSPACE_ADMIN}
@@ -31,9 +28,8 @@ def spec(auth_server: LiveServer) -> dict[str, Any]:
 
 def _access_levels() -> dict[tuple[str, str], Access | None]:
     """(method, path as the spec writes it) → the route's declared access level."""
-    routers = [(importlib.import_module(m).router, API_PREFIX) for m in router_modules()]
     found = {}
-    for router, prefix in [(health.router, ""), *routers]:
+    for prefix, router in mounted_routers():
         for route in router.routes:
             assert isinstance(route, APIRoute)
             path = re.sub(r":\w+\}", "}", prefix + route.path)

@@ -3,7 +3,6 @@ access level says. A route added without an access dependency fails here."""
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,9 +12,8 @@ import pytest
 from fastapi.routing import APIRoute
 
 from gnomon.auth.entities import Principal, Role
-from gnomon.capabilities import router_modules
-from gnomon.server import health
 from gnomon.server.access import Access, access_levels
+from gnomon.server.app import mounted_routers
 from gnomon.server.openapi import spec_path
 from gnomon.web.middleware import API_PREFIX
 from tests.fixtures.server import ADMIN_PASSWORD, LiveServer
@@ -45,10 +43,8 @@ class World:
 
 def declared_access() -> dict[tuple[str, str], list[Access]]:
     """(METHOD, path) → the access levels among the route's dependencies."""
-    routers = [(importlib.import_module(m).router, API_PREFIX) for m in router_modules()]
-    routers.append((health.router, ""))
     found: dict[tuple[str, str], list[Access]] = {}
-    for router, prefix in routers:
+    for prefix, router in mounted_routers():
         for route in router.routes:
             assert isinstance(route, APIRoute)
             levels = access_levels(route.dependant)
