@@ -109,8 +109,19 @@ CAPABILITIES: tuple[Capability, ...] = (
     # Autologging and evaluation log runs and models: they build on tracking and the registry.
     Capability("autologging"),
     Capability("evaluation"),
-    # MLflow's REST API over tracking (and, later, the registry).
-    Capability("mlflow_compat", routers=("rest_tracking", "rest_artifacts")),
+    # MLflow's REST API over tracking and the registry, and MLflow's logged models.
+    Capability(
+        "mlflow_compat",
+        tables="tables",
+        migrations="migrations",
+        routers=(
+            "rest_tracking",
+            "rest_logged_models",
+            "rest_registry",
+            "rest_artifacts",
+        ),
+        services="wiring:build",
+    ),
     Capability("predictions"),  # records and outcomes: written by serving, read by deployments
     Capability(
         "deployments",

@@ -1,18 +1,30 @@
-"""MLflow's proxied artifact API (``/api/2.0/mlflow-artifacts/artifacts``) over a run's
-artifacts: what MLflow's client calls for an ``mlflow-artifacts:/`` artifact URI.
+"""MLflow's proxied artifact API (``/api/2.0/mlflow-artifacts/artifacts``): what MLflow's
+client calls for an ``mlflow-artifacts:/`` artifact URI.
 
-A path is ``<experiment id>/<run id>/artifacts/<key>``, the layout the MLflow routes give
-runs (``rest_wire.run_info_json``). The run must be in the caller's workspace and in that
-experiment; uploads and downloads are the tracking routes' own, with their checks and limits.
+Two layouts, the ones the MLflow routes hand out: a run's artifacts,
+``<experiment id>/<run id>/artifacts/<key>`` (``rest_wire.run_info_json``), and a logged
+model's files, ``<experiment id>/models/<model id>/artifacts/<key>`` (``model_json``). The
+run or model must be the caller's workspace's and in that experiment. Run files go through
+the tracking routes, with their checks; a logged model takes files only while PENDING.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 
+from gnomon.artifacts import ArtifactInfo, ArtifactStore
+from gnomon.artifacts.keys import clean_key
 from gnomon.errors import InvalidInput, NotFound
+from gnomon.mlflow_compat.logged_models import LoggedModel
+from gnomon.mlflow_compat.rest_logged_models import MODEL_ARTIFACTS, Models
 from gnomon.mlflow_compat.rest_wire import RUN_ARTIFACTS, answer
 from gnomon.server.access import Caller
 from gnomon.server.guard import upload_body
@@ -26,32 +38,42 @@ router = APIRouter(tags=["mlflow"])
 ROOT = "/api/2.0/mlflow-artifacts/artifacts"
 
 
-def _run_key(service: TrackingService, caller: Caller, path: str) -> tuple[str, str]:
-    """The run id and artifact key ``path`` names, once the run is known to be there."""
-    parts = path.strip("/").split("/", 3)
-    if len(parts) < 3 or parts[2] != RUN_ARTIFACTS:
-        raise InvalidInput(
-            f"artifact path {path!r} is not <experiment id>/<run id>/artifacts[/<path>]"
-        )
-    experiment_id, run_id = parts[0], parts[1]
-    run = service.get_run(caller.scope, run_id)
-    if run.experiment_id != experiment_id:
-        raise NotFound(f"run {run_id!r} not found in experiment {experiment_id!r}")
-    return run_id, parts[3] if len(parts) == 4 else ""
+class Target:
+    """What an artifact path names: a run's artifacts or a logged model's files, and a key."""
+
+    def __init__(self, key: str, run_id: str | None = None, model: LoggedModel | None = None):
+        self.key, self.run_id, self.model = key, run_id, model
+
+
+def _target(service: TrackingService, models: Any, caller: Caller, path: str) -> Target:
+    parts = path.strip("/").split("/")
+    experiment_id = parts[0]
+    if len(parts) >= 4 and parts[1] == MODEL_ARTIFACTS and parts[3] == RUN_ARTIFACTS:
+        model = models.get(caller.scope, parts[2])
+        if model.experiment_id != experiment_id:
+            raise NotFound(f"logged model {parts[2]!r} not found in experiment {experiment_id!r}")
+        return Target("/".join(parts[4:]), model=model)
+    if len(parts) >= 3 and parts[2] == RUN_ARTIFACTS:
+        run = service.get_run(caller.scope, parts[1])
+        if run.experiment_id != experiment_id:
+            raise NotFound(f"run {parts[1]!r} not found in experiment {experiment_id!r}")
+        return Target("/".join(parts[3:]), run_id=run.id)
+    raise InvalidInput(
+        f"artifact path {path!r} is not <experiment id>/<run id>/artifacts[/<path>] "
+        "or <experiment id>/models/<model id>/artifacts[/<path>]"
+    )
 
 
 @router.get(ROOT)
-def list_artifacts(caller: Reader, service: Service, path: Text = "") -> Response:
-    run_id, key = _run_key(service, caller, path)
-    files = service.list_artifacts(caller.scope, run_id, key)
-    entries = []
-    for info in files:
-        name = info.path.rsplit("/", 1)[-1]
-        entry: dict[str, Any] = {"path": name, "is_dir": info.is_dir}
-        if info.size is not None and not info.is_dir:
-            entry["file_size"] = info.size
-        entries.append(entry)
-    return answer({"files": entries})
+def list_artifacts(caller: Reader, service: Service, models: Models, path: Text = "") -> Response:
+    target = _target(service, models, caller, path)
+    if target.model is not None:
+        key = clean_key(target.key) if target.key else ""
+        files = models.store(target.model).list(key)
+    else:
+        assert target.run_id is not None
+        files = service.list_artifacts(caller.scope, target.run_id, target.key)
+    return answer({"files": [_entry(info) for info in files]})
 
 
 @router.put(
@@ -59,18 +81,52 @@ def list_artifacts(caller: Reader, service: Service, path: Text = "") -> Respons
     openapi_extra=upload_body("application/octet-stream"),  # the large upload limit
 )
 async def upload_artifact(
-    path: Text, request: Request, caller: Writer, service: Service
+    path: Text, request: Request, caller: Writer, service: Service, models: Models
 ) -> Response:
-    run_id, key = _run_key(service, caller, path)
-    if not key:
-        raise InvalidInput("an upload needs a file path under the run's artifacts")
-    await tracking_routes.upload_artifact(run_id, key, request, caller, service)
+    target = await run_in_threadpool(_target, service, models, caller, path)
+    if not target.key:
+        raise InvalidInput("an upload needs a file path below the artifacts folder")
+    if target.run_id is not None:
+        await tracking_routes.upload_artifact(target.run_id, target.key, request, caller, service)
+        return answer({})
+    assert target.model is not None
+    key = clean_key(target.key)
+    # A finalized model is sealed: refused before any of the body is read.
+    model = await run_in_threadpool(models.check_upload, caller.scope, target.model.id)
+    with tempfile.TemporaryDirectory(prefix="gnomon-upload-") as folder:
+        local = Path(folder) / "body"
+        with local.open("wb") as sink:
+            async for chunk in request.stream():
+                sink.write(chunk)
+        await run_in_threadpool(models.store(model).put_file, local, key)
     return answer({})
 
 
 @router.get(ROOT + "/{path:path}")
-def download_artifact(path: Text, caller: Reader, service: Service) -> Any:
-    run_id, key = _run_key(service, caller, path)
-    if not key:
-        raise InvalidInput("a download needs a file path under the run's artifacts")
-    return tracking_routes.download_artifact(run_id, key, caller, service)
+def download_artifact(path: Text, caller: Reader, service: Service, models: Models) -> Any:
+    target = _target(service, models, caller, path)
+    if not target.key:
+        raise InvalidInput("a download needs a file path below the artifacts folder")
+    if target.run_id is not None:
+        return tracking_routes.download_artifact(target.run_id, target.key, caller, service)
+    assert target.model is not None
+    return _file(models.store(target.model), clean_key(target.key))
+
+
+def _file(store: ArtifactStore, key: str) -> FileResponse:
+    folder = tempfile.mkdtemp(prefix="gnomon-download-")
+    try:
+        local = store.download(key, Path(folder))
+        if local.is_dir():
+            raise InvalidInput(f"{key!r} is a folder: list it, then download its files")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return FileResponse(local, background=BackgroundTask(shutil.rmtree, folder, True))
+
+
+def _entry(info: ArtifactInfo) -> dict[str, Any]:
+    entry: dict[str, Any] = {"path": info.path.rsplit("/", 1)[-1], "is_dir": info.is_dir}
+    if info.size is not None and not info.is_dir:
+        entry["file_size"] = info.size
+    return entry

@@ -358,14 +358,3 @@ def get_metric_history(
 ) -> Response:
     history = service.get_metric_history(caller.scope, run_id_of(run_id, run_uuid), metric_key)
     return answer({"metrics": [metric_json(m) for m in history]})
-
-
-class SearchLoggedModels(Body):
-    experiment_ids: list[Text] = Field(default_factory=list, max_length=MAX_EXPERIMENTS)
-
-
-@router.post(f"{API}/logged-models/search")
-def search_logged_models(body: SearchLoggedModels, caller: Reader) -> Response:
-    """MLflow's client looks for logged models before it reads a run's artifacts. MLflow's
-    logged models are not created through this API yet, so there are none to find."""
-    return answer({"models": []})

@@ -131,3 +131,58 @@ def test_mlflow_routes_answer_mlflow_errors(auth_server: LiveServer) -> None:
             headers={"Authorization": f"Bearer {other.token}"},
         )
         assert foreign.status_code in (403, 404)  # another workspace's run is not there
+
+
+MODELS = """
+import json
+import mlflow
+from mlflow import MlflowClient
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+
+mlflow.set_experiment("autolog")
+mlflow.sklearn.autolog(log_datasets=False)
+X, y = load_iris(return_X_y=True, as_frame=True)
+with mlflow.start_run() as run:
+    LogisticRegression(max_iter=300).fit(X, y)
+model_uri = f"runs:/{run.info.run_id}/model"
+version = mlflow.register_model(model_uri, "iris")
+client = MlflowClient()
+client.set_registered_model_alias("iris", "champion", version.version)
+loaded = mlflow.pyfunc.load_model("models:/iris@champion")
+predicted = loaded.predict(X.head(5))
+direct = mlflow.sklearn.load_model(model_uri).predict(X.head(5))
+print(json.dumps({
+    "run": run.info.run_id, "version": version.version,
+    "predicted": [int(p) for p in predicted], "direct": [int(p) for p in direct],
+    "params": client.get_run(run.info.run_id).data.params,
+    "alias_version": client.get_model_version_by_alias("iris", "champion").version,
+}))
+"""
+
+
+def test_mlflow_autolog_register_alias_and_load(
+    auth_server: LiveServer, mlflow_python: Path, tmp_path: Path
+) -> None:
+    tenant = add_tenant(auth_server, "mlflow-models")
+    env = {
+        "MLFLOW_TRACKING_URI": auth_server.url,
+        "MLFLOW_TRACKING_TOKEN": tenant.token,
+        "MLFLOW_WORKSPACE": tenant.workspace,
+    }
+    out = json.loads(run_mlflow_script(mlflow_python, MODELS, env, tmp_path).splitlines()[-1])
+    assert out["version"] == "1" and out["alias_version"] == "1"
+    assert out["predicted"] == out["direct"] and len(out["predicted"]) == 5
+    assert out["params"]["max_iter"] == "300"
+
+    settings = Settings(uri=auth_server.url, token=tenant.token, workspace=tenant.workspace)
+    client = gnomon.Client(settings=settings)
+    version = client.registry.get_version("iris", 1)
+    assert version.flavor == "mlflow" and version.run_id == out["run"]
+    assert version.source.startswith("models:/m-")
+    registry = auth_server.services.registry
+    assert registry is not None  # the server recorded each file's digest at registration
+    assert "MLmodel" in registry.get_version(tenant.scope, "iris", 1).files
+    assert client.registry.get_model("iris").aliases == {"champion": 1}
+    run = client.get_run(out["run"])
+    assert run.params["max_iter"] == "300" and "training_score" in run.metrics

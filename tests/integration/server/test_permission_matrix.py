@@ -87,6 +87,7 @@ def world(auth_server: LiveServer) -> Iterator[World]:
         "user": "nobody",
         "version": "1",
         "alias": "production",
+        "model_id": "m-" + "0" * 32,
     }
     yield World(auth_server, tokens, values)
 

@@ -1,0 +1,211 @@
+"""MLflow 3's logged-model API (``/api/2.0/mlflow/logged-models``) and run outputs, over
+``LoggedModelService``: what ``mlflow.<flavor>.log_model`` calls through MLflow's client."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import Field
+
+from gnomon.errors import InvalidInput, NotFound
+from gnomon.mlflow_compat.logged_models import LoggedModel, LoggedModelService, ModelStatus
+from gnomon.mlflow_compat.rest_tracking import API, Reader, Writer
+from gnomon.mlflow_compat.rest_wire import (
+    ARTIFACTS_SCHEME,
+    MAX_LIST_ITEMS,
+    Body,
+    Int64,
+    KeyValue,
+    MaxResults,
+    answer,
+    as_dict,
+    max_results,
+    run_id_of,
+)
+from gnomon.tracking.schemas import MAX_EXPERIMENTS
+from gnomon.wire import Text
+
+PREFIX = ""
+router = APIRouter(tags=["mlflow"])
+MODELS = f"{API}/logged-models"
+MODEL_ARTIFACTS = "models"  # <experiment id>/models/<model id>/artifacts/<key>
+_STATUSES = {
+    "LOGGED_MODEL_PENDING": ModelStatus.PENDING,
+    "LOGGED_MODEL_READY": ModelStatus.READY,
+    "LOGGED_MODEL_UPLOAD_FAILED": ModelStatus.FAILED,
+}
+_NAMES = {status: name for name, status in _STATUSES.items()}
+
+
+async def _models(request: Request) -> LoggedModelService:
+    return request.app.state.services.get(LoggedModelService)  # type: ignore[no-any-return]
+
+
+Models = Annotated[LoggedModelService, Depends(_models)]
+
+
+def model_artifacts_uri(model: LoggedModel) -> str:
+    """Where MLflow's client reads and writes the model's files (``rest_artifacts``)."""
+    return f"{ARTIFACTS_SCHEME}/{model.experiment_id}/{MODEL_ARTIFACTS}/{model.id}/artifacts"
+
+
+def model_json(model: LoggedModel) -> dict[str, Any]:
+    artifacts = model_artifacts_uri(model)
+    info: dict[str, Any] = {
+        "model_id": model.id,
+        "experiment_id": model.experiment_id,
+        "name": model.name,
+        "artifact_uri": artifacts,
+        "creation_timestamp_ms": model.created_time,
+        "last_updated_timestamp_ms": model.updated_time,
+        "status": _NAMES[model.status],
+        "model_type": model.model_type,
+        "tags": [{"key": k, "value": val} for k, val in model.tags.items()],
+    }
+    if model.source_run_id:
+        info["source_run_id"] = model.source_run_id
+    params = [{"key": k, "value": val} for k, val in model.params.items()]
+    return {"info": info, "data": {"params": params, "metrics": []}}
+
+
+class CreateModel(Body):
+    experiment_id: Text
+    name: Text
+    model_type: Text | None = None
+    source_run_id: Text | None = None
+    params: list[KeyValue] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    tags: list[KeyValue] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+
+
+class FinalizeModel(Body):
+    status: Text
+
+
+class ModelTags(Body):
+    tags: list[KeyValue] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+
+
+class ModelParams(Body):
+    params: list[KeyValue] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+
+
+class SearchModels(Body):
+    experiment_ids: list[Text] = Field(min_length=1, max_length=MAX_EXPERIMENTS)
+    filter: Text | None = None
+    max_results: MaxResults
+    page_token: Text | None = None
+
+
+class ModelOutput(Body):
+    model_id: Text
+    step: Int64 = 0
+
+
+class LogOutputs(Body):
+    run_id: Text | None = None
+    run_uuid: Text | None = None
+    models: list[ModelOutput] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+
+
+@router.post(MODELS)
+def create_model(body: CreateModel, caller: Writer, models: Models) -> Response:
+    model = models.create(
+        caller.scope,
+        body.experiment_id,
+        body.name,
+        source_run_id=body.source_run_id,
+        model_type=body.model_type or "",
+        params=as_dict(body.params),
+        tags=as_dict(body.tags),
+    )
+    return answer({"model": model_json(model)})
+
+
+@router.post(f"{MODELS}/search")
+def search_models(body: SearchModels, caller: Reader, models: Models) -> Response:
+    name, run_id = _filter(body.filter or "")
+    found, token = models.search(
+        caller.scope,
+        body.experiment_ids,
+        name=name,
+        source_run_id=run_id,
+        max_results=max_results(body.max_results, 100),
+        page_token=body.page_token,
+    )
+    payload: dict[str, Any] = {"models": [model_json(m) for m in found]}
+    if token:
+        payload["next_page_token"] = token
+    return answer(payload)
+
+
+@router.get(MODELS + "/{model_id}")
+def get_model(model_id: Text, caller: Reader, models: Models) -> Response:
+    return answer({"model": model_json(models.get(caller.scope, model_id))})
+
+
+@router.patch(MODELS + "/{model_id}")
+def finalize_model(model_id: Text, body: FinalizeModel, caller: Writer, models: Models) -> Response:
+    status = _STATUSES.get(body.status)
+    if status is None:
+        raise InvalidInput(f"status {body.status!r} is not one of {', '.join(_STATUSES)}")
+    return answer({"model": model_json(models.finalize(caller.scope, model_id, status))})
+
+
+@router.delete(MODELS + "/{model_id}")
+def delete_model(model_id: Text, caller: Writer, models: Models) -> Response:
+    model = models.get(caller.scope, model_id)
+    models.delete(caller.scope, model_id)
+    models.store(model).delete("")
+    return answer({})
+
+
+@router.patch(MODELS + "/{model_id}/tags")
+def set_model_tags(model_id: Text, body: ModelTags, caller: Writer, models: Models) -> Response:
+    models.set_tags(caller.scope, model_id, as_dict(body.tags))
+    return answer({})
+
+
+@router.delete(MODELS + "/{model_id}/tags/{key}")
+def delete_model_tag(model_id: Text, key: Text, caller: Writer, models: Models) -> Response:
+    models.delete_tag(caller.scope, model_id, key)
+    return answer({})
+
+
+@router.post(MODELS + "/{model_id}/params")
+def log_model_params(model_id: Text, body: ModelParams, caller: Writer, models: Models) -> Response:
+    models.log_params(caller.scope, model_id, as_dict(body.params))
+    return answer({})
+
+
+@router.post(f"{API}/runs/outputs")
+def log_outputs(body: LogOutputs, caller: Writer, models: Models) -> Response:
+    """A run's outputs are the models it logged: each must be one of the run's own."""
+    run_id = run_id_of(body.run_id, body.run_uuid)
+    for output in body.models:
+        model = models.get(caller.scope, output.model_id)
+        if model.source_run_id != run_id:
+            raise NotFound(f"logged model {output.model_id!r} was not logged by run {run_id!r}")
+    return answer({})
+
+
+_TERM = re.compile(r"\s*(name|source_run_id)\s*=\s*'([^']*)'\s*", re.IGNORECASE)
+
+
+def _filter(text: str) -> tuple[str | None, str | None]:
+    """MLflow's client filters logged models by ``name`` and ``source_run_id`` equality
+    (joined by AND); anything else is refused, not ignored."""
+    name = run_id = None
+    for term in re.split(r"\s+AND\s+", text.strip(), flags=re.IGNORECASE) if text.strip() else ():
+        found = _TERM.fullmatch(term)
+        if found is None:
+            raise InvalidInput(
+                f"logged models are filtered by name = '…' and source_run_id = '…' only, "
+                f"not {term.strip()!r}"
+            )
+        if found.group(1).lower() == "name":
+            name = found.group(2)
+        else:
+            run_id = found.group(2)
+    return name, run_id

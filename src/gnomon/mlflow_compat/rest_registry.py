@@ -1,0 +1,417 @@
+"""MLflow's model registry API (``/api/2.0/mlflow/registered-models``, ``model-versions``)
+over gnomon's RegistryService: one registry, whichever client registers.
+
+A version registered through MLflow's client is an MLflow model: its source is a logged
+model (``models:/<model id>``, what MLflow 3 registers), READY, whose files the version
+points at and whose digests it records. It has the flavor ``mlflow``; gnomon's own models
+keep theirs. MLflow's client can download a version only when it is an MLflow model.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import Field
+
+from gnomon.auth.entities import AuditAction
+from gnomon.errors import InvalidInput, NotFound
+from gnomon.mlflow_compat.logged_models import ModelStatus
+from gnomon.mlflow_compat.rest_logged_models import Models, model_artifacts_uri
+from gnomon.mlflow_compat.rest_tracking import API, Reader, Writer
+from gnomon.mlflow_compat.rest_wire import (
+    MAX_LIST_ITEMS,
+    Body,
+    KeyValue,
+    answer,
+    as_dict,
+)
+from gnomon.registry.entities import ModelVersion, NewVersion, RegisteredModel, VersionStatus
+from gnomon.registry.service import RegistryService
+from gnomon.server.audit import audit
+from gnomon.wire import BrowsePageSize, Text
+
+PREFIX = ""
+router = APIRouter(tags=["mlflow"])
+MODELS = f"{API}/registered-models"
+VERSIONS = f"{API}/model-versions"
+MLFLOW_FLAVOR = "mlflow"
+_LOGGED_MODEL_SOURCE = re.compile(r"models:/(m-[0-9a-f]{32})")
+
+
+async def _registry(request: Request) -> RegistryService:
+    return request.app.state.services.get(RegistryService)  # type: ignore[no-any-return]
+
+
+Registry = Annotated[RegistryService, Depends(_registry)]
+
+
+def model_json(model: RegisteredModel) -> dict[str, Any]:
+    return {
+        "name": model.name,
+        "creation_timestamp": model.created_time,
+        "last_updated_timestamp": model.updated_time,
+        "description": model.description,
+        "tags": [{"key": k, "value": v} for k, v in model.tags.items()],
+        "aliases": [{"alias": a, "version": str(n)} for a, n in model.aliases.items()],
+    }
+
+
+def version_json(version: ModelVersion) -> dict[str, Any]:
+    found = {
+        "name": version.model_name,
+        "version": str(version.version),
+        "creation_timestamp": version.created_time,
+        "last_updated_timestamp": version.updated_time,
+        "user_id": version.created_by,
+        "current_stage": "Archived" if version.status is VersionStatus.ARCHIVED else "None",
+        "description": version.description,
+        "source": version.source,
+        "status": "READY",
+        "tags": [{"key": k, "value": v} for k, v in version.tags.items()],
+        "aliases": list(version.aliases),
+    }
+    if version.run_id:
+        found["run_id"] = version.run_id
+    logged = _LOGGED_MODEL_SOURCE.fullmatch(version.source)
+    if logged:
+        found["model_id"] = logged.group(1)
+    return found
+
+
+# -- registered models -----------------------------------------------------------------------
+
+
+class CreateModel(Body):
+    name: Text
+    description: Text = ""
+    tags: list[KeyValue] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+
+
+class ModelName(Body):
+    name: Text
+
+
+class UpdateModel(Body):
+    name: Text
+    description: Text = ""
+
+
+class ModelTag(Body):
+    name: Text
+    key: Text
+    value: Text = ""
+
+
+class ModelTagKey(Body):
+    name: Text
+    key: Text
+
+
+class SetAlias(Body):
+    name: Text
+    alias: Text
+    version: Text
+
+
+class Alias(Body):
+    name: Text
+    alias: Text
+
+
+class LatestVersions(Body):
+    name: Text
+    stages: list[Text] = Field(default_factory=list, max_length=8)
+
+
+@router.post(f"{MODELS}/create")
+def create_model(
+    body: CreateModel, request: Request, caller: Writer, registry: Registry
+) -> Response:
+    model = registry.create_model(caller.scope, body.name, body.description, as_dict(body.tags))
+    audit(request, caller, AuditAction.CREATE, "model", model.name)
+    return answer({"registered_model": model_json(model)})
+
+
+@router.get(f"{MODELS}/get")
+def get_model(name: Text, caller: Reader, registry: Registry) -> Response:
+    model = registry.get_model(caller.scope, name)
+    return answer({"registered_model": _with_latest(registry, caller.scope, model)})
+
+
+@router.get(f"{MODELS}/search")
+def search_models(
+    caller: Reader,
+    registry: Registry,
+    filter: Text | None = None,
+    max_results: BrowsePageSize = 100,  # MLflow's default page
+    page_token: Text | None = None,
+) -> Response:
+    exact, pattern = _name_filter(filter or "")
+    if exact is not None:  # one name: that model or none
+        try:
+            found = [registry.get_model(caller.scope, exact)]
+        except NotFound:
+            found = []
+        return answer({"registered_models": [model_json(m) for m in found]})
+    page = registry.search_models(caller.scope, pattern, None, max_results, page_token)
+    payload: dict[str, Any] = {"registered_models": [model_json(m) for m in page.items]}
+    if page.next_page_token:
+        payload["next_page_token"] = page.next_page_token
+    return answer(payload)
+
+
+@router.patch(f"{MODELS}/update")
+def update_model(
+    body: UpdateModel, request: Request, caller: Writer, registry: Registry
+) -> Response:
+    model = registry.update_model(caller.scope, body.name, body.description)
+    audit(request, caller, AuditAction.UPDATE, "model", model.name)
+    return answer({"registered_model": model_json(model)})
+
+
+@router.delete(f"{MODELS}/delete")
+def delete_model(body: ModelName, request: Request, caller: Writer, registry: Registry) -> Response:
+    registry.delete_model(caller.scope, body.name)
+    audit(request, caller, AuditAction.DELETE, "model", body.name)
+    return answer({})
+
+
+@router.post(f"{MODELS}/set-tag")
+def set_model_tag(body: ModelTag, caller: Writer, registry: Registry) -> Response:
+    registry.set_model_tag(caller.scope, body.name, body.key, body.value)
+    return answer({})
+
+
+@router.delete(f"{MODELS}/delete-tag")
+def delete_model_tag(body: ModelTagKey, caller: Writer, registry: Registry) -> Response:
+    registry.delete_model_tag(caller.scope, body.name, body.key)
+    return answer({})
+
+
+@router.post(f"{MODELS}/alias")
+def set_alias(body: SetAlias, request: Request, caller: Writer, registry: Registry) -> Response:
+    registry.set_alias(caller.scope, body.name, body.alias, _number(body.version))
+    audit(request, caller, AuditAction.UPDATE, "model", body.name, {"alias": body.alias})
+    return answer({})
+
+
+@router.delete(f"{MODELS}/alias")
+def delete_alias(body: Alias, request: Request, caller: Writer, registry: Registry) -> Response:
+    registry.delete_alias(caller.scope, body.name, body.alias)
+    audit(request, caller, AuditAction.UPDATE, "model", body.name, {"alias": body.alias})
+    return answer({})
+
+
+@router.get(f"{MODELS}/alias")
+def get_by_alias(name: Text, alias: Text, caller: Reader, registry: Registry) -> Response:
+    version = registry.get_version_by_alias(caller.scope, name, alias)
+    return answer({"model_version": version_json(version)})
+
+
+@router.post(f"{MODELS}/get-latest-versions")
+def latest_versions(body: LatestVersions, caller: Reader, registry: Registry) -> Response:
+    if any(stage.lower() not in ("none", "") for stage in body.stages):
+        raise InvalidInput("gnomon has no stages: use aliases (models:/<name>@<alias>)")
+    model = registry.get_model(caller.scope, body.name)
+    if model.latest_version is None:
+        return answer({"model_versions": []})
+    version = registry.get_version(caller.scope, body.name, model.latest_version)
+    return answer({"model_versions": [version_json(version)]})
+
+
+# -- versions --------------------------------------------------------------------------------
+
+
+class CreateVersion(Body):
+    name: Text
+    source: Text
+    run_id: Text | None = None
+    tags: list[KeyValue] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    description: Text = ""
+    model_id: Text | None = None
+
+
+class VersionRef(Body):
+    name: Text
+    version: Text
+
+
+class UpdateVersion(VersionRef):
+    description: Text = ""
+
+
+class VersionTag(VersionRef):
+    key: Text
+    value: Text = ""
+
+
+class VersionTagKey(VersionRef):
+    key: Text
+
+
+@router.post(f"{VERSIONS}/create")
+def create_version(
+    body: CreateVersion, request: Request, caller: Writer, registry: Registry, models: Models
+) -> Response:
+    logged = _LOGGED_MODEL_SOURCE.fullmatch(body.source)
+    if logged is None or (body.model_id and body.model_id != logged.group(1)):
+        raise InvalidInput(
+            f"source {body.source!r} is not a logged model: gnomon registers MLflow models "
+            "logged with MLflow 3's log_model, as models:/<model id>"
+        )
+    model = models.get(caller.scope, logged.group(1))
+    if model.status is not ModelStatus.READY:
+        raise InvalidInput(f"logged model {model.id!r} is {model.status.value}, not READY")
+    if body.run_id and model.source_run_id and body.run_id != model.source_run_id:
+        raise InvalidInput(f"run {body.run_id!r} did not log model {model.id!r}")
+    files = models.digests(model)
+    if "MLmodel" not in files:
+        raise InvalidInput(f"logged model {model.id!r} has no MLmodel file: not an MLflow model")
+    new = NewVersion(
+        source=body.source,
+        storage_uri=model.storage_uri,
+        created_by=caller.principal.name,
+        run_id=model.source_run_id,
+        flavor=MLFLOW_FLAVOR,
+        description=body.description,
+        tags=as_dict(body.tags),
+        files=files,
+        spec_sha256=files["MLmodel"],  # an MLflow model's spec, as gnomon-model.yaml is ours
+    )
+    version = registry.create_version(caller.scope, body.name, new)
+    audit(
+        request,
+        caller,
+        AuditAction.CREATE,
+        "model_version",
+        body.name,
+        {"version": version.version},
+    )
+    return answer({"model_version": version_json(version)})
+
+
+@router.get(f"{VERSIONS}/get")
+def get_version(name: Text, version: Text, caller: Reader, registry: Registry) -> Response:
+    found = registry.get_version(caller.scope, name, _number(version))
+    return answer({"model_version": version_json(found)})
+
+
+@router.patch(f"{VERSIONS}/update")
+def update_version(body: UpdateVersion, caller: Writer, registry: Registry) -> Response:
+    found = registry.update_version(
+        caller.scope, body.name, _number(body.version), body.description
+    )
+    return answer({"model_version": version_json(found)})
+
+
+@router.delete(f"{VERSIONS}/delete")
+def delete_version(
+    body: VersionRef, request: Request, caller: Writer, registry: Registry
+) -> Response:
+    registry.delete_version(caller.scope, body.name, _number(body.version))
+    audit(
+        request, caller, AuditAction.DELETE, "model_version", body.name, {"version": body.version}
+    )
+    return answer({})
+
+
+@router.post(f"{VERSIONS}/set-tag")
+def set_version_tag(body: VersionTag, caller: Writer, registry: Registry) -> Response:
+    registry.set_version_tag(caller.scope, body.name, _number(body.version), body.key, body.value)
+    return answer({})
+
+
+@router.delete(f"{VERSIONS}/delete-tag")
+def delete_version_tag(body: VersionTagKey, caller: Writer, registry: Registry) -> Response:
+    registry.delete_version_tag(caller.scope, body.name, _number(body.version), body.key)
+    return answer({})
+
+
+@router.get(f"{VERSIONS}/search")
+def search_versions(
+    caller: Reader,
+    registry: Registry,
+    filter: Text | None = None,
+    max_results: BrowsePageSize = 100,  # MLflow's default page
+    page_token: Text | None = None,
+) -> Response:
+    name, run_id = _version_filter(filter or "")
+    page = registry.search_versions(
+        caller.scope, name, run_id, max_results=max_results, page_token=page_token
+    )
+    payload: dict[str, Any] = {"model_versions": [version_json(v) for v in page.items]}
+    if page.next_page_token:
+        payload["next_page_token"] = page.next_page_token
+    return answer(payload)
+
+
+@router.get(f"{VERSIONS}/get-download-uri")
+def download_uri(
+    name: Text, version: Text, caller: Reader, registry: Registry, models: Models
+) -> Response:
+    found = registry.get_version(caller.scope, name, _number(version))
+    logged = _LOGGED_MODEL_SOURCE.fullmatch(found.source)
+    if found.flavor != MLFLOW_FLAVOR or logged is None:
+        raise InvalidInput(
+            f"version {found.version} of {name!r} is a gnomon model (flavor {found.flavor!r}): "
+            "load it with gnomon.load_model, not MLflow"
+        )
+    return answer({"artifact_uri": model_artifacts_uri(models.get(caller.scope, logged.group(1)))})
+
+
+@router.post(f"{VERSIONS}/transition-stage")
+def transition_stage(caller: Writer) -> Response:
+    raise InvalidInput("gnomon has no stages: set an alias instead (registered-models/alias)")
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _with_latest(registry: RegistryService, scope: Any, model: RegisteredModel) -> dict[str, Any]:
+    found = model_json(model)
+    if model.latest_version is not None:
+        latest = registry.get_version(scope, model.name, model.latest_version)
+        found["latest_versions"] = [version_json(latest)]
+    return found
+
+
+def _number(version: str) -> int:
+    if not version.isdigit() or len(version) > 9:
+        raise InvalidInput(f"version must be a positive whole number, not {version!r}")
+    return int(version)
+
+
+_NAME = re.compile(r"\s*name\s*(=|LIKE|ILIKE)\s*'([^']*)'\s*", re.IGNORECASE)
+_TERM = re.compile(r"\s*(name|run_id)\s*=\s*'([^']*)'\s*", re.IGNORECASE)
+
+
+def _name_filter(text: str) -> tuple[str | None, str | None]:
+    """(an exact name, a LIKE pattern) from ``name = '…'`` or ``name LIKE '…'``."""
+    if not text.strip():
+        return None, None
+    found = _NAME.fullmatch(text)
+    if found is None:
+        raise InvalidInput(
+            f"registered models are filtered by name = '…' or name LIKE '…' only, not {text!r}"
+        )
+    if found.group(1) == "=":
+        return found.group(2), None
+    return None, found.group(2)
+
+
+def _version_filter(text: str) -> tuple[str | None, str | None]:
+    name = run_id = None
+    terms = re.split(r"\s+AND\s+", text.strip(), flags=re.IGNORECASE) if text.strip() else []
+    for term in terms:
+        found = _TERM.fullmatch(term)
+        if found is None:
+            raise InvalidInput(
+                f"model versions are filtered by name = '…' and run_id = '…' only, not {term!r}"
+            )
+        if found.group(1).lower() == "name":
+            name = found.group(2)
+        else:
+            run_id = found.group(2)
+    return name, run_id
