@@ -121,6 +121,9 @@ CAPABILITIES: tuple[Capability, ...] = (
             "rest_artifacts",
         ),
         services="wiring:build",
+        commands=(
+            Command("import", "import_cli:import_app", "Import from MLflow: a tracking store."),
+        ),
     ),
     Capability("predictions"),  # records and outcomes: written by serving, read by deployments
     Capability(

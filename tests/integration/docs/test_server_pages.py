@@ -1,4 +1,4 @@
-"""docs/server.md run as written (tests/fixtures/doc_runner.py).
+"""docs/server.md and mlflow.md run as written (tests/fixtures/doc_runner.py).
 
 One file per group of pages, so that ``pytest -n 2 --dist loadfile`` runs groups side by side.
 """
@@ -11,7 +11,7 @@ import pytest
 
 from tests.integration.docs.pages import runs_as_written
 
-PAGES = ["server.md"]
+PAGES = ["server.md", "mlflow.md"]
 
 
 @pytest.mark.parametrize("page", PAGES)

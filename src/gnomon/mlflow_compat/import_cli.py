@@ -1,0 +1,102 @@
+"""``gnomon import mlflow --from URI``: copy an MLflow tracking store into gnomon."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from gnomon.cli.output import (
+    OutputFormat,
+    OutputOption,
+    client_of,
+    console,
+    hint,
+    new_table,
+    print_json,
+    to_jsonable,
+    warn,
+)
+from gnomon.mlflow_compat.import_sources import open_source
+from gnomon.mlflow_compat.import_summary import ImportSummary
+from gnomon.mlflow_compat.importing import import_mlflow
+from gnomon.progress import progress_bar
+
+import_app = typer.Typer(help="Import runs from other tracking tools.", no_args_is_help=True)
+
+_SHOWN_SKIPS = 30  # reasons listed in the table; --output json lists every skipped item
+
+
+@import_app.command("mlflow")
+def mlflow(
+    ctx: typer.Context,
+    from_: Annotated[
+        str,
+        typer.Option(
+            "--from",
+            help="The MLflow store: a folder (./mlruns, file:///abs/mlruns), sqlite:///mlflow.db "
+            "or postgresql://user@host/db.",
+        ),
+    ],
+    experiment: Annotated[
+        list[str] | None,
+        typer.Option("--experiment", "-e", help="Import only this experiment (repeatable)."),
+    ] = None,
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """Copy experiments, runs, params, metric histories, tags and artifacts from MLflow.
+
+    Running it again skips what is already imported and finishes runs an interrupted import
+    left incomplete. Registered models are not imported.
+    """
+    client = client_of(ctx)
+    source = open_source(from_)
+    try:
+        with progress_bar("importing runs", unit="runs") as advance:
+            summary = import_mlflow(
+                client.tracking, client.scope, source, experiment or (), advance
+            )
+    finally:
+        source.close()
+    if output is OutputFormat.JSON:
+        print_json({**to_jsonable(summary), "complete": summary.complete})
+    else:
+        _print_summary(summary)
+    if not summary.complete:
+        raise typer.Exit(1)
+
+
+def _print_summary(summary: ImportSummary) -> None:
+    s = summary
+    table = new_table(f"Imported from {s.source}", "what", "count")
+    rows = [
+        ("experiments created", s.experiments_created),
+        ("experiments matched by name", s.experiments_matched),
+        ("runs imported", s.runs_imported),
+        ("runs finished after an interruption", s.runs_resumed),
+        ("runs already imported", s.runs_already_imported),
+        ("params", s.params),
+        ("metric points", s.metric_points),
+        ("tags", s.tags),
+        ("artifact files", s.artifact_files),
+        ("artifact bytes", s.artifact_bytes),
+    ]
+    for what, count in rows:
+        table.add_row(what, f"{count:,}")
+    console().print(table)
+    if s.skipped:
+        _print_skipped(s)
+    for item in s.incomplete:
+        warn(f"{item.subject} is incomplete: {item.reason}")
+    if s.incomplete:
+        hint("Run the same command again to finish the incomplete runs.")
+
+
+def _print_skipped(summary: ImportSummary) -> None:
+    groups = summary.skipped_by_reason()
+    table = new_table(f"Left out ({len(summary.skipped):,})", "what", "why", "count", "first")
+    for kind, reason, count, first in groups[:_SHOWN_SKIPS]:
+        table.add_row(kind, reason, f"{count:,}", first)
+    console().print(table)
+    if len(groups) > _SHOWN_SKIPS:
+        hint(f"{len(groups) - _SHOWN_SKIPS} more reasons: --output json lists every one.")
