@@ -31,6 +31,7 @@ from gnomon.mlflow_compat.tables import (
 from gnomon.store.database import Database
 from gnomon.store.paging import fetch_page
 from gnomon.tracking import validation as v
+from gnomon.tracking.entities import Lifecycle
 from gnomon.tracking.service import TrackingService
 
 MAX_FILES_HASHED = 10_000  # files of one model whose digests a registration records
@@ -86,6 +87,8 @@ class LoggedModelService:
     ) -> LoggedModel:
         """Raises: NotFound (the experiment or run), InvalidInput (a name, param or tag)."""
         experiment = self.tracking.get_experiment(scope, experiment_id)
+        if experiment.lifecycle is not Lifecycle.ACTIVE:
+            raise Conflict(f"experiment {experiment.id!r} is deleted: restore it first")
         if source_run_id:
             run = self.tracking.get_run(scope, source_run_id)
             if run.experiment_id != experiment.id:
@@ -225,25 +228,37 @@ class LoggedModelService:
         return model
 
     def digests(self, model: LoggedModel) -> dict[str, str]:
-        """sha256 of each of the model's files, for a registration to record. Read from a
-        copy in a temporary folder, so a large model is hashed without being held in memory."""
-        found: dict[str, str] = {}
-        with tempfile.TemporaryDirectory(prefix="gnomon-mlflow-model-") as folder:
-            copy = Path(folder)
-            store = self.store(model)
-            for entry in store.list(""):
-                store.download(entry.path, copy)
-            for path in sorted(p for p in copy.rglob("*") if p.is_file()):
-                if len(found) >= MAX_FILES_HASHED:
+        """sha256 of each of the model's files, for a registration to record. The files are
+        listed (and counted) first, then copied and hashed one at a time, so a large model is
+        neither held in memory nor copied whole to disk."""
+        store = self.store(model)
+        keys: list[str] = []
+        pending = [""]
+        while pending:
+            for info in store.list(pending.pop()):
+                if info.is_dir:
+                    pending.append(info.path)
+                    continue
+                keys.append(info.path)
+                if len(keys) > MAX_FILES_HASHED:
                     raise InvalidInput(
                         f"logged model {model.id!r} has more than {MAX_FILES_HASHED:,} files"
                     )
+        found: dict[str, str] = {}
+        for key in sorted(keys):
+            with tempfile.TemporaryDirectory(prefix="gnomon-mlflow-model-") as folder:
+                local = store.download(key, Path(folder))
                 digest = hashlib.sha256()
-                with path.open("rb") as source:
+                with local.open("rb") as source:
                     for chunk in iter(lambda: source.read(1 << 20), b""):
                         digest.update(chunk)
-                found[path.relative_to(copy).as_posix()] = digest.hexdigest()
+                found[key] = digest.hexdigest()
         return found
+
+    def delete_files(self, model: LoggedModel) -> None:
+        store = self.store(model)
+        for entry in store.list(""):
+            store.delete(entry.path)
 
     # -- helpers -----------------------------------------------------------------------------
 

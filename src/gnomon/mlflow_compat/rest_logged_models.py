@@ -9,7 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
 
-from gnomon.errors import InvalidInput, NotFound
+from gnomon.auth.entities import AuditAction
+from gnomon.errors import Conflict, InvalidInput, NotFound
 from gnomon.mlflow_compat.logged_models import LoggedModel, LoggedModelService, ModelStatus
 from gnomon.mlflow_compat.rest_tracking import API, Reader, Writer
 from gnomon.mlflow_compat.rest_wire import (
@@ -24,12 +25,16 @@ from gnomon.mlflow_compat.rest_wire import (
     max_results,
     run_id_of,
 )
+from gnomon.registry.service import RegistryService
+from gnomon.server.access import Caller
+from gnomon.server.audit import audit
 from gnomon.tracking.schemas import MAX_EXPERIMENTS
 from gnomon.wire import Text
 
 PREFIX = ""
 router = APIRouter(tags=["mlflow"])
 MODELS = f"{API}/logged-models"
+LOGGED_MODEL = "mlflow_logged_model"  # the audit log's object type
 MODEL_ARTIFACTS = "models"  # <experiment id>/models/<model id>/artifacts/<key>
 _STATUSES = {
     "LOGGED_MODEL_PENDING": ModelStatus.PENDING,
@@ -43,7 +48,12 @@ async def _models(request: Request) -> LoggedModelService:
     return request.app.state.services.get(LoggedModelService)  # type: ignore[no-any-return]
 
 
+async def _registry(request: Request) -> RegistryService:
+    return request.app.state.services.get(RegistryService)  # type: ignore[no-any-return]
+
+
 Models = Annotated[LoggedModelService, Depends(_models)]
+Registry = Annotated[RegistryService, Depends(_registry)]
 
 
 def model_artifacts_uri(model: LoggedModel) -> str:
@@ -110,7 +120,7 @@ class LogOutputs(Body):
 
 
 @router.post(MODELS)
-def create_model(body: CreateModel, caller: Writer, models: Models) -> Response:
+def create_model(body: CreateModel, request: Request, caller: Writer, models: Models) -> Response:
     model = models.create(
         caller.scope,
         body.experiment_id,
@@ -120,6 +130,7 @@ def create_model(body: CreateModel, caller: Writer, models: Models) -> Response:
         params=as_dict(body.params),
         tags=as_dict(body.tags),
     )
+    audit(request, caller, AuditAction.CREATE, LOGGED_MODEL, model.id)
     return answer({"model": model_json(model)})
 
 
@@ -146,30 +157,70 @@ def get_model(model_id: Text, caller: Reader, models: Models) -> Response:
 
 
 @router.patch(MODELS + "/{model_id}")
-def finalize_model(model_id: Text, body: FinalizeModel, caller: Writer, models: Models) -> Response:
+def finalize_model(
+    model_id: Text, body: FinalizeModel, request: Request, caller: Writer, models: Models
+) -> Response:
     status = _STATUSES.get(body.status)
     if status is None:
         raise InvalidInput(f"status {body.status!r} is not one of {', '.join(_STATUSES)}")
-    return answer({"model": model_json(models.finalize(caller.scope, model_id, status))})
+    model = models.finalize(caller.scope, model_id, status)
+    audit(request, caller, AuditAction.UPDATE, LOGGED_MODEL, model_id, {"status": status})
+    return answer({"model": model_json(model)})
 
 
 @router.delete(MODELS + "/{model_id}")
-def delete_model(model_id: Text, caller: Writer, models: Models) -> Response:
+def delete_model(
+    model_id: Text, request: Request, caller: Writer, models: Models, registry: Registry
+) -> Response:
+    """A model a registered version points at is kept: the version would lose its files."""
     model = models.get(caller.scope, model_id)
+    if model.status is ModelStatus.READY:
+        _check_unregistered(registry, caller, model)
+    models.delete_files(model)  # files first: a failure leaves the record, never orphans
     models.delete(caller.scope, model_id)
-    models.store(model).delete("")
+    audit(request, caller, AuditAction.DELETE, LOGGED_MODEL, model_id)
     return answer({})
 
 
+def _check_unregistered(registry: RegistryService, caller: Caller, model: LoggedModel) -> None:
+    if model.source_run_id is None:
+        raise Conflict(
+            f"logged model {model.id!r} is READY and has no run, so its registrations cannot be "
+            "looked up: it is kept"
+        )
+    source = f"models:/{model.id}"
+    token = None
+    while True:
+        page = registry.search_versions(
+            caller.scope, run_id=model.source_run_id, max_results=1_000, page_token=token
+        )
+        for version in page.items:
+            if version.source == source:
+                raise Conflict(
+                    f"logged model {model.id!r} is version {version.version} of "
+                    f"{version.model_name!r}: delete that version first"
+                )
+        token = page.next_page_token
+        if token is None:
+            return
+
+
 @router.patch(MODELS + "/{model_id}/tags")
-def set_model_tags(model_id: Text, body: ModelTags, caller: Writer, models: Models) -> Response:
-    models.set_tags(caller.scope, model_id, as_dict(body.tags))
+def set_model_tags(
+    model_id: Text, body: ModelTags, request: Request, caller: Writer, models: Models
+) -> Response:
+    tags = as_dict(body.tags)
+    models.set_tags(caller.scope, model_id, tags)
+    audit(request, caller, AuditAction.UPDATE, LOGGED_MODEL, model_id, {"tags": list(tags)})
     return answer({})
 
 
 @router.delete(MODELS + "/{model_id}/tags/{key}")
-def delete_model_tag(model_id: Text, key: Text, caller: Writer, models: Models) -> Response:
+def delete_model_tag(
+    model_id: Text, key: Text, request: Request, caller: Writer, models: Models
+) -> Response:
     models.delete_tag(caller.scope, model_id, key)
+    audit(request, caller, AuditAction.UPDATE, LOGGED_MODEL, model_id, {"tag_deleted": key})
     return answer({})
 
 

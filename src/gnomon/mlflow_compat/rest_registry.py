@@ -10,15 +10,15 @@ keep theirs. MLflow's client can download a version only when it is an MLflow mo
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
 from gnomon.auth.entities import AuditAction
 from gnomon.errors import InvalidInput, NotFound
 from gnomon.mlflow_compat.logged_models import ModelStatus
-from gnomon.mlflow_compat.rest_logged_models import Models, model_artifacts_uri
+from gnomon.mlflow_compat.rest_logged_models import Models, Registry, model_artifacts_uri
 from gnomon.mlflow_compat.rest_tracking import API, Reader, Writer
 from gnomon.mlflow_compat.rest_wire import (
     MAX_LIST_ITEMS,
@@ -28,9 +28,10 @@ from gnomon.mlflow_compat.rest_wire import (
     as_dict,
 )
 from gnomon.registry.entities import ModelVersion, NewVersion, RegisteredModel, VersionStatus
+from gnomon.registry.routes import audit_version
 from gnomon.registry.service import RegistryService
 from gnomon.server.audit import audit
-from gnomon.wire import BrowsePageSize, Text
+from gnomon.wire import BROWSE_RESULTS_LIMIT, BrowsePageSize, PageSize, Text
 
 PREFIX = ""
 router = APIRouter(tags=["mlflow"])
@@ -38,13 +39,6 @@ MODELS = f"{API}/registered-models"
 VERSIONS = f"{API}/model-versions"
 MLFLOW_FLAVOR = "mlflow"
 _LOGGED_MODEL_SOURCE = re.compile(r"models:/(m-[0-9a-f]{32})")
-
-
-async def _registry(request: Request) -> RegistryService:
-    return request.app.state.services.get(RegistryService)  # type: ignore[no-any-return]
-
-
-Registry = Annotated[RegistryService, Depends(_registry)]
 
 
 def model_json(model: RegisteredModel) -> dict[str, Any]:
@@ -179,28 +173,34 @@ def delete_model(body: ModelName, request: Request, caller: Writer, registry: Re
 
 
 @router.post(f"{MODELS}/set-tag")
-def set_model_tag(body: ModelTag, caller: Writer, registry: Registry) -> Response:
+def set_model_tag(body: ModelTag, request: Request, caller: Writer, registry: Registry) -> Response:
     registry.set_model_tag(caller.scope, body.name, body.key, body.value)
+    audit(request, caller, AuditAction.UPDATE, "model", body.name, {"tag": body.key})
     return answer({})
 
 
 @router.delete(f"{MODELS}/delete-tag")
-def delete_model_tag(body: ModelTagKey, caller: Writer, registry: Registry) -> Response:
+def delete_model_tag(
+    body: ModelTagKey, request: Request, caller: Writer, registry: Registry
+) -> Response:
     registry.delete_model_tag(caller.scope, body.name, body.key)
+    audit(request, caller, AuditAction.UPDATE, "model", body.name, {"tag_deleted": body.key})
     return answer({})
 
 
 @router.post(f"{MODELS}/alias")
 def set_alias(body: SetAlias, request: Request, caller: Writer, registry: Registry) -> Response:
-    registry.set_alias(caller.scope, body.name, body.alias, _number(body.version))
-    audit(request, caller, AuditAction.UPDATE, "model", body.name, {"alias": body.alias})
+    event = registry.set_alias(caller.scope, body.name, body.alias, _number(body.version))
+    details = {"version": event.version, "previous": event.previous}
+    audit(request, caller, AuditAction.UPDATE, "model_alias", f"{body.name}@{body.alias}", details)
     return answer({})
 
 
 @router.delete(f"{MODELS}/alias")
 def delete_alias(body: Alias, request: Request, caller: Writer, registry: Registry) -> Response:
-    registry.delete_alias(caller.scope, body.name, body.alias)
-    audit(request, caller, AuditAction.UPDATE, "model", body.name, {"alias": body.alias})
+    event = registry.delete_alias(caller.scope, body.name, body.alias)
+    details = {"previous": event.previous}
+    audit(request, caller, AuditAction.DELETE, "model_alias", f"{body.name}@{body.alias}", details)
     return answer({})
 
 
@@ -281,14 +281,7 @@ def create_version(
         spec_sha256=files["MLmodel"],  # an MLflow model's spec, as gnomon-model.yaml is ours
     )
     version = registry.create_version(caller.scope, body.name, new)
-    audit(
-        request,
-        caller,
-        AuditAction.CREATE,
-        "model_version",
-        body.name,
-        {"version": version.version},
-    )
+    audit_version(request, caller, AuditAction.CREATE, version, {"source": version.source})
     return answer({"model_version": version_json(version)})
 
 
@@ -299,10 +292,13 @@ def get_version(name: Text, version: Text, caller: Reader, registry: Registry) -
 
 
 @router.patch(f"{VERSIONS}/update")
-def update_version(body: UpdateVersion, caller: Writer, registry: Registry) -> Response:
+def update_version(
+    body: UpdateVersion, request: Request, caller: Writer, registry: Registry
+) -> Response:
     found = registry.update_version(
         caller.scope, body.name, _number(body.version), body.description
     )
+    audit_version(request, caller, AuditAction.UPDATE, found, {"description": body.description})
     return answer({"model_version": version_json(found)})
 
 
@@ -310,22 +306,31 @@ def update_version(body: UpdateVersion, caller: Writer, registry: Registry) -> R
 def delete_version(
     body: VersionRef, request: Request, caller: Writer, registry: Registry
 ) -> Response:
-    registry.delete_version(caller.scope, body.name, _number(body.version))
-    audit(
-        request, caller, AuditAction.DELETE, "model_version", body.name, {"version": body.version}
-    )
+    number = _number(body.version)
+    registry.delete_version(caller.scope, body.name, number)
+    audit(request, caller, AuditAction.DELETE, "model_version", f"{body.name}/{number}")
     return answer({})
 
 
 @router.post(f"{VERSIONS}/set-tag")
-def set_version_tag(body: VersionTag, caller: Writer, registry: Registry) -> Response:
-    registry.set_version_tag(caller.scope, body.name, _number(body.version), body.key, body.value)
+def set_version_tag(
+    body: VersionTag, request: Request, caller: Writer, registry: Registry
+) -> Response:
+    number = _number(body.version)
+    registry.set_version_tag(caller.scope, body.name, number, body.key, body.value)
+    target = f"{body.name}/{number}"
+    audit(request, caller, AuditAction.UPDATE, "model_version", target, {"tag": body.key})
     return answer({})
 
 
 @router.delete(f"{VERSIONS}/delete-tag")
-def delete_version_tag(body: VersionTagKey, caller: Writer, registry: Registry) -> Response:
-    registry.delete_version_tag(caller.scope, body.name, _number(body.version), body.key)
+def delete_version_tag(
+    body: VersionTagKey, request: Request, caller: Writer, registry: Registry
+) -> Response:
+    number = _number(body.version)
+    registry.delete_version_tag(caller.scope, body.name, number, body.key)
+    target = f"{body.name}/{number}"
+    audit(request, caller, AuditAction.UPDATE, "model_version", target, {"tag_deleted": body.key})
     return answer({})
 
 
@@ -334,12 +339,13 @@ def search_versions(
     caller: Reader,
     registry: Registry,
     filter: Text | None = None,
-    max_results: BrowsePageSize = 100,  # MLflow's default page
+    max_results: PageSize = 100,  # MLflow's default page; its client asks for 10,000
     page_token: Text | None = None,
 ) -> Response:
     name, run_id = _version_filter(filter or "")
+    size = min(max_results, BROWSE_RESULTS_LIMIT)  # a shorter page, with a token to go on
     page = registry.search_versions(
-        caller.scope, name, run_id, max_results=max_results, page_token=page_token
+        caller.scope, name, run_id, max_results=size, page_token=page_token
     )
     payload: dict[str, Any] = {"model_versions": [version_json(v) for v in page.items]}
     if page.next_page_token:
@@ -378,17 +384,24 @@ def _with_latest(registry: RegistryService, scope: Any, model: RegisteredModel) 
 
 
 def _number(version: str) -> int:
-    if not version.isdigit() or len(version) > 9:
+    if _VERSION.fullmatch(version) is None:  # ASCII digits only: "²".isdigit() is true
         raise InvalidInput(f"version must be a positive whole number, not {version!r}")
     return int(version)
 
 
+_VERSION = re.compile(r"[1-9][0-9]{0,8}")
+
+
+_NOT_PROMPTS = re.compile(r"tags?\.`mlflow\.prompt\.is_prompt`\s*!=\s*'true'", re.IGNORECASE)
 _NAME = re.compile(r"\s*name\s*(=|LIKE|ILIKE)\s*'([^']*)'\s*", re.IGNORECASE)
 _TERM = re.compile(r"\s*(name|run_id)\s*=\s*'([^']*)'\s*", re.IGNORECASE)
 
 
 def _name_filter(text: str) -> tuple[str | None, str | None]:
-    """(an exact name, a LIKE pattern) from ``name = '…'`` or ``name LIKE '…'``."""
+    """(an exact name, a LIKE pattern) from ``name = '…'`` or ``name LIKE '…'``. MLflow's
+    client adds a term leaving prompts out of every search; gnomon has no prompts."""
+    text = _NOT_PROMPTS.sub("", text).strip()
+    text = re.sub(r"^\s*AND\s+|\s+AND\s*$", "", text, flags=re.IGNORECASE)
     if not text.strip():
         return None, None
     found = _NAME.fullmatch(text)

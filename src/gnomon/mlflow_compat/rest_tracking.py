@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import PlainTextResponse
 from pydantic import Field
 
 from gnomon._version import __version__
@@ -64,10 +65,10 @@ async def _service(request: Request) -> TrackingService:
 Service = Annotated[TrackingService, Depends(_service)]
 
 
-@router.get("/version")
-def version(caller: Anyone) -> Response:
+@router.get("/version", response_class=PlainTextResponse)
+def version(caller: Anyone) -> PlainTextResponse:
     """What MLflow's client asks a server for first (it tolerates any version string)."""
-    return Response(__version__, media_type="text/plain")
+    return PlainTextResponse(__version__)
 
 
 @router.get("/api/3.0/mlflow/server-info")
@@ -295,6 +296,7 @@ def restore_run(body: RunRef, request: Request, caller: Writer, service: Service
 @router.post(f"{API}/runs/log-batch")
 def log_batch(body: LogBatch, caller: Writer, service: Service) -> Response:
     tags = as_dict(body.tags)
+    _check_no_parent(tags)
     name = tags.pop("mlflow.runName", None)
     run_id = run_id_of(body.run_id, body.run_uuid)
     service.log_batch(caller.scope, run_id, metrics_of(body.metrics), as_dict(body.params), tags)
@@ -320,6 +322,7 @@ def log_param(body: LogParam, caller: Writer, service: Service) -> Response:
 @router.post(f"{API}/runs/set-tag")
 def set_tag(body: LogParam, caller: Writer, service: Service) -> Response:
     run_id = run_id_of(body.run_id, body.run_uuid)
+    _check_no_parent({body.key: body.value})
     if body.key == "mlflow.runName":
         service.update_run(caller.scope, run_id, body.value)
     else:
@@ -358,3 +361,10 @@ def get_metric_history(
 ) -> Response:
     history = service.get_metric_history(caller.scope, run_id_of(run_id, run_uuid), metric_key)
     return answer({"metrics": [metric_json(m) for m in history]})
+
+
+def _check_no_parent(tags: dict[str, str]) -> None:
+    if PARENT_TAG in tags:
+        raise InvalidInput(
+            f"{PARENT_TAG} is the run's parent, set when the run is created; it cannot change"
+        )
