@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from typing import Any, NamedTuple
 
-import numpy as np
 import pandas as pd
 
 from gnomon.modelfolder import Contract
@@ -31,11 +30,6 @@ def check(table: RouteTable, arm: ServedArm, raw: pd.DataFrame) -> Checked:
         return Checked(raw, [], False)
     frame, violations = enforce(_without_key(raw, table, contract), contract, table.policy)
     return Checked(frame, violations, bool(violations) and table.policy is not Policy.WARN)
-
-
-def values_of(predictions: Any) -> list[Any]:
-    """A model's answer as one value per row."""
-    return predictions.tolist() if isinstance(predictions, np.ndarray) else list(predictions)
 
 
 def answered(
@@ -79,4 +73,4 @@ def _violation_dict(violation: Violation) -> dict[str, Any]:
     }
 
 
-__all__ = ["Checked", "answered", "check", "values_of"]
+__all__ = ["Checked", "answered", "check"]

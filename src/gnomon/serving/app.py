@@ -1,5 +1,6 @@
 """The model server: the arms of a route table behind /predict, /invocations, /outcomes,
-/schema, the probes and /metrics.
+/schema, the probes and /metrics; /invocations, /ping, /health and /version speak MLflow's
+scoring protocol (as ``mlflow models serve`` does), so MLflow's clients work unchanged.
 
 Starlette rather than FastAPI: the predict path is the hot path (see bench W3), and its input
 is validated by the model's contract, not by a request schema.
@@ -11,11 +12,10 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-import orjson
 import pandas as pd
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 from starlette.applications import Starlette
@@ -25,17 +25,32 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from gnomon._version import __version__
 from gnomon.errors import GnomonError, InvalidInput, Unavailable
 from gnomon.predictions.entities import Outcome
 from gnomon.predictions.outcomes import MAX_OUTCOMES_PER_REQUEST, check_outcomes
 from gnomon.predictions.records import OutcomeWriter, RecordWriter
-from gnomon.serving.answering import Checked, answered, check, values_of
+from gnomon.serving.answering import Checked, answered, check
 from gnomon.serving.drain import Drain
 from gnomon.serving.enforce import raise_for
-from gnomon.serving.errors import answer_error, answer_unexpected, not_allowed, not_found
-from gnomon.serving.inputs import load_json, parse_body, parse_invocations
+from gnomon.serving.errors import (
+    ParamsRefused,
+    answer_error,
+    answer_unexpected,
+    not_allowed,
+    not_found,
+)
+from gnomon.serving.inputs import (
+    Invocation,
+    invocation_media,
+    load_json,
+    parse_body,
+    parse_invocation,
+)
 from gnomon.serving.limits import BodyLimits, body_limit
 from gnomon.serving.metrics import ServingMetrics
+from gnomon.serving.outputs import dumps, mlflow_answer, per_row, predict_answer, recorded
+from gnomon.serving.params import takes_params
 from gnomon.serving.reloading import Routes
 from gnomon.serving.routing import RouteTable, ServedArm, ServedModel, single_table
 from gnomon.serving.shadow import ShadowCopy, ShadowRunner, answer_copy
@@ -89,6 +104,9 @@ class ModelServer:
                 Route("/schema", self.schema),
                 Route("/healthz", self.healthz),
                 Route("/readyz", self.readyz),
+                Route("/ping", self.ping),
+                Route("/health", self.ping),
+                Route("/version", self.version),
                 Route("/metrics", self.prometheus),
             ],
             # Starlette re-raises whatever reaches its catch-all Exception handler, and uvicorn
@@ -114,10 +132,11 @@ class ModelServer:
     # -- endpoints ----------------------------------------------------------------------------
 
     async def predict(self, request: Request) -> Response:
-        return await self._serve(request, parse_body)
+        return await self._serve(request, _parse_predict, predict_answer)
 
     async def invocations(self, request: Request) -> Response:
-        return await self._serve(request, parse_invocations)
+        invocation_media(request.headers.get("content-type"))  # a 415 before the body is read
+        return await self._serve(request, parse_invocation, mlflow_answer)
 
     async def post_outcomes(self, request: Request) -> Response:
         if self.outcomes is None:
@@ -143,6 +162,15 @@ class ModelServer:
         primary = self.routes.table.primary
         return JSONResponse({"status": "ready", "model": primary.name, "version": primary.version})
 
+    async def ping(self, request: Request) -> Response:
+        # MLflow's /ping and /health: 200 with a bare newline once the model is loaded (here,
+        # always: a worker answers nothing before its models are loaded).
+        return Response("\n", media_type="application/json")
+
+    async def version(self, request: Request) -> Response:
+        # As MLflow's /version: the bare version string (MLflow's own labels it JSON too).
+        return Response(__version__, media_type="application/json")
+
     async def prometheus(self, request: Request) -> Response:
         body = exposition(self.metrics.registry)  # with several workers: all of them, summed
         return Response(body, media_type=CONTENT_TYPE_LATEST)
@@ -166,44 +194,52 @@ class ModelServer:
 
     # -- the predict path ---------------------------------------------------------------------
 
-    async def _serve(self, request: Request, parse: Any) -> Response:
+    async def _serve(self, request: Request, parse: Parse, shape: Shape) -> Response:
         started = time.perf_counter()
         table = self.routes.table  # one snapshot for the whole request
         body = await request.body()  # bounded by the body_limit middleware
         large = len(body) > self.limits.inline_bytes
         if not large:  # the hot path: one-row requests pay no thread hop
-            arm, raw, checked = self._prepare(table, body, request.headers, parse)
+            arm, read, checked = self._prepare(table, body, request.headers, parse)
         else:  # megabytes take long enough to parse and check to hold up every other request
             prepare = functools.partial(self._prepare, table, body, request.headers, parse)
-            arm, raw, checked = await run_in_threadpool(prepare)
-        values = values_of(await self._predict(arm, checked.frame, large))
+            arm, read, checked = await run_in_threadpool(prepare)
+        answer = await self._predict(arm, checked.frame, large, read.params)
+        rows = len(checked.frame)
+        values = per_row(answer, rows)
         request_id = request.scope["state"]["request_id"]
-        self.metrics.predictions.labels(arm.name, arm.version_label, arm.role).inc(len(values))
+        self.metrics.predictions.labels(arm.name, arm.version_label, arm.role).inc(rows)
         if self.records is not None:
-            self.records.submit_request(answered(request_id, table, arm, checked, values, started))
+            kept = recorded(answer, values, rows)
+            self.records.submit_request(answered(request_id, table, arm, checked, kept, started))
         for shadow in table.shadows:
-            if not self.shadows.submit(ShadowCopy(table, shadow, raw, request_id)):
+            copy = ShadowCopy(table, shadow, read.frame, request_id, read.params)
+            if not self.shadows.submit(copy):
                 self.metrics.shadow_dropped.inc()
-        return _predictions(arm, values, request_id)
+        return _predictions(arm, shape(answer, values), request_id)
 
     def _prepare(
-        self, table: RouteTable, body: bytes, headers: Headers, parse: Any
-    ) -> tuple[ServedArm, pd.DataFrame, Checked]:
+        self, table: RouteTable, body: bytes, headers: Headers, parse: Parse
+    ) -> tuple[ServedArm, Invocation, Checked]:
         """Read a body, pick its arm and check it against that arm's contract: the arm, the
-        frame as read (for shadows) and the checked rows (raised when the policy refuses)."""
+        request as read (for shadows) and the checked rows (raised when the policy refuses)."""
         contract = table.primary.model.contract
         names = contract.input_names if contract is not None else None  # order of array bodies
-        raw = parse(body, headers.get("content-type"), names, max_columns=table.max_columns)
-        arm = table.pick(headers, raw)
-        checked = check(table, arm, raw)
+        read = parse(body, headers.get("content-type"), names, max_columns=table.max_columns)
+        arm = table.pick(headers, read.frame)
+        if read.params is not None and not takes_params(arm.model):
+            raise _params_refused(arm, read.params)
+        checked = check(table, arm, read.frame)
         self.metrics.count_violations(checked.violations)
         if checked.refused:
             raise_for(checked.violations)
-        return arm, raw, checked
+        return arm, read, checked
 
-    async def _predict(self, arm: ServedArm, frame: pd.DataFrame, large: bool) -> Any:
+    async def _predict(
+        self, arm: ServedArm, frame: pd.DataFrame, large: bool, params: dict[str, Any] | None
+    ) -> Any:
         try:
-            return await arm.predict(frame, offload=large)
+            return await arm.predict(frame, offload=large, params=params)
         except GnomonError:
             self.metrics.errors.labels("input").inc()
             raise
@@ -227,16 +263,36 @@ def create_serving_app(
     return ModelServer(Routes(single_table(served)), records, outcomes, limits).app()
 
 
-def _predictions(arm: ServedArm, values: list[Any], request_id: str) -> Response:
+Parse = Callable[..., Invocation]  # (body, content type, input names, max_columns=…)
+Shape = Callable[[Any, list[Any] | None], Any]  # (answer, values per row) → "predictions"
+
+
+def _parse_predict(
+    body: bytes, content_type: str | None, names: list[str] | None, max_columns: int
+) -> Invocation:
+    """A ``/predict`` body: rows, never params."""
+    return Invocation(parse_body(body, content_type, names, max_columns=max_columns), None)
+
+
+def _params_refused(arm: ServedArm, params: dict[str, Any]) -> ParamsRefused:
+    names = sorted(params)[:10]
+    return ParamsRefused(
+        f"model {arm.name!r} version {arm.version_label} takes no inference params (its "
+        f"predict has no 'params' argument), but the request sends params {names}: "
+        "send the inputs alone",
+        {"params": names, "model": arm.name},
+    )
+
+
+def _predictions(arm: ServedArm, predictions: Any, request_id: str) -> Response:
     payload = {
-        "predictions": values,
+        "predictions": predictions,
         "model": arm.name,
         "model_version": arm.version,
         "request_id": request_id,
     }
     headers = {"x-model-version": arm.version_label, "x-model-name": arm.name}
-    content = orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY)
-    return Response(content, 200, headers, "application/json")
+    return Response(dumps(payload), 200, headers, "application/json")
 
 
 def _schema(table: RouteTable) -> dict[str, Any]:

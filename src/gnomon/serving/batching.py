@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gnomon.errors import Unavailable
+
 
 @dataclass(frozen=True, slots=True)
 class BatchConfig:
@@ -65,12 +67,15 @@ class Batcher:
             try:
                 combined = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
                 result = await self._call(loop, combined)
+                answers = _split([len(frame) for frame in frames], result)
             except Exception as exc:  # each caller gets the error of the call it shared
                 for pending in batch:
                     if not pending.future.done():
                         pending.future.set_exception(exc)
                 continue
-            self._split(batch, result)
+            for pending, answer in zip(batch, answers, strict=True):
+                if not pending.future.done():
+                    pending.future.set_result(answer)
 
     async def _call(self, loop: asyncio.AbstractEventLoop, frame: pd.DataFrame) -> Any:
         started = time.perf_counter()
@@ -104,12 +109,35 @@ class Batcher:
             batch.append(pending)
             rows += len(pending.frame)
 
-    @staticmethod
-    def _split(batch: list[_Pending], result: Any) -> None:
-        values = np.asarray(result) if not isinstance(result, np.ndarray) else result
-        start = 0
-        for pending in batch:
-            stop = start + len(pending.frame)
-            if not pending.future.done():
-                pending.future.set_result(values[start:stop])
-            start = stop
+
+def _split(sizes: list[int], result: Any) -> list[Any]:
+    """Each request's share of one call's ``result``, of the type the model returned (a
+    DataFrame's slice keeps its columns); a request alone gets the answer as it is.
+
+    Raises:
+        Unavailable: the answer is not one value per row, so it cannot be shared out.
+    """
+    if len(sizes) == 1:
+        return [result]
+    rows: Any
+    if isinstance(result, pd.DataFrame | pd.Series):
+        rows, count = result.iloc, len(result)
+    elif isinstance(result, list | tuple):
+        rows, count = result, len(result)
+    else:  # an array, or an array-like (a tensor): NumPy rows
+        try:
+            rows = np.asarray(result)
+        except ValueError:  # ragged
+            rows = np.asarray(None)
+        count = len(rows) if rows.ndim else -1
+    if count != sum(sizes):
+        raise Unavailable(
+            f"the model answered a {type(result).__name__} for a batch of {sum(sizes)} rows "
+            "rather than one value per row, so it cannot be shared out: serve the model "
+            "unbatched (--no-batching, or save it with metadata={'batchable': False})"
+        )
+    shares, start = [], 0
+    for size in sizes:
+        shares.append(rows[start : start + size])
+        start += size
+    return shares

@@ -53,8 +53,9 @@ def serve(
     forwarded_allow_ips: ForwardedAllowIps = None,
 ) -> None:
     """Serve a model: POST /predict, /invocations and /outcomes; GET /schema, /healthz,
-    /readyz and /metrics. `kill -HUP` restarts the workers one by one without dropping a
-    request; `kill -TERM` stops after writing every queued prediction record."""
+    /readyz, /metrics, and MLflow's /ping, /health and /version. `kill -HUP` restarts the
+    workers one by one without dropping a request; `kill -TERM` stops after writing every
+    queued prediction record."""
     import uvicorn
 
     from gnomon.errors import InvalidInput

@@ -20,6 +20,20 @@ from gnomon.web.errors import error_response
 logger = logging.getLogger("gnomon.serving")
 
 
+class UnsupportedMediaType(InvalidInput):
+    """A body in a content type ``/invocations`` does not read: 415, as MLflow's scoring
+    server answers it. Still ``invalid_input`` on the wire, so clients decode it as such."""
+
+    status = 415
+
+
+class ParamsRefused(InvalidInput):
+    """Inference params for a model whose ``predict`` takes none: 400, the status MLflow's
+    scoring server gives a request its model cannot take (``invalid_input`` on the wire)."""
+
+    status = 400
+
+
 async def answer_error(request: Request, exc: Exception, status: int | None = None) -> Response:
     """``exc`` as the error body, with the request id; ``Retry-After`` when it says when."""
     request_id = request.scope.get("state", {}).get("request_id", uuid.uuid4().hex)
@@ -47,4 +61,11 @@ async def answer_unexpected(scope: Scope, exc: Exception) -> Response:
     return await answer_error(Request(scope), exc)
 
 
-__all__ = ["answer_error", "answer_unexpected", "not_allowed", "not_found"]
+__all__ = [
+    "ParamsRefused",
+    "UnsupportedMediaType",
+    "answer_error",
+    "answer_unexpected",
+    "not_allowed",
+    "not_found",
+]

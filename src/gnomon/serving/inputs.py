@@ -10,8 +10,10 @@ row when the content type is ``text/csv``:
   input columns (with ``"columns": [...]`` beside ``data``, from those);
 - ``{"hour": 5, "city": "lyon"}``: one record.
 
-``POST /invocations`` (:func:`parse_invocations`) takes MLflow's scoring formats, so MLflow
-clients keep working: ``dataframe_split``, ``dataframe_records``, ``instances`` and ``inputs``.
+``POST /invocations`` (:func:`parse_invocation`) takes MLflow's scoring formats, so MLflow
+clients keep working: ``dataframe_split``, ``dataframe_records``, ``instances`` and ``inputs``,
+with optional inference ``params`` beside them (:mod:`gnomon.serving.params`), or CSV. Its
+content type is checked as MLflow's scoring server checks it (:func:`invocation_media`).
 
 Values are kept as they came (a column may hold objects): checking types is
 :mod:`gnomon.serving.enforce`'s job. A body that is not JSON at all, or nests lists and objects
@@ -38,6 +40,8 @@ import pandas as pd
 from gnomon.errors import InvalidInput
 from gnomon.modelfolder.contract import MAX_COLUMNS  # also the widest a contract may be
 from gnomon.nesting import MAX_BODY_DEPTH, brackets_at_most, deeper_than
+from gnomon.serving.errors import UnsupportedMediaType
+from gnomon.serving.params import check_params
 
 MAX_ROWS: Final = 10_000
 
@@ -50,6 +54,16 @@ INVOCATION_SHAPES: Final = (
     '{"dataframe_records": [{...}, ...]}, {"instances": [...]} or {"inputs": ...}'
 )
 _INVOCATION_KEYS: Final = ("dataframe_split", "dataframe_records", "instances", "inputs")
+JSON_TYPE: Final = "application/json"
+CSV_TYPE: Final = "text/csv"
+INVOCATION_TYPES: Final = (JSON_TYPE, CSV_TYPE)
+
+
+class Invocation(NamedTuple):
+    """An ``/invocations`` body: its rows, and the inference params sent beside them."""
+
+    frame: pd.DataFrame
+    params: dict[str, Any] | None
 
 
 class _Bounds(NamedTuple):
@@ -87,6 +101,33 @@ def parse_body(
     return _limited(_predict_frame(load_json(body), columns, bounds), max_rows)
 
 
+def parse_invocation(
+    body: bytes,
+    content_type: str | None,
+    columns: list[str] | None,
+    max_rows: int = MAX_ROWS,
+    max_columns: int = MAX_COLUMNS,
+) -> Invocation:
+    """Read a ``POST /invocations`` body in one of MLflow's scoring formats, or CSV.
+
+    Args and Raises: as :func:`parse_body`; the JSON must be an object with exactly one of
+    ``dataframe_split``, ``dataframe_records``, ``instances`` or ``inputs``, and may hold
+    ``params`` beside it (checked by :func:`gnomon.serving.params.check_params`). Also
+    raises :class:`~gnomon.serving.errors.UnsupportedMediaType` (415) for a content type
+    :func:`invocation_media` refuses.
+    """
+    bounds = _Bounds(max_rows, max_columns)
+    if invocation_media(content_type) == CSV_TYPE:
+        return Invocation(_from_csv(body, bounds), None)  # CSV carries no params (as MLflow)
+    payload = load_json(body)
+    params = None
+    if isinstance(payload, dict) and "params" in payload:
+        params = check_params(payload["params"])
+        payload = {key: value for key, value in payload.items() if key != "params"}
+    frame = _limited(_invocation_frame(payload, columns, bounds), max_rows)
+    return Invocation(frame, params)
+
+
 def parse_invocations(
     body: bytes,
     content_type: str | None,
@@ -94,15 +135,51 @@ def parse_invocations(
     max_rows: int = MAX_ROWS,
     max_columns: int = MAX_COLUMNS,
 ) -> pd.DataFrame:
-    """Read a ``POST /invocations`` body in one of MLflow's scoring formats, or CSV.
+    """The rows of an ``/invocations`` body, for a caller that cannot hand params on.
 
-    Args and Raises: as :func:`parse_body`; the JSON must be an object with exactly one of
-    ``dataframe_split``, ``dataframe_records``, ``instances`` or ``inputs``.
+    Args and Raises: as :func:`parse_invocation`; a body with params is refused.
     """
-    bounds = _Bounds(max_rows, max_columns)
-    if _is_csv(content_type):
-        return _from_csv(body, bounds)
-    return _limited(_invocation_frame(load_json(body), columns, bounds), max_rows)
+    frame, params = parse_invocation(body, content_type, columns, max_rows, max_columns)
+    if params is not None:
+        raise InvalidInput("inference params are not supported here; send the inputs alone")
+    return frame
+
+
+def invocation_media(content_type: str | None) -> str:
+    """The media type of an ``/invocations`` body, checked as MLflow's scoring server checks
+    it: ``application/json`` or ``text/csv``, whose only parameter may be ``charset=utf-8``.
+    A body without a content type is read as JSON (MLflow fails on one with a 500).
+
+    Raises:
+        UnsupportedMediaType: another media type, charset or parameter (415), naming it and
+            what is accepted.
+    """
+    if content_type is None:
+        return JSON_TYPE
+    media, *parameters = (part.strip() for part in content_type.split(";"))
+    media = media.lower()  # media types are case-insensitive (RFC 9110), unlike in MLflow
+    shown = content_type[:200]
+    accepted = {"accepted": list(INVOCATION_TYPES)}
+    if media not in INVOCATION_TYPES:
+        raise UnsupportedMediaType(
+            f"/invocations does not read content type {shown!r}: send application/json "
+            "(MLflow's scoring formats) or text/csv",
+            {"content_type": shown, **accepted},
+        )
+    for parameter in filter(None, parameters):
+        name, _, value = (part.strip().lower() for part in parameter.partition("="))
+        if name != "charset":
+            raise UnsupportedMediaType(
+                f"content type parameter {name!r} of {shown!r} is not understood: "
+                f"/invocations reads {media} with at most charset=utf-8",
+                {"content_type": shown, **accepted},
+            )
+        if value.strip('"') != "utf-8":
+            raise UnsupportedMediaType(
+                f"/invocations reads UTF-8 only; {shown!r} names another charset",
+                {"content_type": shown, **accepted},
+            )
+    return media
 
 
 def _has_lone_surrogate(body: bytes, payload: Any) -> bool:
@@ -175,8 +252,6 @@ def _predict_frame(payload: Any, columns: list[str] | None, bounds: _Bounds) -> 
 
 def _invocation_frame(payload: Any, columns: list[str] | None, bounds: _Bounds) -> pd.DataFrame:
     keys = set(payload) if isinstance(payload, dict) else set()
-    if "params" in keys:
-        raise InvalidInput("inference params are not supported; send the inputs alone")
     if len(keys) != 1 or not keys <= set(_INVOCATION_KEYS):
         raise _shape_error(INVOCATION_SHAPES)
     (key,) = keys
@@ -401,10 +476,14 @@ def _shape_error(shapes: str) -> InvalidInput:
 
 __all__ = [
     "INVOCATION_SHAPES",
+    "INVOCATION_TYPES",
     "MAX_COLUMNS",
     "MAX_ROWS",
     "PREDICT_SHAPES",
+    "Invocation",
+    "invocation_media",
     "load_json",
     "parse_body",
+    "parse_invocation",
     "parse_invocations",
 ]

@@ -9,6 +9,7 @@ routed finish on the arm they got.
 
 from __future__ import annotations
 
+import functools
 import random
 import zlib
 from collections.abc import Mapping
@@ -23,6 +24,7 @@ from gnomon.modelfolder import LoadedModel
 from gnomon.serving.batching import BatchConfig, Batcher
 from gnomon.serving.enforce import Policy
 from gnomon.serving.inputs import MAX_COLUMNS
+from gnomon.serving.params import predict_with_params
 
 # Columns a request may carry beyond the model's inputs (and the A/B key): fields a client
 # sends along that the warn policy ignores. Anything wider is refused before it is parsed.
@@ -59,9 +61,15 @@ class ServedArm:
     def version_label(self) -> str:
         return str(self.version) if self.version is not None else "local"
 
-    async def predict(self, frame: pd.DataFrame, offload: bool = False) -> Any:
+    async def predict(
+        self, frame: pd.DataFrame, offload: bool = False, params: dict[str, Any] | None = None
+    ) -> Any:
         """The model's answer; ``offload`` (a large request) predicts on a worker thread even
-        when unbatched, so that it does not hold up the event loop."""
+        when unbatched, so that it does not hold up the event loop. A request with inference
+        ``params`` (the model must take them) is never batched: its call is its own."""
+        if params is not None:
+            call = functools.partial(predict_with_params, self.model, frame, params)
+            return await run_in_threadpool(call) if offload else call()
         if self.batcher is not None:
             return await self.batcher.predict(frame)
         if offload:

@@ -19,8 +19,10 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from gnomon.predictions.records import RecordWriter
-from gnomon.serving.answering import answered, check, values_of
+from gnomon.serving.answering import answered, check
 from gnomon.serving.metrics import ServingMetrics
+from gnomon.serving.outputs import per_row, recorded
+from gnomon.serving.params import predict_with_params, takes_params
 from gnomon.serving.routing import RouteTable, ServedArm
 
 logger = logging.getLogger("gnomon.serving")
@@ -33,6 +35,7 @@ class ShadowCopy(NamedTuple):
     arm: ServedArm
     raw: pd.DataFrame
     request_id: str
+    params: dict[str, Any] | None = None  # the request's inference params
 
 
 def answer_copy(copy: ShadowCopy, metrics: ServingMetrics, records: RecordWriter | None) -> None:
@@ -41,18 +44,27 @@ def answer_copy(copy: ShadowCopy, metrics: ServingMetrics, records: RecordWriter
     started = time.perf_counter()
     arm = copy.arm
     checked = check(copy.table, arm, copy.raw)
-    values: list[Any] | None = None
+    rows = len(checked.frame)
+    given = [None] * rows
     if not checked.refused:
         try:
-            values = values_of(arm.model.predict(checked.frame))
+            answer = _shadow_answer(arm, checked.frame, copy.params)
         except Exception:
             metrics.errors.labels("shadow").inc()
             logger.exception("shadow %s/%s failed to predict", arm.name, arm.version)
         else:
-            metrics.predictions.labels(arm.name, arm.version_label, arm.role).inc(len(values))
+            given = recorded(answer, per_row(answer, rows), rows)
+            metrics.predictions.labels(arm.name, arm.version_label, arm.role).inc(rows)
     if records is not None:
-        given = values if values is not None else [None] * len(checked.frame)
         records.submit_request(answered(copy.request_id, copy.table, arm, checked, given, started))
+
+
+def _shadow_answer(arm: ServedArm, frame: pd.DataFrame, params: dict[str, Any] | None) -> Any:
+    # A shadow whose predict takes no params answers without them: it answers nobody, and
+    # its record shows what it would have said.
+    if params is not None and takes_params(arm.model):
+        return predict_with_params(arm.model, frame, params)
+    return arm.model.predict(frame)
 
 
 class ShadowRunner:
