@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -42,6 +43,16 @@ def mlflow(
         list[str] | None,
         typer.Option("--experiment", "-e", help="Import only this experiment (repeatable)."),
     ] = None,
+    artifacts_root: Annotated[
+        Path | None,
+        typer.Option(
+            "--artifacts-root",
+            metavar="DIR",
+            help="A folder whose files a run's local artifact location may name: artifacts "
+            "elsewhere are not read. A SQL store's local artifacts are copied only with it; a "
+            "file store's own folder is always allowed.",
+        ),
+    ] = None,
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Copy experiments, runs, params, metric histories, tags and artifacts from MLflow.
@@ -54,7 +65,7 @@ def mlflow(
     try:
         with progress_bar("importing runs", unit="runs") as advance:
             summary = import_mlflow(
-                client.tracking, client.scope, source, experiment or (), advance
+                client.tracking, client.scope, source, experiment or (), advance, artifacts_root
             )
     finally:
         source.close()

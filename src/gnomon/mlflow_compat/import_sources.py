@@ -12,7 +12,6 @@ after the runs, mapping MLflow run ids through ``ImportSummary.run_ids``.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -20,6 +19,8 @@ from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
 
 from gnomon.errors import InvalidInput
+from gnomon.mlflow_compat.import_confined import ConfinedFolder
+from gnomon.mlflow_compat.import_summary import Skipped
 
 PARENT_TAG = "mlflow.parentRunId"  # where MLflow keeps a nested run's parent
 NOTE_TAG = "mlflow.note.content"  # a run's description in MLflow's UI
@@ -47,7 +48,9 @@ class SourceRun:
     deleted: bool
     artifact_uri: str | None
     parent_id: str | None = None
-    local_artifacts: Path | None = None  # a file store's own artifacts folder, if it moved
+    # A file store run's own artifacts folder, read in place of artifact_uri when that names
+    # the store's default location, wherever the store was when the run was written.
+    local_artifacts: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,13 +66,19 @@ class SourceRunData:
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     metrics: list[SourcePoint] = field(default_factory=list)
-    problems: list[tuple[str, str]] = field(default_factory=list)  # (what, why) left out
+    problems: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, what, why)
 
 
 class MlflowSource(Protocol):
     """One MLflow tracking store, read-only."""
 
     uri: str  # as shown to people: no password
+    problems: list[Skipped]  # experiments, runs and files left out while reading, and why
+
+    @property
+    def folder(self) -> ConfinedFolder | None:
+        """The store's own folder (a file store's): artifacts inside it may be read."""
+        ...
 
     def experiments(self) -> list[SourceExperiment]: ...
 
@@ -91,7 +100,7 @@ def open_source(uri: str) -> MlflowSource:
         NotFound: the folder or database file does not exist.
     """
     scheme = urlparse(uri).scheme.lower()
-    if scheme in ("", "file") or (len(scheme) == 1 and os.name == "nt"):  # C:\mlruns
+    if is_local(uri):  # also C:\mlruns
         from gnomon.mlflow_compat.import_file_store import FileStoreSource
 
         return FileStoreSource(local_path(uri))
@@ -119,31 +128,26 @@ def local_path(uri: str) -> Path:
     return Path(uri).expanduser()
 
 
-def artifact_folder(run: SourceRun) -> Path | str | None:
-    """The local folder holding ``run``'s artifacts, ``None`` when it has none, or why they
-    cannot be read (a remote location)."""
-    uri = run.artifact_uri or ""
+def is_local(uri: str) -> bool:
+    """Whether ``uri`` names a local path (a plain path or ``file://``)."""
     scheme = urlparse(uri).scheme.lower()
-    if uri and scheme not in ("", "file") and not (len(scheme) == 1 and os.name == "nt"):
-        return f"artifacts stored at {scheme}:// are not copied; only local folders are read"
-    folder = local_path(uri).resolve() if uri else None
-    if folder is not None and folder.is_dir():
-        return folder
-    # A file store copied elsewhere keeps the old absolute artifact_uri: use its own folder.
-    if run.local_artifacts is not None and run.local_artifacts.is_dir():
-        return run.local_artifacts
-    return None  # MLflow makes the folder only when something is logged
+    return scheme in ("", "file") or (len(scheme) == 1 and os.name == "nt")
 
 
-def artifact_files(folder: Path) -> Iterator[tuple[str, Path]]:
-    """(key, path) of every file under ``folder``, in a stable order; links are yielded too,
-    for the caller to refuse (a link may point anywhere on this machine)."""
-    for root, dirs, files in os.walk(folder, followlinks=False):
-        dirs.sort()
-        base = Path(root)
-        for name in sorted(files + [d for d in dirs if (base / d).is_symlink()]):
-            path = base / name
-            yield path.relative_to(folder).as_posix(), path
+def text_or_none(value: object) -> str | None:
+    """``value`` when it is text, ``None`` when missing; raises ``ValueError`` otherwise (a
+    hand-edited store can hold a number or bytes where MLflow writes text)."""
+    if value is None or isinstance(value, str):
+        return value
+    raise ValueError(f"not text: {value!r}")
+
+
+def whole_number(value: object) -> int | None:
+    """``value`` when it is a whole number, ``None`` when missing; raises ``ValueError``
+    otherwise."""
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise ValueError(f"not a whole number: {value!r}")
 
 
 def restore_infinity(value: float) -> float:

@@ -34,8 +34,8 @@ class Batch:
 
 def checked_values(data: SourceRunData, subject: str, summary: ImportSummary) -> Batch:
     """Every value of the run gnomon accepts, in one (unbounded) batch."""
-    for what, problem in data.problems:
-        summary.skip("metric point", f"{subject}: {what}", problem)
+    for kind, what, problem in data.problems:
+        summary.skip(kind, f"{subject}: {what}", problem)
     values = Batch(metrics=_checked_points(data, subject, summary))
     for key, value in data.params.items():
         why = refusal(_check_param, key, value)

@@ -1,6 +1,9 @@
 """Writing an MLflow store into gnomon, through the tracking service, resumably.
 
-Experiments are matched by name (created when missing) and end with the source's lifecycle.
+Experiments are matched by name, or created when missing. Only an experiment the import
+creates takes the source's lifecycle: one it matched is the user's, and keeps its own (a
+deleted one takes no new runs; the summary says why). A run's user is the importing user, as
+for every gnomon client; the MLflow user is kept in the tag ``MLFLOW_USER_TAG``.
 Runs are written parents first, so a nested run gets its parent's gnomon id. A run takes few
 calls: ``create_run``; its params, tags and metric points in as few ``log_batch`` calls as the
 limits allow (``import_values.py``); its artifact files (``import_artifacts.py``); then
@@ -19,11 +22,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from gnomon import checks
 from gnomon._types import Scope
 from gnomon.errors import GnomonError, InvalidInput, NotFound, Unavailable
 from gnomon.mlflow_compat.import_artifacts import ArtifactCopier
+from gnomon.mlflow_compat.import_confined import ConfinedFolder
 from gnomon.mlflow_compat.import_sources import (
     NOTE_TAG,
     MlflowSource,
@@ -42,6 +47,7 @@ from gnomon.tracking.service import TrackingService
 MLFLOW_RUN_TAG = "gnomon.import.mlflow_run_id"
 SOURCE_TAG = "gnomon.import.source"
 COMPLETE_TAG = "gnomon.import.complete"
+MLFLOW_USER_TAG = "gnomon.import.mlflow_user"
 _INDEX_PAGE = 5_000
 _STATUSES = {s.value: s for s in RunStatus}
 
@@ -51,6 +57,7 @@ class _Target:
     source: SourceExperiment
     experiment: Experiment
     runs: list[SourceRun]
+    created: bool  # by this import: the only kind whose lifecycle it sets
 
 
 def import_mlflow(
@@ -59,18 +66,26 @@ def import_mlflow(
     source: MlflowSource,
     experiments: Sequence[str] = (),
     on_progress: ProgressCallback | None = None,
+    artifacts_root: Path | None = None,
 ) -> ImportSummary:
     """Copy ``source`` (or only the ``experiments`` named) into the caller's workspace.
 
     ``on_progress`` is called with (runs done, runs in all) as the import goes, more than once
     per run. A run that fails part way (an unreadable artifact file) is listed in
     ``ImportSummary.incomplete`` and the import goes on; running it again finishes that run.
+    Artifacts are read only from inside the store's own folder and ``artifacts_root``.
 
     Raises:
         InvalidInput: an experiment named in ``experiments`` is not in the source.
+        NotFound: ``artifacts_root`` is not a folder.
         Unavailable: gnomon's store went away; what was written stays, run again to go on.
     """
-    return _Importer(service, scope, source, on_progress).run(experiments)
+    root = None
+    if artifacts_root is not None:
+        if not artifacts_root.is_dir():
+            raise NotFound(f"--artifacts-root folder {str(artifacts_root)!r} not found")
+        root = ConfinedFolder(artifacts_root)
+    return _Importer(service, scope, source, on_progress, root).run(experiments)
 
 
 def imported_runs(service: TrackingService, scope: Scope, experiment_id: str) -> dict[str, Run]:
@@ -98,22 +113,20 @@ class _Importer:
         scope: Scope,
         source: MlflowSource,
         on_progress: ProgressCallback | None,
+        artifacts_root: ConfinedFolder | None,
     ) -> None:
         self.service, self.scope, self.source = service, scope, source
         self.summary = ImportSummary(source.uri)
-        self.artifacts = ArtifactCopier(service, scope, self.summary)
+        self.artifacts = ArtifactCopier(service, scope, self.summary, source.folder, artifacts_root)
         self.imported: dict[str, Run] = {}  # MLflow run id -> its gnomon run
         self._on_progress = on_progress
         self._done = self._total = 0
 
     def run(self, names: Sequence[str]) -> ImportSummary:
         targets = [t for e in self._chosen(names) if (t := self._target(e)) is not None]
+        self.summary.skipped += self.source.problems  # rows and files the reader left out
         self._total = sum(len(t.runs) for t in targets)
         self._progress()
-        for target in targets:  # a deleted experiment takes no new runs: restored meanwhile
-            pending = any(not _complete(self.imported.get(r.id)) for r in target.runs)
-            if pending and target.experiment.lifecycle is Lifecycle.DELETED:
-                self.service.restore_experiment(self.scope, target.experiment.id)
         experiments = {t.source.id: t.experiment for t in targets}
         for run in _parents_first([r for t in targets for r in t.runs]):
             self._import_run(run, experiments[run.experiment_id])
@@ -151,22 +164,34 @@ class _Importer:
             return None
         try:
             experiment = self.service.get_experiment_by_name(self.scope, name)
+            created = False
             self.summary.experiments_matched += 1
         except NotFound:
             experiment = self.service.create_experiment(self.scope, name)
+            created = True
             self.summary.experiments_created += 1
         if source.tags:
             subject = f"experiment {name!r} ({len(source.tags)} tags)"
             self.summary.skip("experiment tags", subject, "gnomon experiments keep no tags")
         self.imported.update(imported_runs(self.service, self.scope, experiment.id))
-        return _Target(source, experiment, runs)
+        return _Target(source, experiment, runs, created)
 
     def _settle(self, target: _Target) -> None:
+        """A created experiment ends as the source's; a matched one keeps its lifecycle."""
         current = self.service.get_experiment(self.scope, target.experiment.id)
-        if target.source.deleted and current.lifecycle is Lifecycle.ACTIVE:
-            self.service.delete_experiment(self.scope, current.id)
-        elif not target.source.deleted and current.lifecycle is Lifecycle.DELETED:
-            self.service.restore_experiment(self.scope, current.id)
+        wanted = Lifecycle.DELETED if target.source.deleted else Lifecycle.ACTIVE
+        if current.lifecycle is wanted:
+            return
+        if target.created:  # created active; if deleted since, by someone else: left so
+            if wanted is Lifecycle.DELETED:
+                self.service.delete_experiment(self.scope, current.id)
+            return
+        source = wanted.value
+        self.summary.skip(
+            "experiment lifecycle",
+            f"experiment {current.name!r} ({source} in MLflow, {current.lifecycle.value} here)",
+            "an experiment the import did not create keeps its lifecycle",
+        )
 
     # -- runs ----------------------------------------------------------------------------------
 
@@ -175,6 +200,10 @@ class _Importer:
         if existing is not None and _complete(existing):
             self._finish(run, existing)
             self.summary.runs_already_imported += 1
+            return
+        if existing is None and experiment.lifecycle is Lifecycle.DELETED:
+            reason = f"experiment {experiment.name!r} is deleted in gnomon; restore it to import"
+            self.summary.skip("run", f"run {run.id}", reason)
             return
         try:
             self._write_run(run, experiment, existing)
@@ -193,19 +222,19 @@ class _Importer:
         subject = f"run {run.id}"
         data = self.source.run_data(run)
         parts = batches(checked_values(data, subject, self.summary))
-        files = self.artifacts.plan(run, subject)
+        plan = self.artifacts.plan(run, subject)
         if existing is None:
             target = self._create(run, experiment, data, subject)
         else:
             target = self.service.resume_run(self.scope, existing.id)  # RUNNING, as it was
-        if not files:  # nothing comes after the values: their last batch marks the run
+        if not plan.files:  # nothing comes after the values: their last batch marks the run
             parts[-1].tags[COMPLETE_TAG] = "true"
         for batch in parts:
             self.service.log_batch(self.scope, target.id, batch.metrics, batch.params, batch.tags)
             self._count(batch)
             self._progress()
-        if files:
-            self.artifacts.copy(target.id, files, subject)
+        if plan.files:
+            self.artifacts.copy(target.id, plan, subject)
             self._progress()
             self.service.log_batch(self.scope, target.id, tags={COMPLETE_TAG: "true"})
         self._finish(run, target)  # RUNNING and active: only the import writes to it
@@ -226,14 +255,17 @@ class _Importer:
             self.summary.skip("status", subject, reason)
         s = self.summary
         note = data.tags.get(NOTE_TAG, "")
-        created = self.service.create_run(
+        marks = {MLFLOW_RUN_TAG: run.id, SOURCE_TAG: self.source.uri}
+        user = valid(s, "user", subject, run.user, lambda u: v.tag_value(MLFLOW_USER_TAG, u))
+        if user is not None:
+            marks[MLFLOW_USER_TAG] = user
+        created = self.service.create_run(  # its user: the importing one, as for any client
             self.scope,
             experiment.id,
             valid(s, "run name", subject, run.name, lambda n: v.check_name("run", n)),
             description=valid(s, "description", subject, note, _description) or "",
             parent_run_id=parent,
-            tags={MLFLOW_RUN_TAG: run.id, SOURCE_TAG: self.source.uri},
-            user=valid(s, "user", subject, run.user, lambda u: checks.text("user", u)),
+            tags=marks,
             start_time=valid(s, "start time", subject, run.start_time, _start_time),
         )
         self.imported[run.id] = created

@@ -20,7 +20,12 @@ from typer.testing import CliRunner
 import gnomon
 from gnomon.cli.app import app
 from gnomon.mlflow_compat.import_sources import open_source
-from gnomon.mlflow_compat.importing import COMPLETE_TAG, MLFLOW_RUN_TAG, import_mlflow
+from gnomon.mlflow_compat.importing import (
+    COMPLETE_TAG,
+    MLFLOW_RUN_TAG,
+    MLFLOW_USER_TAG,
+    import_mlflow,
+)
 from gnomon.tracking.entities import Lifecycle, Run, RunStatus
 from tests.fixtures.mlflow_client import run_mlflow_script
 
@@ -85,7 +90,7 @@ for kind, folder, uri in (
 ):
     folder.mkdir()
     os.chdir(folder)  # a SQLite store keeps artifacts under ./mlruns
-    out[kind] = {"uri": uri, "runs": fill(MlflowClient(uri))}
+    out[kind] = {"uri": uri, "folder": str(folder), "runs": fill(MlflowClient(uri))}
 print(json.dumps(out))
 """
 
@@ -144,7 +149,9 @@ def test_a_store_is_copied_exactly_and_a_second_import_adds_nothing(
 ) -> None:
     store = stores[kind]
     source = store["runs"]
-    summary = gnomon_import("--from", store["uri"])
+    # A SQL store has no folder of its own: its artifacts are read from the one named.
+    allowed = ["--artifacts-root", store["folder"]] if kind == "sqlite" else []
+    summary = gnomon_import("--from", store["uri"], *allowed)
 
     assert (summary["experiments_created"], summary["runs_imported"]) == (3, 4)
     assert (summary["params"], summary["metric_points"], summary["artifact_files"]) == (3, 8, 3)
@@ -166,7 +173,8 @@ def test_a_store_is_copied_exactly_and_a_second_import_adds_nothing(
         assert run.tags[MLFLOW_RUN_TAG] == expected["id"]
         assert run.status.value == expected["status"]
         assert (run.start_time, run.end_time) == (expected["start"], expected["end"])
-        assert run.user == expected["user"]
+        assert run.user == client.scope.principal  # the importing user, as for any client
+        assert run.tags[MLFLOW_USER_TAG] == expected["user"]
         assert (run.lifecycle is Lifecycle.DELETED) == expected["deleted"]
         assert run.params == {k: v for k, v in expected["params"].items() if k != "taux_précision"}
         mlflow_tags = {k: v for k, v in run.tags.items() if not k.startswith("gnomon.import.")}
@@ -199,7 +207,7 @@ def test_a_store_is_copied_exactly_and_a_second_import_adds_nothing(
         ).read_bytes()
 
     before = snapshot(client)
-    again = gnomon_import("--from", store["uri"])
+    again = gnomon_import("--from", store["uri"], *allowed)
     assert (again["runs_imported"], again["runs_already_imported"]) == (0, 4)
     assert (again["params"], again["metric_points"], again["artifact_files"]) == (0, 0, 0)
     assert again["run_ids"] == summary["run_ids"]
@@ -227,9 +235,16 @@ def test_an_interrupted_import_finishes_on_the_next_without_duplicates(
         if calls == 2:
             raise Interrupt
 
+    allowed = Path(store["folder"])
     source = open_source(uri)
     with pytest.raises(Interrupt):
-        import_mlflow(client.tracking, client.scope, source, on_progress=interrupt_in_the_first_run)
+        import_mlflow(
+            client.tracking,
+            client.scope,
+            source,
+            on_progress=interrupt_in_the_first_run,
+            artifacts_root=allowed,
+        )
     source.close()
     [half] = imported_runs(client)
     assert half.status is RunStatus.RUNNING and COMPLETE_TAG not in half.tags
@@ -237,7 +252,8 @@ def test_an_interrupted_import_finishes_on_the_next_without_duplicates(
 
     # The source changed meanwhile: that run cannot be finished, the others are imported.
     set_lr(database, "0.2")
-    result = CliRunner().invoke(app, ["import", "mlflow", "--from", uri, "--output", "json"])
+    args = ["import", "mlflow", "--from", uri, "--artifacts-root", str(allowed)]
+    result = CliRunner().invoke(app, [*args, "--output", "json"])
     assert result.exit_code == 1, result.output
     stuck = json.loads(result.stdout)
     assert (stuck["complete"], stuck["runs_imported"], stuck["runs_resumed"]) == (False, 3, 0)
@@ -246,7 +262,7 @@ def test_an_interrupted_import_finishes_on_the_next_without_duplicates(
     assert "'lr'" in incomplete["reason"] and "0.2" in incomplete["reason"]
 
     set_lr(database, "0.1")
-    summary = gnomon_import("--from", uri)
+    summary = gnomon_import("--from", uri, "--artifacts-root", str(allowed))
     assert (summary["runs_resumed"], summary["runs_already_imported"]) == (1, 3)
     runs = imported_runs(client)
     assert sorted(r.tags[MLFLOW_RUN_TAG] for r in runs) == sorted(
