@@ -14,6 +14,8 @@ from typing import Any
 SEED = 20240611
 W1_RUNS, W1_PARAMS, W1_METRICS, W1_STEPS = 10, 5, 10, 100
 W2_RUNS, W2L_RUNS, HISTORY_STEPS = 2_000, 100_000, 1_000
+IMP_RUNS, IMP_STEPS = 10_000, 10  # runs of the MLflow store IMP imports, points per history
+W2M_RUNS = W2_RUNS  # W2 through MLflow's client: the same data, so the figures compare
 MODELS = ("rf", "gb", "lr")
 ACC_THRESHOLD, QUERY_MODEL, MAX_RESULTS = 0.9, "rf", 100
 
@@ -107,6 +109,9 @@ def write(workload: str, folder: Path) -> Path:
     builders = {
         "W1": lambda: w1(),
         "W1s": lambda: w1(),
+        "W1m": lambda: w1(),
+        "W2m": lambda: w2(W2M_RUNS),
+        "IMP": lambda: {"runs": IMP_RUNS, "steps": IMP_STEPS},
         "W2": lambda: w2(W2_RUNS),
         "W2L": lambda: w2(W2L_RUNS),
         "W3": lambda: w3("rf"),

@@ -192,6 +192,54 @@ W2L = Workload(
 )
 
 
+# The same MLflow client scripts, against MLflow's own server and against gnomon's (issue 12:
+# at least 10x through the same client).
+def _through_mlflow_client(script: str, args: tuple[str, ...] = ()) -> tuple[Side, ...]:
+    return (
+        Side("client-gnomon-w4", script, MLFLOW, args, server=Server("gnomon", 4)),
+        Side("client-mlflow-w4", script, MLFLOW, args, server=Server("mlflow", 4)),
+    )
+
+
+W1M = Workload(
+    name="W1m",
+    title="W1 through MLflow's own client: against gnomon's server and MLflow's (4 workers)",
+    sides=_through_mlflow_client(
+        "w1", ("--mode", "per-call", "--points", str(PER_CALL_POINTS), *REQUEST_REPS)
+    ),
+    figures=("seconds", "points_per_s", "request_p50_ms", "extrapolated", "start_run_ms"),
+    expect=_w1_expect,
+    ratios=(Ratio("seconds", "client-mlflow-w4", 10.0, ours="client-gnomon-w4"),),
+)
+
+W2M = Workload(
+    name="W2m",
+    title=f"W2 through MLflow's own client ({data.W2M_RUNS:,} runs): gnomon's server and MLflow's",
+    sides=_through_mlflow_client("w2"),
+    figures=("search_ms", "history_ms", "first_search_ms", "rows", "populate_seconds"),
+    expect=lambda generated: {
+        "rows": generated["expected_rows"],
+        "history_points": len(generated["history"]),
+    },
+    ratios=(
+        Ratio("search_ms", "client-mlflow-w4", 10.0, ours="client-gnomon-w4"),
+        Ratio("history_ms", "client-mlflow-w4", 10.0, ours="client-gnomon-w4"),
+    ),
+    queries=True,
+    timeout_s=3600.0,
+)
+
+
+IMP = Workload(
+    name="IMP",
+    title=f"gnomon import mlflow: an MLflow SQLite store of {data.IMP_RUNS:,} runs",
+    sides=(Side("gnomon", "mlflow_import", uses=MLFLOW),),
+    figures=("seconds", "runs_per_s", "runs", "points", "artifact_files", "make_seconds"),
+    expect=lambda generated: {"runs": generated["runs"], "skipped": 0},
+    timeout_s=3600.0,
+)
+
+
 def _w3_expect(generated: dict[str, Any]) -> dict[str, Any]:
     return {"errors": 0, "mismatches": 0}
 
@@ -251,4 +299,4 @@ CLI = Workload(
     timeout_s=600.0,
 )
 
-WORKLOADS = {w.name: w for w in (W1, W1S, W2, W2L, W3, W3B, CLI)}
+WORKLOADS = {w.name: w for w in (W1, W1S, W1M, W2, W2M, W2L, IMP, W3, W3B, CLI)}

@@ -18,7 +18,7 @@ class Peer:
     """A peer package pinned to one version, installed once into its own venv."""
 
     name: str
-    requirement: str
+    requirement: str  # one or more space-separated requirements, installed together
 
     @property
     def venv(self) -> Path:
@@ -36,7 +36,12 @@ class Peer:
         return self.python.exists() and marker.exists() and marker.read_text() == self.requirement
 
 
-MLFLOW = Peer(name="mlflow", requirement="mlflow==3.17.2")
+# The model libraries match gnomon's own venv, so MLflow saves the models gnomon imports
+# (tests/unit/registry/test_mlflow_model_import.py) with the versions gnomon loads them with.
+MLFLOW = Peer(
+    name="mlflow",
+    requirement="mlflow==3.17.2 xgboost-cpu==3.2.0 lightgbm==4.7.0 scikit-learn==1.9.1",
+)
 
 
 def _uv() -> Path | None:
@@ -50,8 +55,8 @@ def _uv() -> Path | None:
 def _install_command(peer: Peer) -> list[str]:
     uv = _uv()
     if uv is not None:
-        return [str(uv), "pip", "install", "--python", str(peer.python), peer.requirement]
-    return [str(peer.python), "-m", "pip", "install", "--quiet", peer.requirement]
+        return [str(uv), "pip", "install", "--python", str(peer.python), *peer.requirement.split()]
+    return [str(peer.python), "-m", "pip", "install", "--quiet", *peer.requirement.split()]
 
 
 def ensure(peer: Peer) -> Path:

@@ -36,7 +36,9 @@ def _populate(data: dict[str, Any], workdir: Path) -> str:
     from mlflow import MlflowClient
     from mlflow.entities import Metric
 
-    mlflow.create_experiment("w2", artifact_location=str(workdir / "art"))
+    over_http = os.environ.get("MLFLOW_TRACKING_URI", "").startswith("http")
+    # A server keeps artifacts where it is configured to (gnomon refuses a chosen location).
+    mlflow.create_experiment("w2", artifact_location=None if over_http else str(workdir / "art"))
     mlflow.set_experiment("w2")
     cols = data["runs"]
     for i in range(len(cols["model"])):
