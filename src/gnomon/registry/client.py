@@ -48,22 +48,22 @@ class RegistryClient:
     ) -> ModelVersion:
         import tempfile
 
-        from gnomon.modelfolder import save_model
-        from gnomon.registry.mlflow_import import read_mlflow_model
+        from gnomon.registry.mlflow_import import convert_mlflow_model
 
         source = Path(path)
-        imported = read_mlflow_model(source)
         with tempfile.TemporaryDirectory(prefix="gnomon-import-") as tmp:
             folder = Path(tmp) / "model"
-            flavor = "pyfunc" if imported.flavor == "python_function" else None
-            save_model(imported.model, folder, flavor=flavor, input_example=imported.input_example)
-            return self.registrar.import_folder(  # a label: the version names no run
+            tags = convert_mlflow_model(source, folder)  # in this process, never the server's
+            # register_folder, not import_folder: the lineage tags are stored with the version
+            return self.registrar.register_folder(
                 self.scope,
                 folder,
                 name,
-                source=f"mlflow:{source.resolve()}",
+                source=f"mlflow:{source.resolve()}",  # a label: the version names no run
                 description=description,
+                tags=tags,
                 alias=alias,
+                shown_as="the imported model",
             )
 
     def get_contract(self, name: str, version: int | str | None = None) -> Contract | None:

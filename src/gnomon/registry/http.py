@@ -76,16 +76,13 @@ class HttpRegistryClient:
     def import_mlflow(
         self, path: str | Path, name: str, *, alias: str | None = None, description: str = ""
     ) -> ModelVersion:
-        # Converted here, then uploaded as a gnomon model folder.
-        from gnomon.modelfolder import save_model
-        from gnomon.registry.mlflow_import import read_mlflow_model
+        # Converted here (the server never unpickles), then uploaded as a gnomon model folder.
+        from gnomon.registry.mlflow_import import convert_mlflow_model
 
         source = Path(path)
-        imported = read_mlflow_model(source)
         with tempfile.TemporaryDirectory(prefix="gnomon-import-") as tmp:
             folder = Path(tmp) / "model"
-            flavor = "pyfunc" if imported.flavor == "python_function" else None
-            save_model(imported.model, folder, flavor=flavor, input_example=imported.input_example)
+            tags = convert_mlflow_model(source, folder)
             archive = Path(tmp) / "model.tar.gz"
             with tarfile.open(archive, "w:gz") as tar:
                 for entry in sorted(folder.iterdir()):
@@ -95,7 +92,7 @@ class HttpRegistryClient:
                 "description": description,
                 "alias": alias,
             }
-            return self.transport.one(
+            version = self.transport.one(
                 "POST",
                 f"{_model(name)}/import",
                 ModelVersionOut,
@@ -103,6 +100,10 @@ class HttpRegistryClient:
                 content=archive.read_bytes(),  # bytes: a retry can send them again
                 headers={"content-type": "application/gzip"},
             ).entity()
+        # The import route takes no tags; the folder's own metadata has the lineage too.
+        for key, value in tags.items():
+            self.set_version_tag(name, version.version, key, value)
+        return self.get_version(name, version.version) if tags else version
 
     def get_contract(self, name: str, version: int | str | None = None) -> Contract | None:
         answer = self.transport.request("GET", f"{_version_path(name, version)}/contract")

@@ -3,6 +3,10 @@
 cloudpickle, unlike pickle, also stores classes defined in ``__main__`` or a notebook, so a
 user's wrapper loads without their module on the path. Unpickling runs code: load_folder
 checks file hashes first. Exceptions from the user's predict become UserCodeError.
+
+An object with a ``gnomon_load_folder(folder)`` method is handed its folder once unpickled,
+so it can read files saved beside its pickle (an imported MLflow PythonModel's own pickle
+and artifacts): an unpickled object cannot know where it was read from.
 """
 
 from __future__ import annotations
@@ -45,7 +49,11 @@ class PyfuncFlavor:
         import cloudpickle
 
         with (folder / str(spec.loader.get("file", FILE))).open("rb") as handle:
-            return PyfuncPredictor(cloudpickle.load(handle))
+            model = cloudpickle.load(handle)
+        hook = getattr(model, "gnomon_load_folder", None)
+        if callable(hook):
+            hook(folder)  # it raises gnomon's errors (UserCodeError for the user's code)
+        return PyfuncPredictor(model)
 
 
 class PyfuncPredictor:
