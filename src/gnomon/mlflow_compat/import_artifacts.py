@@ -55,7 +55,7 @@ class ArtifactCopier:
 
     def plan(self, run: SourceRun, subject: str) -> ArtifactPlan:
         """The artifacts of ``run`` gnomon takes; each one left out is in the summary."""
-        located = self._locate(run)
+        located = self.locate(run)
         if located is None:
             return ArtifactPlan()
         if isinstance(located, str):
@@ -99,7 +99,7 @@ class ArtifactCopier:
         if group:
             self._put_group(run_id, group)
 
-    def _locate(self, run: SourceRun) -> tuple[ConfinedFolder, Path] | str | None:
+    def locate(self, run: SourceRun) -> tuple[ConfinedFolder, Path] | str | None:
         """The allowed folder and path of ``run``'s artifacts, ``None`` when it has none, or
         why they are not read."""
         if run.local_artifacts is not None and self.store is not None:
@@ -107,6 +107,10 @@ class ArtifactCopier:
         uri = run.artifact_uri
         if not uri:
             return None  # MLflow makes the folder only when something is logged
+        return self.confine(uri)
+
+    def confine(self, uri: str) -> tuple[ConfinedFolder, Path] | str:
+        """The allowed folder holding the local ``uri`` and its path, or why it is not read."""
         if not is_local(uri):
             scheme = urlparse(uri).scheme.lower()
             return f"artifacts stored at {scheme}:// are not copied; only local folders are read"

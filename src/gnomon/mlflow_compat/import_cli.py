@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from gnomon.backends import open_services
 from gnomon.cli.output import (
     OutputFormat,
     OutputOption,
@@ -21,6 +22,7 @@ from gnomon.cli.output import (
 from gnomon.mlflow_compat.import_sources import open_source
 from gnomon.mlflow_compat.import_summary import ImportSummary
 from gnomon.mlflow_compat.importing import import_mlflow
+from gnomon.mlflow_compat.logged_models import LoggedModelService
 from gnomon.progress import progress_bar
 
 import_app = typer.Typer(help="Import runs from other tracking tools.", no_args_is_help=True)
@@ -35,8 +37,9 @@ def mlflow(
         str,
         typer.Option(
             "--from",
-            help="The MLflow store: a folder (./mlruns, file:///abs/mlruns), sqlite:///mlflow.db "
-            "or postgresql://user@host/db.",
+            help="The MLflow store: a folder (./mlruns, file:///abs/mlruns), sqlite:///mlflow.db, "
+            "postgresql://user@host/db, or a tracking server's http(s)://host:port "
+            "(MLFLOW_TRACKING_TOKEN is sent when set).",
         ),
     ],
     experiment: Annotated[
@@ -57,15 +60,25 @@ def mlflow(
 ) -> None:
     """Copy experiments, runs, params, metric histories, tags and artifacts from MLflow.
 
-    Running it again skips what is already imported and finishes runs an interrupted import
-    left incomplete. Registered models are not imported.
+    Registered models, their versions (the model files copied) and aliases follow, into an
+    embedded store. Running it again skips what is already imported and finishes runs an
+    interrupted import left incomplete.
     """
     client = client_of(ctx)
-    source = open_source(from_)
+    services = open_services(client.settings)  # the database's, embedded: one per process
+    registry, models = services.registry, services.find(LoggedModelService)
+    source = open_source(from_, max_file_bytes=client.settings.max_artifact_bytes)
     try:
         with progress_bar("importing runs", unit="runs") as advance:
             summary = import_mlflow(
-                client.tracking, client.scope, source, experiment or (), advance, artifacts_root
+                client.tracking,
+                client.scope,
+                source,
+                experiment or (),
+                advance,
+                artifacts_root,
+                registry,
+                models,
             )
     finally:
         source.close()
@@ -91,6 +104,12 @@ def _print_summary(summary: ImportSummary) -> None:
         ("tags", s.tags),
         ("artifact files", s.artifact_files),
         ("artifact bytes", s.artifact_bytes),
+        ("registered models created", s.models_created),
+        ("registered models matched by name", s.models_matched),
+        ("model versions imported", s.versions_imported),
+        ("model versions already imported", s.versions_already_imported),
+        ("aliases set", s.aliases_set),
+        ("model files", s.model_files),
     ]
     for what, count in rows:
         table.add_row(what, f"{count:,}")

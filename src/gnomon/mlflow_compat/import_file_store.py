@@ -132,6 +132,11 @@ class FileStoreSource:
     def close(self) -> None:
         pass
 
+    @property
+    def experiment_folders(self) -> list[Path]:
+        """Every experiment's folder, deleted ones included."""
+        return list(self._candidates)
+
     def _experiment_folders(self) -> list[Path]:
         entries = [
             (self.root / name, kind)

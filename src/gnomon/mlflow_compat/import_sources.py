@@ -91,9 +91,10 @@ class MlflowSource(Protocol):
     def close(self) -> None: ...
 
 
-def open_source(uri: str) -> MlflowSource:
-    """The reader for ``uri``: a file store folder (a path or ``file://``), ``sqlite:///…``
-    or ``postgresql://…``.
+def open_source(uri: str, *, max_file_bytes: int = 5 * 2**30) -> MlflowSource:
+    """The reader for ``uri``: a file store folder (a path or ``file://``), ``sqlite:///…``,
+    ``postgresql://…``, or a tracking server's ``http(s)://host:port`` (each artifact file
+    read from it at most ``max_file_bytes``; ``MLFLOW_TRACKING_TOKEN`` sent when set).
 
     Raises:
         InvalidInput: an unsupported scheme, or something that is not an MLflow store.
@@ -108,11 +109,13 @@ def open_source(uri: str) -> MlflowSource:
         from gnomon.mlflow_compat.import_sql_store import SqlStoreSource
 
         return SqlStoreSource(uri)
-    if scheme in ("http", "https", "databricks"):
-        raise InvalidInput(
-            f"cannot import from the MLflow server at {uri!r}: point --from at its backend "
-            "store (the folder or database its --backend-store-uri names)"
-        )
+    if scheme in ("http", "https"):
+        from gnomon.mlflow_compat.import_server import ServerSource
+
+        token = os.environ.get("MLFLOW_TRACKING_TOKEN") or None
+        return ServerSource(uri, token=token, max_file_bytes=max_file_bytes)
+    if scheme == "databricks":
+        raise InvalidInput(f"cannot import from Databricks ({uri!r}): use a server's http(s)://")
     raise InvalidInput(
         f"unsupported MLflow store URI {uri!r}: use a folder, sqlite:/// or postgresql://"
     )

@@ -100,6 +100,7 @@ class SqlStoreSource:
                 f"{self.uri} is not an MLflow tracking database: no table {', '.join(missing)}"
             )
         self._has_experiment_tags = "experiment_tags" in present
+        self.tables = frozenset(present)
         self.folder: ConfinedFolder | None = None  # a database has none: see --artifacts-root
         self.problems: list[Skipped] = []
         self._keys: dict[str, Any] = {}  # experiment id -> the value its rows hold
@@ -152,6 +153,11 @@ class SqlStoreSource:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def read(self, query: str) -> list[Any]:
+        """The rows of a plain query (the registry reader's); a failure as ``Unavailable``."""
+        with self._reading(), self.engine.connect() as conn:
+            return list(conn.execute(sa.text(query)))
 
     def _experiment_tags(self, experiment_id: Any) -> dict[str, str]:
         if not self._has_experiment_tags:

@@ -37,6 +37,13 @@ class ImportSummary:
     tags: int = 0
     artifact_files: int = 0
     artifact_bytes: int = 0
+    models_created: int = 0  # registered models
+    models_matched: int = 0  # by name, already in gnomon
+    versions_imported: int = 0
+    versions_already_imported: int = 0
+    aliases_set: int = 0
+    model_files: int = 0  # copied into the versions' logged models
+    model_bytes: int = 0
     incomplete: list[Skipped] = field(default_factory=list)  # runs to finish by running again
     skipped: list[Skipped] = field(default_factory=list)
     run_ids: dict[str, str] = field(default_factory=dict)

@@ -16,6 +16,10 @@ skips complete runs (ending or deleting them if a crash came between that batch 
 steps) and finishes incomplete ones by sending everything again: params and tags take the
 same value again, the store keeps a metric point sent twice once, and an artifact file is
 overwritten with the same bytes. No run is created twice.
+
+Registered models, their versions and aliases follow the runs (``import_registry.py``), when
+the caller passes the registry and logged-model services (an embedded store, or the server
+host); otherwise the summary says why they were left out.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from gnomon._types import Scope
 from gnomon.errors import GnomonError, InvalidInput, NotFound, Unavailable
 from gnomon.mlflow_compat.import_artifacts import ArtifactCopier
 from gnomon.mlflow_compat.import_confined import ConfinedFolder
+from gnomon.mlflow_compat.import_registry import REMOTE, RegistryImporter, RegistryTarget
+from gnomon.mlflow_compat.import_registry_sources import read_registry
 from gnomon.mlflow_compat.import_sources import (
     NOTE_TAG,
     MlflowSource,
@@ -38,7 +44,9 @@ from gnomon.mlflow_compat.import_sources import (
 )
 from gnomon.mlflow_compat.import_summary import ImportSummary, Skipped
 from gnomon.mlflow_compat.import_values import Batch, batches, checked_values, valid
+from gnomon.mlflow_compat.logged_models import LoggedModelService
 from gnomon.progress import ProgressCallback
+from gnomon.registry.service import RegistryService
 from gnomon.tracking import validation as v
 from gnomon.tracking.entities import Experiment, Lifecycle, Run, RunStatus
 from gnomon.tracking.search import build_query
@@ -67,8 +75,12 @@ def import_mlflow(
     experiments: Sequence[str] = (),
     on_progress: ProgressCallback | None = None,
     artifacts_root: Path | None = None,
+    registry: RegistryService | None = None,
+    models: LoggedModelService | None = None,
 ) -> ImportSummary:
-    """Copy ``source`` (or only the ``experiments`` named) into the caller's workspace.
+    """Copy ``source`` (or only the ``experiments`` named) into the caller's workspace, and
+    its registered models with ``registry`` and ``models`` (both needed: without them the
+    summary lists the registry as left out). A version is imported when its run is.
 
     ``on_progress`` is called with (runs done, runs in all) as the import goes, more than once
     per run. A run that fails part way (an unreadable artifact file) is listed in
@@ -85,7 +97,10 @@ def import_mlflow(
         if not artifacts_root.is_dir():
             raise NotFound(f"--artifacts-root folder {str(artifacts_root)!r} not found")
         root = ConfinedFolder(artifacts_root)
-    return _Importer(service, scope, source, on_progress, root).run(experiments)
+    importer = _Importer(service, scope, source, on_progress, root)
+    if registry is not None and models is not None:
+        importer.registry = (registry, models)
+    return importer.run(experiments)
 
 
 def imported_runs(service: TrackingService, scope: Scope, experiment_id: str) -> dict[str, Run]:
@@ -119,6 +134,7 @@ class _Importer:
         self.summary = ImportSummary(source.uri)
         self.artifacts = ArtifactCopier(service, scope, self.summary, source.folder, artifacts_root)
         self.imported: dict[str, Run] = {}  # MLflow run id -> its gnomon run
+        self.registry: tuple[RegistryService, LoggedModelService] | None = None
         self._on_progress = on_progress
         self._done = self._total = 0
 
@@ -132,11 +148,26 @@ class _Importer:
             self._import_run(run, experiments[run.experiment_id])
             self._done += 1
             self._progress()
+        self._import_registry({r.id: r for t in targets for r in t.runs})
         for target in targets:
             self._settle(target)
         ids = (r.id for t in targets for r in t.runs)
         self.summary.run_ids = {i: self.imported[i].id for i in ids if i in self.imported}
         return self.summary
+
+    def _import_registry(self, source_runs: dict[str, SourceRun]) -> None:
+        """After the runs (a version's logged model goes in its run's experiment), before an
+        experiment deleted in MLflow is deleted here."""
+        models, logged = read_registry(self.source)
+        if not models:
+            return
+        if self.registry is None:
+            names = ", ".join(repr(m.name) for m in models[:5])
+            more = f" and {len(models) - 5} more" if len(models) > 5 else ""
+            self.summary.skip("registered models", names + more, REMOTE)
+            return
+        target = RegistryTarget(*self.registry, self.imported, source_runs)
+        RegistryImporter(target, self.scope, self.summary, self.artifacts, logged).run(models)
 
     # -- experiments ---------------------------------------------------------------------------
 

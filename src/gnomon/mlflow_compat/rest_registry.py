@@ -18,6 +18,7 @@ from pydantic import Field
 from gnomon.auth.entities import AuditAction
 from gnomon.errors import InvalidInput, NotFound
 from gnomon.mlflow_compat.logged_models import ModelStatus
+from gnomon.mlflow_compat.registering import MLFLOW_FLAVOR, mlflow_version
 from gnomon.mlflow_compat.rest_logged_models import Models, Registry, model_artifacts_uri
 from gnomon.mlflow_compat.rest_tracking import API, Reader, Writer
 from gnomon.mlflow_compat.rest_wire import (
@@ -27,7 +28,7 @@ from gnomon.mlflow_compat.rest_wire import (
     answer,
     as_dict,
 )
-from gnomon.registry.entities import ModelVersion, NewVersion, RegisteredModel, VersionStatus
+from gnomon.registry.entities import ModelVersion, RegisteredModel, VersionStatus
 from gnomon.registry.routes import audit_version
 from gnomon.registry.service import RegistryService
 from gnomon.server.audit import audit
@@ -37,7 +38,6 @@ PREFIX = ""
 router = APIRouter(tags=["mlflow"])
 MODELS = f"{API}/registered-models"
 VERSIONS = f"{API}/model-versions"
-MLFLOW_FLAVOR = "mlflow"
 _LOGGED_MODEL_SOURCE = re.compile(r"models:/(m-[0-9a-f]{32})")
 
 
@@ -266,19 +266,13 @@ def create_version(
         raise InvalidInput(f"logged model {model.id!r} is {model.status.value}, not READY")
     if body.run_id and model.source_run_id and body.run_id != model.source_run_id:
         raise InvalidInput(f"run {body.run_id!r} did not log model {model.id!r}")
-    files = models.digests(model)
-    if "MLmodel" not in files:
-        raise InvalidInput(f"logged model {model.id!r} has no MLmodel file: not an MLflow model")
-    new = NewVersion(
+    new = mlflow_version(
+        models,
+        model,
         source=body.source,
-        storage_uri=model.storage_uri,
         created_by=caller.principal.name,
-        run_id=model.source_run_id,
-        flavor=MLFLOW_FLAVOR,
         description=body.description,
         tags=as_dict(body.tags),
-        files=files,
-        spec_sha256=files["MLmodel"],  # an MLflow model's spec, as gnomon-model.yaml is ours
     )
     version = registry.create_version(caller.scope, body.name, new)
     audit_version(request, caller, AuditAction.CREATE, version, {"source": version.source})

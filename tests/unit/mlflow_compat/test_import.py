@@ -292,7 +292,7 @@ def test_bad_sources_and_filters_are_refused_with_the_reason(
 
     assert "not an MLflow file store" in error("--from", str(tmp_path))
     assert "not found" in error("--from", f"sqlite:///{tmp_path / 'none.db'}")
-    assert "point --from at its backend store" in error("--from", "http://127.0.0.1:5000")
+    assert "cannot reach the MLflow server" in error("--from", "http://127.0.0.1:9")
     database = stores["sqlite"]["uri"].removeprefix("sqlite:///")
     assert "is a file: for a SQLite store, write sqlite:///" in error("--from", database)
     uri = stores["file"]["uri"]
