@@ -7,9 +7,7 @@ from collections.abc import Mapping
 
 from gnomon.errors import InvalidInput
 from gnomon.mlflow_compat.logged_models import LoggedModel, LoggedModelService, ModelStatus
-from gnomon.registry.entities import NewVersion
-
-MLFLOW_FLAVOR = "mlflow"
+from gnomon.registry.entities import MLFLOW_FLAVOR, MLMODEL_FILE, NewVersion
 
 
 def logged_model_source(model: LoggedModel) -> str:
@@ -35,7 +33,7 @@ def mlflow_version(
     if model.status is not ModelStatus.READY:
         raise InvalidInput(f"logged model {model.id!r} is {model.status.value}, not READY")
     files = models.digests(model)
-    if "MLmodel" not in files:
+    if MLMODEL_FILE not in files:
         raise InvalidInput(f"logged model {model.id!r} has no MLmodel file: not an MLflow model")
     return NewVersion(
         source=source,
@@ -46,5 +44,5 @@ def mlflow_version(
         description=description,
         tags=dict(tags or {}),
         files=files,
-        spec_sha256=files["MLmodel"],  # an MLflow model's spec, as gnomon-model.yaml is ours
+        spec_sha256=files[MLMODEL_FILE],  # an MLflow model's spec, as gnomon-model.yaml is ours
     )

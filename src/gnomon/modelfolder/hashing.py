@@ -50,9 +50,12 @@ def verify_folder(folder: Path, expected: dict[str, str]) -> None:
         )
 
 
-def verify_recorded(folder: Path, files: dict[str, str], spec_sha256: str | None) -> None:
+def verify_recorded(
+    folder: Path, files: dict[str, str], spec_sha256: str | None, spec_file: str = MODEL_FILE
+) -> None:
     """Check a downloaded model folder against the digests the database recorded for it:
-    every model file first (so a rewritten model file is the one named), then the YAML.
+    every model file first (so a rewritten model file is the one named), then the YAML
+    (``spec_file``: an MLflow model's is its ``MLmodel``).
 
     Raises:
         InvalidInput: a file is missing, extra or changed, the YAML changed, or nothing was
@@ -64,21 +67,22 @@ def verify_recorded(folder: Path, files: dict[str, str], spec_sha256: str | None
             "register (or log) it again"
         )
     verify_folder(folder, files)
-    if spec_digest(folder) != spec_sha256:
+    if spec_digest(folder, spec_file) != spec_sha256:
         raise InvalidInput(
-            f"{MODEL_FILE} in '{folder}' does not match the sha256 recorded when the model "
+            f"{spec_file} in '{folder}' does not match the sha256 recorded when the model "
             "was stored; it was changed in storage",
-            {"path": MODEL_FILE},
+            {"path": spec_file},
         )
 
 
-def spec_digest(folder: Path) -> str:
-    """The sha256 of the folder's ``gnomon-model.yaml`` (refused when it is a link)."""
-    spec = folder / MODEL_FILE
+def spec_digest(folder: Path, name: str = MODEL_FILE) -> str:
+    """The sha256 of the folder's ``gnomon-model.yaml`` (or ``name``), refused when it is a
+    link."""
+    spec = folder / name
     if spec.is_symlink():
-        raise _link(folder, MODEL_FILE)
+        raise _link(folder, name)
     if not spec.is_file():
-        raise InvalidInput(f"model folder '{folder}' has no {MODEL_FILE}", {"path": MODEL_FILE})
+        raise InvalidInput(f"model folder '{folder}' has no {name}", {"path": name})
     return sha256_file(spec)
 
 

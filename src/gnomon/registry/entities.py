@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 LOGGED_PATH_LENGTH = 1000  # the longest artifact path a logged model is recorded under
+# A version registered through MLflow's API: an MLflow model folder, whose MLmodel's digest
+# is recorded as its spec (gnomon's own folders record gnomon-model.yaml's).
+MLFLOW_FLAVOR = "mlflow"
+MLMODEL_FILE = "MLmodel"
 
 
 class VersionStatus(StrEnum):
@@ -140,3 +144,10 @@ class VersionQuery:
     tags: dict[str, str] = field(default_factory=dict)
     max_results: int = 100
     page_token: str | None = None
+
+
+def spec_file_of(version: ModelVersion) -> str:
+    """The file whose digest a version records as its spec's."""
+    from gnomon.modelfolder.spec import MODEL_FILE
+
+    return MLMODEL_FILE if version.flavor == MLFLOW_FLAVOR else MODEL_FILE

@@ -6,6 +6,8 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gnomon.modelfolder.spec import MODEL_FILE
+from gnomon.registry.entities import MLMODEL_FILE
 from gnomon.registry.uris import RUNS_SCHEME, RunModelUri, parse_run_uri
 from gnomon.tracking import fluent
 
@@ -125,7 +127,16 @@ def fetch_model(uri: str, dst: Path, client: Client) -> Path:
         verify_recorded(folder, record.files, record.spec_sha256)
         return folder
     if uri.startswith("models:/"):
-        return client.registry.download_version(uri, dst)
+        folder = client.registry.download_version(uri, dst)
+        if (folder / MLMODEL_FILE).is_file() and not (folder / MODEL_FILE).is_file():
+            # Registered through MLflow's API: converted here, in the caller's process (the
+            # server never loads a model), as `gnomon models import-mlflow` converts one.
+            from gnomon.registry.mlflow_import import convert_mlflow_model
+
+            converted = dst / f"{folder.name}-gnomon"
+            convert_mlflow_model(folder, converted)
+            return converted
+        return folder
     local = Path(uri)
     if local.is_dir():
         return local

@@ -214,6 +214,7 @@ class HttpRegistryClient:
     def download_version(self, uri: str, dst: Path) -> Path:
         # Checked here against the digests the server recorded at registration.
         from gnomon.modelfolder.hashing import verify_recorded
+        from gnomon.registry.entities import spec_file_of
 
         name, selector = parse_model_uri(uri)
         version = self.get_version(name, selector)  # an alias is resolved once, here
@@ -234,7 +235,7 @@ class HttpRegistryClient:
             extract_model_archive(archive, target)
         finally:
             archive.unlink(missing_ok=True)
-        verify_recorded(target, version.files, version.spec_sha256)
+        verify_recorded(target, version.files, version.spec_sha256, spec_file_of(version))
         return target
 
     def record_logged_model(self, run_id: str, path: str) -> LoggedModel:

@@ -290,6 +290,7 @@ class Registrar:
             InvalidInput: a file was changed, added or removed in storage since.
         """
         from gnomon.modelfolder.hashing import verify_recorded
+        from gnomon.registry.entities import spec_file_of
 
         name, selector = self.registry.parse_model_uri(uri)
         version = self.registry.resolve(scope, name, selector)
@@ -298,7 +299,7 @@ class Registrar:
         store = self._open_store(version.storage_uri)
         for entry in store.list():
             store.download(entry.path, target)
-        verify_recorded(target, version.files, version.spec_sha256)
+        verify_recorded(target, version.files, version.spec_sha256, spec_file_of(version))
         return target
 
     def _download_run_model(self, scope: Scope, run_id: str, path: str, dst: Path) -> Path:

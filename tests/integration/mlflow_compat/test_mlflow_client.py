@@ -12,7 +12,7 @@ import httpx
 import gnomon
 from gnomon.config import Settings
 from tests.fixtures.mlflow_client import run_mlflow_script
-from tests.fixtures.server import LiveServer, add_tenant
+from tests.fixtures.server import LiveServer, Tenant, add_tenant
 
 TRACKING = """
 import json, math, os, pathlib
@@ -66,15 +66,20 @@ print(json.dumps({
 """
 
 
+def _mlflow_env(server: LiveServer, tenant: Tenant) -> dict[str, str]:
+    """What a user of MLflow sets to log into the tenant's workspace of ``server``."""
+    return {
+        "MLFLOW_TRACKING_URI": server.url,
+        "MLFLOW_TRACKING_TOKEN": tenant.token,
+        "MLFLOW_WORKSPACE": tenant.workspace,
+    }
+
+
 def test_mlflow_client_logs_into_gnomon(
     auth_server: LiveServer, mlflow_python: Path, tmp_path: Path
 ) -> None:
     tenant = add_tenant(auth_server, "mlflow-client")
-    env = {
-        "MLFLOW_TRACKING_URI": auth_server.url,
-        "MLFLOW_TRACKING_TOKEN": tenant.token,
-        "MLFLOW_WORKSPACE": tenant.workspace,
-    }
+    env = _mlflow_env(auth_server, tenant)
     out = json.loads(run_mlflow_script(mlflow_python, TRACKING, env, tmp_path).splitlines()[-1])
     assert out["searched"] == ["child", "parent"]
     assert out["top"] == [out["parent"]]
@@ -165,11 +170,7 @@ def test_mlflow_autolog_register_alias_and_load(
     auth_server: LiveServer, mlflow_python: Path, tmp_path: Path
 ) -> None:
     tenant = add_tenant(auth_server, "mlflow-models")
-    env = {
-        "MLFLOW_TRACKING_URI": auth_server.url,
-        "MLFLOW_TRACKING_TOKEN": tenant.token,
-        "MLFLOW_WORKSPACE": tenant.workspace,
-    }
+    env = _mlflow_env(auth_server, tenant)
     out = json.loads(run_mlflow_script(mlflow_python, MODELS, env, tmp_path).splitlines()[-1])
     assert out["version"] == "1" and out["alias_version"] == "1"
     assert out["predicted"] == out["direct"] and len(out["predicted"]) == 5
@@ -186,3 +187,11 @@ def test_mlflow_autolog_register_alias_and_load(
     assert client.registry.get_model("iris").aliases == {"champion": 1}
     run = client.get_run(out["run"])
     assert run.params["max_iter"] == "300" and "training_score" in run.metrics
+
+    # gnomon loads the version MLflow registered (checked against the recorded digests,
+    # converted in this process) and predicts as MLflow's own pyfunc did.
+    from sklearn.datasets import load_iris
+
+    features, _ = load_iris(return_X_y=True, as_frame=True)
+    loaded = gnomon.load_model("models:/iris@champion", client=client)
+    assert [int(p) for p in loaded.predict(features.head(5))] == out["predicted"]
