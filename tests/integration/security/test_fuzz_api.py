@@ -116,7 +116,7 @@ def _naming_objects(objects: Objects) -> Callable[[AnyCase], AnyCase]:
     return prepare
 
 
-def _fuzz(live: LiveServer, invalid_data: bool) -> Report:
+def fuzz_server(live: LiveServer, invalid_data: bool) -> Report:
     token, objects = _seed(live)
     config = schemathesis.Config.from_dict(
         {
@@ -133,26 +133,18 @@ def _fuzz(live: LiveServer, invalid_data: bool) -> Report:
     return fuzz(schema, CHECKS, ((NEGATIVE,) if invalid_data else ()) + aimed, BUDGET)
 
 
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-def report(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Report]:
-    """One fuzz run per database, over a server of its own: the fuzzer creates and changes
-    users, tokens and workspaces."""
-    home: Path = tmp_path_factory.mktemp(f"fuzz-api-{request.param}")
-    if request.param == "sqlite":
-        with serve(server_settings(f"sqlite:///{home / 'gnomon.db'}", home)) as live:
-            yield _fuzz(live, invalid_data=True)
-        return
-    request.getfixturevalue("postgres_uri")  # skips (or fails on CI) without PostgreSQL
-    with _postgres_database() as uri, serve(server_settings(uri, home)) as live:
-        yield _fuzz(live, invalid_data=False)
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Report]:
+    """One fuzz run on SQLite, over a server of its own: the fuzzer creates and changes
+    users, tokens and workspaces. PostgreSQL's run is ``test_fuzz_api_postgres.py``, a file
+    of its own so that ``--dist loadfile`` runs the two side by side."""
+    home: Path = tmp_path_factory.mktemp("fuzz-api-sqlite")
+    with serve(server_settings(f"sqlite:///{home / 'gnomon.db'}", home)) as live:
+        yield fuzz_server(live, invalid_data=True)
 
 
 @contextmanager
-def _postgres_database() -> Iterator[str]:
+def postgres_database() -> Iterator[str]:
     """A database of its own: the session's is shared with servers that have other admins."""
     import psycopg
 
