@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from gnomon.artifacts import ArtifactInfo, ArtifactStore
 from gnomon.artifacts.keys import clean_key
 from gnomon.errors import InvalidInput, NotFound
-from gnomon.mlflow_compat.logged_models import LoggedModel
+from gnomon.mlflow_compat.logged_models import LoggedModel, LoggedModelService
 from gnomon.mlflow_compat.rest_logged_models import MODEL_ARTIFACTS, Models
 from gnomon.mlflow_compat.rest_wire import RUN_ARTIFACTS, answer
 from gnomon.server.access import Caller
@@ -38,14 +39,18 @@ router = APIRouter(tags=["mlflow"])
 ROOT = "/api/2.0/mlflow-artifacts/artifacts"
 
 
+@dataclass(frozen=True, slots=True)
 class Target:
     """What an artifact path names: a run's artifacts or a logged model's files, and a key."""
 
-    def __init__(self, key: str, run_id: str | None = None, model: LoggedModel | None = None):
-        self.key, self.run_id, self.model = key, run_id, model
+    key: str
+    run_id: str | None = None
+    model: LoggedModel | None = None
 
 
-def _target(service: TrackingService, models: Any, caller: Caller, path: str) -> Target:
+def _target(
+    service: TrackingService, models: LoggedModelService, caller: Caller, path: str
+) -> Target:
     parts = path.strip("/").split("/")
     experiment_id = parts[0]
     if len(parts) >= 4 and parts[1] == MODEL_ARTIFACTS and parts[3] == RUN_ARTIFACTS:
@@ -93,11 +98,7 @@ async def upload_artifact(
     key = clean_key(target.key)
     # A finalized model is sealed: refused before any of the body is read.
     model = await run_in_threadpool(models.check_upload, caller.scope, target.model.id)
-    with tempfile.TemporaryDirectory(prefix="gnomon-upload-") as folder:
-        local = Path(folder) / "body"
-        with local.open("wb") as sink:
-            async for chunk in request.stream():
-                sink.write(chunk)
+    async with tracking_routes.received_body(request) as local:
         await run_in_threadpool(models.store(model).put_file, local, key)
     return answer({})
 

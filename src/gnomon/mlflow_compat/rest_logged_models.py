@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -22,7 +21,9 @@ from gnomon.mlflow_compat.rest_wire import (
     MaxResults,
     answer,
     as_dict,
+    equality_filter,
     max_results,
+    page_answer,
     run_id_of,
 )
 from gnomon.registry.service import RegistryService
@@ -136,19 +137,16 @@ def create_model(body: CreateModel, request: Request, caller: Writer, models: Mo
 
 @router.post(f"{MODELS}/search")
 def search_models(body: SearchModels, caller: Reader, models: Models) -> Response:
-    name, run_id = _filter(body.filter or "")
+    terms = equality_filter(body.filter or "", ("name", "source_run_id"), "logged models")
     found, token = models.search(
         caller.scope,
         body.experiment_ids,
-        name=name,
-        source_run_id=run_id,
+        name=terms.get("name"),
+        source_run_id=terms.get("source_run_id"),
         max_results=max_results(body.max_results, 100),
         page_token=body.page_token,
     )
-    payload: dict[str, Any] = {"models": [model_json(m) for m in found]}
-    if token:
-        payload["next_page_token"] = token
-    return answer(payload)
+    return page_answer("models", [model_json(m) for m in found], token)
 
 
 @router.get(MODELS + "/{model_id}")
@@ -239,24 +237,3 @@ def log_outputs(body: LogOutputs, caller: Writer, models: Models) -> Response:
         if model.source_run_id != run_id:
             raise NotFound(f"logged model {output.model_id!r} was not logged by run {run_id!r}")
     return answer({})
-
-
-_TERM = re.compile(r"\s*(name|source_run_id)\s*=\s*'([^']*)'\s*", re.IGNORECASE)
-
-
-def _filter(text: str) -> tuple[str | None, str | None]:
-    """MLflow's client filters logged models by ``name`` and ``source_run_id`` equality
-    (joined by AND); anything else is refused, not ignored."""
-    name = run_id = None
-    for term in re.split(r"\s+AND\s+", text.strip(), flags=re.IGNORECASE) if text.strip() else ():
-        found = _TERM.fullmatch(term)
-        if found is None:
-            raise InvalidInput(
-                f"logged models are filtered by name = '…' and source_run_id = '…' only, "
-                f"not {term.strip()!r}"
-            )
-        if found.group(1).lower() == "name":
-            name = found.group(2)
-        else:
-            run_id = found.group(2)
-    return name, run_id

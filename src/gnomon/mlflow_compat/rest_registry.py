@@ -27,6 +27,8 @@ from gnomon.mlflow_compat.rest_wire import (
     KeyValue,
     answer,
     as_dict,
+    equality_filter,
+    page_answer,
 )
 from gnomon.registry.entities import ModelVersion, RegisteredModel, VersionStatus
 from gnomon.registry.routes import audit_version
@@ -150,10 +152,8 @@ def search_models(
             found = []
         return answer({"registered_models": [model_json(m) for m in found]})
     page = registry.search_models(caller.scope, pattern, None, max_results, page_token)
-    payload: dict[str, Any] = {"registered_models": [model_json(m) for m in page.items]}
-    if page.next_page_token:
-        payload["next_page_token"] = page.next_page_token
-    return answer(payload)
+    found = [model_json(m) for m in page.items]
+    return page_answer("registered_models", found, page.next_page_token)
 
 
 @router.patch(f"{MODELS}/update")
@@ -336,15 +336,17 @@ def search_versions(
     max_results: PageSize = 100,  # MLflow's default page; its client asks for 10,000
     page_token: Text | None = None,
 ) -> Response:
-    name, run_id = _version_filter(filter or "")
+    terms = equality_filter(filter or "", ("name", "run_id"), "model versions")
     size = min(max_results, BROWSE_RESULTS_LIMIT)  # a shorter page, with a token to go on
     page = registry.search_versions(
-        caller.scope, name, run_id, max_results=size, page_token=page_token
+        caller.scope,
+        terms.get("name"),
+        terms.get("run_id"),
+        max_results=size,
+        page_token=page_token,
     )
-    payload: dict[str, Any] = {"model_versions": [version_json(v) for v in page.items]}
-    if page.next_page_token:
-        payload["next_page_token"] = page.next_page_token
-    return answer(payload)
+    found = [version_json(v) for v in page.items]
+    return page_answer("model_versions", found, page.next_page_token)
 
 
 @router.get(f"{VERSIONS}/get-download-uri")
@@ -388,7 +390,6 @@ _VERSION = re.compile(r"[1-9][0-9]{0,8}")
 
 _NOT_PROMPTS = re.compile(r"tags?\.`mlflow\.prompt\.is_prompt`\s*!=\s*'true'", re.IGNORECASE)
 _NAME = re.compile(r"\s*name\s*(=|LIKE|ILIKE)\s*'([^']*)'\s*", re.IGNORECASE)
-_TERM = re.compile(r"\s*(name|run_id)\s*=\s*'([^']*)'\s*", re.IGNORECASE)
 
 
 def _name_filter(text: str) -> tuple[str | None, str | None]:
@@ -406,19 +407,3 @@ def _name_filter(text: str) -> tuple[str | None, str | None]:
     if found.group(1) == "=":
         return found.group(2), None
     return None, found.group(2)
-
-
-def _version_filter(text: str) -> tuple[str | None, str | None]:
-    name = run_id = None
-    terms = re.split(r"\s+AND\s+", text.strip(), flags=re.IGNORECASE) if text.strip() else []
-    for term in terms:
-        found = _TERM.fullmatch(term)
-        if found is None:
-            raise InvalidInput(
-                f"model versions are filtered by name = '…' and run_id = '…' only, not {term!r}"
-            )
-        if found.group(1).lower() == "name":
-            name = found.group(2)
-        else:
-            run_id = found.group(2)
-    return name, run_id

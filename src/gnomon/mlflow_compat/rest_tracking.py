@@ -8,7 +8,7 @@ MLflow's ``X-MLFLOW-WORKSPACE`` header (``MLFLOW_WORKSPACE``) as by gnomon's own
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import PlainTextResponse
@@ -34,6 +34,7 @@ from gnomon.mlflow_compat.rest_wire import (
     max_results,
     metric_json,
     metrics_of,
+    page_answer,
     run_id_of,
     run_info_json,
     run_json,
@@ -148,10 +149,8 @@ def search_experiments(body: SearchExperiments, caller: Reader, service: Service
     lifecycle = VIEW_TYPES[view_type(body.view_type)]
     size = max_results(body.max_results, _MLFLOW_SEARCH_DEFAULT)
     page = service.list_experiments(caller.scope, lifecycle, size, body.page_token)
-    payload: dict[str, Any] = {"experiments": [experiment_json(e) for e in page.items]}
-    if page.next_page_token:
-        payload["next_page_token"] = page.next_page_token
-    return answer(payload)
+    found = [experiment_json(e) for e in page.items]
+    return page_answer("experiments", found, page.next_page_token)
 
 
 @router.post(f"{API}/experiments/update")
@@ -345,10 +344,7 @@ def search_runs(body: SearchRuns, caller: Reader, service: Service) -> Response:
     runs = page.items
     if view == "DELETED_ONLY":  # a page may come back short: the token still goes on
         runs = [run for run in runs if run.lifecycle is Lifecycle.DELETED]
-    payload: dict[str, Any] = {"runs": [run_json(run) for run in runs]}
-    if page.next_page_token:
-        payload["next_page_token"] = page.next_page_token
-    return answer(payload)
+    return page_answer("runs", [run_json(run) for run in runs], page.next_page_token)
 
 
 @router.get(f"{API}/metrics/get-history")

@@ -8,6 +8,7 @@ Answers write int64 fields as numbers and non-finite doubles as "NaN", "Infinity
 from __future__ import annotations
 
 import math
+import re
 from typing import Annotated, Any
 
 import orjson
@@ -84,6 +85,29 @@ ViewType = Text | WireInt | None  # MLflow's ViewType by name, or by number (old
 
 def answer(payload: dict[str, Any]) -> Response:
     return Response(orjson.dumps(payload), media_type="application/json")
+
+
+def page_answer(key: str, items: list[Any], token: str | None) -> Response:
+    """A page as MLflow answers one: the items under ``key``, and the next page's token
+    only when there is one."""
+    return answer({key: items, **({"next_page_token": token} if token else {})})
+
+
+def equality_filter(text: str, fields: tuple[str, ...], what: str) -> dict[str, str]:
+    """The ``field = '…'`` terms, joined by AND, of a filter MLflow's client sends for
+    ``what``; by field. Any other term is refused, not ignored."""
+    found: dict[str, str] = {}
+    terms = re.split(r"\s+AND\s+", text.strip(), flags=re.IGNORECASE) if text.strip() else []
+    for term in terms:
+        match = _EQUALS.fullmatch(term)
+        if match is None or match.group(1).lower() not in fields:
+            shown = " and ".join(f"{field} = '…'" for field in fields)
+            raise InvalidInput(f"{what} are filtered by {shown} only, not {term.strip()!r}")
+        found[match.group(1).lower()] = match.group(2)
+    return found
+
+
+_EQUALS = re.compile(r"\s*(\w+)\s*=\s*'([^']*)'\s*")
 
 
 def number(value: float) -> float | str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -208,14 +210,22 @@ async def upload_artifact(
     """Stream the body to a temporary file, then store it atomically under ``path``."""
     # A finished run or a sealed model path is refused before any body is read.
     await run_in_threadpool(service.check_artifact_write, caller.scope, run_id, [path])
+    async with received_body(request) as local:
+        # On a worker thread: storing (a copy, an S3 upload) must not stall the event loop.
+        await run_in_threadpool(service.put_artifact, caller.scope, run_id, path, local)
+    return Response(status_code=204)
+
+
+@asynccontextmanager
+async def received_body(request: Request) -> AsyncIterator[Path]:
+    """The request's body streamed to a temporary file (bounded by the request guard), for
+    as long as the block runs."""
     with tempfile.TemporaryDirectory(prefix="gnomon-upload-") as folder:
         local = Path(folder) / "body"
         with local.open("wb") as sink:
             async for chunk in request.stream():
                 sink.write(chunk)
-        # On a worker thread: storing (a copy, an S3 upload) must not stall the event loop.
-        await run_in_threadpool(service.put_artifact, caller.scope, run_id, path, local)
-    return Response(status_code=204)
+        yield local
 
 
 @router.get("/runs/{run_id}/artifacts/{path:path}", response_class=FileResponse)
