@@ -73,6 +73,10 @@ def targets(result: WorkloadResult) -> list[dict[str, Any]]:
         else:
             value = theirs / ours if ours and theirs is not None else None
         met = None if value is None else value >= ratio.target
+        # Every side measures the same client against the same replaying proxy: the least is
+        # the client's cost on a quiet moment, so the ceiling errs towards the generous side.
+        floors = [side.median(ratio.floor) for side in result.sides.values()] if ratio.floor else []
+        floor = min((value for value in floors if value), default=None)
         rows.append(
             {
                 "figure": ratio.figure,
@@ -83,6 +87,7 @@ def targets(result: WorkloadResult) -> list[dict[str, Any]]:
                 "ratio": value,
                 "target": f">= {ratio.target:g}x" + (" (gnomon/peer)" if ratio.inverted else ""),
                 "met": met,
+                "ceiling": theirs / floor if floor and theirs is not None else None,
             }
         )
     for limit in result.workload.limits:
@@ -98,6 +103,7 @@ def targets(result: WorkloadResult) -> list[dict[str, Any]]:
                 "ratio": None,
                 "target": f"<= {limit.ceiling:g}",
                 "met": None if ours is None else ours <= limit.ceiling,
+                "ceiling": None,
             }
         )
     return rows
@@ -105,16 +111,20 @@ def targets(result: WorkloadResult) -> list[dict[str, Any]]:
 
 def targets_table(result: WorkloadResult) -> Table:
     title = f"{result.workload.name} targets (ratio = peer / gnomon unless marked gnomon/peer)"
+    rows = targets(result)
+    # ceiling: peer / the client's own cost, the most any server could show through the client
+    ceilings = any(row["ceiling"] is not None for row in rows)
     table = Table(title=title)
     left = ("figure", "system", "versus")
-    for column in (*left, "gnomon", "peer", "ratio", "target", "met"):
+    for column in (*left, "gnomon", "peer", "ratio", "target", "met", *["ceiling"] * ceilings):
         table.add_column(column, justify="left" if column in left else "right")
-    for row in targets(result):
+    for row in rows:
         ratio = f"{row['ratio']:.1f}x" if row["ratio"] is not None else "-"
         met = {True: "[green]yes[/]", False: "[red]no[/]", None: "-"}[row["met"]]
         names = [row["figure"], row["system"], row["versus"]]
         cells = [*names, _fmt(row["gnomon"]), _fmt(row["peer"])]
-        table.add_row(*cells, ratio, row["target"], met)
+        ceiling = [f"{row['ceiling']:.1f}x" if row["ceiling"] is not None else "-"] * ceilings
+        table.add_row(*cells, ratio, row["target"], met, *ceiling)
     return table
 
 

@@ -6,6 +6,8 @@ MLflow's 1 s batching, ``MLFLOW_ASYNC_LOGGING_BUFFERING_SECONDS``, its fastest m
 ``--points N`` logs only the first N points (whole runs, or the first steps of one run) and
 reports ``seconds`` extrapolated to the full data set, for the slow per-call mode over HTTP.
 ``--request-reps N`` adds ``request_p50_ms``: the median of N ``get_experiment`` calls.
+Over HTTP, per-call mode also reports ``floor_seconds``: the same loop against a proxy that
+replays the server's answers (``canned_proxy.py``), the client's own cost.
 """
 
 from __future__ import annotations
@@ -79,6 +81,28 @@ def _stored(client: Any, experiment_id: str) -> dict[str, int]:
     return {"points_stored": points, "env_tags": env_tags}
 
 
+def _client_floor(
+    mlflow: Any, experiment_id: str, runs: list[Any], steps: int, scale: float, mode: str
+) -> dict[str, float]:
+    """The same loop against a proxy that replays the server's answers: the client's cost."""
+    upstream = os.environ.get("MLFLOW_TRACKING_URI", "")
+    if mode != "per-call" or not upstream.startswith("http"):
+        return {}
+    from canned_proxy import canned
+
+    with canned(upstream) as url:
+        mlflow.set_tracking_uri(url)
+        try:
+            mlflow.set_experiment(experiment_id=experiment_id)
+            _train(mlflow, runs[:1], 1, sync=True)  # the proxy learns each call's answer
+            started = time.perf_counter()
+            _train(mlflow, runs, steps, sync=True)
+            measured = time.perf_counter() - started
+        finally:
+            mlflow.set_tracking_uri(upstream)
+    return {"floor_seconds": measured * scale}
+
+
 def main() -> None:
     args = _parse()
     if args.mode == "async":
@@ -113,6 +137,7 @@ def main() -> None:
         "startup_s": ready - began,
         **_stored(client, experiment_id),
         **_request_p50_ms(client, experiment_id, args.request_reps),
+        **_client_floor(mlflow, experiment_id, runs, steps, total / points, args.mode),
         "version": mlflow.__version__,
     }
     print(json.dumps(figures))

@@ -85,6 +85,7 @@ def _query(history_run: str, reps: int) -> dict[str, Any]:
     first_ms = (time.perf_counter() - first) * 1000
     search_ms, names = _median_ms(search, reps)
     history_ms, history = _median_ms(lambda: client.get_metric_history(history_run, "loss"), reps)
+    floor = _client_floor(search, history_run, reps)
     return {
         "seconds": search_ms / 1000,
         "search_ms": search_ms,
@@ -94,8 +95,29 @@ def _query(history_run: str, reps: int) -> dict[str, Any]:
         "first_run": names[0] if names else None,
         "history_points": len(history),
         "startup_s": first - began,
+        **floor,
         "version": mlflow.__version__,
     }
+
+
+def _client_floor(search: Callable[[], list[str]], history_run: str, reps: int) -> dict[str, Any]:
+    """The same calls against a proxy that replays the server's answers: the client's cost."""
+    upstream = os.environ.get("MLFLOW_TRACKING_URI", "")
+    if not upstream.startswith("http"):
+        return {}
+    import mlflow
+    from canned_proxy import canned
+    from mlflow import MlflowClient
+
+    with canned(upstream) as url:
+        mlflow.set_tracking_uri(url)
+        try:
+            client = MlflowClient(url)
+            search_ms, _ = _median_ms(search, reps)
+            history_ms, _ = _median_ms(lambda: client.get_metric_history(history_run, "loss"), reps)
+        finally:
+            mlflow.set_tracking_uri(upstream)
+    return {"search_floor_ms": search_ms, "history_floor_ms": history_ms}
 
 
 def main() -> None:
