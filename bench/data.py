@@ -93,6 +93,32 @@ def w3(model: str) -> dict[str, Any]:
     return {"model": model, "rows": rows}
 
 
+W8_FILES, W8Q_FILES, W8_FILE_BYTES, W8_CHANGED = 1_000, 100, 1 << 20, 10
+
+
+def w8(folder: Path, n_files: int, seed: int = SEED) -> dict[str, Any]:
+    """``n_files`` files of 1 MiB random bytes written under ``folder``/w8-files, once per
+    invocation (each side versions its own copy), and the change step: ``W8_CHANGED`` of them,
+    spread evenly, each rewritten with ``random.Random(change_seed + i).randbytes(file_bytes)``
+    (the standard library, so the peer venv makes the same bytes)."""
+    import numpy as np
+
+    files = folder / "w8-files"
+    files.mkdir()
+    rng = np.random.default_rng(seed)
+    names = [f"part-{index:04d}.bin" for index in range(n_files)]
+    for name in names:
+        (files / name).write_bytes(rng.bytes(W8_FILE_BYTES))
+    changed = names[:: n_files // W8_CHANGED][:W8_CHANGED]
+    return {
+        "folder": str(files),
+        "files": n_files,
+        "file_bytes": W8_FILE_BYTES,
+        "changed": changed,
+        "change_seed": seed + 1,
+    }
+
+
 # What the CLI start-up workload runs: name -> arguments of `gnomon`.
 CLI_COMMANDS = {
     "version": ["version"],
@@ -117,6 +143,8 @@ def write(workload: str, folder: Path) -> Path:
         "W3": lambda: w3("rf"),
         "W3b": lambda: w3("lr"),
         "CLI": lambda: {"commands": CLI_COMMANDS},
+        "W8": lambda: w8(folder, W8_FILES),
+        "W8q": lambda: w8(folder, W8Q_FILES),
     }
     path = folder / "data.json"
     path.write_text(json.dumps(builders[workload]()))

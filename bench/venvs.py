@@ -43,6 +43,10 @@ MLFLOW = Peer(
     requirement="mlflow==3.17.2 xgboost-cpu==3.2.0 lightgbm==4.7.0 scikit-learn==1.9.1",
 )
 
+# W8's peer. Installed when W8 runs (the runner's ``ensure``), not by ``main``: ``make test``
+# installs the peers the tests need, and none needs DVC.
+DVC = Peer(name="dvc", requirement="dvc==3.67.1")
+
 
 def _uv() -> Path | None:
     candidate = Path(sys.executable).parent / "uv"

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from gnomon._types import Page, Scope
     from gnomon.autologging import autolog
     from gnomon.config import Settings
+    from gnomon.data.fluent import load_dataset, log_dataset
     from gnomon.evaluation import evaluate
     from gnomon.registry.fluent import load_model, log_model, register_model
     from gnomon.sdk import Client
@@ -68,6 +69,8 @@ _LAZY = {
     "Run": "gnomon.tracking.entities",
     "RunStatus": "gnomon.tracking.entities",
     "log_model": "gnomon.registry.fluent",
+    "log_dataset": "gnomon.data.fluent",
+    "load_dataset": "gnomon.data.fluent",
     "load_model": "gnomon.registry.fluent",
     "register_model": "gnomon.registry.fluent",
     "autolog": "gnomon.autologging",
@@ -145,10 +148,12 @@ __all__ = [
     "evaluate",
     "flush",
     "get_client",
+    "load_dataset",
     "load_dict",
     "load_model",
     "load_table",
     "log_artifact",
+    "log_dataset",
     "log_dict",
     "log_figure",
     "log_image",

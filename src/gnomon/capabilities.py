@@ -97,6 +97,14 @@ CAPABILITIES: tuple[Capability, ...] = (
             Command("runs", "cli:runs_app", "List, search, show, compare runs; charts, artifacts."),
         ),
     ),
+    # Dataset versions: runs and models point to them.
+    Capability(
+        "data",
+        tables="tables",
+        migrations="migrations",
+        services="wiring:build",
+        commands=(Command("data", "cli:data_app", "Version datasets: add, show, checkout, diff."),),
+    ),
     Capability(
         "registry",
         tables="tables",

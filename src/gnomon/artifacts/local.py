@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 # Temporary files live next to their destination so os.replace stays on one filesystem;
 # listings and downloads hide them.
-_TMP_PREFIX = ".gnomon-tmp-"
+_TMP_PREFIX = ".gnomon-tmp-"  # bulk.TMP_PREFIX too
 # What a name the key chose can make the filesystem refuse: the caller's doing, not an outage.
 _BAD_NAME = {errno.ENAMETOOLONG, errno.EILSEQ, errno.EINVAL}
 
@@ -63,6 +63,19 @@ class LocalArtifactStore:
         keys = [join_key(prefix, p.relative_to(local_dir).as_posix()) for p in sources]
         for source, key in zip(sources, keys, strict=True):
             self._write(key, partial(_copy_into, source))
+
+    def put_files(
+        self, items: Sequence[tuple[Path, str]], on_file: Callable[[int], None] | None = None
+    ) -> None:
+        """``put_file`` for many files, durable together with one filesystem sync."""
+        from gnomon.artifacts import bulk
+
+        cleaned = [(Path(source), clean_key(key)) for source, key in items]
+        if not cleaned:
+            return
+        make_private_dirs(self._root)
+        with self._errors(cleaned[0][1]):
+            bulk.put_files(self._root, cleaned, on_file)
 
     def put_bytes(self, data: bytes, key: str) -> None:
         self._write(clean_key(key), lambda out: out.write(data))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -75,4 +76,16 @@ class ReadinessProbe(Protocol):
     def check_ready(self) -> None:
         """Raises ``Unavailable`` (naming nothing internal; details go to the log) when the
         store cannot be written: a missing bucket, an unwritable folder, no connection."""
+        ...
+
+
+@runtime_checkable
+class BulkWriter(Protocol):
+    """An optional ability of an artifact store: many files written faster together than one
+    by one, each atomic as ``put_file`` makes it and all durable when the call returns."""
+
+    def put_files(
+        self, items: Sequence[tuple[Path, str]], on_file: Callable[[int], None] | None = None
+    ) -> None:
+        """Upload each ``(local path, key)``; ``on_file`` gets each copied file's size."""
         ...

@@ -1,0 +1,229 @@
+"""``gnomon data ...``: dataset versions from the shell, thin commands over ``client.datasets``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from gnomon.cli.output import (
+    MISSING,
+    OutputFormat,
+    OutputOption,
+    client_of,
+    console,
+    format_time,
+    new_table,
+    print_json,
+    say,
+    state_of,
+    warn,
+)
+from gnomon.data.entities import AddResult, DatasetDiff, DatasetVersion
+from gnomon.errors import InvalidInput
+from gnomon.progress import progress_bar
+
+if TYPE_CHECKING:
+    from gnomon.data.api import DatasetsApi
+
+data_app = typer.Typer(help="Version datasets: add, list, show, log, checkout and diff.")
+SHOWN_FILES = 50  # files `show` lists; the manifest has them all (-o json)
+
+
+def _datasets(ctx: typer.Context) -> DatasetsApi:
+    client = client_of(ctx)
+    try:
+        return client.datasets  # type: ignore[no-any-return]
+    except AttributeError:
+        raise InvalidInput(
+            "datasets are not offered through a server yet: use an embedded GNOMON_URI "
+            "(a sqlite:// or postgresql:// store)"
+        ) from None
+
+
+def size_text(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} TB"
+
+
+@data_app.command("add")
+def add(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="A file or folder to version.")],
+    name: Annotated[str, typer.Option("--name", "-n", help="The dataset's name.")],
+    message: Annotated[str, typer.Option("--message", "-m", help="What changed.")] = "",
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """Version a file or folder; unchanged content makes no new version."""
+    from gnomon.data.quick import unchanged
+
+    known = unchanged(path, name, state_of(ctx).workspace)
+    if known is not None:  # the latest version already holds it: told without the store
+        if output is OutputFormat.JSON:
+            print_json(known)
+        else:
+            say(f"unchanged: {known['ref']} already holds this content")
+        return
+    with progress_bar("hashing and storing", unit="bytes") as advance:
+        result = _datasets(ctx).add(path, name, message=message, on_progress=advance)
+    if output is OutputFormat.JSON:
+        print_json(_add_json(result))
+        return
+    version = result.version
+    if result.created:
+        say(
+            f"{version.ref}: {version.files:,} files, {size_text(version.bytes)}; "
+            f"stored {result.new_objects:,} new ({size_text(result.new_bytes)})"
+        )
+    else:
+        say(f"unchanged: {version.ref} already holds this content")
+
+
+def _add_json(result: AddResult) -> dict[str, object]:
+    version = result.version
+    return {
+        "name": version.dataset,
+        "version": version.version,
+        "ref": version.ref,
+        "created": result.created,
+        "files": version.files,
+        "bytes": version.bytes,
+        "new_objects": result.new_objects,
+        "new_bytes": result.new_bytes,
+        "manifest_digest": version.manifest_digest,
+    }
+
+
+@data_app.command("list")
+def list_datasets(ctx: typer.Context, output: OutputOption = OutputFormat.TABLE) -> None:
+    """The workspace's datasets and their latest versions."""
+    found = _datasets(ctx).list()
+    if output is OutputFormat.JSON:
+        print_json(found)
+        return
+    table = new_table(None, "name", "latest", "updated", "by")
+    for dataset in found:
+        table.add_row(
+            dataset.name,
+            str(dataset.latest_version),
+            format_time(dataset.updated_time, compact=True),
+            dataset.created_by,
+        )
+    console().print(table)
+
+
+@data_app.command("log")
+def log(ctx: typer.Context, name: str, output: OutputOption = OutputFormat.TABLE) -> None:
+    """Every version of a dataset, newest first."""
+    versions = _datasets(ctx).versions(name)
+    if output is OutputFormat.JSON:
+        print_json(versions)
+        return
+    table = new_table(None, "version", "files", "size", "kind", "created", "by", "message")
+    for version in versions:
+        table.add_row(
+            str(version.version),
+            f"{version.files:,}",
+            size_text(version.bytes),
+            version.kind.value,
+            format_time(version.created_time, compact=True),
+            version.created_by,
+            version.message or MISSING,
+        )
+    console().print(table)
+
+
+@data_app.command("show")
+def show(ctx: typer.Context, ref: str, output: OutputOption = OutputFormat.TABLE) -> None:
+    """A version (NAME@VERSION, or NAME for the latest) and its files."""
+    datasets = _datasets(ctx)
+    version = datasets.version(ref)
+    manifest = datasets.manifest(version.ref)
+    if output is OutputFormat.JSON:
+        print_json({"version": version, "files": manifest.files})
+        return
+    _print_version(version)
+    table = new_table(None, "path", "size", "digest")
+    for entry in manifest.files[:SHOWN_FILES]:
+        table.add_row(entry.path, size_text(entry.size), entry.digest)
+    console().print(table)
+    if len(manifest.files) > SHOWN_FILES:
+        say(f"... and {len(manifest.files) - SHOWN_FILES:,} more files (-o json lists them all)")
+
+
+def _print_version(version: DatasetVersion) -> None:
+    say(f"{version.ref} ({version.kind.value})", style="bold")
+    say(f"  {version.files:,} files, {size_text(version.bytes)}")
+    say(f"  created {format_time(version.created_time)} by {version.created_by}")
+    if version.message:
+        say(f"  message: {version.message}")
+    for key, value in sorted(version.source.items()):
+        say(f"  source {key}: {value}")
+    if version.run_id:
+        say(f"  run: {version.run_id}")
+    say(f"  manifest: {version.manifest_digest}")
+
+
+@data_app.command("checkout")
+def checkout(
+    ctx: typer.Context,
+    ref: str,
+    dest: Annotated[Path, typer.Argument(help="A new (or empty) folder to restore into.")],
+) -> None:
+    """Restore a version's files, byte for byte, into a new folder."""
+    with progress_bar("restoring", unit="bytes") as advance:
+        where = _datasets(ctx).checkout(ref, dest, on_progress=advance)
+    say(f"restored {ref} into {where}")
+
+
+@data_app.command("diff")
+def diff(
+    ctx: typer.Context, before: str, after: str, output: OutputOption = OutputFormat.TABLE
+) -> None:
+    """Files added, removed and changed between two versions; rows and columns of tables."""
+    found = _datasets(ctx).diff(before, after)
+    if output is OutputFormat.JSON:
+        print_json(found)
+        return
+    _print_diff(found)
+
+
+def _print_diff(found: DatasetDiff) -> None:
+    say(f"{found.before} → {found.after}")
+    if found.unchanged:
+        say("no file differs")
+        return
+    table = new_table(None, "change", "path", "size before", "size after")
+    for label, changes in (("added", found.added), ("removed", found.removed)):
+        for change in changes:
+            table.add_row(
+                label,
+                change.path,
+                size_text(change.old.size) if change.old else MISSING,
+                size_text(change.new.size) if change.new else MISSING,
+            )
+    for change in found.changed:
+        assert change.old is not None and change.new is not None
+        table.add_row(
+            "changed", change.path, size_text(change.old.size), size_text(change.new.size)
+        )
+    console().print(table)
+    for table_change in found.tables:
+        before, after = table_change.rows_before, table_change.rows_after
+        line = f"{table_change.path}: rows {before:,} → {after:,}"
+        if table_change.columns_added:
+            line += f"; columns added {', '.join(table_change.columns_added)}"
+        if table_change.columns_removed:
+            line += f"; columns removed {', '.join(table_change.columns_removed)}"
+        for column, old, new in table_change.types_changed:
+            line += f"; {column} {old} → {new}"
+        say(line)
+    if len(found.tables) < sum(
+        1 for c in found.changed if c.path.lower().endswith((".parquet", ".csv"))
+    ):
+        warn("only the first changed tables were read for rows and columns")

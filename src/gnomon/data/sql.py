@@ -1,0 +1,208 @@
+"""SqlDatasetStore: datasets, versions and the workspace's stored objects (SQLAlchemy Core)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from gnomon._types import Scope, new_id, now_ms
+from gnomon.data.entities import Dataset, DatasetKind, DatasetVersion, Manifest
+from gnomon.data.tables import dataset_objects, dataset_versions, datasets
+from gnomon.errors import NotFound
+from gnomon.store.database import Database
+
+_d = datasets.c
+_v = dataset_versions.c
+_o = dataset_objects.c
+_IN_CHUNK = 500  # digests per IN (...) list: well under every driver's parameter limit
+
+
+class SqlDatasetStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def stored_objects(self, scope: Scope, digests: Iterable[str]) -> set[str]:
+        """Which of ``digests`` the workspace already stores."""
+        wanted = sorted(set(digests))
+        found: set[str] = set()
+        with self.db.read() as conn:
+            for start in range(0, len(wanted), _IN_CHUNK):
+                chunk = wanted[start : start + _IN_CHUNK]
+                found.update(
+                    conn.execute(
+                        select(_o.digest).where(
+                            _o.workspace_id == scope.workspace, _o.digest.in_(chunk)
+                        )
+                    ).scalars()
+                )
+        return found
+
+    def latest_digest(self, scope: Scope, name: str) -> str | None:
+        with self.db.read() as conn:
+            return conn.execute(
+                select(_v.manifest_digest)
+                .join(datasets, _d.id == _v.dataset_id)
+                .where(_d.workspace_id == scope.workspace, _d.name == name)
+                .where(_v.version == _d.latest_version)
+            ).scalar()
+
+    def record_version(
+        self,
+        scope: Scope,
+        name: str,
+        manifest: Manifest,
+        *,
+        message: str,
+        source: Mapping[str, str],
+        run_id: str | None,
+        objects: Sequence[tuple[str, int]],
+    ) -> tuple[DatasetVersion, bool]:
+        """The new version (and ``True``), or the latest when its content is the same.
+
+        One transaction: the objects it names were stored before, so a version never points
+        at content that is not there.
+        """
+        now = now_ms()
+        with self.db.write() as conn:
+            row = conn.execute(
+                select(datasets).where(_d.workspace_id == scope.workspace, _d.name == name)
+            ).first()
+            if row is None:
+                dataset_id, number = new_id(), 1
+                conn.execute(
+                    datasets.insert().values(
+                        id=dataset_id,
+                        workspace_id=scope.workspace,
+                        name=name,
+                        description="",
+                        latest_version=1,
+                        created_time=now,
+                        updated_time=now,
+                        created_by=scope.principal,
+                    )
+                )
+            else:
+                dataset_id, number = row.id, row.latest_version + 1
+                latest = _version_row(conn, dataset_id, row.latest_version)
+                if latest is not None and latest.manifest_digest == manifest.digest:
+                    return _version(name, latest._mapping), False
+                conn.execute(
+                    update(datasets)
+                    .where(_d.id == dataset_id, _d.latest_version == row.latest_version)
+                    .values(latest_version=number, updated_time=now)
+                )
+            values: dict[str, Any] = {
+                "dataset_id": dataset_id,
+                "version": number,
+                "manifest_digest": manifest.digest,
+                "files": len(manifest.files),
+                "bytes": manifest.bytes,
+                "kind": manifest.kind.value,
+                "message": message,
+                "source": json.dumps(dict(source), sort_keys=True),
+                "run_id": run_id,
+                "created_time": now,
+                "created_by": scope.principal,
+            }
+            conn.execute(dataset_versions.insert().values(**values))
+            _insert_objects(conn, scope, objects)
+        return _version(name, values), True
+
+    def list(self, scope: Scope) -> list[Dataset]:
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(datasets).where(_d.workspace_id == scope.workspace).order_by(_d.name)
+            ).all()
+        return [_dataset(row._mapping) for row in rows]
+
+    def get(self, scope: Scope, name: str) -> Dataset:
+        with self.db.read() as conn:
+            return _dataset(_dataset_row(conn, scope, name)._mapping)
+
+    def versions(self, scope: Scope, name: str) -> list[DatasetVersion]:
+        """Every version, newest first."""
+        with self.db.read() as conn:
+            dataset = _dataset_row(conn, scope, name)
+            rows = conn.execute(
+                select(dataset_versions)
+                .where(_v.dataset_id == dataset.id)
+                .order_by(_v.version.desc())
+            ).all()
+        return [_version(name, row._mapping) for row in rows]
+
+    def version(self, scope: Scope, name: str, number: int | None) -> DatasetVersion:
+        with self.db.read() as conn:
+            dataset = _dataset_row(conn, scope, name)
+            row = _version_row(conn, dataset.id, number or dataset.latest_version)
+        if row is None:
+            raise NotFound(
+                f"dataset {name!r} has no version {number}; its latest is {dataset.latest_version}",
+                {"dataset": name, "version": number},
+            )
+        return _version(name, row._mapping)
+
+
+def _insert_objects(conn: Connection, scope: Scope, objects: Sequence[tuple[str, int]]) -> None:
+    sizes = dict(objects)
+    present: set[str] = set()
+    digests = sorted(sizes)
+    for start in range(0, len(digests), _IN_CHUNK):
+        chunk = digests[start : start + _IN_CHUNK]
+        present.update(
+            conn.execute(
+                select(_o.digest).where(_o.workspace_id == scope.workspace, _o.digest.in_(chunk))
+            ).scalars()
+        )
+    rows = [
+        {"workspace_id": scope.workspace, "digest": digest, "size": size}
+        for digest, size in sizes.items()
+        if digest not in present
+    ]
+    if rows:
+        conn.execute(dataset_objects.insert(), rows)
+
+
+def _dataset_row(conn: Connection, scope: Scope, name: str) -> Any:
+    row = conn.execute(
+        select(datasets).where(_d.workspace_id == scope.workspace, _d.name == name)
+    ).first()
+    if row is None:
+        raise NotFound(f"dataset {name!r} not found", {"dataset": name})
+    return row
+
+
+def _version_row(conn: Connection, dataset_id: str, number: int) -> Any:
+    return conn.execute(
+        select(dataset_versions).where(_v.dataset_id == dataset_id, _v.version == number)
+    ).first()
+
+
+def _dataset(row: Mapping[str, Any]) -> Dataset:
+    return Dataset(
+        id=row["id"],
+        name=row["name"],
+        description=row["description"],
+        latest_version=row["latest_version"],
+        created_time=row["created_time"],
+        updated_time=row["updated_time"],
+        created_by=row["created_by"],
+    )
+
+
+def _version(name: str, row: Mapping[str, Any]) -> DatasetVersion:
+    return DatasetVersion(
+        dataset=name,
+        version=row["version"],
+        manifest_digest=row["manifest_digest"],
+        files=row["files"],
+        bytes=row["bytes"],
+        kind=DatasetKind(row["kind"]),
+        message=row["message"],
+        source=json.loads(row["source"]),
+        created_time=row["created_time"],
+        created_by=row["created_by"],
+        run_id=row["run_id"],
+    )
