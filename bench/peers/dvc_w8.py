@@ -62,6 +62,7 @@ def _repo(workdir: Path, source: str, cache_type: str, env: dict[str, str]) -> P
     repo = workdir / f"repo-{cache_type}"
     repo.mkdir()
     shutil.copytree(source, repo / "files")  # leaves the files in the page cache
+    os.sync()  # the copy's writeback belongs to the setup, as on the gnomon side
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
     _timed(["init", "-q"], repo, env)
     _timed(["config", "cache.type", cache_type], repo, env)
@@ -99,6 +100,7 @@ def _copy_mode(workdir: Path, data: dict[str, Any], env: dict[str, str]) -> dict
     readd = _timed(["add", "files"], repo, env)[0]
     unchanged = _tracked(repo) == first and _objects(repo) == objects
     _rewrite(repo / "files", data["changed"], data["change_seed"], data["file_bytes"])
+    os.sync()
     change = _timed(["add", "files"], repo, env)[0]
     changed = _tracked(repo)["md5"] != first["md5"]
     new_objects = _objects(repo) - objects

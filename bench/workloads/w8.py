@@ -74,6 +74,8 @@ def main() -> None:
     data = load(args.data)
     folder = args.workdir / "files"
     shutil.copytree(data["folder"], folder)  # not timed; leaves the files in the page cache
+    # The copy's writeback is the setup's, not the timed add's (whose sync would wait for it).
+    os.sync()
     env = {**os.environ, "GNOMON_HOME": str(args.workdir / "gnomon")}
     # As an installed package is, and as the peer script does with DVC's venv: where
     # PYTHONDONTWRITEBYTECODE is set, each process would otherwise compile what it imports.
@@ -85,6 +87,7 @@ def main() -> None:
     add, first = _add(folder, env)
     readd, again = _add(folder, env)
     _rewrite(folder, data["changed"], data["change_seed"], data["file_bytes"])
+    os.sync()
     change, third = _add(folder, env)
     gigabytes = data["files"] * data["file_bytes"] / 1e9
     emit(

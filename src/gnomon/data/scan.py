@@ -13,7 +13,7 @@ from gnomon.errors import InvalidInput
 
 MAX_FILES = 1_000_000  # a manifest is held in memory whole
 MAX_KEY_CHARS = 256  # at most 1,024 bytes of UTF-8: a key every artifact store takes
-_READERS = min(8, (os.cpu_count() or 1) * 2)  # file reads and hashing release the GIL
+_READERS = max(2, os.cpu_count() or 1)  # reads and hashing release the GIL; more only contend
 
 
 @dataclass(frozen=True, slots=True)
