@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from gnomon._types import Page, Scope
     from gnomon.autologging import autolog
     from gnomon.config import Settings
-    from gnomon.data.fluent import load_dataset, log_dataset
+    from gnomon.data.fluent import load_dataset, log_dataset, log_input
     from gnomon.evaluation import evaluate
     from gnomon.registry.fluent import load_model, log_model, register_model
     from gnomon.sdk import Client
@@ -71,6 +71,7 @@ _LAZY = {
     "log_model": "gnomon.registry.fluent",
     "log_dataset": "gnomon.data.fluent",
     "load_dataset": "gnomon.data.fluent",
+    "log_input": "gnomon.data.fluent",
     "load_model": "gnomon.registry.fluent",
     "register_model": "gnomon.registry.fluent",
     "autolog": "gnomon.autologging",
@@ -157,6 +158,7 @@ __all__ = [
     "log_dict",
     "log_figure",
     "log_image",
+    "log_input",
     "log_metric",
     "log_metrics",
     "log_model",

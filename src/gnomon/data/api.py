@@ -10,7 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from gnomon.data.entities import AddResult, Dataset, DatasetDiff, DatasetVersion, Manifest
+from gnomon.data.entities import (
+    AddResult,
+    Dataset,
+    DatasetDiff,
+    DatasetVersion,
+    Manifest,
+    RunInput,
+    UsedBy,
+)
 from gnomon.progress import ProgressCallback
 
 if TYPE_CHECKING:
@@ -34,8 +42,11 @@ class DatasetsApi(Protocol):
         """
         ...
 
-    def log(self, data: Any, name: str, *, message: str = "") -> AddResult:
-        """Version a pandas, Polars or Arrow table (as one Parquet file), or a path."""
+    def log(
+        self, data: Any, name: str, *, message: str = "", run_id: str | None = None
+    ) -> AddResult:
+        """Version a pandas, Polars or Arrow table (as one Parquet file), or a path;
+        ``run_id`` names the run that produced it."""
         ...
 
     def list(self) -> list[Dataset]: ...
@@ -68,4 +79,21 @@ class DatasetsApi(Protocol):
         Raises:
             InvalidInput: the version holds files that are not tables.
         """
+        ...
+
+    def log_input(self, run_id: str, ref: str, context: str = "input") -> DatasetVersion:
+        """Record that run ``run_id`` used version ``ref`` as ``context`` (``training``,
+        ``evaluation``...: letters, digits, '-' and '_'); recording it again changes nothing.
+
+        Raises:
+            NotFound: the run or the version is not in this workspace.
+        """
+        ...
+
+    def inputs(self, run_id: str) -> list[RunInput]:
+        """The dataset versions a run used."""
+        ...
+
+    def used_by(self, ref: str) -> UsedBy:
+        """The runs that used a version, newest first, and the model versions they made."""
         ...

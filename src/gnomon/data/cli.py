@@ -27,7 +27,9 @@ from gnomon.progress import progress_bar
 if TYPE_CHECKING:
     from gnomon.data.api import DatasetsApi
 
-data_app = typer.Typer(help="Version datasets: add, list, show, log, checkout and diff.")
+data_app = typer.Typer(
+    help="Version datasets: add, list, show, log, checkout, diff and what used them."
+)
 SHOWN_FILES = 50  # files `show` lists; the manifest has them all (-o json)
 
 
@@ -179,6 +181,49 @@ def checkout(
     with progress_bar("restoring", unit="bytes") as advance:
         where = _datasets(ctx).checkout(ref, dest, on_progress=advance)
     say(f"restored {ref} into {where}")
+
+
+@data_app.command("used-by")
+def used_by(ctx: typer.Context, ref: str, output: OutputOption = OutputFormat.TABLE) -> None:
+    """The runs that used a version, and the model versions those runs made."""
+    found = _datasets(ctx).used_by(ref)
+    if output is OutputFormat.JSON:
+        print_json(found)
+        return
+    if not found.runs:
+        say(f"no run has recorded {found.ref} as an input")
+        return
+    table = new_table(f"runs that used {found.ref}", "run", "name", "experiment", "status")
+    table.add_column("as")
+    table.add_column("recorded")
+    for run in found.runs:
+        table.add_row(
+            run.run_id,
+            run.run_name,
+            run.experiment,
+            run.status,
+            run.context,
+            format_time(run.recorded_time, compact=True),
+        )
+    console().print(table)
+    if found.models:
+        models = new_table("model versions those runs made", "model", "version", "run")
+        for model in found.models:
+            models.add_row(model.model, str(model.version), model.run_id)
+        console().print(models)
+
+
+@data_app.command("inputs")
+def inputs(ctx: typer.Context, run_id: str, output: OutputOption = OutputFormat.TABLE) -> None:
+    """The dataset versions a run used."""
+    found = _datasets(ctx).inputs(run_id)
+    if output is OutputFormat.JSON:
+        print_json(found)
+        return
+    table = new_table(f"inputs of run {run_id}", "version", "as", "recorded")
+    for item in found:
+        table.add_row(item.ref, item.context, format_time(item.recorded_time, compact=True))
+    console().print(table)
 
 
 @data_app.command("diff")

@@ -16,6 +16,8 @@ from gnomon.data.entities import (
     DatasetKind,
     DatasetVersion,
     Manifest,
+    RunInput,
+    UsedBy,
 )
 from gnomon.data.service import DatasetService
 from gnomon.errors import InvalidInput
@@ -42,14 +44,18 @@ class DatasetClient:
             self.scope, Path(path), name, message=message, on_progress=on_progress
         )
 
-    def log(self, data: Any, name: str, *, message: str = "") -> AddResult:
+    def log(
+        self, data: Any, name: str, *, message: str = "", run_id: str | None = None
+    ) -> AddResult:
         if isinstance(data, str | Path):
-            return self.add(data, name, message=message)
+            return self.service.add(self.scope, Path(data), name, message=message, run_id=run_id)
         table = frames.to_arrow(data)
         with tempfile.TemporaryDirectory(prefix="gnomon-dataset-") as folder:
             path = frames.write_table(table, Path(folder))
             source = {"kind": "table", "rows": str(table.num_rows)}
-            return self.service.add(self.scope, path, name, message=message, source=source)
+            return self.service.add(
+                self.scope, path, name, message=message, source=source, run_id=run_id
+            )
 
     def list(self) -> list[Dataset]:
         return self.service.list(self.scope)
@@ -85,3 +91,12 @@ class DatasetClient:
         with tempfile.TemporaryDirectory(prefix="gnomon-load-") as folder:
             local = self.service.checkout(self.scope, version.ref, Path(folder) / "version")
             return frames.read_tables(local, [entry.path for entry in manifest.files])
+
+    def log_input(self, run_id: str, ref: str, context: str = "input") -> DatasetVersion:
+        return self.service.log_input(self.scope, run_id, ref, context)
+
+    def inputs(self, run_id: str) -> list[RunInput]:
+        return self.service.inputs(self.scope, run_id)
+
+    def used_by(self, ref: str) -> UsedBy:
+        return self.service.used_by(self.scope, ref)

@@ -144,3 +144,32 @@ def parse_ref(ref: str) -> tuple[str, int | None]:
             {"ref": ref},
         )
     return name, int(version)
+
+
+@dataclass(frozen=True, slots=True)
+class RunInput:
+    """A dataset version a run used, and in what role (``training``, ``evaluation``...)."""
+
+    run_id: str
+    ref: str
+    context: str
+    recorded_time: int
+    run_name: str = ""
+    experiment: str = ""
+    status: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelUse:
+    """A registered model version whose source run used the dataset version."""
+
+    model: str
+    version: int
+    run_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class UsedBy:
+    ref: str
+    runs: tuple[RunInput, ...] = ()
+    models: tuple[ModelUse, ...] = ()

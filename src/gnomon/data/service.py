@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -20,7 +20,10 @@ from gnomon.data.entities import (
     FileChange,
     FileEntry,
     Manifest,
+    ModelUse,
+    RunInput,
     TableChange,
+    UsedBy,
     parse_ref,
 )
 from gnomon.data.hashing import DigestCache
@@ -33,6 +36,10 @@ from gnomon.errors import InvalidInput
 from gnomon.tracking.validation import check_name
 
 Progress = Callable[[int, int | None], None]
+# (scope, run ids) -> the registered model versions made by those runs: the registry, built
+# after this capability, provides it (see registry/wiring.py); without it none are listed.
+ModelsOfRuns = Callable[[Scope, Sequence[str]], list[ModelUse]]
+CONTEXT_LENGTH = 64
 MAX_TABLE_DIFFS = 50  # changed tables whose rows and columns a diff reads
 _FETCHERS = 4
 
@@ -44,6 +51,10 @@ class DatasetService:
         self.store = store
         self.artifacts = artifacts
         self.digest_cache = digest_cache
+        self.models_of_runs: ModelsOfRuns | None = None
+        # Builds the capabilities after this one (the registry sets models_of_runs): they
+        # are built lazily, and used_by may come first.
+        self.build_later: Callable[[], object] | None = None
 
     def objects(self, scope: Scope) -> ObjectStore:
         return ObjectStore(self.artifacts, scope.workspace)
@@ -195,3 +206,33 @@ class DatasetService:
                 if c in before.columns and before.columns[c] != after.columns[c]
             ),
         )
+
+    def log_input(
+        self, scope: Scope, run_id: str, ref: str, context: str = "input"
+    ) -> DatasetVersion:
+        """Record that ``run_id`` used version ``ref`` (the latest when none is named)."""
+        context = _context(context)
+        name, number = parse_ref(ref)
+        return self.store.record_input(scope, run_id, name, number or 0, context)
+
+    def inputs(self, scope: Scope, run_id: str) -> list[RunInput]:
+        return self.store.inputs_of(scope, run_id)
+
+    def used_by(self, scope: Scope, ref: str) -> UsedBy:
+        """The runs that used version ``ref``, and the model versions those runs made."""
+        version = self.version(scope, ref)
+        runs = self.store.runs_using(scope, version.dataset, version.version)
+        models: list[ModelUse] = []
+        if self.models_of_runs is None and self.build_later is not None:
+            self.build_later()
+        if self.models_of_runs is not None and runs:
+            models = self.models_of_runs(scope, [run.run_id for run in runs])
+        return UsedBy(version.ref, tuple(runs), tuple(models))
+
+
+def _context(value: object) -> str:
+    if not isinstance(value, str) or not value or len(value) > CONTEXT_LENGTH:
+        raise InvalidInput(f"an input's context is 1 to {CONTEXT_LENGTH} characters, got {value!r}")
+    if not value.replace("_", "").replace("-", "").isalnum():
+        raise InvalidInput(f"an input's context is letters, digits, '-' and '_', got {value!r}")
+    return value

@@ -9,14 +9,19 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from gnomon._types import Scope, new_id, now_ms
-from gnomon.data.entities import Dataset, DatasetKind, DatasetVersion, Manifest
-from gnomon.data.tables import dataset_objects, dataset_versions, datasets
+from gnomon.data.entities import Dataset, DatasetKind, DatasetVersion, Manifest, RunInput
+from gnomon.data.tables import dataset_objects, dataset_versions, datasets, run_inputs
 from gnomon.errors import NotFound
 from gnomon.store.database import Database
+from gnomon.tracking.tables import experiments, runs
 
 _d = datasets.c
 _v = dataset_versions.c
 _o = dataset_objects.c
+_i = run_inputs.c
+_r = runs.c
+_e = experiments.c
+MAX_USERS_LISTED = 1000  # runs `used_by` returns, newest first
 _IN_CHUNK = 500  # digests per IN (...) list: well under every driver's parameter limit
 
 
@@ -143,6 +148,65 @@ class SqlDatasetStore:
                 {"dataset": name, "version": number},
             )
         return _version(name, row._mapping)
+
+    def record_input(
+        self, scope: Scope, run_id: str, name: str, number: int, context: str
+    ) -> DatasetVersion:
+        """Note that run ``run_id`` (of this workspace) used ``name@number``; again is a no-op.
+
+        Raises:
+            NotFound: the run is not this workspace's, or the version does not exist.
+        """
+        now = now_ms()
+        with self.db.write() as conn:
+            found = conn.execute(
+                select(_r.id).where(_r.id == run_id, _r.workspace_id == scope.workspace)
+            ).first()
+            if found is None:
+                raise NotFound(f"run {run_id!r} not found", {"run_id": run_id})
+            dataset = _dataset_row(conn, scope, name)
+            row = _version_row(conn, dataset.id, number or dataset.latest_version)
+            if row is None:
+                raise NotFound(f"dataset {name!r} has no version {number}", {"dataset": name})
+            key = (_i.run_id == run_id, _i.dataset_id == dataset.id, _i.version == row.version)
+            if conn.execute(select(_i.run_id).where(*key)).first() is None:
+                conn.execute(
+                    run_inputs.insert().values(
+                        run_id=run_id,
+                        dataset_id=dataset.id,
+                        version=row.version,
+                        context=context,
+                        recorded_time=now,
+                    )
+                )
+        return _version(name, row._mapping)
+
+    def runs_using(self, scope: Scope, name: str, number: int) -> list[RunInput]:
+        """The runs that used ``name@number``, newest first."""
+        with self.db.read() as conn:
+            dataset = _dataset_row(conn, scope, name)
+            rows = conn.execute(
+                select(_i.run_id, _i.context, _i.recorded_time, _r.name, _r.status, _e.name)
+                .join(runs, _r.id == _i.run_id)
+                .join(experiments, _e.id == _r.experiment_id)
+                .where(_i.dataset_id == dataset.id, _i.version == number)
+                .where(_r.workspace_id == scope.workspace)
+                .order_by(_i.recorded_time.desc())
+                .limit(MAX_USERS_LISTED)
+            ).all()
+        ref = f"{name}@{number}"
+        return [RunInput(r[0], ref, r[1], r[2], r[3], r[5], r[4]) for r in rows]
+
+    def inputs_of(self, scope: Scope, run_id: str) -> list[RunInput]:
+        """The dataset versions run ``run_id`` used, in the order it recorded them."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(_i.run_id, _d.name, _i.version, _i.context, _i.recorded_time)
+                .join(datasets, _d.id == _i.dataset_id)
+                .where(_i.run_id == run_id, _d.workspace_id == scope.workspace)
+                .order_by(_i.recorded_time, _d.name, _i.version)
+            ).all()
+        return [RunInput(r[0], f"{r[1]}@{r[2]}", r[3], r[4]) for r in rows]
 
 
 def _insert_objects(conn: Connection, scope: Scope, objects: Sequence[tuple[str, int]]) -> None:

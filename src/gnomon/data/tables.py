@@ -1,5 +1,6 @@
-"""Dataset tables: datasets by name per workspace, their immutable versions, and the content
-objects each workspace holds (what deduplication checks before storing a file)."""
+"""Dataset tables: datasets by name per workspace, their immutable versions, the content
+objects each workspace holds (what deduplication checks before storing a file), and the
+versions each run used (lineage)."""
 
 from __future__ import annotations
 
@@ -49,4 +50,17 @@ dataset_objects = Table(
     Column("digest", String(DIGEST_LENGTH), primary_key=True),
     Column("size", BigInteger, nullable=False),
     sqlite_with_rowid=False,
+)
+
+run_inputs = Table(
+    "run_inputs",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "dataset_id", String(32), ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("context", String(64), nullable=False),  # training, evaluation, input...
+    Column("recorded_time", BigInteger, nullable=False),
+    Index("ix_run_inputs_dataset_version", "dataset_id", "version"),
 )

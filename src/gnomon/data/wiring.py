@@ -19,6 +19,7 @@ def build(services: ServiceRegistry) -> None:
     cache = DigestCache(settings.home / DIGEST_CACHE)
     artifacts = services.artifact_store(settings.artifact_root)
     datasets = DatasetService(SqlDatasetStore(services.database), artifacts, cache)
+    datasets.build_later = lambda: services.offers("registry")
     services.provide(DatasetService, datasets)
 
     def embedded(scope: Scope) -> DatasetsApi:

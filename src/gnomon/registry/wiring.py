@@ -29,6 +29,7 @@ def build(services: ServiceRegistry) -> None:
     services.provide(RegistryService, registry)
     services.provide(Registrar, registrar)
     services.provide(LoggedModelPaths, registry.logged_model_paths)  # tracking seals them
+    _link_dataset_lineage(services)
     # Loading a model unpickles bytes an editor chose: never inside the API server.
     services.on_server(lambda twin: twin.provide(Registrar, registrar.without_load_check()))
 
@@ -36,3 +37,16 @@ def build(services: ServiceRegistry) -> None:
         return RegistryClient(registry, services.get(Registrar), scope)
 
     services.expose("registry", RegistryApi, embedded)
+
+
+def _link_dataset_lineage(services: ServiceRegistry) -> None:
+    """``gnomon data used-by`` lists the model versions the runs made: the data service,
+    built before the registry, gets the lookup from here."""
+    from functools import partial
+
+    from gnomon.data.service import DatasetService
+    from gnomon.registry.lineage import versions_of_runs
+
+    datasets = services.find(DatasetService)
+    if datasets is not None and services.database is not None:
+        datasets.models_of_runs = partial(versions_of_runs, services.database)

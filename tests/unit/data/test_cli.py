@@ -78,3 +78,19 @@ def test_the_quick_answer_stays_out_of_other_stores(
     assert quick.unchanged(source, "raw", None) is None
     monkeypatch.setenv("GNOMON_URI", "")
     assert quick.unchanged(source, "raw", None) is None
+
+
+def test_used_by_and_inputs(gnomon_home: Path, tmp_path: Path) -> None:
+    import gnomon
+
+    source = make_folder(tmp_path / "src", {"a.csv": b"x\n1\n"})
+    ok("data", "add", str(source), "--name", "raw")
+    assert ok("data", "used-by", "raw@1") == "no run has recorded raw@1 as an input\n"
+    with gnomon.start_run(name="trainer") as run:
+        gnomon.log_input("raw", context="training")
+    used = ok_json("data", "used-by", "raw")
+    assert [(r["run_id"], r["run_name"], r["context"]) for r in used["runs"]] == [
+        (run.id, "trainer", "training")
+    ]
+    assert "trainer" in ok("data", "used-by", "raw@1")
+    assert [i["ref"] for i in ok_json("data", "inputs", run.id)] == ["raw@1"]

@@ -234,3 +234,42 @@ def test_on_s3_storage(
     assert (out / "t/b.csv").read_bytes() == b"q\n1\n"
     (table,) = client.datasets.diff("raw@1", "raw@2").tables
     assert (table.rows_before, table.rows_after) == (1, 2)
+
+
+def test_runs_record_the_versions_they_used(client: gnomon.Client, tmp_path: Path) -> None:
+    from sklearn.linear_model import LinearRegression
+
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [2.0, 4.0, 6.0]})
+    gnomon.log_dataset(frame, "train")
+    gnomon.set_experiment("lineage")
+    with gnomon.start_run(name="fit") as run:
+        data = gnomon.load_dataset("train", context="training")
+        gnomon.log_input("train@1", context="training")  # again: recorded once
+        model = LinearRegression().fit(data[["x"]], data["y"])
+        uri = gnomon.log_model(model, "model", input_example=data[["x"]])
+        produced = gnomon.log_dataset(data.assign(p=model.predict(data[["x"]])), "scored")
+    gnomon.register_model(uri, "reg")
+    with gnomon.start_run(name="other"):
+        gnomon.log_input("train", context="evaluation")
+    assert produced.run_id == run.id
+    assert [(i.ref, i.context) for i in client.datasets.inputs(run.id)] == [("train@1", "training")]
+    used = client.datasets.used_by("train@1")
+    assert [(r.run_name, r.context, r.experiment) for r in used.runs] == [
+        ("other", "evaluation", "lineage"),
+        ("fit", "training", "lineage"),
+    ]
+    assert [(m.model, m.version, m.run_id) for m in used.models] == [("reg", 1, run.id)]
+    assert client.datasets.used_by("scored").runs == ()
+
+
+def test_inputs_are_checked(client: gnomon.Client) -> None:
+    gnomon.log_dataset(pd.DataFrame({"x": [1]}), "d")
+    with pytest.raises(InvalidInput, match="start a run first"):
+        gnomon.log_input("d")
+    with gnomon.start_run():
+        with pytest.raises(NotFound, match="no version 7"):
+            gnomon.log_input("d@7")
+        with pytest.raises(InvalidInput, match="context"):
+            gnomon.log_input("d", context="bad context!")
+    with pytest.raises(NotFound, match="run 'nope' not found"):
+        client.datasets.log_input("nope", "d")

@@ -1,4 +1,4 @@
-"""Datasets, their versions and the content objects each workspace holds.
+"""Datasets, their versions, the content objects each workspace holds, and run inputs.
 
 Revision ID: 0007
 Revises: 0006
@@ -65,9 +65,30 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("workspace_id", "digest", name="pk_dataset_objects"),
         sqlite_with_rowid=False,
     )
+    op.create_table(
+        "run_inputs",
+        sa.Column("run_id", sa.String(32), nullable=False),
+        sa.Column("dataset_id", sa.String(32), nullable=False),
+        sa.Column("version", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("context", sa.String(64), nullable=False),
+        sa.Column("recorded_time", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["runs.id"], name="fk_run_inputs_run_id_runs", ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["dataset_id"],
+            ["datasets.id"],
+            name="fk_run_inputs_dataset_id_datasets",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("run_id", "dataset_id", "version", name="pk_run_inputs"),
+    )
+    op.create_index("ix_run_inputs_dataset_version", "run_inputs", ["dataset_id", "version"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_run_inputs_dataset_version", table_name="run_inputs")
+    op.drop_table("run_inputs")
     op.drop_table("dataset_objects")
     op.drop_table("dataset_versions")
     op.drop_index("uq_datasets_workspace_name", table_name="datasets")
