@@ -1,4 +1,4 @@
-"""``python -m bench W1|W1s|W1m|W2|W2m|W2L|IMP|W3|W3b|CLI|W8|W8q|all [--reps N] [--quick]
+"""``python -m bench W1|W1s|W1m|W2|W2m|W2L|IMP|W3|W3b|CLI|W8|W8q|PROF|all [--reps N] [--quick]
 [--no-peer] [--query-reps N] [--duration S]``."""
 
 from __future__ import annotations

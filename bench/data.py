@@ -119,6 +119,54 @@ def w8(folder: Path, n_files: int, seed: int = SEED) -> dict[str, Any]:
     }
 
 
+PROF_ROWS, PROF_NUMERIC, PROF_CATEGORICAL = 1_000_000, 12, 8
+
+
+def prof_table(rows: int, seed: int) -> Any:
+    """``rows`` rows of 12 numeric columns (normal, log-normal, uniform and integer, some
+    correlated, 2% missing in four) and 8 text columns (3 to 1,000 distinct values)."""
+    import numpy as np
+    import pyarrow as pa
+
+    rng = np.random.default_rng(seed)
+    base = rng.normal(size=rows)
+    columns: dict[str, Any] = {}
+    for index in range(PROF_NUMERIC):
+        kind = index % 4
+        if kind == 0:
+            values = base * (index + 1) + rng.normal(size=rows)  # correlated with each other
+        elif kind == 1:
+            values = rng.lognormal(3.0, 1.0, rows)
+        elif kind == 2:
+            values = rng.uniform(-100, 100, rows)
+        else:
+            values = rng.integers(0, 500, rows).astype(np.float64)
+        mask = rng.random(rows) < 0.02 if index < 4 else None
+        array = pa.array(values, mask=mask)
+        columns[f"n{index:02d}"] = array.cast(pa.int64()) if kind == 3 else array
+    for index, distinct in enumerate((3, 5, 10, 20, 50, 100, 300, 1000)):
+        vocabulary = np.array([f"c{index}-{v:04d}" for v in range(distinct)])
+        columns[f"s{index}"] = pa.array(vocabulary[rng.zipf(1.5, rows) % distinct])
+    return pa.table(columns)
+
+
+def prof(folder: Path, rows: int = PROF_ROWS, seed: int = SEED) -> dict[str, Any]:
+    """PROF's version (``prof.parquet``) and a second batch from the same distributions
+    (``batch.parquet``) to validate against its schema, written under ``folder``/prof."""
+    import pyarrow.parquet as pq
+
+    where = folder / "prof"
+    where.mkdir()
+    paths = {"table": where / "prof.parquet", "batch": where / "batch.parquet"}
+    for offset, path in enumerate(paths.values()):
+        pq.write_table(prof_table(rows, seed + offset), path, compression="zstd")
+    return {
+        **{key: str(path) for key, path in paths.items()},
+        "rows": rows,
+        "columns": PROF_NUMERIC + PROF_CATEGORICAL,
+    }
+
+
 # What the CLI start-up workload runs: name -> arguments of `gnomon`.
 CLI_COMMANDS = {
     "version": ["version"],
@@ -145,6 +193,7 @@ def write(workload: str, folder: Path) -> Path:
         "CLI": lambda: {"commands": CLI_COMMANDS},
         "W8": lambda: w8(folder, W8_FILES),
         "W8q": lambda: w8(folder, W8Q_FILES),
+        "PROF": lambda: prof(folder),
     }
     path = folder / "data.json"
     path.write_text(json.dumps(builders[workload]()))

@@ -368,4 +368,33 @@ def _w8(name: str, size: str, limits: tuple[Limit, ...]) -> Workload:
 W8 = _w8("W8", "1,000 files, 1 GB", (Limit("add_seconds", 1.0), Limit("readd_over_startup_s", 0.1)))
 W8Q = _w8("W8q", "100 files, 100 MB", (Limit("readd_over_startup_s", 0.1),))
 
-WORKLOADS = {w.name: w for w in (W1, W1S, W1M, W2, W2M, W2L, IMP, W3, W3B, CLI, W8, W8Q)}
+PROF = Workload(
+    name="PROF",
+    title=(
+        f"data profile: {data.PROF_ROWS:,} rows x {data.PROF_NUMERIC + data.PROF_CATEGORICAL} "
+        "columns of Parquet; add, profile --html, validate, each a process"
+    ),
+    sides=(Side("gnomon", "prof"),),
+    figures=(
+        "add_seconds",
+        "add_peak_mb",
+        "profile_seconds",
+        "profile_peak_mb",
+        "validate_seconds",
+        "validate_peak_mb",
+        "cached_profile_seconds",
+        "startup_seconds",
+        "html_kb",
+        "rows",
+        "columns",
+        "validated_rows",
+    ),
+    expect=lambda generated: {
+        "rows": generated["rows"],
+        "columns": generated["columns"],
+        "validated_rows": generated["rows"],
+        "created": True,
+    },
+)
+
+WORKLOADS = {w.name: w for w in (W1, W1S, W1M, W2, W2M, W2L, IMP, W3, W3B, CLI, W8, W8Q, PROF)}

@@ -10,6 +10,7 @@ pytest_plugins = [
     "tests.fixtures.databases",
     "tests.fixtures.server",
     "tests.fixtures.mlflow_client",
+    "tests.fixtures.browser",
 ]
 
 

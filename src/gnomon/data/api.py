@@ -24,6 +24,10 @@ from gnomon.progress import ProgressCallback
 if TYPE_CHECKING:
     import pandas as pd
 
+    from gnomon.data.described import Described
+    from gnomon.data.schema import DatasetSchema
+    from gnomon.data.validation import Thresholds, ValidationReport
+
 
 class DatasetsApi(Protocol):
     def add(
@@ -81,6 +85,33 @@ class DatasetsApi(Protocol):
         """
         ...
 
+    def schema(self, name: str) -> DatasetSchema:
+        """The dataset's current schema: inferred from its first table version, then as
+        edited. Raises ``NotFound`` when it has no table version."""
+        ...
+
+    def edit_schema(self, name: str, column: str, **changes: Any) -> DatasetSchema:
+        """Tighten or loosen one column: ``nullable``, ``min``, ``max``, ``categories``,
+        ``unique``. Later versions are validated against the result.
+
+        Raises:
+            InvalidInput: an unknown column, or a change its type cannot hold.
+            Conflict: someone changed the schema at the same moment.
+        """
+        ...
+
+    def described(self, ref: str) -> Described:
+        """A table version's own inferred schema and its check when it was added."""
+        ...
+
+    def validate(
+        self, name: str, target: Any, thresholds: Thresholds | None = None
+    ) -> ValidationReport:
+        """Check ``target`` (a DataFrame or Arrow table, a Parquet or CSV path, or a
+        version ``NAME@V``) against the dataset's schema: anomalies with counts and examples.
+        """
+        ...
+
     def log_input(self, run_id: str, ref: str, context: str = "input") -> DatasetVersion:
         """Record that run ``run_id`` used version ``ref`` as ``context`` (``training``,
         ``evaluation``...: letters, digits, '-' and '_'); recording it again changes nothing.
@@ -96,4 +127,54 @@ class DatasetsApi(Protocol):
 
     def used_by(self, ref: str) -> UsedBy:
         """The runs that used a version, newest first, and the model versions they made."""
+        ...
+
+    def ingest(
+        self,
+        name: str,
+        source: str,
+        *,
+        table: str | None = None,
+        query: str | None = None,
+        message: str = "",
+        on_progress: ProgressCallback | None = None,
+    ) -> AddResult:
+        """Version what ``source`` holds as ``name``; an unchanged source makes no new
+        version (``created`` is false).
+
+        Args:
+            source: ``postgresql://user@host:port/db`` with ``table`` (``NAME`` or
+                ``SCHEMA.NAME``) or ``query``; ``duckdb`` with ``query``; or
+                ``s3://bucket/path`` or a local path to a Parquet or CSV file, or a folder
+                of them (copied as they are). A table or query's rows are streamed into
+                Parquet part files (``part-00000.parquet``...); give a query an ``ORDER BY``
+                so the same rows give the same version.
+            on_progress: called with rows written, or bytes copied for files.
+
+        Raises:
+            InvalidInput: an unknown scheme; a missing, extra or empty ``table``/``query``;
+                the database's error for a query; a file that is not Parquet or CSV, or a
+                CSV that does not parse (with its line).
+            Unavailable: PostgreSQL or S3 cannot be reached (no password is shown).
+        """
+        ...
+
+    def profile(self, ref: str) -> dict[str, Any]:
+        """A table version's profile: ``rows``; per column (``columns``) its ``type``,
+        ``count``, ``missing``, ``missing_fraction`` and ``distinct``; for numbers ``mean``,
+        ``std`` (as pandas, ddof 1), ``min``, ``max``, ``quantiles`` (p05...p95) and a
+        ``histogram`` (``edges``, ``counts``: at most 30 bins); for text and booleans the 20
+        most frequent values (``top``) and the rows holding any other (``other``); and the
+        Pearson ``correlations`` of the first 50 numeric columns (None where undefined).
+        Computed on first request and stored with the version.
+
+        Raises:
+            NotFound: the dataset or version.
+            InvalidInput: the version holds files that are not tables.
+        """
+        ...
+
+    def profile_html(self, ref: str, compare: str | None = None) -> str:
+        """The profile as a self-contained HTML page (inline SVG charts, no script, nothing
+        fetched); with ``compare``, both versions overlaid (histograms on the same bins)."""
         ...

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -11,7 +11,6 @@ from gnomon.cli.output import (
     MISSING,
     OutputFormat,
     OutputOption,
-    client_of,
     console,
     format_time,
     new_table,
@@ -20,37 +19,17 @@ from gnomon.cli.output import (
     state_of,
     warn,
 )
+from gnomon.data.cli_common import datasets_of, size_text
+from gnomon.data.cli_schema import print_report, schema_app, validate
 from gnomon.data.entities import AddResult, DatasetDiff, DatasetVersion
-from gnomon.errors import InvalidInput
 from gnomon.progress import progress_bar
 
-if TYPE_CHECKING:
-    from gnomon.data.api import DatasetsApi
-
 data_app = typer.Typer(
-    help="Version datasets: add, list, show, log, checkout, diff and what used them."
+    help="Version datasets: add, list, show, log, checkout, diff, schema, validate, lineage."
 )
+data_app.add_typer(schema_app, name="schema")
+data_app.command("validate")(validate)
 SHOWN_FILES = 50  # files `show` lists; the manifest has them all (-o json)
-
-
-def _datasets(ctx: typer.Context) -> DatasetsApi:
-    client = client_of(ctx)
-    try:
-        return client.datasets  # type: ignore[no-any-return]
-    except AttributeError:
-        raise InvalidInput(
-            "datasets are not offered through a server yet: use an embedded GNOMON_URI "
-            "(a sqlite:// or postgresql:// store)"
-        ) from None
-
-
-def size_text(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} TB"
 
 
 @data_app.command("add")
@@ -72,7 +51,7 @@ def add(
             say(f"unchanged: {known['ref']} already holds this content")
         return
     with progress_bar("hashing and storing", unit="bytes") as advance:
-        result = _datasets(ctx).add(path, name, message=message, on_progress=advance)
+        result = datasets_of(ctx).add(path, name, message=message, on_progress=advance)
     if output is OutputFormat.JSON:
         print_json(_add_json(result))
         return
@@ -82,6 +61,8 @@ def add(
             f"{version.ref}: {version.files:,} files, {size_text(version.bytes)}; "
             f"stored {result.new_objects:,} new ({size_text(result.new_bytes)})"
         )
+        if result.validation is not None and not result.validation.ok:
+            print_report(result.validation, f"{version.ref} against the schema of {name}")
     else:
         say(f"unchanged: {version.ref} already holds this content")
 
@@ -98,13 +79,14 @@ def _add_json(result: AddResult) -> dict[str, object]:
         "new_objects": result.new_objects,
         "new_bytes": result.new_bytes,
         "manifest_digest": version.manifest_digest,
+        "validation": None if result.validation is None else result.validation.to_dict(),
     }
 
 
 @data_app.command("list")
 def list_datasets(ctx: typer.Context, output: OutputOption = OutputFormat.TABLE) -> None:
     """The workspace's datasets and their latest versions."""
-    found = _datasets(ctx).list()
+    found = datasets_of(ctx).list()
     if output is OutputFormat.JSON:
         print_json(found)
         return
@@ -122,7 +104,7 @@ def list_datasets(ctx: typer.Context, output: OutputOption = OutputFormat.TABLE)
 @data_app.command("log")
 def log(ctx: typer.Context, name: str, output: OutputOption = OutputFormat.TABLE) -> None:
     """Every version of a dataset, newest first."""
-    versions = _datasets(ctx).versions(name)
+    versions = datasets_of(ctx).versions(name)
     if output is OutputFormat.JSON:
         print_json(versions)
         return
@@ -143,7 +125,7 @@ def log(ctx: typer.Context, name: str, output: OutputOption = OutputFormat.TABLE
 @data_app.command("show")
 def show(ctx: typer.Context, ref: str, output: OutputOption = OutputFormat.TABLE) -> None:
     """A version (NAME@VERSION, or NAME for the latest) and its files."""
-    datasets = _datasets(ctx)
+    datasets = datasets_of(ctx)
     version = datasets.version(ref)
     manifest = datasets.manifest(version.ref)
     if output is OutputFormat.JSON:
@@ -179,14 +161,14 @@ def checkout(
 ) -> None:
     """Restore a version's files, byte for byte, into a new folder."""
     with progress_bar("restoring", unit="bytes") as advance:
-        where = _datasets(ctx).checkout(ref, dest, on_progress=advance)
+        where = datasets_of(ctx).checkout(ref, dest, on_progress=advance)
     say(f"restored {ref} into {where}")
 
 
 @data_app.command("used-by")
 def used_by(ctx: typer.Context, ref: str, output: OutputOption = OutputFormat.TABLE) -> None:
     """The runs that used a version, and the model versions those runs made."""
-    found = _datasets(ctx).used_by(ref)
+    found = datasets_of(ctx).used_by(ref)
     if output is OutputFormat.JSON:
         print_json(found)
         return
@@ -216,7 +198,7 @@ def used_by(ctx: typer.Context, ref: str, output: OutputOption = OutputFormat.TA
 @data_app.command("inputs")
 def inputs(ctx: typer.Context, run_id: str, output: OutputOption = OutputFormat.TABLE) -> None:
     """The dataset versions a run used."""
-    found = _datasets(ctx).inputs(run_id)
+    found = datasets_of(ctx).inputs(run_id)
     if output is OutputFormat.JSON:
         print_json(found)
         return
@@ -231,7 +213,7 @@ def diff(
     ctx: typer.Context, before: str, after: str, output: OutputOption = OutputFormat.TABLE
 ) -> None:
     """Files added, removed and changed between two versions; rows and columns of tables."""
-    found = _datasets(ctx).diff(before, after)
+    found = datasets_of(ctx).diff(before, after)
     if output is OutputFormat.JSON:
         print_json(found)
         return
@@ -272,3 +254,12 @@ def _print_diff(found: DatasetDiff) -> None:
         1 for c in found.changed if c.path.lower().endswith((".parquet", ".csv"))
     ):
         warn("only the first changed tables were read for rows and columns")
+
+
+from gnomon.data.cli_ingest import ingest  # noqa: E402
+
+data_app.command("ingest")(ingest)
+
+from gnomon.data.cli_profile import profile  # noqa: E402
+
+data_app.command("profile")(profile)

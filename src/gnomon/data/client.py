@@ -8,19 +8,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gnomon._types import Scope
+from gnomon.config import Settings
 from gnomon.data import frames
+from gnomon.data.described import Described
 from gnomon.data.entities import (
     AddResult,
     Dataset,
     DatasetDiff,
-    DatasetKind,
     DatasetVersion,
     Manifest,
     RunInput,
     UsedBy,
 )
+from gnomon.data.schema import DatasetSchema
 from gnomon.data.service import DatasetService
-from gnomon.errors import InvalidInput
+from gnomon.data.validation import Thresholds, ValidationReport, validate
 from gnomon.progress import ProgressCallback
 
 if TYPE_CHECKING:
@@ -28,9 +30,14 @@ if TYPE_CHECKING:
 
 
 class DatasetClient:
-    def __init__(self, service: DatasetService, scope: Scope) -> None:
+    """``settings`` say where S3 is for ingestion (default: from the environment)."""
+
+    def __init__(
+        self, service: DatasetService, scope: Scope, settings: Settings | None = None
+    ) -> None:
         self.service = service
         self.scope = scope
+        self.settings = settings
 
     def add(
         self,
@@ -81,16 +88,23 @@ class DatasetClient:
         return self.service.diff(self.scope, before, after)
 
     def load(self, ref: str) -> pd.DataFrame:
-        version = self.version(ref)
-        if version.kind is not DatasetKind.TABLE:
-            raise InvalidInput(
-                f"{version.ref} holds files that are not tables: check it out instead",
-                {"ref": version.ref},
-            )
-        manifest = self.manifest(version.ref)
-        with tempfile.TemporaryDirectory(prefix="gnomon-load-") as folder:
-            local = self.service.checkout(self.scope, version.ref, Path(folder) / "version")
-            return frames.read_tables(local, [entry.path for entry in manifest.files])
+        return self.service.read_table(self.scope, ref).to_pandas()
+
+    def schema(self, name: str) -> DatasetSchema:
+        return self.service.schema(self.scope, name)[0]
+
+    def edit_schema(self, name: str, column: str, **changes: Any) -> DatasetSchema:
+        return self.service.edit_schema(self.scope, name, column, changes)
+
+    def described(self, ref: str) -> Described:
+        return self.service.described(self.scope, ref)
+
+    def validate(
+        self, name: str, target: Any, thresholds: Thresholds | None = None
+    ) -> ValidationReport:
+        if isinstance(target, str | Path):
+            return self.service.validate(self.scope, name, target, thresholds)
+        return validate(target, self.schema(name), thresholds)
 
     def log_input(self, run_id: str, ref: str, context: str = "input") -> DatasetVersion:
         return self.service.log_input(self.scope, run_id, ref, context)
@@ -100,3 +114,39 @@ class DatasetClient:
 
     def used_by(self, ref: str) -> UsedBy:
         return self.service.used_by(self.scope, ref)
+
+    def ingest(
+        self,
+        name: str,
+        source: str,
+        *,
+        table: str | None = None,
+        query: str | None = None,
+        message: str = "",
+        on_progress: ProgressCallback | None = None,
+    ) -> AddResult:
+        from gnomon.data.ingest import ingest
+
+        settings = self.settings or Settings()
+        return ingest(
+            self.service,
+            self.scope,
+            name,
+            source,
+            table=table,
+            query=query,
+            message=message,
+            # Where S3 is, as the artifact store finds it: GNOMON_S3_ENDPOINT_URL.
+            s3_endpoint_url=settings.s3_endpoint_url,
+            on_progress=on_progress,
+        )
+
+    def profile(self, ref: str) -> dict[str, Any]:
+        from gnomon.data.profile import version_profile
+
+        return version_profile(self.service, self.scope, ref)
+
+    def profile_html(self, ref: str, compare: str | None = None) -> str:
+        from gnomon.data.profile_html import page
+
+        return page(self.service, self.scope, ref, compare)

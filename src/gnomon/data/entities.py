@@ -5,8 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from gnomon.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from gnomon.data.validation import ValidationReport
 
 # A version reference: "transactions", "transactions@3" or "transactions@latest".
 _REF = re.compile(r"^(?P<name>.+?)(?:@(?P<version>[^@]*))?$", re.DOTALL)
@@ -84,12 +88,15 @@ class DatasetVersion:
 @dataclass(frozen=True, slots=True)
 class AddResult:
     """What ``add`` did: the version (new, or the latest when nothing changed) and how much
-    it stored (objects already stored for this workspace are not stored again)."""
+    it stored (objects already stored for this workspace are not stored again). For a new
+    table version, ``validation`` checks it against the dataset's schema (None for the
+    first, which the schema is inferred from)."""
 
     version: DatasetVersion
     created: bool
     new_objects: int
     new_bytes: int
+    validation: ValidationReport | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 from gnomon.errors import InvalidInput
 
 if TYPE_CHECKING:
-    import pandas as pd
     import pyarrow as pa
 
 TABLE_FILE = "data.parquet"
@@ -39,22 +38,44 @@ def write_table(table: pa.Table, folder: Path) -> Path:
     return path
 
 
-def read_tables(folder: Path, paths: list[str]) -> pd.DataFrame:
-    """Every Parquet or CSV file of a checked-out version, in path order, as one frame."""
+def read_file(path: Path, shown_as: str) -> pa.Table:
+    """One Parquet or CSV file as an Arrow table.
+
+    Raises:
+        InvalidInput: not a table file, or one that does not parse (for CSV, with the line).
+    """
     import pyarrow as pa
     import pyarrow.csv as csv
     import pyarrow.parquet as pq
 
-    tables = []
-    for relative in paths:
-        local = folder / relative
-        if relative.lower().endswith(".parquet"):
-            tables.append(pq.read_table(local))
-        elif relative.lower().endswith(".csv"):
-            tables.append(csv.read_csv(local))
-        else:
-            raise InvalidInput(f"file {relative!r} is not a table: check the version out instead")
+    lower = shown_as.lower()
     try:
-        return pa.concat_tables(tables, promote_options="permissive").to_pandas()
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise InvalidInput(f"the version's tables do not share one schema: {exc}") from None
+        if lower.endswith(".parquet"):
+            return pq.read_table(path)
+        if lower.endswith(".csv"):
+            return csv.read_csv(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        where = csv_error_line(path) if lower.endswith(".csv") else None
+        at = f" at line {where}" if where else ""
+        raise InvalidInput(
+            f"table {shown_as!r} does not parse{at}: {exc}", {"path": shown_as, "line": where}
+        ) from None
+    raise InvalidInput(f"file {shown_as!r} is not a table (Parquet or CSV)", {"path": shown_as})
+
+
+def csv_error_line(path: Path) -> int | None:
+    """The first line whose field count differs from the header's (the error path only)."""
+    import csv
+
+    try:
+        with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, None)
+            if header is None:
+                return None
+            for row in reader:
+                if row and len(row) != len(header):
+                    return reader.line_num
+    except csv.Error:
+        return None
+    return None

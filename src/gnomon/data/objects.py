@@ -7,11 +7,13 @@ deduplication never tells one workspace what another stores.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from gnomon.artifacts import ArtifactStore
 from gnomon.artifacts.keys import clean_key
@@ -73,6 +75,19 @@ class ObjectStore:
             for size in pool.map(one, files):
                 advanced(size)
 
+    def stats_key(self, manifest_digest: str) -> str:
+        return f"{self.prefix}/stats/{digest_hex(manifest_digest)}.json"
+
+    def put_stats(self, manifest_digest: str, stats: dict[str, object]) -> None:
+        data = json.dumps(stats, sort_keys=True, allow_nan=False).encode()
+        self.store.put_bytes(data, self.stats_key(manifest_digest))
+
+    def stats(self, manifest_digest: str) -> dict[str, Any] | None:
+        try:
+            return json.loads(self.store.get_bytes(self.stats_key(manifest_digest)))  # type: ignore[no-any-return]
+        except NotFound:
+            return None
+
     def put_manifest(self, manifest: Manifest) -> None:
         self.store.put_bytes(encode_manifest(manifest), self.manifest_key(manifest.digest))
 
@@ -96,3 +111,17 @@ class ObjectStore:
             if copied.stat().st_size != entry.size or digest_file(copied) != entry.digest:
                 raise Conflict(f"the stored content of {entry.path!r} does not match its digest")
             os.replace(copied, dest)
+
+    def profile_key(self, manifest_digest: str) -> str:
+        return f"{self.prefix}/profiles/{digest_hex(manifest_digest)}.json"
+
+    def put_profile(self, manifest_digest: str, profile: dict[str, object]) -> None:
+        data = json.dumps(profile, sort_keys=True, allow_nan=False).encode()
+        self.store.put_bytes(data, self.profile_key(manifest_digest))
+
+    def profile(self, manifest_digest: str) -> dict[str, Any] | None:
+        """The stored profile of the version with this manifest; None before the first."""
+        try:
+            return json.loads(self.store.get_bytes(self.profile_key(manifest_digest)))  # type: ignore[no-any-return]
+        except NotFound:
+            return None

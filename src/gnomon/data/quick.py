@@ -68,6 +68,7 @@ def unchanged(path: Path, name: str, workspace: str | None) -> dict[str, object]
         "new_objects": 0,
         "new_bytes": 0,
         "manifest_digest": digest,
+        "validation": None,
     }
 
 

@@ -7,15 +7,20 @@ import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from gnomon._types import Scope
 from gnomon.artifacts import ArtifactStore
+from gnomon.data.described import Described, describe, local_columns, read_local
 from gnomon.data.entities import (
     TABLE_SUFFIXES,
     AddResult,
     Dataset,
     DatasetDiff,
+    DatasetKind,
     DatasetVersion,
     FileChange,
     FileEntry,
@@ -30,10 +35,15 @@ from gnomon.data.hashing import DigestCache
 from gnomon.data.manifests import build_manifest
 from gnomon.data.objects import ObjectStore
 from gnomon.data.scan import scan
+from gnomon.data.schema import DatasetSchema, edited
 from gnomon.data.sql import SqlDatasetStore
 from gnomon.data.tabular import table_info
-from gnomon.errors import InvalidInput
+from gnomon.data.validation import Thresholds, ValidationReport, validate
+from gnomon.errors import Conflict, InvalidInput, NotFound
 from gnomon.tracking.validation import check_name
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 Progress = Callable[[int, int | None], None]
 # (scope, run ids) -> the registered model versions made by those runs: the registry, built
@@ -79,6 +89,11 @@ class DatasetService:
         manifest = build_manifest(entries)
         if self.store.latest_digest(scope, name) == manifest.digest:
             return AddResult(self.store.version(scope, name, None), False, 0, 0)
+        described = None
+        if manifest.kind is DatasetKind.TABLE:  # a file that does not parse refuses the version
+            columns = local_columns([(f.absolute, f.path) for f in found.files])
+            described = describe(columns, self._current_schema(scope, name))
+            del columns
         first_copy: dict[str, tuple[Path, int]] = {}
         for local in found.files:
             first_copy.setdefault(local.digest, (local.absolute, local.size))
@@ -89,6 +104,8 @@ class DatasetService:
         objects = self.objects(scope)
         objects.put_objects(new, on_progress)
         objects.put_manifest(manifest)
+        if described is not None:
+            objects.put_stats(manifest.digest, described.to_dict())
         source = dict(source or {"path": str(Path(path).resolve())})
         version, created = self.store.record_version(
             scope,
@@ -101,7 +118,98 @@ class DatasetService:
         )
         if not created:  # someone versioned the same content meanwhile
             return AddResult(version, False, 0, 0)
-        return AddResult(version, True, len(new), sum(size for _, _, size in new))
+        if described is not None and described.validation is None:
+            self._adopt_schema(scope, name, described.schema)
+        validation = described.validation if described is not None else None
+        return AddResult(version, True, len(new), sum(size for _, _, size in new), validation)
+
+    def _current_schema(self, scope: Scope, name: str) -> DatasetSchema | None:
+        try:
+            found = self.store.schema(scope, name)
+        except NotFound:
+            return None  # a new dataset
+        return None if found is None else DatasetSchema.from_dict(found[0])
+
+    def _adopt_schema(self, scope: Scope, name: str, schema: DatasetSchema) -> None:
+        with suppress(Conflict):  # another writer's first version set it first: theirs stands
+            self.store.set_schema(scope, name, schema.to_dict(), None)
+
+    # -- schemas and validation ----------------------------------------------------------
+
+    def schema(self, scope: Scope, name: str) -> tuple[DatasetSchema, int]:
+        """The dataset's current schema and its revision.
+
+        Raises:
+            NotFound: the dataset, or its schema (it has no table version yet).
+        """
+        found = self.store.schema(scope, name)
+        if found is None:
+            raise NotFound(
+                f"dataset {name!r} has no schema: none of its versions is a table",
+                {"dataset": name},
+            )
+        return DatasetSchema.from_dict(found[0]), found[1]
+
+    def set_schema(
+        self, scope: Scope, name: str, schema: DatasetSchema, expected_revision: int
+    ) -> int:
+        """Replace the schema read at ``expected_revision``; returns the new revision."""
+        schema = replace(schema, edited_by=scope.principal)
+        return self.store.set_schema(scope, name, schema.to_dict(), expected_revision)
+
+    def edit_schema(
+        self, scope: Scope, name: str, column: str, changes: Mapping[str, Any]
+    ) -> DatasetSchema:
+        """Tighten or loosen one column (``nullable``, ``min``, ``max``, ``categories``,
+        ``unique``). Raises ``InvalidInput`` for a change its type cannot hold."""
+        current, revision = self.schema(scope, name)
+        changed = edited(current, column, changes, scope.principal)
+        self.store.set_schema(scope, name, changed.to_dict(), revision)
+        return changed
+
+    def described(self, scope: Scope, ref: str) -> Described:
+        """A table version's inferred schema, and its check against the dataset's schema
+        when it was added. Raises ``NotFound`` for a version of other files."""
+        version = self.version(scope, ref)
+        found = self.objects(scope).stats(version.manifest_digest)
+        if found is None:
+            raise NotFound(f"{version.ref} has no statistics: it is not a table", {"ref": ref})
+        return Described.from_dict(found)
+
+    def read_table(self, scope: Scope, ref: str) -> pa.Table:
+        """A table version as one Arrow table (checked out to a temporary folder)."""
+        version = self.version(scope, ref)
+        if version.kind is not DatasetKind.TABLE:
+            raise InvalidInput(
+                f"{version.ref} holds files that are not tables: check it out instead",
+                {"ref": version.ref},
+            )
+        manifest = self.manifest(scope, version.ref)
+        with tempfile.TemporaryDirectory(prefix="gnomon-read-") as folder:
+            local = self.checkout(scope, version.ref, Path(folder) / "version")
+            return read_local([(local / e.path, e.path) for e in manifest.files])
+
+    def validate(
+        self,
+        scope: Scope,
+        name: str,
+        target: str | Path,
+        thresholds: Thresholds | None = None,
+    ) -> ValidationReport:
+        """Check ``target`` (a Parquet or CSV file or folder, or a version ``NAME@V``)
+        against dataset ``name``'s current schema."""
+        schema, _ = self.schema(scope, name)
+        path = Path(target)
+        if path.exists():
+            table = read_local(_table_files(path))
+        elif isinstance(target, str) and "@" in target:
+            table = self.read_table(scope, target)
+        else:
+            raise InvalidInput(
+                f"{str(target)!r} is neither a file or folder nor a version NAME@VERSION",
+                {"target": str(target)},
+            )
+        return validate(table, schema, thresholds)
 
     def list(self, scope: Scope) -> list[Dataset]:
         return self.store.list(scope)
@@ -236,3 +344,15 @@ def _context(value: object) -> str:
     if not value.replace("_", "").replace("-", "").isalnum():
         raise InvalidInput(f"an input's context is letters, digits, '-' and '_', got {value!r}")
     return value
+
+
+def _table_files(path: Path) -> list[tuple[Path, str]]:
+    """A Parquet or CSV file, or every one below a folder (sorted), as ``read_local`` takes."""
+    if path.is_file():
+        return [(path, path.name)]
+    found = sorted(
+        p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(TABLE_SUFFIXES)
+    )
+    if not found:
+        raise InvalidInput(f"folder '{path}' holds no Parquet or CSV file", {"path": str(path)})
+    return [(p, p.relative_to(path).as_posix()) for p in found]

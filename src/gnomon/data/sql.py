@@ -10,8 +10,14 @@ from sqlalchemy import Connection, select, update
 
 from gnomon._types import Scope, new_id, now_ms
 from gnomon.data.entities import Dataset, DatasetKind, DatasetVersion, Manifest, RunInput
-from gnomon.data.tables import dataset_objects, dataset_versions, datasets, run_inputs
-from gnomon.errors import NotFound
+from gnomon.data.tables import (
+    dataset_objects,
+    dataset_schemas,
+    dataset_versions,
+    datasets,
+    run_inputs,
+)
+from gnomon.errors import Conflict, NotFound
 from gnomon.store.database import Database
 from gnomon.tracking.tables import experiments, runs
 
@@ -19,6 +25,7 @@ _d = datasets.c
 _v = dataset_versions.c
 _o = dataset_objects.c
 _i = run_inputs.c
+_s = dataset_schemas.c
 _r = runs.c
 _e = experiments.c
 MAX_USERS_LISTED = 1000  # runs `used_by` returns, newest first
@@ -207,6 +214,53 @@ class SqlDatasetStore:
                 .order_by(_i.recorded_time, _d.name, _i.version)
             ).all()
         return [RunInput(r[0], f"{r[1]}@{r[2]}", r[3], r[4]) for r in rows]
+
+    def schema(self, scope: Scope, name: str) -> tuple[dict[str, Any], int] | None:
+        """The dataset's current schema (JSON) and its revision; None before it has one."""
+        with self.db.read() as conn:
+            dataset = _dataset_row(conn, scope, name)
+            row = conn.execute(
+                select(_s.schema, _s.revision).where(_s.dataset_id == dataset.id)
+            ).first()
+        return None if row is None else (json.loads(row.schema), row.revision)
+
+    def set_schema(
+        self,
+        scope: Scope,
+        name: str,
+        schema: Mapping[str, Any],
+        expected_revision: int | None,
+    ) -> int:
+        """Store ``schema`` as the dataset's; ``expected_revision`` is the one read before
+        the change (None: the dataset must have none yet). Returns the new revision.
+
+        Raises:
+            Conflict: someone changed the schema since it was read.
+        """
+        text = json.dumps(schema, sort_keys=True)
+        now = now_ms()
+        with self.db.write() as conn:
+            dataset = _dataset_row(conn, scope, name)
+            values = {"schema": text, "updated_time": now, "updated_by": scope.principal}
+            if expected_revision is None:
+                taken = conn.execute(select(_s.revision).where(_s.dataset_id == dataset.id)).first()
+                if taken is not None:
+                    raise Conflict(f"dataset {name!r} already has a schema; edit it instead")
+                conn.execute(
+                    dataset_schemas.insert().values(dataset_id=dataset.id, revision=1, **values)
+                )
+                return 1
+            done = conn.execute(
+                update(dataset_schemas)
+                .where(_s.dataset_id == dataset.id, _s.revision == expected_revision)
+                .values(revision=expected_revision + 1, **values)
+            )
+            if done.rowcount != 1:
+                raise Conflict(
+                    f"the schema of {name!r} changed since revision {expected_revision}; "
+                    "read it again"
+                )
+        return expected_revision + 1
 
 
 def _insert_objects(conn: Connection, scope: Scope, objects: Sequence[tuple[str, int]]) -> None:

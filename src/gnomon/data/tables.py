@@ -64,3 +64,18 @@ run_inputs = Table(
     Column("recorded_time", BigInteger, nullable=False),
     Index("ix_run_inputs_dataset_version", "dataset_id", "version"),
 )
+
+# The dataset's current schema: inferred from its first table version, then owned (edited by
+# people); later versions are validated against it. Changed under its revision, like a
+# deployment, so two editors cannot silently overwrite each other.
+dataset_schemas = Table(
+    "dataset_schemas",
+    metadata,
+    Column(
+        "dataset_id", String(32), ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("schema", Text, nullable=False),  # JSON
+    Column("revision", Integer, nullable=False),
+    Column("updated_time", BigInteger, nullable=False),
+    Column("updated_by", String(256), nullable=False),
+)

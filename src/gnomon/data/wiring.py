@@ -23,6 +23,6 @@ def build(services: ServiceRegistry) -> None:
     services.provide(DatasetService, datasets)
 
     def embedded(scope: Scope) -> DatasetsApi:
-        return DatasetClient(datasets, scope)
+        return DatasetClient(datasets, scope, settings)
 
     services.expose("datasets", DatasetsApi, embedded)

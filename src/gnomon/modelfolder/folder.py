@@ -43,6 +43,7 @@ def save_model(
     training_data: str | None = None,
     metadata: dict[str, Any] | None = None,
     pip_requirements: list[str] | None = None,
+    inputs: Contract | None = None,
 ) -> ModelSpec:
     """Write ``model`` into a new folder at ``path`` with its ``gnomon-model.yaml``.
 
@@ -59,6 +60,8 @@ def save_model(
         input_example: a few training rows, in any form ``predict`` accepts.
         output_example: predictions for ``input_example``.
         contract: the contract to store instead of inferring one.
+        inputs: the input columns to use instead of inferring them from ``input_example``
+            (from the training dataset's schema); outputs are still inferred.
         requirements: extra pins; they replace the inferred pin of the same package.
         source_run_id: the run that trained the model.
         training_data: a reference to the training data (a dataset URI or version).
@@ -93,7 +96,9 @@ def save_model(
             training_data=training_data,
             metadata=dict(metadata or {}),
         )
-        spec = _with_contract(spec, staging, chosen, input_example, output_example, contract)
+        spec = _with_contract(
+            spec, staging, chosen, input_example, output_example, contract, inputs
+        )
         write_spec(staging, spec)
         if target.exists():
             target.rmdir()
@@ -174,12 +179,15 @@ def _with_contract(
     input_example: Any,
     output_example: Any,
     contract: Contract | None,
+    inputs: Contract | None = None,
 ) -> ModelSpec:
-    if contract is not None or input_example is None:
+    if contract is not None or (input_example is None and inputs is None):
         return dataclasses.replace(spec, contract=contract)
+    if input_example is None:
+        return dataclasses.replace(spec, contract=inputs)  # no rows to predict outputs from
     from gnomon.modelfolder.infer import infer_contract, infer_outputs
 
-    inputs = infer_contract(input_example, DEFAULT_MARGIN)
+    inputs = inputs or infer_contract(input_example, DEFAULT_MARGIN)
     if output_example is None:
         predictor = flavor.load(folder, spec)
         output_example = predictor.predict(_example_frame(input_example, inputs))

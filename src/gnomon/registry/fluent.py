@@ -29,7 +29,7 @@ def log_model(
     contract: Contract | None = None,
     requirements: list[str] | None = None,
     pip_requirements: list[str] | None = None,
-    training_data: str | None = None,
+    training_data: Any = None,
     metadata: dict[str, Any] | None = None,
     registered_model_name: str | None = None,
 ) -> str:
@@ -37,8 +37,12 @@ def log_model(
     returns its ``runs:/<run id>/<name>`` URI (and registers it when
     ``registered_model_name`` is given).
 
-    The input contract is inferred from ``input_example`` (the training input, or a
-    representative sample of it): columns, types, ranges and categories. ``metadata`` is
+    The input contract's columns are ``input_example``'s. With ``training_data`` naming a
+    dataset version (``"transactions@3"``), their ranges and categories come from that
+    version's schema, inferred over the whole training set, and the run records the version
+    as its training input; a DataFrame as ``training_data`` is read whole the same way. An
+    example alone of under 300 rows gives types and categories but no ranges (with a
+    warning). Any other ``training_data`` text is kept as a description. ``metadata`` is
     stored in ``gnomon-model.yaml``: ``{"batchable": False}`` keeps the model server from
     gathering concurrent requests into one call, ``{"proba": "softmax"}`` (or
     ``"sigmoid"``) gives a PyTorch model ``predict_proba``. The other options are
@@ -60,9 +64,15 @@ def log_model(
         ...     gnomon.log_model(clf, "model", input_example=X_train)
     """
     from gnomon.modelfolder.folder import pick_requirements, save_model
+    from gnomon.registry.contract_from_data import DataContract, contract_for
 
     requirements = pick_requirements(requirements, pip_requirements)  # before a run starts
     run = fluent._current()
+    if contract is None:
+        datasets = getattr(run.client, "datasets", None)  # None: not offered by this store
+        data = contract_for(datasets, run.id, training_data, input_example)
+    else:
+        data = DataContract(None, training_data if isinstance(training_data, str) else None)
     clean = name.strip("/")
     parent, _, leaf = clean.rpartition("/")
     with tempfile.TemporaryDirectory(prefix="gnomon-model-") as tmp:
@@ -76,8 +86,9 @@ def log_model(
             contract=contract,
             requirements=requirements,
             source_run_id=run.id,
-            training_data=training_data,
+            training_data=data.training_data,
             metadata=metadata,
+            inputs=data.inputs,
         )
         run.client.log_artifact(run.id, folder, parent or None)
     run.client.registry.record_logged_model(run.id, clean)

@@ -103,7 +103,8 @@ def test_contract_is_inferred_and_editable(logged: tuple[str, object]) -> None:
     registry = gnomon.get_client().registry
     contract = registry.get_contract("churn", 1)
     assert contract is not None and contract.input_names == ["a", "b"]
-    assert contract.column("b").minimum < 0.5 and contract.column("b").maximum > 4.5
+    # A few example rows give no ranges (tests/unit/registry/test_contract_from_data.py).
+    assert (contract.column("b").minimum, contract.column("b").maximum) == (None, None)
     registry.set_contract("churn", 1, contract.with_column("b", minimum=0, maximum=5))
     loaded = gnomon.load_model("models:/churn/1")  # still loads: the contract is not hashed
     assert (loaded.contract.column("b").minimum, loaded.contract.column("b").maximum) == (0, 5)

@@ -1,4 +1,4 @@
-"""Datasets, their versions, the content objects each workspace holds, and run inputs.
+"""Datasets, their versions and schemas, each workspace's content objects, and run inputs.
 
 Revision ID: 0007
 Revises: 0006
@@ -84,9 +84,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("run_id", "dataset_id", "version", name="pk_run_inputs"),
     )
     op.create_index("ix_run_inputs_dataset_version", "run_inputs", ["dataset_id", "version"])
+    op.create_table(
+        "dataset_schemas",
+        sa.Column("dataset_id", sa.String(32), nullable=False),
+        sa.Column("schema", sa.Text(), nullable=False),
+        sa.Column("revision", sa.Integer(), nullable=False),
+        sa.Column("updated_time", sa.BigInteger(), nullable=False),
+        sa.Column("updated_by", sa.String(256), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["dataset_id"],
+            ["datasets.id"],
+            name="fk_dataset_schemas_dataset_id_datasets",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("dataset_id", name="pk_dataset_schemas"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("dataset_schemas")
     op.drop_index("ix_run_inputs_dataset_version", table_name="run_inputs")
     op.drop_table("run_inputs")
     op.drop_table("dataset_objects")

@@ -1,0 +1,33 @@
+"""What every ``gnomon data`` command module shares: the datasets API and size text."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import typer
+
+from gnomon.cli.output import client_of
+from gnomon.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from gnomon.data.api import DatasetsApi
+
+
+def datasets_of(ctx: typer.Context) -> DatasetsApi:
+    client = client_of(ctx)
+    try:
+        return client.datasets  # type: ignore[no-any-return]
+    except AttributeError:
+        raise InvalidInput(
+            "datasets are not offered through a server yet: use an embedded GNOMON_URI "
+            "(a sqlite:// or postgresql:// store)"
+        ) from None
+
+
+def size_text(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} TB"
