@@ -1,11 +1,13 @@
 """``gnomon demo``: train a few scikit-learn models on a bundled dataset, one tracked run each.
 
-Everything goes through the public fluent SDK, so the demo doubles as an example of it:
-autologging records each fit (params, training metrics, the data's shape and digest and the
-model), the models are ranked on a validation split, the best is evaluated against the
-runner-up on a held-out test split with plots and a verdict, and the verdict's winner is
-registered and served. scikit-learn is imported inside the functions: it is an optional
-extra and slow to import.
+Everything goes through the public fluent SDK, so the demo doubles as an example of it: the
+training data is versioned as a dataset (its schema inferred, a profile written) and every
+run records that version as its input; a second batch with a planted anomaly is validated
+against the schema; autologging records each fit (params, training metrics, the data's
+shape and digest and the model), the models are ranked on a validation split, the best
+is evaluated against the runner-up on a held-out test split with plots and a verdict, and
+the verdict's winner is registered and served. scikit-learn is imported inside the
+functions: it is an optional extra and slow to import.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from gnomon.registry.entities import ModelVersion
 from gnomon.tracking.entities import Run
 
 if TYPE_CHECKING:
+    from gnomon.data.validation import ValidationReport
     from gnomon.evaluation import EvaluationResult
 
 EXPERIMENT = "demo"
@@ -36,6 +39,8 @@ _SEED = 42
 # The verdict the demo asks of the best model: at least as good as the runner-up on F1.
 THRESHOLDS = {"f1": {"min_delta": 0.0}}
 SEGMENT = "radius_band"  # the test rows by tumour size: is the best model best for each?
+DATASET = "demo-breast-cancer"
+PLANTED_COLUMN = "mean radius"  # the second batch's anomaly: radii in micrometres, not mm
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +51,17 @@ class ModelSpec:
     family: str
     params: dict[str, Any]
     build: Callable[[dict[str, Any]], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class DataDemo:
+    """The training data as a dataset version, its profile, and a second batch checked."""
+
+    version: str  # "demo-breast-cancer@1"
+    rows: int
+    columns: int
+    profile_path: str  # the HTML report, under GNOMON_HOME
+    batch_report: ValidationReport  # the planted batch against the dataset's schema
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +76,7 @@ class DemoResult:
     served: ServingDemo | None = None
     evaluation: EvaluationResult | None = None
     winner: Run | None = None  # what the evaluation's verdict sent to production
+    data: DataDemo | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,13 +151,14 @@ def run_demo(
     """
     _require_sklearn()
     split = _load_split()
+    data = _version_data(split)
     gnomon.set_experiment(EXPERIMENT)
     batch = uuid.uuid4().hex
     run_ids = []
     gnomon.autolog("sklearn")
     try:
         for spec in model_specs(quick):
-            run_ids.append(_train(spec, split, batch))
+            run_ids.append(_train(spec, split, batch, data.version))
             if on_trained is not None:
                 on_trained(spec)
     finally:
@@ -172,7 +190,26 @@ def run_demo(
         loaded_accuracy=accuracy,
         served=served,
         evaluation=evaluation,
+        data=data,
     )
+
+
+def _version_data(split: _Split) -> DataDemo:
+    """The training rows as a dataset version (schema inferred), its profile as HTML, and a
+    second batch with a planted anomaly validated against the schema."""
+    from pathlib import Path
+
+    client = gnomon.get_client()
+    train = split.x_train.assign(target=split.y_train)
+    version = gnomon.log_dataset(train, DATASET, message="training split").ref
+    report = Path(client.settings.home) / "demo" / "profile.html"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(client.datasets.profile_html(version), encoding="utf-8")
+    second = split.x_test.assign(target=split.y_test)
+    planted = second.head(5).index
+    second.loc[planted, PLANTED_COLUMN] = second.loc[planted, PLANTED_COLUMN] * 1000
+    checked = client.datasets.validate(DATASET, second)
+    return DataDemo(version, len(train), train.shape[1], str(report), checked)
 
 
 def _evaluate(best: Run, runner_up: Run, split: _Split) -> EvaluationResult:
@@ -310,10 +347,12 @@ def _load_split() -> _Split:
     return _Split(x_train, x_valid, x_test, y_train, y_valid, y_test, labels)
 
 
-def _train(spec: ModelSpec, split: _Split, batch: str) -> str:
+def _train(spec: ModelSpec, split: _Split, batch: str, data: str) -> str:
     # Autologging records the fit: every param, training metrics, the training data's shape
-    # and digest, and the model with its contract. The run adds what it is scored on.
+    # and digest, and the model with its contract. The run adds what it is scored on, and
+    # the dataset version it was trained on (lineage: `gnomon data used-by`).
     with gnomon.start_run(name=spec.name) as run:
+        gnomon.log_input(data, context="training")
         gnomon.set_tag("dataset", "breast_cancer")
         gnomon.set_tag("model_family", spec.family)
         gnomon.set_tag(BATCH_TAG, batch)

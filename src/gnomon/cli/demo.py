@@ -19,7 +19,7 @@ from gnomon.cli.output import (
 from gnomon.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from gnomon.demo import DemoResult, ModelSpec, ServingDemo
+    from gnomon.demo import DataDemo, DemoResult, ModelSpec, ServingDemo
     from gnomon.evaluation import EvaluationResult
 
 
@@ -64,6 +64,8 @@ def _print_demo(result: DemoResult, experiment: str) -> None:
     title = f"Experiment {experiment!r}, scored on the validation split"
     table = new_table(title, "run", "params", "accuracy", "f1", "roc_auc")
     table.add_column("duration")
+    if result.data is not None:
+        _print_data(result.data)
     for run in result.runs:
         shown = chosen.get(run.name, set()) - _NOT_SHOWN
         params = ", ".join(f"{k}={v}" for k, v in run.params.items() if k in shown)
@@ -97,6 +99,15 @@ def _print_demo(result: DemoResult, experiment: str) -> None:
 
 
 _EVALUATED = ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss")
+
+
+def _print_data(data: DataDemo) -> None:
+    shape = f"{data.rows} rows x {data.columns} columns"
+    say(f"training data: {data.version} ({shape}, schema inferred)")
+    say(f"  profile: {data.profile_path}")
+    report = data.batch_report
+    found = ", ".join(f"{a.kind} in {a.column!r} ({a.count})" for a in report.anomalies)
+    say(f"  a second batch of {report.rows} rows against its schema: {found or 'no anomaly'}")
 
 
 def _print_evaluation(evaluation: EvaluationResult) -> None:

@@ -146,7 +146,8 @@ def as_floats(values: pa.ChunkedArray) -> np.ndarray:
     import numpy as np
 
     array = _with_nan(values)
-    return array[np.isfinite(array)]
+    finite: np.ndarray = array[np.isfinite(array)]
+    return finite
 
 
 def numeric_profile(x: np.ndarray, *, integer: bool) -> dict[str, Any]:

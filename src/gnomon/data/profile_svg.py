@@ -77,8 +77,8 @@ def bars(
     thick = (row_h - 6) / len(series)
     parts = [_open(kind, column, width, height)]
     for row, label in enumerate(labels):
-        y = top + row * row_h
-        parts.append(_text(label_w - 6, y + row_h / 2 + 4, short(label), "end", full=label))
+        middle = top + row * row_h + row_h / 2 + 4
+        parts.append(_text(label_w - 6, middle, short(label), "end", full=label))
     for index, values in enumerate(series):
         parts.append(f'<g class="series-{index}" fill="{COLOURS[index]}">')
         for row, value in enumerate(values):
@@ -91,8 +91,8 @@ def bars(
         parts.append("</g>")
     for row in range(len(labels)):
         text = " / ".join(f"{values[row]:.1%}" for values in series)
-        y = top + row * row_h + row_h / 2 + 4
-        parts.append(_text(label_w + bar_w + 6, y, text, "start", size=10))
+        middle = top + row * row_h + row_h / 2 + 4
+        parts.append(_text(label_w + bar_w + 6, middle, text, "start", size=10))
     parts.append("</svg>")
     return "".join(parts)
 
