@@ -143,7 +143,7 @@ def _small_example(example: Any) -> Contract | None:
         "training_data='NAME@VERSION' (a dataset version) or the whole training DataFrame "
         "to have ranges, or set them in the contract.",
         SmallExampleWarning,
-        stacklevel=3,
+        stacklevel=4,  # the caller of log_model
     )
     inferred = infer_contract(example, DEFAULT_MARGIN)
     return replace(
