@@ -119,29 +119,22 @@ def infer_column(
     kind = logical_type(values.type)
     nulls = values.null_count
     present = rows - nulls
-    distinct = pc.count_distinct(values, mode="only_valid").as_py() if kind != "other" else 0
     column = ColumnSchema(
         name=name,
         type=kind,
         arrow_type=str(values.type),
         nullable=nulls > 0,
         null_fraction=nulls / rows if rows else 0.0,
-        unique=present > 0 and distinct == present,
-        distinct=distinct,
     )
     if present == 0:
         return column
+    if kind in NUMERIC:
+        return _numeric(column, values, present)
+    distinct = pc.count_distinct(values, mode="only_valid").as_py() if kind != "other" else 0
+    column = replace(column, unique=distinct == present, distinct=distinct)
     if kind in ORDERED:
         low, high = (pc.min_max(values)[key].as_py() for key in ("min", "max"))
         column = replace(column, min=_bound(low), max=_bound(high))
-    if kind in NUMERIC:
-        cut = pc.tdigest(pc.cast(values, "float64"), q=list(QUANTILES))
-        column = replace(
-            column,
-            quantiles={
-                _label(q): _finite(v) for q, v in zip(QUANTILES, cut.to_pylist(), strict=True)
-            },
-        )
     if kind in ("string", "boolean") and distinct <= categorical_limit:
         text = pc.cast(values.drop_null() if nulls else values, "string")  # as validation reads
         counts = pc.value_counts(text)
@@ -153,6 +146,31 @@ def infer_column(
             },
         )
     return column
+
+
+def _numeric(column: ColumnSchema, values: pa.ChunkedArray, present: int) -> ColumnSchema:
+    """One sort gives distinct values, bounds and exact quantiles: a hash-based distinct
+    count of a million floats costs three times the sort."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    if column.type == "integer":  # as they are: a float64 would merge ids past 2**53
+        data = np.sort(values.drop_null().to_numpy())
+    else:
+        data = pc.cast(values.drop_null(), "float64").to_numpy()
+        data = np.sort(data[~np.isnan(data)])  # NaN is no value, as pandas and the checks read
+    if data.size == 0:
+        return column
+    distinct = 1 + int(np.count_nonzero(data[1:] != data[:-1]))
+    cuts = np.quantile(data, QUANTILES)
+    return replace(
+        column,
+        unique=distinct == present,
+        distinct=distinct,
+        min=_bound(float(data[0])),
+        max=_bound(float(data[-1])),
+        quantiles={_label(q): _finite(float(v)) for q, v in zip(QUANTILES, cuts, strict=True)},
+    )
 
 
 def columns_of(table: pa.Table) -> Iterator[tuple[str, pa.ChunkedArray]]:
