@@ -70,4 +70,11 @@ def root(
 
 def main() -> None:
     """Entry point of the ``gnomon`` console script."""
+    import sys
+
+    if sys.argv[1:3] == ["data", "add"]:  # unchanged data is told before Typer even parses
+        from gnomon.data.quick import answer_argv
+
+        if answer_argv(sys.argv[1:]):
+            return
     app()

@@ -9,8 +9,10 @@ which gives the same answer. The rules below mirror ``Settings`` for the three s
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
+import sys
 from pathlib import Path
 
 from gnomon.data.entities import FileEntry
@@ -80,3 +82,39 @@ def _sqlite_file() -> Path | None:
     if not uri.startswith(prefix) or "?" in uri:
         return None
     return Path(uri[len(prefix) :])
+
+
+_VALUED = {"--name": "name", "-n": "name", "--output": "output", "-o": "output"}
+_VALUED |= {"--workspace": "workspace", "--message": "message", "-m": "message"}
+
+
+def answer_argv(args: list[str]) -> bool:
+    """Answer ``gnomon data add PATH --name NAME [-o json] [--workspace W] [-m TEXT]`` for
+    unchanged data before Typer parses the line (its parameter handling imports pydantic:
+    150 ms). Any other shape, or an answer not known cheaply: False, and the CLI answers."""
+    if args[:2] != ["data", "add"]:
+        return False
+    values: dict[str, str] = {}
+    paths: list[str] = []
+    rest = iter(args[2:])
+    for token in rest:
+        if token in _VALUED:
+            value = next(rest, None)
+            if value is None or _VALUED[token] in values:
+                return False
+            values[_VALUED[token]] = value
+        elif token.startswith("-"):
+            return False  # --help, --debug, --name=x...: the CLI's own parsing
+        else:
+            paths.append(token)
+    output = values.get("output", "table")
+    if len(paths) != 1 or "name" not in values or output not in ("table", "json"):
+        return False
+    known = unchanged(Path(paths[0]), values["name"], values.get("workspace"))
+    if known is None:
+        return False
+    if output == "json":
+        sys.stdout.write(json.dumps(known, indent=2) + "\n")  # as print_json writes it
+    else:
+        sys.stdout.write(f"unchanged: {known['ref']} already holds this content\n")
+    return True

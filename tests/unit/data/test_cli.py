@@ -94,3 +94,26 @@ def test_used_by_and_inputs(gnomon_home: Path, tmp_path: Path) -> None:
     ]
     assert "trainer" in ok("data", "used-by", "raw@1")
     assert [i["ref"] for i in ok_json("data", "inputs", run.id)] == ["raw@1"]
+
+
+def test_the_console_script_answers_unchanged_data_before_typer(
+    gnomon_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = make_folder(tmp_path / "src", {"a": b"1"})
+    line = ["data", "add", str(source), "--name", "raw"]
+    assert not quick.answer_argv(line)  # not versioned yet: the CLI answers
+    ok(*line)
+    for extra in ([], ["-o", "json"], ["--output", "json", "-m", "again"]):
+        typer_answer = ok(*line, *extra)
+        capsys.readouterr()
+        assert quick.answer_argv([*line, *extra])
+        assert capsys.readouterr().out == typer_answer
+    for odd in (
+        ["data", "add", "--name=raw", str(source)],
+        [*line, "--debug"],
+        [*line, "-o", "yaml"],
+        [*line, "extra-path"],
+        [*line, "--name", "twice"],
+        ["data", "show", "raw"],
+    ):
+        assert not quick.answer_argv(odd), odd
