@@ -102,6 +102,7 @@ CAPABILITIES: tuple[Capability, ...] = (
         "data",
         tables="tables",
         migrations="migrations",
+        routers=("routes",),
         services="wiring:build",
         commands=(Command("data", "cli:data_app", "Version datasets: add, show, checkout, diff."),),
     ),

@@ -10,6 +10,9 @@ import pytest
 
 from gnomon.auth.api import AuthApi
 from gnomon.auth.http import HttpAuthClient
+from gnomon.data.api import DatasetsApi
+from gnomon.data.client import DatasetClient
+from gnomon.data.http import HttpDatasetClient
 from gnomon.deployments.api import DeploymentsApi
 from gnomon.deployments.client import DeploymentClient
 from gnomon.deployments.http import HttpDeploymentClient
@@ -23,6 +26,8 @@ IMPLEMENTATIONS = [
     (DeploymentsApi, DeploymentClient),
     (DeploymentsApi, HttpDeploymentClient),
     (AuthApi, HttpAuthClient),
+    (DatasetsApi, DatasetClient),
+    (DatasetsApi, HttpDatasetClient),
 ]
 
 

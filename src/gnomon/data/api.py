@@ -7,9 +7,11 @@ artifact store, bound to the client's scope). A reference is ``NAME``, ``NAME@la
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from gnomon.data.access import DatasetAccess
 from gnomon.data.entities import (
     AddResult,
     Dataset,
@@ -177,4 +179,24 @@ class DatasetsApi(Protocol):
     def profile_html(self, ref: str, compare: str | None = None) -> str:
         """The profile as a self-contained HTML page (inline SVG charts, no script, nothing
         fetched); with ``compare``, both versions overlaid (histograms on the same bins)."""
+        ...
+
+    def access(self, name: str) -> DatasetAccess:
+        """Who may use dataset ``name``: nobody listed means it is open to the workspace's
+        roles (viewers read, editors write). Raises ``NotFound``."""
+        ...
+
+    def set_access(
+        self, name: str, *, readers: Sequence[str] = (), writers: Sequence[str] = ()
+    ) -> DatasetAccess:
+        """Restrict dataset ``name`` to the users named (both empty: open it again). On a
+        server only those users and the workspace's admins see it; writers may add versions
+        and edit its schema. Embedded mode has no users: the list is kept, nothing is
+        restricted.
+
+        Raises:
+            NotFound: the dataset.
+            PermissionDenied: on a server, the caller is neither a workspace admin nor one of
+                its writers (nor, while it is open, its creator).
+        """
         ...

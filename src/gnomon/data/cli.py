@@ -263,3 +263,7 @@ data_app.command("ingest")(ingest)
 from gnomon.data.cli_profile import profile  # noqa: E402
 
 data_app.command("profile")(profile)
+
+from gnomon.data.cli_access import access_app  # noqa: E402
+
+data_app.add_typer(access_app, name="access")

@@ -18,10 +18,7 @@ def datasets_of(ctx: typer.Context) -> DatasetsApi:
     try:
         return client.datasets  # type: ignore[no-any-return]
     except AttributeError:
-        raise InvalidInput(
-            "datasets are not offered through a server yet: use an embedded GNOMON_URI "
-            "(a sqlite:// or postgresql:// store)"
-        ) from None
+        raise InvalidInput("this GNOMON_URI offers no datasets") from None
 
 
 def size_text(size: int) -> str:

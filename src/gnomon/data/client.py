@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gnomon._types import Scope
 from gnomon.config import Settings
 from gnomon.data import frames
+from gnomon.data.access import DatasetAccess
 from gnomon.data.described import Described
 from gnomon.data.entities import (
     AddResult,
@@ -150,3 +152,11 @@ class DatasetClient:
         from gnomon.data.profile_html import page
 
         return page(self.service, self.scope, ref, compare)
+
+    def access(self, name: str) -> DatasetAccess:
+        return self.service.access(self.scope, name)
+
+    def set_access(
+        self, name: str, *, readers: Sequence[str] = (), writers: Sequence[str] = ()
+    ) -> DatasetAccess:
+        return self.service.set_access(self.scope, name, readers, writers)

@@ -21,9 +21,7 @@ def _datasets() -> DatasetsApi:
     try:
         return client.datasets  # type: ignore[attr-defined, no-any-return]
     except AttributeError:
-        raise InvalidInput(
-            "datasets are not offered through a server yet: use an embedded GNOMON_URI"
-        ) from None
+        raise InvalidInput("this GNOMON_URI offers no datasets") from None
 
 
 def _active_run_id() -> str | None:

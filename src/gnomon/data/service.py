@@ -14,6 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 from gnomon._types import Scope
 from gnomon.artifacts import ArtifactStore
+from gnomon.data.access import (
+    DatasetAccess,
+    DatasetRole,
+    check_use,
+    checked_list,
+    is_admin,
+    may_change_access,
+    not_found,
+)
 from gnomon.data.described import Described, describe, local_columns, read_local
 from gnomon.data.entities import (
     TABLE_SUFFIXES,
@@ -31,15 +40,16 @@ from gnomon.data.entities import (
     UsedBy,
     parse_ref,
 )
-from gnomon.data.hashing import DigestCache
+from gnomon.data.entries import check_entries
+from gnomon.data.hashing import DigestCache, digest_file
 from gnomon.data.manifests import build_manifest
-from gnomon.data.objects import ObjectStore
+from gnomon.data.objects import ObjectStore, digest_hex
 from gnomon.data.scan import scan
 from gnomon.data.schema import DatasetSchema, edited
 from gnomon.data.sql import SqlDatasetStore
 from gnomon.data.tabular import table_info
 from gnomon.data.validation import Thresholds, ValidationReport, validate
-from gnomon.errors import Conflict, InvalidInput, NotFound
+from gnomon.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from gnomon.tracking.validation import check_name
 
 if TYPE_CHECKING:
@@ -65,6 +75,9 @@ class DatasetService:
         # Builds the capabilities after this one (the registry sets models_of_runs): they
         # are built lazily, and used_by may come first.
         self.build_later: Callable[[], object] | None = None
+        # The server's copy restricts datasets by their access lists (data/access.py);
+        # embedded mode has no users to restrict.
+        self.restricted = False
 
     def objects(self, scope: Scope) -> ObjectStore:
         return ObjectStore(self.artifacts, scope.workspace)
@@ -83,36 +96,70 @@ class DatasetService:
         """Version the file or folder at ``path`` as dataset ``name``; an unchanged content
         makes no new version (the latest is returned with ``created`` false)."""
         name = check_name("dataset", name)
+        self._check(scope, name, write=True)  # before reading a byte
         found = scan(Path(path), self.digest_cache, on_progress)
         assert found is not None  # scan reads what the cache lacks
         entries = [FileEntry(f.path, f.digest, f.size) for f in found.files]
-        manifest = build_manifest(entries)
+        local = {f.path: f.absolute for f in found.files}
+        return self.add_manifest(
+            scope,
+            name,
+            entries,
+            local_files=local,
+            message=message,
+            source=source or {"path": str(Path(path).resolve())},
+            run_id=run_id,
+            on_progress=on_progress,
+        )
+
+    def add_manifest(
+        self,
+        scope: Scope,
+        name: str,
+        entries: Sequence[FileEntry],
+        *,
+        local_files: Mapping[str, Path] | None = None,
+        message: str = "",
+        source: Mapping[str, str] | None = None,
+        run_id: str | None = None,
+        on_progress: Progress | None = None,
+    ) -> AddResult:
+        """Version ``entries`` as dataset ``name``. ``local_files`` (by path) hold their
+        content here; without them (a server, after the uploads) every object must already
+        be stored with its size.
+
+        Raises:
+            InvalidInput: a bad name or entry; an object not stored, or of another size.
+        """
+        name = check_name("dataset", name)
+        self._check(scope, name, write=True)
+        # A scan checked its own paths; what a caller sends is checked here.
+        manifest = build_manifest(entries if local_files else check_entries(entries))
         if self.store.latest_digest(scope, name) == manifest.digest:
-            return AddResult(self.store.version(scope, name, None), False, 0, 0)
+            return AddResult(self.version(scope, name), False, 0, 0)
+        if local_files is None:
+            self._check_stored(scope, manifest)
         described = None
         if manifest.kind is DatasetKind.TABLE:  # a file that does not parse refuses the version
-            columns = local_columns([(f.absolute, f.path) for f in found.files])
-            described = describe(columns, self._current_schema(scope, name))
-            del columns
-        first_copy: dict[str, tuple[Path, int]] = {}
-        for local in found.files:
-            first_copy.setdefault(local.digest, (local.absolute, local.size))
-        stored = self.store.stored_objects(scope, first_copy)
-        new = [
-            (p, digest, size) for digest, (p, size) in first_copy.items() if digest not in stored
-        ]
+            described = self._describe(scope, name, manifest, local_files)
+        new: list[tuple[Path, str, int]] = []
+        if local_files is not None:
+            first_copy: dict[str, tuple[Path, int]] = {}
+            for entry in manifest.files:
+                first_copy.setdefault(entry.digest, (local_files[entry.path], entry.size))
+            stored = self.store.stored_objects(scope, first_copy)
+            new = [(p, d, size) for d, (p, size) in first_copy.items() if d not in stored]
         objects = self.objects(scope)
         objects.put_objects(new, on_progress)
         objects.put_manifest(manifest)
         if described is not None:
             objects.put_stats(manifest.digest, described.to_dict())
-        source = dict(source or {"path": str(Path(path).resolve())})
         version, created = self.store.record_version(
             scope,
             name,
             manifest,
             message=message,
-            source=source,
+            source=dict(source or {}),
             run_id=run_id,
             objects=[(digest, size) for _, digest, size in new],
         )
@@ -122,6 +169,106 @@ class DatasetService:
             self._adopt_schema(scope, name, described.schema)
         validation = described.validation if described is not None else None
         return AddResult(version, True, len(new), sum(size for _, _, size in new), validation)
+
+    def _describe(
+        self,
+        scope: Scope,
+        name: str,
+        manifest: Manifest,
+        local_files: Mapping[str, Path] | None,
+    ) -> Described:
+        current = self._current_schema(scope, name)
+        if local_files is not None:
+            columns = local_columns([(local_files[e.path], e.path) for e in manifest.files])
+            return describe(columns, current)
+        objects = self.objects(scope)
+        with tempfile.TemporaryDirectory(prefix="gnomon-describe-") as folder:
+            files = []
+            for index, entry in enumerate(manifest.files):
+                local = Path(folder) / f"{index}{Path(entry.path).suffix.lower()}"
+                objects.fetch(entry, local)
+                files.append((local, entry.path))
+            return describe(local_columns(files), current)
+
+    def _check_stored(self, scope: Scope, manifest: Manifest) -> None:
+        sizes = self.store.object_sizes(scope, (e.digest for e in manifest.files))
+        for entry in manifest.files:
+            if sizes.get(entry.digest) != entry.size:
+                raise InvalidInput(
+                    f"the content of {entry.path!r} ({entry.digest}, {entry.size} bytes) is "
+                    "not stored: upload it first",
+                    {"path": entry.path, "digest": entry.digest},
+                )
+
+    # -- objects uploaded through a server -------------------------------------------------
+
+    def missing(self, scope: Scope, digests: Sequence[str]) -> list[str]:
+        """Which of ``digests`` the workspace does not store yet (in the order given)."""
+        for digest in digests:
+            digest_hex(digest)  # refuses what is not a digest
+        stored = self.store.stored_objects(scope, digests)
+        return [d for d in dict.fromkeys(digests) if d not in stored]
+
+    def put_object(self, scope: Scope, digest: str, local: Path) -> None:
+        """Store the file ``local`` as object ``digest``, once its content is checked.
+
+        Raises:
+            InvalidInput: the content's digest is not ``digest`` (nothing is stored).
+        """
+        digest_hex(digest)
+        found = digest_file(local)
+        if found != digest:
+            raise InvalidInput(
+                f"the uploaded content's digest is {found}, not {digest}: nothing was stored",
+                {"digest": digest},
+            )
+        size = local.stat().st_size
+        if digest not in self.store.stored_objects(scope, [digest]):
+            self.objects(scope).put_objects([(local, digest, size)])
+            self.store.add_object(scope, digest, size)
+
+    # -- who may use a dataset (server mode) -----------------------------------------------
+
+    def _check(self, scope: Scope, name: str, *, write: bool = False) -> None:
+        if not self.restricted:
+            return
+        found = self.store.access(scope, name)
+        if found is not None:  # an unknown dataset: the store says NotFound (or add makes it)
+            check_use(scope, name, found[0], write=write)
+
+    def access(self, scope: Scope, name: str) -> DatasetAccess:
+        """Who may use dataset ``name``: nobody listed means the workspace's roles decide."""
+        self._check(scope, name)
+        found = self.store.access(scope, name)
+        if found is None:
+            raise not_found(name)
+        return DatasetAccess.of(name, found[0])
+
+    def set_access(
+        self, scope: Scope, name: str, readers: Sequence[str], writers: Sequence[str]
+    ) -> DatasetAccess:
+        """Restrict dataset ``name`` to ``readers`` and ``writers`` (both empty: open it).
+
+        Raises:
+            PermissionDenied: the caller is neither a workspace admin nor one of its
+                writers (nor, while it is open, its creator); or would drop themselves.
+        """
+        self._check(scope, name)
+        found = self.store.access(scope, name)
+        if found is None:
+            raise not_found(name)
+        listed = checked_list(list(readers), list(writers))
+        if self.restricted and not may_change_access(scope, found[0], found[1]):
+            raise PermissionDenied(
+                f"only the workspace's admins and the writers of {name!r} may change who uses it"
+            )
+        keeps_own = listed.get(scope.principal) is DatasetRole.WRITER
+        if self.restricted and listed and not is_admin(scope) and not keeps_own:
+            raise PermissionDenied(
+                f"list yourself ({scope.principal!r}) as a writer: you would lose {name!r}"
+            )
+        self.store.set_access(scope, name, listed)
+        return DatasetAccess.of(name, listed)
 
     def _current_schema(self, scope: Scope, name: str) -> DatasetSchema | None:
         try:
@@ -142,6 +289,7 @@ class DatasetService:
         Raises:
             NotFound: the dataset, or its schema (it has no table version yet).
         """
+        self._check(scope, name)
         found = self.store.schema(scope, name)
         if found is None:
             raise NotFound(
@@ -154,6 +302,7 @@ class DatasetService:
         self, scope: Scope, name: str, schema: DatasetSchema, expected_revision: int
     ) -> int:
         """Replace the schema read at ``expected_revision``; returns the new revision."""
+        self._check(scope, name, write=True)
         schema = replace(schema, edited_by=scope.principal)
         return self.store.set_schema(scope, name, schema.to_dict(), expected_revision)
 
@@ -163,6 +312,7 @@ class DatasetService:
         """Tighten or loosen one column (``nullable``, ``min``, ``max``, ``categories``,
         ``unique``). Raises ``InvalidInput`` for a change its type cannot hold."""
         current, revision = self.schema(scope, name)
+        self._check(scope, name, write=True)
         changed = edited(current, column, changes, scope.principal)
         self.store.set_schema(scope, name, changed.to_dict(), revision)
         return changed
@@ -212,16 +362,30 @@ class DatasetService:
         return validate(table, schema, thresholds)
 
     def list(self, scope: Scope) -> list[Dataset]:
-        return self.store.list(scope)
+        found = self.store.list(scope)
+        if not self.restricted:
+            return found
+        hidden = self._hidden(scope)
+        return [d for d in found if d.name not in hidden]
+
+    def _hidden(self, scope: Scope) -> set[str]:
+        """The workspace's datasets ``scope`` may not see (none embedded)."""
+        if not self.restricted or is_admin(scope):
+            return set()
+        lists = self.store.restricted(scope)
+        return {name for name, listed in lists.items() if scope.principal not in listed}
 
     def get(self, scope: Scope, name: str) -> Dataset:
+        self._check(scope, name)
         return self.store.get(scope, name)
 
     def versions(self, scope: Scope, name: str) -> list[DatasetVersion]:
+        self._check(scope, name)
         return self.store.versions(scope, name)
 
     def version(self, scope: Scope, ref: str) -> DatasetVersion:
         name, number = parse_ref(ref)
+        self._check(scope, name)
         return self.store.version(scope, name, number)
 
     def manifest(self, scope: Scope, ref: str) -> Manifest:
@@ -321,10 +485,13 @@ class DatasetService:
         """Record that ``run_id`` used version ``ref`` (the latest when none is named)."""
         context = _context(context)
         name, number = parse_ref(ref)
+        self._check(scope, name)
         return self.store.record_input(scope, run_id, name, number or 0, context)
 
     def inputs(self, scope: Scope, run_id: str) -> list[RunInput]:
-        return self.store.inputs_of(scope, run_id)
+        hidden = self._hidden(scope)
+        found = self.store.inputs_of(scope, run_id)
+        return [i for i in found if parse_ref(i.ref)[0] not in hidden]
 
     def used_by(self, scope: Scope, ref: str) -> UsedBy:
         """The runs that used version ``ref``, and the model versions those runs made."""

@@ -9,8 +9,10 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from gnomon._types import Scope, new_id, now_ms
+from gnomon.data.access import DatasetRole
 from gnomon.data.entities import Dataset, DatasetKind, DatasetVersion, Manifest, RunInput
 from gnomon.data.tables import (
+    dataset_access,
     dataset_objects,
     dataset_schemas,
     dataset_versions,
@@ -26,6 +28,7 @@ _v = dataset_versions.c
 _o = dataset_objects.c
 _i = run_inputs.c
 _s = dataset_schemas.c
+_a = dataset_access.c
 _r = runs.c
 _e = experiments.c
 MAX_USERS_LISTED = 1000  # runs `used_by` returns, newest first
@@ -51,6 +54,64 @@ class SqlDatasetStore:
                     ).scalars()
                 )
         return found
+
+    def object_sizes(self, scope: Scope, digests: Iterable[str]) -> dict[str, int]:
+        """The size of each of ``digests`` the workspace stores."""
+        wanted = sorted(set(digests))
+        found: dict[str, int] = {}
+        with self.db.read() as conn:
+            for start in range(0, len(wanted), _IN_CHUNK):
+                chunk = wanted[start : start + _IN_CHUNK]
+                rows = conn.execute(
+                    select(_o.digest, _o.size).where(
+                        _o.workspace_id == scope.workspace, _o.digest.in_(chunk)
+                    )
+                ).all()
+                found.update((row.digest, row.size) for row in rows)
+        return found
+
+    def add_object(self, scope: Scope, digest: str, size: int) -> None:
+        """Note an object stored before any version names it (an upload to a server)."""
+        with self.db.write() as conn:
+            _insert_objects(conn, scope, [(digest, size)])
+
+    def access(self, scope: Scope, name: str) -> tuple[dict[str, DatasetRole], str] | None:
+        """Dataset ``name``'s access list and its creator; None when it does not exist."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                select(_d.id, _d.created_by).where(
+                    _d.workspace_id == scope.workspace, _d.name == name
+                )
+            ).first()
+            if row is None:
+                return None
+            rows = conn.execute(select(_a.user_name, _a.role).where(_a.dataset_id == row.id)).all()
+        return {r.user_name: DatasetRole(r.role) for r in rows}, row.created_by
+
+    def restricted(self, scope: Scope) -> dict[str, dict[str, DatasetRole]]:
+        """The access list of every restricted dataset of the workspace, by name."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(_d.name, _a.user_name, _a.role)
+                .join(dataset_access, _a.dataset_id == _d.id)
+                .where(_d.workspace_id == scope.workspace)
+            ).all()
+        found: dict[str, dict[str, DatasetRole]] = {}
+        for row in rows:
+            found.setdefault(row.name, {})[row.user_name] = DatasetRole(row.role)
+        return found
+
+    def set_access(self, scope: Scope, name: str, listed: Mapping[str, DatasetRole]) -> None:
+        """Replace dataset ``name``'s access list (empty: open it to the workspace)."""
+        with self.db.write() as conn:
+            dataset = _dataset_row(conn, scope, name)
+            conn.execute(dataset_access.delete().where(_a.dataset_id == dataset.id))
+            rows = [
+                {"dataset_id": dataset.id, "user_name": user, "role": role.value}
+                for user, role in listed.items()
+            ]
+            if rows:
+                conn.execute(dataset_access.insert(), rows)
 
     def latest_digest(self, scope: Scope, name: str) -> str | None:
         with self.db.read() as conn:

@@ -79,3 +79,15 @@ dataset_schemas = Table(
     Column("updated_time", BigInteger, nullable=False),
     Column("updated_by", String(256), nullable=False),
 )
+
+# Who may use a restricted dataset (server mode): no row means the workspace's roles decide
+# alone; with rows, only the users listed (and the workspace's admins) see it at all.
+dataset_access = Table(
+    "dataset_access",
+    metadata,
+    Column(
+        "dataset_id", String(32), ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("user_name", String(256), primary_key=True),
+    Column("role", String(16), nullable=False),  # reader | writer
+)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from gnomon._types import Scope
 from gnomon.data.api import DatasetsApi
 from gnomon.services import ServiceRegistry
@@ -9,7 +11,13 @@ from gnomon.services import ServiceRegistry
 
 def build(services: ServiceRegistry) -> None:
     if services.database is None:
-        return  # datasets through a server: not offered yet (client.datasets says so)
+        from gnomon.data.http import HttpDatasetClient
+
+        transport = services.transport
+        assert transport is not None  # one of the two is always set
+        home = services.settings.home
+        services.expose("datasets", DatasetsApi, lambda _: HttpDatasetClient(transport, home))
+        return
     from gnomon.data.client import DatasetClient
     from gnomon.data.hashing import DIGEST_CACHE, DigestCache
     from gnomon.data.service import DatasetService
@@ -21,6 +29,14 @@ def build(services: ServiceRegistry) -> None:
     datasets = DatasetService(SqlDatasetStore(services.database), artifacts, cache)
     datasets.build_later = lambda: services.offers("registry")
     services.provide(DatasetService, datasets)
+
+    def restricting(twin: ServiceRegistry) -> None:
+        # The server's copy enforces each dataset's access list; embedded has no users.
+        server_side = copy.copy(datasets)
+        server_side.restricted = True
+        twin.provide(DatasetService, server_side)
+
+    services.on_server(restricting)
 
     def embedded(scope: Scope) -> DatasetsApi:
         return DatasetClient(datasets, scope, settings)

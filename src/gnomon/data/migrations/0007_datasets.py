@@ -1,4 +1,4 @@
-"""Datasets, their versions and schemas, each workspace's content objects, and run inputs.
+"""Datasets, versions, schemas, access lists, each workspace's content objects, run inputs.
 
 Revision ID: 0007
 Revises: 0006
@@ -99,9 +99,23 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("dataset_id", name="pk_dataset_schemas"),
     )
+    op.create_table(
+        "dataset_access",
+        sa.Column("dataset_id", sa.String(32), nullable=False),
+        sa.Column("user_name", sa.String(256), nullable=False),
+        sa.Column("role", sa.String(16), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["dataset_id"],
+            ["datasets.id"],
+            name="fk_dataset_access_dataset_id_datasets",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("dataset_id", "user_name", name="pk_dataset_access"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("dataset_access")
     op.drop_table("dataset_schemas")
     op.drop_index("ix_run_inputs_dataset_version", table_name="run_inputs")
     op.drop_table("run_inputs")

@@ -1,0 +1,141 @@
+"""Datasets through a real server: add → checkout round trips byte for byte, an unchanged
+folder uploads nothing, and a restricted dataset is invisible to other members."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+import gnomon
+from gnomon.auth.entities import Principal, Role
+from gnomon.client.transport import Transport
+from gnomon.data.http import HttpDatasetClient
+from gnomon.errors import InvalidInput, NotFound, PermissionDenied
+from tests.fixtures.databases import fresh_workspace
+from tests.fixtures.server import LiveServer
+
+
+def _folder(root: Path) -> Path:
+    (root / "images").mkdir(parents=True)
+    (root / "images" / "a.bin").write_bytes(bytes(range(256)) * 100)
+    (root / "images" / "b.bin").write_bytes(b"same")
+    (root / "copy.bin").write_bytes(b"same")  # one object for two paths
+    (root / "notes.txt").write_text("héllo\n")
+    return root
+
+
+def _remote(live: LiveServer, tmp_path: Path, workspace: str, token: str | None = None) -> Any:
+    settings = gnomon.Settings(uri=live.url, workspace=workspace, home=tmp_path, token=token)
+    datasets = gnomon.Client(settings=settings).datasets
+    assert isinstance(datasets, HttpDatasetClient)
+    return datasets
+
+
+def test_add_checkout_and_an_unchanged_add_through_a_server(
+    open_server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert open_server.services.database is not None
+    scope = fresh_workspace(open_server.services.database)
+    datasets = _remote(open_server, tmp_path / "home", scope.workspace)
+    source = _folder(tmp_path / "source")
+
+    added = datasets.add(source, "images", message="first")
+    assert added.created and added.version.version == 1
+    assert added.new_objects == 3  # b.bin and copy.bin share one object
+    assert datasets.version("images@latest").files == 4
+
+    out = datasets.checkout("images@1", tmp_path / "out")
+    for path in source.rglob("*"):
+        if path.is_file():
+            assert (out / path.relative_to(source)).read_bytes() == path.read_bytes()
+
+    uploads: list[str] = []
+    original = Transport.upload
+    monkeypatch.setattr(
+        Transport, "upload", lambda self, p, f, w=None: uploads.append(p) or original(self, p, f, w)
+    )
+    again = datasets.add(source, "images")
+    assert not again.created and again.version.version == 1 and uploads == []
+    assert [v.version for v in datasets.versions("images")] == [1]
+    with pytest.raises(NotFound):
+        datasets.version("images@2")
+
+
+def test_an_upload_whose_digest_differs_stores_nothing(open_server: LiveServer) -> None:
+    assert open_server.services.database is not None
+    scope = fresh_workspace(open_server.services.database)
+    digest = "xxh128:" + "0" * 32
+    headers = {"X-Gnomon-Workspace": scope.workspace}
+    with httpx.Client(base_url=f"{open_server.url}/api/v1", headers=headers) as http:
+        put = http.put(f"/dataset-objects/{digest}", content=b"not that")
+        assert put.status_code == 422
+        asked = http.post("/dataset-objects/missing", json={"digests": [digest]})
+        assert asked.json() == {"missing": [digest]}
+        entries = [{"path": "a.bin", "digest": digest, "size": 8}]
+        made = http.post("/datasets/x/versions", json={"files": entries})
+        assert made.status_code == 422 and "upload it first" in made.text
+        climbing = [{"path": "../a.bin", "digest": digest, "size": 8}]
+        made = http.post("/datasets/x/versions", json={"files": climbing})
+        assert made.status_code == 422
+
+
+def test_a_restricted_dataset_is_invisible_to_other_members(
+    auth_server: LiveServer, tmp_path: Path
+) -> None:
+    auth = auth_server.services.auth
+    assert auth is not None
+    root = Principal(auth.get_user("admin").id, "admin", is_admin=True)
+    workspace = "data-access"
+    auth.create_workspace(root, workspace)
+    tokens = {}
+    for user in ("ds-alice", "ds-bob", "ds-carol"):
+        auth.create_user(root, user, "password-123")
+        auth.add_member(root, workspace, user, Role.EDITOR)
+        tokens[user] = auth.login(user, "password-123")[0]
+    alice, bob, carol = (
+        _remote(auth_server, tmp_path / u, workspace, tokens[u]) for u in sorted(tokens)
+    )
+    source = _folder(tmp_path / "source")
+    alice.add(source, "secret")
+    alice.add(source, "open")
+    assert not alice.access("secret").restricted
+
+    changed = alice.set_access("secret", readers=["ds-carol"], writers=["ds-alice"])
+    assert changed.restricted and changed.writers == ("ds-alice",)
+
+    assert [d.name for d in bob.list()] == ["open"]
+    for call in (
+        lambda: bob.get("secret"),
+        lambda: bob.version("secret@1"),
+        lambda: bob.checkout("secret@1", tmp_path / "bob-out"),
+        lambda: bob.used_by("secret@1"),
+        lambda: bob.access("secret"),
+    ):
+        with pytest.raises(NotFound, match="dataset 'secret' not found"):
+            call()
+
+    assert carol.get("secret").latest_version == 1
+    (source / "more.txt").write_text("more")
+    with pytest.raises(PermissionDenied):
+        carol.add(source, "secret")
+    with pytest.raises(PermissionDenied):
+        carol.set_access("secret", writers=["ds-carol"])
+    with pytest.raises(PermissionDenied, match="writer"):
+        alice.set_access("secret", readers=["ds-alice"])  # she would lock herself out
+    assert alice.add(source, "secret").version.version == 2
+
+    alice.set_access("secret")  # open again
+    assert {d.name for d in bob.list()} == {"open", "secret"}
+
+
+def test_not_yet_available_through_a_server_says_so(
+    open_server: LiveServer, tmp_path: Path
+) -> None:
+    assert open_server.services.database is not None
+    scope = fresh_workspace(open_server.services.database)
+    datasets = _remote(open_server, tmp_path, scope.workspace)
+    with pytest.raises(InvalidInput, match="not available through a server yet"):
+        datasets.ingest("x", "duckdb", query="select 1")
