@@ -14,6 +14,7 @@ import itertools
 import re
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -124,19 +125,34 @@ def ingest(
     :meth:`gnomon.data.api.DatasetsApi.ingest`); ``on_progress`` gets rows written, or bytes
     copied for files."""
     name = check_name("dataset", name)  # before reading a whole table
+    with staged(source, table, query, s3_endpoint_url, part_rows, on_progress) as (data, record):
+        return service.add(scope, data, name, message=message, source=record, run_id=run_id)
+
+
+@contextmanager
+def staged(
+    source: str,
+    table: str | None,
+    query: str | None,
+    s3_endpoint_url: str | None,
+    part_rows: int = PART_ROWS,
+    on_progress: Progress | None = None,
+) -> Iterator[tuple[Path, dict[str, str]]]:
+    """What ``source`` holds, in a temporary folder (removed after the block), and the
+    source record to keep with the version. The remote client ingests through it too."""
     found = parse_source(source, table, query)
     with tempfile.TemporaryDirectory(prefix="gnomon-ingest-") as folder:
-        staged = Path(folder) / "data"
-        staged.mkdir()
+        data = Path(folder) / "data"
+        data.mkdir()
         record = found.record()
         if found.is_query:
-            rows = write_parts(_batches(found), staged, part_rows, on_progress)
+            rows = write_parts(_batches(found), data, part_rows, on_progress)
             record["rows"] = str(rows)
         else:
             from gnomon.data import ingest_files
 
-            ingest_files.copy(found.kind, found.url, staged, s3_endpoint_url, on_progress)
-        return service.add(scope, staged, name, message=message, source=record, run_id=run_id)
+            ingest_files.copy(found.kind, found.url, data, s3_endpoint_url, on_progress)
+        yield data, record
 
 
 def _batches(found: Source) -> Iterator[pa.RecordBatch]:

@@ -158,6 +158,22 @@ def get_profile(name: Text, version: VersionText, caller: Reader, datasets: Data
     return wire(dict[str, Any], version_profile(datasets, scope_of(caller), _ref(name, version)))
 
 
+@router.get("/datasets/{name}/versions/{version}/comparison", response_model=dict[str, Any])
+def get_comparison(
+    name: Text,
+    version: VersionText,
+    caller: Reader,
+    datasets: Datasets,
+    to: Annotated[Text, Query(max_length=1024, description="The other version: NAME@V.")],
+) -> Response:
+    """Two table versions' profiles, with shared numeric columns on the same bins (what a
+    client draws a comparison page from)."""
+    from gnomon.data.profile import comparison
+
+    found = comparison(datasets, scope_of(caller), _ref(name, version), to)
+    return wire(dict[str, Any], found)
+
+
 @router.get("/datasets/{name}/versions/{version}/diff", response_model=DiffOut)
 def diff_versions(
     name: Text,

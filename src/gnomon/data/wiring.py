@@ -15,8 +15,12 @@ def build(services: ServiceRegistry) -> None:
 
         transport = services.transport
         assert transport is not None  # one of the two is always set
-        home = services.settings.home
-        services.expose("datasets", DatasetsApi, lambda _: HttpDatasetClient(transport, home))
+        settings = services.settings
+
+        def remote(_: Scope) -> DatasetsApi:
+            return HttpDatasetClient(transport, settings.home, settings.s3_endpoint_url)
+
+        services.expose("datasets", DatasetsApi, remote)
         return
     from gnomon.data.client import DatasetClient
     from gnomon.data.hashing import DIGEST_CACHE, DigestCache

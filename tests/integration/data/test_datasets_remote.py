@@ -13,7 +13,7 @@ import gnomon
 from gnomon.auth.entities import Principal, Role
 from gnomon.client.transport import Transport
 from gnomon.data.http import HttpDatasetClient
-from gnomon.errors import InvalidInput, NotFound, PermissionDenied
+from gnomon.errors import NotFound, PermissionDenied
 from tests.fixtures.databases import fresh_workspace
 from tests.fixtures.server import LiveServer
 
@@ -131,11 +131,18 @@ def test_a_restricted_dataset_is_invisible_to_other_members(
     assert {d.name for d in bob.list()} == {"open", "secret"}
 
 
-def test_not_yet_available_through_a_server_says_so(
-    open_server: LiveServer, tmp_path: Path
-) -> None:
+def test_ingest_and_profile_pages_through_a_server(open_server: LiveServer, tmp_path: Path) -> None:
     assert open_server.services.database is not None
     scope = fresh_workspace(open_server.services.database)
     datasets = _remote(open_server, tmp_path, scope.workspace)
-    with pytest.raises(InvalidInput, match="not available through a server yet"):
-        datasets.ingest("x", "duckdb", query="select 1")
+    query = "SELECT range AS n, range % 3 AS k FROM range(50) ORDER BY n"
+    first = datasets.ingest("numbers", "duckdb", query=query)  # read here, stored there
+    assert first.created and datasets.load("numbers")["n"].tolist() == list(range(50))
+    assert not datasets.ingest("numbers", "duckdb", query=query).created
+    datasets.ingest("numbers", "duckdb", query=query.replace("50", "80"))
+    page = datasets.profile_html("numbers@1")
+    assert "<svg" in page and "numbers@1" in page
+    both = datasets.profile_html("numbers@1", compare="numbers@2")
+    assert "numbers@1" in both and "numbers@2" in both
+    with pytest.raises(NotFound):
+        datasets.profile_html("numbers@1", compare="numbers@9")
