@@ -145,7 +145,8 @@ def parse_ref(ref: str) -> tuple[str, int | None]:
     name, version = match["name"], match["version"]
     if version is None or version == LATEST:
         return name, None
-    if not version.isdigit() or not 1 <= int(version) <= 2**31:
+    # isascii: "²" and "٣" are digits to isdigit() but not to int()
+    if not (version.isascii() and version.isdigit()) or not 1 <= int(version) <= 2**31:
         raise InvalidInput(
             f"dataset version {version!r} in {ref!r} must be a positive integer or 'latest'",
             {"ref": ref},

@@ -66,6 +66,7 @@ def _seed(live: LiveServer) -> tuple[str, Objects]:
     experiment = services.tracking.create_experiment(scope, "fuzzed")
     services.registry.create_version(scope, "churn", NewVersion("import:c", "/tmp/c", "admin"))
     services.deployments.create(scope, "web", "churn/1")
+    _seed_dataset(services, scope)
     objects: Objects = {
         "experiment_id": lambda: experiment.id,
         # A run of its own per operation: an earlier one may have finished or sealed its run.
@@ -76,8 +77,21 @@ def _seed(live: LiveServer) -> tuple[str, Objects]:
         "/api/v1/models/": lambda: "churn",
         "/api/v1/deployments/": lambda: "web",
         "/api/v1/users/": lambda: "someone",
+        "/api/v1/datasets/": lambda: "sales",
+        "path": lambda: "t.csv",
     }
     return token, objects
+
+
+def _seed_dataset(services: Any, scope: Scope) -> None:
+    """Dataset ``sales``: version 1 of a CSV file ``t.csv``."""
+    import tempfile
+
+    from gnomon.data.service import DatasetService
+
+    folder = Path(tempfile.mkdtemp(prefix="gnomon-fuzz-"))
+    (folder / "t.csv").write_text("x,city\n1,Lyon\n2,Oslo\n")
+    services.get(DatasetService).add(scope, folder, "sales")
 
 
 def _existing(objects: Objects) -> Callable[[Operation], dict[str, str] | None]:
