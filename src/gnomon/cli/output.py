@@ -118,6 +118,16 @@ def console() -> Console:
     return Console(markup=False, emoji=False)
 
 
+# Control characters a terminal would act on (escape sequences, carriage returns), shown as
+# \xNN instead: names and messages people chose must not repaint or retitle the terminal.
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0)) if c not in (9, 10)}
+
+
+def printable(text: str) -> str:
+    """``text`` with the control characters a terminal would act on shown as ``\\xNN``."""
+    return text.translate(_CONTROLS)
+
+
 def say(text: str, style: str | None = None) -> None:
     """One message line on stdout, printed as is: no markup, no highlighting, never wrapped
     (a wrapped path or id cannot be copied back into a command)."""

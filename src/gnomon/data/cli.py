@@ -15,11 +15,10 @@ from gnomon.cli.output import (
     format_time,
     new_table,
     print_json,
-    say,
     state_of,
     warn,
 )
-from gnomon.data.cli_common import datasets_of, size_text
+from gnomon.data.cli_common import add_row, datasets_of, say_text, size_text
 from gnomon.data.cli_schema import print_report, schema_app, validate
 from gnomon.data.entities import AddResult, DatasetDiff, DatasetVersion
 from gnomon.progress import progress_bar
@@ -48,7 +47,7 @@ def add(
         if output is OutputFormat.JSON:
             print_json(known)
         else:
-            say(f"unchanged: {known['ref']} already holds this content")
+            say_text(f"unchanged: {known['ref']} already holds this content")
         return
     with progress_bar("hashing and storing", unit="bytes") as advance:
         result = datasets_of(ctx).add(path, name, message=message, on_progress=advance)
@@ -57,14 +56,14 @@ def add(
         return
     version = result.version
     if result.created:
-        say(
+        say_text(
             f"{version.ref}: {version.files:,} files, {size_text(version.bytes)}; "
             f"stored {result.new_objects:,} new ({size_text(result.new_bytes)})"
         )
         if result.validation is not None and not result.validation.ok:
             print_report(result.validation, f"{version.ref} against the schema of {name}")
     else:
-        say(f"unchanged: {version.ref} already holds this content")
+        say_text(f"unchanged: {version.ref} already holds this content")
 
 
 def _add_json(result: AddResult) -> dict[str, object]:
@@ -92,7 +91,8 @@ def list_datasets(ctx: typer.Context, output: OutputOption = OutputFormat.TABLE)
         return
     table = new_table(None, "name", "latest", "updated", "by")
     for dataset in found:
-        table.add_row(
+        add_row(
+            table,
             dataset.name,
             str(dataset.latest_version),
             format_time(dataset.updated_time, compact=True),
@@ -110,7 +110,8 @@ def log(ctx: typer.Context, name: str, output: OutputOption = OutputFormat.TABLE
         return
     table = new_table(None, "version", "files", "size", "kind", "created", "by", "message")
     for version in versions:
-        table.add_row(
+        add_row(
+            table,
             str(version.version),
             f"{version.files:,}",
             size_text(version.bytes),
@@ -134,23 +135,25 @@ def show(ctx: typer.Context, ref: str, output: OutputOption = OutputFormat.TABLE
     _print_version(version)
     table = new_table(None, "path", "size", "digest")
     for entry in manifest.files[:SHOWN_FILES]:
-        table.add_row(entry.path, size_text(entry.size), entry.digest)
+        add_row(table, entry.path, size_text(entry.size), entry.digest)
     console().print(table)
     if len(manifest.files) > SHOWN_FILES:
-        say(f"... and {len(manifest.files) - SHOWN_FILES:,} more files (-o json lists them all)")
+        say_text(
+            f"... and {len(manifest.files) - SHOWN_FILES:,} more files (-o json lists them all)"
+        )
 
 
 def _print_version(version: DatasetVersion) -> None:
-    say(f"{version.ref} ({version.kind.value})", style="bold")
-    say(f"  {version.files:,} files, {size_text(version.bytes)}")
-    say(f"  created {format_time(version.created_time)} by {version.created_by}")
+    say_text(f"{version.ref} ({version.kind.value})", style="bold")
+    say_text(f"  {version.files:,} files, {size_text(version.bytes)}")
+    say_text(f"  created {format_time(version.created_time)} by {version.created_by}")
     if version.message:
-        say(f"  message: {version.message}")
+        say_text(f"  message: {version.message}")
     for key, value in sorted(version.source.items()):
-        say(f"  source {key}: {value}")
+        say_text(f"  source {key}: {value}")
     if version.run_id:
-        say(f"  run: {version.run_id}")
-    say(f"  manifest: {version.manifest_digest}")
+        say_text(f"  run: {version.run_id}")
+    say_text(f"  manifest: {version.manifest_digest}")
 
 
 @data_app.command("checkout")
@@ -162,7 +165,7 @@ def checkout(
     """Restore a version's files, byte for byte, into a new folder."""
     with progress_bar("restoring", unit="bytes") as advance:
         where = datasets_of(ctx).checkout(ref, dest, on_progress=advance)
-    say(f"restored {ref} into {where}")
+    say_text(f"restored {ref} into {where}")
 
 
 @data_app.command("used-by")
@@ -173,13 +176,14 @@ def used_by(ctx: typer.Context, ref: str, output: OutputOption = OutputFormat.TA
         print_json(found)
         return
     if not found.runs:
-        say(f"no run has recorded {found.ref} as an input")
+        say_text(f"no run has recorded {found.ref} as an input")
         return
     table = new_table(f"runs that used {found.ref}", "run", "name", "experiment", "status")
     table.add_column("as")
     table.add_column("recorded")
     for run in found.runs:
-        table.add_row(
+        add_row(
+            table,
             run.run_id,
             run.run_name,
             run.experiment,
@@ -191,7 +195,7 @@ def used_by(ctx: typer.Context, ref: str, output: OutputOption = OutputFormat.TA
     if found.models:
         models = new_table("model versions those runs made", "model", "version", "run")
         for model in found.models:
-            models.add_row(model.model, str(model.version), model.run_id)
+            add_row(models, model.model, str(model.version), model.run_id)
         console().print(models)
 
 
@@ -204,7 +208,7 @@ def inputs(ctx: typer.Context, run_id: str, output: OutputOption = OutputFormat.
         return
     table = new_table(f"inputs of run {run_id}", "version", "as", "recorded")
     for item in found:
-        table.add_row(item.ref, item.context, format_time(item.recorded_time, compact=True))
+        add_row(table, item.ref, item.context, format_time(item.recorded_time, compact=True))
     console().print(table)
 
 
@@ -221,14 +225,15 @@ def diff(
 
 
 def _print_diff(found: DatasetDiff) -> None:
-    say(f"{found.before} → {found.after}")
+    say_text(f"{found.before} → {found.after}")
     if found.unchanged:
-        say("no file differs")
+        say_text("no file differs")
         return
     table = new_table(None, "change", "path", "size before", "size after")
     for label, changes in (("added", found.added), ("removed", found.removed)):
         for change in changes:
-            table.add_row(
+            add_row(
+                table,
                 label,
                 change.path,
                 size_text(change.old.size) if change.old else MISSING,
@@ -236,8 +241,8 @@ def _print_diff(found: DatasetDiff) -> None:
             )
     for change in found.changed:
         assert change.old is not None and change.new is not None
-        table.add_row(
-            "changed", change.path, size_text(change.old.size), size_text(change.new.size)
+        add_row(
+            table, "changed", change.path, size_text(change.old.size), size_text(change.new.size)
         )
     console().print(table)
     for table_change in found.tables:
@@ -249,7 +254,7 @@ def _print_diff(found: DatasetDiff) -> None:
             line += f"; columns removed {', '.join(table_change.columns_removed)}"
         for column, old, new in table_change.types_changed:
             line += f"; {column} {old} → {new}"
-        say(line)
+        say_text(line)
     if len(found.tables) < sum(
         1 for c in found.changed if c.path.lower().endswith((".parquet", ".csv"))
     ):

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from gnomon.cli.output import OutputFormat, OutputOption, print_json, say
+from gnomon.cli.output import OutputFormat, OutputOption, print_json
 from gnomon.data.access import DatasetAccess
-from gnomon.data.cli_common import datasets_of
+from gnomon.data.cli_common import datasets_of, say_text
 
 access_app = typer.Typer(help="Restrict a dataset to named users (on a server).")
 
@@ -45,8 +45,8 @@ def _print(access: DatasetAccess, output: OutputFormat) -> None:
         )
         return
     if not access.restricted:
-        say(f"{access.dataset}: open to the workspace (viewers read, editors write)")
+        say_text(f"{access.dataset}: open to the workspace (viewers read, editors write)")
         return
-    say(f"{access.dataset}: restricted to the users listed and the workspace's admins")
-    say(f"  writers: {', '.join(access.writers) or '-'}")
-    say(f"  readers: {', '.join(access.readers) or '-'}")
+    say_text(f"{access.dataset}: restricted to the users listed and the workspace's admins")
+    say_text(f"  writers: {', '.join(access.writers) or '-'}")
+    say_text(f"  readers: {', '.join(access.readers) or '-'}")

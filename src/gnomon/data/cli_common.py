@@ -6,10 +6,12 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from gnomon.cli.output import client_of
+from gnomon.cli.output import client_of, printable, say
 from gnomon.errors import InvalidInput
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from gnomon.data.api import DatasetsApi
 
 
@@ -28,3 +30,13 @@ def size_text(size: int) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1000
     return f"{value:.1f} TB"
+
+
+def say_text(text: str, style: str | None = None) -> None:
+    """``say``, with the control characters of names and messages people chose made
+    visible (``\\xNN``): a dataset's file names, messages and columns are anyone's."""
+    say(printable(text), style)
+
+
+def add_row(table: Table, *cells: str) -> None:
+    table.add_row(*(printable(cell) for cell in cells))

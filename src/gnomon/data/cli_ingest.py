@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from gnomon.cli.output import OutputFormat, OutputOption, print_json, say
-from gnomon.data.cli_common import datasets_of, size_text
+from gnomon.cli.output import OutputFormat, OutputOption, print_json
+from gnomon.data.cli_common import datasets_of, say_text, size_text
 from gnomon.progress import progress_bar
 
 
@@ -61,9 +61,9 @@ def ingest(
         )
     elif result.created:
         rows = f"{int(version.source['rows']):,} rows, " if "rows" in version.source else ""
-        say(
+        say_text(
             f"{version.ref}: {rows}{version.files:,} files, {size_text(version.bytes)} "
             f"from {version.source.get('kind', 'a source')}"
         )
     else:
-        say(f"unchanged: {version.ref} already holds this content")
+        say_text(f"unchanged: {version.ref} already holds this content")

@@ -14,9 +14,8 @@ from gnomon.cli.output import (
     console,
     new_table,
     print_json,
-    say,
 )
-from gnomon.data.cli_common import datasets_of, size_text
+from gnomon.data.cli_common import add_row, datasets_of, say_text, size_text
 
 
 def profile(
@@ -36,7 +35,7 @@ def profile(
         page = datasets.profile_html(ref, compare)
         html.write_text(page, encoding="utf-8")
         if output is not OutputFormat.JSON:
-            say(f"wrote {html} ({size_text(len(page.encode()))})")
+            say_text(f"wrote {html} ({size_text(len(page.encode()))})")
     if output is OutputFormat.JSON:
         found = datasets.profile(ref)
         print_json(
@@ -53,7 +52,8 @@ def _print_profile(found: dict[str, Any]) -> None:
         table.add_column(heading)
     for column in found["columns"]:
         top = column.get("top") or []
-        table.add_row(
+        add_row(
+            table,
             column["name"],
             column["type"],
             f"{column['missing']:,} ({column['missing_fraction']:.1%})",

@@ -15,9 +15,8 @@ from gnomon.cli.output import (
     console,
     new_table,
     print_json,
-    say,
 )
-from gnomon.data.cli_common import datasets_of
+from gnomon.data.cli_common import add_row, datasets_of, say_text
 from gnomon.data.schema import DatasetSchema
 from gnomon.data.validation import Thresholds, ValidationReport
 from gnomon.errors import InvalidInput
@@ -41,7 +40,8 @@ def print_schema(schema: DatasetSchema, title: str) -> None:
     table = new_table(title, "column", "type", "nulls", "min", "max", "unique")
     table.add_column("categories")
     for column in schema.columns:
-        table.add_row(
+        add_row(
+            table,
             column.name,
             column.type,
             f"{column.null_fraction:.1%}" if column.nullable else "none",
@@ -52,7 +52,7 @@ def print_schema(schema: DatasetSchema, title: str) -> None:
         )
     console().print(table)
     edited = f", edited by {schema.edited_by}" if schema.edited_by else ""
-    say(f"{schema.rows:,} rows inferred{edited}")
+    say_text(f"{schema.rows:,} rows inferred{edited}")
 
 
 def _bound(value: float | str | None) -> str:
@@ -106,7 +106,7 @@ def edit(
     if output is OutputFormat.JSON:
         print_json(schema.to_dict())
         return
-    say(f"schema of {name}: column {column} changed")
+    say_text(f"schema of {name}: column {column} changed")
 
 
 def validate(
@@ -141,12 +141,13 @@ def _target(text: str) -> str | Path:
 
 def print_report(report: ValidationReport, title: str) -> None:
     if report.ok:
-        say(f"{title}: {report.rows:,} rows, no anomaly")
+        say_text(f"{title}: {report.rows:,} rows, no anomaly")
         return
     table = new_table(title, "anomaly", "column", "count", "examples")
     table.add_column("detail")
     for anomaly in report.anomalies:
-        table.add_row(
+        add_row(
+            table,
             anomaly.kind,
             anomaly.column,
             f"{anomaly.count:,}",
@@ -154,4 +155,4 @@ def print_report(report: ValidationReport, title: str) -> None:
             anomaly.message,
         )
     console().print(table)
-    say(f"{len(report.anomalies)} anomalies in {report.rows:,} rows")
+    say_text(f"{len(report.anomalies)} anomalies in {report.rows:,} rows")

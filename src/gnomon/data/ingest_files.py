@@ -15,6 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from gnomon.artifacts.keys import clean_key
 from gnomon.data.entities import TABLE_SUFFIXES
 from gnomon.errors import InvalidInput, Unavailable
 
@@ -48,7 +49,7 @@ def _copy_local(source: Path, into: Path, on_progress: Progress | None) -> None:
     _check_some(found, str(source))
     done = 0
     for path, relative in found:
-        target = into / relative
+        target = _target(into, relative)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)  # in the kernel where it can: never whole in memory
         done += target.stat().st_size
@@ -80,7 +81,7 @@ def _copy_s3(url: str, into: Path, endpoint_url: str | None, on_progress: Progre
         _check_some(found, url)
         done = 0
         for key, relative in found:
-            target = into / relative
+            target = _target(into, relative)
             target.parent.mkdir(parents=True, exist_ok=True)
             fs.get_file(key, str(target))  # streamed in blocks
             done += target.stat().st_size
@@ -104,10 +105,20 @@ def _s3_filesystem(endpoint_url: str | None) -> tuple[Any, tuple[type[BaseExcept
     return fs, (boto.ConnectionError, boto.HTTPClientError, boto.NoCredentialsError, OSError)
 
 
+def _target(into: Path, relative: str) -> Path:
+    """Where ``relative`` (an S3 key's tail, which anyone who can write the bucket chooses)
+    goes below ``into``; a key that climbs out (``..``, a leading ``/``) is refused."""
+    target = into / clean_key(relative)
+    if not target.resolve().is_relative_to(into.resolve()):
+        raise InvalidInput(f"{relative!r} would be written outside the staging folder")
+    return target
+
+
 def _check_some(found: list[Any], where: str) -> None:
     if not found:
         raise InvalidInput(f"{where} holds no Parquet or CSV file", {"url": where})
     for _, relative in found:
+        clean_key(relative)  # before the first copy: a key that climbs out stores nothing
         if not relative.lower().endswith(TABLE_SUFFIXES):
             raise InvalidInput(
                 f"{relative} is neither Parquet nor CSV: version it with `gnomon data add`",

@@ -261,8 +261,8 @@ def _correlations(profiles: Sequence[Profile]) -> str:
     limits = profiles[0]["limits"]
     note = (
         f'<p class="note">Pearson, over the rows where both columns hold a number; the first '
-        f"{limits['correlated_columns']} numeric columns. Red is positive, blue negative, grey "
-        "undefined (a constant column, or under two rows).</p>"
+        f"{_count(limits.get('correlated_columns'))} numeric columns. Red is positive, blue "
+        "negative, grey undefined (a constant column, or under two rows).</p>"
     )
     return f'<h2>Correlations</h2>{note}<div class="heatmaps">{"".join(figures)}</div>'
 
@@ -290,3 +290,8 @@ def _change(
             row.append(None if x is None or y is None else y - x)
         matrix.append(row)
     return common, matrix
+
+
+def _count(value: object) -> str:
+    """A count from the stored profile, which anyone who can write the store can edit."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else "?"

@@ -102,6 +102,13 @@ def _walk(root: str) -> tuple[list[tuple[str, str, os.stat_result]], int]:
 def _storable(relative: str) -> None:
     """A path every store and checkout can hold. Names from a directory listing hold no
     '/', NUL, '.' or '..' segment, so only the length and Windows separators need a look."""
+    try:
+        relative.encode()
+    except UnicodeEncodeError:  # bytes that are no UTF-8: no store or other machine names it
+        raise InvalidInput(
+            f"file name {relative!r} is not valid UTF-8: rename it to version it",
+            {"path": relative.encode(errors="backslashreplace").decode()},
+        ) from None
     if len(relative) > MAX_KEY_CHARS or "\\" in relative:
         from gnomon.artifacts.keys import clean_key
 

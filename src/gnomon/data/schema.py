@@ -111,11 +111,22 @@ def infer(
     return DatasetSchema(inferred, rows, categorical_limit)
 
 
+def plain(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A dictionary-encoded column (pandas' category) as its values: most kernels have no
+    dictionary variant."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(values.type):
+        return values.cast(values.type.value_type)
+    return values
+
+
 def infer_column(
     name: str, values: pa.ChunkedArray, rows: int, categorical_limit: int = CATEGORICAL_LIMIT
 ) -> ColumnSchema:
     import pyarrow.compute as pc
 
+    values = plain(values)
     kind = logical_type(values.type)
     nulls = values.null_count
     present = rows - nulls

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat as stat_module
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -41,7 +42,7 @@ from gnomon.data.entities import (
     parse_ref,
 )
 from gnomon.data.entries import check_entries
-from gnomon.data.hashing import DigestCache, digest_file
+from gnomon.data.hashing import DigestCache, digest_file, stat_key
 from gnomon.data.manifests import build_manifest
 from gnomon.data.objects import ObjectStore, digest_hex
 from gnomon.data.scan import scan
@@ -101,6 +102,19 @@ class DatasetService:
         assert found is not None  # scan reads what the cache lacks
         entries = [FileEntry(f.path, f.digest, f.size) for f in found.files]
         local = {f.path: f.absolute for f in found.files}
+        scanned = [(f.path, f.absolute, f.key) for f in found.files]
+
+        def still_as_scanned() -> None:
+            # A file written (or swapped for a link) after its stat was taken may have been
+            # hashed or copied half old, half new: nothing of such a version is recorded.
+            changed = [shown for shown, where, key in scanned if _stat_key(where) != key]
+            if changed:
+                raise Conflict(
+                    f"{len(changed)} files changed while they were versioned (first: "
+                    f"{changed[0]!r}); nothing was recorded: run add again once they are still",
+                    {"path": changed[0]},
+                )
+
         return self.add_manifest(
             scope,
             name,
@@ -110,6 +124,7 @@ class DatasetService:
             source=source or {"path": str(Path(path).resolve())},
             run_id=run_id,
             on_progress=on_progress,
+            before_recording=still_as_scanned,
         )
 
     def add_manifest(
@@ -123,10 +138,12 @@ class DatasetService:
         source: Mapping[str, str] | None = None,
         run_id: str | None = None,
         on_progress: Progress | None = None,
+        before_recording: Callable[[], None] | None = None,
     ) -> AddResult:
         """Version ``entries`` as dataset ``name``. ``local_files`` (by path) hold their
         content here; without them (a server, after the uploads) every object must already
-        be stored with its size.
+        be stored with its size. ``before_recording`` runs once the objects are stored; it
+        raises to record nothing (objects it stored that no version names are removed).
 
         Raises:
             InvalidInput: a bad name or entry; an object not stored, or of another size.
@@ -154,6 +171,15 @@ class DatasetService:
         objects.put_manifest(manifest)
         if described is not None:
             objects.put_stats(manifest.digest, described.to_dict())
+        if before_recording is not None:
+            try:
+                before_recording()
+            except BaseException:
+                recorded = self.store.stored_objects(scope, [d for _, d, _ in new])
+                for _, digest, _ in new:
+                    if digest not in recorded:
+                        objects.store.delete(objects.object_key(digest))
+                raise
         version, created = self.store.record_version(
             scope,
             name,
@@ -523,3 +549,12 @@ def _table_files(path: Path) -> list[tuple[Path, str]]:
     if not found:
         raise InvalidInput(f"folder '{path}' holds no Parquet or CSV file", {"path": str(path)})
     return [(p, p.relative_to(path).as_posix()) for p in found]
+
+
+def _stat_key(path: Path) -> tuple[int, int, int, int] | None:
+    """The stat key of a regular file at ``path`` itself (a link is no longer the file)."""
+    try:
+        found = os.lstat(path)
+    except OSError:
+        return None
+    return stat_key(found) if stat_module.S_ISREG(found.st_mode) else None

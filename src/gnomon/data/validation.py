@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from gnomon.data.schema import NUMERIC, ColumnSchema, DatasetSchema, logical_type
+from gnomon.data.schema import NUMERIC, ColumnSchema, DatasetSchema, logical_type, plain
 from gnomon.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -118,6 +118,7 @@ def _check_column(
 ) -> list[Anomaly]:
     import pyarrow.compute as pc
 
+    values = plain(values)
     found = logical_type(values.type)
     if not _compatible(column.type, found):
         sample = pc.unique(values.drop_null()).slice(0, EXAMPLES).to_pylist()

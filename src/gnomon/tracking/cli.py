@@ -22,11 +22,12 @@ from gnomon.cli.output import (
     hint,
     new_table,
     print_json,
+    printable,
     say,
     to_jsonable,
 )
 from gnomon.errors import InvalidInput, NotFound
-from gnomon.tracking.cli_artifacts import artifacts_app, printable
+from gnomon.tracking.cli_artifacts import artifacts_app
 from gnomon.tracking.cli_history import metric_history
 from gnomon.tracking.comparison import (
     CompareRow,

@@ -20,6 +20,7 @@ from gnomon.cli.output import (
     hint,
     new_table,
     print_json,
+    printable,
     say,
     write_text,
 )
@@ -58,7 +59,6 @@ _LEXERS = {
 }
 # Control characters a terminal would obey (an escape sequence can retitle the window or
 # hide text): shown as \xNN. Tabs and newlines stay.
-_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0)) if c not in (9, 10)}
 
 RunArgument = Annotated[str, typer.Argument(help="Run id.", show_default=False)]
 
@@ -312,11 +312,6 @@ def format_size(size: int) -> str:
             return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     raise AssertionError  # unreachable: the last unit returns
-
-
-def printable(text: str) -> str:
-    """``text`` with the control characters a terminal would act on shown as ``\\xNN``."""
-    return text.translate(_CONTROLS)
 
 
 def _download_instead(run_id: str, key: str, why: str) -> InvalidInput:

@@ -117,3 +117,12 @@ def test_the_console_script_answers_unchanged_data_before_typer(
         ["data", "show", "raw"],
     ):
         assert not quick.answer_argv(odd), odd
+
+
+def test_names_and_messages_cannot_drive_the_terminal(gnomon_home: Path, tmp_path: Path) -> None:
+    source = make_folder(tmp_path / "src", {"x\x1b[2Jy.csv": b"a\x1b]0;pwned\x07,b\n1,2\n"})
+    ok("data", "add", str(source), "--name", "raw", "-m", "\x1b[31mEVIL\r")
+    for command in (["log", "raw"], ["show", "raw"], ["schema", "show", "raw"]):
+        out = ok("data", *command)
+        assert "\x1b" not in out and "\r" not in out and "\x07" not in out, command
+    assert "\\x1b[31mEVIL\\x0d" in ok("data", "log", "raw")

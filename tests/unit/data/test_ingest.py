@@ -401,3 +401,32 @@ def test_the_command(gnomon_home: Path, tmp_path: Path) -> None:
     assert fails("data", "ingest", "x", "--from", "ftp://host/x.csv") == (
         "error: unknown source scheme 'ftp://': give postgresql://, s3://, a local path or duckdb"
     )
+
+
+@pytest.mark.s3
+def test_s3_keys_that_climb_out_are_refused(
+    gnomon_home: Path,
+    s3_root: str,
+    s3_server: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import boto3
+
+    monkeypatch.setenv("GNOMON_S3_ENDPOINT_URL", s3_server)
+    client = gnomon.Client()
+    bucket = s3_root.removeprefix("s3://").split("/", 1)[0]
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    s3 = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1")
+    try:
+        s3.put_object(Bucket=bucket, Key="export/ok.csv", Body=b"a\n1\n")
+        depth = "../" * 12
+        s3.put_object(Bucket=bucket, Key=f"export/{depth}{victim}/dotdot.csv", Body=b"a\n1\n")
+    finally:
+        s3.close()
+    with pytest.raises(InvalidInput, match="must be relative and must not contain"):
+        client.datasets.ingest("exp", f"s3://{bucket}/export")
+    assert list(victim.iterdir()) == []
+    with pytest.raises(gnomon.NotFound):
+        client.datasets.version("exp")

@@ -230,3 +230,15 @@ def test_validate_cli_exit_codes(gnomon_home: Path, tmp_path: Path) -> None:
     assert "no anomaly" in ok("data", "validate", "tx", str(tmp_path / "planted.csv"))
     ok("data", "add", str(tmp_path / "clean.csv"), "--name", "tx")  # tx@2: a file of its own
     assert "no anomaly" in ok("data", "validate", "tx", "tx@2")
+
+
+def test_pandas_categories_are_read_as_their_values(client: gnomon.Client) -> None:
+    frame = known_frame().assign(city=lambda f: f["city"].astype("category"))
+    client.datasets.log(frame, "cats")
+    assert set(client.datasets.schema("cats").column("city").categories or {}) == {
+        "Lyon",
+        "Oslo",
+        "Porto",
+    }
+    batch = known_frame(seed=9).assign(city=lambda f: f["city"].astype("category"))
+    assert client.datasets.validate("cats", batch).ok

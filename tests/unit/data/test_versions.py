@@ -273,3 +273,61 @@ def test_inputs_are_checked(client: gnomon.Client) -> None:
             gnomon.log_input("d", context="bad context!")
     with pytest.raises(NotFound, match="run 'nope' not found"):
         client.datasets.log_input("nope", "d")
+
+
+def test_a_file_changed_while_versioned_records_nothing(
+    client: gnomon.Client, tmp_path: Path, gnomon_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gnomon.data.objects import ObjectStore
+
+    source = make_folder(tmp_path / "src", {"log.txt": b"first line\n", "keep": b"k"})
+    original = ObjectStore.put_objects
+
+    def racing(self, files, on_progress=None):  # type: ignore[no-untyped-def]
+        with open(source / "log.txt", "ab") as log:  # a writer appends after the scan
+            log.write(b"second line\n")
+        return original(self, files, on_progress)
+
+    monkeypatch.setattr(ObjectStore, "put_objects", racing)
+    with pytest.raises(gnomon.Conflict, match="changed while they were versioned"):
+        client.datasets.add(source, "logs")
+    with pytest.raises(NotFound):
+        client.datasets.version("logs")
+    assert stored_objects(gnomon_home) == []  # nothing a version does not name is left
+    monkeypatch.setattr(ObjectStore, "put_objects", original)
+    (source / "log.txt").write_bytes(b"first line\n")  # the content the race would have hashed
+    client.datasets.add(source, "logs")
+    out = client.datasets.checkout("logs", tmp_path / "out")
+    assert (out / "log.txt").read_bytes() == b"first line\n"
+
+
+def test_a_file_swapped_for_a_link_after_the_scan_is_refused(
+    client: gnomon.Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gnomon.data.objects import ObjectStore
+
+    secret = tmp_path / "private.key"
+    secret.write_bytes(b"-----BEGIN PRIVATE KEY-----")
+    source = make_folder(tmp_path / "src", {"data.bin": b"harmless"})
+    original = ObjectStore.put_objects
+
+    def swapping(self, files, on_progress=None):  # type: ignore[no-untyped-def]
+        (source / "data.bin").unlink()
+        (source / "data.bin").symlink_to(secret)
+        return original(self, files, on_progress)
+
+    monkeypatch.setattr(ObjectStore, "put_objects", swapping)
+    with pytest.raises(gnomon.Conflict, match="changed while they were versioned"):
+        client.datasets.add(source, "swap")
+    with pytest.raises(NotFound):
+        client.datasets.version("swap")
+
+
+def test_a_name_that_is_not_utf8_is_refused(client: gnomon.Client, tmp_path: Path) -> None:
+    folder = tmp_path / "src"
+    folder.mkdir()
+    (folder / "ok").write_bytes(b"1")
+    with open(os.path.join(os.fsencode(folder), b"\xff\xfe.bin"), "wb") as bad:
+        bad.write(b"2")
+    with pytest.raises(InvalidInput, match="not valid UTF-8"):
+        client.datasets.add(folder, "raw")
