@@ -103,7 +103,8 @@ def without_password(url: str) -> str:
     netloc = parts.netloc
     if parts.password is not None:
         netloc = f"{parts.username or ''}@{netloc.rsplit('@', 1)[1]}"
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k.lower() != "password"])
+    # password, sslpassword...: libpq takes secrets in the query string too
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if "password" not in k.lower()])
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat as stat_module
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ from gnomon.data.hashing import CHUNK, DigestCache, digest_file, stat_key
 from gnomon.errors import InvalidInput
 
 MAX_FILES = 1_000_000  # a manifest is held in memory whole
+RACY_NS = 1_000_000_000  # files changed this recently are hashed again next time
 MAX_KEY_CHARS = 256  # at most 1,024 bytes of UTF-8: a key every artifact store takes
 _READERS = max(2, os.cpu_count() or 1)  # reads and hashing release the GIL; more only contend
 
@@ -68,7 +70,14 @@ def scan(
         return None
     total = sum(st.st_size for _, _, st in missing)
     digests.update(_digest_all(missing, total, on_progress))
-    cache.store((absolute, keys[absolute], digests[absolute]) for _, absolute, _ in missing)
+    # As git does with a racily clean index: a file changed within the last second may change
+    # again within the same clock tick of a coarse filesystem, unseen; it is not cached.
+    settled = time.time_ns() - RACY_NS
+    cache.store(
+        (absolute, keys[absolute], digests[absolute])
+        for _, absolute, st in missing
+        if st.st_ctime_ns < settled and st.st_mtime_ns < settled
+    )
     files = [
         LocalFile(rel, Path(absolute), st.st_size, keys[absolute], digests[absolute])
         for rel, absolute, st in found

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +51,7 @@ from gnomon.data.schema import DatasetSchema, edited
 from gnomon.data.sql import SqlDatasetStore
 from gnomon.data.tabular import table_info
 from gnomon.data.validation import Thresholds, ValidationReport, validate
-from gnomon.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from gnomon.errors import AlreadyExists, Conflict, InvalidInput, NotFound, PermissionDenied
 from gnomon.tracking.validation import check_name
 
 if TYPE_CHECKING:
@@ -180,7 +181,8 @@ class DatasetService:
                     if digest not in recorded:
                         objects.store.delete(objects.object_key(digest))
                 raise
-        version, created = self.store.record_version(
+        record = partial(
+            self.store.record_version,
             scope,
             name,
             manifest,
@@ -189,6 +191,10 @@ class DatasetService:
             run_id=run_id,
             objects=[(digest, size) for _, digest, size in new],
         )
+        try:
+            version, created = record()
+        except AlreadyExists:  # another add made the dataset or took the number: go after it
+            version, created = record()
         if not created:  # someone versioned the same content meanwhile
             return AddResult(version, False, 0, 0)
         if described is not None and described.validation is None:
@@ -423,7 +429,7 @@ class DatasetService:
         """Restore version ``ref`` into the new folder ``dest`` (absent or empty), byte for
         byte; nothing is left behind when it fails."""
         dest = Path(dest)
-        if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        if dest.is_symlink() or (dest.exists() and (not dest.is_dir() or any(dest.iterdir()))):
             raise InvalidInput(
                 f"'{dest}' exists and is not an empty folder: check out into a new one",
                 {"path": str(dest)},

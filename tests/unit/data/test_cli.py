@@ -6,8 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from gnomon.data import quick
+from gnomon.data import quick, scan
 from tests.fixtures.cli import fails, ok, ok_json
+
+
+@pytest.fixture
+def settled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files written by the test count as settled at once (in use, a file changed within the
+    last second is hashed again by the next scan: tests/unit/data/test_versions.py)."""
+    monkeypatch.setattr(scan, "RACY_NS", 0)
 
 
 def make_folder(root: Path, files: dict[str, bytes]) -> Path:
@@ -52,7 +59,9 @@ def test_errors_are_one_line(gnomon_home: Path, tmp_path: Path) -> None:
     assert "positive integer" in fails("data", "show", "raw@-1")
 
 
-def test_the_quick_answer_matches_the_full_one(gnomon_home: Path, tmp_path: Path) -> None:
+def test_the_quick_answer_matches_the_full_one(
+    gnomon_home: Path, tmp_path: Path, settled: None
+) -> None:
     source = make_folder(tmp_path / "src", {"a": b"1", "sub/b": b"2"})
     assert quick.unchanged(source, "raw", None) is None  # no store yet
     full = ok_json("data", "add", str(source), "--name", "raw")
@@ -97,7 +106,7 @@ def test_used_by_and_inputs(gnomon_home: Path, tmp_path: Path) -> None:
 
 
 def test_the_console_script_answers_unchanged_data_before_typer(
-    gnomon_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    gnomon_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], settled: None
 ) -> None:
     source = make_folder(tmp_path / "src", {"a": b"1"})
     line = ["data", "add", str(source), "--name", "raw"]

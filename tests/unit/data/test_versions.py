@@ -331,3 +331,17 @@ def test_a_name_that_is_not_utf8_is_refused(client: gnomon.Client, tmp_path: Pat
         bad.write(b"2")
     with pytest.raises(InvalidInput, match="not valid UTF-8"):
         client.datasets.add(folder, "raw")
+
+
+def test_a_file_changed_in_the_last_second_is_hashed_again(
+    client: gnomon.Client, tmp_path: Path
+) -> None:
+    from gnomon.data.hashing import DIGEST_CACHE, DigestCache
+    from gnomon.data.scan import scan
+
+    source = make_folder(tmp_path / "src", {"fresh": b"1"})
+    cache = DigestCache(tmp_path / DIGEST_CACHE)
+    scanned = scan(source, cache)
+    assert scanned is not None and scanned.read_bytes == 1
+    # Just written: a coarse clock could hide a second write, so the digest is not kept.
+    assert scan(source, cache, read=False) is None
