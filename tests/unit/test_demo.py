@@ -4,30 +4,68 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 import gnomon
-from gnomon.demo import EXPERIMENT, ModelSpec, model_specs, run_demo
+from gnomon.demo import EXPERIMENT, DemoResult, model_specs, run_demo
 from gnomon.errors import InvalidInput
 from gnomon.tracking.entities import RunStatus
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def home(gnomon_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh home, for the tests that run a demo of their own."""
     monkeypatch.setenv("GNOMON_CAPTURE_ENVIRONMENT", "false")
     return gnomon_home
 
 
-def test_quick_demo_tracks_one_run_per_model(home: Path) -> None:
-    trained: list[str] = []
+@dataclass(frozen=True)
+class Shared:
+    result: DemoResult
+    home: Path
+    trained: list[str]
 
-    def on_trained(spec: ModelSpec) -> None:
-        trained.append(spec.name)
 
-    result = run_demo(quick=True, on_trained=on_trained)
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shared]:
+    """One quick demo, served, that the tests only read: each run costs seconds."""
+    from gnomon import backends
+    from gnomon.tracking import fluent
+
+    home = tmp_path_factory.mktemp("demo") / "home"
+    with pytest.MonkeyPatch.context() as env:
+        for name in ("GNOMON_URI", "GNOMON_ARTIFACTS", "GNOMON_WORKSPACE", "GNOMON_EXPERIMENT"):
+            env.delenv(name, raising=False)
+        env.setenv("GNOMON_HOME", str(home))
+        env.setenv("GNOMON_CAPTURE_ENVIRONMENT", "false")
+        fluent._reset()
+        trained: list[str] = []
+        result = run_demo(quick=True, on_trained=lambda spec: trained.append(spec.name))
+        yield Shared(result, home, trained)
+        fluent._reset()
+        backends.close_databases()
+
+
+@pytest.fixture
+def demo(shared: Shared, monkeypatch: pytest.MonkeyPatch) -> DemoResult:
+    """The shared demo's result, with the fluent SDK pointed at its home."""
+    from gnomon.tracking import fluent
+
+    monkeypatch.setenv("GNOMON_HOME", str(shared.home))
+    monkeypatch.setenv("GNOMON_CAPTURE_ENVIRONMENT", "false")
+    for name in ("GNOMON_URI", "GNOMON_ARTIFACTS", "GNOMON_WORKSPACE", "GNOMON_EXPERIMENT"):
+        monkeypatch.delenv(name, raising=False)
+    fluent._reset()
+    return shared.result
+
+
+def test_quick_demo_tracks_one_run_per_model(shared: Shared, demo: DemoResult) -> None:
+    result, home, trained = demo, shared.home, shared.trained
     expected = [spec.name for spec in model_specs(quick=True)]
     assert trained == expected == [run.name for run in result.runs]
     for run in result.runs:
@@ -40,16 +78,18 @@ def test_quick_demo_tracks_one_run_per_model(home: Path) -> None:
     assert result.artifact_root == str(home / "artifacts")
 
 
-def test_best_run_is_the_highest_f1(home: Path) -> None:
-    result = run_demo(quick=True)
+def test_best_run_is_the_highest_f1(demo: DemoResult, shared: Shared) -> None:
+    result = demo
     assert result.best is not None
     assert result.best.metrics["f1"] == max(run.metrics["f1"] for run in result.runs)
 
 
-def test_best_model_is_registered_as_production_and_loads_back(home: Path) -> None:
+def test_best_model_is_registered_as_production_and_loads_back(
+    demo: DemoResult, shared: Shared
+) -> None:
     from gnomon.demo import PRODUCTION, REGISTERED_MODEL
 
-    result = run_demo(quick=True, serve=False)
+    result = demo
     assert result.winner is not None and result.registered is not None
     version = result.registered
     assert (version.model_name, version.aliases) == (REGISTERED_MODEL, [PRODUCTION])
@@ -61,8 +101,8 @@ def test_best_model_is_registered_as_production_and_loads_back(home: Path) -> No
     assert loaded.contract.input_names[0] == "mean radius"
 
 
-def test_demo_serves_production_and_shows_a_refusal(home: Path) -> None:
-    served = run_demo(quick=True).served
+def test_demo_serves_production_and_shows_a_refusal(demo: DemoResult) -> None:
+    served = demo.served
     assert served is not None
     assert len(served.answer["predictions"]) == 3 and set(served.answer["predictions"]) <= {0, 1}
     assert served.refusal_status == 422
@@ -73,23 +113,23 @@ def test_demo_serves_production_and_shows_a_refusal(home: Path) -> None:
     assert served.records == 3  # the refused request predicted nothing, so recorded nothing
 
 
-def test_every_run_logs_a_loadable_model(home: Path) -> None:
-    result = run_demo(quick=True)
+def test_every_run_logs_a_loadable_model(demo: DemoResult, shared: Shared) -> None:
+    result = demo
     for run in result.runs:
         model = gnomon.load_model(f"runs:/{run.id}/model")
         assert model.spec.source_run_id == run.id
         assert model.contract is not None and len(model.contract.input_names) == 30
 
 
-def test_boosting_logs_a_learning_curve(home: Path) -> None:
-    result = run_demo(quick=True)
+def test_boosting_logs_a_learning_curve(demo: DemoResult, shared: Shared) -> None:
+    result = demo
     boosting = next(run for run in result.runs if run.name == "gradient-boosting")
     history = gnomon.get_client().get_metric_history(boosting.id, "staged_validation_accuracy")
     assert [point.step for point in history] == list(range(1, 26))
 
 
-def test_each_run_stores_its_confusion_matrix(home: Path) -> None:
-    result = run_demo(quick=True)
+def test_each_run_stores_its_confusion_matrix(demo: DemoResult, shared: Shared) -> None:
+    result, home = demo, shared.home
     client = gnomon.get_client()
     run = result.runs[0]
     assert [a.path for a in client.list_artifacts(run.id)] == ["confusion_matrix.json", "model"]
@@ -128,8 +168,8 @@ def test_missing_scikit_learn_says_what_to_install(monkeypatch: pytest.MonkeyPat
         run_demo(quick=True)
 
 
-def test_demo_runs_a_canary_of_the_runner_up(home: Path) -> None:
-    result = run_demo(quick=True)
+def test_demo_runs_a_canary_of_the_runner_up(demo: DemoResult, shared: Shared) -> None:
+    result = demo
     assert result.served is not None and result.served.canary is not None
     canary = result.served.canary
     production = result.registered
@@ -147,10 +187,10 @@ def test_demo_runs_a_canary_of_the_runner_up(home: Path) -> None:
     assert status.routing.candidate is not None and status.routing.candidate.weight == 25
 
 
-def test_demo_autologs_each_fit_and_undoes_the_patches(home: Path) -> None:
+def test_demo_autologs_each_fit_and_undoes_the_patches(demo: DemoResult, shared: Shared) -> None:
     from sklearn.ensemble import RandomForestClassifier
 
-    result = run_demo(quick=True, serve=False)
+    result = demo
     forest = next(run for run in result.runs if run.name == "random-forest")
     assert forest.tags["training.rows"] == "340"  # 569 rows less the test and validation
     assert forest.tags["training.columns"] == "30"
@@ -160,8 +200,8 @@ def test_demo_autologs_each_fit_and_undoes_the_patches(home: Path) -> None:
     assert not getattr(RandomForestClassifier.fit, "__gnomon_autolog__", False)
 
 
-def test_demo_evaluates_the_best_against_the_runner_up(home: Path) -> None:
-    result = run_demo(quick=True, serve=False)
+def test_demo_evaluates_the_best_against_the_runner_up(demo: DemoResult, shared: Shared) -> None:
+    result = demo
     evaluation, best = result.evaluation, result.best
     assert evaluation is not None and best is not None and evaluation.verdict is not None
     ranked = sorted(result.runs, key=lambda run: (run.metrics["f1"], run.start_time), reverse=True)
@@ -181,5 +221,26 @@ def test_demo_evaluates_the_best_against_the_runner_up(home: Path) -> None:
     assert set(evaluation.segments["radius_band"]) == {"small", "medium", "large"}
     plots = [p for p in evaluation.artifacts.values() if p.endswith(".png")]
     assert "evaluation/confusion_matrix.png" in plots
-    copy = gnomon.get_client().download_artifacts(run.id, plots[0], dst=home / "plots")
+    copy = gnomon.get_client().download_artifacts(run.id, plots[0], dst=shared.home / "plots")
     assert copy.read_bytes().startswith(b"\x89PNG")
+
+
+def test_demo_versions_profiles_and_checks_its_data(demo: DemoResult, shared: Shared) -> None:
+    from gnomon.demo import DATASET, PLANTED_COLUMN
+
+    result = demo
+    data = result.data
+    assert data is not None and data.version == f"{DATASET}@1"
+    datasets = gnomon.get_client().datasets
+    assert datasets.schema(DATASET).column(PLANTED_COLUMN).type == "float"
+    for run in result.runs:  # every run points to the data version it was trained on
+        assert [(i.ref, i.context) for i in datasets.inputs(run.id)] == [(data.version, "training")]
+    assert {r.run_id for r in datasets.used_by(data.version).runs} == {r.id for r in result.runs}
+    planted = [
+        a
+        for a in data.batch_report.anomalies
+        if (a.kind, a.column) == ("out_of_range", PLANTED_COLUMN)
+    ]
+    assert planted and planted[0].count >= 5
+    page = Path(data.profile_path).read_text()
+    assert "<svg" in page and PLANTED_COLUMN in page
