@@ -18,9 +18,9 @@ from gnomon.cli.output import (
     state_of,
     warn,
 )
-from gnomon.data.cli_common import add_row, datasets_of, say_text, size_text
+from gnomon.data.cli_common import add_json, add_row, datasets_of, say_text, size_text
 from gnomon.data.cli_schema import print_report, schema_app, validate
-from gnomon.data.entities import AddResult, DatasetDiff, DatasetVersion
+from gnomon.data.entities import DatasetDiff, DatasetVersion
 from gnomon.progress import progress_bar
 
 data_app = typer.Typer(
@@ -52,7 +52,7 @@ def add(
     with progress_bar("hashing and storing", unit="bytes") as advance:
         result = datasets_of(ctx).add(path, name, message=message, on_progress=advance)
     if output is OutputFormat.JSON:
-        print_json(_add_json(result))
+        print_json(add_json(result))
         return
     version = result.version
     if result.created:
@@ -64,22 +64,6 @@ def add(
             print_report(result.validation, f"{version.ref} against the schema of {name}")
     else:
         say_text(f"unchanged: {version.ref} already holds this content")
-
-
-def _add_json(result: AddResult) -> dict[str, object]:
-    version = result.version
-    return {
-        "name": version.dataset,
-        "version": version.version,
-        "ref": version.ref,
-        "created": result.created,
-        "files": version.files,
-        "bytes": version.bytes,
-        "new_objects": result.new_objects,
-        "new_bytes": result.new_bytes,
-        "manifest_digest": version.manifest_digest,
-        "validation": None if result.validation is None else result.validation.to_dict(),
-    }
 
 
 @data_app.command("list")

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from gnomon.data.api import DatasetsApi
+    from gnomon.data.entities import AddResult
 
 
 def datasets_of(ctx: typer.Context) -> DatasetsApi:
@@ -40,3 +41,20 @@ def say_text(text: str, style: str | None = None) -> None:
 
 def add_row(table: Table, *cells: str) -> None:
     table.add_row(*(printable(cell) for cell in cells))
+
+
+def add_json(result: AddResult) -> dict[str, object]:
+    """What ``add`` and ``ingest`` print with ``-o json`` (and the quick path, see quick.py)."""
+    version = result.version
+    return {
+        "name": version.dataset,
+        "version": version.version,
+        "ref": version.ref,
+        "created": result.created,
+        "files": version.files,
+        "bytes": version.bytes,
+        "new_objects": result.new_objects,
+        "new_bytes": result.new_bytes,
+        "manifest_digest": version.manifest_digest,
+        "validation": None if result.validation is None else result.validation.to_dict(),
+    }

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from gnomon.cli.output import OutputFormat, OutputOption, print_json
-from gnomon.data.cli_common import datasets_of, say_text, size_text
+from gnomon.data.cli_common import add_json, datasets_of, say_text, size_text
 from gnomon.progress import progress_bar
 
 
@@ -47,18 +47,7 @@ def ingest(
         )
     version = result.version
     if output is OutputFormat.JSON:
-        print_json(
-            {
-                "ref": version.ref,
-                "created": result.created,
-                "files": version.files,
-                "bytes": version.bytes,
-                "new_objects": result.new_objects,
-                "new_bytes": result.new_bytes,
-                "manifest_digest": version.manifest_digest,
-                "source": version.source,
-            }
-        )
+        print_json({**add_json(result), "source": version.source})
     elif result.created:
         rows = f"{int(version.source['rows']):,} rows, " if "rows" in version.source else ""
         say_text(

@@ -9,8 +9,6 @@ into a staging folder, checks its size and digest, and renames the folder into p
 
 from __future__ import annotations
 
-import os
-import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,6 +30,7 @@ from gnomon.data.entities import (
     parse_ref,
 )
 from gnomon.data.hashing import DIGEST_CACHE, DigestCache, digest_file
+from gnomon.data.restore import check_destination, restore
 from gnomon.data.schema import DatasetSchema
 from gnomon.data.schemas import (
     MAX_DIGESTS_ASKED,
@@ -153,29 +152,19 @@ class HttpDatasetClient:
         self, ref: str, dest: str | Path, *, on_progress: ProgressCallback | None = None
     ) -> Path:
         dest = Path(dest)
-        if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-            raise InvalidInput(
-                f"'{dest}' exists and is not an empty folder: check out into a new one",
-                {"path": str(dest)},
-            )
+        check_destination(dest)
         version = self.version(ref)  # one number: 'latest' cannot move between requests
         manifest = self.manifest(version.ref)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.gnomon-", dir=dest.parent))
-        try:
+
+        def fill(staging: Path) -> None:
             done = 0
             for entry in manifest.files:
                 self._download(version, entry, staging / entry.path)
                 done += entry.size
                 if on_progress is not None:
                     on_progress(done, manifest.bytes)
-            if dest.exists():
-                dest.rmdir()
-            os.rename(staging, dest)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        return dest
+
+        return restore(dest, fill)
 
     def _download(self, version: DatasetVersion, entry: FileEntry, local: Path) -> None:
         local.parent.mkdir(parents=True, exist_ok=True)

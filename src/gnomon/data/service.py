@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import stat as stat_module
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -46,6 +45,7 @@ from gnomon.data.entries import check_entries
 from gnomon.data.hashing import DigestCache, digest_file, stat_key
 from gnomon.data.manifests import build_manifest
 from gnomon.data.objects import ObjectStore, digest_hex
+from gnomon.data.restore import check_destination, restore
 from gnomon.data.scan import scan
 from gnomon.data.schema import DatasetSchema, edited
 from gnomon.data.sql import SqlDatasetStore
@@ -429,23 +429,9 @@ class DatasetService:
         """Restore version ``ref`` into the new folder ``dest`` (absent or empty), byte for
         byte; nothing is left behind when it fails."""
         dest = Path(dest)
-        if dest.is_symlink() or (dest.exists() and (not dest.is_dir() or any(dest.iterdir()))):
-            raise InvalidInput(
-                f"'{dest}' exists and is not an empty folder: check out into a new one",
-                {"path": str(dest)},
-            )
+        check_destination(dest)
         manifest = self.manifest(scope, ref)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.gnomon-", dir=dest.parent))
-        try:
-            self._fetch_all(scope, manifest, staging, on_progress)
-            if dest.exists():
-                dest.rmdir()
-            os.rename(staging, dest)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        return dest
+        return restore(dest, lambda staging: self._fetch_all(scope, manifest, staging, on_progress))
 
     def _fetch_all(
         self, scope: Scope, manifest: Manifest, into: Path, on_progress: Progress | None
