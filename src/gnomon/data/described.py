@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gnomon.data.budget import check_parquet
 from gnomon.data.schema import DatasetSchema, infer
 from gnomon.data.validation import Thresholds, ValidationReport, validate_columns
 
@@ -51,6 +52,8 @@ class ParquetColumns:
 
         from gnomon.errors import InvalidInput
 
+        for path in paths:  # before a column is decoded: a small file can decode huge
+            check_parquet(path, path.name)
         try:
             schema = pa.unify_schemas(
                 [pq.read_schema(path) for path in paths], promote_options="permissive"

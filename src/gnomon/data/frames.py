@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gnomon.data.budget import check_parquet
 from gnomon.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ def read_file(path: Path, shown_as: str) -> pa.Table:
     lower = shown_as.lower()
     try:
         if lower.endswith(".parquet"):
+            check_parquet(path, shown_as)  # before a decode that could take gigabytes
             return pq.read_table(path)
         if lower.endswith(".csv"):
             return csv.read_csv(path)

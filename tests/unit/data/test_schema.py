@@ -242,3 +242,24 @@ def test_pandas_categories_are_read_as_their_values(client: gnomon.Client) -> No
     }
     batch = known_frame(seed=9).assign(city=lambda f: f["city"].astype("category"))
     assert client.datasets.validate("cats", batch).ok
+
+
+def test_a_parquet_file_that_decodes_huge_is_refused_before_it_is_decoded(
+    client: gnomon.Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow.parquet as pq
+
+    from gnomon.data import budget
+
+    monkeypatch.setattr(budget, "MAX_DECODED_BYTES", 8 * 2**20)  # 8 MiB here, 4 GiB in use
+    bomb = tmp_path / "bomb.parquet"
+    long = "x" * 2**20
+    pq.write_table(pa.table({"s": [long] * 20, "n": list(range(20))}), bomb, compression="zstd")
+    assert bomb.stat().st_size < 100_000  # 20 MiB of text in a few kilobytes
+    with pytest.raises(InvalidInput, match=r"decodes to more than 8 MiB \(column 's'"):
+        client.datasets.add(bomb, "bomb")
+    with pytest.raises(NotFound):
+        client.datasets.version("bomb")
+    client.datasets.log(known_frame(100), "fine")  # ordinary tables pass the same check
+    with pytest.raises(InvalidInput, match="decodes to more than"):
+        client.datasets.validate("fine", bomb)
