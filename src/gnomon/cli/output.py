@@ -245,6 +245,16 @@ def format_duration(ms: int | None) -> str:
     return f"{hours}h {minutes:02d}m"
 
 
+def format_size(size: int) -> str:
+    """Bytes for people: ``512 B``, ``1.5 KiB``, ``12.0 MiB``."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError  # unreachable: the last unit returns
+
+
 def format_value(value: object) -> str:
     """A param or metric value for a table cell (metrics to 6 significant digits)."""
     if value is None:

@@ -12,13 +12,14 @@ from gnomon.cli.output import (
     OutputFormat,
     OutputOption,
     console,
+    format_size,
     format_time,
     new_table,
     print_json,
     state_of,
     warn,
 )
-from gnomon.data.cli_common import add_json, add_row, datasets_of, say_text, size_text
+from gnomon.data.cli_common import add_json, add_row, datasets_of, say_text
 from gnomon.data.cli_schema import print_report, schema_app, validate
 from gnomon.data.entities import DatasetDiff, DatasetVersion
 from gnomon.progress import progress_bar
@@ -57,8 +58,8 @@ def add(
     version = result.version
     if result.created:
         say_text(
-            f"{version.ref}: {version.files:,} files, {size_text(version.bytes)}; "
-            f"stored {result.new_objects:,} new ({size_text(result.new_bytes)})"
+            f"{version.ref}: {version.files:,} files, {format_size(version.bytes)}; "
+            f"stored {result.new_objects:,} new ({format_size(result.new_bytes)})"
         )
         if result.validation is not None and not result.validation.ok:
             print_report(result.validation, f"{version.ref} against the schema of {name}")
@@ -98,7 +99,7 @@ def log(ctx: typer.Context, name: str, output: OutputOption = OutputFormat.TABLE
             table,
             str(version.version),
             f"{version.files:,}",
-            size_text(version.bytes),
+            format_size(version.bytes),
             version.kind.value,
             format_time(version.created_time, compact=True),
             version.created_by,
@@ -119,7 +120,7 @@ def show(ctx: typer.Context, ref: str, output: OutputOption = OutputFormat.TABLE
     _print_version(version)
     table = new_table(None, "path", "size", "digest")
     for entry in manifest.files[:SHOWN_FILES]:
-        add_row(table, entry.path, size_text(entry.size), entry.digest)
+        add_row(table, entry.path, format_size(entry.size), entry.digest)
     console().print(table)
     if len(manifest.files) > SHOWN_FILES:
         say_text(
@@ -129,7 +130,7 @@ def show(ctx: typer.Context, ref: str, output: OutputOption = OutputFormat.TABLE
 
 def _print_version(version: DatasetVersion) -> None:
     say_text(f"{version.ref} ({version.kind.value})", style="bold")
-    say_text(f"  {version.files:,} files, {size_text(version.bytes)}")
+    say_text(f"  {version.files:,} files, {format_size(version.bytes)}")
     say_text(f"  created {format_time(version.created_time)} by {version.created_by}")
     if version.message:
         say_text(f"  message: {version.message}")
@@ -220,13 +221,17 @@ def _print_diff(found: DatasetDiff) -> None:
                 table,
                 label,
                 change.path,
-                size_text(change.old.size) if change.old else MISSING,
-                size_text(change.new.size) if change.new else MISSING,
+                format_size(change.old.size) if change.old else MISSING,
+                format_size(change.new.size) if change.new else MISSING,
             )
     for change in found.changed:
         assert change.old is not None and change.new is not None
         add_row(
-            table, "changed", change.path, size_text(change.old.size), size_text(change.new.size)
+            table,
+            "changed",
+            change.path,
+            format_size(change.old.size),
+            format_size(change.new.size),
         )
     console().print(table)
     for table_change in found.tables:

@@ -24,15 +24,6 @@ def datasets_of(ctx: typer.Context) -> DatasetsApi:
         raise InvalidInput("this GNOMON_URI offers no datasets") from None
 
 
-def size_text(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} TB"
-
-
 def say_text(text: str, style: str | None = None) -> None:
     """``say``, with the control characters of names and messages people chose made
     visible (``\\xNN``): a dataset's file names, messages and columns are anyone's."""

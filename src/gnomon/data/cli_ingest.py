@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from gnomon.cli.output import OutputFormat, OutputOption, print_json
-from gnomon.data.cli_common import add_json, datasets_of, say_text, size_text
+from gnomon.cli.output import OutputFormat, OutputOption, format_size, print_json
+from gnomon.data.cli_common import add_json, datasets_of, say_text
 from gnomon.progress import progress_bar
 
 
@@ -51,7 +51,7 @@ def ingest(
     elif result.created:
         rows = f"{int(version.source['rows']):,} rows, " if "rows" in version.source else ""
         say_text(
-            f"{version.ref}: {rows}{version.files:,} files, {size_text(version.bytes)} "
+            f"{version.ref}: {rows}{version.files:,} files, {format_size(version.bytes)} "
             f"from {version.source.get('kind', 'a source')}"
         )
     else:

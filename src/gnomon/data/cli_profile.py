@@ -12,10 +12,11 @@ from gnomon.cli.output import (
     OutputFormat,
     OutputOption,
     console,
+    format_size,
     new_table,
     print_json,
 )
-from gnomon.data.cli_common import add_row, datasets_of, say_text, size_text
+from gnomon.data.cli_common import add_row, datasets_of, say_text
 
 
 def profile(
@@ -35,7 +36,7 @@ def profile(
         page = datasets.profile_html(ref, compare)
         html.write_text(page, encoding="utf-8")
         if output is not OutputFormat.JSON:
-            say_text(f"wrote {html} ({size_text(len(page.encode()))})")
+            say_text(f"wrote {html} ({format_size(len(page.encode()))})")
     if output is OutputFormat.JSON:
         found = datasets.profile(ref)
         print_json(

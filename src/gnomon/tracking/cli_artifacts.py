@@ -17,6 +17,7 @@ from gnomon.cli.output import (
     OutputOption,
     client_of,
     console,
+    format_size,
     hint,
     new_table,
     print_json,
@@ -299,19 +300,6 @@ def _make_folder(dest: Path) -> None:
         dest.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InvalidInput(f"cannot make the folder --dest {str(dest)!r}: {exc.strerror}") from exc
-
-
-# -- formats -----------------------------------------------------------------------------------
-
-
-def format_size(size: int) -> str:
-    """Bytes for people: ``512 B``, ``1.5 KiB``, ``12.0 MiB``."""
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError  # unreachable: the last unit returns
 
 
 def _download_instead(run_id: str, key: str, why: str) -> InvalidInput:
