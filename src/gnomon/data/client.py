@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,12 +55,7 @@ class DatasetClient:
     def log(
         self, data: Any, name: str, *, message: str = "", run_id: str | None = None
     ) -> AddResult:
-        if isinstance(data, str | Path):
-            return self.service.add(self.scope, Path(data), name, message=message, run_id=run_id)
-        table = frames.to_arrow(data)
-        with tempfile.TemporaryDirectory(prefix="gnomon-dataset-") as folder:
-            path = frames.write_table(table, Path(folder))
-            source = {"kind": "table", "rows": str(table.num_rows)}
+        with frames.staged(data) as (path, source):
             return self.service.add(
                 self.scope, path, name, message=message, source=source, run_id=run_id
             )

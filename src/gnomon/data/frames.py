@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +31,18 @@ def to_arrow(data: Any) -> pa.Table:
     raise InvalidInput(
         f"log_dataset takes a pandas, Polars or Arrow table or a path, got {type(data).__name__}"
     )
+
+
+@contextmanager
+def staged(data: Any) -> Iterator[tuple[Path, dict[str, str]]]:
+    """What ``log`` versions: a path as it is, or a table written as one Parquet file in a
+    temporary folder (removed after the block); and the source to record with it."""
+    if isinstance(data, str | Path):
+        yield Path(data), {"path": str(Path(data).resolve())}
+        return
+    table = to_arrow(data)
+    with tempfile.TemporaryDirectory(prefix="gnomon-dataset-") as folder:
+        yield write_table(table, Path(folder)), {"kind": "table", "rows": str(table.num_rows)}
 
 
 def write_table(table: pa.Table, folder: Path) -> Path:

@@ -83,13 +83,7 @@ class HttpDatasetClient:
     def log(
         self, data: Any, name: str, *, message: str = "", run_id: str | None = None
     ) -> AddResult:
-        if isinstance(data, str | Path):
-            source = {"path": str(Path(data).resolve())}
-            return self._add(Path(data), name, message, source, run_id, None)
-        table = frames.to_arrow(data)
-        with tempfile.TemporaryDirectory(prefix="gnomon-dataset-") as folder:
-            path = frames.write_table(table, Path(folder))
-            source = {"kind": "table", "rows": str(table.num_rows)}
+        with frames.staged(data) as (path, source):
             return self._add(path, name, message, source, run_id, None)
 
     def _add(
