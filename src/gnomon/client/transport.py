@@ -171,13 +171,21 @@ class Transport:
         params: Mapping[str, Any] | None = None,
         workspace: str | None = None,
     ) -> Iterator[httpx.Response]:
-        """A streamed response (downloads); errors are raised before the body is read."""
+        """A streamed response (downloads); errors are raised before the body is read. A
+        connection lost on the way, before or while the caller reads the body, is
+        ``Unavailable``, as for every other call (not retried: part may have been used)."""
         headers = self._headers(None, workspace)
-        with self._http.stream(method, path, params=_clean(params), headers=headers) as response:
-            if response.status_code >= 400:
-                response.read()
-                raise _error(response)
-            yield response
+        try:
+            with self._http.stream(
+                method, path, params=_clean(params), headers=headers
+            ) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise _error(response)
+                yield response
+        except httpx.TransportError as exc:
+            message = f"lost the gnomon server {self.base_url} during a download: {exc}"
+            raise Unavailable(message, {"transient": True}) from exc
 
     def upload(self, path: str, local_file: Path, workspace: str | None = None) -> Any:
         """Stream a file as the request body (not retried: the body is consumed once)."""

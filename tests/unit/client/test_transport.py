@@ -242,3 +242,26 @@ def test_dot_steps_never_become_a_path_to_another_route(value: str) -> None:
     with pytest.raises(InvalidInput, match="relative path step"):
         key_path(f"tags/{value}/x")
     assert segment(".hidden") == ".hidden" and key_path("a/.b/c") == "a/.b/c"
+
+
+class _Cut(httpx.SyncByteStream):
+    """A body whose connection is lost after its first chunk."""
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        yield b"first part"
+        raise httpx.RemoteProtocolError("peer closed connection without sending complete body")
+
+
+def test_a_download_cut_midway_is_unavailable_not_an_httpx_error() -> None:
+    transport = _transport([httpx.Response(200, stream=_Cut())], [])
+    received = []
+    with (
+        pytest.raises(Unavailable, match="during a download"),
+        transport.stream("GET", "/files/x") as response,
+    ):
+        for chunk in response.iter_bytes():
+            received.append(chunk)
+    assert received == [b"first part"]
+    cut_before = _transport([httpx.ConnectError("refused")], [])
+    with pytest.raises(Unavailable), cut_before.stream("GET", "/files/x"):
+        pass
