@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from gnomon._types import Scope
+from gnomon.checks import shown
 from gnomon.errors import InvalidInput, NotFound, PermissionDenied
 
 MAX_ACCESS_USERS = 1000  # names in one dataset's list
@@ -42,7 +43,8 @@ def is_admin(scope: Scope) -> bool:
 
 def not_found(name: str) -> NotFound:
     # The very words of an unknown dataset: a restricted one must not reveal it exists.
-    return NotFound(f"dataset {name!r} not found", {"dataset": name})
+    # Shortened: a name of any length can be asked for, and is not echoed back whole.
+    return NotFound(f"dataset {shown(name)} not found", {"dataset": shown(name)})
 
 
 def check_use(

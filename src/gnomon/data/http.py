@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from gnomon.client.transport import Transport, body, key_path, segment
 from gnomon.data import frames
-from gnomon.data.access import DatasetAccess
+from gnomon.data.access import DatasetAccess, not_found
 from gnomon.data.described import Described, read_local
 from gnomon.data.entities import (
     AddResult,
@@ -51,7 +51,7 @@ from gnomon.data.schemas import (
     VersionOut,
 )
 from gnomon.data.validation import Thresholds, ValidationReport, validate
-from gnomon.errors import Conflict, InvalidInput, NotFound
+from gnomon.errors import Conflict, InvalidInput
 from gnomon.progress import ProgressCallback
 
 if TYPE_CHECKING:
@@ -288,7 +288,7 @@ def _dataset_path(name: str) -> str:
 
     check_name("dataset", name)
     if "/" in name:
-        raise NotFound(f"dataset {name!r} not found", {"dataset": name})
+        raise not_found(name)
     return f"/datasets/{segment(name)}"
 
 

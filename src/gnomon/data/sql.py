@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from gnomon._types import Scope, new_id, now_ms
-from gnomon.data.access import DatasetRole
+from gnomon.checks import shown
+from gnomon.data.access import DatasetRole, not_found
 from gnomon.data.entities import Dataset, DatasetKind, DatasetVersion, Manifest, RunInput
 from gnomon.data.tables import (
     dataset_access,
@@ -41,34 +42,12 @@ class SqlDatasetStore:
 
     def stored_objects(self, scope: Scope, digests: Iterable[str]) -> set[str]:
         """Which of ``digests`` the workspace already stores."""
-        wanted = sorted(set(digests))
-        found: set[str] = set()
-        with self.db.read() as conn:
-            for start in range(0, len(wanted), _IN_CHUNK):
-                chunk = wanted[start : start + _IN_CHUNK]
-                found.update(
-                    conn.execute(
-                        select(_o.digest).where(
-                            _o.workspace_id == scope.workspace, _o.digest.in_(chunk)
-                        )
-                    ).scalars()
-                )
-        return found
+        return set(self.object_sizes(scope, digests))
 
     def object_sizes(self, scope: Scope, digests: Iterable[str]) -> dict[str, int]:
         """The size of each of ``digests`` the workspace stores."""
-        wanted = sorted(set(digests))
-        found: dict[str, int] = {}
         with self.db.read() as conn:
-            for start in range(0, len(wanted), _IN_CHUNK):
-                chunk = wanted[start : start + _IN_CHUNK]
-                rows = conn.execute(
-                    select(_o.digest, _o.size).where(
-                        _o.workspace_id == scope.workspace, _o.digest.in_(chunk)
-                    )
-                ).all()
-                found.update((row.digest, row.size) for row in rows)
-        return found
+            return _stored_sizes(conn, scope, digests)
 
     def add_object(self, scope: Scope, digest: str, size: int) -> None:
         """Note an object stored before any version names it (an upload to a server)."""
@@ -231,7 +210,7 @@ class SqlDatasetStore:
                 select(_r.id).where(_r.id == run_id, _r.workspace_id == scope.workspace)
             ).first()
             if found is None:
-                raise NotFound(f"run {run_id!r} not found", {"run_id": run_id})
+                raise NotFound(f"run {shown(run_id)} not found", {"run_id": shown(run_id)})
             dataset = _dataset_row(conn, scope, name)
             row = _version_row(conn, dataset.id, number or dataset.latest_version)
             if row is None:
@@ -326,15 +305,7 @@ class SqlDatasetStore:
 
 def _insert_objects(conn: Connection, scope: Scope, objects: Sequence[tuple[str, int]]) -> None:
     sizes = dict(objects)
-    present: set[str] = set()
-    digests = sorted(sizes)
-    for start in range(0, len(digests), _IN_CHUNK):
-        chunk = digests[start : start + _IN_CHUNK]
-        present.update(
-            conn.execute(
-                select(_o.digest).where(_o.workspace_id == scope.workspace, _o.digest.in_(chunk))
-            ).scalars()
-        )
+    present = _stored_sizes(conn, scope, sizes)
     rows = [
         {"workspace_id": scope.workspace, "digest": digest, "size": size}
         for digest, size in sizes.items()
@@ -344,12 +315,27 @@ def _insert_objects(conn: Connection, scope: Scope, objects: Sequence[tuple[str,
         conn.execute(dataset_objects.insert(), rows)
 
 
+def _stored_sizes(conn: Connection, scope: Scope, digests: Iterable[str]) -> dict[str, int]:
+    """The stored size of each of ``digests``, asked in chunks of ``_IN_CHUNK``."""
+    wanted = sorted(set(digests))
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), _IN_CHUNK):
+        chunk = wanted[start : start + _IN_CHUNK]
+        rows = conn.execute(
+            select(_o.digest, _o.size).where(
+                _o.workspace_id == scope.workspace, _o.digest.in_(chunk)
+            )
+        ).all()
+        found.update((row.digest, row.size) for row in rows)
+    return found
+
+
 def _dataset_row(conn: Connection, scope: Scope, name: str) -> Any:
     row = conn.execute(
         select(datasets).where(_d.workspace_id == scope.workspace, _d.name == name)
     ).first()
     if row is None:
-        raise NotFound(f"dataset {name!r} not found", {"dataset": name})
+        raise not_found(name)
     return row
 
 

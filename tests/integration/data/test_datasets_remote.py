@@ -146,3 +146,21 @@ def test_ingest_and_profile_pages_through_a_server(open_server: LiveServer, tmp_
     assert "numbers@1" in both and "numbers@2" in both
     with pytest.raises(NotFound):
         datasets.profile_html("numbers@1", compare="numbers@9")
+
+
+def test_a_long_unknown_name_is_not_echoed_back_whole(
+    open_server: LiveServer, tmp_path: Path
+) -> None:
+    assert open_server.services.database is not None
+    scope = fresh_workspace(open_server.services.database)
+    headers = {"X-Gnomon-Workspace": scope.workspace}
+    name = "n" * 10_000
+    for method, path in (
+        ("GET", f"/api/v1/datasets/{name}"),
+        ("POST", f"/api/v1/runs/{name}/inputs"),
+    ):
+        answer = httpx.request(
+            method, open_server.url + path, headers=headers, json={"ref": "x@1"}, timeout=10
+        )
+        assert answer.status_code in (404, 422), (path, answer.status_code)
+        assert len(answer.content) < 2_000, (path, len(answer.content))
