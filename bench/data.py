@@ -167,6 +167,68 @@ def prof(folder: Path, rows: int = PROF_ROWS, seed: int = SEED) -> dict[str, Any
     }
 
 
+W6_ROWS, W6L_ROWS, W6_NUMERIC = 100_000, 1_000_000, 20
+W6_CATEGORIES = (3, 5, 8, 12, 25)  # distinct values of c0..c4 (c4's tail past 20 is "(other)")
+W6_SHIFTED, W6_SHIFT = ("n02", "n06", "n10", "n14", "n18"), 0.5  # in standard deviations
+W6_REWEIGHTED, W6_MIX = "c1", 0.5  # its current weights: half the reference's, half reversed
+
+
+def w6_weights(distinct: int, reweighted: bool = False) -> Any:
+    """A categorical column's weights: 1/rank, normalised; re-weighted, mixed with their
+    reverse (Jensen-Shannon distance 0.24 at 5 values, against a threshold of 0.1)."""
+    import numpy as np
+
+    weights = 1.0 / np.arange(1, distinct + 1)
+    weights /= weights.sum()
+    return (1 - W6_MIX) * weights + W6_MIX * weights[::-1] if reweighted else weights
+
+
+def w6_table(rows: int, seed: int, current: bool = False) -> Any:
+    """``rows`` rows of 20 standard normal columns ``n00``..``n19`` and 5 text columns
+    ``c0``..``c4``; the ``current`` one has ``W6_SHIFTED`` moved by +0.5 and ``W6_REWEIGHTED``
+    re-weighted. The drift tests build their data with it too."""
+    import numpy as np
+    import pyarrow as pa
+
+    rng = np.random.default_rng(seed)
+    columns: dict[str, Any] = {}
+    for index in range(W6_NUMERIC):
+        name = f"n{index:02d}"
+        values = rng.standard_normal(rows)
+        columns[name] = values + W6_SHIFT if current and name in W6_SHIFTED else values
+    for index, distinct in enumerate(W6_CATEGORIES):
+        name = f"c{index}"
+        weights = w6_weights(distinct, current and name == W6_REWEIGHTED)
+        codes = rng.choice(distinct, size=rows, p=weights).astype(np.int32)
+        labels = pa.array([f"{name}-{value:02d}" for value in range(distinct)])
+        columns[name] = pa.DictionaryArray.from_arrays(codes, labels).cast(pa.string())
+    return pa.table(columns)
+
+
+def w6_changed() -> list[str]:
+    """The columns W6's current changes: exactly those a drift report must flag."""
+    return sorted((*W6_SHIFTED, W6_REWEIGHTED))
+
+
+def w6(folder: Path, rows: int, seed: int = SEED) -> dict[str, Any]:
+    """W6's reference and current Parquet files (zstd) under ``folder``/w6."""
+    import pyarrow.parquet as pq
+
+    where = folder / "w6"
+    where.mkdir()
+    paths = {"reference": where / "reference.parquet", "current": where / "current.parquet"}
+    for offset, (key, path) in enumerate(paths.items()):
+        table = w6_table(rows, seed + offset, current=key == "current")
+        pq.write_table(table, path, compression="zstd")
+    return {
+        **{key: str(path) for key, path in paths.items()},
+        "rows": rows,
+        "numeric": [f"n{index:02d}" for index in range(W6_NUMERIC)],
+        "categorical": [f"c{index}" for index in range(len(W6_CATEGORIES))],
+        "changed": w6_changed(),
+    }
+
+
 # What the CLI start-up workload runs: name -> arguments of `gnomon`.
 CLI_COMMANDS = {
     "version": ["version"],
@@ -194,6 +256,8 @@ def write(workload: str, folder: Path) -> Path:
         "W8": lambda: w8(folder, W8_FILES),
         "W8q": lambda: w8(folder, W8Q_FILES),
         "PROF": lambda: prof(folder),
+        "W6": lambda: w6(folder, W6_ROWS),
+        "W6L": lambda: w6(folder, W6L_ROWS),
     }
     path = folder / "data.json"
     path.write_text(json.dumps(builders[workload]()))

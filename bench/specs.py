@@ -10,7 +10,7 @@ from typing import Any
 
 from bench import data
 from bench.servers import Server
-from bench.venvs import DVC, MLFLOW, Peer
+from bench.venvs import DVC, EVIDENTLY, MLFLOW, Peer
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -397,4 +397,36 @@ PROF = Workload(
     },
 )
 
-WORKLOADS = {w.name: w for w in (W1, W1S, W1M, W2, W2M, W2L, IMP, W3, W3B, CLI, W8, W8Q, PROF)}
+
+def _w6(name: str, rows: int, speedup: float) -> Workload:
+    """W6 (100,000 rows) or W6L (1,000,000): each side's whole job a fresh process."""
+    return Workload(
+        name=name,
+        title=(
+            f"drift report: reference and current {rows:,} rows x 25 columns of Parquet "
+            "(5 numeric shifted, 1 text re-weighted), read, prepared and compared"
+        ),
+        sides=(Side("gnomon", "w6"), Side("evidently", "w6", EVIDENTLY)),
+        figures=(
+            "seconds",
+            "peak_mb",
+            "work_seconds",
+            "import_seconds",
+            "reference_seconds",
+            "report_seconds",
+            "flagged_count",
+            "flagged",
+        ),
+        expect=lambda generated: {"flagged": generated["changed"]},
+        # Issue 14: at least 20x (30x at 1M rows) Evidently's time, at most half its memory.
+        ratios=(Ratio("seconds", "evidently", speedup), Ratio("peak_mb", "evidently", 2.0)),
+        timeout_s=1800.0,
+    )
+
+
+W6 = _w6("W6", data.W6_ROWS, 20.0)
+W6L = _w6("W6L", data.W6L_ROWS, 30.0)
+
+WORKLOADS = {
+    w.name: w for w in (W1, W1S, W1M, W2, W2M, W2L, IMP, W3, W3B, CLI, W6, W6L, W8, W8Q, PROF)
+}

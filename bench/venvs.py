@@ -47,6 +47,9 @@ MLFLOW = Peer(
 # installs the peers the tests need, and none needs DVC.
 DVC = Peer(name="dvc", requirement="dvc==3.67.1")
 
+# W6's peer, installed when W6 runs, like DVC. Evidently 0.7 fails to import under pandas 3.
+EVIDENTLY = Peer(name="evidently", requirement="evidently==0.7.23 pandas<3")
+
 
 def _uv() -> Path | None:
     candidate = Path(sys.executable).parent / "uv"

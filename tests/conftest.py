@@ -11,6 +11,7 @@ pytest_plugins = [
     "tests.fixtures.server",
     "tests.fixtures.mlflow_client",
     "tests.fixtures.browser",
+    "tests.fixtures.monitoring",
 ]
 
 

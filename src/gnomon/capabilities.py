@@ -153,6 +153,22 @@ CAPABILITIES: tuple[Capability, ...] = (
             Command("k8s", "packaging_cli:k8s_app", "Kubernetes manifests for deployments."),
         ),
     ),
+    # Monitors read deployments' records and outcomes against their models' training data.
+    Capability(
+        "monitoring",
+        tables="tables",
+        migrations="migrations",
+        routers=("routes",),
+        services="wiring:build",
+        commands=(
+            Command("monitor", "cli:monitor_app", "Drift, quality, outliers, performance; alerts."),
+        ),
+    ),
+    # Runs what is scheduled (monitors) beside the database, with leases.
+    Capability(
+        "worker",
+        commands=(Command("worker", "cli:worker", "Run scheduled monitors until stopped."),),
+    ),
     Capability(
         "server",
         commands=(

@@ -77,6 +77,17 @@ class Settings(BaseSettings):
         default=True,
         description="Record git state, Python version and installed packages at run start.",
     )
+    alert_commands: Path | None = Field(
+        default=None,
+        description="A JSON file of the operator's command alert channels, "
+        '{"name": ["program", "arg", ...]}: they run programs where monitors run, so only '
+        "this file, never an API client, configures them.",
+    )
+    alert_private_webhooks: bool = Field(
+        default=False,
+        description="Let the API server deliver alert webhooks to loopback, private and "
+        "link-local addresses (off: a client's webhook cannot reach the server's network).",
+    )
     system_metrics: bool = Field(
         default=False,
         description="Sample CPU, memory, disk, network and NVIDIA GPUs during every run and "

@@ -25,6 +25,7 @@ from gnomon.tracking.entities import Run
 
 if TYPE_CHECKING:
     from gnomon.data.validation import ValidationReport
+    from gnomon.demo_monitor import MonitorDemo
     from gnomon.evaluation import EvaluationResult
 
 EXPERIMENT = "demo"
@@ -91,6 +92,7 @@ class ServingDemo:
     refusal: dict[str, Any]
     records: int  # records of the first (good) request
     canary: CanaryDemo | None = None
+    monitoring: MonitorDemo | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,12 +255,15 @@ def _serve(split: _Split, runner_up: Run | None) -> ServingDemo:
     and a bad request; then start a canary of the other model and show the split."""
     import httpx
 
+    from gnomon._types import now_ms
     from gnomon.config import Settings
+    from gnomon.demo_monitor import send, watch
     from gnomon.serving.loading import ServeOptions, build_app
     from gnomon.serving.local import run_in_thread
 
     client = gnomon.get_client()
     _reset_deployment(client)
+    started = now_ms()
     good = split.x_test.head(3).to_dict(orient="records")
     bad = [{**good[0], "mean radius": -5.0}, {**good[1], "mean texture": "rough"}]
     rows = split.x_train.to_dict(orient="records")  # all inside the contract
@@ -281,6 +286,9 @@ def _serve(split: _Split, runner_up: Run | None) -> ServingDemo:
             answered = [r.json()["model_version"] for r in sent]
             canary_ids = {r.json()["request_id"] for r in sent}
             canary = (version.version, runner_up.name, answered, canary_ids)
+        # Then the population changes: calm held-out tumours, then only the largest ones.
+        calm, drifted = _traffic(split)
+        outcomes = send(http, url, *calm) | send(http, url, *drifted)
     # The server wrote every record on shutdown.
     records = client.deployments.records(DEPLOYMENT, with_outcomes=False)
     first = int((records["request_id"].str.split(":").str[0] == answer["request_id"]).sum())
@@ -297,7 +305,24 @@ def _serve(split: _Split, runner_up: Run | None) -> ServingDemo:
             answered_by={v: answered.count(v) for v in sorted(set(answered))},
             recorded={f"{role} v{v}": int(n) for (role, v), n in recorded.items()},
         )
-    return ServingDemo(url, DEPLOYMENT, answer, refused.status_code, refused.json(), first, shown)
+    watched = watch(DEPLOYMENT, outcomes, started)
+    return ServingDemo(
+        url, DEPLOYMENT, answer, refused.status_code, refused.json(), first, shown, watched
+    )
+
+
+def _traffic(split: _Split) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
+    """(rows, labels) of calm traffic (held-out tumours as they come) and drifted traffic
+    (the held-out and validation tumours with the largest radii, 200 requests)."""
+    import pandas as pd
+
+    calm = (split.x_test, split.y_test)
+    pool = pd.concat([split.x_valid, split.x_test])
+    labels = pd.concat([split.y_valid, split.y_test])
+    largest = pool[PLANTED_COLUMN].rank(pct=True) > 0.6
+    rows, truth = pool[largest], labels[largest]
+    repeat = [i % len(rows) for i in range(200)]
+    return calm, (rows.iloc[repeat], truth.iloc[repeat])
 
 
 def _reset_deployment(client: Any) -> None:

@@ -20,6 +20,7 @@ from gnomon.errors import InvalidInput
 
 if TYPE_CHECKING:
     from gnomon.demo import DataDemo, DemoResult, ModelSpec, ServingDemo
+    from gnomon.demo_monitor import MonitorDemo
     from gnomon.evaluation import EvaluationResult
 
 
@@ -149,6 +150,38 @@ def _print_serving(served: ServingDemo) -> None:
     for v in violations:
         say(f"    row {v['row']} {v['column']!r}: {v['problem']}, expected {v['expected']}")
     say(f"  {served.records} predictions recorded (Parquet, by deployment and hour)")
+    _print_canary(served)
+    if served.monitoring is not None:
+        _print_monitoring(served.monitoring)
+
+
+def _print_monitoring(watched: MonitorDemo) -> None:
+    say(f"monitored it ({watched.monitor}): calm held-out traffic, then only the largest tumours")
+    table = new_table(None, "window", "records", "drift share", "drifted columns", "accuracy")
+    for index, window in enumerate(watched.windows, 1):
+        table.add_row(
+            str(index),
+            str(window["rows"]),
+            _score(window["drift_share"]),
+            str(window["drifted"]),
+            _score(window["accuracy"]),
+        )
+    console().print(table)
+    shown = ", ".join(watched.drifted_columns[:5])
+    more = len(watched.drifted_columns) - 5
+    say(f"  drifted in the last window: {shown}" + (f" and {more} more" if more > 0 else ""))
+    if watched.worst_segment is not None:
+        accuracy = watched.segments[watched.worst_segment]
+        say(
+            f"  worst segment: mean radius in {watched.worst_segment} (accuracy {_score(accuracy)})"
+        )
+    for alert in watched.alerts:
+        say(f"  alert {alert['kind']} to the webhook: {alert['title']}")
+    say(f"  report: {watched.report_path}")
+    hint(f"  next: gnomon monitor show {watched.monitor}")
+
+
+def _print_canary(served: ServingDemo) -> None:
     canary = served.canary
     if canary is None:
         return

@@ -233,12 +233,17 @@ class Registrar:
 
     def read_contract(self, scope: Scope, name: str, version: int | str | None) -> Contract | None:
         """The input contract of a registered version (None: saved without an example)."""
+        return self.read_model_spec(scope, name, version).contract
+
+    def read_model_spec(self, scope: Scope, name: str, version: int | str | None) -> ModelSpec:
+        """What a registered version's ``gnomon-model.yaml`` says (its digest checked); no
+        model file is read."""
         from gnomon.modelfolder import read_spec
 
         found = self.registry.resolve(scope, name, version)
         with tempfile.TemporaryDirectory(prefix="gnomon-contract-") as tmp:
             _checked_spec_file(self._open_store(found.storage_uri), found, Path(tmp))
-            return read_spec(Path(tmp), label=_version_yaml(found)).contract
+            return read_spec(Path(tmp), label=_version_yaml(found))
 
     def write_contract(
         self, scope: Scope, name: str, version: int | str | None, contract: Contract

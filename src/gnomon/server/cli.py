@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
+import threading
+from typing import Annotated, Any
 
 import typer
 
@@ -23,6 +24,10 @@ def server(
         bool, typer.Option("--no-auth", help="Everyone is an administrator (loopback only).")
     ] = False,
     forwarded_allow_ips: ForwardedAllowIps = None,
+    monitors: Annotated[
+        bool,
+        typer.Option(help="Run scheduled monitors in this server (--no-monitors: gnomon worker)."),
+    ] = True,
 ) -> None:
     """Serve the REST API (/api/v1), /docs, /healthz, /readyz and /metrics."""
     import uvicorn
@@ -55,6 +60,7 @@ def server(
     os.environ[NO_AUTH_ENV] = "1" if no_auth else "0"
     scheme = "https" if ssl_certfile else "http"
     say(f"gnomon server on {scheme}://{host}:{port} ({workers} worker(s))")
+    stop = _run_monitors(services) if monitors else None
     with shared_across(workers):  # /metrics sums every worker's counts
         uvicorn.run(
             "gnomon.server.app:app_from_environment",
@@ -68,3 +74,20 @@ def server(
             access_log=False,
             **proxy,
         )
+    if stop is not None:
+        stop.set()
+
+
+def _run_monitors(services: Any) -> threading.Event:
+    """Scheduled monitors in a thread of the supervising process (one per server, whatever
+    the workers), as the API server would run them: webhooks kept out of its network."""
+    from gnomon.monitoring.service import MonitorService
+    from gnomon.worker.loop import run_forever
+
+    stop = threading.Event()
+    monitors = services.for_server().get(MonitorService)
+    thread = threading.Thread(
+        target=run_forever, args=(monitors, 30.0, stop), name="gnomon-monitors", daemon=True
+    )
+    thread.start()
+    return stop

@@ -204,11 +204,14 @@ class ModelServer:
         else:  # megabytes take long enough to parse and check to hold up every other request
             prepare = functools.partial(self._prepare, table, body, request.headers, parse)
             arm, read, checked = await run_in_threadpool(prepare)
+        predicting = time.perf_counter()
         answer = await self._predict(arm, checked.frame, large, read.params)
+        took = time.perf_counter() - predicting
         rows = len(checked.frame)
         values = per_row(answer, rows)
         request_id = request.scope["state"]["request_id"]
         self.metrics.predictions.labels(arm.name, arm.version_label, arm.role).inc(rows)
+        self.metrics.prediction_seconds.labels(arm.name, arm.version_label, arm.role).observe(took)
         if self.records is not None:
             kept = recorded(answer, values, rows)
             self.records.submit_request(answered(request_id, table, arm, checked, kept, started))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from gnomon.serving.enforce import Violation
 from gnomon.web.middleware import HttpMetrics
 
 UNKNOWN_COLUMN = "<unknown>"  # the violations metric's label for every column not in a contract
+# Seconds, from a small model's 0.5 ms to a large one's 10 s.
+PREDICT_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 
 class ServingMetrics(HttpMetrics):
@@ -19,6 +21,14 @@ class ServingMetrics(HttpMetrics):
             "gnomon_predictions_total",
             "Rows predicted",
             ["model", "version", "role"],
+            registry=registry,
+        )
+        self.prediction_seconds = Histogram(
+            "gnomon_prediction_seconds",
+            "Time an arm's model took to predict a request's rows (a batched arm's includes "
+            "the wait for its batch)",
+            ["model", "version", "role"],
+            buckets=PREDICT_BUCKETS,
             registry=registry,
         )
         self.shadow_dropped = Counter(

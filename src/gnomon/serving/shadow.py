@@ -47,14 +47,17 @@ def answer_copy(copy: ShadowCopy, metrics: ServingMetrics, records: RecordWriter
     rows = len(checked.frame)
     given = [None] * rows
     if not checked.refused:
+        predicting = time.perf_counter()
         try:
             answer = _shadow_answer(arm, checked.frame, copy.params)
         except Exception:
             metrics.errors.labels("shadow").inc()
             logger.exception("shadow %s/%s failed to predict", arm.name, arm.version)
         else:
+            took = time.perf_counter() - predicting
             given = recorded(answer, per_row(answer, rows), rows)
             metrics.predictions.labels(arm.name, arm.version_label, arm.role).inc(rows)
+            metrics.prediction_seconds.labels(arm.name, arm.version_label, arm.role).observe(took)
     if records is not None:
         records.submit_request(answered(copy.request_id, copy.table, arm, checked, given, started))
 

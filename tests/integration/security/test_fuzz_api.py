@@ -67,6 +67,7 @@ def _seed(live: LiveServer) -> tuple[str, Objects]:
     services.registry.create_version(scope, "churn", NewVersion("import:c", "/tmp/c", "admin"))
     services.deployments.create(scope, "web", "churn/1")
     _seed_dataset(services, scope)
+    _seed_monitor(services, scope)
     objects: Objects = {
         "experiment_id": lambda: experiment.id,
         # A run of its own per operation: an earlier one may have finished or sealed its run.
@@ -79,6 +80,8 @@ def _seed(live: LiveServer) -> tuple[str, Objects]:
         "/api/v1/users/": lambda: "someone",
         "/api/v1/datasets/": lambda: "sales",
         "path": lambda: "t.csv",
+        "/api/v1/monitors/": lambda: "watch",
+        "rule": lambda: "high",
     }
     return token, objects
 
@@ -92,6 +95,31 @@ def _seed_dataset(services: Any, scope: Scope) -> None:
     folder = Path(tempfile.mkdtemp(prefix="gnomon-fuzz-"))
     (folder / "t.csv").write_text("x,city\n1,Lyon\n2,Oslo\n")
     services.get(DatasetService).add(scope, folder, "sales")
+
+
+def _seed_monitor(services: Any, scope: Scope) -> None:
+    """Monitor ``watch`` of deployment ``web`` against ``sales@1``, with a rule ``high``
+    (stored directly: the seeded model version has no files to take a contract from)."""
+    from gnomon.monitoring.alert_rules import AlertState
+    from gnomon.monitoring.entities import MonitorSpec, ReferenceSpec
+    from gnomon.monitoring.service import MonitorService
+
+    store = services.get(MonitorService).store
+    spec = MonitorSpec("web", reference=ReferenceSpec("dataset", "sales@1"))
+    columns = [{"name": "x", "dtype": "int64"}, {"name": "city", "dtype": "string"}]
+    state = {"model": "churn", "version": 1, "reference": "sales@1", "columns": columns}
+    store.create(scope, "watch", spec, state)
+    rule = {
+        "name": "high",
+        "monitor": "watch",
+        "figure": "drift.share",
+        "op": ">",
+        "threshold": 0.5,
+        "for_windows": 1,
+        "channels": [],
+        "severity": "warning",
+    }
+    store.put_rule(scope, "watch", "high", rule, AlertState().to_dict())
 
 
 def _existing(objects: Objects) -> Callable[[Operation], dict[str, str] | None]:

@@ -19,6 +19,7 @@ from gnomon.config import Settings
 from gnomon.serving.loading import ServeOptions, build_app
 from tests.fixtures.registry import register_churn_versions
 from tests.fixtures.server import run_uvicorn
+from tests.fixtures.workers import scraped
 
 DEPLOYMENT = "churn-api"
 ROW = {"x": 1.0, "y": 0.5}
@@ -107,6 +108,11 @@ def test_a_canary_takes_its_share_of_requests(versions, server) -> None:  # type
     # Binomial(1000, 0.2): standard deviation 0.0126; five of them is a test that never flakes.
     assert abs(share - 0.2) < 5 * (0.2 * 0.8 / n) ** 0.5, share
     assert set(served) == {1, 2}
+    # Each arm's predict time, once per request it answered.
+    for role, version in (("primary", 1), ("canary", 2)):
+        arm = {"model": "churn", "version": str(version), "role": role}
+        timed = scraped(f"{server}/metrics", "gnomon_prediction_seconds_count", arm)
+        assert timed == served.count(version), (role, timed)
 
 
 def test_an_ab_split_is_sticky_per_key(versions, server) -> None:  # type: ignore[no-untyped-def]
@@ -146,6 +152,7 @@ def test_shadow_answers_are_recorded_never_returned_and_add_no_latency(  # type:
         _wait_for_revision(url, changed.revision)
         answers = [_predict(url, client) for _ in range(10)]
         shadowed = _latencies(url, client)
+        timed = _shadow_timings(url)
     assert {a.json()["model_version"] for a in answers} == {1}
     assert all(a.json()["predictions"] != [7] for a in answers)
     # The shadow sleeps 200 ms per call; the primary must not wait for it.
@@ -157,6 +164,8 @@ def test_shadow_answers_are_recorded_never_returned_and_add_no_latency(  # type:
     assert set(shadow_rows["model_version"]) == {3} and set(shadow_rows["outputs"]) == {7}
     primary_rows = records[records["request_id"].isin(ids) & (records["role"] == "primary")]
     assert len(primary_rows) == len(ids)
+    # The shadow's own predict time, its 200 ms sleep included: never in the 0.1 s bucket.
+    assert timed["count"] >= 1 and timed["le_0.1"] == 0
 
 
 def test_models_that_decline_batching_are_not_batched(versions, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -178,6 +187,17 @@ def test_an_unknown_deployment_fails_at_start(gnomon_home: Path) -> None:
 
     with pytest.raises(NotFound, match="deployment 'nope' not found"):
         build_app(ServeOptions(deployment="nope"), Settings())
+
+
+def _shadow_timings(url: str) -> dict[str, float]:
+    """The shadow arm's predict-time histogram once it has answered some copy."""
+    shadow = {"model": "churn", "version": "3", "role": "shadow"}
+    deadline = time.monotonic() + 15
+    while (count := scraped(f"{url}/metrics", "gnomon_prediction_seconds_count", shadow)) < 1:
+        assert time.monotonic() < deadline, "the shadow's predict time was never observed"
+        time.sleep(0.05)
+    below = scraped(f"{url}/metrics", "gnomon_prediction_seconds_bucket", {**shadow, "le": "0.1"})
+    return {"count": count, "le_0.1": below}
 
 
 def _latencies(url: str, client: httpx.Client, n: int = 15) -> list[float]:

@@ -19,6 +19,7 @@ from gnomon.serving.app import ServedModel, create_serving_app
 from gnomon.serving.batching import BatchConfig
 from gnomon.serving.enforce import Policy
 from tests.fixtures.server import run_uvicorn
+from tests.fixtures.workers import scraped
 
 
 @pytest.fixture(scope="module")
@@ -157,6 +158,13 @@ def test_request_ids_schema_and_metrics(server) -> None:  # type: ignore[no-unty
     _post(url, "/predict", json=[{"hour": 99, "amount": 9.5, "city": "pune"}])
     metrics = httpx.get(url + "/metrics").text
     assert 'gnomon_predictions_total{model="fraud",role="primary",version="1"} 1.0' in metrics
+    # One request answered (the second was refused): one observation of its predict time.
+    primary = {"model": "fraud", "version": "1", "role": "primary"}
+    assert scraped(url + "/metrics", "gnomon_prediction_seconds_count", primary) == 1
+    assert (
+        scraped(url + "/metrics", "gnomon_prediction_seconds_bucket", {**primary, "le": "10.0"})
+        == 1
+    )
     assert 'gnomon_contract_violations_total{column="hour",problem="above_maximum"} 1.0' in metrics
     assert httpx.get(url + "/readyz").json()["status"] == "ready"
 

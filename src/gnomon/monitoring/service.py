@@ -1,0 +1,538 @@
+"""MonitorService: create monitors, run them window by window, keep their results and alerts.
+
+A run takes the monitor's lease, evaluates every window that closed since its watermark
+(at most ``MAX_WINDOWS_PER_RUN``), feeds each window's figures to the alert rules, and stores
+results, watermark, rule states and events in one transaction; alerts are delivered after
+that commit, and each delivery is recorded with its event.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from gnomon._types import Scope, now_ms
+from gnomon.config import Settings
+from gnomon.errors import InvalidInput, NotFound
+from gnomon.modelfolder.contract import ColumnSpec
+from gnomon.monitoring.alert_rules import AlertEvent, AlertRule, AlertState, Silence, silenced, step
+from gnomon.monitoring.channel_specs import Channel, channel_from_dict
+from gnomon.monitoring.channels import Delivery, deliver
+from gnomon.monitoring.entities import Monitor, MonitorRun, MonitorSpec, WindowResult, check_name
+from gnomon.monitoring.outliers import OutlierDetector
+from gnomon.monitoring.records import Watched, first_record_ms, read_outcomes, read_records
+from gnomon.monitoring.reference import (
+    Primary,
+    arrays,
+    check_columns,
+    kinds,
+    primary_of,
+    reference_table,
+    sample,
+)
+from gnomon.monitoring.sql import SqlMonitorStore
+from gnomon.monitoring.window import (
+    BASELINE_SIZE,
+    PREDICTION,
+    Prepared,
+    evaluate,
+    prediction_values,
+)
+from gnomon.predictions.storage import predictions_store
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from gnomon.artifacts.store import ArtifactStore
+    from gnomon.data.service import DatasetService
+    from gnomon.deployments.service import DeploymentService
+    from gnomon.registry.registration import Registrar
+
+logger = logging.getLogger("gnomon.monitoring")
+
+MAX_WINDOWS_PER_RUN = 500
+LEASE_S = 900.0
+# Records reach storage a few seconds after their answer (the writers batch them): a time
+# window is evaluated this long after it closes, so none of its records is still on the way.
+GRACE_S = 30
+MAX_RESULTS = 10_000
+SMTP_SECRET_PREFIX = "GNOMON_SMTP_"  # the only variables an SMTP channel may read a password from
+
+
+class MonitorService:
+    """``command_channels``: the operator's command channels, by name (never from clients).
+    ``allow_private_webhooks``: False on a server, so a client's webhook cannot reach the
+    server's own network."""
+
+    def __init__(
+        self,
+        store: SqlMonitorStore,
+        deployments: DeploymentService,
+        registrar: Registrar,
+        datasets: DatasetService | None,
+        settings: Settings,
+        command_channels: Mapping[str, Channel] | None = None,
+        allow_private_webhooks: bool = True,
+    ) -> None:
+        self.store = store
+        self.deployments = deployments
+        self.registrar = registrar
+        self.datasets = datasets
+        # Runs read the reference approved when the monitor was created: a scheduled run has
+        # no user whose dataset access could be checked again (the server's copy checks it
+        # with ``datasets`` at creation).
+        self.reference_datasets = datasets
+        self.settings = settings
+        self.command_channels = dict(command_channels or {})
+        self.allow_private_webhooks = allow_private_webhooks
+        self.deliver: Callable[..., Delivery] = deliver
+
+    # -- monitors ---------------------------------------------------------------------------
+
+    def create(self, scope: Scope, name: str, spec: MonitorSpec) -> Monitor:
+        """Check the deployment, the columns and the reference, fit the outlier detector on
+        the reference, and store the monitor.
+
+        Raises:
+            NotFound: an unknown deployment or dataset version.
+            InvalidInput: a bad name; columns the contract or the reference lack.
+            AlreadyExists: a monitor of that name.
+        """
+        check_name(name)
+        primary = primary_of(scope, self.deployments, self.registrar, spec.deployment)
+        specs = _columns(primary, spec)
+        watched = tuple(Watched.of(s) for s in specs)
+        table, described = reference_table(
+            scope, spec, primary, self.datasets, self._predictions(scope), watched
+        )
+        check_columns(table, [s.name for s in specs], f"the reference {described}")
+        self._drift_config(spec)  # refuse bad drift settings before storing them
+        columns = arrays(sample(table), watched)
+        numeric = {c.name: columns[c.name] for c in watched if c.numeric}
+        detector = OutlierDetector.fit(numeric)
+        state: dict[str, Any] = {
+            "model": primary.model,
+            "version": primary.version,
+            "reference": described,
+            "columns": [s.to_dict() for s in specs],
+            "detector": None if detector is None else detector.to_dict(),
+            "prediction_baseline": _baseline(table) if spec.reference.kind == "records" else None,
+            "segment_edges": _segment_edges(columns, watched, spec.segment),
+        }
+        return self.store.create(scope, name, spec, state)
+
+    def get(self, scope: Scope, name: str) -> Monitor:
+        return self.store.get(scope, name)
+
+    def state(self, scope: Scope, name: str) -> dict[str, Any]:
+        return self.store.state(scope, name)
+
+    def list(self, scope: Scope) -> list[Monitor]:
+        return self.store.list(scope)
+
+    def delete(self, scope: Scope, name: str) -> None:
+        self.store.delete(scope, name)
+
+    def results(
+        self, scope: Scope, name: str, since_ms: int | None = None, limit: int = 1000
+    ) -> list[WindowResult]:
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_RESULTS:
+            raise InvalidInput(
+                f"limit must be a whole number from 1 to {MAX_RESULTS}, got {limit!r}"
+            )
+        return self.store.results(scope, name, since_ms, limit)
+
+    # -- running ----------------------------------------------------------------------------
+
+    def run(
+        self, scope: Scope, name: str, *, until_ms: int | None = None, owner: str | None = None
+    ) -> MonitorRun:
+        """Evaluate every window of ``name`` that closed since its watermark, up to
+        ``until_ms`` (default: now, less the outcome delay and the writers' grace).
+
+        Returns a run with no windows, and ``skipped`` saying why, while another worker
+        holds the monitor's lease.
+        """
+        owner = owner or _owner()
+        monitor = self.store.get(scope, name)
+        if not self.store.lease(scope, name, owner, LEASE_S):
+            return MonitorRun(name, (), monitor.watermark_ms, "another worker is running it")
+        try:
+            return self._run(scope, monitor, owner, until_ms)
+        finally:
+            self.store.release(scope, name, owner)
+
+    def run_due(self, owner: str | None = None) -> list[MonitorRun]:
+        """Run every scheduled monitor that is due, in every workspace (``gnomon worker``)."""
+        owner = owner or _owner()
+        done = []
+        for workspace, name in self.store.due(now_ms()):
+            try:
+                done.append(self.run(Scope(workspace, "worker"), name, owner=owner))
+            except Exception:  # one broken monitor must not stop the others
+                logger.exception("monitor %r of workspace %r failed", name, workspace)
+        return done
+
+    def _run(self, scope: Scope, monitor: Monitor, owner: str, until_ms: int | None) -> MonitorRun:
+        spec = monitor.spec
+        state = self.store.state(scope, monitor.name)
+        store = self._predictions(scope)
+        now = now_ms()
+        until = now if until_ms is None else min(int(until_ms), now)
+        if until_ms is None and spec.window_s is not None:
+            until -= (spec.outcome_delay_s + GRACE_S) * 1000
+        prepared = self._prepare(scope, monitor, state)
+        if spec.window_s is not None:
+            windows, watermark = self._time_windows(monitor, store, prepared, state, until)
+        else:
+            windows, watermark = self._count_windows(monitor, store, prepared, state, until)
+        rules = self._rules(scope, monitor.name)
+        states, events = _alerts(rules, windows, now)
+        active = [
+            Silence.from_dict({k: v for k, v in s.items() if k != "id"})
+            for s in self.store.silences(scope, now)
+        ]
+        flagged = [(e, silenced(e, active, now)) for e in events]
+        ids = self.store.save_run(
+            scope,
+            monitor,
+            owner,
+            windows,
+            watermark,
+            state,
+            {name: s.to_dict() for name, s in states.items()},
+            [(e.to_dict(), quiet) for e, quiet in flagged],
+        )
+        channels = {**{c["name"]: c for c in self.store.channels(scope)}}
+        for event_id, (event, quiet) in zip(ids, flagged, strict=True):
+            if not quiet:
+                rule = next(r for r, _ in rules if r.name == event.rule)
+                found = [self._send(channels, c, event) for c in rule.channels]
+                self.store.set_deliveries(event_id, [d.to_dict() for d in found])
+        return MonitorRun(monitor.name, tuple(windows), watermark)
+
+    def _prepare(self, scope: Scope, monitor: Monitor, state: dict[str, Any]) -> Prepared:
+        from gnomon.monitoring.drift import Reference
+
+        spec = monitor.spec
+        specs = tuple(ColumnSpec.from_dict(c) for c in state["columns"])
+        watched = tuple(Watched.of(s) for s in specs)
+        primary = Primary(state["model"], state["version"], specs, None, None)
+        if spec.reference.kind == "training":  # the version it was made for, not a newer one
+            spec = replace(spec, reference=replace(spec.reference, kind="dataset",
+                                                   dataset=state["reference"]))  # fmt: skip
+        table, _ = reference_table(
+            scope, spec, primary, self.reference_datasets, self._predictions(scope), watched
+        )
+        check_columns(table, [s.name for s in specs], f"the reference {state['reference']}")
+        reference = Reference.from_columns(arrays(sample(table), watched), kinds(watched))
+        baseline = state.get("prediction_baseline")
+        predictions = None
+        numeric = True
+        if baseline:
+            numeric = baseline["numeric"]
+            import numpy as np
+
+            values = np.array(baseline["values"], dtype=float if numeric else object)
+            predictions = Reference.from_columns(
+                {PREDICTION: values}, {PREDICTION: "numeric" if numeric else "categorical"}
+            )
+        detector = state.get("detector")
+        return Prepared(
+            specs=specs,
+            watched=watched,
+            reference=reference,
+            config=self._drift_config(spec),
+            detector=None if not detector else OutlierDetector.from_dict(detector),
+            predictions=predictions,
+            prediction_numeric=numeric,
+            segment=spec.segment,
+            task=spec.task,
+            segment_edges=tuple(state.get("segment_edges") or ()),
+        )
+
+    def _time_windows(
+        self,
+        monitor: Monitor,
+        store: ArtifactStore,
+        prepared: Prepared,
+        state: dict[str, Any],
+        until: int,
+    ) -> tuple[list[WindowResult], int | None]:
+        spec = monitor.spec
+        assert spec.window_s is not None
+        width = spec.window_s * 1000
+        start = monitor.watermark_ms
+        if start is None:
+            first = first_record_ms(store, spec.deployment)
+            if first is None:
+                return [], None
+            first = max(first, spec.start_ms or 0)
+            start = first - first % width
+        if start + width > until:
+            return [], monitor.watermark_ms
+        outcomes = read_outcomes(store, spec.deployment, start, now_ms() + 1)
+        results = []
+        while start + width <= until and len(results) < MAX_WINDOWS_PER_RUN:
+            table = read_records(store, spec.deployment, start, start + width, prepared.watched)
+            prepared = self._with_baseline(prepared, state, table)
+            results.append(evaluate(prepared, monitor.name, start, start + width, table, outcomes))
+            start += width
+        return results, start
+
+    def _count_windows(
+        self,
+        monitor: Monitor,
+        store: ArtifactStore,
+        prepared: Prepared,
+        state: dict[str, Any],
+        until: int,
+    ) -> tuple[list[WindowResult], int | None]:
+        import pyarrow as pa
+
+        spec = monitor.spec
+        size = spec.window_rows
+        assert size is not None
+        start = monitor.watermark_ms
+        if start is None:
+            start = first_record_ms(store, spec.deployment)
+            if start is None:
+                return [], None
+            start = max(start, spec.start_ms or 0)
+        outcomes = read_outcomes(store, spec.deployment, start, now_ms() + 1)
+        results: list[WindowResult] = []
+        pending: list[pa.Table] = []
+        held = 0
+        hour = start - start % 3_600_000
+        watermark = start
+        while hour < until and len(results) < MAX_WINDOWS_PER_RUN:
+            upto = min(hour + 3_600_000, until)
+            chunk = read_records(store, spec.deployment, max(hour, start), upto, prepared.watched)
+            hour += 3_600_000
+            if chunk.num_rows:
+                pending.append(chunk)
+                held += chunk.num_rows
+            while held >= size and len(results) < MAX_WINDOWS_PER_RUN:
+                rows = pa.concat_tables(pending)
+                cut = _tied_end(rows, size)
+                window, rest = rows.slice(0, cut), rows.slice(cut)
+                times = window.column("time_ms")
+                first, last = times[0].as_py(), times[-1].as_py()
+                prepared = self._with_baseline(prepared, state, window)
+                results.append(evaluate(prepared, monitor.name, first, last + 1, window, outcomes))
+                watermark = last + 1
+                pending, held = ([rest] if rest.num_rows else []), rest.num_rows
+        return results, watermark
+
+    def _with_baseline(
+        self, prepared: Prepared, state: dict[str, Any], table: pa.Table
+    ) -> Prepared:
+        """Without a prediction baseline yet, the first window with predictions becomes it
+        (stored in ``state``): later windows' prediction drift is measured against it."""
+        from gnomon.monitoring.drift import Reference
+
+        if prepared.predictions is not None or table.num_rows == 0:
+            return prepared
+        baseline = _baseline(table)
+        if baseline is None:
+            return prepared
+        state["prediction_baseline"] = baseline
+        numeric = baseline["numeric"]
+        import numpy as np
+
+        values = np.array(baseline["values"], dtype=float if numeric else object)
+        kind = "numeric" if numeric else "categorical"
+        reference = Reference.from_columns({PREDICTION: values}, {PREDICTION: kind})
+        return replace(prepared, predictions=reference, prediction_numeric=numeric)
+
+    def _drift_config(self, spec: MonitorSpec) -> Any:
+        from gnomon.monitoring.drift import DriftConfig
+
+        try:
+            return DriftConfig.from_dict(spec.drift)
+        except InvalidInput as exc:
+            raise InvalidInput(f"drift settings: {exc.message}", exc.details) from None
+
+    def _predictions(self, scope: Scope) -> ArtifactStore:
+        settings = self.settings
+        return predictions_store(settings.artifact_root, scope.workspace, settings.s3_endpoint_url)
+
+    # -- alerts -----------------------------------------------------------------------------
+
+    def set_rule(self, scope: Scope, rule: AlertRule) -> AlertRule:
+        """Add or replace a rule of ``rule.monitor`` (its state starts over).
+
+        Raises:
+            NotFound: no such monitor, or a channel the workspace does not have.
+        """
+        known = {c["name"] for c in self.store.channels(scope)} | set(self.command_channels)
+        unknown = [c for c in rule.channels if c not in known]
+        if unknown:
+            raise NotFound(f"no alert channel {unknown[0]!r}", {"channel": unknown[0]})
+        self.store.put_rule(scope, rule.monitor, rule.name, rule.to_dict(), AlertState().to_dict())
+        return rule
+
+    def rules(self, scope: Scope, monitor: str) -> list[tuple[AlertRule, AlertState]]:
+        return self._rules(scope, monitor)
+
+    def _rules(self, scope: Scope, monitor: str) -> list[tuple[AlertRule, AlertState]]:
+        return [
+            (AlertRule.from_dict(spec), AlertState.from_dict(state))
+            for spec, state in self.store.rules(scope, monitor)
+        ]
+
+    def delete_rule(self, scope: Scope, monitor: str, name: str) -> None:
+        self.store.delete_rule(scope, monitor, name)
+
+    def events(self, scope: Scope, monitor: str, limit: int = 100) -> list[dict[str, Any]]:
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_RESULTS:
+            raise InvalidInput(
+                f"limit must be a whole number from 1 to {MAX_RESULTS}, got {limit!r}"
+            )
+        return self.store.events(scope, monitor, limit)
+
+    def set_channel(self, scope: Scope, spec: Mapping[str, Any]) -> Channel:
+        """Add or replace a channel of the workspace.
+
+        Raises:
+            InvalidInput: a bad spec, or a command channel (only the operator configures
+                those: they run programs where the monitor runs).
+        """
+        channel = channel_from_dict(spec)
+        if getattr(channel, "trusted_only", False):
+            raise InvalidInput(
+                "command channels run programs on the server: only its operator configures "
+                "them (GNOMON_ALERT_COMMANDS), not a client",
+                {"field": "type"},
+            )
+        secret = getattr(channel, "password_env", None)
+        if secret is not None and not secret.startswith(SMTP_SECRET_PREFIX):
+            # Any other variable of the process (a cloud key) would be sent to that server.
+            raise InvalidInput(
+                f"password_env must name a variable starting with {SMTP_SECRET_PREFIX}, set "
+                f"for alert mail by the operator; got {secret!r}",
+                {"field": "password_env"},
+            )
+        if channel.name in self.command_channels:
+            raise InvalidInput(f"channel {channel.name!r} is the operator's", {"field": "name"})
+        self.store.put_channel(scope, channel.name, channel.to_dict())
+        return channel
+
+    def channels(self, scope: Scope) -> list[Channel]:
+        return [channel_from_dict(c) for c in self.store.channels(scope)]
+
+    def delete_channel(self, scope: Scope, name: str) -> None:
+        self.store.delete_channel(scope, name)
+
+    def silence(self, scope: Scope, silence: Silence) -> str:
+        return self.store.add_silence(scope, silence.to_dict(), silence.ends_ms)
+
+    def silences(self, scope: Scope, active_only: bool = True) -> list[dict[str, Any]]:
+        """Silences (active now, or all), each as its fields and its ``id``."""
+        return self.store.silences(scope, now_ms() if active_only else None)
+
+    def delete_silence(self, scope: Scope, silence_id: str) -> None:
+        self.store.delete_silence(scope, silence_id)
+
+    def _send(self, channels: Mapping[str, Any], name: str, event: AlertEvent) -> Delivery:
+        spec = self.command_channels.get(name)
+        if spec is None:
+            stored = channels.get(name)
+            if stored is None:
+                return Delivery(name, False, 0, f"no channel {name!r}", now_ms())
+            spec = channel_from_dict(stored)
+        return self.deliver(spec, event, allow_private=self.allow_private_webhooks)
+
+
+def _alerts(
+    rules: Sequence[tuple[AlertRule, AlertState]], windows: Sequence[WindowResult], now: int
+) -> tuple[dict[str, AlertState], list[AlertEvent]]:
+    states: dict[str, AlertState] = {}
+    events: list[AlertEvent] = []
+    for rule, state in rules:
+        for window in windows:
+            state, event = step(rule, state, window.figure(rule.figure), window.end_ms, at_ms=now)
+            if event is not None:
+                events.append(event)
+        states[rule.name] = state
+    return states, events
+
+
+def _columns(primary: Primary, spec: MonitorSpec) -> tuple[ColumnSpec, ...]:
+    """The contract columns the monitor watches (all of them unless ``spec.columns`` says).
+
+    Raises:
+        InvalidInput: a named column, or the segment, is not an input of the model.
+    """
+    by_name = {c.name: c for c in primary.columns}
+    if not by_name:
+        raise InvalidInput(
+            f"model {primary.model!r} version {primary.version} has no input contract: log it "
+            "with an input example or training_data so the monitor knows its columns",
+            {"model": primary.model},
+        )
+    wanted = list(spec.columns) or list(by_name)
+    missing = [c for c in wanted + ([spec.segment] if spec.segment else []) if c not in by_name]
+    if missing:
+        raise InvalidInput(
+            f"model {primary.model!r} version {primary.version} has no input column "
+            + ", ".join(repr(c) for c in missing[:10]),
+            {"missing": missing[:100]},
+        )
+    if spec.segment and spec.segment not in wanted:
+        wanted.append(spec.segment)
+    return tuple(by_name[c] for c in wanted)
+
+
+def _baseline(table: pa.Table) -> dict[str, Any] | None:
+    """Up to ``BASELINE_SIZE`` of the records' predictions: numbers, else labels."""
+    if "prediction" not in table.column_names or table.num_rows == 0:
+        return None
+    sampled = sample(table, BASELINE_SIZE)
+    numbers = prediction_values(sampled, True)
+    import numpy as np
+
+    if not np.isnan(numbers).all():
+        return {"numeric": True, "values": [float(v) for v in numbers[~np.isnan(numbers)]]}
+    labels = [v for v in prediction_values(sampled, False).tolist() if v is not None]
+    return {"numeric": False, "values": labels} if labels else None
+
+
+def _segment_edges(
+    columns: Mapping[str, Any], watched: Sequence[Watched], segment: str | None
+) -> list[float] | None:
+    """A numeric segment column's quartiles in the reference: its values fall in four bands
+    (fewer where quartiles coincide), each scored as a segment."""
+    import numpy as np
+
+    column = next((c for c in watched if c.name == segment), None)
+    if column is None or not column.numeric:
+        return None
+    values = columns[column.name]
+    values = values[~np.isnan(values)]
+    if values.size == 0:
+        return None
+    return sorted({float(v) for v in np.quantile(values, [0.25, 0.5, 0.75])})
+
+
+def _tied_end(rows: pa.Table, size: int) -> int:
+    """``size``, extended over records answered in the same millisecond as the last one,
+    so the watermark (a time) never splits a millisecond between two windows."""
+    times = rows.column("time_ms")
+    last = times[size - 1].as_py()
+    cut = size
+    while cut < rows.num_rows and times[cut].as_py() == last:
+        cut += 1
+    return cut
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+__all__ = ["MonitorService"]
