@@ -427,6 +427,46 @@ def _w6(name: str, rows: int, speedup: float) -> Workload:
 W6 = _w6("W6", data.W6_ROWS, 20.0)
 W6L = _w6("W6L", data.W6L_ROWS, 30.0)
 
+
+def _mon(name: str, hours: int, limits: tuple[Limit, ...]) -> Workload:
+    """MON (24 hours of records) or MONq (its quick check, 2): one monitor run, a process."""
+    return Workload(
+        name=name,
+        title=(
+            f"monitor run: {hours} h of prediction records at {data.MON_RATE}/s "
+            f"({hours * 3600 * data.MON_RATE:,} rows), 1 h windows against the training data"
+        ),
+        sides=(Side("gnomon", "mon"),),
+        figures=(
+            "seconds",
+            "create_s",
+            "run_s",
+            "peak_mb",
+            "rows_per_s",
+            "rows",
+            "windows",
+            "drifted_windows",
+            "import_s",
+            "process_seconds",
+            "generate_seconds",
+        ),
+        expect=lambda generated: {
+            "rows": generated["rows"],
+            "windows": generated["hours"],
+            "drifted_windows": generated["shifted_hours"],
+            "flagged": generated["changed"],
+        },
+        limits=limits,
+        timeout_s=3600.0,
+    )
+
+
+# Issue 14: a day of records at 300 requests/s (25,920,000) monitored within 60 s and 2 GB.
+# MONq keeps the memory limit (a run holds one window at a time); 60 s is for the day.
+MON = _mon("MON", data.MON_HOURS, (Limit("seconds", 60.0), Limit("peak_mb", 2048.0)))
+MONQ = _mon("MONq", data.MONQ_HOURS, (Limit("peak_mb", 2048.0),))
+
 WORKLOADS = {
-    w.name: w for w in (W1, W1S, W1M, W2, W2M, W2L, IMP, W3, W3B, CLI, W6, W6L, W8, W8Q, PROF)
+    w.name: w
+    for w in (W1, W1S, W1M, W2, W2M, W2L, IMP, W3, W3B, CLI, W6, W6L, W8, W8Q, PROF, MON, MONQ)
 }

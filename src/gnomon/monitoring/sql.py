@@ -283,7 +283,7 @@ class SqlMonitorStore:
             rows = conn.execute(
                 select(alert_events)
                 .where(_ae.monitor_id == found.id)
-                .order_by(_ae.at_ms.desc(), _ae.id)
+                .order_by(_ae.at_ms.desc(), _ae.window_end_ms.desc(), _ae.id)
                 .limit(limit)
             ).all()
         return [

@@ -89,6 +89,8 @@ def world(auth_server: LiveServer) -> Iterator[World]:
         "alias": "production",
         "model_id": "m-" + "0" * 32,
         "digest": "xxh128:" + "0" * 32,  # a dataset object (its upload fails the digest check)
+        "rule": "high",
+        "silence_id": "no-such-silence",
     }
     yield World(auth_server, tokens, values)
 

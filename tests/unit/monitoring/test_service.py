@@ -186,3 +186,53 @@ def test_a_numeric_segment_is_scored_by_band(served: Served) -> None:
     assert segments[top]["metrics"]["accuracy"] == pytest.approx((band < 1).mean())
     low = next(name for name in segments if name.startswith("[-inf,"))
     assert segments[low]["metrics"]["accuracy"] == 1.0
+
+
+def test_outcomes_that_arrive_after_the_window_still_join_it(served: Served) -> None:
+    from gnomon.config import Settings
+    from gnomon.predictions.entities import Outcome
+    from gnomon.predictions.records import OutcomeWriter
+    from gnomon.predictions.storage import predictions_store
+
+    rows = frame(20, seed=1)
+    ids = served.write(rows, served.base_ms, "late")
+    late = OutcomeWriter(predictions_store(Settings().artifact_root, "default"))
+    # Two hours after the window: another hour partition of the outcomes.
+    arrived = served.base_ms + 2 * HOUR + 5
+    late.submit(
+        [Outcome(i, arrived, "web", int(x > 0)) for i, x in zip(ids, rows["x"], strict=True)]
+    )
+    late.close()
+    monitors = served.client.monitors
+    monitors.create("m", MonitorSpec("web", window_s=3600, task="classification"))
+    (window,) = monitors.run("m", until_ms=served.base_ms + HOUR).windows
+    assert window.figure("performance.outcomes") == 20
+    assert window.figure("performance.accuracy") == 1.0
+
+
+def test_a_window_waits_for_its_outcome_delay(served: Served) -> None:
+    from gnomon._types import now_ms
+
+    settled = now_ms() - 60_000  # past the writers' grace, whatever the minute
+    last_hour = settled - settled % HOUR - HOUR  # closed, less than two hours ago
+    served.write(frame(30, seed=1), last_hour, "recent")
+    monitors = served.client.monitors
+    monitors.create("patient", MonitorSpec("web", window_s=3600, outcome_delay_s=86_400))
+    monitors.create("eager", MonitorSpec("web", window_s=3600))
+    assert monitors.run("patient").windows == ()
+    assert [w.rows for w in monitors.run("eager").windows][-1:] == [30]
+
+
+def test_champion_and_challenger_are_scored_side_by_side(served: Served) -> None:
+    rows = frame(60, seed=5)
+    truth = {f"champ-{i}": int(x > 0) for i, x in enumerate(rows["x"])}
+    truth |= {f"chall-{i}": 1 - int(x > 0) for i, x in enumerate(rows["x"])}
+    served.write(rows, served.base_ms, "champ", outcomes=truth)
+    served.write(rows, served.base_ms + 500, "chall", role="canary", version=2)
+    monitors = served.client.monitors
+    monitors.create("m", MonitorSpec("web", window_s=3600))
+    (window,) = monitors.run("m", until_ms=served.base_ms + HOUR).windows
+    assert window.figure("performance.arm.primary.accuracy") == 1.0
+    assert window.figure("performance.arm.canary.accuracy") == 0.0
+    assert window.figure("performance.accuracy") == 0.5  # both are live answers
+    assert window.details["performance"]["arms"]["canary"]["version"] == 2
