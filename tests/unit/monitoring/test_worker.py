@@ -82,3 +82,20 @@ def test_two_worker_processes_share_the_schedule(served: Served, gnomon_home: Pa
     assert all(w.returncode == 0 for w in workers), said
     stored = served.client.monitors.results("m")
     assert len(stored) == len({w.start_ms for w in stored}) >= 3
+
+
+def test_the_api_server_runs_scheduled_monitors_in_a_thread(served: Served) -> None:
+    import time
+
+    from gnomon.server.cli import _run_monitors
+
+    served.write(frame(50, seed=1), served.base_ms, "a")
+    served.client.monitors.create("m", MonitorSpec("web", window_s=3600, schedule_s=3600))
+    stop = _run_monitors(served.client._services)
+    try:
+        deadline = time.monotonic() + 30
+        while not served.client.monitors.results("m") and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        stop.set()
+    assert served.client.monitors.results("m")[0].rows == 50
