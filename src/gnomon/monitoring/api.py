@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from gnomon.monitoring.alert_rules import AlertRule, AlertState, Silence
 from gnomon.monitoring.channel_specs import Channel
 from gnomon.monitoring.entities import Monitor, MonitorRun, MonitorSpec, WindowResult
+from gnomon.progress import ProgressCallback
 
 if TYPE_CHECKING:
     pass
@@ -41,9 +42,18 @@ class MonitorsApi(Protocol):
         """The monitor, its results, rules and events. Raises ``NotFound``."""
         ...
 
-    def run(self, name: str, *, until_ms: int | None = None) -> MonitorRun:
+    def run(
+        self,
+        name: str,
+        *,
+        until_ms: int | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> MonitorRun:
         """Evaluate every window that closed since the last run (a window without records
-        gives an empty result, not an error); skipped while another worker runs it."""
+        gives an empty result, not an error); skipped while another worker runs it.
+
+        ``on_progress`` is called with (windows done, windows to do, or None for count
+        windows) where the windows are evaluated: embedded; a server's run shows none."""
         ...
 
     def results(

@@ -30,6 +30,7 @@ from gnomon.monitoring.entities import (
     WindowResult,
     parse_duration,
 )
+from gnomon.progress import progress_bar
 from gnomon.tracking.chart import line_chart, number
 
 monitor_app = typer.Typer(
@@ -129,8 +130,8 @@ def run(
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Evaluate every window that closed since the last run."""
-    with console().status(f"Evaluating {name}..."):
-        done = client_of(ctx).monitors.run(name, until_ms=until_ms)
+    with progress_bar(f"evaluating {name}", unit="windows") as advance:
+        done = client_of(ctx).monitors.run(name, until_ms=until_ms, on_progress=advance)
     if output is OutputFormat.JSON:
         print_json(
             {

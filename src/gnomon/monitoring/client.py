@@ -10,6 +10,7 @@ from gnomon.monitoring.alert_rules import AlertRule, AlertState, Silence
 from gnomon.monitoring.channel_specs import Channel
 from gnomon.monitoring.entities import Monitor, MonitorRun, MonitorSpec, WindowResult
 from gnomon.monitoring.service import MonitorService
+from gnomon.progress import ProgressCallback
 
 
 class MonitorClient:
@@ -26,8 +27,14 @@ class MonitorClient:
     def delete(self, name: str) -> None:
         self.service.delete(self.scope, name)
 
-    def run(self, name: str, *, until_ms: int | None = None) -> MonitorRun:
-        return self.service.run(self.scope, name, until_ms=until_ms)
+    def run(
+        self,
+        name: str,
+        *,
+        until_ms: int | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> MonitorRun:
+        return self.service.run(self.scope, name, until_ms=until_ms, on_progress=on_progress)
 
     def results(
         self, name: str, *, since_ms: int | None = None, limit: int = 1000

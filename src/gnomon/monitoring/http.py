@@ -25,6 +25,7 @@ from gnomon.monitoring.schemas import (
     SilenceCreated,
     WindowOut,
 )
+from gnomon.progress import ProgressCallback
 
 
 class HttpMonitorClient:
@@ -41,7 +42,13 @@ class HttpMonitorClient:
     def delete(self, name: str) -> None:
         self.transport.request("DELETE", _path(name))
 
-    def run(self, name: str, *, until_ms: int | None = None) -> MonitorRun:
+    def run(
+        self,
+        name: str,
+        *,
+        until_ms: int | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> MonitorRun:
         sent = body(RunMonitor, until_ms=until_ms)
         answer = self.transport.one("POST", f"{_path(name)}/run", MonitorRunOut, json=sent)
         return answer.entity()

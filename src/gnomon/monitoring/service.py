@@ -44,6 +44,7 @@ from gnomon.monitoring.window import (
     prediction_values,
 )
 from gnomon.predictions.storage import predictions_store
+from gnomon.progress import ProgressCallback
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -150,7 +151,13 @@ class MonitorService:
     # -- running ----------------------------------------------------------------------------
 
     def run(
-        self, scope: Scope, name: str, *, until_ms: int | None = None, owner: str | None = None
+        self,
+        scope: Scope,
+        name: str,
+        *,
+        until_ms: int | None = None,
+        owner: str | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> MonitorRun:
         """Evaluate every window of ``name`` that closed since its watermark, up to
         ``until_ms`` (default: now, less the outcome delay and the writers' grace).
@@ -163,7 +170,7 @@ class MonitorService:
         if not self.store.lease(scope, name, owner, LEASE_S):
             return MonitorRun(name, (), monitor.watermark_ms, "another worker is running it")
         try:
-            return self._run(scope, monitor, owner, until_ms)
+            return self._run(scope, monitor, owner, until_ms, on_progress or _ignore)
         finally:
             self.store.release(scope, name, owner)
 
@@ -178,7 +185,14 @@ class MonitorService:
                 logger.exception("monitor %r of workspace %r failed", name, workspace)
         return done
 
-    def _run(self, scope: Scope, monitor: Monitor, owner: str, until_ms: int | None) -> MonitorRun:
+    def _run(
+        self,
+        scope: Scope,
+        monitor: Monitor,
+        owner: str,
+        until_ms: int | None,
+        progress: ProgressCallback,
+    ) -> MonitorRun:
         spec = monitor.spec
         state = self.store.state(scope, monitor.name)
         store = self._predictions(scope)
@@ -188,9 +202,13 @@ class MonitorService:
             until -= (spec.outcome_delay_s + GRACE_S) * 1000
         prepared = self._prepare(scope, monitor, state)
         if spec.window_s is not None:
-            windows, watermark = self._time_windows(monitor, store, prepared, state, until)
+            windows, watermark = self._time_windows(
+                monitor, store, prepared, state, until, progress
+            )
         else:
-            windows, watermark = self._count_windows(monitor, store, prepared, state, until)
+            windows, watermark = self._count_windows(
+                monitor, store, prepared, state, until, progress
+            )
         rules = self._rules(scope, monitor.name)
         states, events = _alerts(rules, windows, now)
         active = [
@@ -263,6 +281,7 @@ class MonitorService:
         prepared: Prepared,
         state: dict[str, Any],
         until: int,
+        progress: ProgressCallback,
     ) -> tuple[list[WindowResult], int | None]:
         spec = monitor.spec
         assert spec.window_s is not None
@@ -278,10 +297,13 @@ class MonitorService:
             return [], monitor.watermark_ms
         outcomes = read_outcomes(store, spec.deployment, start, now_ms() + 1)
         results = []
+        total = min((until - start) // width, MAX_WINDOWS_PER_RUN)
+        progress(0, total)
         while start + width <= until and len(results) < MAX_WINDOWS_PER_RUN:
             table = read_records(store, spec.deployment, start, start + width, prepared.watched)
             prepared = self._with_baseline(prepared, state, table)
             results.append(evaluate(prepared, monitor.name, start, start + width, table, outcomes))
+            progress(len(results), total)
             start += width
         return results, start
 
@@ -292,6 +314,7 @@ class MonitorService:
         prepared: Prepared,
         state: dict[str, Any],
         until: int,
+        progress: ProgressCallback,
     ) -> tuple[list[WindowResult], int | None]:
         import pyarrow as pa
 
@@ -325,6 +348,7 @@ class MonitorService:
                 first, last = times[0].as_py(), times[-1].as_py()
                 prepared = self._with_baseline(prepared, state, window)
                 results.append(evaluate(prepared, monitor.name, first, last + 1, window, outcomes))
+                progress(len(results), None)
                 watermark = last + 1
                 pending, held = ([rest] if rest.num_rows else []), rest.num_rows
         return results, watermark
@@ -529,6 +553,10 @@ def _tied_end(rows: pa.Table, size: int) -> int:
     while cut < rows.num_rows and times[cut].as_py() == last:
         cut += 1
     return cut
+
+
+def _ignore(done: int, total: int | None) -> None:
+    pass
 
 
 def _owner() -> str:
