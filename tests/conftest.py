@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.fixtures.mlflow_client",
     "tests.fixtures.browser",
     "tests.fixtures.monitoring",
+    "tests.fixtures.monitoring_server",
 ]
 
 

@@ -77,11 +77,11 @@ class Settings(BaseSettings):
         default=True,
         description="Record git state, Python version and installed packages at run start.",
     )
-    alert_commands: Path | None = Field(
+    alert_channels: Path | None = Field(
         default=None,
-        description="A JSON file of the operator's command alert channels, "
-        '{"name": ["program", "arg", ...]}: they run programs where monitors run, so only '
-        "this file, never an API client, configures them.",
+        description="A JSON file of the operator's alert channels: commands "
+        '({"retrain": ["program", "arg"]}) and mail servers with credentials, which only '
+        "this file, never an API client, may define; each may be kept to some workspaces.",
     )
     alert_private_webhooks: bool = Field(
         default=False,

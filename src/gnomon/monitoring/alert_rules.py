@@ -177,10 +177,14 @@ class AlertEvent:
     window_end_ms: int
     at_ms: int
     since_ms: int
+    # The monitor's workspace (its name): operator channels serve every workspace, and
+    # monitors of two workspaces may share a name.
+    workspace: str = ""
 
     @property
     def dedup_key(self) -> str:
-        return f"{self.monitor}/{self.rule}/{self.since_ms}"
+        prefix = f"{self.workspace}/" if self.workspace else ""
+        return f"{prefix}{self.monitor}/{self.rule}/{self.since_ms}"
 
     @property
     def title(self) -> str:
@@ -204,6 +208,7 @@ class AlertEvent:
             "window_end_ms": self.window_end_ms,
             "at_ms": self.at_ms,
             "since_ms": self.since_ms,
+            "workspace": self.workspace,
             "dedup_key": self.dedup_key,
             "title": self.title,
         }

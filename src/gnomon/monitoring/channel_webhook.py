@@ -78,7 +78,7 @@ def refuse_private(host: str, addresses: list[IPAddress]) -> None:
         if kind:
             raise AttemptFailed(
                 f"host {host!r} resolves to {address}, a {kind} address: this server "
-                "delivers webhooks to public addresses only",
+                "delivers alerts to public addresses only",
                 retry=False,
             )
 

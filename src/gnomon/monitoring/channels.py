@@ -44,7 +44,7 @@ from gnomon.monitoring.channel_specs import (
     WebhookChannel,
     channel_from_dict,
 )
-from gnomon.monitoring.channel_webhook import post
+from gnomon.monitoring.channel_webhook import post, refuse_private, resolve
 
 logger = logging.getLogger("gnomon.alerts")
 
@@ -159,6 +159,8 @@ def _attempt(channel: Channel, event: AlertEvent, body: bytes, allow_private: bo
     if isinstance(channel, WebhookChannel):
         post(channel, body, allow_private=allow_private)
     elif isinstance(channel, SmtpChannel):
+        if not allow_private:  # the mail server must not be one inside this network either
+            refuse_private(channel.host, resolve(channel.host, channel.port))
         send_mail(channel, event)
     elif isinstance(channel, CommandChannel):
         run_command(channel, body)

@@ -22,7 +22,9 @@ NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 TASKS = ("auto", "classification", "regression")
 MIN_WINDOW_S = 60
 MAX_WINDOW_S = 31 * 86_400
-MAX_COUNT_WINDOW = 10_000_000
+MAX_COUNT_WINDOW = 1_000_000  # records held in memory at once
+MAX_REFERENCE_SPAN_MS = 31 * 86_400_000  # of a records reference: hours listed per run
+LAST_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z: the last moment a partition names
 MAX_DELAY_S = 31 * 86_400
 MAX_SEGMENT_VALUES = 50  # the most frequent values of a segment column get figures
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
@@ -88,10 +90,16 @@ class ReferenceSpec:
             )
         if self.kind == "records":
             start, end = self.start_ms, self.end_ms
-            if not (_is_int(start) and _is_int(end) and 0 <= start < end):  # type: ignore[operator]
+            if not (_is_int(start) and _is_int(end) and 0 <= start < end <= LAST_MS):  # type: ignore[operator]
                 raise InvalidInput(
                     "a records reference needs a start before its end, as epoch milliseconds; "
                     f"got {shown(start)} and {shown(end)}",
+                    {"field": "reference"},
+                )
+            if end - start > MAX_REFERENCE_SPAN_MS:  # type: ignore[operator]
+                raise InvalidInput(
+                    "a records reference spans at most 31 days (each run reads it again); "
+                    f"got {(end - start) / 86_400_000:.1f} days",  # type: ignore[operator]
                     {"field": "reference"},
                 )
 
@@ -184,6 +192,10 @@ class MonitorSpec:
                 raise InvalidInput(f"column name {shown(column)} {problem}")
         if len(self.columns) > 4096:
             raise InvalidInput(f"a monitor watches at most 4096 columns, got {len(self.columns)}")
+        seen: set[str] = set()
+        repeated = sorted({c for c in self.columns if c in seen or seen.add(c)})[:5]
+        if repeated:
+            raise InvalidInput(f"columns are named more than once: {repeated}")
         if not isinstance(self.description, str) or len(self.description) > 5000:
             raise InvalidInput("description must be text of at most 5000 characters")
         if not isinstance(self.drift, Mapping):

@@ -20,10 +20,11 @@ REGRESSION = ("rmse", "mae")
 
 
 def performance(
-    joined: pd.DataFrame, task: str, segment: str | None
+    joined: pd.DataFrame, task: str, segment: str | None, segment_column: str = ""
 ) -> tuple[list[Figure], dict[str, Any]]:
     """Figures from ``joined`` (records with ``outcome``/``outcome_label`` columns, null
-    where none arrived): counts always, metrics where outcomes exist."""
+    where none arrived): counts always, metrics where outcomes exist. The values of input
+    ``segment`` are in ``segment_column``."""
     scored = joined[joined["outcome_label"].notna()]
     live = scored[scored["role"] != "shadow"]
     figures = [figure("performance.outcomes", float(len(live)), "outcomes")]
@@ -45,8 +46,9 @@ def performance(
             f"performance.arm.{label}", metrics, arm=label, segment_column="", segment=""
         )
     segments: dict[str, Any] = {}
-    if segment is not None and segment in live.columns:
-        values = live[segment].astype(object).where(live[segment].notna(), "(missing)").map(str)
+    if segment is not None and segment_column in live.columns:
+        column = live[segment_column]
+        values = column.astype(object).where(column.notna(), "(missing)").map(str)
         for value in values.value_counts().index[:MAX_SEGMENT_VALUES]:
             metrics = _metrics(live[values == value], kind)
             segments[value] = {"outcomes": int((values == value).sum()), "metrics": metrics}

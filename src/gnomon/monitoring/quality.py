@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from gnomon.modelfolder.contract import ColumnSpec
 from gnomon.monitoring.entities import Figure, figure
-from gnomon.monitoring.records import type_error_column
+from gnomon.monitoring.records import input_column, type_error_column
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -24,7 +24,7 @@ def quality(table: pa.Table, specs: Sequence[ColumnSpec]) -> tuple[list[Figure],
     figures: list[Figure] = []
     details: dict[str, Any] = {}
     for index, spec in enumerate(specs):
-        column = table.column(spec.name)
+        column = table.column(input_column(spec.name))
         nulls = column.null_count
         wrong = int(pc.sum(table.column(type_error_column(index))).as_py() or 0)
         out_of_range = unseen = 0

@@ -16,8 +16,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import orjson
-
 from gnomon.artifacts.store import ArtifactStore
 from gnomon.modelfolder.contract import ColumnSpec
 from gnomon.predictions.records import OUTCOMES, RECORDS
@@ -107,8 +105,8 @@ def read_records(
 
     Columns: ``request_id``, ``time_ms``, ``role``, ``model_version``, ``prediction`` (a
     number) and ``prediction_label`` (text) from the outputs, ``rejected`` (the record
-    carries contract violations), then each watched column typed (DOUBLE or VARCHAR) with
-    its :func:`type_error_column` flag.
+    carries contract violations), then each watched column typed (DOUBLE or VARCHAR) as
+    :func:`input_column`, with its :func:`type_error_column` flag.
     """
     raw = _read_parquet(
         store, partition_files(store, RECORDS, deployment, start_ms, end_ms), _RECORD_COLUMNS
@@ -136,12 +134,11 @@ def read_outcomes(store: ArtifactStore, deployment: str, start_ms: int, end_ms: 
 
 
 def _records_sql(columns: Sequence[Watched], start_ms: int, end_ms: int) -> str:
-    structure = orjson.dumps({c.name: "JSON" for c in columns}).decode().replace("'", "''")
     selected = ["request_id", "epoch_ms(time) AS time_ms", "role", "model_version"]
     selected += [f"{_number('outputs')} AS prediction", f"{_label('outputs')} AS prediction_label"]
     selected.append("violations IS NOT NULL AS rejected")
     for index, column in enumerate(columns):
-        value = f"j.{_quoted(column.name)}"
+        value = f"j[{index + 1}]"
         kind = f"json_type({value})"
         if column.numeric:
             typed = f"CASE WHEN {kind} IN {_NUMBER_TYPES} THEN CAST({value} AS DOUBLE) END"
@@ -152,9 +149,12 @@ def _records_sql(columns: Sequence[Watched], start_ms: int, end_ms: int) -> str:
                 f"THEN json_extract_string({value}, '$') END"
             )
             wrong = f"{value} IS NOT NULL AND {kind} IN ('OBJECT','ARRAY')"
-        selected.append(f"{typed} AS {_quoted(column.name)}")
+        selected.append(f"{typed} AS {_quoted(input_column(column.name))}")
         selected.append(f"coalesce({wrong}, false) AS {type_error_column(index)}")
-    parsed = f"json_transform(inputs, '{structure}') AS j" if columns else "NULL AS j"
+    # One parse per record for every column: a list of JSON pointers (RFC 6901), which match
+    # keys exactly, whatever they hold; struct field names would clash on case ("x", "X").
+    pointers = ", ".join(_literal("/" + _pointer(c.name)) for c in columns)
+    parsed = f"json_extract(inputs, [{pointers}]) AS j" if columns else "NULL AS j"
     return f"""
         SELECT {", ".join(selected)}
         FROM (
@@ -163,6 +163,20 @@ def _records_sql(columns: Sequence[Watched], start_ms: int, end_ms: int) -> str:
         )
         ORDER BY time_ms, request_id
     """
+
+
+def input_column(name: str) -> str:
+    """The records table's column of the input ``name``: prefixed, so an input called
+    ``role`` or ``prediction`` never clashes with the record's own columns."""
+    return f"in.{name}"
+
+
+def _pointer(name: str) -> str:
+    return name.replace("~", "~0").replace("/", "~1")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _number(column: str) -> str:

@@ -8,7 +8,7 @@ run recorded it as a ``training`` input. A ``dataset`` reference names a version
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +17,7 @@ from gnomon.artifacts.store import ArtifactStore
 from gnomon.errors import InvalidInput, NotFound
 from gnomon.modelfolder.contract import ColumnSpec
 from gnomon.monitoring.entities import MonitorSpec
-from gnomon.monitoring.records import Watched, read_records
+from gnomon.monitoring.records import Watched, input_column, read_records
 
 if TYPE_CHECKING:
     import numpy as np
@@ -82,28 +82,32 @@ def reference_table(
     datasets: DatasetService | None,
     predictions: ArtifactStore,
     watched: Sequence[Watched],
-) -> tuple[pa.Table, str]:
-    """The reference rows and what they are, in words (``transactions@3``)."""
+) -> tuple[pa.Table, str, pa.Table | None]:
+    """The reference rows (a column per input), what they are in words (``transactions@3``)
+    and, for a records reference, the records themselves (their predictions)."""
     reference = spec.reference
     if reference.kind == "records":
+        import pyarrow as pa
+
         assert reference.start_ms is not None and reference.end_ms is not None
-        table = read_records(
+        records = read_records(
             predictions, spec.deployment, reference.start_ms, reference.end_ms, watched
         )
-        if table.num_rows == 0:
+        if records.num_rows == 0:
             raise InvalidInput(
                 f"the reference holds no records of deployment {spec.deployment!r} "
                 f"between {reference.start_ms} and {reference.end_ms}",
                 {"reference": str(reference)},
             )
-        return table, str(reference)
+        inputs = pa.table({c.name: records.column(input_column(c.name)) for c in watched})
+        return inputs, str(reference), records
     if datasets is None:
         raise NotFound("datasets are not available here: use a records reference")
     ref = (
         reference.dataset if reference.kind == "dataset" else training_ref(scope, primary, datasets)
     )
     assert ref is not None
-    return datasets.read_table(scope, ref), ref
+    return datasets.read_table(scope, ref), ref, None
 
 
 def check_columns(table: pa.Table, wanted: Sequence[str], what: str) -> None:
@@ -117,16 +121,19 @@ def check_columns(table: pa.Table, wanted: Sequence[str], what: str) -> None:
         )
 
 
-def arrays(table: pa.Table, watched: Sequence[Watched]) -> dict[str, np.ndarray]:
-    """Each watched column as NumPy: floats (NaN for nulls) or text (None for nulls), text
-    spelled as the records' JSON spells it (``true``, ``3``), so categories compare."""
+def arrays(
+    table: pa.Table, watched: Sequence[Watched], column_of: Callable[[str], str] = str
+) -> dict[str, np.ndarray]:
+    """Each watched column (found in ``table`` as ``column_of(name)``) as NumPy: floats (NaN
+    for nulls) or text (None for nulls), text spelled as the records' JSON spells it
+    (``true``, ``3``), so categories compare."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
     out: dict[str, np.ndarray] = {}
     for column in watched:
-        values = table.column(column.name)
+        values = table.column(column_of(column.name))
         if column.numeric:
             if pa.types.is_boolean(values.type) or not (
                 pa.types.is_integer(values.type)

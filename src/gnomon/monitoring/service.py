@@ -12,7 +12,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -20,9 +20,9 @@ from gnomon._types import Scope, now_ms
 from gnomon.config import Settings
 from gnomon.errors import InvalidInput, NotFound
 from gnomon.modelfolder.contract import ColumnSpec
-from gnomon.monitoring.alert_rules import AlertEvent, AlertRule, AlertState, Silence, silenced, step
-from gnomon.monitoring.channel_specs import Channel, channel_from_dict
-from gnomon.monitoring.channels import Delivery, deliver
+from gnomon.monitoring.alert_rules import AlertRule, AlertState, Silence
+from gnomon.monitoring.alerting import Alerting
+from gnomon.monitoring.channel_specs import Channel
 from gnomon.monitoring.entities import Monitor, MonitorRun, MonitorSpec, WindowResult, check_name
 from gnomon.monitoring.outliers import OutlierDetector
 from gnomon.monitoring.records import Watched, first_record_ms, read_outcomes, read_records
@@ -62,13 +62,15 @@ LEASE_S = 900.0
 # window is evaluated this long after it closes, so none of its records is still on the way.
 GRACE_S = 30
 MAX_RESULTS = 10_000
-SMTP_SECRET_PREFIX = "GNOMON_SMTP_"  # the only variables an SMTP channel may read a password from
 
 
 class MonitorService:
-    """``command_channels``: the operator's command channels, by name (never from clients).
-    ``allow_private_webhooks``: False on a server, so a client's webhook cannot reach the
-    server's own network."""
+    """Monitors and their runs; ``alerting`` holds the rules, channels and silences.
+
+    ``trusted``: embedded (the local user is the operator). A server's copy is not: it keeps
+    deliveries out of its own network (unless ``GNOMON_ALERT_PRIVATE_WEBHOOKS``), refuses
+    mail logins from clients, and hides a monitor from users who may not read its reference.
+    """
 
     def __init__(
         self,
@@ -77,8 +79,7 @@ class MonitorService:
         registrar: Registrar,
         datasets: DatasetService | None,
         settings: Settings,
-        command_channels: Mapping[str, Channel] | None = None,
-        allow_private_webhooks: bool = True,
+        alerting: Alerting | None = None,
     ) -> None:
         self.store = store
         self.deployments = deployments
@@ -86,12 +87,11 @@ class MonitorService:
         self.datasets = datasets
         # Runs read the reference approved when the monitor was created: a scheduled run has
         # no user whose dataset access could be checked again (the server's copy checks it
-        # with ``datasets`` at creation).
+        # with ``datasets`` at creation, and on every read).
         self.reference_datasets = datasets
         self.settings = settings
-        self.command_channels = dict(command_channels or {})
-        self.allow_private_webhooks = allow_private_webhooks
-        self.deliver: Callable[..., Delivery] = deliver
+        self.alerting = alerting or Alerting(store)
+        self.restricted = False  # the server's copy: monitors follow their reference's access
 
     # -- monitors ---------------------------------------------------------------------------
 
@@ -108,7 +108,7 @@ class MonitorService:
         primary = primary_of(scope, self.deployments, self.registrar, spec.deployment)
         specs = _columns(primary, spec)
         watched = tuple(Watched.of(s) for s in specs)
-        table, described = reference_table(
+        table, described, records = reference_table(
             scope, spec, primary, self.datasets, self._predictions(scope), watched
         )
         check_columns(table, [s.name for s in specs], f"the reference {described}")
@@ -122,22 +122,49 @@ class MonitorService:
             "reference": described,
             "columns": [s.to_dict() for s in specs],
             "detector": None if detector is None else detector.to_dict(),
-            "prediction_baseline": _baseline(table) if spec.reference.kind == "records" else None,
+            "prediction_baseline": None if records is None else _baseline(records),
             "segment_edges": _segment_edges(columns, watched, spec.segment),
         }
         return self.store.create(scope, name, spec, state)
 
     def get(self, scope: Scope, name: str) -> Monitor:
+        self._visible(scope, name)
         return self.store.get(scope, name)
 
     def state(self, scope: Scope, name: str) -> dict[str, Any]:
-        return self.store.state(scope, name)
+        return self._visible(scope, name)
 
     def list(self, scope: Scope) -> list[Monitor]:
-        return self.store.list(scope)
+        found = self.store.list(scope)
+        if not self.restricted:
+            return found
+        return [m for m in found if self._readable(scope, self.store.state(scope, m.name))]
 
     def delete(self, scope: Scope, name: str) -> None:
+        self._visible(scope, name)
         self.store.delete(scope, name)
+
+    def _visible(self, scope: Scope, name: str) -> dict[str, Any]:
+        """The monitor's state, if the caller may read its reference.
+
+        Raises:
+            NotFound: no such monitor, or (through a server) its reference is a dataset the
+                caller may not read: the monitor's results describe that data.
+        """
+        state = self.store.state(scope, name)
+        if self.restricted and not self._readable(scope, state):
+            raise NotFound(f"no monitor {name!r}", {"monitor": name})
+        return state
+
+    def _readable(self, scope: Scope, state: Mapping[str, Any]) -> bool:
+        reference = state.get("reference", "")
+        if self.datasets is None or reference.startswith("records:"):
+            return True
+        try:
+            self.datasets.version(scope, reference)
+        except NotFound:
+            return False
+        return True
 
     def results(
         self, scope: Scope, name: str, since_ms: int | None = None, limit: int = 1000
@@ -146,6 +173,7 @@ class MonitorService:
             raise InvalidInput(
                 f"limit must be a whole number from 1 to {MAX_RESULTS}, got {limit!r}"
             )
+        self._visible(scope, name)
         return self.store.results(scope, name, since_ms, limit)
 
     # -- running ----------------------------------------------------------------------------
@@ -166,6 +194,7 @@ class MonitorService:
         holds the monitor's lease.
         """
         owner = owner or _owner()
+        self._visible(scope, name)
         monitor = self.store.get(scope, name)
         if not self.store.lease(scope, name, owner, LEASE_S):
             return MonitorRun(name, (), monitor.watermark_ms, "another worker is running it")
@@ -179,10 +208,12 @@ class MonitorService:
         owner = owner or _owner()
         done = []
         for workspace, name in self.store.due(now_ms()):
+            scope = Scope(workspace, "worker")
             try:
-                done.append(self.run(Scope(workspace, "worker"), name, owner=owner))
+                done.append(self.run(scope, name, owner=owner))
             except Exception:  # one broken monitor must not stop the others
                 logger.exception("monitor %r of workspace %r failed", name, workspace)
+                self.store.ran(scope, name)  # tried: due again after its interval, not at once
         return done
 
     def _run(
@@ -201,21 +232,15 @@ class MonitorService:
         if until_ms is None and spec.window_s is not None:
             until -= (spec.outcome_delay_s + GRACE_S) * 1000
         prepared = self._prepare(scope, monitor, state)
-        if spec.window_s is not None:
-            windows, watermark = self._time_windows(
-                monitor, store, prepared, state, until, progress
-            )
-        else:
-            windows, watermark = self._count_windows(
-                monitor, store, prepared, state, until, progress
-            )
-        rules = self._rules(scope, monitor.name)
-        states, events = _alerts(rules, windows, now)
-        active = [
-            Silence.from_dict({k: v for k, v in s.items() if k != "id"})
-            for s in self.store.silences(scope, now)
-        ]
-        flagged = [(e, silenced(e, active, now)) for e in events]
+
+        def advanced(done: int, total: int | None) -> None:
+            if done:  # a long run keeps its lease: renewed after each window
+                self.store.lease(scope, monitor.name, owner, LEASE_S)
+            progress(done, total)
+
+        evaluate_windows = self._time_windows if spec.window_s is not None else self._count_windows
+        windows, watermark = evaluate_windows(monitor, store, prepared, state, until, advanced)
+        rules, states, flagged = self.alerting.evaluate(scope, monitor, windows, now)
         ids = self.store.save_run(
             scope,
             monitor,
@@ -226,12 +251,8 @@ class MonitorService:
             {name: s.to_dict() for name, s in states.items()},
             [(e.to_dict(), quiet) for e, quiet in flagged],
         )
-        channels = {**{c["name"]: c for c in self.store.channels(scope)}}
-        for event_id, (event, quiet) in zip(ids, flagged, strict=True):
-            if not quiet:
-                rule = next(r for r, _ in rules if r.name == event.rule)
-                found = [self._send(channels, c, event) for c in rule.channels]
-                self.store.set_deliveries(event_id, [d.to_dict() for d in found])
+        stored = [(i, e, quiet) for i, (e, quiet) in zip(ids, flagged, strict=True)]
+        self.alerting.send(scope, rules, stored)
         return MonitorRun(monitor.name, tuple(windows), watermark)
 
     def _prepare(self, scope: Scope, monitor: Monitor, state: dict[str, Any]) -> Prepared:
@@ -244,7 +265,7 @@ class MonitorService:
         if spec.reference.kind == "training":  # the version it was made for, not a newer one
             spec = replace(spec, reference=replace(spec.reference, kind="dataset",
                                                    dataset=state["reference"]))  # fmt: skip
-        table, _ = reference_table(
+        table, _, _ = reference_table(
             scope, spec, primary, self.reference_datasets, self._predictions(scope), watched
         )
         check_columns(table, [s.name for s in specs], f"the reference {state['reference']}")
@@ -386,105 +407,41 @@ class MonitorService:
         settings = self.settings
         return predictions_store(settings.artifact_root, scope.workspace, settings.s3_endpoint_url)
 
-    # -- alerts -----------------------------------------------------------------------------
+    # -- alerts (see alerting.py) ------------------------------------------------------------
 
     def set_rule(self, scope: Scope, rule: AlertRule) -> AlertRule:
-        """Add or replace a rule of ``rule.monitor`` (its state starts over).
-
-        Raises:
-            NotFound: no such monitor, or a channel the workspace does not have.
-        """
-        known = {c["name"] for c in self.store.channels(scope)} | set(self.command_channels)
-        unknown = [c for c in rule.channels if c not in known]
-        if unknown:
-            raise NotFound(f"no alert channel {unknown[0]!r}", {"channel": unknown[0]})
-        self.store.put_rule(scope, rule.monitor, rule.name, rule.to_dict(), AlertState().to_dict())
-        return rule
+        self._visible(scope, rule.monitor)
+        return self.alerting.set_rule(scope, rule)
 
     def rules(self, scope: Scope, monitor: str) -> list[tuple[AlertRule, AlertState]]:
-        return self._rules(scope, monitor)
-
-    def _rules(self, scope: Scope, monitor: str) -> list[tuple[AlertRule, AlertState]]:
-        return [
-            (AlertRule.from_dict(spec), AlertState.from_dict(state))
-            for spec, state in self.store.rules(scope, monitor)
-        ]
+        self._visible(scope, monitor)
+        return self.alerting.rules(scope, monitor)
 
     def delete_rule(self, scope: Scope, monitor: str, name: str) -> None:
-        self.store.delete_rule(scope, monitor, name)
+        self._visible(scope, monitor)
+        self.alerting.delete_rule(scope, monitor, name)
 
     def events(self, scope: Scope, monitor: str, limit: int = 100) -> list[dict[str, Any]]:
-        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_RESULTS:
-            raise InvalidInput(
-                f"limit must be a whole number from 1 to {MAX_RESULTS}, got {limit!r}"
-            )
-        return self.store.events(scope, monitor, limit)
+        self._visible(scope, monitor)
+        return self.alerting.events(scope, monitor, limit)
 
     def set_channel(self, scope: Scope, spec: Mapping[str, Any]) -> Channel:
-        """Add or replace a channel of the workspace.
-
-        Raises:
-            InvalidInput: a bad spec, or a command channel (only the operator configures
-                those: they run programs where the monitor runs).
-        """
-        channel = channel_from_dict(spec)
-        if getattr(channel, "trusted_only", False):
-            raise InvalidInput(
-                "command channels run programs on the server: only its operator configures "
-                "them (GNOMON_ALERT_COMMANDS), not a client",
-                {"field": "type"},
-            )
-        secret = getattr(channel, "password_env", None)
-        if secret is not None and not secret.startswith(SMTP_SECRET_PREFIX):
-            # Any other variable of the process (a cloud key) would be sent to that server.
-            raise InvalidInput(
-                f"password_env must name a variable starting with {SMTP_SECRET_PREFIX}, set "
-                f"for alert mail by the operator; got {secret!r}",
-                {"field": "password_env"},
-            )
-        if channel.name in self.command_channels:
-            raise InvalidInput(f"channel {channel.name!r} is the operator's", {"field": "name"})
-        self.store.put_channel(scope, channel.name, channel.to_dict())
-        return channel
+        return self.alerting.set_channel(scope, spec)
 
     def channels(self, scope: Scope) -> list[Channel]:
-        return [channel_from_dict(c) for c in self.store.channels(scope)]
+        return self.alerting.channels(scope)
 
     def delete_channel(self, scope: Scope, name: str) -> None:
-        self.store.delete_channel(scope, name)
+        self.alerting.delete_channel(scope, name)
 
     def silence(self, scope: Scope, silence: Silence) -> str:
-        return self.store.add_silence(scope, silence.to_dict(), silence.ends_ms)
+        return self.alerting.silence(scope, silence)
 
     def silences(self, scope: Scope, active_only: bool = True) -> list[dict[str, Any]]:
-        """Silences (active now, or all), each as its fields and its ``id``."""
-        return self.store.silences(scope, now_ms() if active_only else None)
+        return self.alerting.silences(scope, active_only)
 
     def delete_silence(self, scope: Scope, silence_id: str) -> None:
-        self.store.delete_silence(scope, silence_id)
-
-    def _send(self, channels: Mapping[str, Any], name: str, event: AlertEvent) -> Delivery:
-        spec = self.command_channels.get(name)
-        if spec is None:
-            stored = channels.get(name)
-            if stored is None:
-                return Delivery(name, False, 0, f"no channel {name!r}", now_ms())
-            spec = channel_from_dict(stored)
-        return self.deliver(spec, event, allow_private=self.allow_private_webhooks)
-
-
-def _alerts(
-    rules: Sequence[tuple[AlertRule, AlertState]], windows: Sequence[WindowResult], now: int
-) -> tuple[dict[str, AlertState], list[AlertEvent]]:
-    states: dict[str, AlertState] = {}
-    events: list[AlertEvent] = []
-    for rule, state in rules:
-        for window in windows:
-            state, event = step(rule, state, window.figure(rule.figure), window.end_ms, at_ms=now)
-            if event is not None:
-                events.append(event)
-        states[rule.name] = state
-    return states, events
+        self.alerting.delete_silence(scope, silence_id)
 
 
 def _columns(primary: Primary, spec: MonitorSpec) -> tuple[ColumnSpec, ...]:

@@ -100,6 +100,24 @@ class SqlMonitorStore:
                 due.append((row.workspace_id, row.name))
         return due
 
+    def ran(self, scope: Scope, name: str) -> None:
+        """Mark ``name`` as run now (a failed run too: its schedule moves on)."""
+        with self.db.write() as conn:
+            conn.execute(
+                update(monitors)
+                .where(_m.workspace_id == scope.workspace, _m.name == name)
+                .values(last_run_ms=now_ms())
+            )
+
+    def workspace_name(self, scope: Scope) -> str:
+        from gnomon.auth.tables import workspaces
+
+        with self.db.read() as conn:
+            found = conn.execute(
+                select(workspaces.c.name).where(workspaces.c.id == scope.workspace)
+            ).scalar()
+        return str(found or scope.workspace)
+
     # -- leases and results ----------------------------------------------------------------
 
     def lease(self, scope: Scope, name: str, owner: str, seconds: float) -> bool:

@@ -14,7 +14,7 @@ from gnomon.monitoring.entities import Figure, WindowResult, figure
 from gnomon.monitoring.outliers import OutlierDetector, outliers
 from gnomon.monitoring.performance import performance
 from gnomon.monitoring.quality import quality
-from gnomon.monitoring.records import Watched
+from gnomon.monitoring.records import Watched, input_column
 from gnomon.monitoring.reference import arrays
 
 if TYPE_CHECKING:
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from gnomon.monitoring.drift import DriftConfig, Reference
 
 PREDICTION = "__prediction__"  # prediction drift's column in figures and the drift report
+SEGMENT = "\x1fsegment"  # the segment's column in the joined records: no input can be so named
 BASELINE_SIZE = 10_000  # predictions kept as the prediction-drift baseline
 
 
@@ -58,7 +59,7 @@ def evaluate(
     figures: list[Figure] = [figure("rows", float(rows), "rows")]
     if rows == 0:
         return WindowResult(monitor, start_ms, end_ms, 0, tuple(figures), {}, now_ms())
-    current = arrays(table, prepared.watched)
+    current = arrays(table, prepared.watched, input_column)
     report = drift_report(prepared.reference, current, prepared.config)
     figures += _drift_figures(report)
     details: dict[str, Any] = {"drift": report.to_dict()}
@@ -88,7 +89,7 @@ def evaluate(
     if outcomes is not None:
         joined = _joined(table, outcomes, prepared.segment, prepared.segment_edges)
         found_performance, details["performance"] = performance(
-            joined, prepared.task, prepared.segment
+            joined, prepared.task, prepared.segment, SEGMENT
         )
         figures += found_performance
     return WindowResult(monitor, start_ms, end_ms, rows, tuple(figures), details, now_ms())
@@ -137,11 +138,10 @@ def _joined(
     """The window's records with their outcomes (null where none arrived), as pandas; a
     numeric segment's values replaced by their band (``[12.1, 14.6)``)."""
     keep = ["request_id", "role", "model_version", "prediction", "prediction_label"]
-    if segment is not None and segment in table.column_names and segment not in keep:
-        keep.append(segment)
     frame = table.select(keep).to_pandas()
-    if segment is not None and edges and segment in frame.columns:
-        frame[segment] = bands(frame[segment].to_numpy(dtype=float), edges)
+    if segment is not None and input_column(segment) in table.column_names:
+        values = table.column(input_column(segment)).to_pandas()
+        frame[SEGMENT] = bands(values.to_numpy(dtype=float), edges) if edges else values
     return frame.merge(outcomes.to_pandas(), on="request_id", how="left")
 
 

@@ -20,20 +20,23 @@ def build(services: ServiceRegistry) -> None:
         return
     from gnomon.data.service import DatasetService
     from gnomon.deployments.service import DeploymentService
+    from gnomon.monitoring.alerting import Alerting
     from gnomon.monitoring.client import MonitorClient
-    from gnomon.monitoring.operator import command_channels
+    from gnomon.monitoring.operator import operator_channels
     from gnomon.monitoring.service import MonitorService
     from gnomon.monitoring.sql import SqlMonitorStore
     from gnomon.registry.registration import Registrar
 
     settings = services.settings
+    store = SqlMonitorStore(services.database)
+    operator = operator_channels(settings)
     monitors = MonitorService(
-        SqlMonitorStore(services.database),
+        store,
         services.get(DeploymentService),
         services.get(Registrar),
         services.find(DatasetService),
         settings,
-        command_channels(settings),
+        Alerting(store, operator),
     )
     services.provide(MonitorService, monitors)
 
@@ -41,8 +44,11 @@ def build(services: ServiceRegistry) -> None:
         # A client's webhook must not reach the server's own network; the server's copy of
         # the data service enforces each dataset's access list.
         copied = copy.copy(monitors)
-        copied.allow_private_webhooks = settings.alert_private_webhooks
-        copied.datasets = twin.find(DatasetService)  # creation checks the creator's access
+        copied.alerting = Alerting(
+            store, operator, trusted=False, allow_private=settings.alert_private_webhooks
+        )
+        copied.datasets = twin.find(DatasetService)  # the caller's access to the reference
+        copied.restricted = True
         twin.provide(MonitorService, copied)
 
     services.on_server(server_side)

@@ -38,7 +38,7 @@ def test_an_operator_command_runs_when_an_alert_fires(
     script = f"import sys, pathlib; pathlib.Path({str(received)!r}).write_text(sys.stdin.read())"
     commands = tmp_path / "commands.json"
     commands.write_text(json.dumps({"retrain": [sys.executable, "-c", script]}))
-    monkeypatch.setenv("GNOMON_ALERT_COMMANDS", str(commands))
+    monkeypatch.setenv("GNOMON_ALERT_CHANNELS", str(commands))
     served: Served = _served()
     served.write(frame(120, seed=2, shift=2.0), served.base_ms, "shifted")
     monitors = served.client.monitors
