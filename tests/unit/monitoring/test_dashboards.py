@@ -183,16 +183,24 @@ def test_the_checker_reads_no_metric_name_inside_a_label_value(
     assert unknown_metrics(queries, exported) == []
 
 
-def test_prometheus_scrapes_both_servers_at_metrics() -> None:
+def test_prometheus_scrapes_both_servers_and_the_monitors() -> None:
+    from gnomon.monitoring import routes
+    from gnomon.server.app import mounted_routers
+
     config = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
-    assert set(jobs) == {"gnomon-server", "gnomon-serve"}
-    assert all(job["metrics_path"] == "/metrics" for job in jobs.values())
+    assert set(jobs) == {"gnomon-server", "gnomon-serve", "gnomon-monitors"}
+    assert jobs["gnomon-server"]["metrics_path"] == jobs["gnomon-serve"]["metrics_path"]
+    assert jobs["gnomon-server"]["metrics_path"] == "/metrics"
+    # The monitors' route, as the API server mounts it, with a token.
+    prefix = next(p for p, r in mounted_routers() if r is routes.router)
+    paths = {prefix + route.path for route in routes.router.routes}  # type: ignore[attr-defined]
+    monitors = jobs["gnomon-monitors"]
+    assert monitors["metrics_path"] in paths
+    assert monitors["authorization"]["type"] == "Bearer"
     assert [t for c in jobs["gnomon-server"]["static_configs"] for t in c["targets"]]
     # The monitors' own deployment label must not be shadowed by a target label.
-    assert all(
-        "deployment" not in c.get("labels", {}) for c in jobs["gnomon-server"]["static_configs"]
-    )
+    assert all("deployment" not in c.get("labels", {}) for c in monitors["static_configs"])
     assert all("deployment" in c["labels"] for c in jobs["gnomon-serve"]["static_configs"])
     for rules in config["rule_files"]:
         assert (PROMETHEUS / rules).is_file()
