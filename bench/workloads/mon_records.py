@@ -134,10 +134,12 @@ def link_records(cache: Path, store_root: Path) -> dict[str, Any]:
 
 
 def _hour_table(model: Any, rng: Any, seed: int, hour_ms: int, rate: int, shifted: bool) -> Any:
-    """One hour of records as an Arrow table of ``RECORD_COLUMNS``."""
+    """One hour of records as an Arrow table of ``RECORD_COLUMNS``, then the typed copy of
+    each input (``in.<name>``) that the model server writes beside the JSON."""
     import numpy as np
     import pyarrow as pa
 
+    from gnomon.predictions.columnar import TYPED_PREFIX
     from gnomon.predictions.records import RECORD_COLUMNS
     from gnomon.predictions.writer import schema
 
@@ -158,7 +160,10 @@ def _hour_table(model: Any, rng: Any, seed: int, hour_ms: int, rate: int, shifte
         "outputs": pa.array(predictions.astype(np.int64)).cast(pa.string()),
         "violations": pa.nulls(rows, pa.string()),
     }
-    return pa.Table.from_arrays([columns[name] for name in wanted.names], schema=wanted)
+    table = pa.Table.from_arrays([columns[name] for name in wanted.names], schema=wanted)
+    for name in inputs.column_names:
+        table = table.append_column(TYPED_PREFIX + name, inputs.column(name))
+    return table
 
 
 def predict(model: Any, inputs: Any) -> Any:

@@ -10,7 +10,7 @@ reference and stored with the monitor, so no model is unpickled to score.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -56,13 +56,19 @@ class OutlierDetector:
         return cls(detector.columns, detector.centres, detector.scales, threshold)
 
     def scores(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
-        """A score per row (NaN where every column is null)."""
+        """A score per row (NaN where every column is null), a column at a time: a window's
+        rows times its columns never sit in memory at once."""
         import numpy as np
 
-        stacked = np.column_stack([columns[name] for name in self.columns])
-        scaled = (stacked - np.asarray(self.centres)) / np.asarray(self.scales)
-        with np.errstate(invalid="ignore"), _quiet():
-            return np.sqrt(np.nanmean(scaled * scaled, axis=1))
+        rows = len(columns[self.columns[0]])
+        total, counted = np.zeros(rows), np.zeros(rows)
+        for name, centre, scale in zip(self.columns, self.centres, self.scales, strict=True):
+            scaled = (np.asarray(columns[name], dtype=float) - centre) / scale
+            present = ~np.isnan(scaled)
+            total += np.where(present, scaled * scaled, 0.0)
+            counted += present
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.sqrt(total / counted)  # 0 / 0: NaN, a row with no value
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -83,10 +89,11 @@ class OutlierDetector:
 
 
 def outliers(
-    detector: OutlierDetector, columns: Mapping[str, np.ndarray], request_ids: Sequence[str]
+    detector: OutlierDetector, columns: Mapping[str, np.ndarray], request_ids: Any
 ) -> tuple[float | None, list[dict[str, Any]]]:
     """The share of rows above the threshold, and the ``TOP`` most anomalous rows (request
-    id, score, and the values of the columns that scored)."""
+    id, score, and the values of the columns that scored); ``request_ids`` is a sequence or
+    an Arrow column, read only at those rows."""
     import numpy as np
 
     scores = detector.scores(columns)
@@ -94,36 +101,29 @@ def outliers(
     if not scored.any():
         return None, []
     rate = float(np.count_nonzero(scores[scored] > detector.threshold) / np.count_nonzero(scored))
-    order = np.argsort(np.where(scored, -scores, np.inf), kind="stable")[:TOP]
+    ranked = np.where(scored, -scores, np.inf)
+    best = np.argpartition(ranked, min(TOP, len(ranked) - 1))[:TOP] if len(ranked) > TOP else None
+    order = sorted(range(len(ranked)) if best is None else best.tolist(), key=ranked.__getitem__)
     top = [
         {
-            "request_id": str(request_ids[i]),
+            "request_id": _text(request_ids[i]),
             "score": float(scores[i]),
             "values": {n: _plain(columns[n][i]) for n in detector.columns},
         }
-        for i in order
+        for i in order[:TOP]
         if scored[i] and scores[i] > detector.threshold
     ]
     return rate, top
 
 
+def _text(value: Any) -> str:
+    as_py = getattr(value, "as_py", None)  # an Arrow scalar
+    return str(as_py() if callable(as_py) else value)
+
+
 def _plain(value: Any) -> float | None:
     number = float(value)
     return None if number != number else number
-
-
-class _quiet:
-    """nanmean warns on a row of NaNs: those rows are NaN scores, on purpose."""
-
-    def __enter__(self) -> None:
-        import warnings
-
-        self._catch = warnings.catch_warnings()
-        self._catch.__enter__()
-        warnings.simplefilter("ignore", RuntimeWarning)
-
-    def __exit__(self, *exc: Any) -> None:
-        self._catch.__exit__(*exc)
 
 
 __all__ = ["OutlierDetector", "outliers"]

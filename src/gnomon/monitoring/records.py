@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from gnomon.artifacts.store import ArtifactStore
 from gnomon.modelfolder.contract import ColumnSpec
+from gnomon.predictions.columnar import TYPED_PREFIX
 from gnomon.predictions.records import OUTCOMES, RECORDS
 
 if TYPE_CHECKING:
@@ -27,7 +28,8 @@ if TYPE_CHECKING:
 HOUR_MS = 3_600_000
 NUMERIC = ("int64", "float64")
 _NUMBER_TYPES = "('DOUBLE','BIGINT','UBIGINT')"
-_RECORD_COLUMNS = ["request_id", "time", "role", "model_version", "inputs", "outputs", "violations"]
+_META_COLUMNS = ["request_id", "time", "role", "model_version", "outputs", "violations"]
+_RECORD_COLUMNS = [*_META_COLUMNS[:4], "inputs", *_META_COLUMNS[4:]]
 
 
 def type_error_column(index: int) -> str:
@@ -100,29 +102,43 @@ def read_records(
     start_ms: int,
     end_ms: int,
     columns: Sequence[Watched],
+    *,
+    ordered: bool = True,
 ) -> pa.Table:
-    """The records of ``deployment`` answered in [start_ms, end_ms), oldest first.
+    """The records of ``deployment`` answered in [start_ms, end_ms), oldest first (in no
+    particular order unless ``ordered``: sorting a window holds all of it at once).
 
     Columns: ``request_id``, ``time_ms``, ``role``, ``model_version``, ``prediction`` (a
     number) and ``prediction_label`` (text) from the outputs, ``rejected`` (the record
     carries contract violations), then each watched column typed (DOUBLE or VARCHAR) as
     :func:`input_column`, with its :func:`type_error_column` flag.
     """
-    raw = _read_parquet(
-        store, partition_files(store, RECORDS, deployment, start_ms, end_ms), _RECORD_COLUMNS
-    )
+    keys = partition_files(store, RECORDS, deployment, start_ms, end_ms)
+    typed, plain = _split(store, keys, columns)
+    span = f"epoch_ms(time) >= {int(start_ms)} AND epoch_ms(time) < {int(end_ms)}"
+    parts = []
     with _duckdb() as con:
-        con.register("raw", raw)
-        return con.sql(_records_sql(columns, int(start_ms), int(end_ms))).to_arrow_table()
+        if typed:  # files with a typed copy of every watched input: no JSON to parse
+            names = [TYPED_PREFIX + c.name for c in columns]
+            _source(con, store, typed, [*_META_COLUMNS, *names], "typed")
+            parts.append(_typed_sql(columns, span))
+        if plain or not typed:
+            _source(con, store, plain, _RECORD_COLUMNS, "raw")
+            parts.append(_json_sql(columns, span))
+        order = "ORDER BY time_ms, request_id" if ordered else ""
+        found = con.sql(f"SELECT * FROM ({' UNION ALL '.join(parts)}) {order}").to_arrow_table()
+    # Named by position in SQL (DuckDB's names ignore case: "x" and "X" would clash), and by
+    # name here, where Arrow keeps them apart.
+    names = {_positional(i).strip('"'): input_column(c.name) for i, c in enumerate(columns)}
+    return found.rename_columns([names.get(n, n) for n in found.column_names])
 
 
 def read_outcomes(store: ArtifactStore, deployment: str, start_ms: int, end_ms: int) -> pa.Table:
     """The latest outcome per request id, of those received in [start_ms, end_ms):
     ``request_id``, ``outcome`` (a number) and ``outcome_label`` (text)."""
-    files = partition_files(store, OUTCOMES, deployment, start_ms, end_ms)
-    raw = _read_parquet(store, files, ["request_id", "time", "value"])
+    keys = partition_files(store, OUTCOMES, deployment, start_ms, end_ms)
     with _duckdb() as con:
-        con.register("raw", raw)
+        _source(con, store, keys, ["request_id", "time", "value"])
         return con.sql(
             f"""
             SELECT request_id, {_number("value")} AS outcome, {_label("value")} AS outcome_label
@@ -133,10 +149,32 @@ def read_outcomes(store: ArtifactStore, deployment: str, start_ms: int, end_ms: 
         ).to_arrow_table()
 
 
-def _records_sql(columns: Sequence[Watched], start_ms: int, end_ms: int) -> str:
-    selected = ["request_id", "epoch_ms(time) AS time_ms", "role", "model_version"]
-    selected += [f"{_number('outputs')} AS prediction", f"{_label('outputs')} AS prediction_label"]
-    selected.append("violations IS NOT NULL AS rejected")
+def _meta_sql() -> list[str]:
+    return [
+        "request_id",
+        "epoch_ms(time) AS time_ms",
+        "role",
+        "model_version",
+        f"{_number('outputs')} AS prediction",
+        f"{_label('outputs')} AS prediction_label",
+        "violations IS NOT NULL AS rejected",
+    ]
+
+
+def _typed_sql(columns: Sequence[Watched], span: str) -> str:
+    """The records of files holding a typed copy of each input (``TYPED_PREFIX``): cast,
+    never parsed; a value of the wrong type would have kept the copy out of the file."""
+    selected = _meta_sql()
+    for index, column in enumerate(columns):
+        source = _quoted(TYPED_PREFIX + column.name)
+        kind = "DOUBLE" if column.numeric else "VARCHAR"
+        selected.append(f"CAST({source} AS {kind}) AS {_positional(index)}")
+        selected.append(f"false AS {type_error_column(index)}")
+    return f"SELECT {', '.join(selected)} FROM typed WHERE {span}"
+
+
+def _json_sql(columns: Sequence[Watched], span: str) -> str:
+    selected = _meta_sql()
     for index, column in enumerate(columns):
         value = f"j[{index + 1}]"
         kind = f"json_type({value})"
@@ -149,20 +187,49 @@ def _records_sql(columns: Sequence[Watched], start_ms: int, end_ms: int) -> str:
                 f"THEN json_extract_string({value}, '$') END"
             )
             wrong = f"{value} IS NOT NULL AND {kind} IN ('OBJECT','ARRAY')"
-        selected.append(f"{typed} AS {_quoted(input_column(column.name))}")
+        selected.append(f"{typed} AS {_positional(index)}")
         selected.append(f"coalesce({wrong}, false) AS {type_error_column(index)}")
     # One parse per record for every column: a list of JSON pointers (RFC 6901), which match
     # keys exactly, whatever they hold; struct field names would clash on case ("x", "X").
     pointers = ", ".join(_literal("/" + _pointer(c.name)) for c in columns)
     parsed = f"json_extract(inputs, [{pointers}]) AS j" if columns else "NULL AS j"
-    return f"""
-        SELECT {", ".join(selected)}
-        FROM (
-            SELECT *, {parsed} FROM raw
-            WHERE epoch_ms(time) >= {start_ms} AND epoch_ms(time) < {end_ms}
-        )
-        ORDER BY time_ms, request_id
-    """
+    return f"SELECT {', '.join(selected)} FROM (SELECT *, {parsed} FROM raw WHERE {span})"
+
+
+def _split(
+    store: ArtifactStore, keys: Sequence[str], columns: Sequence[Watched]
+) -> tuple[list[str], list[str]]:
+    """The files holding a usable typed copy of every watched input, and the others."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from gnomon.artifacts.local import LocalArtifactStore
+
+    lowered = {c.name.lower() for c in columns}
+    if not columns or len(lowered) < len(columns):  # DuckDB's names ignore case: "x", "X"
+        return [], list(keys)
+    typed, plain = [], []
+    local = isinstance(store, LocalArtifactStore)
+    for key in keys:
+        source = store.uri(key) if local else io.BytesIO(store.get_bytes(key))
+        found = pq.read_schema(source)
+        usable = True
+        for column in columns:
+            index = found.get_field_index(TYPED_PREFIX + column.name)
+            kind = found.field(index).type if index >= 0 else None
+            numeric = kind is not None and (pa.types.is_integer(kind) or pa.types.is_floating(kind))
+            text = kind is not None and (
+                numeric or pa.types.is_string(kind) or pa.types.is_boolean(kind)
+            )
+            if not (numeric if column.numeric else text and not pa.types.is_floating(kind)):
+                usable = False
+                break
+        (typed if usable else plain).append(key)
+    return typed, plain
+
+
+def _positional(index: int) -> str:
+    return f'"__in_{index}__"'
 
 
 def input_column(name: str) -> str:
@@ -192,6 +259,29 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _source(
+    con: duckdb.DuckDBPyConnection,
+    store: ArtifactStore,
+    keys: Sequence[str],
+    columns: list[str],
+    view: str = "raw",
+) -> None:
+    """``view``: the files' ``columns``. Local files are read by DuckDB itself, in parallel
+    and column by column (half the memory of going through Arrow); other stores' bytes go
+    through Arrow."""
+    from gnomon.artifacts.local import LocalArtifactStore
+
+    if keys and isinstance(store, LocalArtifactStore):
+        paths = ", ".join(_literal(store.uri(key)) for key in keys)
+        selected = ", ".join(_quoted(c) for c in columns)
+        con.execute(
+            f"CREATE VIEW {view} AS SELECT {selected} "
+            f"FROM read_parquet([{paths}], union_by_name = true)"
+        )
+        return
+    con.register(view, _read_parquet(store, keys, columns))
+
+
 def _read_parquet(store: ArtifactStore, keys: Sequence[str], columns: list[str]) -> pa.Table:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -199,13 +289,23 @@ def _read_parquet(store: ArtifactStore, keys: Sequence[str], columns: list[str])
     from gnomon.predictions.records import OUTCOME_COLUMNS, RECORD_COLUMNS
     from gnomon.predictions.writer import schema
 
-    wanted = schema(RECORD_COLUMNS if "inputs" in columns else OUTCOME_COLUMNS)
-    wanted = pa.schema([wanted.field(name) for name in columns])
-    tables = [
-        pq.read_table(io.BytesIO(store.get_bytes(key)), columns=columns).cast(wanted)
-        for key in keys
-    ]
-    return pa.concat_tables(tables) if tables else wanted.empty_table()
+    known = schema(OUTCOME_COLUMNS if "value" in columns else RECORD_COLUMNS)
+    wanted = pa.schema([known.field(name) for name in columns if name in known.names])
+    tables = []
+    for key in keys:
+        table = pq.read_table(io.BytesIO(store.get_bytes(key)), columns=columns)
+        # The record's own columns as the writer types them; typed inputs as the file has
+        # them (an integer column in one file may be floats in the next: promoted below).
+        tables.append(
+            table.cast(
+                pa.schema(
+                    [known.field(f.name) if f.name in known.names else f for f in table.schema]
+                )
+            )
+        )
+    if not tables:
+        return wanted.empty_table()
+    return pa.concat_tables(tables, promote_options="permissive")
 
 
 class _duckdb:

@@ -123,10 +123,10 @@ def check_columns(table: pa.Table, wanted: Sequence[str], what: str) -> None:
 
 def arrays(
     table: pa.Table, watched: Sequence[Watched], column_of: Callable[[str], str] = str
-) -> dict[str, np.ndarray]:
-    """Each watched column (found in ``table`` as ``column_of(name)``) as NumPy: floats (NaN
-    for nulls) or text (None for nulls), text spelled as the records' JSON spells it
-    (``true``, ``3``), so categories compare."""
+) -> dict[str, Any]:
+    """Each watched column (found in ``table`` as ``column_of(name)``): numbers as NumPy
+    floats (NaN for nulls); text as it is (Arrow), other categories as NumPy text spelled as
+    the records' JSON spells them (``true``, ``3``), so categories compare."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -146,6 +146,8 @@ def arrays(
                 continue
             floats = pc.cast(values, pa.float64(), safe=False)
             out[column.name] = floats.to_numpy(zero_copy_only=False).astype(float)
+        elif pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+            out[column.name] = values  # already as the records spell it: no copy to Python
         else:
             out[column.name] = np.array([_text(v) for v in values.to_pylist()], dtype=object)
     return out

@@ -321,7 +321,9 @@ class MonitorService:
         total = min((until - start) // width, MAX_WINDOWS_PER_RUN)
         progress(0, total)
         while start + width <= until and len(results) < MAX_WINDOWS_PER_RUN:
-            table = read_records(store, spec.deployment, start, start + width, prepared.watched)
+            table = read_records(
+                store, spec.deployment, start, start + width, prepared.watched, ordered=False
+            )
             prepared = self._with_baseline(prepared, state, table)
             results.append(evaluate(prepared, monitor.name, start, start + width, table, outcomes))
             progress(len(results), total)

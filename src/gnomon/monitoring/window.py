@@ -82,8 +82,7 @@ def evaluate(
     found_quality, details["quality"] = quality(table, prepared.specs)
     figures += found_quality
     if prepared.detector is not None:
-        ids = table.column("request_id").to_pylist()
-        rate, top = outliers(prepared.detector, current, ids)
+        rate, top = outliers(prepared.detector, current, table.column("request_id"))
         figures.append(figure("outliers.rate", rate, "outlier_rate"))
         details["outliers"] = {"rate": rate, "threshold": prepared.detector.threshold, "top": top}
     if outcomes is not None:

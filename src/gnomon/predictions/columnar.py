@@ -100,6 +100,61 @@ class JsonColumn:
         )
 
 
+TYPED_PREFIX = "in."  # a typed copy of input ``x`` is the column ``in.x``, beside the JSON
+
+
+class TypedInputs:
+    """A typed copy of each input column, so readers (monitors) need not parse the JSON.
+
+    Values are kept as the JSON has them, in one list per column, padded with None where a
+    request lacked the column. A column whose values do not make one Arrow type (numbers
+    and text mixed in a ``warn`` request) is left out of the file: its JSON says it all.
+    """
+
+    __slots__ = ("_columns", "rows")
+
+    def __init__(self) -> None:
+        self._columns: dict[Any, list[Any]] = {}
+        self.rows = 0
+
+    def extend(self, names: list[Any], rows: list[Sequence[Any]]) -> None:
+        count = len(rows)
+        by_column = zip(*rows, strict=True) if names and rows else ()
+        for name, values in zip(names, by_column, strict=False):
+            column = self._columns.get(name)
+            if column is None:
+                column = self._columns[name] = [None] * self.rows
+            column.extend(values)
+        self.rows += count
+        for column in self._columns.values():
+            if len(column) < self.rows:
+                column.extend([None] * (self.rows - len(column)))
+
+    def arrays(self) -> dict[str, Any]:
+        import pyarrow as pa
+
+        found = {}
+        for name, values in self._columns.items():
+            if not isinstance(name, str):
+                continue
+            try:
+                array = pa.array(values, from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+                continue  # mixed types: the JSON alone has them
+            kind = array.type
+            if any(
+                test(kind)
+                for test in (
+                    pa.types.is_integer,
+                    pa.types.is_floating,
+                    pa.types.is_string,
+                    pa.types.is_boolean,
+                )
+            ):
+                found[TYPED_PREFIX + name] = array
+        return found
+
+
 class RecordColumns:
     """One partition's record columns: JSON appended a request at a time, the rest at the end."""
 
@@ -107,6 +162,7 @@ class RecordColumns:
         self.deployment = deployment
         self.rows = 0
         self._queued: list[Queued] = []
+        self._typed = TypedInputs()
         self._inputs = JsonColumn()
         self._outputs = JsonColumn()
         self._violations: dict[int, str] = {}  # by row; most requests have none
@@ -126,13 +182,15 @@ class RecordColumns:
         if names is None:
             names = self._names[id(frame.columns)] = frame.columns.tolist()
         done, rows = self.rows, stop - start
+        values = list(_frame_rows(frame.iloc[start:] if start else frame))
         try:
-            self._inputs.extend_records(names, _frame_rows(frame.iloc[start:] if start else frame))
+            self._inputs.extend_records(names, values)
             self._outputs.extend(outputs[start:] if start else outputs)
         except Exception:
             self._inputs.truncate(done)
             self._outputs.truncate(done)
             raise
+        self._typed.extend(names, values)
         self._violations.update({done + offset: text for offset, text in violations.items()})
         self._queued.append(queued)
         self.rows += rows
@@ -172,7 +230,10 @@ class RecordColumns:
             if found
             else pa.nulls(self.rows, pa.string())
         )
-        return pa.Table.from_arrays([columns[name] for name in schema.names], schema=schema)
+        table = pa.Table.from_arrays([columns[name] for name in schema.names], schema=schema)
+        for name, array in self._typed.arrays().items():
+            table = table.append_column(name, array)
+        return table
 
 
 def _row_ids(queued: Queued) -> list[str]:
@@ -265,4 +326,4 @@ def _row_violations(
     return {row - start: json_text(by_row[row]) for row in range(start, stop) if row in by_row}
 
 
-__all__ = ["JsonColumn", "Queued", "RecordColumns", "json_text"]
+__all__ = ["TYPED_PREFIX", "JsonColumn", "Queued", "RecordColumns", "TypedInputs", "json_text"]

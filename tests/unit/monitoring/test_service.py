@@ -236,3 +236,42 @@ def test_champion_and_challenger_are_scored_side_by_side(served: Served) -> None
     assert window.figure("performance.arm.canary.accuracy") == 0.0
     assert window.figure("performance.accuracy") == 0.5  # both are live answers
     assert window.details["performance"]["arms"]["canary"]["version"] == 2
+
+
+def test_files_with_and_without_typed_inputs_read_alike(served: Served) -> None:
+    """Files from before records kept a typed copy of their inputs (JSON only) and newer
+    ones, in one window, give the figures the same rows give in one kind of file."""
+    from gnomon.config import Settings
+    from gnomon.predictions.entities import PredictionRecord
+    from gnomon.predictions.records import RecordWriter
+    from gnomon.predictions.storage import predictions_store
+
+    rows = frame(120, seed=3)
+    served.write(rows.iloc[:60], served.base_ms, "typed")
+    plain = RecordWriter(predictions_store(Settings().artifact_root, "default"))
+    plain.submit(
+        [
+            PredictionRecord(
+                f"plain-{i}",
+                served.base_ms + 100 + i,
+                "web",
+                "churn",
+                1,
+                dict(row),
+                int(row["x"] > 0),
+                1.0,
+            )
+            for i, row in enumerate(rows.iloc[60:].to_dict(orient="records"))
+        ]
+    )
+    plain.close()
+    monitors = served.client.monitors
+    monitors.create("mixed", MonitorSpec("web", window_s=3600))
+    (mixed,) = monitors.run("mixed", until_ms=served.base_ms + HOUR).windows
+    served.write(rows, served.base_ms + HOUR, "all-typed")
+    monitors.create("typed", MonitorSpec("web", window_s=3600, start_ms=served.base_ms + HOUR))
+    (typed,) = monitors.run("typed", until_ms=served.base_ms + 2 * HOUR).windows
+    assert mixed.rows == typed.rows == 120
+    for name in ("drift.score.x", "drift.score.y", "drift.score.country", "outliers.rate"):
+        assert mixed.figure(name) == pytest.approx(typed.figure(name)), name
+    assert mixed.details["quality"] == typed.details["quality"]

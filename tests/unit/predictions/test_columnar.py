@@ -23,7 +23,7 @@ from gnomon.errors import Conflict, Unavailable
 from gnomon.modelfolder import ColumnSpec, Contract
 from gnomon.predictions.entities import AnsweredRequest, PredictionRecord
 from gnomon.predictions.reading import read_records
-from gnomon.predictions.records import RecordWriter
+from gnomon.predictions.records import RECORD_COLUMNS, RecordWriter
 from gnomon.serving.enforce import Policy, enforce
 from gnomon.serving.inputs import parse_body
 from tests.unit.predictions.test_records import FlakyStore, part_dirs
@@ -98,14 +98,16 @@ def write_both(tmp_path: Path, answers: list[Answer]) -> tuple[ArtifactStore, Ar
 
 
 def raw_table(store: ArtifactStore) -> pa.Table:
-    """Every file's rows as stored, in request id order: the JSON texts compared byte for byte."""
+    """Every file's rows as stored, in request id order: the JSON texts compared byte for byte
+    (the record columns only: requests also store typed copies of their inputs, see below)."""
     keys: list[str] = []
     pending = ["records"]
     while pending:
         for info in store.list(pending.pop()):
             (pending if info.is_dir else keys).append(info.path)
-    table = pa.concat_tables(pq.read_table(io.BytesIO(store.get_bytes(k))) for k in keys)
-    return table.sort_by("request_id")
+    columns = list(RECORD_COLUMNS)
+    tables = (pq.read_table(io.BytesIO(store.get_bytes(k)), columns=columns) for k in keys)
+    return pa.concat_tables(tables).sort_by("request_id")
 
 
 def assert_same(old: ArtifactStore, new: ArtifactStore) -> None:
@@ -351,3 +353,36 @@ def test_a_full_batch_wakes_the_writer(tmp_path: Path) -> None:
 
     assert (writer.written, writer.pending) == (4, 0)  # written before any flush()
     writer.close()
+
+
+def test_requests_store_a_typed_copy_of_each_input_beside_the_json(tmp_path: Path) -> None:
+    answers: list[Answer] = [
+        (
+            "a",
+            T0 + 1,
+            "churn",
+            pd.DataFrame({"x": [1.5, np.nan], "city": ["lyon", "oslo"]}),
+            [1, 0],
+            1.0,
+            None,
+        ),
+        ("b", T0 + 2, "churn", pd.DataFrame({"x": [2.0], "n": [7]}), [1], 1.0, None),
+        # a warn-policy request whose "city" is a number: no typed city in this batch
+        ("c", T0 + 3, "churn", pd.DataFrame({"x": [3.0], "city": [5]}), [0], 1.0, None),
+    ]
+    _, new = write_both(tmp_path, answers)
+    (key,) = [i.path for i in _files(new)]
+    table = pq.read_table(io.BytesIO(new.get_bytes(key))).sort_by("request_id")
+    assert table.column("in.x").to_pylist() == [1.5, None, 2.0, 3.0]  # NaN: null, as in JSON
+    assert table.column("in.n").to_pylist() == [None, None, 7, None]
+    assert "in.city" not in table.column_names  # mixed text and numbers: the JSON alone
+    decoded = [orjson.loads(t) for t in table.column("inputs").to_pylist()]
+    assert [d.get("x") for d in decoded] == [1.5, None, 2.0, 3.0]
+
+
+def _files(store: ArtifactStore) -> list[Any]:
+    found, pending = [], ["records"]
+    while pending:
+        for info in store.list(pending.pop()):
+            (pending.append(info.path) if info.is_dir else found.append(info))
+    return found
