@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -43,3 +46,18 @@ def median_ms(call: Callable[[], T], reps: int) -> tuple[float, T]:
 def emit(figures: dict[str, Any]) -> None:
     """Print the figures as the one JSON line the runner reads."""
     print(json.dumps(figures), flush=True)
+
+
+def run_child(args: list[str], workdir: Path, label: str) -> tuple[float, float, str]:
+    """Seconds and peak resident MB (``wait4``'s; it survives exec, so a parent's own size
+    shows through) of one child process, and its stdout; exits naming ``label`` if it fails."""
+    out, err = workdir / "stdout", workdir / "stderr"
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        started = time.perf_counter()
+        process = subprocess.Popen(args, stdout=stdout, stderr=stderr)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+    if process.returncode != 0:
+        sys.exit(f"{label} job: exit {process.returncode}: {err.read_text().strip()[-800:]}")
+    return seconds, usage.ru_maxrss / 1024, out.read_text()  # Linux: ru_maxrss in KiB

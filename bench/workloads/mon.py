@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import compileall
 import json
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from bench.workloads import mon_records
-from bench.workloads._common import emit, load, parser
+from bench.workloads._common import emit, load, parser, run_child
 
 SOURCES = Path(__file__).resolve().parents[2] / "src" / "gnomon"
 MONITOR = "mon"
@@ -66,20 +64,6 @@ def _high_water_mb() -> float:
     return float("nan")
 
 
-def _child(args: list[str], workdir: Path) -> tuple[float, float, str]:
-    """Seconds and peak resident MB of one child process, and its stdout."""
-    out, err = workdir / "stdout", workdir / "stderr"
-    with out.open("wb") as stdout, err.open("wb") as stderr:
-        started = time.perf_counter()
-        process = subprocess.Popen(args, stdout=stdout, stderr=stderr)
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-    if process.returncode != 0:
-        sys.exit(f"mon job: exit {process.returncode}: {err.read_text().strip()[-800:]}")
-    return seconds, usage.ru_maxrss / 1024, out.read_text()  # Linux: ru_maxrss in KiB
-
-
 def _setup(data: dict[str, Any], data_file: Path) -> dict[str, Any]:
     """This home's dataset, model and deployment, and the records (generated on the
     invocation's first repetition); their manifest."""
@@ -104,8 +88,8 @@ def main() -> None:
     manifest = _setup(data, args.data)
     compileall.compile_dir(SOURCES, quiet=2)  # as an installed package is (see w8.py)
     command = [sys.executable, "-m", "bench.workloads.mon", "--job", str(manifest["end_ms"])]
-    seconds, _, out = _child(
-        [*command, "--data", str(args.data), "--workdir", str(args.workdir)], args.workdir
+    seconds, _, out = run_child(
+        [*command, "--data", str(args.data), "--workdir", str(args.workdir)], args.workdir, "mon"
     )
     job = json.loads(out.strip().splitlines()[-1])
     timed = job["create_s"] + job["run_s"]

@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import compileall
 import json
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.workloads._common import emit, load, parser
+from bench.workloads._common import emit, load, parser, run_child
 
 SOURCES = Path(__file__).resolve().parents[2] / "src" / "gnomon"
 
@@ -59,20 +57,6 @@ def _job(data: dict[str, Any]) -> None:
     )
 
 
-def _child(args: list[str], workdir: Path) -> tuple[float, float, str]:
-    """Seconds and peak resident MB of one child process, and its stdout."""
-    out, err = workdir / "stdout", workdir / "stderr"
-    with out.open("wb") as stdout, err.open("wb") as stderr:
-        started = time.perf_counter()
-        process = subprocess.Popen(args, stdout=stdout, stderr=stderr)
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-    if process.returncode != 0:
-        sys.exit(f"w6 job: exit {process.returncode}: {err.read_text().strip()[-800:]}")
-    return seconds, usage.ru_maxrss / 1024, out.read_text()  # Linux: ru_maxrss in KiB
-
-
 def main() -> None:
     arguments = parser()
     arguments.add_argument("--job", action="store_true", help="run the timed job itself")
@@ -83,8 +67,8 @@ def main() -> None:
         return
     compileall.compile_dir(SOURCES, quiet=2)  # as an installed package is (see w8.py)
     command = [sys.executable, "-m", "bench.workloads.w6", "--job"]
-    seconds, peak_mb, out = _child(
-        [*command, "--data", str(args.data), "--workdir", str(args.workdir)], args.workdir
+    seconds, peak_mb, out = run_child(
+        [*command, "--data", str(args.data), "--workdir", str(args.workdir)], args.workdir, "w6"
     )
     job = json.loads(out.strip().splitlines()[-1])
     emit(
