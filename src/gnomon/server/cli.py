@@ -44,6 +44,10 @@ def server(
         )
     if (ssl_certfile is None) != (ssl_keyfile is None):
         raise InvalidInput("give both --ssl-certfile and --ssl-keyfile, or neither")
+    if monitors:  # a broken operator's file fails the start, not the first alert
+        from gnomon.monitoring.operator import operator_channels
+
+        operator_channels(settings)
     # Before the store is opened and the one-time admin password printed: shown, then lost.
     check_bindable(host, port, workers)
     if forwarded_allow_ips is None:

@@ -99,3 +99,14 @@ def test_the_api_server_runs_scheduled_monitors_in_a_thread(served: Served) -> N
     finally:
         stop.set()
     assert served.client.monitors.results("m")[0].rows == 50
+
+
+def test_a_broken_operator_channels_file_stops_the_server_from_starting(
+    gnomon_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.fixtures.cli import fails
+
+    broken = tmp_path / "channels.json"
+    broken.write_text('{"retrain": "not a list"}')
+    monkeypatch.setenv("GNOMON_ALERT_CHANNELS", str(broken))
+    assert "retrain" in fails("server", "--no-auth", "--port", "1")
