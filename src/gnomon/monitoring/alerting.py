@@ -17,11 +17,11 @@ from dataclasses import replace
 from typing import Any
 
 from gnomon._types import Scope, now_ms
-from gnomon.errors import InvalidInput, NotFound
+from gnomon.errors import InvalidInput
 from gnomon.monitoring.alert_rules import AlertEvent, AlertRule, AlertState, Silence, silenced, step
 from gnomon.monitoring.channel_specs import Channel, channel_from_dict
 from gnomon.monitoring.channels import Delivery, deliver
-from gnomon.monitoring.entities import Monitor, WindowResult
+from gnomon.monitoring.entities import Monitor, WindowResult, not_found
 from gnomon.monitoring.operator import OperatorChannel
 from gnomon.monitoring.sql import SqlMonitorStore
 
@@ -60,7 +60,7 @@ class Alerting:
         known = {c["name"] for c in self.store.channels(scope)} | self._operators(scope)
         unknown = [c for c in rule.channels if c not in known]
         if unknown:
-            raise NotFound(f"no alert channel {unknown[0]!r}", {"channel": unknown[0]})
+            raise not_found("alert channel", unknown[0])
         names = {spec["name"] for spec, _ in self.store.rules(scope, rule.monitor)}
         if rule.name not in names and len(names) >= MAX_RULES:
             raise InvalidInput(f"monitor {rule.monitor!r} has {MAX_RULES} rules, the most")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from gnomon.checks import shown, text_problem
-from gnomon.errors import InvalidInput
+from gnomon.errors import InvalidInput, NotFound
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 TASKS = ("auto", "classification", "regression")
@@ -39,6 +39,14 @@ def check_name(name: object, what: str = "monitor") -> str:
             {"field": "name"},
         )
     return name
+
+
+def not_found(kind: str, name: object, **more: str) -> NotFound:
+    """``no monitor 'x'``: one wording for the store, the service and the remote client (a
+    monitor hidden by its reference's access reads as one that does not exist), the name
+    shortened, since a name of any length can be asked for."""
+    extra = "".join(f" of {key} {shown(value)}" for key, value in more.items())
+    return NotFound(f"no {kind} {shown(name)}{extra}", {kind.split()[-1]: shown(name)})
 
 
 def parse_duration(value: object, what: str) -> int:
@@ -355,5 +363,6 @@ __all__ = [
     "WindowResult",
     "check_name",
     "figure",
+    "not_found",
     "parse_duration",
 ]

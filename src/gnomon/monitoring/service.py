@@ -23,7 +23,14 @@ from gnomon.modelfolder.contract import ColumnSpec
 from gnomon.monitoring.alert_rules import AlertRule, AlertState, Silence
 from gnomon.monitoring.alerting import Alerting
 from gnomon.monitoring.channel_specs import Channel
-from gnomon.monitoring.entities import Monitor, MonitorRun, MonitorSpec, WindowResult, check_name
+from gnomon.monitoring.entities import (
+    Monitor,
+    MonitorRun,
+    MonitorSpec,
+    WindowResult,
+    check_name,
+    not_found,
+)
 from gnomon.monitoring.outliers import OutlierDetector
 from gnomon.monitoring.records import Watched, first_record_ms, read_outcomes, read_records
 from gnomon.monitoring.reference import (
@@ -153,7 +160,7 @@ class MonitorService:
         """
         state = self.store.state(scope, name)
         if self.restricted and not self._readable(scope, state):
-            raise NotFound(f"no monitor {name!r}", {"monitor": name})
+            raise not_found("monitor", name)
         return state
 
     def _readable(self, scope: Scope, state: Mapping[str, Any]) -> bool:

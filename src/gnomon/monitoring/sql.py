@@ -15,8 +15,8 @@ import orjson
 from sqlalchemy import Connection, Row, and_, delete, or_, select, update
 
 from gnomon._types import Scope, new_id, now_ms
-from gnomon.errors import AlreadyExists, Conflict, NotFound
-from gnomon.monitoring.entities import Figure, Monitor, MonitorSpec, WindowResult
+from gnomon.errors import AlreadyExists, Conflict
+from gnomon.monitoring.entities import Figure, Monitor, MonitorSpec, WindowResult, not_found
 from gnomon.monitoring.tables import (
     alert_channels,
     alert_events,
@@ -292,7 +292,7 @@ class SqlMonitorStore:
                 delete(alert_rules).where(_ar.monitor_id == found.id, _ar.name == name)
             ).rowcount
         if not gone:
-            raise NotFound(f"monitor {monitor!r} has no alert rule {name!r}", {"rule": name})
+            raise not_found("alert rule", name, monitor=monitor)
 
     def events(self, scope: Scope, monitor: str, limit: int = 100) -> list[dict[str, Any]]:
         """The newest ``limit`` alert events of ``monitor``, newest first."""
@@ -341,7 +341,7 @@ class SqlMonitorStore:
                 delete(alert_channels).where(_ac.workspace_id == scope.workspace, _ac.name == name)
             ).rowcount
         if not gone:
-            raise NotFound(f"no alert channel {name!r}", {"channel": name})
+            raise not_found("alert channel", name)
 
     def add_silence(self, scope: Scope, spec: dict[str, Any], ends_ms: int) -> str:
         silence_id = new_id()
@@ -373,7 +373,7 @@ class SqlMonitorStore:
                 )
             ).rowcount
         if not gone:
-            raise NotFound(f"no silence {silence_id!r}", {"silence": silence_id})
+            raise not_found("silence", silence_id)
 
 
 def _find(conn: Connection, scope: Scope, name: str) -> Row[Any] | None:
@@ -385,7 +385,7 @@ def _find(conn: Connection, scope: Scope, name: str) -> Row[Any] | None:
 def _row(conn: Connection, scope: Scope, name: str) -> Row[Any]:
     found = _find(conn, scope, name)
     if found is None:
-        raise NotFound(f"no monitor {name!r}", {"monitor": name})
+        raise not_found("monitor", name)
     return found
 
 

@@ -185,3 +185,18 @@ def test_a_failing_scheduled_monitor_waits_for_its_schedule(served: Served) -> N
     assert service.store.due(monitors.get("m").created_time + 1000) == []
     with pytest.raises(InvalidInput):
         MonitorSpec("web", window_s=None, window_rows=2_000_000)
+
+
+def test_a_10000_character_name_is_not_echoed_back(monitoring_env: Env) -> None:
+    long = "m" * 10_000
+    for path in (
+        f"/monitors/{long}",
+        f"/monitors/{long}/results",
+        f"/monitors/m/rules/{long}",
+        f"/alert-channels/{long}",
+        f"/alert-silences/{long}",
+    ):
+        method = "DELETE" if "alert-" in path or "/rules/" in path else "GET"
+        answer = monitoring_env.call("admin", method, path)
+        assert answer.status_code in (404, 422), (path, answer.status_code)
+        assert len(answer.content) < 1_000, path
