@@ -21,7 +21,7 @@ from gnomon.errors import InvalidInput
 from gnomon.monitoring.alert_rules import AlertEvent, AlertRule, AlertState, Silence, silenced, step
 from gnomon.monitoring.channel_specs import Channel, channel_from_dict
 from gnomon.monitoring.channels import Delivery, deliver
-from gnomon.monitoring.entities import Monitor, WindowResult, not_found
+from gnomon.monitoring.entities import Monitor, WindowResult, check_limit, not_found
 from gnomon.monitoring.operator import OperatorChannel
 from gnomon.monitoring.sql import SqlMonitorStore
 
@@ -77,10 +77,7 @@ class Alerting:
         self.store.delete_rule(scope, monitor, name)
 
     def events(self, scope: Scope, monitor: str, limit: int = 100) -> list[dict[str, Any]]:
-        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_EVENTS:
-            raise InvalidInput(
-                f"limit must be a whole number from 1 to {MAX_EVENTS}, got {limit!r}"
-            )
+        check_limit(limit, MAX_EVENTS)
         return self.store.events(scope, monitor, limit)
 
     def set_channel(self, scope: Scope, spec: Mapping[str, Any]) -> Channel:

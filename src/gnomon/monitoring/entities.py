@@ -49,6 +49,12 @@ def not_found(kind: str, name: object, **more: str) -> NotFound:
     return NotFound(f"no {kind} {shown(name)}{extra}", {kind.split()[-1]: shown(name)})
 
 
+def check_limit(limit: object, most: int) -> int:
+    """Raises ``InvalidInput`` unless ``limit`` is a whole number from 1 to ``most``."""
+    _bounded("limit", limit, 1, most)
+    return limit  # type: ignore[return-value]  # checked
+
+
 def parse_duration(value: object, what: str) -> int:
     """Seconds from ``3600``, ``"3600"``, ``"90s"``, ``"15m"``, ``"1h"`` or ``"7d"``.
 
@@ -361,6 +367,7 @@ __all__ = [
     "MonitorSpec",
     "ReferenceSpec",
     "WindowResult",
+    "check_limit",
     "check_name",
     "figure",
     "not_found",

@@ -135,14 +135,10 @@ def arrays(
     for column in watched:
         values = table.column(column_of(column.name))
         if column.numeric:
-            if pa.types.is_boolean(values.type) or not (
-                pa.types.is_integer(values.type)
-                or pa.types.is_floating(values.type)
-                or pa.types.is_decimal(values.type)
-            ):
-                values = pc.cast(values, pa.float64(), safe=False) if _castable(values) else None
-            if values is None:
-                out[column.name] = np.full(table.num_rows, np.nan)
+            kind = values.type
+            tests = (pa.types.is_integer, pa.types.is_floating, pa.types.is_decimal)
+            if not (pa.types.is_boolean(kind) or any(test(kind) for test in tests)):
+                out[column.name] = np.full(table.num_rows, np.nan)  # text: no number in it
                 continue
             floats = pc.cast(values, pa.float64(), safe=False)
             out[column.name] = floats.to_numpy(zero_copy_only=False).astype(float)
@@ -151,12 +147,6 @@ def arrays(
         else:
             out[column.name] = np.array([_text(v) for v in values.to_pylist()], dtype=object)
     return out
-
-
-def _castable(values: Any) -> bool:
-    import pyarrow as pa
-
-    return bool(pa.types.is_boolean(values.type))
 
 
 def _text(value: Any) -> str | None:

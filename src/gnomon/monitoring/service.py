@@ -28,6 +28,7 @@ from gnomon.monitoring.entities import (
     MonitorRun,
     MonitorSpec,
     WindowResult,
+    check_limit,
     check_name,
     not_found,
 )
@@ -176,10 +177,7 @@ class MonitorService:
     def results(
         self, scope: Scope, name: str, since_ms: int | None = None, limit: int = 1000
     ) -> list[WindowResult]:
-        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_RESULTS:
-            raise InvalidInput(
-                f"limit must be a whole number from 1 to {MAX_RESULTS}, got {limit!r}"
-            )
+        check_limit(limit, MAX_RESULTS)
         self._visible(scope, name)
         return self.store.results(scope, name, since_ms, limit)
 
@@ -278,16 +276,8 @@ class MonitorService:
         check_columns(table, [s.name for s in specs], f"the reference {state['reference']}")
         reference = Reference.from_columns(arrays(sample(table), watched), kinds(watched))
         baseline = state.get("prediction_baseline")
-        predictions = None
-        numeric = True
-        if baseline:
-            numeric = baseline["numeric"]
-            import numpy as np
-
-            values = np.array(baseline["values"], dtype=float if numeric else object)
-            predictions = Reference.from_columns(
-                {PREDICTION: values}, {PREDICTION: "numeric" if numeric else "categorical"}
-            )
+        predictions = _prediction_reference(baseline) if baseline else None
+        numeric = baseline["numeric"] if baseline else True
         detector = state.get("detector")
         return Prepared(
             specs=specs,
@@ -388,21 +378,17 @@ class MonitorService:
     ) -> Prepared:
         """Without a prediction baseline yet, the first window with predictions becomes it
         (stored in ``state``): later windows' prediction drift is measured against it."""
-        from gnomon.monitoring.drift import Reference
-
         if prepared.predictions is not None or table.num_rows == 0:
             return prepared
         baseline = _baseline(table)
         if baseline is None:
             return prepared
         state["prediction_baseline"] = baseline
-        numeric = baseline["numeric"]
-        import numpy as np
-
-        values = np.array(baseline["values"], dtype=float if numeric else object)
-        kind = "numeric" if numeric else "categorical"
-        reference = Reference.from_columns({PREDICTION: values}, {PREDICTION: kind})
-        return replace(prepared, predictions=reference, prediction_numeric=numeric)
+        return replace(
+            prepared,
+            predictions=_prediction_reference(baseline),
+            prediction_numeric=baseline["numeric"],
+        )
 
     def _drift_config(self, spec: MonitorSpec) -> Any:
         from gnomon.monitoring.drift import DriftConfig
@@ -491,6 +477,18 @@ def _baseline(table: pa.Table) -> dict[str, Any] | None:
         return {"numeric": True, "values": [float(v) for v in numbers[~np.isnan(numbers)]]}
     labels = [v for v in prediction_values(sampled, False).tolist() if v is not None]
     return {"numeric": False, "values": labels} if labels else None
+
+
+def _prediction_reference(baseline: Mapping[str, Any]) -> Any:
+    """The stored prediction baseline (numbers or labels) as a drift reference."""
+    import numpy as np
+
+    from gnomon.monitoring.drift import Reference
+
+    numeric = baseline["numeric"]
+    values = np.array(baseline["values"], dtype=float if numeric else object)
+    kind = "numeric" if numeric else "categorical"
+    return Reference.from_columns({PREDICTION: values}, {PREDICTION: kind})
 
 
 def _segment_edges(

@@ -4,7 +4,6 @@ outliers and live performance, as figures and details."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -154,11 +153,6 @@ def bands(values: np.ndarray, edges: tuple[float, ...]) -> np.ndarray:
     out = np.array([names[i] for i in index], dtype=object)
     out[np.isnan(values)] = None
     return out
-
-
-def state_detector(state: Mapping[str, Any]) -> OutlierDetector | None:
-    found = state.get("detector")
-    return None if not found else OutlierDetector.from_dict(found)
 
 
 __all__ = ["BASELINE_SIZE", "PREDICTION", "Prepared", "evaluate", "prediction_values"]
