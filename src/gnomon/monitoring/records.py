@@ -114,16 +114,17 @@ def read_records(
     :func:`input_column`, with its :func:`type_error_column` flag.
     """
     keys = partition_files(store, RECORDS, deployment, start_ms, end_ms)
-    typed, plain = _split(store, keys, columns)
+    fetched: dict[str, bytes] = {}  # a remote file's bytes, read once for schema and rows
+    typed, plain = _split(store, keys, columns, fetched)
     span = f"epoch_ms(time) >= {int(start_ms)} AND epoch_ms(time) < {int(end_ms)}"
     parts = []
     with _duckdb() as con:
         if typed:  # files with a typed copy of every watched input: no JSON to parse
             names = [TYPED_PREFIX + c.name for c in columns]
-            _source(con, store, typed, [*_META_COLUMNS, *names], "typed")
+            _source(con, store, typed, [*_META_COLUMNS, *names], "typed", fetched)
             parts.append(_typed_sql(columns, span))
         if plain or not typed:
-            _source(con, store, plain, _RECORD_COLUMNS, "raw")
+            _source(con, store, plain, _RECORD_COLUMNS, "raw", fetched)
             parts.append(_json_sql(columns, span))
         order = "ORDER BY time_ms, request_id" if ordered else ""
         found = con.sql(f"SELECT * FROM ({' UNION ALL '.join(parts)}) {order}").to_arrow_table()
@@ -197,9 +198,13 @@ def _json_sql(columns: Sequence[Watched], span: str) -> str:
 
 
 def _split(
-    store: ArtifactStore, keys: Sequence[str], columns: Sequence[Watched]
+    store: ArtifactStore,
+    keys: Sequence[str],
+    columns: Sequence[Watched],
+    fetched: dict[str, bytes],
 ) -> tuple[list[str], list[str]]:
-    """The files holding a usable typed copy of every watched input, and the others."""
+    """The files holding a usable typed copy of every watched input, and the others; a
+    remote file's bytes are kept in ``fetched`` for reading its rows."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -211,7 +216,9 @@ def _split(
     typed, plain = [], []
     local = isinstance(store, LocalArtifactStore)
     for key in keys:
-        source = store.uri(key) if local else io.BytesIO(store.get_bytes(key))
+        if not local:
+            fetched[key] = store.get_bytes(key)
+        source = store.uri(key) if local else io.BytesIO(fetched[key])
         found = pq.read_schema(source)
         usable = True
         for column in columns:
@@ -265,6 +272,7 @@ def _source(
     keys: Sequence[str],
     columns: list[str],
     view: str = "raw",
+    fetched: dict[str, bytes] | None = None,
 ) -> None:
     """``view``: the files' ``columns``. Local files are read by DuckDB itself, in parallel
     and column by column (half the memory of going through Arrow); other stores' bytes go
@@ -279,10 +287,12 @@ def _source(
             f"FROM read_parquet([{paths}], union_by_name = true)"
         )
         return
-    con.register(view, _read_parquet(store, keys, columns))
+    con.register(view, _read_parquet(store, keys, columns, fetched or {}))
 
 
-def _read_parquet(store: ArtifactStore, keys: Sequence[str], columns: list[str]) -> pa.Table:
+def _read_parquet(
+    store: ArtifactStore, keys: Sequence[str], columns: list[str], fetched: dict[str, bytes]
+) -> pa.Table:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -293,7 +303,8 @@ def _read_parquet(store: ArtifactStore, keys: Sequence[str], columns: list[str])
     wanted = pa.schema([known.field(name) for name in columns if name in known.names])
     tables = []
     for key in keys:
-        table = pq.read_table(io.BytesIO(store.get_bytes(key)), columns=columns)
+        data = fetched.pop(key, None) or store.get_bytes(key)  # popped: not held twice
+        table = pq.read_table(io.BytesIO(data), columns=columns)
         # The record's own columns as the writer types them; typed inputs as the file has
         # them (an integer column in one file may be floats in the next: promoted below).
         tables.append(
