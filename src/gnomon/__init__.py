@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from gnomon.config import Settings
     from gnomon.data.fluent import load_dataset, log_dataset, log_input
     from gnomon.evaluation import evaluate
+    from gnomon.pipelines.decorators import pipeline, step
+    from gnomon.pipelines.fluent import run_pipeline
     from gnomon.registry.fluent import load_model, log_model, register_model
     from gnomon.sdk import Client
     from gnomon.tracking.entities import Experiment, Metric, Run, RunStatus
@@ -76,6 +78,9 @@ _LAZY = {
     "register_model": "gnomon.registry.fluent",
     "autolog": "gnomon.autologging",
     "evaluate": "gnomon.evaluation",
+    "step": "gnomon.pipelines.decorators",
+    "pipeline": "gnomon.pipelines.decorators",
+    "run_pipeline": "gnomon.pipelines.fluent",
     **{
         name: "gnomon.tracking.fluent"
         for name in (
@@ -166,7 +171,9 @@ __all__ = [
     "log_params",
     "log_table",
     "log_text",
+    "pipeline",
     "register_model",
+    "run_pipeline",
     "search_runs",
     "set_experiment",
     "set_tag",
@@ -174,4 +181,5 @@ __all__ = [
     "set_tracking_uri",
     "set_workspace",
     "start_run",
+    "step",
 ]

@@ -164,6 +164,19 @@ CAPABILITIES: tuple[Capability, ...] = (
             Command("monitor", "cli:monitor_app", "Drift, quality, outliers, performance; alerts."),
         ),
     ),
+    # Pipelines: DAGs of steps, their runs, cache, lineage and schedules. After monitoring,
+    # whose alerts can start a pipeline, and before the worker that runs schedules.
+    Capability(
+        "pipelines",
+        tables="tables",
+        migrations="migrations",
+        routers=("routes",),
+        services="wiring:build",
+        commands=(
+            Command("pipeline", "cli:pipeline_app", "Run, resume, show and compile pipelines."),
+            Command("lineage", "cli_lineage:lineage", "Where an object came from and what used it."),
+        ),
+    ),
     # Runs what is scheduled (monitors) beside the database, with leases.
     Capability(
         "worker",

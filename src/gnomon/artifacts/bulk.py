@@ -105,6 +105,14 @@ def _copy(source: Path, folder: int, tmp: str, *, fsync: bool) -> int:
     return copied
 
 
+def sync_folder(root: Path) -> None:
+    """Make every file written below ``root`` durable (one ``syncfs``; ``os.sync`` elsewhere)."""
+    if _syncfs is None:
+        os.sync()
+        return
+    _sync(root)
+
+
 def _sync(root: Path) -> None:
     if _syncfs is None:
         return  # each file was fsync-ed as it was written

@@ -107,6 +107,16 @@ class NewRun:
 
 
 @dataclass(frozen=True, slots=True)
+class FinishedRun:
+    """A nested run recorded after the fact, already ended (a pipeline's step)."""
+
+    run: NewRun
+    status: RunStatus
+    end_time: int
+    data: RunData = field(default_factory=RunData)
+
+
+@dataclass(frozen=True, slots=True)
 class RunUpdate:
     """Fields of a run to change; ``None`` leaves a field as it is."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -17,6 +18,7 @@ from gnomon.suggestions import MAX_CANDIDATES, did_you_mean
 from gnomon.tracking import validation as v
 from gnomon.tracking.entities import (
     Experiment,
+    FinishedRun,
     Lifecycle,
     Metric,
     NewRun,
@@ -146,6 +148,47 @@ class TrackingService:
 
     def get_run(self, scope: Scope, run_id: str) -> Run:
         return self.store.get_run(scope, checks.text("run_id", run_id))
+
+    def add_finished_runs(
+        self, scope: Scope, parent_run_id: str, finished: Sequence[FinishedRun]
+    ) -> list[str]:
+        """Record runs that already ended under ``parent_run_id`` (a pipeline's steps); a store
+        with ``add_finished_runs`` writes them in one transaction, others run by run."""
+        parent = self.get_run(scope, parent_run_id)
+        checked = []
+        for item in finished:
+            if not item.status.is_terminal:
+                raise InvalidInput(
+                    f"a finished run ends FINISHED, FAILED or KILLED, not {item.status}"
+                )
+            new = replace(
+                item.run,
+                experiment_id=parent.experiment_id,
+                name=v.check_name("run", item.run.name),
+                parent_run_id=parent.id,
+                tags=v.tags_dict(item.run.tags),
+            )
+            data = RunData(
+                [_checked_metric(m) for m in item.data.metrics],
+                v.params_dict(item.data.params),
+                v.tags_dict(item.data.tags),
+            )
+            checked.append(
+                FinishedRun(new, item.status, checks.millis("end_time", item.end_time), data)
+            )
+        bulk = getattr(self.store, "add_finished_runs", None)
+        if bulk is not None:
+            ids: list[str] = bulk(scope, checked)
+            return ids
+        ids = []
+        for item in checked:
+            run = self.store.create_run(scope, item.run)
+            self.store.log_batch(scope, run.id, item.data)
+            self.store.update_run(
+                scope, run.id, RunUpdate(status=item.status, end_time=item.end_time)
+            )
+            ids.append(run.id)
+        return ids
 
     def update_run(
         self,

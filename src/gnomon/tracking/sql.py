@@ -25,6 +25,7 @@ from gnomon.store.database import Database
 from gnomon.store.paging import cut_page, fetch_page
 from gnomon.tracking.entities import (
     Experiment,
+    FinishedRun,
     Lifecycle,
     Metric,
     NewRun,
@@ -152,6 +153,57 @@ class SqlTrackingStore:
                 conn.execute(tags.insert(), _kv_rows(run_id, run.tags))
         # Everything a new run holds is known here: no need to read it back.
         return to_run(SimpleNamespace(**values), {}, dict(run.tags), {})
+
+    def add_finished_runs(self, scope: Scope, finished: Sequence[FinishedRun]) -> list[str]:
+        """Runs that already ended, with their data, in one transaction (executemany)."""
+        if not finished:
+            return []
+        ids = [new_id() for _ in finished]
+        run_rows, tag_rows, param_rows, points = [], [], [], []
+        with self.db.write() as conn:
+            experiment = self._experiment(conn, scope, finished[0].run.experiment_id)
+            for run_id, item in zip(ids, finished, strict=True):
+                new = item.run
+                run_rows.append(
+                    {
+                        "id": run_id,
+                        "workspace_id": scope.workspace,
+                        "experiment_id": experiment.id,
+                        "name": new.name,
+                        "description": new.description,
+                        "status": item.status.value,
+                        "lifecycle": Lifecycle.ACTIVE.value,
+                        "user": new.user,
+                        "start_time": new.start_time,
+                        "end_time": item.end_time,
+                        "parent_run_id": new.parent_run_id,
+                        "artifact_uri": f"{experiment.artifact_location}/{run_id}/artifacts",
+                    }
+                )
+                tag_rows += _kv_rows(run_id, {**new.tags, **item.data.tags})
+                param_rows += _kv_rows(run_id, item.data.params)
+                points += [
+                    (run_id, m.key, m.step, m.timestamp, None if math.isnan(m.value) else m.value)
+                    for m in item.data.metrics
+                ]
+            conn.execute(runs.insert(), run_rows)
+            if tag_rows:
+                conn.execute(tags.insert(), tag_rows)
+            if param_rows:
+                conn.execute(params.insert(), param_rows)
+            if points:
+                sql = driver_sql.insert(conn.dialect, metrics, _POINT_COLUMNS)
+                conn.exec_driver_sql(sql, points)
+                latest: dict[tuple[str, str], Point] = {}
+                for point in points:
+                    seen = latest.get((point[0], point[1]))
+                    if seen is None or (point[2], point[3]) >= (seen[2], seen[3]):
+                        latest[(point[0], point[1])] = point
+                conn.execute(
+                    latest_metrics.insert(),
+                    [dict(zip(_POINT_COLUMNS, p, strict=True)) for p in latest.values()],
+                )
+        return ids
 
     def get_run(self, scope: Scope, run_id: str) -> Run:
         with self.db.read() as conn:

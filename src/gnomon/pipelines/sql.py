@@ -1,0 +1,261 @@
+"""SqlPipelineStore: pipeline runs, step runs and their artifacts in the metadata database.
+
+Step runs are written in batches (the runner flushes every few hundred milliseconds and at
+the end), each batch one transaction; a step run and its artifacts land together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Row, and_, desc, select, update
+
+from gnomon._types import Scope, new_id, now_ms
+from gnomon.errors import Conflict
+from gnomon.pipelines.entities import (
+    NewPipelineRun,
+    PipelineRun,
+    StepArtifact,
+    StepRun,
+    not_found,
+)
+from gnomon.pipelines.tables import pipeline_runs, step_artifacts, step_runs
+from gnomon.store.database import Database
+
+_p = pipeline_runs.c
+_s = step_runs.c
+_a = step_artifacts.c
+_KEYS_PER_QUERY = 500
+
+
+def dump(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+class SqlPipelineStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def create_run(
+        self, scope: Scope, new: NewPipelineRun, tracking_run_id: str | None
+    ) -> PipelineRun:
+        row: dict[str, Any] = {
+            "id": new_id(),
+            "workspace_id": scope.workspace,
+            "pipeline": new.pipeline,
+            "function": new.function,
+            "spec": dump(new.spec),
+            "params": dump(new.params),
+            "status": "running",
+            "executor": new.executor,
+            "trigger": new.trigger,
+            "tracking_run_id": tracking_run_id,
+            "resumed_from": new.resumed_from,
+            "error": None,
+            "created_by": scope.principal,
+            "started_ms": now_ms(),
+            "ended_ms": None,
+        }
+        with self.db.write() as conn:
+            conn.execute(pipeline_runs.insert().values(**row))
+        return _run(row)
+
+    def get_run(self, scope: Scope, run_id: str) -> PipelineRun:
+        with self.db.read() as conn:
+            row = _find_run(conn, scope, run_id)
+            return _run(row._mapping)
+
+    def list_runs(self, scope: Scope, pipeline: str | None, limit: int) -> list[PipelineRun]:
+        query = select(pipeline_runs).where(_p.workspace_id == scope.workspace)
+        if pipeline is not None:
+            query = query.where(_p.pipeline == pipeline)
+        query = query.order_by(desc(_p.started_ms), desc(_p.id)).limit(limit)
+        with self.db.read() as conn:
+            return [_run(row._mapping, spec=False) for row in conn.execute(query)]
+
+    def finish_run(self, scope: Scope, run_id: str, status: str, error: str | None) -> PipelineRun:
+        with self.db.write() as conn:
+            row = _find_run(conn, scope, run_id)
+            if row.status != "running":
+                raise Conflict(f"pipeline run {run_id} is already {row.status}")
+            ended = now_ms()
+            conn.execute(
+                update(pipeline_runs)
+                .where(_p.id == run_id)
+                .values(status=status, error=error, ended_ms=ended)
+            )
+            return _run({**row._mapping, "status": status, "error": error, "ended_ms": ended})
+
+    def add_steps(self, scope: Scope, run_id: str, steps: Sequence[StepRun]) -> None:
+        if not steps:
+            return
+        step_rows, artifact_rows = [], []
+        for step in steps:
+            step_rows.append(
+                {
+                    "id": step.id,
+                    "run_id": run_id,
+                    "workspace_id": scope.workspace,
+                    "node": step.node,
+                    "step": step.step,
+                    "status": step.status,
+                    "cache_key": step.cache_key,
+                    "cached_from": step.cached_from,
+                    "attempts": step.attempts,
+                    "started_ms": step.started_ms,
+                    "ended_ms": step.ended_ms,
+                    "error": dump(step.error) if step.error is not None else None,
+                    "logs_digest": step.logs_digest,
+                    "tracking_run_id": step.tracking_run_id,
+                    "params": dump(step.params),
+                }
+            )
+            for artifact in step.artifacts:
+                artifact_rows.append(
+                    {
+                        "step_run_id": step.id,
+                        "direction": artifact.direction,
+                        "name": artifact.name,
+                        "workspace_id": scope.workspace,
+                        "digest": artifact.digest,
+                        "kind": artifact.kind,
+                        "type_name": artifact.type_name,
+                        "size": artifact.size,
+                        "preview": artifact.preview,
+                        "link": artifact.link,
+                    }
+                )
+        with self.db.write() as conn:
+            row = _find_run(conn, scope, run_id)
+            if row.status != "running":
+                raise Conflict(f"pipeline run {run_id} is already {row.status}")
+            conn.execute(step_runs.insert(), step_rows)
+            if artifact_rows:
+                conn.execute(step_artifacts.insert(), artifact_rows)
+
+    def steps(self, scope: Scope, run_id: str) -> list[StepRun]:
+        with self.db.read() as conn:
+            _find_run(conn, scope, run_id)
+            rows = conn.execute(
+                select(step_runs).where(_s.run_id == run_id).order_by(_s.started_ms, _s.node)
+            ).all()
+            return _with_artifacts(conn, rows)
+
+    def step(self, scope: Scope, step_run_id: str) -> StepRun:
+        with self.db.read() as conn:
+            row = conn.execute(
+                select(step_runs).where(
+                    and_(_s.id == step_run_id, _s.workspace_id == scope.workspace)
+                )
+            ).first()
+            if row is None:
+                raise not_found("step run", step_run_id)
+            return _with_artifacts(conn, [row])[0]
+
+    def cached(self, scope: Scope, keys: Sequence[str]) -> dict[str, StepRun]:
+        """The latest step run that computed each key (succeeded, not itself a cache hit)."""
+        found: dict[str, StepRun] = {}
+        with self.db.read() as conn:
+            for start in range(0, len(keys), _KEYS_PER_QUERY):
+                chunk = list(keys[start : start + _KEYS_PER_QUERY])
+                rows = conn.execute(
+                    select(step_runs)
+                    .where(
+                        and_(
+                            _s.workspace_id == scope.workspace,
+                            _s.cache_key.in_(chunk),
+                            _s.status == "succeeded",
+                        )
+                    )
+                    .order_by(_s.ended_ms)
+                ).all()
+                for step in _with_artifacts(conn, rows):
+                    assert step.cache_key is not None
+                    found[step.cache_key] = step
+        return found
+
+    def producers(self, scope: Scope, digests: Sequence[str]) -> list[StepRun]:
+        """Step runs that output any of ``digests`` (computed, not cache hits)."""
+        return self._by_artifact(scope, _a.digest.in_(list(digests)), "out")
+
+    def consumers(self, scope: Scope, digests: Sequence[str]) -> list[StepRun]:
+        return self._by_artifact(scope, _a.digest.in_(list(digests)), "in")
+
+    def by_link(self, scope: Scope, link: str, direction: str) -> list[StepRun]:
+        return self._by_artifact(scope, _a.link == link, direction)
+
+    def _by_artifact(self, scope: Scope, condition: Any, direction: str) -> list[StepRun]:
+        with self.db.read() as conn:
+            ids = select(_a.step_run_id).where(
+                and_(_a.workspace_id == scope.workspace, _a.direction == direction, condition)
+            )
+            rows = conn.execute(
+                select(step_runs).where(_s.id.in_(ids)).order_by(_s.started_ms).limit(1000)
+            ).all()
+            return _with_artifacts(conn, rows)
+
+
+def _find_run(conn: Connection, scope: Scope, run_id: str) -> Row[Any]:
+    row = conn.execute(
+        select(pipeline_runs).where(and_(_p.id == run_id, _p.workspace_id == scope.workspace))
+    ).first()
+    if row is None:
+        raise not_found("pipeline run", run_id)
+    return row
+
+
+def _run(row: Any, spec: bool = True) -> PipelineRun:
+    return PipelineRun(
+        id=row["id"],
+        pipeline=row["pipeline"],
+        function=row["function"],
+        params=orjson.loads(row["params"]),
+        status=row["status"],
+        executor=row["executor"],
+        tracking_run_id=row["tracking_run_id"],
+        created_by=row["created_by"],
+        started_ms=row["started_ms"],
+        ended_ms=row["ended_ms"],
+        resumed_from=row["resumed_from"],
+        trigger=row["trigger"],
+        error=row["error"],
+        spec=orjson.loads(row["spec"]) if spec else {},
+    )
+
+
+def _with_artifacts(conn: Connection, rows: Sequence[Row[Any]]) -> list[StepRun]:
+    artifacts: dict[str, list[StepArtifact]] = {}
+    ids = [row.id for row in rows]
+    for start in range(0, len(ids), _KEYS_PER_QUERY):
+        chunk = ids[start : start + _KEYS_PER_QUERY]
+        for a in conn.execute(select(step_artifacts).where(_a.step_run_id.in_(chunk))):
+            artifacts.setdefault(a.step_run_id, []).append(
+                StepArtifact(
+                    a.name, a.direction, a.digest, a.kind, a.type_name, a.size, a.preview, a.link
+                )
+            )
+    return [
+        StepRun(
+            id=row.id,
+            run_id=row.run_id,
+            node=row.node,
+            step=row.step,
+            status=row.status,
+            cache_key=row.cache_key,
+            attempts=row.attempts,
+            started_ms=row.started_ms,
+            ended_ms=row.ended_ms,
+            cached_from=row.cached_from,
+            error=orjson.loads(row.error) if row.error else None,
+            logs_digest=row.logs_digest,
+            tracking_run_id=row.tracking_run_id,
+            params=orjson.loads(row.params),
+            artifacts=tuple(sorted(artifacts.get(row.id, []), key=lambda a: (a.direction, a.name))),
+        )
+        for row in rows
+    ]
+
+
+__all__ = ["SqlPipelineStore"]

@@ -1,0 +1,43 @@
+"""The pipelines capability's services and ``client.pipelines`` in both modes."""
+
+from __future__ import annotations
+
+from gnomon._types import Scope
+from gnomon.pipelines.api import PipelinesApi
+from gnomon.services import ServiceRegistry
+
+
+def build(services: ServiceRegistry) -> None:
+    if services.database is None:
+        from gnomon.pipelines.http import HttpPipelineClient
+
+        transport = services.transport
+        assert transport is not None  # one of the two is always set
+        services.expose("pipelines", PipelinesApi, lambda _: HttpPipelineClient(transport))
+        return
+    from gnomon.data.service import DatasetService
+    from gnomon.deployments.service import DeploymentService
+    from gnomon.pipelines.client import PipelineClient
+    from gnomon.pipelines.lineage import LineageService
+    from gnomon.pipelines.service import PipelineService
+    from gnomon.pipelines.sql import SqlPipelineStore
+    from gnomon.registry.registration import Registrar
+    from gnomon.tracking.service import TrackingService
+
+    store = SqlPipelineStore(services.database)
+    pipelines = PipelineService(store, services.get(TrackingService))
+    lineage = LineageService(
+        store,
+        services.get(TrackingService),
+        services.find(DatasetService),
+        services.get(Registrar),
+        services.find(DeploymentService),
+    )
+    services.provide(PipelineService, pipelines)
+    services.provide(LineageService, lineage)
+    settings = services.settings
+
+    def embedded(scope: Scope) -> PipelinesApi:
+        return PipelineClient(pipelines, lineage, scope, settings)
+
+    services.expose("pipelines", PipelinesApi, embedded)
