@@ -24,6 +24,7 @@ from gnomon._types import new_id
 from gnomon.errors import InvalidInput, UserCodeError
 from gnomon.pipelines.api import PipelinesApi
 from gnomon.pipelines.codehash import environment
+from gnomon.pipelines.context import StepContext
 from gnomon.pipelines.decorators import step_params
 from gnomon.pipelines.entities import NewPipelineRun, PipelineRun, StepArtifact, StepRun
 from gnomon.pipelines.executors import Executor, open_executor
@@ -117,8 +118,9 @@ class _Run:
         self.running: set[str] = set()
         self.retries: list[tuple[float, str]] = []
 
-    def execute(self, run_id: str, order: list[str]) -> None:
-        self.run_id = run_id
+    def execute(self, run: PipelineRun, order: list[str]) -> None:
+        self.run_id = run.id
+        self.tracking_run_id = run.tracking_run_id
         ready = deque(node_id for node_id in order if not self.waiting[node_id])
         while ready or self.running or self.retries:
             batch = []
@@ -193,6 +195,7 @@ class _Run:
                 tuple(port.name for port in node.step.outputs),
                 self.address,
                 attempt,
+                StepContext(self.spec.name, self.run_id, node.id, attempt, self.tracking_run_id),
             )
             self.pending_inputs[node.id] = (values, recorded)
             resources = node.step.resources
@@ -390,7 +393,7 @@ def run_pipeline(
         state.pending_inputs = {}
         error: str | None = None
         try:
-            state.execute(run.id, order)
+            state.execute(run, order)
         except BaseException as exc:  # interrupted: the run is recorded as failed, then re-raised
             _finish(
                 api, run.id, "failed", f"interrupted: {type(exc).__name__}: {exc}"[:2000], state

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from gnomon.pipelines.context import StepContext, entered, left
 from gnomon.pipelines.decorators import resolve
 from gnomon.pipelines.materialize import decode, encode
 from gnomon.pipelines.objects import Objects, ObjectsAddress
@@ -38,6 +39,7 @@ class StepTask:
     outputs: tuple[str, ...]
     objects: ObjectsAddress
     attempt: int = 1
+    context: StepContext | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +108,7 @@ def execute(task: StepTask, objects: Objects | None = None, worker: str = "") ->
     handler = _Capture(logs)
     root = logging.getLogger()
     root.addHandler(handler)
+    token = entered(task.context)
     try:
         with contextlib.redirect_stdout(logs), contextlib.redirect_stderr(logs):
             result = function(**kwargs)
@@ -113,6 +116,7 @@ def execute(task: StepTask, objects: Objects | None = None, worker: str = "") ->
         return _failed(task, started, logs.getvalue(), exc, user_code=True, worker=worker)
     finally:
         root.removeHandler(handler)
+        left(token)
     text = _tail(logs.getvalue())
     try:
         outputs = tuple(_store_outputs(task, result, store))
