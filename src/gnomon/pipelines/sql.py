@@ -177,23 +177,26 @@ class SqlPipelineStore:
         return found
 
     def producers(self, scope: Scope, digests: Sequence[str]) -> list[StepRun]:
-        """Step runs that output any of ``digests`` (computed, not cache hits)."""
-        return self._by_artifact(scope, _a.digest.in_(list(digests)), "out")
+        """Step runs that computed any of ``digests`` (a cache hit links to its source)."""
+        return self._by_artifact(scope, _a.digest.in_(list(digests)), "out", computed=True)
 
     def consumers(self, scope: Scope, digests: Sequence[str]) -> list[StepRun]:
         return self._by_artifact(scope, _a.digest.in_(list(digests)), "in")
 
     def by_link(self, scope: Scope, link: str, direction: str) -> list[StepRun]:
-        return self._by_artifact(scope, _a.link == link, direction)
+        return self._by_artifact(scope, _a.link == link, direction, computed=direction == "out")
 
-    def _by_artifact(self, scope: Scope, condition: Any, direction: str) -> list[StepRun]:
+    def _by_artifact(
+        self, scope: Scope, condition: Any, direction: str, computed: bool = False
+    ) -> list[StepRun]:
         with self.db.read() as conn:
             ids = select(_a.step_run_id).where(
                 and_(_a.workspace_id == scope.workspace, _a.direction == direction, condition)
             )
-            rows = conn.execute(
-                select(step_runs).where(_s.id.in_(ids)).order_by(_s.started_ms).limit(1000)
-            ).all()
+            query = select(step_runs).where(_s.id.in_(ids))
+            if computed:
+                query = query.where(_s.status == "succeeded")
+            rows = conn.execute(query.order_by(_s.started_ms).limit(1000)).all()
             return _with_artifacts(conn, rows)
 
 

@@ -21,7 +21,7 @@ def build(services: ServiceRegistry) -> None:
     from gnomon.pipelines.lineage import LineageService
     from gnomon.pipelines.service import PipelineService
     from gnomon.pipelines.sql import SqlPipelineStore
-    from gnomon.registry.registration import Registrar
+    from gnomon.registry.service import RegistryService
     from gnomon.tracking.service import TrackingService
 
     store = SqlPipelineStore(services.database)
@@ -30,7 +30,7 @@ def build(services: ServiceRegistry) -> None:
         store,
         services.get(TrackingService),
         services.find(DatasetService),
-        services.get(Registrar),
+        services.get(RegistryService),
         services.find(DeploymentService),
     )
     services.provide(PipelineService, pipelines)
