@@ -194,7 +194,7 @@ def test_type_compatibility_follows_python_typing() -> None:
 
 
 def test_step_settings_are_bounded() -> None:
-    with pytest.raises(InvalidInput, match="retries must be 0..100"):
+    with pytest.raises(InvalidInput, match=r"retries must be 0\.\.100"):
         gnomon.step(retries=-1)(lambda: 1)
     with pytest.raises(InvalidInput, match="timeout must be"):
         gnomon.step(timeout=0)(lambda: 1)
