@@ -181,10 +181,11 @@ class SqlPipelineStore:
         return self._by_artifact(scope, _a.digest.in_(list(digests)), "out", computed=True)
 
     def consumers(self, scope: Scope, digests: Sequence[str]) -> list[StepRun]:
-        return self._by_artifact(scope, _a.digest.in_(list(digests)), "in")
+        """Step runs that ran on any of ``digests`` (a cache hit stands for its source)."""
+        return self._by_artifact(scope, _a.digest.in_(list(digests)), "in", computed=True)
 
     def by_link(self, scope: Scope, link: str, direction: str) -> list[StepRun]:
-        return self._by_artifact(scope, _a.link == link, direction, computed=direction == "out")
+        return self._by_artifact(scope, _a.link == link, direction, computed=True)
 
     def _by_artifact(
         self, scope: Scope, condition: Any, direction: str, computed: bool = False
@@ -194,8 +195,9 @@ class SqlPipelineStore:
                 and_(_a.workspace_id == scope.workspace, _a.direction == direction, condition)
             )
             query = select(step_runs).where(_s.id.in_(ids))
-            if computed:
-                query = query.where(_s.status == "succeeded")
+            if computed:  # ran, successfully or not (a failed step still read its inputs)
+                ran = ("succeeded",) if direction == "out" else ("succeeded", "failed")
+                query = query.where(_s.status.in_(ran))
             rows = conn.execute(query.order_by(_s.started_ms).limit(1000)).all()
             return _with_artifacts(conn, rows)
 

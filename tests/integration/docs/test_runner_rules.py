@@ -14,7 +14,16 @@ from tests.fixtures.doc_blocks import PageError, read_blocks
 from tests.fixtures.doc_runner import BlockFailed, run_page
 from tests.integration.docs.pages import DOCS
 
-GROUPS = ["tracking", "registry", "serving", "deployments", "server", "data", "monitoring"]
+GROUPS = [
+    "tracking",
+    "registry",
+    "serving",
+    "deployments",
+    "server",
+    "data",
+    "monitoring",
+    "pipelines",
+]
 
 
 def test_every_page_of_docs_is_run_by_one_group() -> None:
