@@ -28,6 +28,10 @@ class PipelinesApi(Protocol):
         """The step run that last computed each cache key, for the keys that have one."""
         ...
 
+    def recent_cache(self, pipeline: str) -> dict[str, StepRun]:
+        """The cache entries of the pipeline's last few runs, in one call."""
+        ...
+
     def objects(self) -> ObjectsAddress:
         """Where this workspace's step outputs are stored (workers open it themselves)."""
         ...

@@ -43,6 +43,9 @@ class PipelineClient:
     def cached(self, keys: Sequence[str]) -> dict[str, StepRun]:
         return self.service.cached(self.scope, keys)
 
+    def recent_cache(self, pipeline: str) -> dict[str, StepRun]:
+        return self.service.recent_cache(self.scope, pipeline)
+
     def objects(self) -> ObjectsAddress:
         return ObjectsAddress(
             self.settings.artifact_root, self.scope.workspace, self.settings.s3_endpoint_url

@@ -117,6 +117,7 @@ class _Run:
         self.envs: dict[tuple[str, ...], dict[str, str]] = {}
         self.running: set[str] = set()
         self.retries: list[tuple[float, str]] = []
+        self.known = api.recent_cache(spec.name) if use_cache else {}
 
     def execute(self, run: PipelineRun, order: list[str]) -> None:
         self.run_id = run.id
@@ -175,8 +176,12 @@ class _Run:
                 key = cache_key(node, digests, values, env)
             self.keys[node_id] = key
             prepared.append((node, artifacts, values, recorded, key))
-        wanted = [key for *_, key in prepared if key is not None and self.use_cache]
-        hits = self.api.cached(wanted) if wanted else {}
+        wanted = [
+            key
+            for *_, key in prepared
+            if key is not None and self.use_cache and key not in self.known
+        ]
+        hits = {**self.known, **self.api.cached(wanted)} if wanted else self.known
         completed = []
         for node, artifacts, values, recorded, key in prepared:
             reuse = self._reusable(node, key, hits)

@@ -27,6 +27,7 @@ MAX_SPEC_BYTES = 8 * 2**20
 MAX_PARAMS_BYTES = 64 * 1024
 MAX_STEPS_PER_CALL = 5_000
 MAX_LIST = 1_000
+RECENT_RUNS = 2  # runs whose cache entries a new run of the pipeline reads up front
 _PARAM_SHOWN = 500  # characters of a step's value input kept as a tracking param
 
 
@@ -134,6 +135,10 @@ class PipelineService:
         for key in keys:
             _text("cache key", key, 64)
         return self.store.cached(scope, keys)
+
+    def recent_cache(self, scope: Scope, pipeline: str) -> dict[str, StepRun]:
+        """The cache entries of the pipeline's last few runs (the runner's first guess)."""
+        return self.store.recent_cache(scope, check_name("pipeline", pipeline), RECENT_RUNS)
 
 
 def _text(what: str, value: object, limit: int, empty: bool = False) -> str:

@@ -176,6 +176,30 @@ class SqlPipelineStore:
                     found[step.cache_key] = step
         return found
 
+    def recent_cache(self, scope: Scope, pipeline: str, runs: int) -> dict[str, StepRun]:
+        """Cache entries of the pipeline's last ``runs`` runs, in one read: a re-run of an
+        unchanged pipeline then asks the database nothing per step. A reused entry stands for
+        the step run it came from."""
+        recent = (
+            select(_p.id)
+            .where(and_(_p.workspace_id == scope.workspace, _p.pipeline == pipeline))
+            .order_by(desc(_p.started_ms))
+            .limit(runs)
+        )
+        wanted = and_(
+            _s.run_id.in_(recent),
+            _s.cache_key.is_not(None),
+            _s.status.in_(("succeeded", "cached")),
+        )
+        with self.db.read() as conn:
+            rows = conn.execute(select(step_runs).where(wanted).order_by(_s.ended_ms)).all()
+            # the artifacts by a subquery, not by a list of ids: no thousand bound parameters
+            ids = select(_s.id).where(wanted)
+            steps = _with_artifacts(
+                conn, rows, select(step_artifacts).where(_a.step_run_id.in_(ids))
+            )
+        return {step.cache_key: step for step in steps if step.cache_key is not None}
+
     def producers(self, scope: Scope, digests: Sequence[str]) -> list[StepRun]:
         """Step runs that computed any of ``digests`` (a cache hit links to its source)."""
         return self._by_artifact(scope, _a.digest.in_(list(digests)), "out", computed=True)
@@ -230,12 +254,22 @@ def _run(row: Any, spec: bool = True) -> PipelineRun:
     )
 
 
-def _with_artifacts(conn: Connection, rows: Sequence[Row[Any]]) -> list[StepRun]:
+def _with_artifacts(
+    conn: Connection, rows: Sequence[Row[Any]], query: Any | None = None
+) -> list[StepRun]:
+    """The step runs of ``rows`` with their artifacts (read by ``query`` when given)."""
     artifacts: dict[str, list[StepArtifact]] = {}
     ids = [row.id for row in rows]
-    for start in range(0, len(ids), _KEYS_PER_QUERY):
-        chunk = ids[start : start + _KEYS_PER_QUERY]
-        for a in conn.execute(select(step_artifacts).where(_a.step_run_id.in_(chunk))):
+    queries = (
+        [query]
+        if query is not None
+        else [
+            select(step_artifacts).where(_a.step_run_id.in_(ids[i : i + _KEYS_PER_QUERY]))
+            for i in range(0, len(ids), _KEYS_PER_QUERY)
+        ]
+    )
+    for statement in queries:
+        for a in conn.execute(statement):
             artifacts.setdefault(a.step_run_id, []).append(
                 StepArtifact(
                     a.name, a.direction, a.digest, a.kind, a.type_name, a.size, a.preview, a.link
