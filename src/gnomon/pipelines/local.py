@@ -25,8 +25,17 @@ from gnomon.pipelines.task import StepError, StepOutcome, StepTask, execute
 _JOIN_SECONDS = 2.0
 
 
-def _worker_main(conn: Connection, address: ObjectsAddress) -> None:
+def _gnomon_env() -> dict[str, str]:
+    return {name: value for name, value in os.environ.items() if name.startswith("GNOMON_")}
+
+
+def _worker_main(conn: Connection, address: ObjectsAddress, env: dict[str, str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to handle
+    # The runner's GNOMON_* settings, so steps reach its store: a fork server keeps the
+    # environment it started with, that of the first pipeline run in this process.
+    for name in [name for name in os.environ if name.startswith("GNOMON_")]:
+        del os.environ[name]
+    os.environ.update(env)
     objects = address.open()
     name = f"local:{os.getpid()}"
     while True:
@@ -52,9 +61,9 @@ def _start_method(modules: tuple[str, ...]) -> str:
 
 
 class _Worker:
-    def __init__(self, context: Any, address: ObjectsAddress) -> None:
+    def __init__(self, context: Any, address: ObjectsAddress, env: dict[str, str]) -> None:
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_worker_main, args=(child, address), daemon=True)
+        self.process = context.Process(target=_worker_main, args=(child, address, env), daemon=True)
         self.process.start()
         child.close()
         self.task: StepTask | None = None
@@ -79,12 +88,13 @@ class LocalExecutor:
         if method == "forkserver":
             preload = ["gnomon.pipelines.local", *(m for m in modules if m != "__main__")]
             self.context.set_forkserver_preload(preload)
+        self.env = _gnomon_env()
         self.idle: list[_Worker] = []
         self.busy: dict[Connection, _Worker] = {}
         self.done: list[StepOutcome] = []
 
     def submit(self, task: StepTask, cpus: float, gpus: float, timeout: float | None) -> None:
-        worker = self.idle.pop() if self.idle else _Worker(self.context, self.address)
+        worker = self.idle.pop() if self.idle else _Worker(self.context, self.address, self.env)
         worker.task = task
         worker.deadline = time.monotonic() + timeout if timeout else None
         try:

@@ -1,0 +1,1 @@
+"""Ready-to-run pipelines built from the standard components (``gnomon.pipelines.components``)."""
