@@ -174,13 +174,21 @@ CAPABILITIES: tuple[Capability, ...] = (
         services="wiring:build",
         commands=(
             Command("pipeline", "cli:pipeline_app", "Run, resume, show and compile pipelines."),
-            Command("lineage", "cli_lineage:lineage", "Where an object came from and what used it."),
+            Command("lineage", "cli_lineage:lineage", "Where an object came from, what used it."),
+            Command(
+                "schedule",
+                "cli_schedule:schedule_app",
+                "Run pipelines on a cron, new data or an alert.",
+            ),
         ),
     ),
-    # Runs what is scheduled (monitors) beside the database, with leases.
+    # Runs what is scheduled (monitors, pipeline schedules) beside the database; the API
+    # server never runs pipelines (user code).
     Capability(
         "worker",
-        commands=(Command("worker", "cli:worker", "Run scheduled monitors until stopped."),),
+        commands=(
+            Command("worker", "cli:worker", "Run scheduled monitors and pipelines until stopped."),
+        ),
     ),
     Capability(
         "server",

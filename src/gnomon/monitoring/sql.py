@@ -313,6 +313,24 @@ class SqlMonitorStore:
             for r in rows
         ]
 
+    def fired_since(
+        self, scope: Scope, monitor: str, since_ms: int, rule: str | None, limit: int
+    ) -> Sequence[tuple[str, dict[str, Any]]]:
+        """``(id, event)`` of the unsilenced firing events of ``monitor`` (of ``rule``, if
+        given) raised at or after ``since_ms``, oldest first: what starts pipelines."""
+        with self.db.read() as conn:
+            found = _row(conn, scope, monitor)
+            query = select(_ae.id, _ae.event).where(
+                _ae.monitor_id == found.id,
+                _ae.at_ms >= since_ms,
+                _ae.kind == "fired",
+                _ae.silenced.is_(False),
+            )
+            if rule is not None:
+                query = query.where(_ae.rule == rule)
+            rows = conn.execute(query.order_by(_ae.at_ms, _ae.id).limit(limit)).all()
+        return [(r.id, orjson.loads(r.event)) for r in rows]
+
     def put_channel(self, scope: Scope, name: str, spec: dict[str, Any]) -> None:
         with self.db.write() as conn:
             conn.execute(

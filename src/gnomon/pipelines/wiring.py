@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from gnomon._types import Scope
 from gnomon.pipelines.api import PipelinesApi
 from gnomon.services import ServiceRegistry
@@ -41,3 +43,23 @@ def build(services: ServiceRegistry) -> None:
         return PipelineClient(pipelines, lineage, scope, settings)
 
     services.expose("pipelines", PipelinesApi, embedded)
+    _schedules(services, embedded)
+
+
+def _schedules(services: ServiceRegistry, pipelines: Callable[[Scope], PipelinesApi]) -> None:
+    """Schedules, embedded only: the worker beside the database runs them, never a server."""
+    from gnomon.data.service import DatasetService
+    from gnomon.monitoring.service import MonitorService
+    from gnomon.pipelines.schedule_client import ScheduleClient
+    from gnomon.pipelines.schedules import ScheduleService
+    from gnomon.pipelines.schedules_sql import SqlScheduleStore
+
+    assert services.database is not None
+    schedules = ScheduleService(
+        SqlScheduleStore(services.database),
+        pipelines,
+        services.find(DatasetService),
+        lambda: services.find(MonitorService),  # built on first use: few schedules need it
+    )
+    services.provide(ScheduleService, schedules)
+    services.expose("schedules", ScheduleClient, lambda scope: ScheduleClient(schedules, scope))

@@ -1,2 +1,3 @@
-"""``gnomon worker``: runs what is scheduled (monitors now; pipelines and policies later)
-beside the metadata database, with leases so that several workers share the work."""
+"""``gnomon worker``: runs what is scheduled (monitors and pipeline schedules; policies
+later) beside the metadata database, with leases and claimed ticks so that several workers
+share the work. The API server runs monitors too, never pipelines: they are user code."""

@@ -1,10 +1,10 @@
-"""``gnomon worker``: run scheduled monitors until stopped (Ctrl-C or SIGTERM)."""
+"""``gnomon worker``: run scheduled monitors and pipelines until stopped (Ctrl-C or SIGTERM)."""
 
 from __future__ import annotations
 
 import signal
 import threading
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -20,10 +20,12 @@ def worker(
     ] = 30,
     once: Annotated[bool, typer.Option(help="One round, then exit (cron, tests).")] = False,
 ) -> None:
-    """Run scheduled monitors (with a lease per monitor, so workers share the work)."""
+    """Run scheduled monitors (a lease per monitor) and pipeline schedules (each tick claimed
+    once), so that workers share the work. Pipelines are imported from the current folder."""
     from gnomon.backends import is_server, open_services
     from gnomon.monitoring.service import MonitorService
-    from gnomon.worker.loop import run_forever
+    from gnomon.pipelines.schedules import ScheduleService
+    from gnomon.worker.loop import run_forever, run_schedules_forever, schedules_round
 
     settings = state_of(ctx).settings
     if is_server(settings.uri or ""):
@@ -32,16 +34,28 @@ def worker(
             "(postgresql://... or sqlite:///...), not to a server"
         )
     # The server's copy: a webhook a client configured must not reach this network either.
-    monitors = open_services(settings).for_server().get(MonitorService)
+    services = open_services(settings).for_server()
+    monitors = services.get(MonitorService)
+    schedules = services.get(ScheduleService)
     stop = threading.Event()
     if once:
         stop.set()
         _said(monitors.run_due())
+        _ticks(schedules_round(schedules, interval, None))
         return
+
+    def stopping(signum: int, _: Any) -> None:
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C: at once
+
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    say(f"Worker running scheduled monitors every {interval:g}s; Ctrl-C stops it")
+        signal.signal(signum, stopping)
+    say(f"Worker running scheduled monitors and pipelines every {interval:g}s; Ctrl-C stops it")
+    pipelines = run_schedules_forever(schedules, interval, stop, _ticks)
     run_forever(monitors, interval, stop, _said)
+    if pipelines.is_alive():
+        say("Waiting for the running pipeline to end (Ctrl-C again to stop at once)")
+        pipelines.join()
 
 
 def _said(runs: list[MonitorRun]) -> None:
@@ -52,6 +66,13 @@ def _said(runs: list[MonitorRun]) -> None:
             say(
                 f"{run.monitor}: {len(run.windows)} window(s) up to {format_time(run.watermark_ms)}"
             )
+
+
+def _ticks(ticks: list[Any]) -> None:
+    for tick in ticks:
+        run = f" run {tick.pipeline_run_id}" if tick.pipeline_run_id else ""
+        message = f": {tick.message[:300]}" if tick.message and tick.status != "succeeded" else ""
+        say(f"schedule {tick.schedule} {tick.tick}: {tick.status}{run}{message}")
 
 
 __all__ = ["worker"]

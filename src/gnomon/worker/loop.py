@@ -1,7 +1,10 @@
-"""The worker's loop: every ``interval`` seconds, run each due monitor of every workspace.
+"""The worker's loops: every ``interval`` seconds, run each due monitor of every workspace;
+and, in ``gnomon worker`` only, each due pipeline schedule.
 
-Each monitor run takes the monitor's lease in the database first, so any number of workers
-(and servers running monitors) share the schedule without evaluating a window twice.
+Each monitor run takes the monitor's lease in the database first, and each schedule tick is
+claimed by inserting its row, so any number of workers (and servers running monitors) share
+the work without evaluating a window or running a tick twice. Schedules loop in a thread of
+their own: a pipeline that runs for an hour does not hold monitors back.
 """
 
 from __future__ import annotations
@@ -9,11 +12,17 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from gnomon.monitoring.entities import MonitorRun
 from gnomon.monitoring.service import MonitorService
 
+if TYPE_CHECKING:
+    from gnomon.pipelines.schedule_entities import Tick
+    from gnomon.pipelines.schedules import ScheduleService
+
 logger = logging.getLogger("gnomon.worker")
+GRACE_ROUNDS = 2  # catchup=none: a tick found within two rounds of its time is on time
 
 
 def run_forever(
@@ -35,4 +44,37 @@ def run_forever(
         stop.wait(interval)
 
 
-__all__ = ["run_forever"]
+def schedules_round(schedules: ScheduleService, interval: float, owner: str | None) -> list[Tick]:
+    """One round of every due schedule tick; a failure is logged, not raised."""
+    from gnomon.pipelines.schedules import ON_TIME_MS
+
+    grace = max(ON_TIME_MS, int(GRACE_ROUNDS * interval * 1000))
+    try:
+        return schedules.run_due(owner, grace_ms=grace)
+    except Exception:  # the database away for a moment: try again next round
+        logger.exception("a schedule round failed")
+        return []
+
+
+def run_schedules_forever(
+    schedules: ScheduleService,
+    interval: float,
+    stop: threading.Event,
+    on_round: Callable[[list[Tick]], None] | None = None,
+    owner: str | None = None,
+) -> threading.Thread:
+    """Schedule rounds in a thread until ``stop`` is set; the thread, started."""
+
+    def loop() -> None:
+        while not stop.is_set():
+            done = schedules_round(schedules, interval, owner)
+            if on_round is not None:
+                on_round(done)
+            stop.wait(interval)
+
+    thread = threading.Thread(target=loop, name="gnomon-schedules", daemon=True)
+    thread.start()
+    return thread
+
+
+__all__ = ["run_forever", "run_schedules_forever", "schedules_round"]
