@@ -12,7 +12,7 @@ $(BIN)/python:
 
 # Stamp files: reinstall only when pyproject.toml changes.
 $(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
-	$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python -e ".[sklearn]"
+	$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python -e ".[sklearn,ray]"
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python

@@ -26,6 +26,7 @@ from gnomon.tracking.entities import Run
 if TYPE_CHECKING:
     from gnomon.data.validation import ValidationReport
     from gnomon.demo_monitor import MonitorDemo
+    from gnomon.demo_pipeline import PipelineDemo
     from gnomon.evaluation import EvaluationResult
 
 EXPERIMENT = "demo"
@@ -78,6 +79,7 @@ class DemoResult:
     evaluation: EvaluationResult | None = None
     winner: Run | None = None  # what the evaluation's verdict sent to production
     data: DataDemo | None = None
+    pipelines: PipelineDemo | None = None  # the training as a pipeline: cached, lineage, Ray
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,12 +143,15 @@ def run_demo(
     quick: bool = False,
     on_trained: Callable[[ModelSpec], None] | None = None,
     serve: bool = True,
+    pipelines: bool = True,
+    ray: bool = True,
 ) -> DemoResult:
     """Train every model of :func:`model_specs`, each as a run of experiment ``demo``.
 
     Args:
         quick: train fewer and smaller models.
         on_trained: called after each model's run has ended (drives a progress bar).
+        pipelines: also run the training as a pipeline (twice, then on Ray if ``ray``).
 
     Raises:
         InvalidInput: scikit-learn is not installed.
@@ -182,6 +187,11 @@ def run_demo(
         winner, other = runner_up, best
     registered, accuracy = _promote(winner, split) if winner is not None else (None, None)
     served = _serve(split, other) if registered is not None and serve else None
+    flows = None
+    if pipelines:
+        from gnomon.demo_pipeline import run_pipelines
+
+        flows = run_pipelines(data.version, ray=ray)
     return DemoResult(
         runs=[client.get_run(run_id) for run_id in run_ids],
         best=best,
@@ -193,6 +203,7 @@ def run_demo(
         served=served,
         evaluation=evaluation,
         data=data,
+        pipelines=flows,
     )
 
 

@@ -45,7 +45,8 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shared]:
         env.setenv("GNOMON_CAPTURE_ENVIRONMENT", "false")
         fluent._reset()
         trained: list[str] = []
-        result = run_demo(quick=True, on_trained=lambda spec: trained.append(spec.name))
+        # Ray is left out: its executor has tests of its own, and a Ray start costs seconds.
+        result = run_demo(quick=True, on_trained=lambda spec: trained.append(spec.name), ray=False)
         yield Shared(result, home, trained)
         fluent._reset()
         backends.close_databases()
@@ -235,7 +236,8 @@ def test_demo_versions_profiles_and_checks_its_data(demo: DemoResult, shared: Sh
     assert datasets.schema(DATASET).column(PLANTED_COLUMN).type == "float"
     for run in result.runs:  # every run points to the data version it was trained on
         assert [(i.ref, i.context) for i in datasets.inputs(run.id)] == [(data.version, "training")]
-    assert {r.run_id for r in datasets.used_by(data.version).runs} == {r.id for r in result.runs}
+    # the demo's runs, and the pipeline's train steps (docs/pipelines.md)
+    assert {r.run_id for r in datasets.used_by(data.version).runs} >= {r.id for r in result.runs}
     planted = [
         a
         for a in data.batch_report.anomalies
@@ -244,3 +246,20 @@ def test_demo_versions_profiles_and_checks_its_data(demo: DemoResult, shared: Sh
     assert planted and planted[0].count >= 5
     page = Path(data.profile_path).read_text()
     assert "<svg" in page and PLANTED_COLUMN in page
+
+
+def test_the_training_runs_as_a_pipeline_twice_the_second_time_from_the_cache(
+    demo: DemoResult,
+) -> None:
+    flows = demo.pipelines
+    assert flows is not None
+    assert flows.first.counts == {"succeeded": 5}
+    assert flows.cached.counts == {"cached": 5}
+    assert flows.gate["passed"] is True
+    assert flows.registered == "model:demo-pipeline-classifier/1"
+    assert flows.lineage is not None
+    ids = {node.id for node in flows.lineage.nodes}
+    assert demo.data is not None and f"dataset:{demo.data.version}" in ids
+    steps = {node.label for node in flows.lineage.nodes if node.kind == "step"}
+    assert {"register", "evaluate", "train", "split", "load"} <= steps
+    assert flows.on_ray is None

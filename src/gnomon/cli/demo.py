@@ -21,6 +21,7 @@ from gnomon.errors import InvalidInput
 if TYPE_CHECKING:
     from gnomon.demo import DataDemo, DemoResult, ModelSpec, ServingDemo
     from gnomon.demo_monitor import MonitorDemo
+    from gnomon.demo_pipeline import PipelineDemo
     from gnomon.evaluation import EvaluationResult
 
 
@@ -92,11 +93,35 @@ def _print_demo(result: DemoResult, experiment: str) -> None:
         )
     if result.served is not None:
         _print_serving(result.served)
+    if result.pipelines is not None:
+        _print_pipelines(result.pipelines)
     say(f"metadata:  {display_uri(result.store_uri)}")
     say(f"artifacts: {result.artifact_root}")
     hint(f"next: gnomon runs list --experiment {experiment}")
     if version is not None:
         hint(f"      gnomon models show {version.model_name}")
+
+
+def _print_pipelines(flows: PipelineDemo) -> None:
+    from gnomon.pipelines.cli_lineage import render
+
+    say("the same training as a pipeline: load -> split -> train -> evaluate (gate) -> register")
+    table = new_table(None, "run", "executor", "seconds", "steps")
+    for done in (flows.first, flows.cached, flows.on_ray):
+        if done is None:
+            continue
+        steps = ", ".join(f"{n} {status}" for status, n in sorted(done.counts.items()))
+        table.add_row(done.run_id[:12], done.executor, f"{done.seconds:.2f}", steps)
+    console().print(table)
+    passed = "passed" if flows.gate.get("passed") else "failed"
+    say(f"  the gate {passed}: {'; '.join(flows.gate.get('reasons', []))[:200]}")
+    if flows.registered is not None:
+        say(f"  registered {flows.registered}; its lineage:")
+    if flows.lineage is not None:
+        console().print(render(flows.lineage, "upstream"))
+    if flows.ray_note:
+        say(f"  {flows.ray_note}")
+    hint("      gnomon pipeline list; gnomon lineage " + (flows.registered or "model:NAME/V"))
 
 
 _EVALUATED = ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss")

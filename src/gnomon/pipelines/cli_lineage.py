@@ -86,13 +86,17 @@ def _grow(
     node_id: str,
     links: dict[str, list[str]],
     nodes: dict[str, LineageNode],
-    path: set[str],
+    shown: set[str],
 ) -> None:
+    """A DAG as a tree: a node reached again is named, not expanded again."""
     for other in sorted(links.get(node_id, []), key=lambda n: (nodes[n].kind, nodes[n].label)):
-        if other in path:
-            continue  # a cycle through the containment links: shown once
-        child = branch.add(_label(nodes[other]))
-        _grow(child, other, links, nodes, path | {other})
+        if other in shown:
+            label = _label(nodes[other])
+            label.append("  (above)", style="dim italic")
+            branch.add(label)
+            continue
+        shown.add(other)
+        _grow(branch.add(_label(nodes[other])), other, links, nodes, shown)
 
 
 def _label(node: LineageNode) -> Text:
