@@ -16,6 +16,9 @@ from gnomon.data.http import HttpDatasetClient
 from gnomon.deployments.api import DeploymentsApi
 from gnomon.deployments.client import DeploymentClient
 from gnomon.deployments.http import HttpDeploymentClient
+from gnomon.pipelines.api import PipelinesApi
+from gnomon.pipelines.client import PipelineClient
+from gnomon.pipelines.http import HttpPipelineClient
 from gnomon.registry.api import RegistryApi
 from gnomon.registry.client import RegistryClient
 from gnomon.registry.http import HttpRegistryClient
@@ -28,6 +31,8 @@ IMPLEMENTATIONS = [
     (AuthApi, HttpAuthClient),
     (DatasetsApi, DatasetClient),
     (DatasetsApi, HttpDatasetClient),
+    (PipelinesApi, PipelineClient),
+    (PipelinesApi, HttpPipelineClient),
 ]
 
 

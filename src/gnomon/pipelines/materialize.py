@@ -19,6 +19,7 @@ from typing import Any
 from gnomon.errors import InvalidInput
 
 PREVIEW = 200  # characters of a value shown in listings
+TYPE_NAME = 300  # characters of a type's name kept (what the stores take)
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,15 +47,27 @@ class Objects(Protocol):
     def sync(self) -> None: ...
 
 
+SERVER_PREFIX = "gnomon+"  # a root "gnomon+https://host": the objects a gnomon server keeps
+
+
 @dataclass(frozen=True, slots=True)
 class ObjectsAddress:
-    """Picklable: how a worker process (local or on Ray) opens the same objects."""
+    """Picklable: how a worker process (local or on Ray) opens the same objects.
 
-    root: str  # the artifact root: a folder or an s3:// URI
-    workspace: str
+    A root ``gnomon+http(s)://server`` names a server's objects; its ``workspace`` is then
+    the workspace's name, and the worker logs in as itself (``GNOMON_TOKEN`` or its saved
+    login): no token travels in the address.
+    """
+
+    root: str  # the artifact root: a folder, an s3:// URI, or gnomon+https://server
+    workspace: str  # the workspace's id (its name for a server's objects)
     s3_endpoint_url: str | None = None
 
     def open(self) -> Objects:
+        if self.root.startswith((SERVER_PREFIX + "http://", SERVER_PREFIX + "https://")):
+            from gnomon.pipelines.http_objects import HttpObjects
+
+            return HttpObjects(self.root.removeprefix(SERVER_PREFIX), self.workspace)
         if "://" not in self.root or self.root.startswith("file://"):
             base = self.root.removeprefix("file://")
             return LocalObjects(Path(base) / clean_key(f"{self.workspace}/pipelines/objects"))
@@ -164,4 +176,11 @@ class StoreObjects:
         return None  # every upload was durable when it returned
 
 
-__all__ = ["LocalObjects", "Objects", "ObjectsAddress", "StoreObjects", "digest_of"]
+__all__ = [
+    "SERVER_PREFIX",
+    "LocalObjects",
+    "Objects",
+    "ObjectsAddress",
+    "StoreObjects",
+    "digest_of",
+]

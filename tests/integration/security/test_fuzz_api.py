@@ -68,6 +68,7 @@ def _seed(live: LiveServer) -> tuple[str, Objects]:
     services.deployments.create(scope, "web", "churn/1")
     _seed_dataset(services, scope)
     _seed_monitor(services, scope)
+    pipeline_run = _seed_pipeline(services, scope)
     objects: Objects = {
         "experiment_id": lambda: experiment.id,
         # A run of its own per operation: an earlier one may have finished or sealed its run.
@@ -82,6 +83,9 @@ def _seed(live: LiveServer) -> tuple[str, Objects]:
         "path": lambda: "t.csv",
         "/api/v1/monitors/": lambda: "watch",
         "rule": lambda: "high",
+        # A run of its own per operation too: recording steps or finishing one changes it.
+        "pipeline_run_id": pipeline_run,
+        "ref": lambda: f"pipeline-run:{pipeline_run()}",  # lineage
     }
     return token, objects
 
@@ -120,6 +124,19 @@ def _seed_monitor(services: Any, scope: Scope) -> None:
         "severity": "warning",
     }
     store.put_rule(scope, "watch", "high", rule, AlertState().to_dict())
+
+
+def _seed_pipeline(services: Any, scope: Scope) -> Callable[[], str]:
+    """A maker of fresh pipeline runs (in the fuzzed workspace)."""
+    from gnomon.pipelines.entities import NewPipelineRun
+    from gnomon.pipelines.service import PipelineService
+
+    pipelines: PipelineService = services.get(PipelineService)
+
+    def fresh() -> str:
+        return pipelines.start_run(scope, NewPipelineRun("p", "m:f", {}, {}, "local")).id
+
+    return fresh
 
 
 def _existing(objects: Objects) -> Callable[[Operation], dict[str, str] | None]:

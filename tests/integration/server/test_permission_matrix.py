@@ -91,6 +91,8 @@ def world(auth_server: LiveServer) -> Iterator[World]:
         "digest": "xxh128:" + "0" * 32,  # a dataset object (its upload fails the digest check)
         "rule": "high",
         "silence_id": "no-such-silence",
+        "pipeline_run_id": "0" * 32,
+        "ref": "pipeline-run:" + "0" * 32,  # lineage: an object the workspace lacks
     }
     yield World(auth_server, tokens, values)
 
@@ -116,7 +118,8 @@ def _client(world: World, identity: str) -> httpx.Client:
 def _call(world: World, http: httpx.Client, method: str, path: str) -> httpx.Response:
     url = re.sub(r"\{(\w+)\}", lambda m: world.values[m[1]], path)
     if method in ("POST", "PUT", "PATCH"):
-        if "/artifacts/" in path or path.startswith(f"{API_PREFIX}/dataset-objects/{{"):
+        objects = (f"{API_PREFIX}/dataset-objects/{{", f"{API_PREFIX}/pipeline-objects/{{")
+        if "/artifacts/" in path or path.startswith(objects):
             return http.request(method, url, content=b"data")
         return http.request(method, url, json={})
     return http.request(method, url)
