@@ -168,3 +168,33 @@ def test_components_refuse_bad_input_with_the_reason(gnomon_home: Path) -> None:
     train, holdout = c.split(frame, 0.2, 3, "species")
     assert len(holdout) == 30 and set(holdout["species"].value_counts()) == {10}
     assert not set(train.index) & set(holdout.index)
+
+
+def test_the_lineage_of_a_train_evaluate_register_pipeline_reaches_data_and_deployment(
+    gnomon_home: Path,
+) -> None:
+    ref = gnomon.log_dataset(_iris(), "iris").ref
+    params = {"dataset": ref, "model_name": "iris-clf", "params": {"n_estimators": 5}}
+    result = gnomon.run_pipeline(pipelines.train_and_register, params)
+    client = gnomon.get_client()
+    client.deployments.create("iris-api", "iris-clf@production")
+    api = client.pipelines
+
+    up = api.lineage("deployment:iris-api", "upstream", 12)
+    kinds = {node.id.partition(":")[0] for node in up.nodes}
+    assert {"deployment", "model", "step", "artifact", "dataset", "run"} <= kinds
+    edges = set(up.edges)
+    register = f"step:{result.steps['register'].id}"
+    assert ("model:iris-clf/1", "deployment:iris-api") in edges
+    assert (register, "model:iris-clf/1") in edges  # the step that returned the version
+    train_run = f"run:{result.output('register').run_id}"
+    assert (train_run, "model:iris-clf/1") in edges and (f"dataset:{ref}", train_run) in edges
+    steps = {node.label for node in up.nodes if node.kind == "step"}
+    assert {"register", "evaluate", "train", "split", "load"} <= steps
+
+    down = api.lineage(f"dataset:{ref}", "downstream", 12)
+    reached = {node.id for node in down.nodes}
+    assert {train_run, "model:iris-clf/1", "deployment:iris-api"} <= reached
+    assert not down.truncated
+    shallow = api.lineage(f"dataset:{ref}", "downstream", 1)
+    assert "deployment:iris-api" not in {n.id for n in shallow.nodes} and shallow.truncated
