@@ -245,6 +245,15 @@ def mon(hours: int, seed: int = SEED) -> dict[str, Any]:
     }
 
 
+# W7: the chain's steps and the fan-outs' widths. The pipelines are built from the scripts' own
+# constants (bench/workloads/w7_steps.py, bench/peers/w7_common.py), which check they match.
+W7_STEPS, W7_WIDTH, W7_WIDE = 200, 200, 1000
+
+
+def w7() -> dict[str, Any]:
+    return {"steps": W7_STEPS, "width": W7_WIDTH, "wide": W7_WIDE}
+
+
 # What the CLI start-up workload runs: name -> arguments of `gnomon`.
 CLI_COMMANDS = {
     "version": ["version"],
@@ -276,6 +285,8 @@ def write(workload: str, folder: Path) -> Path:
         "W6L": lambda: w6(folder, W6L_ROWS),
         "MON": lambda: mon(MON_HOURS),
         "MONq": lambda: mon(MONQ_HOURS),
+        "W7": w7,
+        "W7q": w7,
     }
     path = folder / "data.json"
     path.write_text(json.dumps(builders[workload]()))

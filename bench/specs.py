@@ -10,7 +10,7 @@ from typing import Any
 
 from bench import data
 from bench.servers import Server
-from bench.venvs import DVC, EVIDENTLY, MLFLOW, Peer
+from bench.venvs import DAGSTER, DVC, EVIDENTLY, METAFLOW, MLFLOW, PREFECT, ZENML, Peer
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -466,7 +466,93 @@ def _mon(name: str, hours: int, limits: tuple[Limit, ...]) -> Workload:
 MON = _mon("MON", data.MON_HOURS, (Limit("seconds", 60.0), Limit("peak_mb", 2048.0)))
 MONQ = _mon("MONq", data.MONQ_HOURS, (Limit("peak_mb", 2048.0),))
 
+W7_FIGURES = (
+    "chain_seconds",
+    "chain_overhead_ms",
+    "chain_run_s",
+    "chain_run_ms_per_step",
+    "chain_steps_ms_per_step",
+    "chain_cached_seconds",
+    "chain_cached_run_s",
+    "chain_cached_steps",
+    "fan_seconds",
+    "fan_overhead_ms",
+    "fan_run_s",
+    "fan_run_ms_per_step",
+    "fan_cached_seconds",
+    "fan_cached_run_s",
+    "fan_cached_steps",
+    "width",
+    "limit_seconds",
+    "chain_import_s",
+    "chain_open_s",
+    "chain_setup_s",
+    "chain_steps_s",
+    "chain_close_s",
+    "chain_cached_import_s",
+    "chain_cached_open_s",
+    "chain_peak_mb",
+    "fan_error",
+    "pending",
+    "version",
+)
+W7_PEERS = ("dagster", "prefect", "metaflow", "zenml")
+W7_CACHED_PEERS = ("prefect", "metaflow", "zenml")  # Dagster has no cache across runs
+
+
+def _w7(name: str, quick: bool) -> Workload:
+    """W7 (gnomon, its 1,000-wide and Ray variants, the floor, four peers) or W7q (its quick
+    check: gnomon, the 1,000-wide fan-out, the floor and Dagster, each a few seconds)."""
+    gnomon = (
+        Side("gnomon", "w7", args=("--system", "gnomon")),
+        Side("gnomon-1000", "w7", args=("--system", "wide")),
+        *(() if quick else (Side("gnomon-ray", "w7", args=("--system", "ray")),)),
+        Side("limit", "w7", args=("--system", "limit")),
+    )
+    peers = (Side("dagster", "w7", DAGSTER),)
+    if not quick:  # a process per task (Metaflow), a server to start (Prefect), minutes each
+        peers += tuple(Side(p.name, "w7", p, slow=True) for p in (PREFECT, METAFLOW, ZENML))
+    shown = W7_PEERS[:1] if quick else W7_PEERS
+    return Workload(
+        name=name,
+        title=(
+            f"pipeline overhead: a {data.W7_STEPS}-step chain, a {data.W7_WIDTH}-wide fan-out "
+            "and its join; first run, then cached; each run a whole process"
+        ),
+        sides=(*gnomon, *peers),
+        figures=W7_FIGURES,
+        expect=lambda generated: {"ok": True},
+        # Issue: at most 2 ms of overhead per step, a cached 200-step re-run under 0.3 s, and
+        # at least 10x the fastest peer on both.
+        ratios=(
+            *(
+                Ratio(figure, peer, 10.0)
+                for figure in ("chain_overhead_ms", "fan_overhead_ms")
+                for peer in shown
+            ),
+            *(
+                Ratio(figure, peer, 10.0)
+                for figure in ("chain_cached_seconds", "fan_cached_seconds")
+                for peer in W7_CACHED_PEERS
+                if peer in shown
+            ),
+        ),
+        limits=(
+            Limit("chain_overhead_ms", 2.0),
+            Limit("fan_overhead_ms", 2.0),
+            Limit("chain_run_ms_per_step", 2.0),
+            Limit("chain_cached_seconds", 0.3),
+            Limit("chain_cached_run_s", 0.3),
+        ),
+        timeout_s=3600.0,
+    )
+
+
+W7 = _w7("W7", quick=False)
+W7Q = _w7("W7q", quick=True)
+
 WORKLOADS = {
     w.name: w
     for w in (W1, W1S, W1M, W2, W2M, W2L, IMP, W3, W3B, CLI, W6, W6L, W8, W8Q, PROF, MON, MONQ)
 }
+WORKLOADS.update({w.name: w for w in (W7, W7Q)})

@@ -50,6 +50,13 @@ DVC = Peer(name="dvc", requirement="dvc==3.67.1")
 # W6's peer, installed when W6 runs, like DVC. Evidently 0.7 fails to import under pandas 3.
 EVIDENTLY = Peer(name="evidently", requirement="evidently==0.7.23 pandas<3")
 
+# W7's peers (pipeline overhead), each installed when W7 runs. Prefect's API server needs
+# FastAPI; pinned so its ephemeral server is the same every run.
+DAGSTER = Peer(name="dagster", requirement="dagster==1.13.29")
+PREFECT = Peer(name="prefect", requirement="prefect==3.8.8 fastapi==0.150.0")
+METAFLOW = Peer(name="metaflow", requirement="metaflow==2.19.39")
+ZENML = Peer(name="zenml", requirement="zenml[local]==0.98.0")
+
 
 def _uv() -> Path | None:
     candidate = Path(sys.executable).parent / "uv"

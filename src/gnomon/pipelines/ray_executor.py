@@ -69,16 +69,40 @@ class RayExecutor:
             raise InvalidInput("the ray executor needs Ray: pip install 'gnomon[ray]'") from None
         self.ray: Any = ray  # imported here: only a ray run needs it
         self.address = address
-        self.started = _join(ray, ray_address)
-        self.local = self.started and ray_address is None
-        self.totals = self.ray.cluster_resources()
-        self.capacity = max(1, parallelism or int(self.totals.get("CPU", 1)))
-        self.remote = self.ray.remote(max_retries=0)(_run_step)
+        self.ray_address = ray_address
+        self.parallelism = parallelism
+        if ray_address is not None and ray_address != "auto":
+            _probe(ray_address)  # an unreachable address fails before anything runs
+        # Ray itself starts with the first step that must run: a fully cached run never
+        # waits seconds for a Ray it does not use.
+        self.started = False
+        self.joined = False
+        self.local = False
+        self.totals: dict[str, float] = {}
+        self.remote: Any = None
         self.runtime_env = {"env_vars": {**_gnomon_settings(), "PYTHONPATH": _python_path()}}
         self.pending: dict[Any, tuple[StepTask, float, float | None]] = {}
         self.done: list[StepOutcome] = []
 
+    @property
+    def capacity(self) -> int:
+        if self.parallelism:
+            return max(1, self.parallelism)
+        if not self.joined:  # until Ray is up: this machine's CPUs (Ray queues the rest)
+            return max(1, os.cpu_count() or 1)
+        return max(1, int(self.totals.get("CPU", 1)))
+
+    def _join(self) -> None:
+        if self.joined:
+            return
+        self.started = _join(self.ray, self.ray_address)
+        self.local = self.started and self.ray_address is None
+        self.totals = self.ray.cluster_resources()
+        self.remote = self.ray.remote(max_retries=0)(_run_step)
+        self.joined = True
+
     def submit(self, task: StepTask, cpus: float, gpus: float, timeout: float | None) -> None:
+        self._join()
         now = time.time()
         short = self._infeasible(cpus, gpus)
         if short:
@@ -164,8 +188,6 @@ class RayExecutor:
 
 def _join(ray: Any, address: str | None) -> bool:
     """Join Ray, checking an address first; True when this call started or connected it."""
-    if address is not None and address != "auto":
-        _probe(address)  # even when Ray is up: an unreachable address is the caller's mistake
     if ray.is_initialized():
         return False  # the Ray this process already joined, whoever started it
     try:

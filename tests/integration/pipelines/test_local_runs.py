@@ -132,3 +132,16 @@ def test_steps_are_nested_tracking_runs_with_their_logs(home: Path, tmp_path: Pa
     digest = result.steps["chatty"].logs_digest
     logs = pipelines_api().objects().open().get(digest).decode()
     assert "printed hello" in logs and "logged hello" in logs
+
+
+def test_a_fully_cached_run_on_ray_never_starts_ray(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("ray")
+    params = {"marker": str(tmp_path / "absent")}
+    gnomon.run_pipeline(steps.resumable, params)
+    # Any start of Ray would now try this address (and fail): a cached run must not need it.
+    monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:1")
+    again = gnomon.run_pipeline(steps.resumable, params, executor="ray")
+    assert {s.status for s in again.steps.values()} == {"cached"}
+    assert again.run.executor == "ray"
