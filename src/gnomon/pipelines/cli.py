@@ -133,13 +133,15 @@ def _summary(result: RunResult) -> None:
     counts = result.counts()
     shown = ", ".join(f"{counts[k]} {k}" for k in _DONE if counts.get(k))
     style = "green" if result.status == "succeeded" else "red"
-    say(f"Pipeline {result.run.pipeline} run {result.run.id} {result.status}: {shown}", style)
+    say(
+        printable(f"Pipeline {result.run.pipeline} run {result.run.id} {result.status}: {shown}"),
+        style,
+    )
     for step in result.steps.values():
         if step.status == "failed":
             error = step.error or {}
-            say(
-                f"  step {step.node} failed: {error.get('type')}: {error.get('message', '')}", "red"
-            )
+            line = f"  step {step.node} failed: {error.get('type')}: {error.get('message', '')}"
+            say(printable(line), "red")
     say(f"  gnomon pipeline show {result.run.id}")
 
 
@@ -159,11 +161,11 @@ def list_runs(
     for r in found:
         table.add_row(
             r.id,
-            r.pipeline,
+            printable(r.pipeline),
             _status(r.status),
             format_time(r.started_ms),
             _took(r.started_ms, r.ended_ms),
-            r.trigger,
+            printable(r.trigger),
         )
     console().print(table)
 
@@ -177,29 +179,32 @@ def show(ctx: typer.Context, run_id: RunId, output: OutputOption = OutputFormat.
     if output is OutputFormat.JSON:
         print_json({"run": _run_dict(found), "steps": [_step_dict(s) for s in steps]})
         return
+    # Names, params, outputs and errors are whoever recorded them: printable() throughout.
     say(
-        f"Pipeline {found.pipeline} run {found.id}: {found.status}, "
-        f"started {format_time(found.started_ms)}, {_took(found.started_ms, found.ended_ms)}"
+        printable(
+            f"Pipeline {found.pipeline} run {found.id}: {found.status}, "
+            f"started {format_time(found.started_ms)}, {_took(found.started_ms, found.ended_ms)}"
+        )
     )
     if found.params:
-        say("  params: " + ", ".join(f"{k}={v}" for k, v in found.params.items()))
+        say(printable("  params: " + ", ".join(f"{k}={v}" for k, v in found.params.items())))
     if found.resumed_from:
-        say(f"  resumed from {found.resumed_from}")
+        say(printable(f"  resumed from {found.resumed_from}"))
     table = new_table(None, "step", "status", "attempts", "duration", "outputs", "cached from")
     for s in steps:
         outputs = "; ".join(f"{a.name}: {a.preview}" for a in s.artifacts if a.direction == "out")
         table.add_row(
-            s.node,
+            printable(s.node),
             _status(s.status),
             str(s.attempts),
             _took(s.started_ms, s.ended_ms),
-            outputs[:80] or MISSING,
-            s.cached_from or MISSING,
+            printable(outputs[:80] or MISSING),
+            printable(s.cached_from or MISSING),
         )
     console().print(table)
     for s in steps:
         if s.status == "failed" and s.error:
-            say(f"{s.node}: {s.error.get('type')}: {s.error.get('message')}", "red")
+            say(printable(f"{s.node}: {s.error.get('type')}: {s.error.get('message')}"), "red")
     pending = len(found.spec.get("steps", [])) - len(steps)
     if pending > 0:
         say(f"  {pending} steps not finished")
@@ -217,7 +222,7 @@ def logs(
     if found is None:
         raise InvalidInput(f"run {run_id} has no finished step {step[:100]!r}")
     if found.logs_digest is None:
-        say(f"step {step} printed nothing")
+        say(printable(f"step {step} printed nothing"))
         return
     write_text(printable(api.objects().open().get(found.logs_digest).decode(errors="replace")))
 

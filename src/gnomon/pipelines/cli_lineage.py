@@ -101,7 +101,7 @@ def _grow(
 
 def _label(node: LineageNode) -> Text:
     label = Text(f"{_ICONS.get(node.kind, '')} ")
-    label.append(node.kind, style="bold")
+    label.append(printable(node.kind), style="bold")
     label.append(f" {printable(node.label)}")
     status = node.details.get("status")
     if status:

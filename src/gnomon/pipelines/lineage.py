@@ -26,6 +26,9 @@ from gnomon.tracking.service import TrackingService
 
 MAX_DEPTH = 50
 MAX_NODES = 2_000  # a graph past this is cut (``truncated``), not walked to the end
+# Neighbours one walk may read (links to nodes seen before count): past it the graph is cut too,
+# so steps of ten thousand inputs each cannot make one request read millions of rows.
+MAX_READ = 20_000
 KINDS = ("step", "artifact", "run", "pipeline-run", "dataset", "model", "deployment")
 Neighbours = list[tuple[LineageNode, bool]]  # (node, True when it is upstream of the other)
 
@@ -67,14 +70,20 @@ class LineageService:
         truncated = False
         walks = [d for d in ("upstream", "downstream") if direction in (d, "both")]
         for walk in walks:
+            read = 0
             queue = deque([(root, 0)])
             seen = {root.id}
             while queue:
+                if read > MAX_READ:
+                    truncated = True
+                    break
                 node, level = queue.popleft()
+                around = self._neighbours(scope, node, walk)
+                read += len(around)
                 if level >= depth:
-                    truncated = truncated or bool(self._neighbours(scope, node, walk))
+                    truncated = truncated or bool(around)
                     continue
-                for other, upstream in self._neighbours(scope, node, walk):
+                for other, upstream in around:
                     edges.add((other.id, node.id) if upstream else (node.id, other.id))
                     if other.id in seen:
                         continue
@@ -92,19 +101,17 @@ class LineageService:
     def _node(self, scope: Scope, ref: str) -> LineageNode:
         kind, name = parse_ref(ref)
         if kind == "step":
-            return _step_node(self.store.step(scope, name))
+            return _step_node(self.store.step(scope, name, bare=True))
         if kind == "pipeline-run":
             return self._pipeline_run_node(scope, name)
         if kind == "run":
             run = self.tracking.get_run(scope, name)
             return LineageNode(ref, kind, run.name, {"status": run.status.value})
         if kind == "artifact":
-            found = self.store.producers(scope, [name]) or self.store.consumers(scope, [name])
-            for step in found:
-                for artifact in step.artifacts:
-                    if artifact.digest == name:
-                        return _artifact_node(artifact)
-            raise NotFound(f"no pipeline artifact {name[:40]!r}")
+            artifact = self.store.artifact(scope, name)
+            if artifact is None:
+                raise NotFound(f"no pipeline artifact {name[:40]!r}")
+            return _artifact_node(artifact)
         if kind == "dataset":
             if self.datasets is None:
                 raise NotFound("this server keeps no datasets")
@@ -133,10 +140,13 @@ class LineageService:
         handler: Callable[[Scope, str, bool], Neighbours] = getattr(
             self, f"_{kind.replace('-', '_')}"
         )
-        return handler(scope, name, up)
+        try:
+            return handler(scope, name, up)
+        except NotFound:  # a version a step linked to, deleted since (or never the workspace's)
+            return []
 
     def _step(self, scope: Scope, step_id: str, up: bool) -> Neighbours:
-        step = self.store.step(scope, step_id)
+        step = self.store.step(scope, step_id, bare=True)
         wanted = "in" if up else "out"
         found = [(_artifact_node(a), up) for a in step.artifacts if a.direction == wanted]
         if up:
@@ -152,7 +162,8 @@ class LineageService:
     def _pipeline_run(self, scope: Scope, run_id: str, up: bool) -> Neighbours:
         if up:
             return []
-        return [(_step_node(step), False) for step in self.store.steps(scope, run_id)]
+        steps = self.store.steps(scope, run_id, limit=MAX_NODES + 1, artifacts=False)
+        return [(_step_node(step), False) for step in steps]
 
     def _artifact(self, scope: Scope, digest: str, up: bool) -> Neighbours:
         steps = (
@@ -196,6 +207,8 @@ class LineageService:
         if self.deployments is None:
             return found
         for deployment in self.deployments.list(scope):
+            if all(arm.model != model for arm in deployment.routing.arms):
+                continue  # resolved only where it routes this model: a query per arm
             try:
                 _, arms = self.deployments.resolve(scope, deployment.name)
             except Exception:  # a route whose model is gone: nothing to link from it

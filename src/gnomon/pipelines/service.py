@@ -16,15 +16,16 @@ import orjson
 
 from gnomon import checks
 from gnomon._types import Scope
-from gnomon.errors import InvalidInput
+from gnomon.errors import Conflict, InvalidInput
 from gnomon.pipelines.entities import FINAL_STEP, NewPipelineRun, PipelineRun, StepRun
 from gnomon.pipelines.sql import SqlPipelineStore
 from gnomon.tracking.entities import FinishedRun, Metric, NewRun, RunData, RunStatus
 from gnomon.tracking.service import TrackingService
-from gnomon.tracking.validation import check_name
+from gnomon.tracking.validation import check_name, params_dict
 
 MAX_SPEC_BYTES = 8 * 2**20
 MAX_PARAMS_BYTES = 64 * 1024
+MAX_ERROR_BYTES = 256 * 1024  # a step's error: 4,000 characters of message, 20,000 of traceback
 MAX_STEPS_PER_CALL = 5_000
 MAX_LIST = 1_000
 RECENT_RUNS = 2  # runs whose cache entries a new run of the pipeline reads up front
@@ -51,23 +52,44 @@ class PipelineService:
                     f"run {new.resumed_from} is of pipeline {previous.pipeline!r}, "
                     f"not {new.pipeline!r}"
                 )
+        params = params_dict({k: _shown(v) for k, v in new.params.items()})  # before any write
         experiment = self.tracking.get_or_create_experiment(scope, f"pipeline:{new.pipeline}")
         tags = {"gnomon.pipeline": new.pipeline, "gnomon.pipeline.trigger": new.trigger}
         tracked = self.tracking.create_run(scope, experiment.id, new.pipeline, tags=tags)
-        params = {k: _shown(v) for k, v in new.params.items()}
         if params:
             self.tracking.log_batch(scope, tracked.id, params=params)
         return self.store.create_run(scope, new, tracked.id)
 
     def record_steps(self, scope: Scope, run_id: str, steps: Sequence[StepRun]) -> None:
-        """Store finished steps, each also as a nested tracking run of the pipeline's run."""
+        """Store finished steps, each also as a nested tracking run of the pipeline's run.
+
+        Everything that can refuse the batch is checked before the nested runs are written
+        (they are a transaction of their own): a refused batch leaves nothing behind."""
         if len(steps) > MAX_STEPS_PER_CALL:
             raise InvalidInput(f"at most {MAX_STEPS_PER_CALL} steps per call, not {len(steps)}")
         run = self.store.get_run(scope, run_id)
+        if run.status != "running":
+            raise Conflict(f"pipeline run {run_id} is already {run.status}")
+        nodes: dict[str, str] = {}  # by step id
+        seen: set[str] = set()
         for step in steps:
+            shown = f"step {step.node[:100]!r}"
             if step.status not in FINAL_STEP:
-                raise InvalidInput(f"step {step.node[:100]!r}: unknown status {step.status!r}")
-            _bounded(f"step {step.node[:100]!r}", step.params, MAX_PARAMS_BYTES)
+                raise InvalidInput(f"{shown}: unknown status {step.status!r}")
+            if step.id in nodes or step.node in seen:
+                raise InvalidInput(f"{shown}: its id or node is twice in the batch")
+            nodes[step.id] = step.node
+            seen.add(step.node)
+            _bounded(shown, step.params, MAX_PARAMS_BYTES)
+            if step.error is not None:
+                _bounded(f"{shown} error", step.error, MAX_ERROR_BYTES)
+            for artifact in step.artifacts:
+                if artifact.link is not None:
+                    _check_link(artifact.link)
+        if self.store.check_new_steps(run_id, nodes):
+            return  # sent again after its answer was lost (a retry): recorded already
+        # The nested run is the server's to make: a client's tracking run id is not kept.
+        steps = [replace(s, tracking_run_id=None) if s.tracking_run_id else s for s in steps]
         self.store.add_steps(scope, run_id, self._track(scope, run, steps))
 
     def _track(self, scope: Scope, run: PipelineRun, steps: Sequence[StepRun]) -> list[StepRun]:
@@ -110,6 +132,9 @@ class PipelineService:
             raise InvalidInput(f"a pipeline run ends succeeded or failed, not {status[:40]!r}")
         if error is not None:
             error = error[:20_000]
+        current = self.store.get_run(scope, run_id)
+        if current.status == status:
+            return current  # sent again after its answer was lost (a retry): finished already
         finished = self.store.finish_run(scope, run_id, status, error)
         if finished.tracking_run_id is not None:
             final = RunStatus.FINISHED if status == "succeeded" else RunStatus.FAILED
@@ -146,6 +171,23 @@ def _text(what: str, value: object, limit: int, empty: bool = False) -> str:
     if len(checked) > limit:
         raise InvalidInput(f"{what} is {len(checked)} characters; at most {limit}")
     return checked
+
+
+def _check_link(link: str) -> None:
+    """A step artifact's link is ``dataset:NAME@V`` or ``model:NAME/V``, what a step's
+    returned ``DatasetVersion`` or ``ModelVersion`` is recorded as (lineage follows it)."""
+    kind, _, rest = link.partition(":")
+    name, _, version = rest.rpartition("@" if kind == "dataset" else "/")
+    if (
+        kind not in ("dataset", "model")
+        or not version.isascii()
+        or not version.isdigit()
+        or not 1 <= int(version) <= 2**31
+    ):
+        raise InvalidInput(
+            f"an artifact's link is dataset:NAME@VERSION or model:NAME/VERSION, not {link[:100]!r}"
+        )
+    check_name(kind, name)
 
 
 def _shown(value: Any) -> str:

@@ -28,6 +28,14 @@ _p = pipeline_runs.c
 _s = step_runs.c
 _a = step_artifacts.c
 _KEYS_PER_QUERY = 500
+# what lineage reads of a step run: not its error, params or artifacts (each may be large)
+_BARE = tuple(
+    step_runs.c[name]
+    for name in (
+        *("id", "run_id", "node", "step", "status", "cache_key", "attempts"),
+        *("started_ms", "ended_ms", "cached_from"),
+    )
+)
 
 
 def dump(value: Any) -> str:
@@ -135,24 +143,54 @@ class SqlPipelineStore:
             if artifact_rows:
                 conn.execute(step_artifacts.insert(), artifact_rows)
 
-    def steps(self, scope: Scope, run_id: str) -> list[StepRun]:
+    def check_new_steps(self, run_id: str, nodes: dict[str, str]) -> bool:
+        """Whether the run already holds exactly these steps (``nodes``: id to node), as when
+        a batch is sent again after its answer was lost; False when it holds none of them.
+
+        Raises:
+            Conflict: some id is taken, or some node recorded under another id.
+        """
+        ids = list(nodes)
+        found = 0
+        with self.db.read() as conn:
+            for start in range(0, len(ids), _KEYS_PER_QUERY):
+                chunk = ids[start : start + _KEYS_PER_QUERY]
+                same_node = and_(_s.run_id == run_id, _s.node.in_([nodes[i] for i in chunk]))
+                rows = conn.execute(
+                    select(_s.id, _s.run_id, _s.node).where(_s.id.in_(chunk) | same_node)
+                ).all()
+                for row in rows:
+                    if row.run_id != run_id or nodes.get(row.id) != row.node:
+                        raise Conflict(
+                            f"pipeline run {run_id} already has a step with one of these ids "
+                            "or nodes: nothing was recorded"
+                        )
+                found += len(rows)
+        if 0 < found < len(ids):
+            raise Conflict(f"pipeline run {run_id} already has some of these steps")
+        return found == len(ids) > 0
+
+    def steps(
+        self, scope: Scope, run_id: str, limit: int | None = None, artifacts: bool = True
+    ) -> list[StepRun]:
         with self.db.read() as conn:
             _find_run(conn, scope, run_id)
-            rows = conn.execute(
-                select(step_runs).where(_s.run_id == run_id).order_by(_s.started_ms, _s.node)
-            ).all()
-            return _with_artifacts(conn, rows)
+            query = select(*(step_runs.c if artifacts else _BARE)).where(_s.run_id == run_id)
+            rows = conn.execute(query.order_by(_s.started_ms, _s.node).limit(limit)).all()
+            return _with_artifacts(conn, rows) if artifacts else _bare(rows)
 
-    def step(self, scope: Scope, step_run_id: str) -> StepRun:
+    def step(self, scope: Scope, step_run_id: str, bare: bool = False) -> StepRun:
+        """The step run with its artifacts; ``bare``: without its error and params."""
+        columns = _BARE if bare else tuple(step_runs.c)
         with self.db.read() as conn:
             row = conn.execute(
-                select(step_runs).where(
+                select(*columns).where(
                     and_(_s.id == step_run_id, _s.workspace_id == scope.workspace)
                 )
             ).first()
             if row is None:
                 raise not_found("step run", step_run_id)
-            return _with_artifacts(conn, [row])[0]
+            return _with_artifacts(conn, [row], bare=bare)[0]
 
     def cached(self, scope: Scope, keys: Sequence[str]) -> dict[str, StepRun]:
         """The latest step run that computed each key (succeeded, not itself a cache hit)."""
@@ -200,6 +238,24 @@ class SqlPipelineStore:
             )
         return {step.cache_key: step for step in steps if step.cache_key is not None}
 
+    def artifact(self, scope: Scope, digest: str) -> StepArtifact | None:
+        """One step artifact of the workspace with this digest (an output before an input)."""
+        query = (
+            select(step_artifacts)
+            .where(and_(_a.workspace_id == scope.workspace, _a.digest == digest))
+            .order_by(desc(_a.direction == "out"))
+            .limit(1)
+        )
+        with self.db.read() as conn:
+            a = conn.execute(query).first()
+        if a is None:
+            return None
+        return StepArtifact(
+            a.name, a.direction, a.digest, a.kind, a.type_name, a.size, a.preview, a.link
+        )
+
+    # Lineage's neighbours: step runs without their artifacts, at most 1,000 each.
+
     def producers(self, scope: Scope, digests: Sequence[str]) -> list[StepRun]:
         """Step runs that computed any of ``digests`` (a cache hit links to its source)."""
         return self._by_artifact(scope, _a.digest.in_(list(digests)), "out", computed=True)
@@ -218,12 +274,12 @@ class SqlPipelineStore:
             ids = select(_a.step_run_id).where(
                 and_(_a.workspace_id == scope.workspace, _a.direction == direction, condition)
             )
-            query = select(step_runs).where(_s.id.in_(ids))
+            query = select(*_BARE).where(_s.id.in_(ids))
             if computed:  # ran, successfully or not (a failed step still read its inputs)
                 ran = ("succeeded",) if direction == "out" else ("succeeded", "failed")
                 query = query.where(_s.status.in_(ran))
-            rows = conn.execute(query.order_by(_s.started_ms).limit(1000)).all()
-            return _with_artifacts(conn, rows)
+            # without artifacts: a thousand steps of ten thousand each would be ten million
+            return _bare(conn.execute(query.order_by(_s.started_ms).limit(1000)).all())
 
 
 def _find_run(conn: Connection, scope: Scope, run_id: str) -> Row[Any]:
@@ -254,8 +310,31 @@ def _run(row: Any, spec: bool = True) -> PipelineRun:
     )
 
 
+def _bare(
+    rows: Sequence[Row[Any]], artifacts: dict[str, list[StepArtifact]] | None = None
+) -> list[StepRun]:
+    """The step runs of ``rows`` (of the ``_BARE`` columns): no error or params."""
+    found = artifacts or {}
+    return [
+        StepRun(
+            r.id,
+            r.run_id,
+            r.node,
+            r.step,
+            r.status,
+            r.cache_key,
+            r.attempts,
+            r.started_ms,
+            r.ended_ms,
+            r.cached_from,
+            artifacts=tuple(sorted(found.get(r.id, []), key=lambda a: (a.direction, a.name))),
+        )
+        for r in rows
+    ]
+
+
 def _with_artifacts(
-    conn: Connection, rows: Sequence[Row[Any]], query: Any | None = None
+    conn: Connection, rows: Sequence[Row[Any]], query: Any | None = None, bare: bool = False
 ) -> list[StepRun]:
     """The step runs of ``rows`` with their artifacts (read by ``query`` when given)."""
     artifacts: dict[str, list[StepArtifact]] = {}
@@ -275,6 +354,10 @@ def _with_artifacts(
                     a.name, a.direction, a.digest, a.kind, a.type_name, a.size, a.preview, a.link
                 )
             )
+    return _bare(rows, artifacts) if bare else _steps(rows, artifacts)
+
+
+def _steps(rows: Sequence[Row[Any]], artifacts: dict[str, list[StepArtifact]]) -> list[StepRun]:
     return [
         StepRun(
             id=row.id,
