@@ -26,8 +26,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from gnomon._types import now_ms
 from gnomon.errors import InvalidInput
 from gnomon.monitoring import alert_checks as check
@@ -44,7 +42,6 @@ from gnomon.monitoring.channel_specs import (
     WebhookChannel,
     channel_from_dict,
 )
-from gnomon.monitoring.channel_webhook import post, refuse_private, resolve
 
 logger = logging.getLogger("gnomon.alerts")
 
@@ -157,9 +154,13 @@ def deliver(
 
 def _attempt(channel: Channel, event: AlertEvent, body: bytes, allow_private: bool) -> None:
     if isinstance(channel, WebhookChannel):
+        from gnomon.monitoring.channel_webhook import post  # httpx: imported when used
+
         post(channel, body, allow_private=allow_private)
     elif isinstance(channel, SmtpChannel):
         if not allow_private:  # the mail server must not be one inside this network either
+            from gnomon.monitoring.channel_webhook import refuse_private, resolve
+
             refuse_private(channel.host, resolve(channel.host, channel.port))
         send_mail(channel, event)
     elif isinstance(channel, CommandChannel):
@@ -182,6 +183,8 @@ def _redacted(error: str, channel: Channel) -> str:
 def _secrets(channel: Channel) -> list[str]:
     found: list[str] = []
     if isinstance(channel, WebhookChannel):
+        import httpx
+
         url = httpx.URL(channel.url)
         found += [channel.url, str(url), url.raw_path.decode("ascii", "replace")]
         found += list(channel.headers.values())

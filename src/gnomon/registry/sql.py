@@ -8,8 +8,6 @@ from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection, Row, Select, delete, exists, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from gnomon._types import Page, Scope, new_id, now_ms
 from gnomon.errors import AlreadyExists, Conflict, NotFound
@@ -32,7 +30,7 @@ from gnomon.registry.tables import (
     registered_models,
     version_tags,
 )
-from gnomon.store.database import Database
+from gnomon.store.database import Database, insert_for
 from gnomon.store.paging import fetch_page
 
 _models = registered_models.c
@@ -49,7 +47,7 @@ class SqlRegistryStore(SqlLoggedModels):
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._insert = sqlite_insert if db.is_sqlite else pg_insert
+        self._insert = insert_for(db)
 
     # -- models ------------------------------------------------------------------------------
 

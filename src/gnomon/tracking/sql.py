@@ -10,8 +10,6 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, Row, and_, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from gnomon._types import (
     Page,
@@ -21,7 +19,7 @@ from gnomon._types import (
 )
 from gnomon.errors import AlreadyExists, Conflict, NotFound
 from gnomon.store import driver_sql
-from gnomon.store.database import Database
+from gnomon.store.database import Database, insert_for
 from gnomon.store.paging import cut_page, fetch_page
 from gnomon.tracking.entities import (
     Experiment,
@@ -47,7 +45,7 @@ class SqlTrackingStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._insert = sqlite_insert if db.is_sqlite else pg_insert
+        self._insert = insert_for(db)
 
     # -- experiments -------------------------------------------------------------------------
 
