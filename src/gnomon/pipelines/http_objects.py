@@ -48,6 +48,9 @@ class HttpObjects:
         self.known.add((digest, len(data)))
         return digest
 
+    def put_fresh(self, data: bytes) -> tuple[str, bool]:
+        return self.put(data), False  # the server's other clients may have stored it
+
     def get(self, digest: str) -> bytes:
         with self.transport.stream("GET", _path(_check(digest))) as response:
             data = response.read()

@@ -34,6 +34,12 @@ def _check(digest: str) -> str:
 class Objects(Protocol):
     def put(self, data: bytes) -> str: ...
 
+    def put_fresh(self, data: bytes) -> tuple[str, bool]:
+        """Store ``data``; True when it certainly was not stored before (False: it was, or
+        this store cannot tell cheaply). Output nobody stored before is input no step has
+        read before: the runner skips the cache lookup of steps that read only such."""
+        ...
+
     def get(self, digest: str) -> bytes: ...
 
     def has(self, digest: str) -> bool: ...
@@ -83,16 +89,19 @@ class LocalObjects:
         return self.root / digest[:2] / digest[2:]
 
     def put(self, data: bytes) -> str:
+        return self.put_fresh(data)[0]
+
+    def put_fresh(self, data: bytes) -> tuple[str, bool]:
         digest = digest_of(data)
         target = self.path(digest)
-        if target.exists() and target.stat().st_size == len(data):
-            return digest
+        if self.exists(digest, len(data)):
+            return digest, False
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".tmp-{secrets.token_hex(6)}")
         with open(tmp, "wb") as out:
             out.write(data)
         os.replace(tmp, target)
-        return digest
+        return digest, True
 
     def get(self, digest: str) -> bytes:
         try:
@@ -145,6 +154,9 @@ class StoreObjects:
         digest = digest_of(data)
         self.store.put_bytes(data, self.key(digest))
         return digest
+
+    def put_fresh(self, data: bytes) -> tuple[str, bool]:
+        return self.put(data), False  # asking first would cost a round trip per output
 
     def get(self, digest: str) -> bytes:
         data = self.store.get_bytes(self.key(digest))

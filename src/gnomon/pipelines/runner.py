@@ -119,6 +119,7 @@ class _Run:
         self.running: set[str] = set()
         self.retries: list[tuple[float, str]] = []
         self.known = api.recent_cache(spec.name) if use_cache else {}
+        self.fresh: set[str] = set()  # output digests stored for the first time by this run
 
     def execute(self, run: PipelineRun, order: list[str]) -> None:
         self.run_id = run.id
@@ -179,8 +180,11 @@ class _Run:
             prepared.append((node, artifacts, values, recorded, key))
         wanted = [
             key
-            for *_, key in prepared
-            if key is not None and self.use_cache and key not in self.known
+            for _, artifacts, _, _, key in prepared
+            if key is not None
+            and self.use_cache
+            and key not in self.known
+            and not self._only_fresh(artifacts)
         ]
         hits = {**self.known, **self.api.cached(wanted)} if wanted else self.known
         completed = []
@@ -211,6 +215,11 @@ class _Run:
         return completed
 
     pending_inputs: dict[str, tuple[dict[str, Any], list[StepArtifact]]]
+
+    def _only_fresh(self, artifacts: Mapping[str, ArtifactRef]) -> bool:
+        """Every input is content this run stored first: no step can have read it before,
+        so no cache entry can hold it and the store need not be asked."""
+        return bool(artifacts) and all(ref.digest in self.fresh for ref in artifacts.values())
 
     def _reusable(self, node: Node, key: str | None, hits: Mapping[str, StepRun]) -> StepRun | None:
         candidates = []
@@ -263,6 +272,7 @@ class _Run:
         values, recorded = self.pending_inputs.pop(node.id)
         logs = self.objects.put(outcome.logs.encode()) if outcome.logs else None
         if outcome.ok:
+            self.fresh.update(o.digest for o in outcome.outputs if o.fresh)
             outputs = {
                 o.name: StepArtifact(
                     o.name, "out", o.digest, o.kind, o.type_name, o.size, o.preview, o.link

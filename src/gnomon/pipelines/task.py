@@ -51,6 +51,7 @@ class OutputMeta:
     size: int
     preview: str
     link: str | None = None
+    fresh: bool = False  # nobody had stored this content before (see Objects.put_fresh)
 
     def ref(self) -> ArtifactRef:
         return ArtifactRef(self.digest, self.kind)
@@ -152,7 +153,7 @@ def _store_outputs(task: StepTask, result: Any, store: Objects) -> list[OutputMe
     metas = []
     for name, value in zip(names, values, strict=True):
         encoded = encode(value)
-        digest = store.put(encoded.data)
+        digest, fresh = store.put_fresh(encoded.data)
         metas.append(
             OutputMeta(
                 name,
@@ -162,6 +163,7 @@ def _store_outputs(task: StepTask, result: Any, store: Objects) -> list[OutputMe
                 len(encoded.data),
                 encoded.preview,
                 encoded.link,
+                fresh,
             )
         )
     return metas

@@ -103,3 +103,10 @@ def test_the_cache_key_changes_with_each_of_its_parts() -> None:
     assert len({base, *variants}) == 5
     renamed = Node("train-2", step, {})  # the node's place in the DAG is not part of it
     assert cache_key(renamed, {"data": "d1"}, {"depth": 3}, {"numpy": "2.0"}) == base
+
+
+def test_a_put_says_whether_the_content_is_new(tmp_path: Path) -> None:
+    objects = LocalObjects(tmp_path)
+    digest, fresh = objects.put_fresh(b"first")
+    assert fresh and objects.get(digest) == b"first"
+    assert objects.put_fresh(b"first") == (digest, False)
