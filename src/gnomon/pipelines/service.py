@@ -18,6 +18,7 @@ from gnomon import checks
 from gnomon._types import Scope
 from gnomon.errors import Conflict, InvalidInput
 from gnomon.pipelines.entities import FINAL_STEP, NewPipelineRun, PipelineRun, StepRun
+from gnomon.pipelines.spec import MAX_NODES
 from gnomon.pipelines.sql import SqlPipelineStore
 from gnomon.tracking.entities import FinishedRun, Metric, NewRun, RunData, RunStatus
 from gnomon.tracking.service import TrackingService
@@ -28,6 +29,7 @@ MAX_PARAMS_BYTES = 64 * 1024
 MAX_ERROR_BYTES = 256 * 1024  # a step's error: 4,000 characters of message, 20,000 of traceback
 MAX_STEPS_PER_CALL = 5_000
 MAX_LIST = 1_000
+MAX_RUN_ARTIFACTS = 200_000  # inputs and outputs over all of a run's steps
 RECENT_RUNS = 2  # runs whose cache entries a new run of the pipeline reads up front
 _PARAM_SHOWN = 500  # characters of a step's value input kept as a tracking param
 
@@ -67,7 +69,7 @@ class PipelineService:
         (they are a transaction of their own): a refused batch leaves nothing behind."""
         if len(steps) > MAX_STEPS_PER_CALL:
             raise InvalidInput(f"at most {MAX_STEPS_PER_CALL} steps per call, not {len(steps)}")
-        run = self.store.get_run(scope, run_id)
+        run = self.store.get_run(scope, run_id, spec=False)
         if run.status != "running":
             raise Conflict(f"pipeline run {run_id} is already {run.status}")
         nodes: dict[str, str] = {}  # by step id
@@ -88,6 +90,14 @@ class PipelineService:
                     _check_link(artifact.link)
         if self.store.check_new_steps(run_id, nodes):
             return  # sent again after its answer was lost (a retry): recorded already
+        held, artifacts = self.store.counts(run_id)
+        adding = sum(len(step.artifacts) for step in steps)
+        if held + len(steps) > MAX_NODES or artifacts + adding > MAX_RUN_ARTIFACTS:
+            raise InvalidInput(
+                f"pipeline run {run_id} may hold {MAX_NODES} steps and {MAX_RUN_ARTIFACTS} "
+                f"artifacts; it holds {held} and {artifacts}, and this batch adds "
+                f"{len(steps)} and {adding}"
+            )
         # The nested run is the server's to make: a client's tracking run id is not kept.
         steps = [replace(s, tracking_run_id=None) if s.tracking_run_id else s for s in steps]
         self.store.add_steps(scope, run_id, self._track(scope, run, steps))

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Row, and_, desc, select, update
+from sqlalchemy import Connection, Row, and_, desc, func, select, update
 
 from gnomon._types import Scope, new_id, now_ms
 from gnomon.errors import Conflict
@@ -70,10 +70,11 @@ class SqlPipelineStore:
             conn.execute(pipeline_runs.insert().values(**row))
         return _run(row)
 
-    def get_run(self, scope: Scope, run_id: str) -> PipelineRun:
+    def get_run(self, scope: Scope, run_id: str, spec: bool = True) -> PipelineRun:
+        """The run; without its spec (up to megabytes of JSON) when ``spec`` is False."""
         with self.db.read() as conn:
             row = _find_run(conn, scope, run_id)
-            return _run(row._mapping)
+            return _run(row._mapping, spec=spec)
 
     def list_runs(self, scope: Scope, pipeline: str | None, limit: int) -> list[PipelineRun]:
         query = select(pipeline_runs).where(_p.workspace_id == scope.workspace)
@@ -143,6 +144,16 @@ class SqlPipelineStore:
             if artifact_rows:
                 conn.execute(step_artifacts.insert(), artifact_rows)
 
+    def counts(self, run_id: str) -> tuple[int, int]:
+        """How many steps, and artifacts of those steps, the run holds."""
+        with self.db.read() as conn:
+            steps = conn.execute(select(func.count()).where(_s.run_id == run_id)).scalar_one()
+            ids = select(_s.id).where(_s.run_id == run_id)
+            artifacts = conn.execute(
+                select(func.count()).where(_a.step_run_id.in_(ids))
+            ).scalar_one()
+        return int(steps), int(artifacts)
+
     def check_new_steps(self, run_id: str, nodes: dict[str, str]) -> bool:
         """Whether the run already holds exactly these steps (``nodes``: id to node), as when
         a batch is sent again after its answer was lost; False when it holds none of them.
@@ -195,6 +206,18 @@ class SqlPipelineStore:
     def cached(self, scope: Scope, keys: Sequence[str]) -> dict[str, StepRun]:
         """The latest step run that computed each key (succeeded, not itself a cache hit)."""
         found: dict[str, StepRun] = {}
+        other = step_runs.alias("other")
+        latest = (  # only the newest computation of a key is read, however many there were
+            select(func.max(other.c.ended_ms))
+            .where(
+                and_(
+                    other.c.workspace_id == scope.workspace,
+                    other.c.cache_key == _s.cache_key,
+                    other.c.status == "succeeded",
+                )
+            )
+            .scalar_subquery()
+        )
         with self.db.read() as conn:
             for start in range(0, len(keys), _KEYS_PER_QUERY):
                 chunk = list(keys[start : start + _KEYS_PER_QUERY])
@@ -205,6 +228,7 @@ class SqlPipelineStore:
                             _s.workspace_id == scope.workspace,
                             _s.cache_key.in_(chunk),
                             _s.status == "succeeded",
+                            _s.ended_ms == latest,
                         )
                     )
                     .order_by(_s.ended_ms)
