@@ -22,6 +22,7 @@ from gnomon.pipelines.spec import (
     Binding,
     Node,
     OutputOf,
+    OutputsOf,
     ParamOf,
     ParamSpec,
     PipelineSpec,
@@ -92,7 +93,7 @@ class _Builder:
         self.nodes: list[Node] = []
         self.counts: dict[str, int] = {}
 
-    def add(self, step: Step, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def add(self, step: Step[Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         spec = step.spec
         try:
             bound = step.signature.bind(*args, **kwargs)
@@ -112,6 +113,13 @@ class _Builder:
 def _binding(node_id: str, name: str, value: Any) -> Binding:
     if isinstance(value, OutputRef):
         return OutputOf(value.node, value.output)
+    if isinstance(value, (list, tuple)) and any(isinstance(v, _Symbol) for v in value):
+        if not all(isinstance(v, OutputRef) for v in value):
+            raise InvalidInput(
+                f"step {node_id!r}: the list given to input {name!r} mixes step outputs with "
+                "other values; give a list of step outputs only"
+            )
+        return OutputsOf(tuple(OutputOf(v.node, v.output) for v in value))
     if isinstance(value, ParamRef):
         return ParamOf(value.name)
     try:

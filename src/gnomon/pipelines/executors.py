@@ -13,7 +13,11 @@ EXECUTORS = ("local", "ray")
 
 class Executor(Protocol):
     name: str
-    capacity: int  # how many tasks it runs at once
+
+    @property
+    def capacity(self) -> int:
+        """How many tasks it runs at once."""
+        ...
 
     def submit(self, task: StepTask, cpus: float, gpus: float, timeout: float | None) -> None: ...
 

@@ -19,7 +19,7 @@ def pipelines_api() -> PipelinesApi:
 
     client = get_client()
     try:
-        return client.pipelines  # type: ignore[attr-defined, no-any-return]
+        return client.pipelines  # type: ignore[return-value]
     except AttributeError:
         raise InvalidInput("this GNOMON_URI offers no pipelines") from None
 

@@ -123,10 +123,8 @@ class LineageService:
             model, _, number = name.rpartition("/")
             if not model or not number.isascii() or not number.isdigit():
                 raise InvalidInput(f"a model version is model:NAME/VERSION, not {ref[:100]!r}")
-            version = self.registry.get_version(scope, model, int(number))
-            return LineageNode(
-                ref, kind, f"{model} v{version.version}", {"aliases": version.aliases}
-            )
+            found = self.registry.get_version(scope, model, int(number))
+            return LineageNode(ref, kind, f"{model} v{found.version}", {"aliases": found.aliases})
         if self.deployments is None:
             raise NotFound("this server keeps no deployments")
         deployment = self.deployments.get(scope, name)

@@ -26,14 +26,20 @@ from gnomon.pipelines.api import PipelinesApi
 from gnomon.pipelines.codehash import environment
 from gnomon.pipelines.context import StepContext
 from gnomon.pipelines.decorators import step_params
-from gnomon.pipelines.entities import NewPipelineRun, PipelineRun, StepArtifact, StepRun
+from gnomon.pipelines.entities import (
+    NewPipelineRun,
+    PipelineRun,
+    StepArtifact,
+    StepRun,
+    StepStatus,
+)
 from gnomon.pipelines.executors import Executor, open_executor
 from gnomon.pipelines.materialize import decode
 from gnomon.pipelines.objects import Objects
 from gnomon.pipelines.params import check_values
-from gnomon.pipelines.spec import Node, OutputOf, ParamOf, PipelineSpec, Value
+from gnomon.pipelines.spec import Node, OutputOf, OutputsOf, ParamOf, PipelineSpec, Value
 from gnomon.pipelines.spec_json import spec_to_dict
-from gnomon.pipelines.task import ArtifactRef, StepOutcome, StepTask
+from gnomon.pipelines.task import ArtifactRef, Inputs, StepOutcome, StepTask
 
 FLUSH_SECONDS = 0.25
 RECORD_BATCH = 1_000  # step records per call: far under the service's bound of 5,000
@@ -70,7 +76,9 @@ class RunResult:
         return found
 
 
-def cache_key(node: Node, inputs: Mapping[str, str], values: Mapping[str, Any], env: Any) -> str:
+def cache_key(
+    node: Node, inputs: Mapping[str, str | list[str]], values: Mapping[str, Any], env: Any
+) -> str:
     document = {
         "function": node.step.function,
         "code": node.step.code_hash,
@@ -126,7 +134,7 @@ class _Run:
         self.tracking_run_id = run.tracking_run_id
         ready = deque(node_id for node_id in order if not self.waiting[node_id])
         while ready or self.running or self.retries:
-            batch = []
+            batch: list[str] = []
             while ready and len(self.running) + len(batch) < self.executor.capacity:
                 batch.append(ready.popleft())
             for node_id in self._dispatch(batch):
@@ -148,15 +156,21 @@ class _Run:
             self._flush(force=False)
         self._flush(force=True)
 
-    def _inputs(
-        self, node: Node
-    ) -> tuple[dict[str, ArtifactRef], dict[str, Any], list[StepArtifact]]:
-        artifacts, values, recorded = {}, {}, []
+    def _inputs(self, node: Node) -> tuple[dict[str, Inputs], dict[str, Any], list[StepArtifact]]:
+        artifacts: dict[str, Inputs] = {}
+        values: dict[str, Any] = {}
+        recorded: list[StepArtifact] = []
         for name, binding in node.args.items():
             if isinstance(binding, OutputOf):
                 produced = self.outputs[binding.node][binding.output]
                 artifacts[name] = ArtifactRef(produced.digest, produced.kind)
                 recorded.append(replace(produced, name=name, direction="in"))
+            elif isinstance(binding, OutputsOf):
+                items = [self.outputs[b.node][b.output] for b in binding.items]
+                artifacts[name] = tuple(ArtifactRef(p.digest, p.kind) for p in items)
+                recorded += [
+                    replace(p, name=f"{name}[{i}]", direction="in") for i, p in enumerate(items)
+                ]
             elif isinstance(binding, ParamOf):
                 values[name] = self.values[binding.name]
             elif isinstance(binding, Value):
@@ -174,7 +188,7 @@ class _Run:
                 env = self.envs.get(node.step.env)
                 if env is None:
                     env = self.envs[node.step.env] = environment(node.step.env)
-                digests = {name: ref.digest for name, ref in artifacts.items()}
+                digests = {name: _digests(ref) for name, ref in artifacts.items()}
                 key = cache_key(node, digests, values, env)
             self.keys[node_id] = key
             prepared.append((node, artifacts, values, recorded, key))
@@ -216,10 +230,13 @@ class _Run:
 
     pending_inputs: dict[str, tuple[dict[str, Any], list[StepArtifact]]]
 
-    def _only_fresh(self, artifacts: Mapping[str, ArtifactRef]) -> bool:
+    def _only_fresh(self, artifacts: Mapping[str, Inputs]) -> bool:
         """Every input is content this run stored first: no step can have read it before,
         so no cache entry can hold it and the store need not be asked."""
-        return bool(artifacts) and all(ref.digest in self.fresh for ref in artifacts.values())
+        found = [
+            r for ref in artifacts.values() for r in (ref if isinstance(ref, tuple) else (ref,))
+        ]
+        return bool(found) and all(ref.digest in self.fresh for ref in found)
 
     def _reusable(self, node: Node, key: str | None, hits: Mapping[str, StepRun]) -> StepRun | None:
         candidates = []
@@ -280,7 +297,7 @@ class _Run:
                 for o in outcome.outputs
             }
             self.outputs[node.id] = outputs
-            status = "succeeded"
+            status: StepStatus = "succeeded"
         else:
             assert outcome.error is not None
             if outcome.attempt <= node.step.retries:
@@ -439,6 +456,10 @@ def _finish(api: PipelinesApi, run_id: str, status: str, error: str, state: _Run
         api.finish_run(run_id, status, error)
     except Exception:  # the original interruption matters more than a failed record
         pass
+
+
+def _digests(ref: Inputs) -> str | list[str]:
+    return [r.digest for r in ref] if isinstance(ref, tuple) else ref.digest
 
 
 def _short(step: StepRun) -> str:

@@ -7,8 +7,9 @@ would have prevented — a cycle, an unknown step or output, an unbound input.
 
 from __future__ import annotations
 
+import typing
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +71,13 @@ class OutputOf:
 
 
 @dataclass(frozen=True, slots=True)
+class OutputsOf:
+    """An input bound to a list of other nodes' outputs, in order: the fan-in of a fan-out."""
+
+    items: tuple[OutputOf, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ParamOf:
     """An input bound to a pipeline parameter."""
 
@@ -83,7 +91,7 @@ class Value:
     value: Any
 
 
-Binding = OutputOf | ParamOf | Value
+Binding = OutputOf | OutputsOf | ParamOf | Value
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +126,12 @@ class PipelineSpec:
         raise InvalidInput(f"pipeline {self.name!r} has no step {node_id[:100]!r}")
 
     def upstream(self, node: Node) -> list[str]:
-        found = [b.node for b in node.args.values() if isinstance(b, OutputOf)]
+        found = []
+        for binding in node.args.values():
+            if isinstance(binding, OutputOf):
+                found.append(binding.node)
+            elif isinstance(binding, OutputsOf):
+                found.extend(item.node for item in binding.items)
         return list(dict.fromkeys([*found, *node.after]))
 
     def validate(self) -> list[str]:
@@ -165,24 +178,40 @@ class PipelineSpec:
                         f"parameter {param.name!r} is {type_name(param.type)} but step "
                         f"{node.id!r} takes {name!r} as {wanted.type_name}"
                     )
+            elif isinstance(binding, OutputsOf):
+                element = list_element(wanted.type)
+                for item in binding.items:
+                    self._check_edge(node, name, item, Port(name, element), by_id)
             elif isinstance(binding, OutputOf):
-                source = by_id.get(binding.node)
-                if source is None:
-                    raise InvalidInput(
-                        f"step {node.id!r}: input {name!r} reads an unknown step {binding.node!r}"
-                    )
-                produced = source.step.output(binding.output)
-                if produced is None:
-                    raise InvalidInput(
-                        f"step {node.id!r}: input {name!r} reads {binding.node!r}, which has no "
-                        f"output {binding.output!r}"
-                    )
-                if not compatible(produced.type, wanted.type):
-                    raise InvalidInput(
-                        f"type mismatch: step {source.id!r} gives {binding.output!r} as "
-                        f"{produced.type_name}, step {node.id!r} takes {name!r} as "
-                        f"{wanted.type_name}"
-                    )
+                self._check_edge(node, name, binding, wanted, by_id)
+
+    def _check_edge(
+        self, node: Node, name: str, binding: OutputOf, wanted: Port, by_id: Mapping[str, Node]
+    ) -> None:
+        """One edge: the source step and output exist, and the types connect."""
+        source = by_id.get(binding.node)
+        if source is None:
+            raise InvalidInput(
+                f"step {node.id!r}: input {name!r} reads an unknown step {binding.node!r}"
+            )
+        produced = source.step.output(binding.output)
+        if produced is None:
+            raise InvalidInput(
+                f"step {node.id!r}: input {name!r} reads {binding.node!r}, which has no "
+                f"output {binding.output!r}"
+            )
+        if not compatible(produced.type, wanted.type):
+            raise InvalidInput(
+                f"type mismatch: step {source.id!r} gives {binding.output!r} as "
+                f"{produced.type_name}, step {node.id!r} takes {name!r} as "
+                f"{wanted.type_name}"
+            )
+
+
+def list_element(kind: Any) -> Any:
+    """What one element of a list-typed input is (``Any`` when the list says nothing)."""
+    args = typing.get_args(kind)
+    return args[0] if typing.get_origin(kind) in (list, tuple, Sequence) and args else Any
 
 
 def _topological(pipeline: str, by_id: Mapping[str, Node], upstream: Any) -> list[str]:
@@ -212,6 +241,7 @@ __all__ = [
     "Binding",
     "Node",
     "OutputOf",
+    "OutputsOf",
     "ParamOf",
     "ParamSpec",
     "PipelineSpec",

@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from gnomon.pipelines.spec import OutputOf, ParamOf, PipelineSpec, StepSpec, Value
+from gnomon.pipelines.spec import (
+    Binding,
+    OutputOf,
+    OutputsOf,
+    ParamOf,
+    PipelineSpec,
+    StepSpec,
+)
 from gnomon.pipelines.typing_check import type_name
 
 
@@ -31,9 +38,11 @@ def step_to_dict(step: StepSpec) -> dict[str, Any]:
     }
 
 
-def binding_to_dict(binding: OutputOf | ParamOf | Value) -> dict[str, Any]:
+def binding_to_dict(binding: Binding) -> dict[str, Any]:
     if isinstance(binding, OutputOf):
         return {"step": binding.node, "output": binding.output}
+    if isinstance(binding, OutputsOf):
+        return {"steps": [{"step": b.node, "output": b.output} for b in binding.items]}
     if isinstance(binding, ParamOf):
         return {"param": binding.name}
     return {"value": binding.value}

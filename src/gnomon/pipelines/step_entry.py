@@ -40,8 +40,8 @@ from typing import Any
 from gnomon.errors import GnomonError, InvalidInput, UserCodeError
 from gnomon.pipelines.context import StepContext
 from gnomon.pipelines.params import check_values, parse_pairs
-from gnomon.pipelines.spec import Node, OutputOf, ParamOf, PipelineSpec, Value
-from gnomon.pipelines.task import ArtifactRef, OutputMeta, StepOutcome, StepTask, execute
+from gnomon.pipelines.spec import Node, OutputOf, OutputsOf, ParamOf, PipelineSpec, Value
+from gnomon.pipelines.task import ArtifactRef, Inputs, OutputMeta, StepOutcome, StepTask, execute
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -113,35 +113,51 @@ def _params(spec: PipelineSpec, node: Node, args: argparse.Namespace) -> dict[st
     return check_values(replace(spec, params=tuple(read)), values)
 
 
-def _artifacts(node: Node, args: argparse.Namespace) -> dict[str, ArtifactRef]:
+def _artifacts(node: Node, args: argparse.Namespace) -> dict[str, Inputs]:
     direct = _json(args.inputs, "--inputs", dict)
     upstream = {source: _json(text, f"--upstream {source}", list) for source, text in args.upstream}
-    found = {}
+    found: dict[str, Inputs] = {}
     for name, binding in node.args.items():
-        if not isinstance(binding, OutputOf):
+        if not isinstance(binding, OutputOf | OutputsOf):
             if name in direct:
                 raise InvalidInput(f"step {node.id!r}: input {name!r} is not read from a step")
             continue
         if name in direct:
-            found[name] = _meta(direct[name], f"--inputs {name}").ref()
+            given = direct[name]
+            if isinstance(binding, OutputsOf):
+                if not isinstance(given, list):
+                    raise InvalidInput(f"--inputs {name}: a list of outputs' metadata is needed")
+                found[name] = tuple(_meta(m, f"--inputs {name}").ref() for m in given)
+            else:
+                found[name] = _meta(given, f"--inputs {name}").ref()
             continue
-        if binding.node not in upstream:
-            raise InvalidInput(
-                f"step {node.id!r}: input {name!r} reads step {binding.node!r}, whose outputs "
-                f"are not given (--upstream {binding.node} JSON)"
-            )
-        metas = [_meta(item, f"--upstream {binding.node}") for item in upstream[binding.node]]
-        meta = next((m for m in metas if m.name == binding.output), None)
-        if meta is None:
-            raise InvalidInput(
-                f"step {node.id!r}: the outputs given for step {binding.node!r} have no "
-                f"{binding.output!r}"
-            )
-        found[name] = meta.ref()
+        if isinstance(binding, OutputsOf):
+            found[name] = tuple(_picked(node, name, item, upstream) for item in binding.items)
+        else:
+            found[name] = _picked(node, name, binding, upstream)
     unknown = sorted(set(direct) - set(node.args))
     if unknown:
         raise InvalidInput(f"step {node.id!r} has no input {unknown[0]!r}")
     return found
+
+
+def _picked(
+    node: Node, name: str, binding: OutputOf, upstream: dict[str, list[Any]]
+) -> ArtifactRef:
+    """The output ``binding`` names, from what its step wrote (``--upstream NODE JSON``)."""
+    if binding.node not in upstream:
+        raise InvalidInput(
+            f"step {node.id!r}: input {name!r} reads step {binding.node!r}, whose outputs "
+            f"are not given (--upstream {binding.node} JSON)"
+        )
+    metas = [_meta(item, f"--upstream {binding.node}") for item in upstream[binding.node]]
+    meta = next((m for m in metas if m.name == binding.output), None)
+    if meta is None:
+        raise InvalidInput(
+            f"step {node.id!r}: the outputs given for step {binding.node!r} have no "
+            f"{binding.output!r}"
+        )
+    return meta.ref()
 
 
 def build_task(args: argparse.Namespace) -> StepTask:

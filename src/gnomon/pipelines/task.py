@@ -30,11 +30,14 @@ class ArtifactRef:
     kind: str
 
 
+Inputs = ArtifactRef | tuple[ArtifactRef, ...]  # one output, or a list of outputs (fan-in)
+
+
 @dataclass(frozen=True, slots=True)
 class StepTask:
     node: str
     function: str  # the step, "module:qualname"
-    artifacts: Mapping[str, ArtifactRef]  # inputs read from upstream outputs
+    artifacts: Mapping[str, Inputs]  # inputs read from upstream outputs
     values: Mapping[str, Any]  # inputs given as parameters or constants
     outputs: tuple[str, ...]
     objects: ObjectsAddress
@@ -99,9 +102,10 @@ def execute(task: StepTask, objects: Objects | None = None, worker: str = "") ->
     try:
         kwargs = dict(task.values)
         for name, ref in task.artifacts.items():
-            path = store.local_file(ref.digest) if ref.kind == "file" else None
-            data = b"" if path is not None else store.get(ref.digest)
-            kwargs[name] = decode(ref.kind, data, path)
+            if isinstance(ref, tuple):
+                kwargs[name] = [_load(store, item) for item in ref]
+            else:
+                kwargs[name] = _load(store, ref)
         function = resolve(task.function).fn
     except Exception as exc:
         return _failed(task, started, "", exc, user_code=False, worker=worker)
@@ -126,6 +130,12 @@ def execute(task: StepTask, objects: Objects | None = None, worker: str = "") ->
     except Exception as exc:
         return _failed(task, started, text, exc, user_code=False, worker=worker)
     return StepOutcome(task.node, task.attempt, started, time.time(), outputs, text, None, worker)
+
+
+def _load(store: Objects, ref: ArtifactRef) -> Any:
+    path = store.local_file(ref.digest) if ref.kind == "file" else None
+    data = b"" if path is not None else store.get(ref.digest)
+    return decode(ref.kind, data, path)
 
 
 class _OutputShape(Exception):
@@ -189,4 +199,4 @@ def _failed(
     )
 
 
-__all__ = ["ArtifactRef", "OutputMeta", "StepError", "StepOutcome", "StepTask", "execute"]
+__all__ = ["ArtifactRef", "Inputs", "OutputMeta", "StepError", "StepOutcome", "StepTask", "execute"]

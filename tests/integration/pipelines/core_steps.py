@@ -129,3 +129,19 @@ def troubled(seconds: float = 30):
 @gnomon.pipeline
 def tables(n: int = 100, folder: str = "."):
     return column_sum(frame(n)), read_file(write_file(chatty("hello"), folder)), stamp(n)
+
+
+@gnomon.step
+def square(i: int) -> int:
+    return i * i
+
+
+@gnomon.step
+def total(values: list[int]) -> int:
+    return sum(values)
+
+
+@gnomon.pipeline
+def fan_in():
+    """A fan-out of eight branches joined by one step that takes their list."""
+    return total([square(i) for i in range(8)])

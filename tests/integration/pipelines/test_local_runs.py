@@ -145,3 +145,14 @@ def test_a_fully_cached_run_on_ray_never_starts_ray(
     again = gnomon.run_pipeline(steps.resumable, params, executor="ray")
     assert {s.status for s in again.steps.values()} == {"cached"}
     assert again.run.executor == "ray"
+
+
+def test_a_list_of_step_outputs_fans_in_to_one_step(home: Path) -> None:
+    first = gnomon.run_pipeline(steps.fan_in)
+    assert first.output("total") == sum(i * i for i in range(8))
+    joined = first.steps["total"]
+    inputs = [a for a in joined.artifacts if a.direction == "in"]
+    assert [a.name for a in inputs] == [f"values[{i}]" for i in range(8)]
+    assert [a.preview for a in inputs] == [str(i * i) for i in range(8)]
+    again = gnomon.run_pipeline(steps.fan_in)
+    assert {s.status for s in again.steps.values()} == {"cached"}

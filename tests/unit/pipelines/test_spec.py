@@ -10,7 +10,15 @@ import gnomon
 from gnomon.errors import InvalidInput
 from gnomon.pipelines.decorators import step_params
 from gnomon.pipelines.params import check_values, parse_pairs
-from gnomon.pipelines.spec import Node, OutputOf, ParamOf, PipelineSpec, StepSpec, Value
+from gnomon.pipelines.spec import (
+    Node,
+    OutputOf,
+    OutputsOf,
+    ParamOf,
+    PipelineSpec,
+    StepSpec,
+    Value,
+)
 from gnomon.pipelines.typing_check import compatible
 
 
@@ -198,3 +206,35 @@ def test_step_settings_are_bounded() -> None:
         gnomon.step(retries=-1)(lambda: 1)
     with pytest.raises(InvalidInput, match="timeout must be"):
         gnomon.step(timeout=0)(lambda: 1)
+
+
+def test_a_list_of_outputs_is_one_input_checked_element_by_element() -> None:
+    @gnomon.pipeline
+    def joined():
+        return total([numbers_total(3), numbers_total(4)])
+
+    spec = joined.build()
+    node = spec.node("total")
+    assert node.args["values"] == OutputsOf(
+        (OutputOf("numbers_total"), OutputOf("numbers_total-2"))
+    )
+    assert spec.upstream(node) == ["numbers_total", "numbers_total-2"]
+
+    @gnomon.pipeline
+    def wrong_element():
+        return total([shout("a"), shout("b")])
+
+    with pytest.raises(InvalidInput, match="step 'shout' gives 'output' as str, step 'total'"):
+        wrong_element.build()
+
+    @gnomon.pipeline
+    def mixed():
+        return total([numbers_total(3), 4])
+
+    with pytest.raises(InvalidInput, match="mixes step outputs with other values"):
+        mixed.build()
+
+
+@gnomon.step
+def numbers_total(n: int) -> int:
+    return n

@@ -52,6 +52,22 @@ def chain(n: int, scale: float = 1.5):
 
 
 @gnomon.step
+def part(values: list[int], index: int) -> int:
+    return values[index]
+
+
+@gnomon.step
+def added(values: list[int]) -> int:
+    return sum(values)
+
+
+@gnomon.pipeline
+def gathered(n: int):
+    values = make(n)
+    return added([part(values, i) for i in range(3)])
+
+
+@gnomon.step
 def boom(text: str) -> str:
     raise ValueError("no good: " + text)
 
@@ -157,7 +173,19 @@ def test_two_nodes_chained_by_hand(run: Runner, tmp_path: Path) -> None:
 
 def test_a_compiled_argo_workflow_runs_as_argo_would_run_it(run: Runner, tmp_path: Path) -> None:
     module = importlib.import_module(MODULE)
-    document = argo_workflow(module.chain.build(), {"n": 5}, "image:1")
+    written = _run_as_argo(run, tmp_path, argo_workflow(module.chain.build(), {"n": 5}, "image:1"))
+    assert run.value(written["total"]) == "sum=15.0"  # (1+2+3+4) * 1.5
+
+
+def test_a_list_of_outputs_fans_in_under_argo(run: Runner, tmp_path: Path) -> None:
+    module = importlib.import_module(MODULE)
+    document = argo_workflow(module.gathered.build(), {"n": 5}, "image:1")
+    written = _run_as_argo(run, tmp_path, document)
+    assert run.value(written["added"]) == 0 + 1 + 2
+
+
+def _run_as_argo(run: Runner, tmp_path: Path, document: dict[str, Any]) -> dict[str, str]:
+    """Each task of the workflow's DAG as a process, its placeholders filled as Argo would."""
     spec = document["spec"]
     given = {p["name"]: p["value"] for p in spec["arguments"]["parameters"]}
     templates = {t["name"]: t for t in spec["templates"]}
@@ -184,7 +212,7 @@ def test_a_compiled_argo_workflow_runs_as_argo_would_run_it(run: Runner, tmp_pat
         args = [str(local_out) if a == out_path else a for a in args]
         _ok(run(*args))
         written[task["name"]] = local_out.read_text()
-    assert run.value(written["total"]) == "sum=15.0"  # (1+2+3+4) * 1.5
+    return written
 
 
 def test_a_compiled_kfp_pipeline_runs_as_kubeflow_would_run_it(run: Runner, tmp_path: Path) -> None:
