@@ -13,7 +13,7 @@ from pathlib import Path
 from gnomon._private_files import make_private_dirs
 from gnomon.client.transport import Transport, body
 from gnomon.errors import NotFound
-from gnomon.pipelines.objects import LocalObjects, _check, digest_of
+from gnomon.pipelines.objects import LocalObjects, _check, digest_of, verified
 from gnomon.pipelines.schemas import MissingAsk, MissingOut, ObjectAsk
 
 ASK_FIRST_BYTES = 1 << 20  # an output this large is only sent when the server lacks it
@@ -54,17 +54,9 @@ class HttpObjects:
     def get(self, digest: str) -> bytes:
         with self.transport.stream("GET", _path(_check(digest))) as response:
             data = response.read()
-        if digest_of(data) != digest:
-            raise NotFound(f"pipeline artifact {digest} is damaged (its content does not match)")
+        verified(digest, data)
         self.known.add((digest, len(data)))
         return data
-
-    def has(self, digest: str) -> bool:
-        try:
-            self.get(digest)
-        except NotFound:
-            return False
-        return True
 
     def exists(self, digest: str, size: int) -> bool:
         try:

@@ -25,6 +25,13 @@ def digest_of(data: bytes) -> str:
     return xxhash.xxh3_128_hexdigest(data)
 
 
+def verified(digest: str, data: bytes) -> bytes:
+    """``data`` if it is the content ``digest`` names; NotFound (a damaged object) if not."""
+    if digest_of(data) != digest:
+        raise NotFound(f"pipeline artifact {digest} is damaged (its content does not match)")
+    return data
+
+
 def _check(digest: str) -> str:
     if len(digest) != 32 or any(c not in "0123456789abcdef" for c in digest):
         raise NotFound(f"no pipeline artifact {digest[:40]!r}")
@@ -41,8 +48,6 @@ class Objects(Protocol):
         ...
 
     def get(self, digest: str) -> bytes: ...
-
-    def has(self, digest: str) -> bool: ...
 
     def exists(self, digest: str, size: int) -> bool:
         """Cheaply: the object is there with this size (reads check the content itself)."""
@@ -108,9 +113,7 @@ class LocalObjects:
             data = self.path(digest).read_bytes()
         except FileNotFoundError:
             raise NotFound(f"pipeline artifact {digest} is missing from {self.root}") from None
-        if digest_of(data) != digest:
-            raise NotFound(f"pipeline artifact {digest} is damaged (its content does not match)")
-        return data
+        return verified(digest, data)
 
     def has(self, digest: str) -> bool:
         try:
@@ -159,17 +162,7 @@ class StoreObjects:
         return self.put(data), False  # asking first would cost a round trip per output
 
     def get(self, digest: str) -> bytes:
-        data = self.store.get_bytes(self.key(digest))
-        if digest_of(data) != digest:
-            raise NotFound(f"pipeline artifact {digest} is damaged (its content does not match)")
-        return data
-
-    def has(self, digest: str) -> bool:
-        try:
-            self.get(digest)
-        except NotFound:
-            return False
-        return True
+        return verified(digest, self.store.get_bytes(self.key(digest)))
 
     def exists(self, digest: str, size: int) -> bool:
         try:
