@@ -69,6 +69,11 @@ class RunResult:
         data = b"" if path is not None else self.objects.get(artifact.digest)
         return decode(artifact.kind, data, path)
 
+    def _repr_html_(self) -> str:  # a notebook's view of the run
+        from gnomon.pipelines.html import run_html
+
+        return run_html(self.run, list(self.steps.values()), self.counts())
+
     def counts(self) -> dict[str, int]:
         found: dict[str, int] = {}
         for step in self.steps.values():

@@ -156,3 +156,12 @@ def test_a_list_of_step_outputs_fans_in_to_one_step(home: Path) -> None:
     assert [a.preview for a in inputs] == [str(i * i) for i in range(8)]
     again = gnomon.run_pipeline(steps.fan_in)
     assert {s.status for s in again.steps.values()} == {"cached"}
+
+
+def test_a_run_shows_itself_in_a_notebook_escaped(home: Path, tmp_path: Path) -> None:
+    marker = str(tmp_path / "<script>alert(1)</script>")
+    result = gnomon.run_pipeline(steps.resumable, {"marker": marker})
+    page = result._repr_html_()
+    assert "Pipeline resumable" in page and "fails_if" in page and "add-2" in page
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "5 succeeded" in page
