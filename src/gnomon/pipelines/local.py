@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Iterator
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -29,13 +30,18 @@ def _gnomon_env() -> dict[str, str]:
     return {name: value for name, value in os.environ.items() if name.startswith("GNOMON_")}
 
 
-def _worker_main(conn: Connection, address: ObjectsAddress, env: dict[str, str]) -> None:
+def _worker_main(
+    conn: Connection, address: ObjectsAddress, env: dict[str, str], path: list[str]
+) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to handle
     # The runner's GNOMON_* settings, so steps reach its store: a fork server keeps the
     # environment it started with, that of the first pipeline run in this process.
     for name in [name for name in os.environ if name.startswith("GNOMON_")]:
         del os.environ[name]
     os.environ.update(env)
+    # and the runner's import path: the fork server kept the one it started with, and a
+    # folder added since (a notebook's sys.path.append, the CLI's current folder) is needed
+    sys.path[:0] = [entry for entry in path if entry not in sys.path]
     objects = address.open()
     name = f"local:{os.getpid()}"
     while True:
@@ -51,20 +57,44 @@ def _worker_main(conn: Connection, address: ObjectsAddress, env: dict[str, str])
 
 def _start_method(modules: tuple[str, ...]) -> str:
     methods = multiprocessing.get_all_start_methods()
-    interactive = any(
-        module == "__main__" and not getattr(sys.modules.get("__main__"), "__file__", None)
-        for module in modules
-    )
-    if interactive and "fork" in methods:
-        return "fork"  # steps defined in a notebook or REPL exist only in this process
+    if "__main__" in modules and "fork" in methods:
+        # Steps defined in a notebook, a REPL or the script being run exist in this process
+        # only; another start method would have to run the script again to find them.
+        return "fork"
     return "forkserver" if "forkserver" in methods else "spawn"
+
+
+@contextlib.contextmanager
+def _main_hidden() -> Iterator[None]:
+    """Start a worker without running the caller's script again in it. ``multiprocessing``
+    imports the parent's ``__main__`` (by its spec or file) in every fork-server or spawned
+    child, which runs a script's top level (and its ``gnomon.run_pipeline``) again unless it
+    is guarded by ``if __name__ == "__main__"``. No step lives there: those use fork."""
+    main = sys.modules.get("__main__")
+    saved = {
+        name: main.__dict__[name]
+        for name in ("__file__", "__spec__")
+        if main is not None and name in main.__dict__
+    }
+    for name in saved:
+        setattr(main, name, None)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(main, name, value)
 
 
 class _Worker:
     def __init__(self, context: Any, address: ObjectsAddress, env: dict[str, str]) -> None:
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_worker_main, args=(child, address, env), daemon=True)
-        self.process.start()
+        args = (child, address, env, list(sys.path))
+        self.process = context.Process(target=_worker_main, args=args, daemon=True)
+        if context.get_start_method() == "fork":
+            self.process.start()
+        else:
+            with _main_hidden():
+                self.process.start()
         child.close()
         self.task: StepTask | None = None
         self.deadline: float | None = None

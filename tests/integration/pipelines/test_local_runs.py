@@ -165,3 +165,55 @@ def test_a_run_shows_itself_in_a_notebook_escaped(home: Path, tmp_path: Path) ->
     assert "Pipeline resumable" in page and "fails_if" in page and "add-2" in page
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert "5 succeeded" in page
+
+
+UNGUARDED = """
+import sys
+import gnomon
+import early_steps
+
+@gnomon.step
+def double(x: int) -> int:
+    return 2 * x
+
+@gnomon.pipeline
+def here(x: int = 3):
+    return double(x)
+
+# no `if __name__ == "__main__"` guard: workers must not run this file again
+print(gnomon.run_pipeline(early_steps.late).output("triple"))  # starts the fork server
+sys.path.append({folder!r})  # a folder added after the fork server started
+import late_steps
+print(gnomon.run_pipeline(late_steps.late).output("triple"))
+print(gnomon.run_pipeline(here).output("double"))  # steps of this script: forked
+"""
+LATE = """
+import gnomon
+
+@gnomon.step
+def triple(x: int) -> int:
+    return 3 * x
+
+@gnomon.pipeline
+def late(x: int = 4):
+    return triple(x)
+"""
+
+
+def test_an_unguarded_script_runs_its_own_steps_and_a_late_modules(
+    home: Path, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    folder = tmp_path / "late"
+    folder.mkdir()
+    (folder / "late_steps.py").write_text(LATE)
+    (tmp_path / "early_steps.py").write_text(LATE.replace("x: int = 4", "x: int = 1"))
+    script = tmp_path / "train.py"
+    script.write_text(UNGUARDED.format(folder=str(folder)))
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["3", "12", "6"]
