@@ -133,6 +133,8 @@ class _Run:
         self.retries: list[tuple[float, str]] = []
         self.known = api.recent_cache(spec.name) if use_cache else {}
         self.fresh: set[str] = set()  # output digests stored for the first time by this run
+        # a running step's value inputs and recorded input artifacts, for its step run
+        self.pending_inputs: dict[str, tuple[dict[str, Any], list[StepArtifact]]] = {}
 
     def execute(self, run: PipelineRun, order: list[str]) -> None:
         self.run_id = run.id
@@ -232,8 +234,6 @@ class _Run:
             self.running.add(node.id)
             self.on_event(node.id, "running")
         return completed
-
-    pending_inputs: dict[str, tuple[dict[str, Any], list[StepArtifact]]]
 
     def _only_fresh(self, artifacts: Mapping[str, Inputs]) -> bool:
         """Every input is content this run stored first: no step can have read it before,
@@ -429,7 +429,6 @@ def run_pipeline(
         )
         run = api.start_run(new)
         state = _Run(spec, values, api, opened, objects, cache, previous, on_event)
-        state.pending_inputs = {}
         error: str | None = None
         try:
             state.execute(run, order)
