@@ -51,6 +51,13 @@ def compile_pipeline(
     return text
 
 
+def checked(spec: PipelineSpec, image: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """What both targets check first: the DAG, the image, and the parameters' values."""
+    spec.validate()
+    check_image(image)
+    return param_values(spec, params)
+
+
 def check_image(image: str) -> str:
     if not image.strip() or any(c.isspace() for c in image) or len(image) > 1000:
         raise InvalidInput(f"an image is given as a name like registry/app:tag, not {image[:80]!r}")

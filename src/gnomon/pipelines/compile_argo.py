@@ -17,16 +17,15 @@ from typing import Any
 
 from gnomon.pipelines.compile import (
     OUTPUTS_FILE,
-    check_image,
+    checked,
     cpu_quantity,
     dns_names,
     gpu_count,
     param_text,
-    param_values,
     step_args,
     step_command,
 )
-from gnomon.pipelines.spec import Node, ParamOf, PipelineSpec, Resources
+from gnomon.pipelines.spec import Node, PipelineSpec, Resources
 
 DAG_TEMPLATE = "pipeline"
 GPU_RESOURCE = "nvidia.com/gpu"
@@ -40,9 +39,7 @@ def argo_workflow(
     env: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The Workflow as a plain dict (YAML- and JSON-ready)."""
-    spec.validate()
-    check_image(image)
-    values = param_values(spec, params)
+    values = checked(spec, image, params)
     names = dns_names((node.id for node in spec.nodes), reserved=[DAG_TEMPLATE])
     tasks: list[dict[str, Any]] = []
     templates: list[dict[str, Any]] = [{"name": DAG_TEMPLATE, "dag": {"tasks": tasks}}]
@@ -95,7 +92,7 @@ def _template(
     env: Mapping[str, str],
 ) -> dict[str, Any]:
     step = node.step
-    read = dict.fromkeys(b.name for b in node.args.values() if isinstance(b, ParamOf))
+    read = node.params_read()
     extra = ["--run-id", "{{workflow.uid}}"]
     if step.retries:
         extra += ["--retry", "{{retries}}"]  # Argo defines it only under a retryStrategy

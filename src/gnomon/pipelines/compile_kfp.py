@@ -15,16 +15,15 @@ from typing import Any
 
 from gnomon._version import __version__
 from gnomon.pipelines.compile import (
-    check_image,
+    checked,
     cpu_quantity,
     dns_names,
     gpu_count,
     param_text,
-    param_values,
     step_args,
     step_command,
 )
-from gnomon.pipelines.spec import Node, ParamOf, ParamSpec, PipelineSpec, Resources
+from gnomon.pipelines.spec import Node, ParamSpec, PipelineSpec, Resources
 
 SCHEMA_VERSION = "2.1.0"
 GPU_RESOURCE = "nvidia.com/gpu"
@@ -46,9 +45,7 @@ def kfp_pipeline(
     env: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The IR as a plain dict (YAML- and JSON-ready)."""
-    spec.validate()
-    check_image(image)
-    values = param_values(spec, params)
+    values = checked(spec, image, params)
     names = dns_names(node.id for node in spec.nodes)
     root_params = {p.name: _root_param(p, values) for p in spec.params}
     components: dict[str, Any] = {}
@@ -57,7 +54,7 @@ def kfp_pipeline(
     for node in spec.nodes:
         name = names[node.id]
         upstream = spec.upstream(node)
-        read = list(dict.fromkeys(b.name for b in node.args.values() if isinstance(b, ParamOf)))
+        read = node.params_read()
         inputs = {  # the same types as the pipeline's: the backend checks what is wired
             f"param_{p}": {"parameterType": root_params[p]["parameterType"]} for p in read
         }

@@ -35,7 +35,7 @@ from gnomon.pipelines.entities import (
 )
 from gnomon.pipelines.executors import Executor, open_executor
 from gnomon.pipelines.materialize import decode
-from gnomon.pipelines.objects import Objects
+from gnomon.pipelines.objects import Objects, ObjectsAddress
 from gnomon.pipelines.params import check_values
 from gnomon.pipelines.spec import Node, OutputOf, OutputsOf, ParamOf, PipelineSpec, Value
 from gnomon.pipelines.spec_json import spec_to_dict
@@ -102,6 +102,7 @@ class _Run:
         api: PipelinesApi,
         executor: Executor,
         objects: Objects,
+        address: ObjectsAddress,
         use_cache: bool,
         previous: dict[str, StepRun],
         on_event: Event | None,
@@ -111,7 +112,7 @@ class _Run:
         self.api = api
         self.executor = executor
         self.objects = objects
-        self.address = api.objects()
+        self.address = address
         self.use_cache = use_cache
         self.previous = previous
         self.on_event = on_event or (lambda node, status: None)
@@ -428,7 +429,7 @@ def run_pipeline(
             spec.name, spec.function, spec_to_dict(spec), values, executor, resume, trigger
         )
         run = api.start_run(new)
-        state = _Run(spec, values, api, opened, objects, cache, previous, on_event)
+        state = _Run(spec, values, api, opened, objects, address, cache, previous, on_event)
         error: str | None = None
         try:
             state.execute(run, order)

@@ -103,6 +103,10 @@ class Node:
     args: Mapping[str, Binding]
     after: tuple[str, ...] = ()  # ordering-only dependencies (no data passes)
 
+    def params_read(self) -> list[str]:
+        """The pipeline parameters this node's inputs read, each once, in order."""
+        return list(dict.fromkeys(b.name for b in self.args.values() if isinstance(b, ParamOf)))
+
 
 @dataclass(frozen=True, slots=True)
 class ParamSpec:

@@ -100,7 +100,7 @@ def _params(spec: PipelineSpec, node: Node, args: argparse.Namespace) -> dict[st
     unknown = sorted(set(given) - set(known))
     if unknown:
         raise InvalidInput(f"pipeline {spec.name!r} has no parameter {unknown[0]!r}")
-    read = [known[b.name] for b in node.args.values() if isinstance(b, ParamOf)]
+    read = [known[name] for name in node.params_read()]
     read = list({param.name: param for param in read}.values())
     values = {}
     for param in read:
