@@ -18,6 +18,7 @@ from gnomon.server import health
 from gnomon.server.errors import answer_unexpected, install_error_handlers
 from gnomon.server.guard import RequestGuard, RouteTable
 from gnomon.server.openapi import document_errors
+from gnomon.ui.app import mount_ui
 from gnomon.web.boundary import ErrorBoundary
 from gnomon.web.middleware import API_PREFIX, HttpMetrics, ObservabilityMiddleware
 from gnomon.web.mlflow_errors import MlflowErrorShape
@@ -61,6 +62,7 @@ def create_app(
     for prefix, router in mounted:
         app.include_router(router, prefix=prefix)
     routes = RouteTable(mounted)
+    mount_ui(app)  # the pages: outside the API's table, they check their own session
     document_errors(app, routes.rules)
     # Outermost last: request ids and metrics see every answer, the 500s included.
     app.add_middleware(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tarfile
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from gnomon._types import Page, Scope
@@ -32,6 +33,7 @@ from gnomon.tracking.schemas import (
     UpdateRun,
 )
 from gnomon.tracking.search import RunQuery
+from gnomon.tracking.series import ExperimentActivity, MetricSeries, series_of
 from gnomon.wire import PageOut
 
 ARCHIVE_HEADER = "x-gnomon-archive"
@@ -132,6 +134,36 @@ class HttpTrackingStore:
             content=batch.model_dump_json().encode(),  # NaN and ±inf as strings
             headers={"content-type": "application/json"},
         )
+
+    def metric_series(
+        self,
+        scope: Scope,
+        run_id: str,
+        key: str,
+        max_points: int,
+        steps: tuple[int | None, int | None] = (None, None),
+    ) -> MetricSeries:
+        # The server's pages cut series in SQL; a remote client cuts the history it read.
+        points = [(m.step, m.value) for m in self.get_metric_history(scope, run_id, key)]
+        return series_of(key, points, max_points, steps)
+
+    def experiment_activity(
+        self, scope: Scope, experiment_ids: Sequence[str]
+    ) -> list[ExperimentActivity]:
+        found = []
+        for experiment_id in experiment_ids:
+            count, last, token = 0, None, None
+            while True:
+                query = RunQuery((experiment_id,), max_results=1000, page_token=token)
+                page = self.search_runs(scope, query)
+                count += len(page)
+                times = [r.end_time or r.start_time for r in page]
+                last = max([*times, *([last] if last is not None else [])], default=None)
+                token = page.next_page_token
+                if token is None:
+                    break
+            found.append(ExperimentActivity(experiment_id, count, last))
+        return found
 
     def get_metric_history(self, scope: Scope, run_id: str, key: str) -> list[Metric]:
         path = f"{_run_path(run_id)}/metrics/{key_path(key)}/history"

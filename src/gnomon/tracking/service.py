@@ -28,6 +28,12 @@ from gnomon.tracking.entities import (
     RunUpdate,
 )
 from gnomon.tracking.search import DEFAULT_MAX_RESULTS, RunQuery, build_query
+from gnomon.tracking.series import (
+    MAX_SERIES_POINTS,
+    ExperimentActivity,
+    MetricSeries,
+    check_max_points,
+)
 from gnomon.tracking.store import TrackingStore
 
 _ADJECTIVES = ("amber", "brisk", "calm", "dapper", "eager", "fond", "gentle", "hardy", "keen")
@@ -260,6 +266,27 @@ class TrackingService:
 
     def get_metric_history(self, scope: Scope, run_id: str, key: str) -> list[Metric]:
         return self.store.get_metric_history(scope, run_id, checks.key("metric", key))
+
+    def metric_series(
+        self,
+        scope: Scope,
+        run_id: str,
+        key: str,
+        max_points: int = MAX_SERIES_POINTS,
+        steps: tuple[int | None, int | None] = (None, None),
+    ) -> MetricSeries:
+        """A metric's points for a chart: every one up to ``max_points``, else the lowest and
+        highest value per bucket of steps (``series.py``); ``steps`` bounds the range (zoom)."""
+        key = checks.key("metric", key)
+        return self.store.metric_series(scope, run_id, key, check_max_points(max_points), steps)
+
+    def experiment_activity(
+        self, scope: Scope, experiment_ids: Sequence[str]
+    ) -> list[ExperimentActivity]:
+        """Per experiment: how many active runs it has and when one last started or ended."""
+        if len(experiment_ids) > 1000:
+            raise InvalidInput(f"at most 1000 experiments at once, got {len(experiment_ids)}")
+        return self.store.experiment_activity(scope, list(experiment_ids))
 
     def search_runs(
         self,

@@ -9,7 +9,7 @@ from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Row, and_, or_, select, update
+from sqlalchemy import Connection, Dialect, Row, and_, func, or_, select, update
 
 from gnomon._types import (
     Page,
@@ -33,6 +33,12 @@ from gnomon.tracking.entities import (
     RunUpdate,
 )
 from gnomon.tracking.search import RunQuery
+from gnomon.tracking.series import (
+    ExperimentActivity,
+    MetricSeries,
+    bucket_width,
+    min_max_points,
+)
 from gnomon.tracking.sql_replay import Point, unstored_points
 from gnomon.tracking.sql_run_data import SQLITE_JSON, RunRow, load_page, load_runs, to_run
 from gnomon.tracking.sql_search import orders_by_a_value
@@ -248,6 +254,63 @@ class SqlTrackingStore:
                 raise NotFound(f"run {run_id!r} not found")
         nan = math.nan
         return [Metric(key, nan if v is None else v, s, t) for v, s, t in rows]
+
+    def experiment_activity(
+        self, scope: Scope, experiment_ids: Sequence[str]
+    ) -> list[ExperimentActivity]:
+        if not experiment_ids:
+            return []
+        last = func.max(func.coalesce(runs.c.end_time, runs.c.start_time))
+        query = (
+            select(runs.c.experiment_id, func.count(), last)
+            .where(runs.c.workspace_id == scope.workspace)
+            .where(runs.c.experiment_id.in_(list(experiment_ids)))
+            .where(runs.c.lifecycle == Lifecycle.ACTIVE.value)
+            .group_by(runs.c.experiment_id)
+        )
+        with self.db.read() as conn:
+            found = {row[0]: (row[1], row[2]) for row in conn.execute(query)}
+        return [ExperimentActivity(i, *found.get(i, (0, None))) for i in experiment_ids]
+
+    def metric_series(
+        self,
+        scope: Scope,
+        run_id: str,
+        key: str,
+        max_points: int,
+        steps: tuple[int | None, int | None] = (None, None),
+    ) -> MetricSeries:
+        owned = (metrics.c.run_id == run_id) & (metrics.c.key == key)
+        if steps[0] is not None:
+            owned &= metrics.c.step >= steps[0]
+        if steps[1] is not None:
+            owned &= metrics.c.step <= steps[1]
+        with self.db.read() as conn:
+            self._run_row(conn, scope, run_id)  # NotFound unless the workspace's
+            span = select(func.min(metrics.c.step), func.max(metrics.c.step), func.count())
+            first, last, total = conn.execute(span.where(owned)).one()
+            if not total:
+                return MetricSeries(key, [], [], 0)
+            if total <= max_points:
+                points = select(metrics.c.step, metrics.c.value).where(owned)
+                rows = conn.execute(points.order_by(metrics.c.step, metrics.c.timestamp)).all()
+                return MetricSeries(key, [r[0] for r in rows], [r[1] for r in rows], total)
+            width = bucket_width(first, last, max_points)
+            bucket = (metrics.c.step - first) / width
+            grouped = (
+                select(
+                    func.min(metrics.c.step),
+                    func.max(metrics.c.step),
+                    func.min(metrics.c.value),
+                    func.max(metrics.c.value),
+                )
+                .where(owned)
+                .group_by(bucket)
+                .order_by(func.min(metrics.c.step))
+            )
+            buckets = [tuple(row) for row in conn.execute(grouped)]
+        xs, ys = min_max_points(buckets)  # type: ignore[arg-type]
+        return MetricSeries(key, xs, ys, total)
 
     def search_runs(self, scope: Scope, query: RunQuery) -> Page[Run]:
         if not query.experiment_ids:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from gnomon._types import Page, Scope
@@ -15,6 +16,7 @@ from gnomon.tracking.entities import (
     RunUpdate,
 )
 from gnomon.tracking.search import RunQuery
+from gnomon.tracking.series import ExperimentActivity, MetricSeries
 
 
 class TrackingStore(Protocol):
@@ -90,6 +92,26 @@ class TrackingStore(Protocol):
     def get_metric_history(self, scope: Scope, run_id: str, key: str) -> list[Metric]:
         """Every point of one metric ordered by step, then timestamp. Raises ``NotFound`` for
         an unknown run; an unknown key gives an empty list."""
+        ...
+
+    def metric_series(
+        self,
+        scope: Scope,
+        run_id: str,
+        key: str,
+        max_points: int,
+        steps: tuple[int | None, int | None] = (None, None),
+    ) -> MetricSeries:
+        """One metric's points with steps in ``steps`` (inclusive, None: open), every point
+        when at most ``max_points``, else the lowest and highest per bucket of steps (see
+        ``series.py``). Raises ``NotFound`` for an unknown run."""
+        ...
+
+    def experiment_activity(
+        self, scope: Scope, experiment_ids: Sequence[str]
+    ) -> list[ExperimentActivity]:
+        """Per experiment, in the order given: its active runs and their newest start or end
+        (0 and None for an unknown id)."""
         ...
 
     def search_runs(self, scope: Scope, query: RunQuery) -> Page[Run]:

@@ -1,0 +1,189 @@
+"""A run's page beyond its numbers: artifacts (listed, previewed), code version, environment,
+input datasets and the models it logged; and the answer for one artifact's bytes."""
+
+from __future__ import annotations
+
+import io
+from pathlib import PurePosixPath
+from typing import Any
+
+from fastapi import Request
+from starlette.responses import Response
+
+from gnomon.errors import GnomonError, InvalidInput, PayloadTooLarge
+from gnomon.tracking.entities import Run
+from gnomon.ui.render import HEADERS
+from gnomon.ui.session import Viewer
+
+IMAGES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+}
+TEXTS = frozenset(
+    {".txt", ".json", ".yaml", ".yml", ".md", ".py", ".log", ".diff", ".toml", ".cfg", ".ini"}
+)
+TABLES = frozenset({".parquet", ".csv"})
+PREVIEW_BYTES = 5 * 1024 * 1024  # read to preview at most this much
+TEXT_SHOWN = 200 * 1024
+TABLE_ROWS = 50
+DOWNLOAD_BYTES = 100 * 1024 * 1024  # bigger ones: gnomon artifacts download
+LISTED = 500
+
+
+def run_details(request: Request, viewer: Viewer, run: Run, path: str) -> dict[str, Any]:
+    """What the run page shows beside params and metrics; ``path`` is the artifact folder or
+    file being looked at."""
+    services = request.app.state.services
+    tags = run.tags
+    code = {
+        "commit": tags.get("gnomon.git.commit", ""),
+        "branch": tags.get("gnomon.git.branch", ""),
+        "remote": tags.get("gnomon.git.remote", ""),
+        "dirty": tags.get("gnomon.git.dirty") == "true",
+        "entry_point": tags.get("gnomon.source.entry_point", ""),
+    }
+    environment = {
+        "python": tags.get("gnomon.python.version", ""),
+        "host": tags.get("gnomon.host", ""),
+    }
+    artifacts, preview = _artifacts(services.tracking, viewer, run, path)
+    return {
+        "code": code,
+        "environment": environment,
+        "diff": _text_artifact(services.tracking, viewer, run, "gnomon/git.diff"),
+        "requirements": _text_artifact(services.tracking, viewer, run, "gnomon/requirements.txt"),
+        "artifacts": artifacts,
+        "artifact_path": path,
+        "preview": preview,
+        "inputs": _inputs(services, viewer, run),
+        "models": _models(services, viewer, run),
+        "children": _children(services.tracking, viewer, run),
+        "user_tags": {k: v for k, v in sorted(tags.items()) if not k.startswith("gnomon.")},
+    }
+
+
+def _artifacts(tracking: Any, viewer: Viewer, run: Run, path: str) -> tuple[list[Any], Any]:
+    folder, preview = path, None
+    if path and PurePosixPath(path).suffix:  # a file: list its folder, preview it
+        parent = str(PurePosixPath(path).parent)
+        folder = "" if parent == "." else parent
+        preview = _preview(tracking, viewer, run, path)
+    try:
+        listed = tracking.list_artifacts(viewer.scope, run.id, folder)[:LISTED]
+    except GnomonError:
+        listed = []
+    return listed, preview
+
+
+def _preview(tracking: Any, viewer: Viewer, run: Run, path: str) -> dict[str, Any]:
+    suffix = PurePosixPath(path).suffix.lower()
+    if suffix in IMAGES:
+        return {"kind": "image", "path": path}
+    if suffix not in TEXTS and suffix not in TABLES:
+        return {"kind": "download", "path": path}
+    try:
+        data = _read(tracking, viewer, run, path, PREVIEW_BYTES)
+    except GnomonError as exc:
+        return {"kind": "error", "path": path, "message": str(exc)}
+    if suffix in TEXTS:
+        text = data[:TEXT_SHOWN].decode("utf-8", "replace")
+        return {"kind": "text", "path": path, "text": text, "cut": len(data) > TEXT_SHOWN}
+    try:
+        return {"kind": "table", "path": path, **_table(data, suffix)}
+    except Exception as exc:  # a damaged or foreign file: say so, never fail the page
+        return {"kind": "error", "path": path, "message": f"not a readable table: {exc}"[:300]}
+
+
+def _table(data: bytes, suffix: str) -> dict[str, Any]:
+    import pyarrow.csv as pa_csv
+    import pyarrow.parquet as pq
+
+    if suffix == ".parquet":
+        file = pq.ParquetFile(io.BytesIO(data))
+        table = next(file.iter_batches(batch_size=TABLE_ROWS), None)
+        total = file.metadata.num_rows
+        columns = file.schema_arrow.names
+    else:
+        table = pa_csv.read_csv(io.BytesIO(data))
+        total, columns = table.num_rows, table.column_names
+        table = table.slice(0, TABLE_ROWS)
+    rows = [] if table is None else [list(r.values()) for r in table.to_pylist()]
+    return {"columns": columns, "rows": rows, "total": total}
+
+
+def _read(tracking: Any, viewer: Viewer, run: Run, path: str, limit: int) -> bytes:
+    size = _size(tracking, viewer, run, path)
+    if size is not None and size > limit:
+        raise PayloadTooLarge(
+            f"{path} is {size} bytes, over the {limit}-byte limit of the page; "
+            f"download it with: gnomon artifacts download {run.id}"
+        )
+    data: bytes = tracking.load_bytes(viewer.scope, run.id, path)
+    return data
+
+
+def _size(tracking: Any, viewer: Viewer, run: Run, path: str) -> int | None:
+    parent = str(PurePosixPath(path).parent)
+    parent = "" if parent == "." else parent
+    name = PurePosixPath(path).name
+    for info in tracking.list_artifacts(viewer.scope, run.id, parent):
+        if PurePosixPath(info.path).name == name and not info.is_dir:
+            return int(info.size) if info.size is not None else None
+    raise InvalidInput(f"run {run.id} has no artifact {path!r}")
+
+
+def _text_artifact(tracking: Any, viewer: Viewer, run: Run, path: str) -> str:
+    try:
+        return _read(tracking, viewer, run, path, TEXT_SHOWN).decode("utf-8", "replace")
+    except GnomonError:
+        return ""
+
+
+def _inputs(services: Any, viewer: Viewer, run: Run) -> list[Any]:
+    from gnomon.data.service import DatasetService
+
+    datasets = services.find(DatasetService)
+    try:
+        return list(datasets.inputs(viewer.scope, run.id)) if datasets else []
+    except GnomonError:
+        return []
+
+
+def _models(services: Any, viewer: Viewer, run: Run) -> list[str]:
+    registry = services.registry
+    try:
+        return registry.logged_model_paths(viewer.scope, run.id) if registry else []
+    except GnomonError:
+        return []
+
+
+def _children(tracking: Any, viewer: Viewer, run: Run) -> list[Run]:
+    try:
+        found = tracking.search_runs(
+            viewer.scope,
+            [run.experiment_id],
+            filter=f"attributes.parent_run_id = '{run.id}'",
+            max_results=100,
+        )
+    except GnomonError:
+        return []
+    return list(found)
+
+
+def artifact_answer(
+    request: Request, viewer: Viewer, run: Run, path: str, download: bool
+) -> Response:
+    """An artifact's bytes: an image inline (its own type, under the page's policy), anything
+    else as an attachment of a neutral type, so no artifact runs as a page of this site."""
+    tracking = request.app.state.services.tracking
+    data = _read(tracking, viewer, run, path, DOWNLOAD_BYTES)
+    kind = IMAGES.get(PurePosixPath(path).suffix.lower())
+    name = PurePosixPath(path).name.replace('"', "").encode("ascii", "replace").decode()
+    headers = dict(HEADERS)
+    if kind is None or download:
+        headers["content-disposition"] = f'attachment; filename="{name}"'
+        kind = "application/octet-stream"
+    return Response(data, media_type=kind, headers=headers)
