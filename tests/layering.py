@@ -19,7 +19,7 @@ from pathlib import Path
 
 from gnomon.capabilities import CAPABILITIES, Capability
 
-ENTRY_POINTS = ("cli", "server")  # the root CLI and the API server: they may import anything
+ENTRY_POINTS = ("cli", "server", "ui")  # the root CLI, the API server, the web UI: any import
 PLUMBING = ("modelfolder", "artifacts", "store", "client", "web")  # below every capability
 SHARED = (
     "services",
@@ -39,7 +39,14 @@ def contracts(capabilities: Sequence[Capability] = CAPABILITIES) -> str:
     layered = [c for c in capabilities if c.name not in ENTRY_POINTS and c.home is None]
     packages = [c.package for c in layered]
     plumbing = [f"gnomon.{name}" for name in PLUMBING]
-    everyone = [*packages, "gnomon.server", "gnomon.cli", "gnomon.sdk", "gnomon.backends"]
+    everyone = [
+        *packages,
+        "gnomon.server",
+        "gnomon.cli",
+        "gnomon.ui",
+        "gnomon.sdk",
+        "gnomon.backends",
+    ]
     # A capability's commands and routes are its edges: they may use the CLI's and the API
     # server's plumbing, and its commands (entry points, like the fluent API) any capability.
     command_modules = sorted(
@@ -72,6 +79,12 @@ def contracts(capabilities: Sequence[Capability] = CAPABILITIES) -> str:
                 source_modules=[*packages, *plumbing, "gnomon.sdk", "gnomon.backends"],
                 forbidden_modules=["gnomon.cli", "gnomon.server"],
                 ignore_imports=edges,
+            ),
+            _contract(
+                "Only the API server imports the web UI",
+                "forbidden",
+                source_modules=[*packages, *plumbing, "gnomon.sdk", "gnomon.backends"],
+                forbidden_modules=["gnomon.ui"],
             ),
             _contract(
                 "Shared modules import no capability",

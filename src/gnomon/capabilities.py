@@ -190,6 +190,11 @@ CAPABILITIES: tuple[Capability, ...] = (
             Command("worker", "cli:worker", "Run scheduled monitors and pipelines until stopped."),
         ),
     ),
+    # The web UI's pages are mounted by the API server; ``gnomon ui`` serves them on loopback.
+    Capability(
+        "ui",
+        commands=(Command("ui", "cli:ui", "Open the web UI on 127.0.0.1 over the local store."),),
+    ),
     Capability(
         "server",
         commands=(

@@ -12,6 +12,12 @@ from starlette.staticfiles import StaticFiles
 PAGE_MODULES = (
     "gnomon.ui.pages_login",
     "gnomon.ui.pages_tracking",
+    "gnomon.ui.pages_models",
+    "gnomon.ui.pages_datasets",
+    "gnomon.ui.pages_deployments",
+    "gnomon.ui.pages_monitors",
+    "gnomon.ui.pages_pipelines",
+    "gnomon.ui.pages_admin",
 )
 STATIC = Path(__file__).parent / "static"
 

@@ -1,0 +1,64 @@
+"""A live gnomon server with logins for the UI's browser tests: an editor and a viewer of
+workspace ``team``, and ``login(page, ...)`` that goes through the real login form."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pytest
+
+from gnomon._types import Scope
+from gnomon.auth.entities import Principal, Role
+from tests.fixtures.server import ADMIN_PASSWORD, LiveServer, serve, server_settings
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+WORKSPACE = "team"
+PASSWORD = "ui-password-123"
+
+
+@dataclass
+class UiServer:
+    live: LiveServer
+    scope: Scope  # the team workspace, as the editor: where tests write what pages show
+
+    @property
+    def url(self) -> str:
+        return self.live.url
+
+
+@pytest.fixture(scope="module")
+def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
+    home = tmp_path_factory.mktemp("ui-server")
+    with serve(server_settings(f"sqlite:///{home / 'gnomon.db'}", home)) as live:
+        auth = live.services.auth
+        assert auth is not None
+        auth.bootstrap_admin(ADMIN_PASSWORD)
+        root = Principal(auth.get_user("admin").id, "admin", is_admin=True)
+        workspace = auth.create_workspace(root, WORKSPACE)
+        for name, role in (("editor", Role.EDITOR), ("viewer", Role.VIEWER)):
+            auth.create_user(root, name, PASSWORD)
+            auth.add_member(root, WORKSPACE, name, role)
+        yield UiServer(live, Scope(workspace.id, "editor"))
+
+
+def login(page: Page, server: UiServer, user: str, password: str = PASSWORD) -> None:
+    """Log in through the form, then choose the team workspace with the switcher."""
+    page.goto(f"{server.url}/login")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server.url}/")
+    if user != "admin":
+        page.goto(f"{server.url}/switch?workspace={WORKSPACE}&next=/")
+
+
+def console_errors(page: Page) -> list[str]:
+    """Collects the page's console errors and uncaught exceptions from now on."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return errors
