@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -57,8 +57,15 @@ def login(page: Page, server: UiServer, user: str, password: str = PASSWORD) -> 
 
 
 def console_errors(page: Page) -> list[str]:
-    """Collects the page's console errors and uncaught exceptions from now on."""
+    """Collects the page's console errors and uncaught exceptions from now on (not the
+    "failed to load resource" lines of pages answered 400 or 404 on purpose: tests check
+    statuses themselves)."""
     errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+    def seen(message: Any) -> None:
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            errors.append(message.text)
+
+    page.on("console", seen)
     page.on("pageerror", lambda e: errors.append(str(e)))
     return errors

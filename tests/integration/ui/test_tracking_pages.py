@@ -1,0 +1,86 @@
+"""The tracking pages in a real browser: log in, open an experiment, filter its runs (a bad
+filter said next to the box), open a run and see its chart drawn from the logged points,
+compare two runs."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import pytest
+
+from gnomon.tracking.entities import Metric, RunStatus
+from tests.integration.ui.conftest import UiServer, console_errors, login
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+STEPS = 50
+
+
+@pytest.fixture(scope="module")
+def logged(ui_server: UiServer) -> dict[str, str]:
+    """An experiment with three runs: lr 0.1/0.2/0.3, ``loss`` over 50 steps each."""
+    tracking = ui_server.live.services.tracking
+    scope = ui_server.scope
+    experiment = tracking.create_experiment(scope, "churn")
+    ids = {}
+    for i, lr in enumerate((0.1, 0.2, 0.3)):
+        run = tracking.create_run(scope, experiment.id, f"run-{i}", start_time=1_000 + i)
+        points = [Metric("loss", lr / (s + 1), s, 1_000 + s) for s in range(STEPS)]
+        points.append(Metric("accuracy", 0.7 + lr, 0, 1_000))
+        params = {"lr": str(lr), "model": "rf" if i else "gb"}
+        tracking.log_batch(scope, run.id, points, params, {"team": "<b>x</b>"})
+        tracking.end_run(scope, run.id, RunStatus.FINISHED)
+        ids[f"run-{i}"] = run.id
+    ids["experiment"] = experiment.id
+    return ids
+
+
+def test_a_user_logs_in_filters_runs_opens_one_and_compares_two(
+    page: Page, ui_server: UiServer, logged: dict[str, str]
+) -> None:
+    errors = console_errors(page)
+    login(page, ui_server, "viewer")
+    page.click("text=churn")
+    assert page.locator("#runs tbody tr").count() == 3
+
+    page.fill("input[name=filter]", "metrics.accuracy >>")
+    page.click("text=Filter")
+    assert "invalid filter" in page.locator(".filter-error").inner_text()
+    page.fill("input[name=filter]", "params.lr != '0.1'")
+    page.click("text=Filter")
+    assert page.locator("#runs tbody tr").count() == 2
+    assert "filter=params.lr" in page.url  # the filter is in the link, to share
+
+    page.click("a:text('run-1')")
+    chart = page.locator("figure.chart[data-drawn=true]")
+    chart.wait_for()
+    assert chart.get_attribute("data-points") == str(STEPS + 1)  # loss's 50 and accuracy's 1
+    assert page.locator("figure.chart canvas").count() == 1
+    page.check("figure.chart .log-scale")
+    page.locator("figure.chart[data-drawn=true] canvas").wait_for()
+    assert page.locator("#params").inner_text().count("0.2") == 1
+    assert "<b>x</b>" in page.locator("#tags").inner_text()  # a tag stays text
+
+    page.go_back()
+    page.check(f"input[value='{logged['run-1']}']")
+    page.check(f"input[value='{logged['run-2']}']")
+    page.click("text=Compare selected")
+    page.wait_for_url(re.compile(r".*/compare\?.*"))
+    assert page.locator("#comparison tr.differs[data-key='params.lr']").count() == 1
+    assert page.locator("#comparison tr.same[data-key='params.model']").count() == 1
+    assert page.locator("svg.parallel polyline.run").count() == 2
+    assert page.locator("figure.chart[data-drawn=true]").count() == 2
+    assert errors == []
+
+
+def test_an_unknown_run_is_a_404_page_and_no_session_goes_to_the_login_form(
+    page: Page, ui_server: UiServer
+) -> None:
+    answer = page.goto(f"{ui_server.url}/runs/nope")
+    assert answer is not None and answer.url.startswith(f"{ui_server.url}/login?next=")
+    login(page, ui_server, "viewer")
+    answer = page.goto(f"{ui_server.url}/runs/{'0' * 32}")
+    assert answer is not None and answer.status == 404
+    assert "not found" in page.locator(".error").inner_text()
