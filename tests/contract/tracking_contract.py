@@ -239,6 +239,70 @@ class TrackingStoreContract:
         run = new_run(store, scope, exp.id)
         assert store.get_metric_history(scope, run.id, "nothing") == []
 
+    # -- what dashboards read -----------------------------------------------------------------
+
+    def test_metric_series_is_every_point_up_to_the_limit(
+        self, store: TrackingStore, scope: Scope
+    ) -> None:
+        exp = store.create_experiment(scope, "e", ROOT)
+        run = new_run(store, scope, exp.id)
+        points = [Metric("loss", 1 / (s + 1), s, s) for s in range(20)]
+        store.log_batch(scope, run.id, RunData(points))
+        series = store.metric_series(scope, run.id, "loss", 20)
+        assert series.steps == list(range(20))
+        assert series.values == [p.value for p in points]
+        assert not series.downsampled
+        ranged = store.metric_series(scope, run.id, "loss", 20, (5, 9))
+        assert ranged.steps == [5, 6, 7, 8, 9] and ranged.total == 5
+        assert store.metric_series(scope, run.id, "other", 20).steps == []
+
+    def test_a_long_series_is_cut_keeping_its_extremes(
+        self, store: TrackingStore, scope: Scope
+    ) -> None:
+        exp = store.create_experiment(scope, "e", ROOT)
+        run = new_run(store, scope, exp.id)
+        points = [Metric("loss", 100.0 - s / 10, s, s) for s in range(1000)]
+        points[437] = Metric("loss", 500.0, 437, 437)  # a spike a plain stride would miss
+        points[811] = Metric("loss", -50.0, 811, 811)
+        store.log_batch(scope, run.id, RunData(points))
+        series = store.metric_series(scope, run.id, "loss", 100)
+        assert series.downsampled
+        assert series.total == 1000
+        assert len(series.steps) <= 100
+        assert series.steps == sorted(series.steps)
+        assert 500.0 in series.values and -50.0 in series.values
+        assert series.steps[0] == 0 and series.steps[-1] == 999
+        assert series.values[0] == 100.0  # a falling curve starts at its top, no sawtooth
+
+    def test_metric_series_of_a_run_elsewhere_is_not_found(
+        self, store: TrackingStore, scope: Scope, other_scope: Scope
+    ) -> None:
+        exp = store.create_experiment(other_scope, "e", ROOT)
+        run = new_run(store, other_scope, exp.id)
+        with pytest.raises(NotFound):
+            store.metric_series(scope, run.id, "loss", 10)
+        with pytest.raises(NotFound):
+            store.metric_series(scope, "ghost", "loss", 10)
+
+    def test_experiment_activity_counts_active_runs(
+        self, store: TrackingStore, scope: Scope
+    ) -> None:
+        busy = store.create_experiment(scope, "busy", ROOT)
+        idle = store.create_experiment(scope, "idle", ROOT)
+        runs = [new_run(store, scope, busy.id, f"r{i}") for i in range(3)]
+        store.set_run_lifecycle(scope, runs[0].id, Lifecycle.DELETED)
+        ended = store.update_run(
+            scope, runs[1].id, RunUpdate(status=RunStatus.FINISHED, end_time=now_ms() + 5_000)
+        )
+        found = store.experiment_activity(scope, [idle.id, busy.id, "ghost"])
+        assert [(a.experiment_id, a.runs) for a in found] == [
+            (idle.id, 0),
+            (busy.id, 2),
+            ("ghost", 0),
+        ]
+        assert found[0].last_activity is None
+        assert found[1].last_activity == ended.end_time
+
     # -- search ------------------------------------------------------------------------------
 
     def _population(self, store: TrackingStore, scope: Scope) -> tuple[str, dict[str, str]]:

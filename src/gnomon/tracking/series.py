@@ -47,21 +47,25 @@ def min_max_points(
     sawtooth."""
     steps: list[int] = []
     values: list[float | None] = []
-    for first, last, low, high in buckets:
-        if first == last or low == high:
+    for i, (first, last, low, high) in enumerate(buckets):
+        if first == last or low == high or low is None or high is None:
             steps.append(first)
             values.append(low)
             continue
         previous = values[-1] if values else None
-        high_first = (
-            previous is not None
-            and low is not None
-            and high is not None
-            and abs(high - previous) < abs(low - previous)
-        )
+        if previous is not None:
+            high_first = abs(high - previous) < abs(low - previous)
+        else:  # the first bucket: falling towards the next one means its top came first
+            following = buckets[i + 1] if i + 1 < len(buckets) else None
+            after = _middle(following[2], following[3]) if following else None
+            high_first = after is not None and after < (low + high) / 2
         steps += [first, last]
         values += [high, low] if high_first else [low, high]
     return steps, values
+
+
+def _middle(low: float | None, high: float | None) -> float | None:
+    return None if low is None or high is None else (low + high) / 2
 
 
 def series_of(

@@ -296,7 +296,7 @@ class SqlTrackingStore:
                 rows = conn.execute(points.order_by(metrics.c.step, metrics.c.timestamp)).all()
                 return MetricSeries(key, [r[0] for r in rows], [r[1] for r in rows], total)
             width = bucket_width(first, last, max_points)
-            bucket = (metrics.c.step - first) / width
+            bucket = (metrics.c.step - first) // width  # SQLAlchemy 2: "/" is true division
             grouped = (
                 select(
                     func.min(metrics.c.step),

@@ -15,8 +15,8 @@ from gnomon.ui.session import (
     SESSION_COOKIE,
     WORKSPACE_COOKIE,
     LoginNeeded,
+    csrf_token,
     principal_of,
-    session_token,
     viewer,
 )
 
@@ -66,11 +66,10 @@ async def logout(request: Request) -> Response:
     response = RedirectResponse("/login", 303, headers=HEADERS)
     response.delete_cookie(SESSION_COOKIE, path="/")
     try:
-        current = await run_in_threadpool(viewer, request)
+        _, token = await run_in_threadpool(principal_of, request)
     except LoginNeeded:
         return response
-    check_csrf(fields, current.csrf)
-    token = session_token(request)
+    check_csrf(fields, csrf_token(request, token))
     if token:  # the session token itself is revoked, not just forgotten by this browser
         await run_in_threadpool(_revoke_session, request, token)
     return response

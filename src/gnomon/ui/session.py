@@ -115,11 +115,10 @@ def viewer(request: Request) -> Viewer:
     try:
         workspace, role = auth.role_in(principal, name)
     except NotFound:
-        if name == DEFAULT_WORKSPACE or not workspaces:
-            raise
-        if "workspace" in request.query_params:
-            raise
-        # a stale cookie (removed from that workspace): show the first one the viewer has
+        if "workspace" in request.query_params or not workspaces:
+            raise  # a link to a workspace the viewer may not see
+        # The default, or a stale cookie (since removed from that workspace): show the first
+        # workspace the viewer has.
         name = workspaces[0].name
         workspace, role = auth.role_in(principal, name)
     return Viewer(
