@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import Request
 from starlette.responses import Response
 
-from gnomon.errors import GnomonError, InvalidInput, PayloadTooLarge
+from gnomon.errors import GnomonError, NotFound, PayloadTooLarge
 from gnomon.tracking.entities import Run
 from gnomon.ui.render import HEADERS
 from gnomon.ui.session import Viewer
@@ -132,7 +132,7 @@ def _size(tracking: Any, viewer: Viewer, run: Run, path: str) -> int | None:
     for info in tracking.list_artifacts(viewer.scope, run.id, parent):
         if PurePosixPath(info.path).name == name and not info.is_dir:
             return int(info.size) if info.size is not None else None
-    raise InvalidInput(f"run {run.id} has no artifact {path!r}")
+    raise NotFound(f"run {run.id} has no artifact {path!r}")
 
 
 def _text_artifact(tracking: Any, viewer: Viewer, run: Run, path: str) -> str:

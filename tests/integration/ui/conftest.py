@@ -4,9 +4,11 @@ workspace ``team``, and ``login(page, ...)`` that goes through the real login fo
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 
 from gnomon._types import Scope
@@ -69,3 +71,13 @@ def console_errors(page: Page) -> list[str]:
     page.on("console", seen)
     page.on("pageerror", lambda e: errors.append(str(e)))
     return errors
+
+
+@contextmanager
+def logged_in(server: UiServer, user: str) -> Iterator[httpx.Client]:
+    """An HTTP client holding ``user``'s session cookie, as a browser would."""
+    with httpx.Client(base_url=server.url) as client:
+        body = {"username": user, "password": PASSWORD, "next": "/"}
+        answer = client.post("/login", data=body)
+        assert answer.status_code == 303 and answer.headers["location"] == "/"
+        yield client

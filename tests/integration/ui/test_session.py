@@ -3,22 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 
-from tests.integration.ui.conftest import PASSWORD, WORKSPACE, UiServer
-
-
-@contextmanager
-def logged_in(server: UiServer, user: str) -> Iterator[httpx.Client]:
-    """An HTTP client holding ``user``'s session cookie, as a browser would."""
-    with httpx.Client(base_url=server.url) as client:
-        body = {"username": user, "password": PASSWORD, "next": "/"}
-        answer = client.post("/login", data=body)
-        assert answer.status_code == 303 and answer.headers["location"] == "/"
-        yield client
+from tests.integration.ui.conftest import PASSWORD, WORKSPACE, UiServer, logged_in
 
 
 def test_the_session_cookie_is_httponly_and_strict_and_pages_carry_a_policy(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from gnomon.tracking.entities import Metric, RunStatus
-from tests.integration.ui.conftest import UiServer, console_errors, login
+from tests.integration.ui.conftest import UiServer, console_errors, logged_in, login
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -84,3 +84,35 @@ def test_an_unknown_run_is_a_404_page_and_no_session_goes_to_the_login_form(
     answer = page.goto(f"{ui_server.url}/runs/{'0' * 32}")
     assert answer is not None and answer.status == 404
     assert "not found" in page.locator(".error").inner_text()
+
+
+def test_artifacts_are_previewed_and_never_served_as_pages(ui_server: UiServer) -> None:
+    tracking = ui_server.live.services.tracking
+    scope = ui_server.scope
+    experiment = tracking.get_or_create_experiment(scope, "artifacts")
+    run = tracking.create_run(scope, experiment.id, "with-files")
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    tracking.log_files(
+        scope,
+        run.id,
+        {
+            "plots/roc.png": png,
+            "data/sample.csv": b"a,b\n1,x\n2,y\n",
+            "notes.txt": b"<script>alert(1)</script> hello",
+            "report.html": b"<html><script>alert(1)</script></html>",
+        },
+    )
+    with logged_in(ui_server, "viewer") as client:
+        ws = {"workspace": "team"}
+        table = client.get(f"/runs/{run.id}", params={**ws, "path": "data/sample.csv"})
+        assert table.status_code == 200
+        assert "<td>x</td>" in table.text and "2 rows" in table.text
+        text = client.get(f"/runs/{run.id}", params={**ws, "path": "notes.txt"})
+        assert "&lt;script&gt;alert(1)&lt;/script&gt; hello" in text.text
+        image = client.get(f"/runs/{run.id}/artifact", params={**ws, "path": "plots/roc.png"})
+        assert image.headers["content-type"] == "image/png" and image.content == png
+        page = client.get(f"/runs/{run.id}/artifact", params={**ws, "path": "report.html"})
+        assert page.headers["content-type"] == "application/octet-stream"
+        assert page.headers["content-disposition"].startswith("attachment")
+        missing = client.get(f"/runs/{run.id}/artifact", params={**ws, "path": "nope.txt"})
+        assert missing.status_code == 404
