@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -63,6 +63,11 @@ def duration(ms: int | None) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def segment(value: Any) -> str:
+    """A name as one path segment of a link (``/`` and ``?`` included, encoded)."""
+    return quote(str(value), safe="")
+
+
 def number(value: Any) -> str:
     """A metric as a person reads it: at most 6 significant digits."""
     if isinstance(value, float):
@@ -70,7 +75,7 @@ def number(value: Any) -> str:
     return str(value)
 
 
-templates.filters.update(when=when, duration=duration, number=number)
+templates.filters.update(when=when, duration=duration, number=number, segment=segment)
 templates.globals.update(version=__version__)
 
 
@@ -139,6 +144,7 @@ _TITLES = {
     403: "Not allowed",
     404: "Not found",
     409: "Conflict",
+    422: "Invalid input",
     413: "Too large",
     429: "Too many attempts",
 }
