@@ -208,7 +208,7 @@ def _drift_card(column: Mapping[str, Any]) -> str:
         f'<article class="column {status}"><h3>{esc(name)} <span class="type">'
         f"{esc(column.get('kind'))}, {esc(column.get('test'))}</span> "
         f'<span class="status-{status}">{status}</span></h3>'
-        f"{_histogram(name, _mapping(column.get('histogram')))}"
+        f"{histogram_svg(name, _mapping(column.get('histogram')))}"
         f'<p class="note">{number(column.get("n_reference"))} reference and '
         f"{number(column.get('n_current'))} current values; statistic "
         f"{number(column.get('statistic'))}, adjusted p {number(column.get('adjusted_p'))}, "
@@ -216,7 +216,7 @@ def _drift_card(column: Mapping[str, Any]) -> str:
     )
 
 
-def _histogram(name: str, histogram: Mapping[str, Any]) -> str:
+def histogram_svg(name: str, histogram: Mapping[str, Any]) -> str:
     """Reference and current overlaid, each as shares of its own values."""
     reference, current = _counts(histogram.get("reference")), _counts(histogram.get("current"))
     nothing = '<p class="note">no values to draw</p>'
