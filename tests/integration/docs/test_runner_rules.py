@@ -23,6 +23,7 @@ GROUPS = [
     "data",
     "monitoring",
     "pipelines",
+    "ui",
 ]
 
 
