@@ -17,6 +17,7 @@ from gnomon.errors import InvalidInput
 from gnomon.server import health
 from gnomon.server.errors import answer_unexpected, install_error_handlers
 from gnomon.server.guard import RequestGuard, RouteTable
+from gnomon.server.loopback import LoopbackHostOnly
 from gnomon.server.openapi import document_errors
 from gnomon.ui.app import mount_ui
 from gnomon.web.boundary import ErrorBoundary
@@ -74,6 +75,8 @@ def create_app(
     app.add_middleware(ErrorBoundary, answer=answer_unexpected)
     app.add_middleware(MlflowErrorShape)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
+    if no_auth:  # outermost: nothing answers a rebound name, not even /healthz
+        app.add_middleware(LoopbackHostOnly)
     return app
 
 

@@ -53,7 +53,10 @@ async def login(request: Request) -> Response:
         max_age=SESSION_SECONDS,
         path="/",
         httponly=True,
-        samesite="strict",
+        # Lax: a link from another site opens the page signed in (Strict would send the
+        # reader to the login form); only GETs carry it across sites, and GET pages change
+        # nothing, while every POST checks its Origin and the session's form token.
+        samesite="lax",
         secure=request.url.scheme == "https",
     )
     return response
@@ -94,6 +97,6 @@ def switch(
     current = viewer(request)  # reads ?workspace=: refuses one the viewer may not see
     response = RedirectResponse(local_path(next), 303, headers=HEADERS)
     response.set_cookie(
-        WORKSPACE_COOKIE, current.workspace, path="/", samesite="strict", httponly=True
+        WORKSPACE_COOKIE, current.workspace, path="/", samesite="lax", httponly=True
     )
     return response

@@ -108,7 +108,8 @@ def error_page(request: Request, status: int, title: str, message: str) -> HTMLR
 def login_redirect(request: Request) -> Response:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     response = RedirectResponse("/login?" + urlencode({"next": target}), 303, headers=HEADERS)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    if SESSION_COOKIE in request.cookies:  # a dead session: forget it (never one not sent)
+        response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
 

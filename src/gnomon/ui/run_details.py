@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
 from starlette.responses import Response
@@ -29,6 +30,8 @@ TABLES = frozenset({".parquet", ".csv"})
 PREVIEW_BYTES = 5 * 1024 * 1024  # read to preview at most this much
 TEXT_SHOWN = 200 * 1024
 TABLE_ROWS = 50
+TABLE_COLUMNS = 100
+CELL_CHARS = 500
 DOWNLOAD_BYTES = 100 * 1024 * 1024  # bigger ones: gnomon artifacts download
 LISTED = 500
 
@@ -103,15 +106,29 @@ def _table(data: bytes, suffix: str) -> dict[str, Any]:
 
     if suffix == ".parquet":
         file = pq.ParquetFile(io.BytesIO(data))
+        meta = file.metadata
+        # A few KiB of Parquet can unpack to gigabytes (one huge cell): read it only when
+        # its first row group is small once unpacked.
+        if meta.num_row_groups and meta.row_group(0).total_byte_size > PREVIEW_BYTES:
+            raise PayloadTooLarge(
+                f"its first row group unpacks to {meta.row_group(0).total_byte_size} bytes, "
+                f"over the preview's {PREVIEW_BYTES}"
+            )
         table = next(file.iter_batches(batch_size=TABLE_ROWS), None)
-        total = file.metadata.num_rows
+        total = meta.num_rows
         columns = file.schema_arrow.names
     else:
         table = pa_csv.read_csv(io.BytesIO(data))
         total, columns = table.num_rows, table.column_names
         table = table.slice(0, TABLE_ROWS)
-    rows = [] if table is None else [list(r.values()) for r in table.to_pylist()]
-    return {"columns": columns, "rows": rows, "total": total}
+    rows = [] if table is None else [list(r.values())[:TABLE_COLUMNS] for r in table.to_pylist()]
+    shown = [[_cell(v) for v in row] for row in rows]
+    return {"columns": columns[:TABLE_COLUMNS], "rows": shown, "total": total}
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= CELL_CHARS else text[:CELL_CHARS] + "…"
 
 
 def _read(tracking: Any, viewer: Viewer, run: Run, path: str, limit: int) -> bytes:
@@ -181,9 +198,15 @@ def artifact_answer(
     tracking = request.app.state.services.tracking
     data = _read(tracking, viewer, run, path, DOWNLOAD_BYTES)
     kind = IMAGES.get(PurePosixPath(path).suffix.lower())
-    name = PurePosixPath(path).name.replace('"', "").encode("ascii", "replace").decode()
     headers = dict(HEADERS)
     if kind is None or download:
-        headers["content-disposition"] = f'attachment; filename="{name}"'
+        headers["content-disposition"] = _attachment(PurePosixPath(path).name)
         kind = "application/octet-stream"
     return Response(data, media_type=kind, headers=headers)
+
+
+def _attachment(name: str) -> str:
+    """A download header for any file name: printable ASCII only in ``filename`` (a CR or LF
+    in a logged name would break the header), the exact name in ``filename*``."""
+    plain = "".join(c for c in name if " " <= c <= "~" and c not in '"\\;') or "artifact"
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"

@@ -2,8 +2,9 @@
 
 The REST API takes bearer tokens only, so a page in another site can never spend the cookie
 on the API. The cookie holds a login session token (``AuthService.login``), HttpOnly and
-SameSite=Strict; the UI's few forms that change something also carry a CSRF token derived
-from the session secret, and their ``Origin``, when sent, must be this server.
+SameSite=Lax: sent across sites only with a GET, and GET pages change nothing. The UI's few
+forms that change something also carry a CSRF token derived from the session secret, and
+their ``Origin``, when sent, must be this server.
 """
 
 from __future__ import annotations
