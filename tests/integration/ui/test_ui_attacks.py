@@ -267,7 +267,7 @@ def test_no_artifact_is_ever_served_as_a_page_of_this_site(
 # Found: an artifact whose name holds CR/LF (the tracking service accepts it) makes the
 # download's Content-Disposition header invalid: uvicorn refuses to send it and the client
 # gets no response at all. Fixed in run_details.artifact_answer: keep only printable ASCII other
-# than '"' and '\\' in filename= (fallback "artifact") and add filename*=UTF-8''<quoted name>;
+# than '"' and '\\' in filename= (fallback "artifact") and add filename*=UTF-8''<quoted name>.
 def test_an_artifact_name_with_a_line_break_downloads_without_breaking_the_headers(
     ui_server: UiServer, hostile: dict[str, str]
 ) -> None:
