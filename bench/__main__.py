@@ -1,5 +1,5 @@
-"""``python -m bench W1|W1s|W1m|W2|W2m|W2L|IMP|W3|W3b|CLI|W6|W6L|W8|W8q|PROF|MON|MONq|W7|W7q|all
-[--reps N] [--quick] [--no-peer] [--query-reps N] [--duration S]``."""
+"""``python -m bench W1|W1s|W1m|W2|W2m|W2L|IMP|W3|W3b|CLI|W6|W6L|W8|W8q|PROF|MON|MONq|W7|W7q|UI|UIq
+|all [--reps N] [--quick] [--no-peer] [--query-reps N] [--duration S]``."""
 
 from __future__ import annotations
 

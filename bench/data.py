@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -254,6 +255,34 @@ def w7() -> dict[str, Any]:
     return {"steps": W7_STEPS, "width": W7_WIDTH, "wide": W7_WIDE}
 
 
+# UI: an experiment's runs (params model, depth, lr; metrics acc, f1, loss, one point each) and
+# one run's 100,000-step loss curve. UIq, its quick check, is a tenth of both.
+UI_RUNS, UI_POINTS, UIQ_RUNS, UIQ_POINTS = 10_000, 100_000, 1_000, 10_000
+UI_FILTER, UI_ORDER, UI_ZOOM = "metrics.acc > 0.5", "metrics.acc DESC", (1_000, 2_000)
+
+
+def ui(n_runs: int, n_points: int, seed: int = SEED) -> dict[str, Any]:
+    """The runs as columns, the curve, and the queries each side times."""
+    rng = random.Random(seed)
+    columns: dict[str, list[Any]] = {k: [] for k in ("model", "depth", "lr", "acc", "f1", "loss")}
+    for _ in range(n_runs):
+        columns["model"].append(rng.choice(MODELS))
+        columns["depth"].append(str(rng.randint(1, 10)))
+        columns["lr"].append(str(round(10 ** rng.uniform(-4, -1), 6)))
+        columns["acc"].append(round(rng.random(), 6))
+        columns["f1"].append(round(rng.random(), 6))
+        columns["loss"].append(round(rng.uniform(0.0, 2.0), 6))
+    curve = [round(2.0 / (1 + 0.001 * s) + rng.gauss(0, 0.01), 6) for s in range(n_points)]
+    return {
+        "runs": columns,
+        "curve": curve,
+        "filter": UI_FILTER,
+        "order": UI_ORDER,
+        "zoom": list(UI_ZOOM),
+        "matching": sum(1 for acc in columns["acc"] if acc > 0.5),
+    }
+
+
 # What the CLI start-up workload runs: name -> arguments of `gnomon`.
 CLI_COMMANDS = {
     "version": ["version"],
@@ -267,7 +296,7 @@ CLI_COMMANDS = {
 
 def write(workload: str, folder: Path) -> Path:
     """Generate the data of ``workload`` into ``folder``/data.json; the file's path."""
-    builders = {
+    builders: dict[str, Callable[[], dict[str, Any]]] = {
         "W1": lambda: w1(),
         "W1s": lambda: w1(),
         "W1m": lambda: w1(),
@@ -287,6 +316,8 @@ def write(workload: str, folder: Path) -> Path:
         "MONq": lambda: mon(MONQ_HOURS),
         "W7": w7,
         "W7q": w7,
+        "UI": lambda: ui(UI_RUNS, UI_POINTS),
+        "UIq": lambda: ui(UIQ_RUNS, UIQ_POINTS),
     }
     path = folder / "data.json"
     path.write_text(json.dumps(builders[workload]()))

@@ -551,8 +551,46 @@ def _w7(name: str, quick: bool) -> Workload:
 W7 = _w7("W7", quick=False)
 W7Q = _w7("W7q", quick=True)
 
+UI_PAGES = ("experiments", "runs", "filtered", "next_page", "last_page", "run", "series", "compare")
+
+
+def _ui(name: str, runs: int, points: int) -> Workload:
+    """UI (10,000 runs, a 100,000-point curve) or UIq (its quick check, a tenth of both)."""
+    return Workload(
+        name=name,
+        title=(
+            f"web UI: each page's server time over HTTP, an experiment of {runs:,} runs and a "
+            f"{points:,}-point curve (MLflow: the calls its UI makes for the same pages)"
+        ),
+        sides=(Side("gnomon", "ui_pages"), Side("mlflow", "ui", MLFLOW, slow=True)),
+        figures=(
+            "slowest_ms",
+            *(f"{page}_ms" for page in UI_PAGES),
+            "history_ms",
+            "ok",
+            "answered",
+            "failed",
+            "runs",
+            "points",
+            "populate_seconds",
+        ),
+        expect=lambda generated: {
+            "answered": True,
+            "runs": len(generated["runs"]["model"]),
+            "points": len(generated["curve"]),
+        },
+        # Issue: every page under 100 ms of server time at 10,000 runs and 100,000 points.
+        limits=tuple(Limit(f"{page}_ms", 100.0) for page in UI_PAGES),
+        queries=True,
+        timeout_s=1800.0,
+    )
+
+
+UI = _ui("UI", data.UI_RUNS, data.UI_POINTS)
+UIQ = _ui("UIq", data.UIQ_RUNS, data.UIQ_POINTS)
+
 WORKLOADS = {
     w.name: w
     for w in (W1, W1S, W1M, W2, W2M, W2L, IMP, W3, W3B, CLI, W6, W6L, W8, W8Q, PROF, MON, MONQ)
 }
-WORKLOADS.update({w.name: w for w in (W7, W7Q)})
+WORKLOADS.update({w.name: w for w in (W7, W7Q, UI, UIQ)})

@@ -285,10 +285,15 @@ class SqlTrackingStore:
             owned &= metrics.c.step >= steps[0]
         if steps[1] is not None:
             owned &= metrics.c.step <= steps[1]
+        # The ends are two index seeks, and the count stops past max_points: counting a
+        # 100,000-point series in full cost a scan of its own (the buckets count it).
+        lowest = select(func.min(metrics.c.step)).where(owned).scalar_subquery()
+        highest = select(func.max(metrics.c.step)).where(owned).scalar_subquery()
+        some = select(metrics.c.step).where(owned).limit(max_points + 1).subquery()
+        span = select(lowest, highest, select(func.count()).select_from(some).scalar_subquery())
         with self.db.read() as conn:
             self._run_row(conn, scope, run_id)  # NotFound unless the workspace's
-            span = select(func.min(metrics.c.step), func.max(metrics.c.step), func.count())
-            first, last, total = conn.execute(span.where(owned)).one()
+            first, last, total = conn.execute(span).one()
             if not total:
                 return MetricSeries(key, [], [], 0)
             if total <= max_points:
@@ -303,14 +308,15 @@ class SqlTrackingStore:
                     func.max(metrics.c.step),
                     func.min(metrics.c.value),
                     func.max(metrics.c.value),
+                    func.count(),
                 )
                 .where(owned)
                 .group_by(bucket)
                 .order_by(func.min(metrics.c.step))
             )
-            buckets = [tuple(row) for row in conn.execute(grouped)]
-        xs, ys = min_max_points(buckets)  # type: ignore[arg-type]
-        return MetricSeries(key, xs, ys, total)
+            buckets = conn.execute(grouped).all()
+        xs, ys = min_max_points([tuple(row[:4]) for row in buckets])
+        return MetricSeries(key, xs, ys, sum(row[4] for row in buckets))
 
     def search_runs(self, scope: Scope, query: RunQuery) -> Page[Run]:
         if not query.experiment_ids:
