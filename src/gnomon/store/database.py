@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import random
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -116,11 +119,25 @@ def _create_private_sqlite(path: Path) -> None:
         raise Unavailable(f"cannot create the database file '{path}': {exc.strerror}") from exc
 
 
+def _switch_to_wal(cursor: Any, attempts: int = 100) -> None:
+    """``journal_mode=WAL``, waiting out other processes opening a new file at the same time:
+    the switch answers "locked" at once, without the busy timeout, while another connection
+    holds the file (seen with four writers starting together)."""
+    for attempt in range(attempts):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05 + random.random() * 0.05)
+
+
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
     # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own handling defers it).
     dbapi_conn.isolation_level = None
     cursor = dbapi_conn.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _switch_to_wal(cursor)
     # NORMAL in WAL mode: a committed transaction survives a crash of the process (SIGKILL);
     # only an OS crash or power loss can lose the last ones. FULL costs an fsync per commit.
     cursor.execute("PRAGMA synchronous=NORMAL")

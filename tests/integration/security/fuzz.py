@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import hypothesis
 import requests
@@ -166,6 +167,8 @@ def _attack(case: AnyCase, checks: Mapping[str, Check], report: Report) -> None:
         report.add(Finding(NO_ANSWER, label, 0, type(exc).__name__, case.as_curl_command()))
         return
     report.statuses[label, response.status_code] += 1
+    if not _within_operation(case, response):
+        return  # dot segments took the URL out of the operation (to "/", a web page)
     curl = case.as_curl_command(headers=dict(response.request.headers))
     answer = response.content[:300].decode("utf-8", "replace")
     for name, check in checks.items():
@@ -176,6 +179,14 @@ def _attack(case: AnyCase, checks: Mapping[str, Check], report: Report) -> None:
                 first = failure.message.strip().splitlines()[:1]
                 title = f"{failure.title}: {first[0] if first else ''}"[:300]
                 report.add(Finding(name, label, response.status_code, title, curl, answer))
+
+
+def _within_operation(case: AnyCase, response: requests.Response) -> bool:
+    """Whether the request reached the operation's own path: a generated ``..`` is folded
+    away by the client before sending, and the URL then names another resource entirely."""
+    static = case.operation.path.split("{", 1)[0]
+    sent = urlsplit(response.request.url).path
+    return sent.startswith(static.rstrip("/")) if static.strip("/") else True
 
 
 def describe(findings: Sequence[Finding]) -> str:

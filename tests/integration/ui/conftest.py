@@ -3,6 +3,7 @@ workspace ``team``, and ``login(page, ...)`` that goes through the real login fo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -81,3 +82,13 @@ def logged_in(server: UiServer, user: str) -> Iterator[httpx.Client]:
         answer = client.post("/login", data=body)
         assert answer.status_code == 303 and answer.headers["location"] == "/"
         yield client
+
+
+@contextmanager
+def signed_in(server: UiServer, user: str) -> Iterator[tuple[httpx.Client, str]]:
+    """``logged_in``, with the session's form token, read from a page as a browser would."""
+    with logged_in(server, user) as client:
+        page = client.get("/", params={"workspace": WORKSPACE}).text
+        found = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
+        assert found is not None
+        yield client, found.group(1)

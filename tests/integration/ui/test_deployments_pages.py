@@ -6,11 +6,8 @@ changes nothing; unknown names and bad posts are error pages."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-import httpx
 import pytest
 
 from gnomon._types import now_ms
@@ -20,7 +17,7 @@ from gnomon.predictions.entities import PredictionRecord
 from gnomon.predictions.records import RecordWriter
 from gnomon.predictions.storage import predictions_store
 from gnomon.registry.entities import NewVersion
-from tests.integration.ui.conftest import PASSWORD, WORKSPACE, UiServer, console_errors, login
+from tests.integration.ui.conftest import WORKSPACE, UiServer, console_errors, login, signed_in
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -77,18 +74,6 @@ def _roles(ui_server: UiServer) -> list[tuple[str, ArmRole, int]]:
     return [(a.ref, a.role, a.weight) for a in deployment.routing.arms]
 
 
-@contextmanager
-def logged_in(server: UiServer, user: str) -> Iterator[tuple[httpx.Client, str]]:
-    """An HTTP client holding ``user``'s session cookie, and the session's form token."""
-    with httpx.Client(base_url=server.url) as client:
-        body = {"username": user, "password": PASSWORD}
-        answer = client.post("/login", data=body, follow_redirects=False)
-        assert answer.status_code == 303 and client.cookies.get("gnomon_session")
-        found = re.search(r'name="csrf" value="([0-9a-f]+)"', client.get("/", params=TEAM).text)
-        assert found is not None
-        yield client, found.group(1)
-
-
 def test_an_editor_promotes_and_rolls_back_and_a_viewer_sees_no_buttons(
     page: Page, ui_server: UiServer, deployed: str
 ) -> None:
@@ -143,7 +128,7 @@ def test_a_viewers_forged_post_is_refused_and_changes_nothing(
 ) -> None:
     deployments = ui_server.live.services.get(DeploymentService)
     before = deployments.get(ui_server.scope, NAME)
-    with logged_in(ui_server, "viewer") as (client, csrf):
+    with signed_in(ui_server, "viewer") as (client, csrf):
         shown = client.get(f"/deployments/{NAME}", params=TEAM)
         assert shown.status_code == 200 and "rollback-form" not in shown.text
         fields = {"csrf": csrf, "revision": str(before.revision)}
@@ -161,7 +146,7 @@ def test_unknown_names_stale_pages_and_bad_posts_are_error_pages(
     if "quiet" not in {d.name for d in deployments.list(ui_server.scope)}:
         deployments.create(ui_server.scope, "quiet", f"{MODEL}/1")  # no records
     before = deployments.get(ui_server.scope, NAME)
-    with logged_in(ui_server, "editor") as (client, csrf):
+    with signed_in(ui_server, "editor") as (client, csrf):
         missing = client.get("/deployments/nope", params=TEAM)
         assert missing.status_code == 404 and 'role="alert"' in missing.text
         assert "nope" in missing.text

@@ -5,8 +5,6 @@ theirs (or a call of the REST API with their token) changes nothing; errors are 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
@@ -22,7 +20,14 @@ from gnomon.modelfolder.folder import save_model
 from gnomon.registry.entities import NewVersion
 from gnomon.tracking.entities import Metric, RunStatus
 from gnomon.ui.pages_models import VERSIONS_PER_PAGE
-from tests.integration.ui.conftest import PASSWORD, WORKSPACE, UiServer, console_errors, login
+from tests.integration.ui.conftest import (
+    PASSWORD,
+    WORKSPACE,
+    UiServer,
+    console_errors,
+    login,
+    signed_in,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -80,18 +85,6 @@ def _aliases(ui_server: UiServer) -> dict[str, int]:
     return registry.get_model(ui_server.scope, MODEL).aliases
 
 
-@contextmanager
-def logged_in(server: UiServer, user: str) -> Iterator[tuple[httpx.Client, str]]:
-    """An HTTP client holding ``user``'s session cookie, and the session's form token."""
-    with httpx.Client(base_url=server.url) as client:
-        body = {"username": user, "password": PASSWORD}
-        answer = client.post("/login", data=body, follow_redirects=False)
-        assert answer.status_code == 303 and client.cookies.get("gnomon_session")
-        found = re.search(r'name="csrf" value="([0-9a-f]+)"', client.get("/", params=TEAM).text)
-        assert found is not None
-        yield client, found.group(1)
-
-
 def test_an_editor_moves_an_alias_with_the_form_and_a_viewer_sees_no_form(
     page: Page, ui_server: UiServer, registered: list[str]
 ) -> None:
@@ -132,7 +125,7 @@ def test_a_viewers_forged_post_is_refused_and_the_api_refuses_their_token(
     ui_server: UiServer, registered: list[str]
 ) -> None:
     before = _aliases(ui_server)
-    with logged_in(ui_server, "viewer") as (client, csrf):
+    with signed_in(ui_server, "viewer") as (client, csrf):
         assert 'id="alias-form"' not in client.get(f"/models/{MODEL}", params=TEAM).text
         body = {"alias": "production", "version": "1", "csrf": csrf}
         answer = client.post(f"/models/{MODEL}/aliases", params=TEAM, data=body)
@@ -154,7 +147,7 @@ def test_bad_posts_and_unknown_models_are_error_pages_that_write_nothing(
     ui_server: UiServer, registered: list[str]
 ) -> None:
     before = _aliases(ui_server)
-    with logged_in(ui_server, "editor") as (client, csrf):
+    with signed_in(ui_server, "editor") as (client, csrf):
         path = f"/models/{MODEL}/aliases"
         no_token = client.post(path, params=TEAM, data={"alias": "staging", "version": "1"})
         assert no_token.status_code == 403
@@ -185,7 +178,7 @@ def test_versions_are_paged_and_a_version_without_files_still_shows(ui_server: U
     for number in range(VERSIONS_PER_PAGE + 1):
         new = NewVersion(f"import:{number}", f"/nowhere/{number}", "editor")
         registry.create_version(ui_server.scope, "many-versions", new)
-    with logged_in(ui_server, "viewer") as (client, _):
+    with signed_in(ui_server, "viewer") as (client, _):
         first = client.get("/models/many-versions", params=TEAM)
         assert first.status_code == 200
         rows = re.findall(r'<tr data-version="(\d+)"', first.text)
