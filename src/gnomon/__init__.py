@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from gnomon.config import Settings
     from gnomon.data.fluent import load_dataset, log_dataset, log_input
     from gnomon.evaluation import evaluate
+    from gnomon.features.fluent import get_online_features, get_training_frame, push_features
     from gnomon.pipelines.decorators import pipeline, step
     from gnomon.pipelines.fluent import run_pipeline
     from gnomon.registry.fluent import load_model, log_model, register_model
@@ -74,6 +75,9 @@ _LAZY = {
     "log_dataset": "gnomon.data.fluent",
     "load_dataset": "gnomon.data.fluent",
     "log_input": "gnomon.data.fluent",
+    "get_training_frame": "gnomon.features.fluent",
+    "get_online_features": "gnomon.features.fluent",
+    "push_features": "gnomon.features.fluent",
     "load_model": "gnomon.registry.fluent",
     "register_model": "gnomon.registry.fluent",
     "autolog": "gnomon.autologging",
@@ -154,6 +158,8 @@ __all__ = [
     "evaluate",
     "flush",
     "get_client",
+    "get_online_features",
+    "get_training_frame",
     "load_dataset",
     "load_dict",
     "load_model",
@@ -172,6 +178,7 @@ __all__ = [
     "log_table",
     "log_text",
     "pipeline",
+    "push_features",
     "register_model",
     "run_pipeline",
     "search_runs",

@@ -106,6 +106,19 @@ CAPABILITIES: tuple[Capability, ...] = (
         services="wiring:build",
         commands=(Command("data", "cli:data_app", "Version datasets: add, show, checkout, diff."),),
     ),
+    # Feature definitions (entities, views, services), versioned; views may read datasets.
+    Capability(
+        "features",
+        tables="tables",
+        migrations="migrations",
+        routers=("routes",),
+        services="wiring:build",
+        commands=(
+            Command(
+                "features", "cli:features_app", "Feature store: apply definitions, materialise."
+            ),
+        ),
+    ),
     Capability(
         "registry",
         tables="tables",

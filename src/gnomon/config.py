@@ -139,6 +139,11 @@ class Settings(BaseSettings):
         description="Proxies (comma-separated addresses or networks, or *) whose "
         "X-Forwarded-For both servers believe; default: none, not even loopback.",
     )
+    online_store: str | None = Field(
+        default=None,
+        description="Online feature store: redis://host:port/db, or a SQLite file path "
+        "(default: features/online.db under GNOMON_HOME).",
+    )
 
     @property
     def store_uri(self) -> str:

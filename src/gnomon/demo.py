@@ -25,6 +25,7 @@ from gnomon.tracking.entities import Run
 
 if TYPE_CHECKING:
     from gnomon.data.validation import ValidationReport
+    from gnomon.demo_features import FeatureDemo
     from gnomon.demo_monitor import MonitorDemo
     from gnomon.demo_pipeline import PipelineDemo
     from gnomon.evaluation import EvaluationResult
@@ -80,6 +81,7 @@ class DemoResult:
     winner: Run | None = None  # what the evaluation's verdict sent to production
     data: DataDemo | None = None
     pipelines: PipelineDemo | None = None  # the training as a pipeline: cached, lineage, Ray
+    features: FeatureDemo | None = None  # a feature view, a training frame, answers by id
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +189,12 @@ def run_demo(
         winner, other = runner_up, best
     registered, accuracy = _promote(winner, split) if winner is not None else (None, None)
     served = _serve(split, other) if registered is not None and serve else None
+    features = None
+    if registered is not None and serve:
+        from gnomon.demo_features import run_features
+
+        measures = split.x_test.reset_index(drop=True)
+        features = run_features(measures, f"models:/{REGISTERED_MODEL}@{PRODUCTION}")
     flows = None
     if pipelines:
         from gnomon.demo_pipeline import run_pipelines
@@ -204,6 +212,7 @@ def run_demo(
         evaluation=evaluation,
         data=data,
         pipelines=flows,
+        features=features,
     )
 
 

@@ -20,6 +20,7 @@ from gnomon.errors import InvalidInput
 
 if TYPE_CHECKING:
     from gnomon.demo import DataDemo, DemoResult, ModelSpec, ServingDemo
+    from gnomon.demo_features import FeatureDemo
     from gnomon.demo_monitor import MonitorDemo
     from gnomon.demo_pipeline import PipelineDemo
     from gnomon.evaluation import EvaluationResult
@@ -93,6 +94,8 @@ def _print_demo(result: DemoResult, experiment: str) -> None:
         )
     if result.served is not None:
         _print_serving(result.served)
+    if result.features is not None:
+        _print_features(result.features)
     if result.pipelines is not None:
         _print_pipelines(result.pipelines)
     say(f"metadata:  {display_uri(result.store_uri)}")
@@ -101,6 +104,17 @@ def _print_demo(result: DemoResult, experiment: str) -> None:
     hint("see it all in the browser: gnomon ui, then open http://127.0.0.1:5000/")
     if version is not None:
         hint(f"      gnomon models show {version.model_name}")
+
+
+def _print_features(found: FeatureDemo) -> None:
+    say(
+        f"feature view {found.view}: {found.source_rows} rows; a point-in-time training frame "
+        f"of {found.training_rows} rows ({found.training_nulls} values not known yet at their "
+        f"row's time); {found.entities_online} patients materialised online"
+    )
+    for (patient, answer), direct in zip(found.by_id, found.by_rows, strict=True):
+        say(f"  predict by id {{'patient_id': {patient}}} -> {answer} (sent in full: {direct})")
+    hint("      gnomon features list; gnomon features materialize --incremental")
 
 
 def _print_pipelines(flows: PipelineDemo) -> None:

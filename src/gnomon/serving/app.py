@@ -33,6 +33,7 @@ from gnomon.predictions.records import OutcomeWriter, RecordWriter
 from gnomon.serving.answering import Checked, answered, check
 from gnomon.serving.drain import Drain
 from gnomon.serving.enforce import raise_for
+from gnomon.serving.enrich import Enrich
 from gnomon.serving.errors import (
     ParamsRefused,
     answer_error,
@@ -71,6 +72,8 @@ class ModelServer:
         records: receives every prediction (None: nothing is recorded).
         outcomes: receives the ground truth clients post later, joined by request id (None:
             ``POST /outcomes`` is refused).
+        enrich: adds columns to each request before its check (the online features of the
+            entities it names; see ``enrich.py``).
         limits: each route's request body bound (default: :class:`BodyLimits`).
     """
 
@@ -80,8 +83,10 @@ class ModelServer:
         records: RecordWriter | None = None,
         outcomes: OutcomeWriter | None = None,
         limits: BodyLimits | None = None,
+        enrich: Enrich | None = None,
     ) -> None:
         self.routes = routes
+        self.enrich = enrich
         self.records = records
         self.outcomes = outcomes
         self.limits = limits or BodyLimits()
@@ -229,6 +234,8 @@ class ModelServer:
         contract = table.primary.model.contract
         names = contract.input_names if contract is not None else None  # order of array bodies
         read = parse(body, headers.get("content-type"), names, max_columns=table.max_columns)
+        if self.enrich is not None:  # entity keys in, the feature service's values added
+            read = read._replace(frame=self.enrich(read.frame, names))
         arm = table.pick(headers, read.frame)
         if read.params is not None and not takes_params(arm.model):
             raise _params_refused(arm, read.params)

@@ -51,6 +51,10 @@ def serve(
         float, typer.Option(min=0.1, max=3600, help="How often a deployment's routing is read.")
     ] = 2.0,
     forwarded_allow_ips: ForwardedAllowIps = None,
+    feature_service: Annotated[
+        str | None,
+        typer.Option(help="Add this feature service's online values to requests by entity key."),
+    ] = None,
 ) -> None:
     """Serve a model: POST /predict, /invocations and /outcomes; GET /schema, /healthz,
     /readyz, /metrics, and MLflow's /ping, /health and /version. `kill -HUP` restarts the
@@ -83,6 +87,7 @@ def serve(
         model_name,
         model_version,
         settings.workspace,
+        feature_service,
     )
     # Fail fast, in this process: an unknown model or deployment, a tampered file.
     routes = load_routes(options, settings)

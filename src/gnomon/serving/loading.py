@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from gnomon.modelfolder import LoadedModel
     from gnomon.sdk import Client
     from gnomon.serving.batching import Batcher
+    from gnomon.serving.enrich import Enrich
     from gnomon.serving.reloading import Routes
     from gnomon.serving.routing import RouteTable, ServedModel
 
@@ -39,6 +40,7 @@ class ServeOptions:
     model_name: str | None = None  # what answers and records call a served folder
     model_version: int | None = None
     workspace: str | None = None  # the CLI's --workspace, which workers cannot read from env
+    feature_service: str | None = None  # enrich requests with this service's online features
 
     def __post_init__(self) -> None:
         if (self.uri is None) == (self.deployment is None):
@@ -203,8 +205,9 @@ def build_app(options: ServeOptions, settings: Settings, routes: Routes | None =
     if routes is None:
         routes = load_routes(options, settings)
     limits = BodyLimits.from_settings(settings)
+    enrich = _enricher(options, settings)
     if not options.records:
-        return _frozen(ModelServer(routes, limits=limits).app())
+        return _frozen(ModelServer(routes, limits=limits, enrich=enrich).app())
     # The id, as every path that reads them keys the folder, never the workspace's name.
     workspace_id = routes.table.workspace_id
     assert workspace_id is not None, "load_routes gives every table its workspace"
@@ -214,7 +217,25 @@ def build_app(options: ServeOptions, settings: Settings, routes: Routes | None =
         settings.s3_endpoint_url,
         workspace_name=settings.workspace,  # adopts its files from before they were keyed by id
     )
-    return _frozen(ModelServer(routes, RecordWriter(store), OutcomeWriter(store), limits).app())
+    server = ModelServer(routes, RecordWriter(store), OutcomeWriter(store), limits, enrich)
+    return _frozen(server.app())
+
+
+def _enricher(options: ServeOptions, settings: Settings) -> Enrich | None:
+    """The feature service's online lookup, when ``--feature-service`` names one."""
+    if options.feature_service is None:
+        return None
+    from gnomon.sdk import Client
+    from gnomon.serving.enrich import feature_enricher
+
+    client = Client(settings=settings)
+    features = getattr(client, "features", None)
+    if features is None:
+        raise InvalidInput(
+            "--feature-service reads the online store beside the metadata database: serve "
+            "with the embedded store (no GNOMON_URI)"
+        )
+    return feature_enricher(features, options.feature_service)
 
 
 def _frozen(app: Starlette) -> Starlette:

@@ -24,6 +24,7 @@ GROUPS = [
     "monitoring",
     "pipelines",
     "ui",
+    "features",
 ]
 
 

@@ -1,0 +1,60 @@
+"""The feature store from a notebook or script: ``gnomon.get_training_frame``,
+``gnomon.get_online_features``, ``gnomon.push_features``, over the current client."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import pandas as pd
+import pyarrow as pa
+
+from gnomon.errors import InvalidInput
+from gnomon.features.feature_client import FeatureClient
+
+
+def _features() -> FeatureClient:
+    from gnomon.tracking.fluent import get_client
+
+    client = get_client()
+    try:
+        return client.features  # type: ignore[attr-defined, no-any-return]
+    except AttributeError:
+        raise InvalidInput(
+            "the feature store reads its sources and online store beside the metadata "
+            "database: use it embedded (no GNOMON_URI) or on the server's side"
+        ) from None
+
+
+def get_training_frame(
+    entity_df: pd.DataFrame | pa.Table,
+    features: Sequence[str] | None = None,
+    service: str | None = None,
+    *,
+    timestamp_column: str = "event_timestamp",
+    output: Literal["pandas", "arrow"] = "pandas",
+) -> pd.DataFrame | pa.Table:
+    """``entity_df`` (join keys and a timestamp per row) with each feature's latest value at
+    or before that row's time, within the view's TTL: every row once, in order.
+
+    Example:
+        >>> frame = gnomon.get_training_frame(orders, service="churn")  # doctest: +SKIP
+    """
+    return _features().get_training_frame(
+        entity_df, features, service, timestamp_column=timestamp_column, output=output
+    )
+
+
+def get_online_features(
+    entities: Mapping[str, Sequence[Any]] | pd.DataFrame,
+    features: Sequence[str] | None = None,
+    service: str | None = None,
+) -> dict[str, list[Any]]:
+    """The freshest stored value of each feature for each entity row (``None`` when none is
+    stored or it is older than the view's TTL)."""
+    return _features().get_online_features(entities, features, service)
+
+
+def push_features(view: str, frame: pd.DataFrame | pa.Table) -> int:
+    """Write fresh rows of ``view`` to the online store and the offline side at once."""
+    return _features().push_features(view, frame)

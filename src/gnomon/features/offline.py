@@ -1,0 +1,354 @@
+"""Point-in-time training sets: for every row of an entity frame (join keys, an event time,
+anything else such as labels), each chosen view's feature values as they were at that time.
+
+Per view, DuckDB finds for each entity row the source row of its keys with the greatest
+(event time, created time) at or before the row's time and within the view's TTL, so of two
+rows with one event time the one written last wins, exactly. Two plans give that answer:
+
+- ``hash``: the frame's rows in a hash table, the source streamed through it once, each
+  match kept if it beats the row's best so far (``arg_max``). Memory holds the frame, never
+  the source; the work grows with the matches, so it suits frames with few rows per entity.
+- ``asof``: an ASOF join of the frame and the source's keys and times (sorted, spilled to
+  disk past the memory limit), then the winners' features fetched in a hash join. Its cost
+  does not depend on how many rows an entity has.
+
+``auto`` takes ``hash`` when no entity has more than ``HASH_MAX_ROWS_PER_KEY`` rows in the
+frame (then the matches are at most that many times the source's rows), else ``asof``.
+Times are compared as epoch microseconds: naive timestamps are taken as UTC, aware ones as
+the instant they name, so the two can be mixed in the frame and the sources. DuckDB returns
+only the matched rows' features; they are placed back in the frame's order by row number,
+and the frame's own columns are passed through untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import duckdb
+
+from gnomon.errors import InvalidInput
+from gnomon.features.definitions import FeatureView
+from gnomon.features.sources import DatasetFiles, literal, quoted, register_source
+from gnomon.features.specs import Catalog
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+Join = Literal["auto", "hash", "asof"]
+ENTITIES, ROW, TIME, CREATED = "gnomon_entities", "__gnomon_row", "__gnomon_t", "__gnomon_c"
+OLDEST = -(2**63)  # a row without a created time loses every tie
+HASH_MAX_ROWS_PER_KEY = 8
+MEMORY_SHARE = 0.5  # of the machine's memory: DuckDB's own limit, past which it spills
+
+
+@contextmanager
+def offline_connection(
+    memory_limit: str | None = None, spill_dir: Path | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A DuckDB connection for training sets: past ``memory_limit`` (half the machine's
+    memory by default) its joins spill to a temporary folder under ``spill_dir``, removed
+    after.
+
+    DuckDB's own default is 80% of the machine, not counting the Python frames beside it,
+    and an in-memory database spills to ``./.tmp`` wherever the process runs. Parquet
+    prefetching is off: it reads whole row groups ahead (~80 MB for W5's source) to hide
+    remote latency, which local files do not have; scans then hold a few pages at a time.
+    """
+    limit = memory_limit or f"{_memory_mb() * MEMORY_SHARE:.0f}MB"
+    with tempfile.TemporaryDirectory(prefix="gnomon-spill-", dir=spill_dir) as spill:
+        config = {"memory_limit": limit, "temp_directory": spill}
+        con = duckdb.connect(config=config)
+        try:
+            con.execute("SET disable_parquet_prefetching = true")
+            con.execute("SET preserve_insertion_order = false")  # rows carry their number
+            yield con
+        finally:
+            con.close()
+
+
+def training_frame(
+    con: duckdb.DuckDBPyConnection | None,
+    catalog: Catalog,
+    entity_df: pd.DataFrame | pa.Table,
+    chosen: dict[str, list[str]],
+    *,
+    dataset_files: DatasetFiles | None = None,
+    pushed_root: Path | None = None,
+    timestamp_column: str = "event_timestamp",
+    output: Literal["pandas", "arrow"] = "pandas",
+    join: Join = "auto",
+) -> pd.DataFrame | pa.Table:
+    """``entity_df`` with the ``chosen`` features (``Catalog.resolve``'s ``{view: [feature]}``)
+    as of each row's ``timestamp_column``: every row once, in order (duplicates stay
+    duplicates), its columns (and a DataFrame's index) kept; null where no source row of the
+    entity is at or before that time within the view's TTL, or the row's keys or time are
+    null. A feature column is named as the feature, or ``view__feature`` when two chosen
+    views share the name or the frame has a column of that name.
+
+    Args:
+        con: a connection to work in, or None for a fresh ``offline_connection()``.
+        dataset_files: checks out a ``DatasetSource``'s files (the data capability).
+        pushed_root: folder of rows pushed to views, one sub-folder of Parquet per view.
+        output: ``"pandas"`` (a DataFrame) or ``"arrow"`` (a Table).
+        join: the plan (see the module's docstring); every plan gives the same answer.
+
+    Raises:
+        InvalidInput: the frame lacks a join key or the timestamp column (all named), a time
+            column holds no times, keys do not compare with the source's, or a source lacks
+            a declared column.
+        NotFound: a view, its entity or its source files do not exist.
+    """
+    if output not in ("pandas", "arrow"):
+        raise InvalidInput(f"output must be 'pandas' or 'arrow', got {output!r}")
+    if join not in ("auto", "hash", "asof"):
+        raise InvalidInput(f"join must be 'auto', 'hash' or 'asof', got {join!r}")
+    if con is None:
+        with offline_connection() as fresh:
+            return training_frame(
+                fresh,
+                catalog,
+                entity_df,
+                chosen,
+                dataset_files=dataset_files,
+                pushed_root=pushed_root,
+                timestamp_column=timestamp_column,
+                output=output,
+                join=join,
+            )
+    views = {name: catalog.view(name) for name in chosen}
+    keys = {name: catalog.join_keys(view) for name, view in views.items()}
+    columns = _columns_of(entity_df)
+    needed = _check_columns(columns, keys, timestamp_column)
+    names = _output_names(chosen, columns)
+    frame = _entity_table(entity_df, needed, timestamp_column)
+    answer = _Answer(entity_df, output)
+    con.register(ENTITIES, frame)
+    try:
+        for name, view in views.items():
+            pushed = pushed_root / name if pushed_root else None
+            source = register_source(
+                con, view, keys[name], dataset_files=dataset_files, pushed=pushed
+            )
+            plan = _Plan(view, keys[name], chosen[name], timestamp_column, source)
+            found = _in_frame_order(_matched(con, plan, join), frame.num_rows)
+            for feature in chosen[name]:
+                answer.add(names[name, feature], next(found))
+    finally:
+        con.unregister(ENTITIES)
+    return answer.result()
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """One view's part of the query: its source relation, keys, features and times."""
+
+    view: FeatureView
+    keys: list[str]
+    features: list[str]
+    timestamp: str  # the entity frame's time column
+    source: str
+
+    def entities(self) -> str:
+        keys = ", ".join(quoted(k) for k in self.keys)
+        at = f"epoch_us({quoted(self.timestamp)})"
+        return f"(SELECT {ROW}, {keys}, {at} AS {TIME} FROM {ENTITIES})"
+
+    def rows(self, con: duckdb.DuckDBPyConnection) -> str:
+        """The source's rows: keys, features, event and created times in microseconds."""
+        view, what = self.view, f"the source of feature view {self.view.name!r}"
+        _check_time(con, self.source, view.timestamp_field, what)
+        created = str(OLDEST)
+        if view.created_timestamp_field:
+            _check_time(con, self.source, view.created_timestamp_field, what)
+            created = f"coalesce(epoch_us({quoted(view.created_timestamp_field)}), {OLDEST})"
+        at = quoted(view.timestamp_field)
+        columns = ", ".join(quoted(c) for c in [*self.keys, *self.features])
+        return (
+            f"SELECT {columns}, epoch_us({at}) AS {TIME}, {created} AS {CREATED} "
+            f"FROM {self.source} WHERE {at} IS NOT NULL"
+        )
+
+    def on(self, left: str, right: str) -> str:
+        return " AND ".join(f"{left}.{quoted(k)} = {right}.{quoted(k)}" for k in self.keys)
+
+    def fresh(self, entity: str, row: str) -> str:
+        """The TTL's condition: the row's event time is not older than the entity's - ttl."""
+        if self.view.ttl is None:
+            return "TRUE"
+        return f"{row}.{TIME} >= {entity}.{TIME} - {self.view.ttl // timedelta(microseconds=1)}"
+
+    def values(self, row: str) -> str:
+        fields = ", ".join(f"{literal(f)}: {row}.{quoted(f)}" for f in self.features)
+        return "{" + fields + "}"
+
+
+def _matched(con: duckdb.DuckDBPyConnection, plan: _Plan, join: Join) -> pa.Table:
+    """For each frame row with a value: its row number and the source rows of its keys at
+    the winning event time (their created time, their features as a struct)."""
+    rows = plan.rows(con)
+    if join == "auto":
+        join = "hash" if _most_rows_per_key(con, plan.keys) <= HASH_MAX_ROWS_PER_KEY else "asof"
+    keys = ", ".join(f"e.{quoted(k)}" for k in plan.keys)
+    if join == "hash":
+        best = (
+            f"SELECT e.{ROW}, {keys}, max(s.{TIME}) AS {TIME} FROM {plan.entities()} e "
+            f"JOIN ({rows}) s ON {plan.on('e', 's')} AND s.{TIME} <= e.{TIME} "
+            f"AND {plan.fresh('e', 's')} GROUP BY ALL"
+        )
+    else:
+        best = (
+            f"SELECT e.{ROW}, {keys}, v.{TIME} FROM {plan.entities()} e "
+            f"ASOF JOIN ({rows}) v ON {plan.on('e', 'v')} AND e.{TIME} >= v.{TIME} "
+            f"WHERE {plan.fresh('e', 'v')}"
+        )
+    sql = (
+        f"WITH b AS ({best}) SELECT b.{ROW}, s.{CREATED}, {plan.values('s')} AS v FROM b "
+        f"JOIN ({rows}) s ON {plan.on('b', 's')} AND s.{TIME} = b.{TIME}"
+    )
+    try:
+        return con.sql(sql).to_arrow_table()
+    except (duckdb.BinderException, duckdb.ConversionException) as exc:
+        first = str(exc).splitlines()[0]
+        raise InvalidInput(
+            f"feature view {plan.view.name!r}: the entity frame's keys {plan.keys} do not "
+            f"compare with its source's ({first})"
+        ) from None
+
+
+def _most_rows_per_key(con: duckdb.DuckDBPyConnection, keys: list[str]) -> int:
+    listed = ", ".join(quoted(k) for k in keys)
+    query = f"SELECT max(n) FROM (SELECT count(*) AS n FROM {ENTITIES} GROUP BY {listed})"
+    return int(con.sql(query).fetchall()[0][0] or 0)
+
+
+def _in_frame_order(found: pa.Table, n: int) -> Iterator[pa.Array]:
+    """Each feature's values for the frame's ``n`` rows, in turn: of a row's source rows at
+    one event time, the one created last; null where none matched."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rows, created = found.column(ROW).to_numpy(), found.column(CREATED).to_numpy()
+    order = np.lexsort((created, rows))  # by row, then created time
+    last = np.ones(len(order), dtype=bool)
+    last[:-1] = rows[order][1:] != rows[order][:-1]
+    winners = order[last]
+    position = np.full(n, -1, dtype=np.int64)
+    position[rows[winners]] = winners
+    take = pa.array(position, mask=position < 0)
+    values = found.column("v")
+    for index in range(values.type.num_fields):
+        yield pc.struct_field(values, [index]).take(take)
+
+
+def _columns_of(entity_df: Any) -> list[str]:
+    import pyarrow as pa
+
+    if isinstance(entity_df, pa.Table):
+        return list(entity_df.column_names)
+    import pandas as pd
+
+    if isinstance(entity_df, pd.DataFrame):
+        return [str(c) for c in entity_df.columns]
+    raise InvalidInput(
+        "the entity frame must be a pandas DataFrame or a pyarrow Table, "
+        f"got {type(entity_df).__name__}"
+    )
+
+
+def _check_columns(columns: list[str], keys: dict[str, list[str]], timestamp: str) -> list[str]:
+    """The frame's columns the join reads (all join keys, the time); InvalidInput naming
+    those it lacks."""
+    needed = list(
+        dict.fromkeys([*(k for view_keys in keys.values() for k in view_keys), timestamp])
+    )
+    missing = [c for c in needed if c not in columns]
+    if missing:
+        raise InvalidInput(f"the entity frame lacks the columns {missing}")
+    return needed
+
+
+def _entity_table(entity_df: Any, needed: list[str], timestamp: str) -> pa.Table:
+    """The needed columns as Arrow, numbered in order."""
+    import numpy as np
+    import pyarrow as pa
+
+    if isinstance(entity_df, pa.Table):
+        table = entity_df.select(needed)
+    else:
+        try:
+            table = pa.Table.from_pandas(entity_df, columns=needed, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise InvalidInput(
+                f"the entity frame's columns {needed} cannot be read: {exc}"
+            ) from None
+    kind = table.schema.field(timestamp).type
+    if not (pa.types.is_timestamp(kind) or pa.types.is_date(kind)):
+        raise InvalidInput(
+            f"column {timestamp!r} of the entity frame must hold timestamps, not {kind}"
+        )
+    return table.append_column(ROW, pa.array(np.arange(table.num_rows, dtype=np.int64)))
+
+
+def _check_time(con: duckdb.DuckDBPyConnection, relation: str, column: str, what: str) -> None:
+    kind = str(con.sql(f"SELECT {quoted(column)} FROM {relation} LIMIT 0").types[0])
+    if not kind.startswith(("TIMESTAMP", "DATE")):
+        raise InvalidInput(f"column {column!r} of {what} must hold timestamps, not {kind}")
+
+
+def _output_names(chosen: dict[str, list[str]], frame: list[str]) -> dict[tuple[str, str], str]:
+    counts: dict[str, int] = {}
+    for features in chosen.values():
+        for feature in features:
+            counts[feature] = counts.get(feature, 0) + 1
+    names = {
+        (view, f): f if counts[f] == 1 and f not in frame else f"{view}__{f}"
+        for view, features in chosen.items()
+        for f in features
+    }
+    taken = [name for name in names.values() if name in frame]
+    if taken:
+        raise InvalidInput(f"the entity frame already has the feature columns {taken}")
+    return names
+
+
+class _Answer:
+    """The frame's own columns, untouched, then each feature as it comes (converted one at a
+    time, so a pandas answer never holds all the features twice)."""
+
+    def __init__(self, entity_df: Any, output: str) -> None:
+        import pyarrow as pa
+
+        self.output = output
+        self.frame: pd.DataFrame | None = None
+        self.table: pa.Table | None = None
+        if not isinstance(entity_df, pa.Table) and output == "pandas":
+            self.frame = entity_df.copy(deep=False)
+        elif isinstance(entity_df, pa.Table):
+            self.table = entity_df
+        else:
+            self.table = pa.Table.from_pandas(entity_df, preserve_index=False)
+
+    def add(self, name: str, values: pa.Array) -> None:
+        if self.frame is not None:
+            self.frame[name] = values.to_pandas().array  # positional: the index is kept
+        elif self.table is not None:
+            self.table = self.table.append_column(name, values)
+
+    def result(self) -> pd.DataFrame | pa.Table:
+        if self.frame is not None:
+            return self.frame
+        assert self.table is not None
+        return self.table if self.output == "arrow" else self.table.to_pandas()
+
+
+def _memory_mb() -> float:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20

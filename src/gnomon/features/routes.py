@@ -1,0 +1,28 @@
+"""The feature store's REST route: online lookups for clients that are not beside the store
+(``POST /api/v1/features/online``)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from gnomon.features.feature_client import FeatureClient
+from gnomon.features.schemas import OnlineLookup, OnlineValues
+from gnomon.server.access import Access, Caller, require
+from gnomon.server.respond import wire
+
+router = APIRouter(tags=["features"])
+
+Reader = Annotated[Caller, Depends(require(Access.VIEWER))]
+
+
+@router.post("/features/online", response_model=OnlineValues)
+def online_features(body: OnlineLookup, request: Request, caller: Reader) -> Response:
+    """The freshest stored value of each feature per entity row, as the model server's
+    ``--feature-service`` reads them; unknown views or features are 404s naming them."""
+    features: FeatureClient = request.app.state.services.api(FeatureClient, caller.scope)
+    found: dict[str, list[Any]] = features.get_online_features(
+        body.entities, body.features, body.service
+    )
+    return wire(OnlineValues, {"results": found})

@@ -1,0 +1,66 @@
+"""The features capability's services: embedded only for now (beside the metadata database).
+A remote client gets none; ``gnomon features`` says so before opening anything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from gnomon._types import Scope
+from gnomon.services import ServiceRegistry
+
+DATASET_CACHE = Path("cache") / "feature-datasets"  # under GNOMON_HOME: checked-out versions
+
+
+def build(services: ServiceRegistry) -> None:
+    if services.database is None:
+        return
+    from gnomon.data.service import DatasetService
+    from gnomon.features.client import RegistryClient
+    from gnomon.features.service import FeatureRegistry
+    from gnomon.features.sql import SqlFeatureStore
+
+    registry = FeatureRegistry(
+        SqlFeatureStore(services.database),
+        services.find(DatasetService),
+        services.settings.home / DATASET_CACHE,
+    )
+    services.provide(FeatureRegistry, registry)
+
+    def embedded(scope: Scope) -> RegistryClient:
+        return RegistryClient(registry, scope)
+
+    services.expose("feature_registry", RegistryClient, embedded)
+    _feature_store(services, registry)
+
+
+PUSHED = Path("features") / "pushed"  # under GNOMON_HOME: rows pushed, per workspace and view
+
+
+def _feature_store(services: ServiceRegistry, registry: Any) -> None:
+    """``client.features``: one online store per process, opened when first used."""
+    from gnomon.features.feature_client import FeatureClient
+
+    settings = services.settings
+    opened: list[Any] = []
+
+    def online() -> Any:
+        if not opened:
+            opened.append(open_online_store(settings.online_store, settings.home))
+        return opened[0]
+
+    def embedded(scope: Scope) -> FeatureClient:
+        return FeatureClient(registry, online(), scope, settings.home / PUSHED)
+
+    services.expose("features", FeatureClient, embedded)
+
+
+def open_online_store(where: str | None, home: Path) -> Any:
+    """The online store ``GNOMON_ONLINE_STORE`` names: Redis by URL, else a SQLite file."""
+    if where and where.startswith(("redis://", "rediss://", "unix://")):
+        from gnomon.features.online_redis import RedisOnlineStore
+
+        return RedisOnlineStore(where)
+    from gnomon.features.online_sqlite import SqliteOnlineStore, default_path
+
+    return SqliteOnlineStore(Path(where).expanduser() if where else default_path(home))
