@@ -5,7 +5,7 @@ it reads the sources and the online store from this process."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -21,6 +21,8 @@ from gnomon.features.online import OnlineStore, OnlineView, ttl_ms
 from gnomon.features.service import FeatureRegistry
 from gnomon.features.specs import Catalog
 
+# (view, values found but expired, newest event time found or None, now), per view read
+Observe = Callable[[str, int, int | None, int], None]
 MAX_ONLINE_ENTITIES = 10_000  # one lookup: a request's rows, not a table
 MAX_PUSH_ROWS = 1_000_000
 
@@ -104,6 +106,7 @@ class FeatureClient:
         entities: Mapping[str, Sequence[Any]] | pd.DataFrame,
         features: Sequence[str] | None = None,
         service: str | None = None,
+        observe: Observe | None = None,
     ) -> dict[str, list[Any]]:
         """The freshest value of each feature per entity row: ``entities`` maps each join key
         to its values (one per row); the answer maps the keys and each feature (named as in
@@ -127,6 +130,9 @@ class FeatureClient:
             found = self.online.read(
                 self.scope.workspace, OnlineView.of(view, keys), tuples, names, ttl_ms(view), now
             )
+            if observe is not None:  # freshness and staleness, for the model server's metrics
+                newest = max((t for t in found.event_ms if t is not None), default=None)
+                observe(view_name, found.stale, newest, now)
             for name in names:
                 column = name if name not in answer else f"{view_name}__{name}"
                 answer[column] = [None if v is None else v.get(name) for v in found.values]

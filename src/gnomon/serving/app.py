@@ -98,6 +98,8 @@ class ModelServer:
             records.on_drop = self.metrics.records_dropped.inc
         if outcomes is not None:
             outcomes.on_drop = self.metrics.outcomes_dropped.inc
+        if enrich is not None and hasattr(enrich, "observe"):
+            enrich.observe = self.metrics.observe_features
 
     def app(self) -> Starlette:
         """The ASGI app answering with these endpoints."""

@@ -15,7 +15,23 @@ from gnomon.errors import InvalidInput
 Enrich = Callable[[pd.DataFrame, list[str] | None], pd.DataFrame]
 
 
-def feature_enricher(features: Any, service: str) -> Enrich:
+class FeatureEnricher:
+    """The enrichment of one feature service; ``observe`` (set by the model server) receives
+    each view read's staleness and freshness for its metrics."""
+
+    def __init__(self, features: Any, service: str) -> None:
+        self.observe: Any = None
+        self._enrich = _enrich(features, service, self)
+
+    def __call__(self, frame: pd.DataFrame, inputs: list[str] | None) -> pd.DataFrame:
+        return self._enrich(frame, inputs)
+
+
+def feature_enricher(features: Any, service: str) -> FeatureEnricher:
+    return FeatureEnricher(features, service)
+
+
+def _enrich(features: Any, service: str, owner: FeatureEnricher) -> Enrich:
     """``features`` is a ``FeatureClient`` (``client.features``); the service is checked
     now, so a server with a misspelt one fails at start, not at the first request."""
     catalog = features.catalog()
@@ -28,7 +44,8 @@ def feature_enricher(features: Any, service: str) -> Enrich:
             raise InvalidInput(
                 f"the request lacks the entity keys {missing} (feature service {service!r})"
             )
-        found = features.get_online_features({k: frame[k].tolist() for k in keys}, service=service)
+        entities = {k: frame[k].tolist() for k in keys}
+        found = features.get_online_features(entities, service=service, observe=owner.observe)
         added = {name: values for name, values in found.items() if name not in frame.columns}
         # Values the client sent win over stored ones: a caller may pass a feature it knows.
         enriched = frame.assign(**added) if added else frame

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from gnomon.serving.enforce import Violation
 from gnomon.web.middleware import HttpMetrics
@@ -61,6 +61,27 @@ class ServingMetrics(HttpMetrics):
             "Accepted outcomes dropped because they could not be built into a file",
             registry=registry,
         )
+
+        # Views are the feature service's: a fixed set, named by the operator, not clients.
+        self.feature_stale = Counter(
+            "gnomon_feature_stale_total",
+            "Online feature values found but older than their view's TTL (served as missing)",
+            ["view"],
+            registry=registry,
+        )
+        self.feature_age = Gauge(
+            "gnomon_feature_age_seconds",
+            "Age of the newest online value a request of this view found (its freshness)",
+            ["view"],
+            registry=registry,
+        )
+
+    def observe_features(self, view: str, stale: int, newest_ms: int | None, now_ms: int) -> None:
+        """One view's online read while enriching a request."""
+        if stale:
+            self.feature_stale.labels(view).inc(stale)
+        if newest_ms is not None:
+            self.feature_age.labels(view).set(max(0.0, (now_ms - newest_ms) / 1000))
 
     def count_violations(self, violations: list[Violation]) -> None:
         # Labels only ever take the contract's column names: a column the contract lacks is

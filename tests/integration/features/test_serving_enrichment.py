@@ -56,6 +56,10 @@ def test_a_request_with_only_entity_ids_is_answered_from_online_features(served:
     answer = httpx.post(f"{served}/predict", json=[{"customer_id": 1}, {"customer_id": 2}])
     assert answer.status_code == 200, answer.text
     assert answer.json()["predictions"] == [1, 0]  # x = 2.0 > 0, x = -2.0 is not
+    metrics = httpx.get(f"{served}/metrics").text
+    age = [line for line in metrics.splitlines() if line.startswith("gnomon_feature_age_seconds{")]
+    assert age and 'view="customer_xy"' in age[0]
+    assert 0 <= float(age[0].split()[-1]) < 3600  # the newest value found is fresh
 
 
 def test_a_request_without_the_entity_key_is_refused_naming_it(served: str) -> None:
