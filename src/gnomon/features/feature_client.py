@@ -17,7 +17,7 @@ from gnomon._types import Scope, now_ms
 from gnomon.errors import InvalidInput
 from gnomon.features.materialize import Materialized, materialize
 from gnomon.features.offline import offline_connection, training_frame
-from gnomon.features.online import OnlineStore, OnlineView, ttl_ms
+from gnomon.features.online import OnlineStore, OnlineView, pack_rows, ttl_ms
 from gnomon.features.service import FeatureRegistry
 from gnomon.features.specs import Catalog
 
@@ -162,7 +162,8 @@ class FeatureClient:
 
         pq.write_table(table, staged)
         staged.rename(folder / f"{now_ms()}-{uuid.uuid4().hex[:8]}.parquet")
-        self.online.write(self.scope.workspace, OnlineView.of(view, keys), _rows(table, view, keys))
+        online = OnlineView.of(view, keys)
+        self.online.write(self.scope.workspace, online, pack_rows(online, _rows(table, view, keys)))
         return table.num_rows
 
 

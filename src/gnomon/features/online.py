@@ -24,7 +24,7 @@ import numbers
 import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -42,7 +42,6 @@ Packed = tuple[bytes, int, int | None, bytes]
 value: ``pack`` of the same times and the features)."""
 
 WORKSPACE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
-_KEY_OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 _PLAIN_KEYS = frozenset((int, str))
 
 
@@ -54,6 +53,19 @@ class OnlineView:
     join_keys: tuple[str, ...]
     features: tuple[str, ...]
     dtypes: tuple[str, ...]
+    # derived once (a lookup takes microseconds): the namespace's hash, each feature's place
+    # in a packed array (after the two times), the places of timestamp features
+    schema_hash: str = field(init=False, repr=False, compare=False)
+    positions: dict[str, int] = field(init=False, repr=False, compare=False)
+    times: frozenset[int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        shape = [self.join_keys, list(zip(self.features, self.dtypes, strict=True))]
+        digest = hashlib.blake2b(orjson.dumps(shape), digest_size=6).hexdigest()
+        object.__setattr__(self, "schema_hash", digest)
+        object.__setattr__(self, "positions", {f: i + 2 for i, f in enumerate(self.features)})
+        times = frozenset(i + 2 for i, d in enumerate(self.dtypes) if d == "timestamp")
+        object.__setattr__(self, "times", times)
 
     @classmethod
     def of(cls, view: FeatureView, join_keys: Sequence[str]) -> OnlineView:
@@ -61,16 +73,11 @@ class OnlineView:
         dtypes = tuple(f.dtype for f in view.schema)
         return cls(view.name, tuple(join_keys), tuple(view.feature_names), dtypes)
 
-    @property
-    def schema_hash(self) -> str:
-        shape = [self.join_keys, list(zip(self.features, self.dtypes, strict=True))]
-        return hashlib.blake2b(orjson.dumps(shape), digest_size=6).hexdigest()
-
     def namespace(self, workspace: str) -> str:
         return f"{view_prefix(workspace, self.name)}{self.schema_hash}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made on every lookup, and freezing costs a microsecond
 class OnlineRead:
     """One read: per key asked, its features (``None`` when missing or expired), the event
     time of what was found (``None`` likewise), and how many were found but expired."""
@@ -99,8 +106,9 @@ class OnlineStore(Protocol):
         ttl_ms: int | None = None,
         now_ms: int | None = None,
     ) -> OnlineRead:
-        """The values of ``features`` (default all) per key, in the order of ``keys``; a
-        value whose event time is more than ``ttl_ms`` before ``now_ms`` is stale."""
+        """The values of ``features`` (default all) per key, in the order of ``keys``
+        (each a tuple of the view's join key values, in its order); a value whose event
+        time is more than ``ttl_ms`` before ``now_ms`` (default: now) is stale."""
         ...
 
     def watermark(self, workspace: str, view: OnlineView) -> int | None:
@@ -144,7 +152,7 @@ def encode_key(key: object, width: int) -> bytes:
             continue
         if not isinstance(part, str | numbers.Integral) or isinstance(part, bool):
             raise InvalidInput(f"entity key values must be strings or integers; got {key!r}")
-    return orjson.dumps(key, option=_KEY_OPTIONS)
+    return _dumps(key)
 
 
 def check_keys(keys: object) -> None:
@@ -153,9 +161,29 @@ def check_keys(keys: object) -> None:
 
 
 def pack(event_ms: int, created_ms: int | None, values: Sequence[Any]) -> bytes:
-    packed = orjson.dumps([event_ms, created_ms, *values], option=orjson.OPT_SERIALIZE_NUMPY)
-    # a copy: orjson's own results are slow to keep by the thousand (its buffers)
-    return b"%b" % packed
+    """One entity's row as stored.
+
+    Raises:
+        InvalidInput: a value JSON cannot hold (an arbitrary object).
+    """
+    try:
+        return _dumps([event_ms, created_ms, *values])
+    except orjson.JSONEncodeError as exc:
+        raise InvalidInput(f"a feature value cannot be stored online: {exc}") from None
+
+
+def _dumps(value: Any) -> bytes:
+    # a copy: orjson's own results are slow to keep by the thousand (each holds a buffer
+    # from the system allocator), and writes keep a batch of them
+    options = orjson.OPT_SERIALIZE_NUMPY
+    return b"%b" % orjson.dumps(value, default=_json_default, option=options)
+
+
+def _json_default(value: Any) -> Any:
+    """What orjson leaves out: pandas' Timestamp (a datetime subclass) and NaT (null)."""
+    if isinstance(value, datetime):
+        return None if value != value else value.isoformat()  # NaT is not itself
+    raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
 
 
 def pack_rows(view: OnlineView, rows: Iterable[Row]) -> Iterator[Packed]:
@@ -182,18 +210,19 @@ class Unpacker:
         ttl_ms: int | None,
         now_ms: int | None,
     ) -> None:
-        names = list(view.features if features is None else features)
-        index = {name: i for i, name in enumerate(view.features)}
-        unknown = [name for name in names if name not in index]
-        if unknown:
-            raise NotFound(f"features {unknown} not found in feature view {view.name!r}")
-        self._names = names
-        # None: every feature in the schema's order, so the stored array zips straight in
-        picked = [(name, index[name] + 2) for name in names]  # after the two times
-        self._picked = None if names == list(view.features) else picked
-        self._times = {i + 2 for i, d in enumerate(view.dtypes) if d == "timestamp"}
-        now = int(time.time() * 1000) if now_ms is None else now_ms
-        self._oldest = None if ttl_ms is None else now - ttl_ms
+        if features is None:  # every feature in the schema's order: the array zips in
+            self._names: Sequence[str] = view.features
+            self._picked: list[tuple[str, int]] | None = None
+        else:
+            unknown = [name for name in features if name not in view.positions]
+            if unknown:
+                raise NotFound(f"features {unknown} not found in feature view {view.name!r}")
+            self._names = list(features)
+            self._picked = [(name, view.positions[name]) for name in features]
+        self._times = view.times
+        self._oldest = None
+        if ttl_ms is not None:
+            self._oldest = (int(time.time() * 1000) if now_ms is None else now_ms) - ttl_ms
 
     def read(self, values: Iterable[bytes | None]) -> OnlineRead:
         """The features of each stored value (in the order given), ``None`` where a value

@@ -13,6 +13,7 @@ freshness are fields of the hash ``<prefix><workspace>:<view>:<schema hash>:meta
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
@@ -73,7 +74,10 @@ class RedisOnlineStore:
             ) from None
         self._errors = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
         self.url, self.prefix = url, prefix
-        self._client = redis.Redis.from_url(url)
+        try:
+            self._client = redis.Redis.from_url(url)
+        except ValueError as exc:
+            raise InvalidInput(f"not a Redis URL ({_safe(url)}): {exc}") from None
         self._script = self._client.register_script(NEWEST_WINS)
 
     def _namespace(self, workspace: str, view: OnlineView) -> str:
@@ -110,7 +114,7 @@ class RedisOnlineStore:
         prefix = self._namespace(workspace, view).encode() + b":k:"
         width = len(view.join_keys)
         wanted = [prefix + encode_key(key, width) for key in keys]
-        found: list[bytes | None] = []
+        found: list[Any] = []  # bytes or None: the client decodes no response
         with self._connected():
             for start in range(0, len(wanted), READ_CHUNK):
                 found += self._client.mget(wanted[start : start + READ_CHUNK])
@@ -133,7 +137,8 @@ class RedisOnlineStore:
         return None if value is None else int(value)
 
     def delete(self, workspace: str, view_name: str) -> None:
-        pattern = self.prefix + view_prefix(workspace, view_name) + "*"
+        literal = self.prefix + view_prefix(workspace, view_name)
+        pattern = re.sub(r"([\\*?\[\]])", r"\\\1", literal) + "*"  # glob characters escaped
         with self._connected():
             doomed = list(self._client.scan_iter(match=pattern, count=10_000))
             for start in range(0, len(doomed), READ_CHUNK):

@@ -126,7 +126,7 @@ class SqliteOnlineStore:
         unpack = Unpacker(view, features, ttl_ms, now_ms)
         prefix, width = view.namespace(workspace).encode() + b":", len(view.join_keys)
         wanted = [prefix + encode_key(key, width) for key in keys]
-        conn, found = self._conn(), {}
+        conn, found = self._conn(), dict[bytes, bytes]()
         for start in range(0, len(wanted), READ_CHUNK):
             chunk = wanted[start : start + READ_CHUNK]
             marks = ",".join("?" * len(chunk))

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from gnomon.errors import InvalidInput, NotFound
@@ -116,6 +117,9 @@ class OnlineStoreContract:
         assert store.read(WS, VIEW, [(1,)]).values == [as_dict(6)]
         put(store, VIEW, [((1,), 201, None, values(7))])
         assert store.read(WS, VIEW, [(1,)]).values == [as_dict(7)]
+        put(store, VIEW, [((2,), -10, None, values(8))])  # before 1970
+        put(store, VIEW, [((2,), -20, 1, values(9))])
+        assert store.read(WS, VIEW, [(2,)]).values == [as_dict(8)]
 
     def test_newest_wins_within_one_write(self, store: OnlineStore) -> None:
         rows = [((1,), 300, None, values(1)), ((1,), 100, None, values(2))]
@@ -216,6 +220,15 @@ class OnlineStoreContract:
             "n": None,
         }
         assert second == {"f": None, "i": 0, "s": "", "ok": False, "t": None, "n": 2.5}  # NaN: null
+        stamp = pd.Timestamp("2024-05-01 12:30", tz="UTC")  # pandas' own, as pushes carry
+        put(store, view, [((3,), 10, None, [np.float64(1.5), np.int64(2), "", True, stamp, None])])
+        put(store, view, [((4,), 10, None, [1.0, 1, "", True, pd.NaT, None])])
+        third, fourth = store.read(WS, view, [(3,), (4,)]).values
+        assert third is not None and (third["f"], third["i"]) == (1.5, 2)
+        assert third["t"] == stamp.to_pydatetime()
+        assert fourth is not None and fourth["t"] is None
+        with pytest.raises(InvalidInput, match="cannot be stored online"):
+            put(store, view, [((5,), 10, None, [object(), 1, "", True, None, None])])
 
     def test_many_entities_cross_every_chunk(self, store: OnlineStore) -> None:
         count = 25_000

@@ -223,10 +223,10 @@ def test_every_feature_type_and_composite_text_keys(tmp_path: Path) -> None:
             "city": ["paris", "paris", 'ly"on', "köln", "köln"],
             "driver_id": np.array([1, 1, 1, 2**40, 7], dtype=np.int64),
             "f": [1.5, math.inf, math.nan, 1e-300, -0.0],
-            "f32": np.array([0.1, 2.5, 3.0, 4.0, 5.0], dtype=np.float32),
+            "f32": np.array([1.0, 2.5, 3.0, 4.0, 0.1], dtype=np.float32),
             "i": [1, 2, 3, 4, 5],
             "ok": [True, False, True, False, True],
-            "s": ['a"b\\c\n', "é€𝄞", None, "", "x"],
+            "s": ["x", "é€𝄞", None, "", 'a"b\\c\n\x01/'],
             "t": [when, when, None, when, when],
             "tz": pd.to_datetime([when] * 5).tz_localize("Europe/Paris"),
             "event_timestamp": [START, START + pd.Timedelta(hours=1), START, START, START],
@@ -254,7 +254,8 @@ def test_every_feature_type_and_composite_text_keys(tmp_path: Path) -> None:
     }
     assert lyon is not None and (lyon["f"], lyon["s"], lyon["t"]) == (None, None, None)
     assert big is not None and (big["f"], big["s"]) == (1e-300, "")
-    assert seven is not None and seven["f32"] == float(np.float32(5.0))
+    assert seven is not None and seven["f32"] == float(np.float32(0.1))
+    assert seven["s"] == 'a"b\\c\n\x01/'
     assert unseen is None
     assert read.event_ms == [as_ms(START + pd.Timedelta(hours=1)), *[as_ms(START)] * 3, None]
     store.close()

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from gnomon.errors import Unavailable
+from gnomon.errors import InvalidInput, Unavailable
 from gnomon.features.online_redis import RedisOnlineStore
 from gnomon.features.online_sqlite import SqliteOnlineStore, default_path
 from tests.fixtures.processes import free_port
 from tests.integration.features.online_contract import (
+    REDIS_URL,
     VIEW,
     WS,
     OnlineStoreContract,
@@ -79,6 +80,23 @@ class TestRedisOnlineStore(OnlineStoreContract):
         mine = [k for k in keys if k.startswith(store.prefix.encode())]
         assert len(mine) == 2  # the value and the view's meta hash
         assert b":drivers:" in mine[0] and mine[1].endswith(b":meta")
+
+
+def test_redis_delete_takes_the_prefix_literally(redis_prefix: str) -> None:  # noqa: F811
+    odd = RedisOnlineStore(REDIS_URL, prefix=redis_prefix + "a?:")
+    sibling = RedisOnlineStore(REDIS_URL, prefix=redis_prefix + "ab:")  # what "a?" would match
+    for store in (odd, sibling):
+        put(store, VIEW, [((1,), 10, None, values(1))])
+    odd.delete(WS, "drivers")
+    assert odd.read(WS, VIEW, [(1,)]).values == [None]
+    assert sibling.read(WS, VIEW, [(1,)]).values == [as_dict(1)]
+    odd.close()
+    sibling.close()
+
+
+def test_a_bad_redis_url_is_invalid_input() -> None:
+    with pytest.raises(InvalidInput, match="not a Redis URL"):
+        RedisOnlineStore("http://127.0.0.1:6379")
 
 
 def test_unreachable_redis_is_unavailable() -> None:
