@@ -230,6 +230,179 @@ def w6(folder: Path, rows: int, seed: int = SEED) -> dict[str, Any]:
     }
 
 
+# W4/W5: one feature view's source (W4 materialises it, W5 joins an entity frame against it).
+FEATURES_ENTITIES, FEATURES_PER_ENTITY, FEATURES_COUNT, FEATURES_DAYS = 100_000, 10, 10, 30
+FEATURES_ENTITY_ROWS = 100_000  # W5's entity frame
+FEATURES_START_S = 1_704_067_200  # 2024-01-01T00:00:00Z
+FEATURES_TIES = 0.01  # share of entities whose last row repeats an event time, written later
+FEATURES_UNSEEN = 0.05  # share of the entity frame's ids absent from the source
+W5_TTL_S = 2 * 86_400
+
+
+def features_source(folder: Path, seed: int = SEED) -> dict[str, Any]:
+    """W4/W5's data under ``folder``/features (zstd Parquet, rows in arrival order):
+
+    - ``source``: ``entity_id`` (int64), ``event_timestamp`` and ``created`` (UTC, us) and
+      ``f00``..``f09`` (float64): 10 rows for each of 100,000 entities at random times over
+      30 days, each written up to an hour after its event; 1% of the entities' last row has
+      the event time of the row before it, written later (a tie the created time breaks).
+    - ``entities``: 100,000 rows of ``entity_id``, ``event_timestamp`` (over the 30 days and
+      two after) and ``row_id`` (0..n-1, a label-like column to carry): 5% of the ids never
+      seen, 1% of the rows a copy of another's entity and time, 1% at exactly a source row's
+      event time.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(seed)
+    where = folder / "features"
+    where.mkdir()
+    n, per, span_us = FEATURES_ENTITIES, FEATURES_PER_ENTITY, FEATURES_DAYS * 86_400 * 10**6
+    start_us = FEATURES_START_S * 10**6
+    ids = np.repeat(np.arange(n, dtype=np.int64), per)
+    event = np.sort(rng.integers(0, span_us, (n, per)), axis=1)
+    tied = rng.random(n) < FEATURES_TIES
+    event[tied, -1] = event[tied, -2]
+    event = event.ravel() + start_us
+    created = event + rng.integers(0, 3_600 * 10**6, n * per)
+    created.reshape(n, per)[tied, -1] = created.reshape(n, per)[tied, -2] + 1_000_000
+    order = np.argsort(created, kind="stable")
+    utc = pa.timestamp("us", tz="UTC")
+    columns: dict[str, Any] = {
+        "entity_id": ids[order],
+        "event_timestamp": pa.array(event[order], utc),
+        "created": pa.array(created[order], utc),
+    }
+    for index in range(FEATURES_COUNT):
+        columns[f"f{index:02d}"] = rng.standard_normal(n * per)
+    source = where / "source.parquet"
+    # DuckDB's row group size; no dictionaries: random floats never repeat, and pyarrow's
+    # default would fill one per column chunk, then fall back to plain pages anyway
+    table = pa.table(columns)
+    pq.write_table(table, source, compression="zstd", row_group_size=122_880, use_dictionary=False)
+    entities = where / "entities.parquet"
+    pq.write_table(_entity_frame(rng, event, ids), entities, compression="zstd")
+    return {
+        "source": str(source),
+        "entities": str(entities),
+        "rows": n * per,
+        "entity_rows": FEATURES_ENTITY_ROWS,
+        "join_key": "entity_id",
+        "timestamp_field": "event_timestamp",
+        "created_field": "created",
+        "features": [f"f{index:02d}" for index in range(FEATURES_COUNT)],
+    }
+
+
+def _entity_frame(rng: Any, event: Any, ids: Any) -> Any:
+    import numpy as np
+    import pyarrow as pa
+
+    m = FEATURES_ENTITY_ROWS
+    unseen = int(FEATURES_ENTITIES * FEATURES_UNSEEN / (1 - FEATURES_UNSEEN))
+    entity = rng.integers(0, FEATURES_ENTITIES + unseen, m)
+    span_us = (FEATURES_DAYS + 2) * 86_400 * 10**6
+    at = FEATURES_START_S * 10**6 + rng.integers(0, span_us, m)
+    exact = rng.random(m) < 0.01  # exactly at a source row's event time
+    picked = rng.integers(0, len(ids), int(exact.sum()))
+    entity[exact], at[exact] = ids[picked], event[picked]
+    copies = np.flatnonzero(rng.random(m) < 0.01)
+    originals = rng.integers(0, m, len(copies))
+    entity[copies], at[copies] = entity[originals], at[originals]
+    return pa.table(
+        {
+            "entity_id": entity.astype(np.int64),
+            "event_timestamp": pa.array(at, pa.timestamp("us", tz="UTC")),
+            "row_id": np.arange(m, dtype=np.int64),
+        }
+    )
+
+
+def features_expected(source: Any, entities: Any, ttl_s: float) -> list[int]:
+    """The brute-force point-in-time answer: per entity row, the index of the source row of
+    its entity with the greatest (event time, created time) at or before the row's time and
+    within ``ttl_s`` of it, or -1. A plain loop, sharing nothing with either system's join."""
+    rows: dict[int, list[tuple[int, int, int]]] = {}
+    columns = zip(
+        source["entity_id"].to_pylist(),
+        source["event_timestamp"].cast("int64").to_pylist(),
+        source["created"].cast("int64").to_pylist(),
+        strict=True,
+    )
+    for index, (entity, event, created) in enumerate(columns):
+        rows.setdefault(entity, []).append((event, created, index))
+    ttl_us = int(ttl_s * 10**6)
+    answer = []
+    asked = zip(
+        entities["entity_id"].to_pylist(),
+        entities["event_timestamp"].cast("int64").to_pylist(),
+        strict=True,
+    )
+    for entity, at in asked:
+        valid = [r for r in rows.get(entity, ()) if at - ttl_us <= r[0] <= at]
+        answer.append(max(valid)[2] if valid else -1)
+    return answer
+
+
+def w5(folder: Path, seed: int = SEED) -> dict[str, Any]:
+    """W4's source and entity frame, a 2-day TTL, and the expected answer (brute force) as
+    ``expected.parquet``: ``row_id`` and the 10 features, in the entity frame's order."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    made = features_source(folder, seed)
+    source, entities = pq.read_table(made["source"]), pq.read_table(made["entities"])
+    picked = pa.array(features_expected(source, entities, W5_TTL_S))
+    valid = pc.greater_equal(picked, 0)
+    index = pc.if_else(valid, picked, None)
+    expected = {"row_id": entities["row_id"]}
+    expected.update({f: source[f].take(index) for f in made["features"]})
+    path = Path(made["entities"]).with_name("expected.parquet")
+    pq.write_table(pa.table(expected), path)
+    matched = int(pc.sum(valid).as_py())
+    return {**made, "ttl_s": W5_TTL_S, "expected": str(path), "matched": matched}
+
+
+W4_SINGLE, W4_BATCHES, W4_BATCH, W4_CHECKED = 2_000, 200, 100, 500
+
+
+def w4(folder: Path, seed: int = SEED) -> dict[str, Any]:
+    """W4's source (``features_source``), the entities each side looks up (``single``: one
+    at a time; ``batches`` of 100) and, for ``W4_CHECKED`` entities, the features of their
+    latest row by (event time, created time), found by a plain loop."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    made = features_source(folder, seed)
+    rng = random.Random(seed)
+    ids = range(FEATURES_ENTITIES)
+    checked = sorted(rng.sample(ids, W4_CHECKED))
+    table = pq.read_table(made["source"])
+    table = table.filter(pc.is_in(table["entity_id"], pa.array(checked, pa.int64())))
+    times = zip(
+        table["entity_id"].to_pylist(),
+        table["event_timestamp"].cast("int64").to_pylist(),
+        table["created"].cast("int64").to_pylist(),
+        strict=True,
+    )
+    best: dict[int, tuple[int, int, int]] = {}
+    for index, (entity, event, created) in enumerate(times):
+        if entity not in best or (event, created) > best[entity][:2]:
+            best[entity] = (event, created, index)
+    features = {f: table[f].to_pylist() for f in made["features"]}
+    expected = [[features[f][best[e][2]] for f in made["features"]] for e in checked]
+    return {
+        **made,
+        "single": [rng.randrange(FEATURES_ENTITIES) for _ in range(W4_SINGLE)],
+        "batches": [rng.sample(ids, W4_BATCH) for _ in range(W4_BATCHES)],
+        "checked": checked,
+        "expected": expected,
+    }
+
+
 MON_HOURS, MONQ_HOURS, MON_RATE = 24, 2, 300  # a day (a quick 2 h) of records at 300 a second
 
 
@@ -318,6 +491,8 @@ def write(workload: str, folder: Path) -> Path:
         "W7q": w7,
         "UI": lambda: ui(UI_RUNS, UI_POINTS),
         "UIq": lambda: ui(UIQ_RUNS, UIQ_POINTS),
+        "W5": lambda: w5(folder),
+        "W4": lambda: w4(folder),
     }
     path = folder / "data.json"
     path.write_text(json.dumps(builders[workload]()))

@@ -589,8 +589,80 @@ def _ui(name: str, runs: int, points: int) -> Workload:
 UI = _ui("UI", data.UI_RUNS, data.UI_POINTS)
 UIQ = _ui("UIq", data.UIQ_RUNS, data.UIQ_POINTS)
 
+# W4/W5's peer: Feast with its DuckDB offline store (its SQLite online store is built in).
+FEAST = Peer(name="feast", requirement="feast[duckdb]==0.67.0")
+
+W4 = Workload(
+    name="W4",
+    title=(
+        f"feature materialisation and online lookups: {data.FEATURES_ENTITIES:,} entities x "
+        f"{data.FEATURES_PER_ENTITY} rows, 10 float features; SQLite online stores"
+    ),
+    sides=(Side("gnomon", "w4"), Side("feast", "w4", FEAST)),
+    figures=(
+        "materialize_s",
+        "peak_mb",
+        "get1_p50_us",
+        "get1_p99_us",
+        "get100_p50_ms",
+        "get100_p99_ms",
+        "entities",
+        "mismatches",
+        "db_mb",
+        "import_s",
+        "process_seconds",
+    ),
+    expect=lambda generated: {"entities": data.FEATURES_ENTITIES, "mismatches": 0},
+    # Issue 17: materialisation and both lookups at least 10x Feast's.
+    ratios=(
+        Ratio("materialize_s", "feast", 10.0),
+        Ratio("get1_p50_us", "feast", 10.0),
+        Ratio("get100_p50_ms", "feast", 10.0),
+    ),
+    timeout_s=1800.0,
+)
+
+W5 = Workload(
+    name="W5",
+    title=(
+        f"point-in-time training set: {data.FEATURES_ENTITY_ROWS:,} entity rows against "
+        f"W4's {data.FEATURES_ENTITIES * data.FEATURES_PER_ENTITY:,}-row source, "
+        f"10 float features, 2-day TTL"
+    ),
+    sides=(
+        Side("gnomon", "w5"),
+        Side("gnomon-asof", "w5", args=("--join", "asof")),  # the plan for many rows per key
+        Side("feast", "w5", FEAST),
+    ),
+    figures=(
+        "seconds",
+        "peak_mb",
+        "call_mb",
+        "base_mb",
+        "process_peak_mb",
+        "process_seconds",
+        "import_seconds",
+        "rows",
+        "matched",
+        "mismatches",
+        "order_kept",
+        "join",
+    ),
+    # Checked against the brute-force answer (``data.features_expected``), row by row.
+    expect=lambda generated: {
+        "rows": generated["entity_rows"],
+        "matched": generated["matched"],
+        "mismatches": 0,
+    },
+    # Issue 17: at least 3x Feast's DuckDB offline store, with at most half its memory.
+    ratios=(Ratio("seconds", "feast", 3.0), Ratio("peak_mb", "feast", 2.0)),
+    timeout_s=1800.0,
+)
+
 WORKLOADS = {
     w.name: w
     for w in (W1, W1S, W1M, W2, W2M, W2L, IMP, W3, W3B, CLI, W6, W6L, W8, W8Q, PROF, MON, MONQ)
 }
 WORKLOADS.update({w.name: w for w in (W7, W7Q, UI, UIQ)})
+WORKLOADS["W4"] = W4
+WORKLOADS["W5"] = W5

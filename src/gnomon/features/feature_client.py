@@ -16,7 +16,7 @@ import pyarrow as pa
 from gnomon._types import Scope, now_ms
 from gnomon.errors import InvalidInput
 from gnomon.features.materialize import Materialized, materialize
-from gnomon.features.offline import offline_connection, training_frame
+from gnomon.features.offline import training_frame
 from gnomon.features.online import OnlineStore, OnlineView, pack_rows, ttl_ms
 from gnomon.features.service import FeatureRegistry
 from gnomon.features.specs import Catalog
@@ -60,17 +60,17 @@ class FeatureClient:
         """``entity_df`` with the features as of each row's time (see ``offline.py``)."""
         catalog = self.catalog()
         chosen = catalog.resolve(list(features) if features is not None else None, service)
-        with offline_connection() as con:
-            return training_frame(
-                con,
-                catalog,
-                entity_df,
-                chosen,
-                dataset_files=self.registry.dataset_files(self.scope),
-                pushed_root=self.pushed_root / self.scope.workspace,
-                timestamp_column=timestamp_column,
-                output=output,
-            )
+        # con=None: the join's own connection, closed before the answer is built (less memory)
+        return training_frame(
+            None,
+            catalog,
+            entity_df,
+            chosen,
+            dataset_files=self.registry.dataset_files(self.scope),
+            pushed_root=self.pushed_root / self.scope.workspace,
+            timestamp_column=timestamp_column,
+            output=output,
+        )
 
     def materialize(
         self,

@@ -3,17 +3,20 @@ anything else such as labels), each chosen view's feature values as they were at
 
 Per view, DuckDB finds for each entity row the source row of its keys with the greatest
 (event time, created time) at or before the row's time and within the view's TTL, so of two
-rows with one event time the one written last wins, exactly. Two plans give that answer:
+rows with one event time the one written last wins, exactly. It takes two steps:
 
-- ``hash``: the frame's rows in a hash table, the source streamed through it once, each
-  match kept if it beats the row's best so far (``arg_max``). Memory holds the frame, never
-  the source; the work grows with the matches, so it suits frames with few rows per entity.
-- ``asof``: an ASOF join of the frame and the source's keys and times (sorted, spilled to
-  disk past the memory limit), then the winners' features fetched in a hash join. Its cost
-  does not depend on how many rows an entity has.
+1. each frame row's winning event time, by one of two plans (both exact):
+   - ``hash``: the frame's rows in a hash table, the source's keys and times streamed
+     through it once, the latest time within reach kept per row. Memory holds the frame,
+     never the source; the work grows with the matches (at most the source's rows times the
+     frame's rows per entity), so it suits frames with few rows per entity.
+   - ``asof``: an ASOF join of the frame against the source's keys and times (sorted, and
+     spilled to disk past the memory limit); its cost does not depend on rows per entity.
+   ``auto`` takes ``hash`` when no entity has more than ``HASH_MAX_ROWS_PER_KEY`` rows in
+   the frame, else ``asof``.
+2. the source rows at those times fetched in a hash join (only the winners are built into
+   it), and of a row's ties the one created last kept (in numpy, by row number).
 
-``auto`` takes ``hash`` when no entity has more than ``HASH_MAX_ROWS_PER_KEY`` rows in the
-frame (then the matches are at most that many times the source's rows), else ``asof``.
 Times are compared as epoch microseconds: naive timestamps are taken as UTC, aware ones as
 the instant they name, so the two can be mixed in the frame and the sources. DuckDB returns
 only the matched rows' features; they are placed back in the frame's order by row number,
@@ -64,8 +67,7 @@ def offline_connection(
     """
     limit = memory_limit or f"{_memory_mb() * MEMORY_SHARE:.0f}MB"
     with tempfile.TemporaryDirectory(prefix="gnomon-spill-", dir=spill_dir) as spill:
-        config = {"memory_limit": limit, "temp_directory": spill}
-        con = duckdb.connect(config=config)
+        con = duckdb.connect(config={"memory_limit": limit, "temp_directory": spill})
         try:
             con.execute("SET disable_parquet_prefetching = true")
             con.execute("SET preserve_insertion_order = false")  # rows carry their number
@@ -110,51 +112,51 @@ def training_frame(
         raise InvalidInput(f"output must be 'pandas' or 'arrow', got {output!r}")
     if join not in ("auto", "hash", "asof"):
         raise InvalidInput(f"join must be 'auto', 'hash' or 'asof', got {join!r}")
-    if con is None:
-        with offline_connection() as fresh:
-            return training_frame(
-                fresh,
-                catalog,
-                entity_df,
-                chosen,
-                dataset_files=dataset_files,
-                pushed_root=pushed_root,
-                timestamp_column=timestamp_column,
-                output=output,
-                join=join,
-            )
     views = {name: catalog.view(name) for name in chosen}
     keys = {name: catalog.join_keys(view) for name, view in views.items()}
     columns = _columns_of(entity_df)
     needed = _check_columns(columns, keys, timestamp_column)
     names = _output_names(chosen, columns)
     frame = _entity_table(entity_df, needed, timestamp_column)
+    plans = [
+        _Plan(view, keys[name], chosen[name], timestamp_column, dataset_files, pushed_root)
+        for name, view in views.items()
+    ]
+    if con is None:
+        # closed before the answer is built, so its memory is back before the frame grows
+        with offline_connection() as own:
+            found = _find(own, plans, frame, join)
+    else:
+        found = _find(con, plans, frame, join)
     answer = _Answer(entity_df, output)
+    for plan, matched in zip(plans, found, strict=True):
+        values = _in_frame_order(matched, frame.num_rows)
+        for feature in plan.features:
+            answer.add(names[plan.view.name, feature], next(values))
+    return answer.result()
+
+
+def _find(
+    con: duckdb.DuckDBPyConnection, plans: list[_Plan], frame: pa.Table, join: Join
+) -> list[pa.Table]:
     con.register(ENTITIES, frame)
     try:
-        for name, view in views.items():
-            pushed = pushed_root / name if pushed_root else None
-            source = register_source(
-                con, view, keys[name], dataset_files=dataset_files, pushed=pushed
-            )
-            plan = _Plan(view, keys[name], chosen[name], timestamp_column, source)
-            found = _in_frame_order(_matched(con, plan, join), frame.num_rows)
-            for feature in chosen[name]:
-                answer.add(names[name, feature], next(found))
+        return [_matched(con, plan, join) for plan in plans]
     finally:
         con.unregister(ENTITIES)
-    return answer.result()
 
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """One view's part of the query: its source relation, keys, features and times."""
+    """One view's part of the query: the view, its keys, the features asked, the frame's
+    time column, and where its source's rows are."""
 
     view: FeatureView
     keys: list[str]
     features: list[str]
     timestamp: str  # the entity frame's time column
-    source: str
+    dataset_files: DatasetFiles | None
+    pushed_root: Path | None
 
     def entities(self) -> str:
         keys = ", ".join(quoted(k) for k in self.keys)
@@ -162,18 +164,23 @@ class _Plan:
         return f"(SELECT {ROW}, {keys}, {at} AS {TIME} FROM {ENTITIES})"
 
     def rows(self, con: duckdb.DuckDBPyConnection) -> str:
-        """The source's rows: keys, features, event and created times in microseconds."""
+        """Registers the view's source; its rows: keys, features, event and created times
+        in microseconds."""
         view, what = self.view, f"the source of feature view {self.view.name!r}"
-        _check_time(con, self.source, view.timestamp_field, what)
+        pushed = self.pushed_root / view.name if self.pushed_root else None
+        source = register_source(
+            con, view, self.keys, dataset_files=self.dataset_files, pushed=pushed
+        )
+        _check_time(con, source, view.timestamp_field, what)
         created = str(OLDEST)
         if view.created_timestamp_field:
-            _check_time(con, self.source, view.created_timestamp_field, what)
+            _check_time(con, source, view.created_timestamp_field, what)
             created = f"coalesce(epoch_us({quoted(view.created_timestamp_field)}), {OLDEST})"
         at = quoted(view.timestamp_field)
         columns = ", ".join(quoted(c) for c in [*self.keys, *self.features])
         return (
             f"SELECT {columns}, epoch_us({at}) AS {TIME}, {created} AS {CREATED} "
-            f"FROM {self.source} WHERE {at} IS NOT NULL"
+            f"FROM {source} WHERE {at} IS NOT NULL"
         )
 
     def on(self, left: str, right: str) -> str:
@@ -204,10 +211,13 @@ def _matched(con: duckdb.DuckDBPyConnection, plan: _Plan, join: Join) -> pa.Tabl
             f"AND {plan.fresh('e', 's')} GROUP BY ALL"
         )
     else:
+        # only the keys the frame asks for are sorted: a hash semi join filters the rest
+        listed = ", ".join(quoted(k) for k in plan.keys)
+        asked = f"(SELECT DISTINCT {listed} FROM {ENTITIES})"
         best = (
-            f"SELECT e.{ROW}, {keys}, v.{TIME} FROM {plan.entities()} e "
-            f"ASOF JOIN ({rows}) v ON {plan.on('e', 'v')} AND e.{TIME} >= v.{TIME} "
-            f"WHERE {plan.fresh('e', 'v')}"
+            f"SELECT e.{ROW}, {keys}, v.{TIME} FROM {plan.entities()} e ASOF JOIN "
+            f"(SELECT s.* FROM ({rows}) s SEMI JOIN {asked} k ON {plan.on('s', 'k')}) v "
+            f"ON {plan.on('e', 'v')} AND e.{TIME} >= v.{TIME} WHERE {plan.fresh('e', 'v')}"
         )
     sql = (
         f"WITH b AS ({best}) SELECT b.{ROW}, s.{CREATED}, {plan.values('s')} AS v FROM b "
@@ -229,7 +239,7 @@ def _most_rows_per_key(con: duckdb.DuckDBPyConnection, keys: list[str]) -> int:
     return int(con.sql(query).fetchall()[0][0] or 0)
 
 
-def _in_frame_order(found: pa.Table, n: int) -> Iterator[pa.Array]:
+def _in_frame_order(found: pa.Table, n: int) -> Iterator[pa.ChunkedArray]:
     """Each feature's values for the frame's ``n`` rows, in turn: of a row's source rows at
     one event time, the one created last; null where none matched."""
     import numpy as np
@@ -337,7 +347,7 @@ class _Answer:
         else:
             self.table = pa.Table.from_pandas(entity_df, preserve_index=False)
 
-    def add(self, name: str, values: pa.Array) -> None:
+    def add(self, name: str, values: pa.ChunkedArray) -> None:
         if self.frame is not None:
             self.frame[name] = values.to_pandas().array  # positional: the index is kept
         elif self.table is not None:
@@ -351,4 +361,13 @@ class _Answer:
 
 
 def _memory_mb() -> float:
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
+    """The machine's memory, or the container's (cgroup v2, then v1) where that is less."""
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for limit in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(limit).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            physical = min(physical, int(text))
+    return physical / 2**20

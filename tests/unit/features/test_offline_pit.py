@@ -9,13 +9,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from gnomon.errors import InvalidInput, NotFound
 from gnomon.features.definitions import Entity, FeatureView, Field, FileSource
-from gnomon.features.offline import training_frame
+from gnomon.features.offline import Join, offline_connection, training_frame
 from gnomon.features.specs import Catalog
 
 BASE = datetime(2024, 1, 1, tzinfo=UTC)
@@ -168,11 +171,11 @@ def expected_shop(shop: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("join", JOINS)
-def test_two_views_match_the_brute_force_answer(shop: dict[str, Any], join: str) -> None:
+def test_two_views_match_the_brute_force_answer(shop: dict[str, Any], join: Join) -> None:
     catalog: Catalog = shop["catalog"]
     chosen = catalog.resolve(["customer_stats", "store_stats:f1"])
     table = frame_table(shop["frame"])
-    answer = training_frame(None, catalog, table, chosen, output="arrow", join=join)  # type: ignore[arg-type]
+    answer = training_frame(None, catalog, table, chosen, output="arrow", join=join)
     assert answer.column_names == [
         *table.column_names,
         "customer_stats__f1",
@@ -215,19 +218,19 @@ def one_view(tmp_path: Path, rows: list[dict[str, Any]], ttl: timedelta | None =
     return Catalog(entities={"e": Entity("e", ("id",))}, views={"v": view})
 
 
-def ask(catalog: Catalog, asked: list[tuple[int, datetime]], join: str = "auto") -> list[Any]:
+def ask(catalog: Catalog, asked: list[tuple[int, datetime]], join: Join = "auto") -> list[Any]:
     frame = pa.table(
         {
             "id": pa.array([i for i, _ in asked], pa.int64()),
             "event_timestamp": pa.array([t for _, t in asked], UTC_US),
         }
     )
-    answer = training_frame(None, catalog, frame, {"v": ["f1"]}, output="arrow", join=join)  # type: ignore[arg-type]
+    answer = training_frame(None, catalog, frame, {"v": ["f1"]}, output="arrow", join=join)
     return answer.column("f1").to_pylist()
 
 
 @pytest.mark.parametrize("join", JOINS)
-def test_ttl_expiry_is_inclusive_at_its_edge(tmp_path: Path, join: str) -> None:
+def test_ttl_expiry_is_inclusive_at_its_edge(tmp_path: Path, join: Join) -> None:
     catalog = one_view(tmp_path, [{"id": 1, "ts": minutes(0), "created": minutes(0), "f1": 1.0}])
     at_edge, past_edge = minutes(60), minutes(60) + timedelta(microseconds=1)
     asked = [(1, minutes(-1)), (1, minutes(0)), (1, at_edge), (1, past_edge)]
@@ -235,7 +238,7 @@ def test_ttl_expiry_is_inclusive_at_its_edge(tmp_path: Path, join: str) -> None:
 
 
 @pytest.mark.parametrize("join", JOINS)
-def test_ties_on_event_time_go_to_the_row_created_last(tmp_path: Path, join: str) -> None:
+def test_ties_on_event_time_go_to_the_row_created_last(tmp_path: Path, join: Join) -> None:
     rows = [
         {"id": 1, "ts": minutes(10), "created": minutes(30), "f1": 2.0},  # written last: wins
         {"id": 1, "ts": minutes(10), "created": minutes(11), "f1": 1.0},
@@ -252,7 +255,7 @@ def test_ties_on_event_time_go_to_the_row_created_last(tmp_path: Path, join: str
 
 
 @pytest.mark.parametrize("join", JOINS)
-def test_generated_single_view_matches_brute_force(tmp_path: Path, join: str) -> None:
+def test_generated_single_view_matches_brute_force(tmp_path: Path, join: Join) -> None:
     rng = random.Random(5)
     keys = [(k,) for k in range(40)]
     rows = source_rows(rng, keys, 15)
@@ -286,3 +289,150 @@ def test_naive_times_are_utc_in_the_frame_and_in_the_source(tmp_path: Path) -> N
     assert values(training_frame(None, catalog, frame, {"v": ["f1"]}), "f1") == [1.0, None, None]
     frame["event_timestamp"] = frame["event_timestamp"].astype("datetime64[ns]")
     assert values(training_frame(None, catalog, frame, {"v": ["f1"]}), "f1") == [1.0, None, None]
+
+
+def frame_of(ids: list[int], times: list[datetime], **extra: list[Any]) -> pa.Table:
+    columns = {"id": pa.array(ids, pa.int64()), "event_timestamp": pa.array(times, UTC_US)}
+    return pa.table(columns | {name: pa.array(v) for name, v in extra.items()})
+
+
+def test_a_frame_column_named_as_a_feature_is_kept_and_the_feature_prefixed(
+    tmp_path: Path,
+) -> None:
+    catalog = one_view(tmp_path, [{"id": 1, "ts": minutes(0), "created": None, "f1": 3.0}])
+    frame = frame_of([1], [minutes(1)], f1=["mine"])
+    answer = training_frame(None, catalog, frame, {"v": ["f1"]}, output="arrow")
+    assert answer.to_pylist() == [
+        {"id": 1, "event_timestamp": minutes(1), "f1": "mine", "v__f1": 3.0}
+    ]
+
+
+def test_an_empty_frame_gives_an_empty_answer_with_the_feature_columns(tmp_path: Path) -> None:
+    catalog = one_view(tmp_path, [{"id": 1, "ts": minutes(0), "created": None, "f1": 3.0}])
+    answer = training_frame(None, catalog, frame_of([], []).to_pandas(), {"v": ["f1"]})
+    assert list(answer.columns) == ["id", "event_timestamp", "f1"] and len(answer) == 0
+
+
+@pytest.mark.parametrize("join", ("hash", "asof"))
+def test_a_frame_of_unseen_entities_gets_nulls(tmp_path: Path, join: Join) -> None:
+    catalog = one_view(tmp_path, [{"id": 1, "ts": minutes(0), "created": None, "f1": 3.0}])
+    assert ask(catalog, [(2, minutes(1)), (3, minutes(1))], join) == [None, None]
+    frame = frame_of([2], [minutes(1)]).to_pandas()
+    answer = training_frame(None, catalog, frame, {"v": ["f1"]}, join=join)
+    assert answer["f1"].isna().all() and answer["f1"].dtype == "float64"
+
+
+def test_rows_pushed_to_the_view_count_as_source_rows(tmp_path: Path) -> None:
+    catalog = one_view(tmp_path, [{"id": 1, "ts": minutes(0), "created": None, "f1": 3.0}])
+    pushed = tmp_path / "pushed" / "v"
+    pushed.mkdir(parents=True)
+    types = {"id": pa.int64(), "ts": UTC_US, "created": UTC_US, "f1": pa.float64()}
+    write(pushed / "part-1.parquet", [{"id": 1, "ts": minutes(5), "f1": 4.0}], types)
+    frame = frame_of([1, 1], [minutes(2), minutes(6)])
+    answer = training_frame(
+        None, catalog, frame, {"v": ["f1"]}, pushed_root=tmp_path / "pushed", output="arrow"
+    )
+    assert answer.column("f1").to_pylist() == [3.0, 4.0]
+
+
+def test_a_join_past_the_memory_limit_spills_to_disk_and_stays_exact(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    n, ids, times = 500_000, rng.integers(0, 50_000, 500_000), rng.integers(0, 10**12, 500_000)
+    table = pa.table({"id": ids, "ts": pa.array(times, UTC_US), "f1": np.arange(n, dtype=float)})
+    pq.write_table(table, tmp_path / "big.parquet")
+    view = FeatureView(
+        "v", ("e",), FileSource(str(tmp_path / "big.parquet")), (Field("f1"),), timestamp_field="ts"
+    )
+    catalog = Catalog(entities={"e": Entity("e", ("id",))}, views={"v": view})
+    asked_ids, asked_at = rng.integers(0, 50_000, 2_000), rng.integers(0, 10**12, 2_000)
+    frame = pa.table({"id": asked_ids, "event_timestamp": pa.array(asked_at, UTC_US)})
+
+    def answer(spill: bool) -> list[Any]:
+        # one thread, as a small machine: the ASOF join's sort needs more than 16 MB
+        with offline_connection(memory_limit="16MB", spill_dir=tmp_path) as con:
+            con.execute("SET threads = 1")
+            if not spill:
+                con.execute("SET temp_directory = ''")
+            found = training_frame(con, catalog, frame, {"v": ["f1"]}, output="arrow", join="asof")
+            return found.column("f1").to_pylist()
+
+    with pytest.raises(duckdb.OutOfMemoryException):
+        answer(spill=False)
+    got = answer(spill=True)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("gnomon-spill")] == []
+    order = np.lexsort((times, ids))
+    by_id, by_time, values = ids[order], times[order], order.astype(float)  # f1 is the row's index
+    want = []
+    for entity, at in zip(asked_ids, asked_at, strict=True):
+        lo, hi = np.searchsorted(by_id, entity), np.searchsorted(by_id, entity, side="right")
+        last = lo + np.searchsorted(by_time[lo:hi], at, side="right") - 1
+        want.append(values[last] if last >= lo else None)
+    assert got == want
+
+
+def test_a_frame_without_the_keys_or_the_time_is_refused_naming_them(
+    shop: dict[str, Any],
+) -> None:
+    catalog: Catalog = shop["catalog"]
+    chosen = catalog.resolve(["customer_stats:f1", "store_stats:f1"])
+    frame = pd.DataFrame({"customer_id": [1], "store_id": [1], "when": [BASE]})
+    with pytest.raises(InvalidInput, match=r"lacks the columns \['region', 'event_timestamp'\]"):
+        training_frame(None, catalog, frame, chosen)
+    frame["region"] = ["north"]
+    answer = training_frame(None, catalog, frame, chosen, timestamp_column="when")
+    assert len(answer) == 1
+
+
+def test_unknown_views_and_features_are_not_found(shop: dict[str, Any]) -> None:
+    catalog: Catalog = shop["catalog"]
+    with pytest.raises(NotFound, match="feature view 'nope'"):
+        catalog.resolve(["nope:f1"])
+    with pytest.raises(NotFound, match="feature 'nope' not found in feature view 'store_stats'"):
+        catalog.resolve(["store_stats:nope"])
+    frame = frame_table(shop["frame"])
+    with pytest.raises(NotFound, match="feature view 'nope'"):
+        training_frame(None, catalog, frame, {"nope": ["f1"]})
+
+
+def test_a_source_lacking_a_declared_column_is_refused_naming_it(tmp_path: Path) -> None:
+    path = write(tmp_path / "s.parquet", [{"id": 1, "ts": BASE}], {"id": pa.int64(), "ts": UTC_US})
+    view = FeatureView(
+        "v", ("e",), FileSource(path), (Field("f1"), Field("f2")), timestamp_field="ts"
+    )
+    catalog = Catalog(entities={"e": Entity("e", ("id",))}, views={"v": view})
+    with pytest.raises(InvalidInput, match=r"feature view 'v' lacks the columns \['f1', 'f2'\]"):
+        training_frame(None, catalog, frame_of([1], [BASE]), {"v": ["f1"]})
+
+
+def test_times_and_keys_that_do_not_compare_are_refused(tmp_path: Path) -> None:
+    catalog = one_view(tmp_path, [{"id": 1, "ts": minutes(0), "created": None, "f1": 3.0}])
+    as_text = pa.table({"id": [1], "event_timestamp": ["2024-01-01"]})
+    with pytest.raises(
+        InvalidInput, match="column 'event_timestamp' of the entity frame must hold timestamps"
+    ):
+        training_frame(None, catalog, as_text, {"v": ["f1"]})
+    text_keys = pa.table({"id": ["one"], "event_timestamp": pa.array([BASE], UTC_US)})
+    with pytest.raises(InvalidInput, match=r"feature view 'v': the entity frame's keys \['id'\]"):
+        training_frame(None, catalog, text_keys, {"v": ["f1"]})
+    path = write(
+        tmp_path / "t.parquet",
+        [{"id": 1, "ts": "x", "f1": 1.0}],
+        {"id": pa.int64(), "ts": pa.string(), "f1": pa.float64()},
+    )
+    view = FeatureView("w", ("e",), FileSource(path), (Field("f1"),), timestamp_field="ts")
+    catalog = Catalog(entities={"e": Entity("e", ("id",))}, views={"w": view})
+    with pytest.raises(
+        InvalidInput, match="column 'ts' of the source of feature view 'w' must hold timestamps"
+    ):
+        training_frame(None, catalog, frame_of([1], [BASE]), {"w": ["f1"]})
+
+
+def test_bad_arguments_are_refused(tmp_path: Path) -> None:
+    catalog = one_view(tmp_path, [{"id": 1, "ts": minutes(0), "created": None, "f1": 3.0}])
+    frame = frame_of([1], [BASE])
+    with pytest.raises(InvalidInput, match="output must be 'pandas' or 'arrow'"):
+        training_frame(None, catalog, frame, {"v": ["f1"]}, output="csv")
+    with pytest.raises(InvalidInput, match="join must be 'auto', 'hash' or 'asof'"):
+        training_frame(None, catalog, frame, {"v": ["f1"]}, join="merge")
+    with pytest.raises(InvalidInput, match="must be a pandas DataFrame or a pyarrow Table"):
+        training_frame(None, catalog, [{"id": 1}], {"v": ["f1"]})
