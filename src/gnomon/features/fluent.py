@@ -33,16 +33,40 @@ def get_training_frame(
     *,
     timestamp_column: str = "event_timestamp",
     output: Literal["pandas", "arrow"] = "pandas",
+    save_as: str | None = None,
 ) -> pd.DataFrame | pa.Table:
     """``entity_df`` (join keys and a timestamp per row) with each feature's latest value at
     or before that row's time, within the view's TTL: every row once, in order.
 
+    Inside a run, the run records the feature views it read and their versions (tags
+    ``gnomon.features.<view>``); ``save_as`` also keeps the frame as a version of that
+    dataset (linked to the run, as ``gnomon.log_dataset`` does).
+
     Example:
         >>> frame = gnomon.get_training_frame(orders, service="churn")  # doctest: +SKIP
     """
-    return _features().get_training_frame(
+    from gnomon.data.fluent import log_dataset
+    from gnomon.tracking.fluent import active_run, set_tags
+
+    features_api = _features()
+    frame = features_api.get_training_frame(
         entity_df, features, service, timestamp_column=timestamp_column, output=output
     )
+    if active_run() is not None:
+        catalog = features_api.catalog()
+        views = catalog.resolve(list(features) if features is not None else None, service)
+        registry = features_api.registry
+        set_tags(
+            {
+                f"gnomon.features.{name}": str(
+                    registry.get(features_api.scope, "view", name).version
+                )
+                for name in views
+            }
+        )
+    if save_as is not None:
+        log_dataset(frame, save_as, message="a point-in-time training frame")
+    return frame
 
 
 def get_online_features(

@@ -42,3 +42,6 @@ def test_a_viewer_reads_online_values_and_bad_requests_are_named(
     too_many = {"entities": {"card": ["x"] * 1001}, "features": ["card_amounts"]}
     assert httpx.post(url, json=too_many, headers=headers).status_code == 422
     assert httpx.post(url, json=body).status_code == 401
+    for odd in ([1.5], [True], [{"a": 1}], [None]):  # keys of no stored kind: refused, not a 500
+        refused = httpx.post(url, json={**body, "entities": {"card": odd}}, headers=headers)
+        assert refused.status_code in (404, 422), (odd, refused.text)
