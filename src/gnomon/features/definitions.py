@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from gnomon.errors import InvalidInput
 
@@ -94,6 +95,19 @@ class PostgresSource:
     uri: str
     query: str
     kind: str = field(default="postgres", init=False)
+
+    def __post_init__(self) -> None:
+        # Definitions are stored and shown (gnomon features show): never a password in them.
+        parts = urlsplit(self.uri)
+        if parts.scheme not in ("postgresql", "postgres"):
+            raise InvalidInput(
+                f"a PostgreSQL source needs a postgresql:// URI, got {parts.scheme!r}"
+            )
+        if parts.password or "password=" in parts.query:
+            raise InvalidInput(
+                "the source's URI holds a password, and definitions are stored as written: "
+                "give it in PGPASSWORD or ~/.pgpass instead"
+            )
 
 
 Source = FileSource | DatasetSource | PostgresSource
