@@ -5,7 +5,7 @@ it reads the sources and the online store from this process."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -15,14 +15,13 @@ import pyarrow as pa
 
 from gnomon._types import Scope, now_ms
 from gnomon.errors import InvalidInput
+from gnomon.features.api import Observe
 from gnomon.features.materialize import Materialized, materialize
 from gnomon.features.offline import training_frame
 from gnomon.features.online import OnlineStore, OnlineView, pack_rows, ttl_ms
 from gnomon.features.service import FeatureRegistry
 from gnomon.features.specs import Catalog
 
-# (view, values found but expired, newest event time found or None, now), per view read
-Observe = Callable[[str, int, int | None, int], None]
 MAX_ONLINE_ENTITIES = 10_000  # one lookup: a request's rows, not a table
 MAX_PUSH_ROWS = 1_000_000
 

@@ -10,10 +10,10 @@ import pandas as pd
 import pyarrow as pa
 
 from gnomon.errors import InvalidInput
-from gnomon.features.feature_client import FeatureClient
+from gnomon.features.api import FeatureStoreApi
 
 
-def _features() -> FeatureClient:
+def _features() -> FeatureStoreApi:
     from gnomon.tracking.fluent import get_client
 
     client = get_client()
@@ -46,7 +46,7 @@ def get_training_frame(
         >>> frame = gnomon.get_training_frame(orders, service="churn")  # doctest: +SKIP
     """
     from gnomon.data.fluent import log_dataset
-    from gnomon.tracking.fluent import active_run, set_tags
+    from gnomon.tracking.fluent import active_run, get_client, set_tags
 
     features_api = _features()
     frame = features_api.get_training_frame(
@@ -55,15 +55,8 @@ def get_training_frame(
     if active_run() is not None:
         catalog = features_api.catalog()
         views = catalog.resolve(list(features) if features is not None else None, service)
-        registry = features_api.registry
-        set_tags(
-            {
-                f"gnomon.features.{name}": str(
-                    registry.get(features_api.scope, "view", name).version
-                )
-                for name in views
-            }
-        )
+        registry = get_client().feature_registry  # type: ignore[attr-defined]
+        set_tags({f"gnomon.features.{v}": str(registry.get("view", v).version) for v in views})
     if save_as is not None:
         log_dataset(frame, save_as, message="a point-in-time training frame")
     return frame

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from gnomon.features.feature_client import FeatureClient
+from gnomon.features.api import FeatureStoreApi
 from gnomon.features.schemas import OnlineLookup, OnlineValues
 from gnomon.server.access import Access, Caller, require
 from gnomon.server.respond import wire
@@ -21,7 +21,7 @@ Reader = Annotated[Caller, Depends(require(Access.VIEWER))]
 def online_features(body: OnlineLookup, request: Request, caller: Reader) -> Response:
     """The freshest stored value of each feature per entity row, as the model server's
     ``--feature-service`` reads them; unknown views or features are 404s naming them."""
-    features: FeatureClient = request.app.state.services.api(FeatureClient, caller.scope)
+    features: FeatureStoreApi = request.app.state.services.api(FeatureStoreApi, caller.scope)
     found: dict[str, list[Any]] = features.get_online_features(
         body.entities, body.features, body.service
     )

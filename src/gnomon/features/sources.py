@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from gnomon.errors import InvalidInput, NotFound
 from gnomon.features.definitions import DatasetSource, FeatureView, FileSource, PostgresSource
+
+if TYPE_CHECKING:  # opening gnomon builds this capability: DuckDB loads when a source is read
+    import duckdb
 
 # Dataset ref -> the local files of that version (the data capability checks it out).
 DatasetFiles = Callable[[str], list[Path]]

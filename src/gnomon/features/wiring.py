@@ -39,7 +39,7 @@ PUSHED = Path("features") / "pushed"  # under GNOMON_HOME: rows pushed, per work
 
 def _feature_store(services: ServiceRegistry, registry: Any) -> None:
     """``client.features``: one online store per process, opened when first used."""
-    from gnomon.features.feature_client import FeatureClient
+    from gnomon.features.api import FeatureStoreApi
 
     settings = services.settings
     opened: list[Any] = []
@@ -49,10 +49,12 @@ def _feature_store(services: ServiceRegistry, registry: Any) -> None:
             opened.append(open_online_store(settings.online_store, settings.home))
         return opened[0]
 
-    def embedded(scope: Scope) -> FeatureClient:
+    def embedded(scope: Scope) -> FeatureStoreApi:
+        from gnomon.features.feature_client import FeatureClient  # pandas, DuckDB: when used
+
         return FeatureClient(registry, online(), scope, settings.home / PUSHED)
 
-    services.expose("features", FeatureClient, embedded)
+    services.expose("features", FeatureStoreApi, embedded)
 
 
 def open_online_store(where: str | None, home: Path) -> Any:

@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pandas as pd
 
+from gnomon.features.api import FeatureStoreApi
 from gnomon.features.definitions import Entity, FeatureView, Field, FileSource
-from gnomon.features.feature_client import FeatureClient
 from gnomon.features.service import FeatureRegistry
 from tests.fixtures.server import LiveServer, add_tenant
 
@@ -28,7 +28,7 @@ def test_a_viewer_reads_online_values_and_bad_requests_are_named(
         "card_amounts", (card,), FileSource(str(tmp_path / "cards.parquet")), (Field("amount"),)
     )
     services.get(FeatureRegistry).apply(tenant.scope, [card, view])
-    services.api(FeatureClient, tenant.scope).materialize(progress=False)
+    services.api(FeatureStoreApi, tenant.scope).materialize(progress=False)
 
     headers = {"Authorization": f"Bearer {tenant.token}", "X-Gnomon-Workspace": tenant.workspace}
     url = f"{auth_server.url}/api/v1/features/online"
