@@ -365,6 +365,31 @@ def w5(folder: Path, seed: int = SEED) -> dict[str, Any]:
     return {**made, "ttl_s": W5_TTL_S, "expected": str(path), "matched": matched}
 
 
+def w5_check(data: dict[str, Any], answer: Path) -> dict[str, Any]:
+    """W5's check of a side's ``answer`` (Parquet of ``row_id`` and the features) against
+    ``w5``'s expected one, run by both sides (the Feast peer loads this module by path: keep
+    its top-level imports stdlib): ``mismatches`` (rows that differ; nulls equal nulls),
+    ``order_kept`` (the entity frame's), ``rows`` and ``matched`` (rows with values)."""
+    import numpy as np
+    import pandas as pd
+
+    got, expected = pd.read_parquet(answer), pd.read_parquet(data["expected"])
+    order_kept = len(got) == len(expected) and bool(
+        (got["row_id"].to_numpy() == expected["row_id"].to_numpy()).all()
+    )
+    got = got.sort_values("row_id", kind="stable").reset_index(drop=True)
+    if len(got) != len(expected) or not (got["row_id"] == expected["row_id"]).all():
+        return {"rows": len(got), "mismatches": len(expected), "order_kept": order_kept}
+    a, b = got[data["features"]].to_numpy(float), expected[data["features"]].to_numpy(float)
+    same = (a == b) | (np.isnan(a) & np.isnan(b))
+    return {
+        "rows": len(got),
+        "mismatches": int((~same.all(axis=1)).sum()),
+        "order_kept": order_kept,
+        "matched": int((~np.isnan(a).all(axis=1)).sum()),
+    }
+
+
 W4_SINGLE, W4_BATCHES, W4_BATCH, W4_CHECKED = 2_000, 200, 100, 500
 
 

@@ -663,6 +663,4 @@ WORKLOADS = {
     w.name: w
     for w in (W1, W1S, W1M, W2, W2M, W2L, IMP, W3, W3B, CLI, W6, W6L, W8, W8Q, PROF, MON, MONQ)
 }
-WORKLOADS.update({w.name: w for w in (W7, W7Q, UI, UIQ)})
-WORKLOADS["W4"] = W4
-WORKLOADS["W5"] = W5
+WORKLOADS.update({w.name: w for w in (W7, W7Q, UI, UIQ, W4, W5)})

@@ -50,12 +50,17 @@ def pages(base: str) -> dict[str, str]:
 
 
 def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="gnomon-screenshots-") as home:
+        env = {**os.environ, "GNOMON_HOME": home}
+        env.pop("GNOMON_URI", None)
+        subprocess.run([GNOMON, "demo", "--quick"], env=env, check=True, stdout=subprocess.DEVNULL)
+        _photograph(env)
+
+
+def _photograph(env: dict[str, str]) -> None:
+    """Serve the demo's home with ``gnomon ui`` and photograph each page into docs/images/."""
     from playwright.sync_api import sync_playwright
 
-    home = Path(tempfile.mkdtemp(prefix="gnomon-screenshots-"))
-    env = {**os.environ, "GNOMON_HOME": str(home)}
-    env.pop("GNOMON_URI", None)
-    subprocess.run([GNOMON, "demo", "--quick"], env=env, check=True, stdout=subprocess.DEVNULL)
     port = free_port()
     server = subprocess.Popen([GNOMON, "ui", "--port", str(port)], env=env, text=True)
     base = f"http://127.0.0.1:{port}"

@@ -7,8 +7,8 @@ pandas (as the Feast side does), builds the catalog (an entity and a view over t
 file) and times ``gnomon.features.offline.training_frame`` from the frame to the pandas
 answer, its DuckDB connection included. Its peak memory is the child's ``ru_maxrss`` right
 after the call (``base_mb`` before it; ``process_peak_mb``, from ``run_child``, also counts
-writing the answer out for the check). The answer is written to Parquet and
-checked here, row by row, against the brute-force one (``bench.data.features_expected``).
+writing the answer out for the check). The answer is written to Parquet and checked here,
+row by row, against the brute-force one (``bench.data.w5_check``, which the Feast side runs too).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.data import w5_check
 from bench.workloads._common import emit, load, parser, run_child
 
 SOURCES = Path(__file__).resolve().parents[2] / "src" / "gnomon"
@@ -67,29 +68,6 @@ def _job(data: dict[str, Any], join: Any, out: Path) -> None:
     )
 
 
-def check(data: dict[str, Any], out: Path) -> dict[str, Any]:
-    """Rows of the answer that differ from the brute-force one (nulls equal nulls), whether
-    it kept the frame's order, and how many rows have values."""
-    import numpy as np
-    import pandas as pd
-
-    got, expected = pd.read_parquet(out), pd.read_parquet(data["expected"])
-    order_kept = len(got) == len(expected) and bool(
-        (got["row_id"].to_numpy() == expected["row_id"].to_numpy()).all()
-    )
-    got = got.sort_values("row_id", kind="stable").reset_index(drop=True)
-    if len(got) != len(expected) or not (got["row_id"] == expected["row_id"]).all():
-        return {"rows": len(got), "mismatches": len(expected), "order_kept": order_kept}
-    a, b = got[data["features"]].to_numpy(float), expected[data["features"]].to_numpy(float)
-    same = (a == b) | (np.isnan(a) & np.isnan(b))
-    return {
-        "rows": len(got),
-        "mismatches": int((~same.all(axis=1)).sum()),
-        "order_kept": order_kept,
-        "matched": int((~np.isnan(a).all(axis=1)).sum()),
-    }
-
-
 def main() -> None:
     arguments = parser()
     arguments.add_argument("--job", action="store_true", help="run the timed job itself")
@@ -112,7 +90,7 @@ def main() -> None:
             "call_mb": job["peak_mb"] - job["base_mb"],
             "process_peak_mb": process_peak_mb,
             "process_seconds": process_seconds,
-            **check(data, out),
+            **w5_check(data, out),
         }
     )
 

@@ -101,9 +101,9 @@ def _print_demo(result: DemoResult, experiment: str) -> None:
     say(f"metadata:  {display_uri(result.store_uri)}")
     say(f"artifacts: {result.artifact_root}")
     hint(f"next: gnomon runs list --experiment {experiment}")
-    hint("see it all in the browser: gnomon ui, then open http://127.0.0.1:5000/")
     if version is not None:
         hint(f"      gnomon models show {version.model_name}")
+    hint("see it all in the browser: gnomon ui, then open http://127.0.0.1:5000/")
 
 
 def _print_features(found: FeatureDemo) -> None:
