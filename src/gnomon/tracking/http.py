@@ -158,7 +158,7 @@ class HttpTrackingStore:
                 page = self.search_runs(scope, query)
                 count += len(page)
                 times = [r.end_time or r.start_time for r in page]
-                last = max([*times, *([last] if last is not None else [])], default=None)
+                last = max((t for t in (*times, last) if t is not None), default=None)
                 token = page.next_page_token
                 if token is None:
                     break

@@ -7,7 +7,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from gnomon.errors import InvalidInput
+
 MAX_SERIES_POINTS = 5000  # the most any chart asks for: a screen is narrower
+MAX_ACTIVITY_EXPERIMENTS = 1000  # experiments per activity read: one bound parameter each
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +97,6 @@ def series_of(
 
 
 def check_max_points(max_points: int) -> int:
-    from gnomon.errors import InvalidInput
-
     if not 2 <= max_points <= MAX_SERIES_POINTS:
         raise InvalidInput(f"max_points must be 2..{MAX_SERIES_POINTS}, got {max_points}")
     return max_points

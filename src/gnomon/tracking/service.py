@@ -29,6 +29,7 @@ from gnomon.tracking.entities import (
 )
 from gnomon.tracking.search import DEFAULT_MAX_RESULTS, RunQuery, build_query
 from gnomon.tracking.series import (
+    MAX_ACTIVITY_EXPERIMENTS,
     MAX_SERIES_POINTS,
     ExperimentActivity,
     MetricSeries,
@@ -284,8 +285,10 @@ class TrackingService:
         self, scope: Scope, experiment_ids: Sequence[str]
     ) -> list[ExperimentActivity]:
         """Per experiment: how many active runs it has and when one last started or ended."""
-        if len(experiment_ids) > 1000:
-            raise InvalidInput(f"at most 1000 experiments at once, got {len(experiment_ids)}")
+        if len(experiment_ids) > MAX_ACTIVITY_EXPERIMENTS:
+            raise InvalidInput(
+                f"at most {MAX_ACTIVITY_EXPERIMENTS} experiments at once, got {len(experiment_ids)}"
+            )
         return self.store.experiment_activity(scope, list(experiment_ids))
 
     def search_runs(

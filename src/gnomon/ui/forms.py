@@ -7,8 +7,10 @@ import hmac
 from urllib.parse import parse_qsl, urlsplit
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from gnomon.errors import InvalidInput, PayloadTooLarge, PermissionDenied
+from gnomon.ui.session import Viewer, viewer
 
 FORM_LIMIT = 16 * 1024  # a login or an alias: a few short fields
 MAX_FIELDS = 32
@@ -57,6 +59,21 @@ def check_csrf(fields: dict[str, str], expected: str) -> None:
     """Raises ``PermissionDenied`` unless the form carries the session's CSRF token."""
     if not hmac.compare_digest(fields.get("csrf", "").encode(), expected.encode()):
         raise PermissionDenied("the form has expired or was not sent by this page; reload it")
+
+
+async def editor_form(request: Request) -> tuple[Viewer, dict[str, str]]:
+    """An editor's posted form: the viewer is found before the body is read (an anonymous
+    post reads nothing), then origin, form, CSRF token and role are checked.
+
+    Raises:
+        LoginNeeded, PermissionDenied, PayloadTooLarge, InvalidInput: as the checks above.
+    """
+    current = await run_in_threadpool(viewer, request)
+    check_origin(request)
+    fields = await read_form(request)
+    check_csrf(fields, current.csrf)
+    current.require_editor()
+    return current, fields
 
 
 def local_path(target: str | None, default: str = "/") -> str:

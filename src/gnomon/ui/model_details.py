@@ -16,6 +16,7 @@ from gnomon.registry.entities import ModelVersion
 from gnomon.registry.registration import Registrar
 from gnomon.tracking.entities import Run
 from gnomon.tracking.service import TrackingService
+from gnomon.ui.common import service
 from gnomon.ui.session import Viewer
 
 MAX_METRICS_SHOWN = 100
@@ -64,7 +65,7 @@ def version_detail(request: Request, viewer: Viewer, version: ModelVersion) -> V
 def _spec(
     request: Request, viewer: Viewer, version: ModelVersion
 ) -> tuple[Contract | None, str, str | None]:
-    registrar: Registrar = request.app.state.services.registrar
+    registrar = service(request, Registrar)
     try:
         spec = registrar.read_model_spec(viewer.scope, version.model_name, version.version)
     except GnomonError as exc:  # no recorded digest, a tampered or missing file
@@ -85,9 +86,8 @@ def _training(text: str | None) -> tuple[tuple[str, int] | None, str]:
 def _run(request: Request, viewer: Viewer, run_id: str | None) -> tuple[Run | None, bool]:
     if run_id is None:
         return None, False
-    tracking: TrackingService = request.app.state.services.tracking
     try:
-        return tracking.get_run(viewer.scope, run_id), False
+        return service(request, TrackingService).get_run(viewer.scope, run_id), False
     except NotFound:  # deleted for good since: the version outlives its run
         return None, True
 

@@ -10,7 +10,7 @@ from starlette.responses import HTMLResponse
 
 from gnomon.data.service import DatasetService
 from gnomon.tracking.validation import NAME_LENGTH
-from gnomon.ui.common import Looker, OptionalText, service
+from gnomon.ui.common import Looker, OptionalText, matching, service
 from gnomon.ui.dataset_views import (
     MAX_ANOMALIES,
     MAX_SCHEMA_COLUMNS,
@@ -32,9 +32,7 @@ VersionNumber = Annotated[int | None, Query(ge=1, lt=2**31)]
 @router.get("/datasets")
 def datasets_page(request: Request, viewer: Looker, q: OptionalText = None) -> HTMLResponse:
     """The workspace's datasets (those the viewer may see), by name; ``q`` narrows by name."""
-    found = service(request, DatasetService).list(viewer.scope)
-    if q:
-        found = [d for d in found if q.lower() in d.name.lower()]
+    found = matching(service(request, DatasetService).list(viewer.scope), q)
     return page(
         request,
         "datasets.html",

@@ -22,11 +22,11 @@ from gnomon.predictions.storage import predictions_store
 from gnomon.server.access import Caller
 from gnomon.server.audit import audit
 from gnomon.tracking.validation import NAME_LENGTH
-from gnomon.ui.common import Looker, OptionalText
+from gnomon.ui.common import Looker, OptionalText, matching, service
 from gnomon.ui.deployment_traffic import FAILURES_SHOWN, RECENT_SHOWN, WINDOW_HOURS, read_traffic
-from gnomon.ui.forms import check_csrf, check_origin, read_form
+from gnomon.ui.forms import editor_form
 from gnomon.ui.render import HEADERS, PageRoute, href, page
-from gnomon.ui.session import Viewer, viewer
+from gnomon.ui.session import Viewer
 
 router = APIRouter(route_class=PageRoute)
 
@@ -38,17 +38,10 @@ DeploymentName = Annotated[str, Path(min_length=1, max_length=NAME_LENGTH)]
 Hours = Annotated[int, Query(ge=1, le=max(WINDOW_HOURS))]
 
 
-def _deployments(request: Request) -> DeploymentService:
-    deployments: DeploymentService = request.app.state.services.deployments
-    return deployments
-
-
 @router.get("/deployments")
 def deployments_page(request: Request, viewer: Looker, q: OptionalText = None) -> HTMLResponse:
     """The workspace's deployments by name; ``q`` narrows by part of the name."""
-    found = _deployments(request).list(viewer.scope)
-    if q:
-        found = [d for d in found if q.lower() in d.name.lower()]
+    found = matching(service(request, DeploymentService).list(viewer.scope), q)
     return page(
         request,
         "deployments.html",
@@ -64,7 +57,7 @@ def deployment_page(
     request: Request, viewer: Looker, name: DeploymentName, hours: Hours = 6
 ) -> HTMLResponse:
     """One deployment: its arms, the traffic of the last ``hours`` (1-168) and its history."""
-    deployments = _deployments(request)
+    deployments = service(request, DeploymentService)
     deployment = deployments.get(viewer.scope, name)
     events = deployments.history(viewer.scope, deployment.name)
     traffic = read_traffic(_serving(request, viewer), deployment.name, hours, now_ms())
@@ -111,11 +104,7 @@ Act = Callable[[DeploymentService, Scope, dict[str, str]], Deployment]
 
 
 async def _change(request: Request, name: str, act: Act, action: AuditAction) -> Response:
-    current = await run_in_threadpool(viewer, request)
-    check_origin(request)
-    fields = await read_form(request)
-    check_csrf(fields, current.csrf)
-    current.require_editor()
+    current, fields = await editor_form(request)
     await run_in_threadpool(_apply, request, current, name, fields, act, action)
     target = href(current, f"/deployments/{quote(name, safe='')}")
     return RedirectResponse(target, 303, headers=HEADERS)
@@ -131,7 +120,7 @@ def _apply(
 ) -> None:
     """Act on the revision the page showed: a change made since (by anyone) is a Conflict,
     so a second click of a stale page never undoes someone's rollback."""
-    deployments = _deployments(request)
+    deployments = service(request, DeploymentService)
     expected = _revision(fields.get("revision", ""))
     shown = deployments.get(current.scope, name)
     if shown.revision != expected:

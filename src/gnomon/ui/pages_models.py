@@ -16,11 +16,11 @@ from gnomon.registry.service import RegistryService
 from gnomon.server.access import Caller
 from gnomon.server.audit import audit
 from gnomon.tracking.validation import NAME_LENGTH
-from gnomon.ui.common import Looker, OptionalText, PageToken
-from gnomon.ui.forms import check_csrf, check_origin, read_form
+from gnomon.ui.common import Looker, OptionalText, PageToken, service
+from gnomon.ui.forms import editor_form
 from gnomon.ui.model_details import MAX_CONTRACT_COLUMNS, version_detail
 from gnomon.ui.render import HEADERS, PageRoute, href, page
-from gnomon.ui.session import Viewer, viewer
+from gnomon.ui.session import Viewer
 
 router = APIRouter(route_class=PageRoute)
 
@@ -32,17 +32,12 @@ ModelName = Annotated[str, Path(min_length=1, max_length=NAME_LENGTH)]
 VersionNumber = Annotated[int | None, Query(ge=1, lt=2**31)]
 
 
-def _registry(request: Request) -> RegistryService:
-    registry: RegistryService = request.app.state.services.registry
-    return registry
-
-
 @router.get("/models")
 def models(
     request: Request, viewer: Looker, q: OptionalText = None, page_token: PageToken = None
 ) -> HTMLResponse:
     """Registered models by name, 100 a page; ``q`` narrows by part of the name."""
-    found = _registry(request).search_models(
+    found = service(request, RegistryService).search_models(
         viewer.scope,
         f"%{q}%" if q else None,
         max_results=MODELS_PER_PAGE,
@@ -68,7 +63,7 @@ def model_page(
 ) -> HTMLResponse:
     """One model: its versions (20 a page), the chosen version in detail (``?version=N``,
     else the latest), its aliases and their history; the alias form for editors."""
-    registry = _registry(request)
+    registry = service(request, RegistryService)
     model = registry.get_model(viewer.scope, name)
     versions = registry.search_versions(
         viewer.scope, model.name, max_results=VERSIONS_PER_PAGE, page_token=page_token or None
@@ -98,11 +93,7 @@ def model_page(
 async def set_alias(request: Request, name: ModelName) -> Response:
     """Point an alias at a version (form fields ``alias``, ``version``, ``csrf``); editors
     only. A bad alias or version number is a 400 page, an unknown version a 404 page."""
-    current = await run_in_threadpool(viewer, request)
-    check_origin(request)
-    fields = await read_form(request)
-    check_csrf(fields, current.csrf)
-    current.require_editor()
+    current, fields = await editor_form(request)
     alias = fields.get("alias", "").strip()
     number = _version_number(fields.get("version", "").strip())
     await run_in_threadpool(_move_alias, request, current, name, alias, number)
@@ -117,7 +108,7 @@ def _version_number(text: str) -> int:
 
 
 def _move_alias(request: Request, current: Viewer, name: str, alias: str, number: int) -> None:
-    event = _registry(request).set_alias(current.scope, name, alias, number)
+    event = service(request, RegistryService).set_alias(current.scope, name, alias, number)
     caller = Caller(current.principal, current.scope, current.role)
     details = {"version": event.version, "previous": event.previous}
     audit(request, caller, AuditAction.UPDATE, "model_alias", f"{name}@{alias}", details)

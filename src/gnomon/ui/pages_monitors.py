@@ -15,7 +15,7 @@ from gnomon.monitoring.entities import LAST_MS, NAME, WindowResult, not_found
 from gnomon.monitoring.report_html import MAX_WINDOWS
 from gnomon.monitoring.service import MonitorService
 from gnomon.ui import monitor_views as views
-from gnomon.ui.common import Looker, OptionalText, service
+from gnomon.ui.common import Looker, OptionalText, matching, service
 from gnomon.ui.render import PageRoute, page
 
 router = APIRouter(route_class=PageRoute)
@@ -31,10 +31,8 @@ ColumnName = Annotated[str | None, Query(max_length=1000)]
 @router.get("/monitors")
 def monitors_page(request: Request, viewer: Looker, q: OptionalText = None) -> HTMLResponse:
     """The workspace's monitors by name; ``q`` narrows by part of the name or deployment."""
-    found = service(request, MonitorService).list(viewer.scope)
-    if q:
-        wanted = q.lower()
-        found = [m for m in found if wanted in m.name.lower() or wanted in m.spec.deployment]
+    listed = service(request, MonitorService).list(viewer.scope)
+    found = matching(listed, q, lambda m: (m.name, m.spec.deployment))
     return page(
         request,
         "monitors.html",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -10,10 +12,11 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from gnomon.errors import GnomonError, InvalidInput, NotFound
 from gnomon.tracking.comparison import compare_rows, distinct_run_ids
 from gnomon.tracking.entities import Run
-from gnomon.tracking.series import MAX_SERIES_POINTS
+from gnomon.tracking.search import build_query
+from gnomon.tracking.series import MAX_ACTIVITY_EXPERIMENTS, MAX_SERIES_POINTS
 from gnomon.tracking.service import TrackingService
 from gnomon.ui.charts import CHART_POINTS, line_chart
-from gnomon.ui.common import Looker, OptionalText, PageToken
+from gnomon.ui.common import Looker, OptionalText, PageToken, matching, service
 from gnomon.ui.parallel import parallel_coordinates
 from gnomon.ui.render import HEADERS, PageRoute, page
 from gnomon.ui.run_details import artifact_answer, run_details
@@ -24,25 +27,21 @@ RUNS_PER_PAGE = 100
 MAX_COLUMNS = 30
 MAX_CHART_METRICS = 12
 MAX_COMPARED = 20
-EXPERIMENTS_LISTED = 5000
-
-
-def _tracking(request: Request) -> TrackingService:
-    tracking: TrackingService = request.app.state.services.tracking
-    return tracking
+EXPERIMENTS_LISTED = 5000  # read to search by name
+EXPERIMENTS_SHOWN = MAX_ACTIVITY_EXPERIMENTS
 
 
 @router.get("/")
 def experiments(request: Request, viewer: Looker, q: OptionalText = None) -> HTMLResponse:
     """Experiments by name with their run counts and last activity; ``q`` narrows by name."""
-    tracking = _tracking(request)
-    found = list(tracking.list_experiments(viewer.scope, max_results=EXPERIMENTS_LISTED))
-    if q:
-        found = [e for e in found if q.lower() in e.name.lower()]
-    activity = tracking.experiment_activity(viewer.scope, [e.id for e in found[:1000]])
-    rows = [(e, a) for e, a in zip(found, activity, strict=False)]
+    tracking = service(request, TrackingService)
+    listed = tracking.list_experiments(viewer.scope, max_results=EXPERIMENTS_LISTED)
+    found = matching(listed, q)
+    shown = found[:EXPERIMENTS_SHOWN]
+    activity = tracking.experiment_activity(viewer.scope, [e.id for e in shown])
+    rows = list(zip(shown, activity, strict=True))
     rows.sort(key=lambda pair: -(pair[1].last_activity or pair[0].updated_time))
-    return page(request, "experiments.html", viewer, rows=rows, q=q or "")
+    return page(request, "experiments.html", viewer, rows=rows, total=len(found), q=q or "")
 
 
 def _columns(chosen: str | None, runs: list[Run]) -> list[str]:
@@ -60,7 +59,12 @@ def _columns(chosen: str | None, runs: list[Run]) -> list[str]:
 
 def cell(run: Run, column: str) -> Any:
     section, _, key = column.partition(".")
-    return {"params": run.params, "metrics": run.metrics, "tags": run.tags}[section].get(key)
+    values: dict[str, Mapping[str, Any]] = {
+        "params": run.params,
+        "metrics": run.metrics,
+        "tags": run.tags,
+    }
+    return values[section].get(key)
 
 
 @router.get("/experiments/{experiment_id}")
@@ -75,20 +79,20 @@ def experiment_runs(
 ) -> HTMLResponse:
     """The runs table: the search language as the filter, sorting by any column, paged on
     the server (100 runs a page, whatever the experiment's size)."""
-    tracking = _tracking(request)
+    tracking = service(request, TrackingService)
     experiment = tracking.get_experiment(viewer.scope, experiment_id[:64])
     error = ""
     runs: list[Run] = []
     token = None
     try:
-        found = tracking.search_runs(
-            viewer.scope,
+        query = build_query(
             [experiment.id],
-            filter=filter or None,
-            order_by=[order] if order else None,
-            max_results=RUNS_PER_PAGE,
-            page_token=page_token or None,
+            filter or None,
+            [order] if order else None,
+            RUNS_PER_PAGE,
+            page_token or None,
         )
+        found = tracking.search_query(viewer.scope, query)  # by id: no lookup by name first
         runs, token = list(found), found.next_page_token
     except InvalidInput as exc:  # a bad filter or order: said next to the box
         error = exc.message
@@ -119,7 +123,7 @@ def run_page(
     path: OptionalText = None,
 ) -> HTMLResponse:
     """One run: params, latest metrics, its metric curves, tags, artifacts, code, data."""
-    tracking = _tracking(request)
+    tracking = service(request, TrackingService)
     run = tracking.get_run(viewer.scope, run_id[:64])
     keys = _chart_keys(metrics, run)
     series = [tracking.metric_series(viewer.scope, run.id, k, CHART_POINTS) for k in keys]
@@ -160,7 +164,7 @@ def run_series(
 ) -> Response:
     """One metric's points between two steps, as JSON: what a zoomed chart draws in full."""
     try:
-        found = _tracking(request).metric_series(
+        found = service(request, TrackingService).metric_series(
             viewer.scope, run_id[:64], key, points, (start, end)
         )
     except GnomonError as exc:
@@ -179,7 +183,7 @@ def run_artifact(
 ) -> Response:
     """One artifact's bytes: images as themselves (shown by the run page), anything else as
     a download, never rendered by the browser as a page of this site."""
-    run = _tracking(request).get_run(viewer.scope, run_id[:64])
+    run = service(request, TrackingService).get_run(viewer.scope, run_id[:64])
     return artifact_answer(request, viewer, run, path, download)
 
 
@@ -197,18 +201,18 @@ def compare(
         raise InvalidInput("choose at least two runs to compare (?runs=ID,ID)")
     if len(ids) > MAX_COMPARED:
         raise InvalidInput(f"at most {MAX_COMPARED} runs at once, got {len(ids)}")
-    tracking = _tracking(request)
+    tracking = service(request, TrackingService)
     found = [tracking.get_run(viewer.scope, run_id[:64]) for run_id in ids]
     rows = compare_rows(found)
     keys = sorted({k for r in found for k in r.metrics})
     chosen = metric if metric in keys else (keys[0] if keys else "")
-    charts = []
+    charts: list[dict[str, Any]] = []
     for key in keys[:MAX_CHART_METRICS]:
         series = []
         for run in found:
             if key in run.metrics:
                 s = tracking.metric_series(viewer.scope, run.id, key, CHART_POINTS)
-                series.append(type(s)(f"{run.name or run.id[:8]}", s.steps, s.values, s.total))
+                series.append(replace(s, key=run.name or run.id[:8]))
         charts.append(line_chart(f"compare-{len(charts)}", series, title=key))
     return page(
         request,

@@ -53,7 +53,9 @@ def _label(x: str, y: int, text: str, kind: str) -> str:
 
 def parallel_coordinates(runs: Sequence[Run], metric: str) -> Markup:
     params = sorted({k for r in runs for k in r.params})[: MAX_AXES - 1]
-    axes = [(f"params.{k}", [r.params.get(k) for r in runs]) for k in params]
+    axes: list[tuple[str, list[str | float | None]]] = [
+        (f"params.{k}", [r.params.get(k) for r in runs]) for k in params
+    ]
     axes.append((f"metrics.{metric}", [r.metrics.get(metric) for r in runs]))
     step = (WIDTH - 2 * PAD) / max(1, len(axes) - 1)
     placed = [_axis(values) for _, values in axes]
@@ -71,9 +73,10 @@ def parallel_coordinates(runs: Sequence[Run], metric: str) -> Markup:
     for r, run in enumerate(runs):
         points = []
         for i, (positions, _) in enumerate(placed):
-            if positions[r] is not None:
-                y = HEIGHT - PAD - positions[r] * (HEIGHT - 2 * PAD)
-                points.append(f"{PAD + i * step:.1f},{y:.1f}")
+            position = positions[r]
+            if position is not None:
+                level = HEIGHT - PAD - position * (HEIGHT - 2 * PAD)
+                points.append(f"{PAD + i * step:.1f},{level:.1f}")
         colour = _colour(placed[-1][0][r], lower)
         title = escape(run.name or run.id)
         parts.append(

@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from gnomon._types import DEFAULT_WORKSPACE
 from gnomon._version import __version__
 from gnomon.errors import GnomonError
+from gnomon.tracking.html import format_value
 from gnomon.ui.session import SESSION_COOKIE, LoginNeeded, Viewer
 from gnomon.wire import invalid_request
 
@@ -68,14 +69,8 @@ def segment(value: Any) -> str:
     return quote(str(value), safe="")
 
 
-def number(value: Any) -> str:
-    """A metric as a person reads it: at most 6 significant digits."""
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
-
-
-templates.filters.update(when=when, duration=duration, number=number, segment=segment)
+# A metric as a person reads it (at most 6 significant digits): as the notebook tables show it.
+templates.filters.update(when=when, duration=duration, number=format_value, segment=segment)
 templates.globals.update(version=__version__)
 
 

@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from gnomon.errors import GnomonError, NotFound, PayloadTooLarge
 from gnomon.tracking.entities import Run
+from gnomon.tracking.search import build_query
 from gnomon.ui.render import HEADERS
 from gnomon.ui.session import Viewer
 
@@ -40,6 +41,7 @@ def run_details(request: Request, viewer: Viewer, run: Run, path: str) -> dict[s
     """What the run page shows beside params and metrics; ``path`` is the artifact folder or
     file being looked at."""
     services = request.app.state.services
+    tracking = services.tracking
     tags = run.tags
     code = {
         "commit": tags.get("gnomon.git.commit", ""),
@@ -52,43 +54,53 @@ def run_details(request: Request, viewer: Viewer, run: Run, path: str) -> dict[s
         "python": tags.get("gnomon.python.version", ""),
         "host": tags.get("gnomon.host", ""),
     }
-    artifacts, preview = _artifacts(services.tracking, viewer, run, path)
+    artifacts, preview = _artifacts(tracking, viewer, run, path)
+    recorded = _listing(tracking, viewer, run, "gnomon")  # the diff's and requirements' folder
     return {
         "code": code,
         "environment": environment,
-        "diff": _text_artifact(services.tracking, viewer, run, "gnomon/git.diff"),
-        "requirements": _text_artifact(services.tracking, viewer, run, "gnomon/requirements.txt"),
+        "diff": _text_artifact(tracking, viewer, run, "gnomon/git.diff", recorded),
+        "requirements": _text_artifact(tracking, viewer, run, "gnomon/requirements.txt", recorded),
         "artifacts": artifacts,
         "artifact_path": path,
         "preview": preview,
         "inputs": _inputs(services, viewer, run),
         "models": _models(services, viewer, run),
-        "children": _children(services.tracking, viewer, run),
+        "children": _children(tracking, viewer, run),
         "user_tags": {k: v for k, v in sorted(tags.items()) if not k.startswith("gnomon.")},
     }
 
 
 def _artifacts(tracking: Any, viewer: Viewer, run: Run, path: str) -> tuple[list[Any], Any]:
-    folder, preview = path, None
-    if path and PurePosixPath(path).suffix:  # a file: list its folder, preview it
-        parent = str(PurePosixPath(path).parent)
-        folder = "" if parent == "." else parent
-        preview = _preview(tracking, viewer, run, path)
+    is_file = bool(path) and bool(PurePosixPath(path).suffix)  # a file: list its folder
+    listed = _listing(tracking, viewer, run, _folder(path) if is_file else path)
+    preview = _preview(tracking, viewer, run, path, listed) if is_file else None
+    return (listed or [])[:LISTED], preview
+
+
+def _folder(path: str) -> str:
+    parent = str(PurePosixPath(path).parent)
+    return "" if parent == "." else parent
+
+
+def _listing(tracking: Any, viewer: Viewer, run: Run, folder: str) -> list[Any] | None:
+    """The folder's entries; None when it cannot be listed."""
     try:
-        listed = tracking.list_artifacts(viewer.scope, run.id, folder)[:LISTED]
+        return list(tracking.list_artifacts(viewer.scope, run.id, folder))
     except GnomonError:
-        listed = []
-    return listed, preview
+        return None
 
 
-def _preview(tracking: Any, viewer: Viewer, run: Run, path: str) -> dict[str, Any]:
+def _preview(
+    tracking: Any, viewer: Viewer, run: Run, path: str, listed: list[Any] | None
+) -> dict[str, Any]:
     suffix = PurePosixPath(path).suffix.lower()
     if suffix in IMAGES:
         return {"kind": "image", "path": path}
     if suffix not in TEXTS and suffix not in TABLES:
         return {"kind": "download", "path": path}
     try:
-        data = _read(tracking, viewer, run, path, PREVIEW_BYTES)
+        data = _read(tracking, viewer, run, path, PREVIEW_BYTES, listed)
     except GnomonError as exc:
         return {"kind": "error", "path": path, "message": str(exc)}
     if suffix in TEXTS:
@@ -131,8 +143,14 @@ def _cell(value: Any) -> str:
     return text if len(text) <= CELL_CHARS else text[:CELL_CHARS] + "…"
 
 
-def _read(tracking: Any, viewer: Viewer, run: Run, path: str, limit: int) -> bytes:
-    size = _size(tracking, viewer, run, path)
+def _read(
+    tracking: Any, viewer: Viewer, run: Run, path: str, limit: int, listed: list[Any] | None = None
+) -> bytes:
+    """The artifact's bytes, its size checked first in ``listed`` (its folder's entries,
+    listed here when not given)."""
+    if listed is None:
+        listed = tracking.list_artifacts(viewer.scope, run.id, _folder(path))
+    size = _size(listed, run, path)
     if size is not None and size > limit:
         raise PayloadTooLarge(
             f"{path} is {size} bytes, over the {limit}-byte limit of the page; "
@@ -142,19 +160,21 @@ def _read(tracking: Any, viewer: Viewer, run: Run, path: str, limit: int) -> byt
     return data
 
 
-def _size(tracking: Any, viewer: Viewer, run: Run, path: str) -> int | None:
-    parent = str(PurePosixPath(path).parent)
-    parent = "" if parent == "." else parent
+def _size(listed: list[Any], run: Run, path: str) -> int | None:
     name = PurePosixPath(path).name
-    for info in tracking.list_artifacts(viewer.scope, run.id, parent):
+    for info in listed:
         if PurePosixPath(info.path).name == name and not info.is_dir:
             return int(info.size) if info.size is not None else None
     raise NotFound(f"run {run.id} has no artifact {path!r}")
 
 
-def _text_artifact(tracking: Any, viewer: Viewer, run: Run, path: str) -> str:
+def _text_artifact(
+    tracking: Any, viewer: Viewer, run: Run, path: str, listed: list[Any] | None
+) -> str:
+    if listed is None:  # its folder cannot be listed: there is nothing to show
+        return ""
     try:
-        return _read(tracking, viewer, run, path, TEXT_SHOWN).decode("utf-8", "replace")
+        return _read(tracking, viewer, run, path, TEXT_SHOWN, listed).decode("utf-8", "replace")
     except GnomonError:
         return ""
 
@@ -179,12 +199,8 @@ def _models(services: Any, viewer: Viewer, run: Run) -> list[str]:
 
 def _children(tracking: Any, viewer: Viewer, run: Run) -> list[Run]:
     try:
-        found = tracking.search_runs(
-            viewer.scope,
-            [run.experiment_id],
-            filter=f"attributes.parent_run_id = '{run.id}'",
-            max_results=100,
-        )
+        query = build_query([run.experiment_id], f"parent_run_id = '{run.id}'", max_results=100)
+        found = tracking.search_query(viewer.scope, query)  # by id: no lookup by name first
     except GnomonError:
         return []
     return list(found)

@@ -116,3 +116,30 @@ def test_artifacts_are_previewed_and_never_served_as_pages(ui_server: UiServer) 
         assert page.headers["content-disposition"].startswith("attachment")
         missing = client.get(f"/runs/{run.id}/artifact", params={**ws, "path": "nope.txt"})
         assert missing.status_code == 404
+
+
+def test_a_run_page_shows_its_children_diff_and_packages_and_ids_are_not_names(
+    ui_server: UiServer,
+) -> None:
+    """The experiment and child-run searches go by id: an experiment named after another's
+    id never stands in for it."""
+    tracking = ui_server.live.services.tracking
+    scope = ui_server.scope
+    real = tracking.create_experiment(scope, "lookalike-target")
+    decoy = tracking.create_experiment(scope, real.id)  # named as the other's id
+    tracking.create_run(scope, decoy.id, "decoy-run")
+    parent = tracking.create_run(scope, real.id, "sweep")
+    tracking.create_run(scope, real.id, "trial-0", parent_run_id=parent.id)
+    files = {"gnomon/git.diff": b"+added line", "gnomon/requirements.txt": b"numpy==2.0"}
+    tracking.log_files(scope, parent.id, files)
+    with logged_in(ui_server, "viewer") as client:
+        ws = {"workspace": "team"}
+        runs = client.get(f"/experiments/{real.id}", params=ws)
+        assert runs.status_code == 200
+        assert "trial-0" in runs.text and "decoy-run" not in runs.text
+        shown = client.get(f"/runs/{parent.id}", params=ws)
+        assert shown.status_code == 200
+        assert "Child runs" in shown.text and "trial-0" in shown.text
+        assert "+added line" in shown.text and "numpy==2.0" in shown.text
+        listed = client.get("/", params={**ws, "q": "LOOKALIKE"})
+        assert "lookalike-target" in listed.text and "experiments; search" not in listed.text
