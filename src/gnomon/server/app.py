@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import ipaddress
 import os
 
 from fastapi import APIRouter, FastAPI
@@ -83,15 +82,6 @@ def create_app(
 def app_from_environment() -> FastAPI:
     """Factory for uvicorn workers: settings from GNOMON_*, --no-auth from the parent."""
     return create_app(Settings(), no_auth=os.environ.get(NO_AUTH_ENV) == "1")
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def mounted_routers() -> list[tuple[str, APIRouter]]:

@@ -33,7 +33,8 @@ def server(
     import uvicorn
 
     from gnomon.backends import open_services
-    from gnomon.server.app import NO_AUTH_ENV, is_loopback
+    from gnomon.server.app import NO_AUTH_ENV
+    from gnomon.server.loopback import is_loopback
     from gnomon.web.prometheus import shared_across
     from gnomon.web.proxy import proxy_options
 

@@ -14,19 +14,23 @@ from gnomon.web.errors import error_response
 from gnomon.web.middleware import header
 
 
+def is_loopback(host: str) -> bool:
+    """Whether an address to bind (``localhost``, ``127.x``, ``::1``) is this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def loopback_name(host: str) -> bool:
     """Whether a ``Host`` header names this machine: ``localhost``, ``127.x``, ``[::1]``."""
     if host.startswith("["):  # [::1] or [::1]:port
         name = host[1 : host.find("]")] if "]" in host else ""
     else:  # name or name:port (a bare IPv6 address has several colons)
         name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    name = name.lower()
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
+    return is_loopback(name.lower())
 
 
 class LoopbackHostOnly:

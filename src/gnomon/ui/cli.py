@@ -22,7 +22,8 @@ def ui(
     import uvicorn
 
     from gnomon.backends import open_services
-    from gnomon.server.app import NO_AUTH_ENV, is_loopback
+    from gnomon.server.app import NO_AUTH_ENV
+    from gnomon.server.loopback import is_loopback
 
     if not is_loopback(host):
         raise InvalidInput(f"gnomon ui has no login: bind to 127.0.0.1, not {host}")
