@@ -43,7 +43,7 @@ def run_features(measures: pd.DataFrame, model_uri: str) -> FeatureDemo:
     path.parent.mkdir(parents=True, exist_ok=True)
     source.to_parquet(path)
     patient = Entity(ENTITY, ("patient_id",), "a patient whose tumour was measured")
-    columns = [c for c in measures.columns]
+    columns = list(measures.columns)
     view = FeatureView(
         VIEW,
         (patient,),
@@ -92,7 +92,7 @@ def _source(measures: pd.DataFrame, now: datetime) -> pd.DataFrame:
         patient_id=measures.index.astype("int64"), event_timestamp=now - timedelta(hours=1)
     )
     earlier = latest.head(ASKED).copy()
-    numeric = [c for c in measures.columns]
+    numeric = list(measures.columns)
     earlier[numeric] = earlier[numeric] * 0.9
     earlier["event_timestamp"] = now - timedelta(days=10)
     return pd.concat([earlier, latest], ignore_index=True)

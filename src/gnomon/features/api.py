@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
+    from gnomon.features.feature_client import OnlineReader
     from gnomon.features.materialize import Materialized
     from gnomon.features.specs import Catalog
 
@@ -47,6 +48,13 @@ class FeatureStoreApi(Protocol):
         progress: bool = True,
     ) -> list[Materialized]:
         """The latest value per entity of each view into the online store."""
+        ...
+
+    def online_reader(
+        self, features: Sequence[str] | None = None, service: str | None = None
+    ) -> OnlineReader:
+        """``get_online_features``' lookup, resolved once: called with the entities (and
+        ``observe``), it answers as ``get_online_features`` does."""
         ...
 
     def get_online_features(

@@ -7,10 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gnomon._types import Scope
+from gnomon.data.entities import TABLE_SUFFIXES
 from gnomon.data.service import DatasetService
 from gnomon.errors import AlreadyExists, InvalidInput
-
-TABLE_SUFFIXES = (".parquet", ".csv")
 
 
 def dataset_files(
@@ -29,7 +28,9 @@ def dataset_files(
                 if not folder.is_dir():
                     raise
                 # another process checked the same version out first: the same bytes
-        found = sorted(p for p in folder.rglob("*") if p.suffix in TABLE_SUFFIXES)
+        found = sorted(
+            p for p in folder.rglob("*") if p.is_file() and p.name.lower().endswith(TABLE_SUFFIXES)
+        )
         if not found:
             raise InvalidInput(f"dataset {ref!r} holds no Parquet or CSV file to read features")
         return found

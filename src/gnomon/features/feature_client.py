@@ -16,10 +16,12 @@ import pyarrow as pa
 from gnomon._types import Scope, now_ms
 from gnomon.errors import InvalidInput
 from gnomon.features.api import Observe
+from gnomon.features.definitions import FeatureView
 from gnomon.features.materialize import Materialized, materialize
 from gnomon.features.offline import training_frame
 from gnomon.features.online import OnlineStore, OnlineView, pack_rows, ttl_ms
 from gnomon.features.service import FeatureRegistry
+from gnomon.features.sources import columns_of
 from gnomon.features.specs import Catalog
 
 MAX_ONLINE_ENTITIES = 10_000  # one lookup: a request's rows, not a table
@@ -100,6 +102,15 @@ class FeatureClient:
             for name in names
         ]
 
+    def online_reader(
+        self, features: Sequence[str] | None = None, service: str | None = None
+    ) -> OnlineReader:
+        """The lookup of ``features`` or ``service`` (as ``get_online_features`` takes them),
+        resolved now against the applied definitions, for reading many times."""
+        catalog = self.catalog()
+        chosen = catalog.resolve(list(features) if features is not None else None, service)
+        return OnlineReader(self.online, self.scope.workspace, catalog, chosen)
+
     def get_online_features(
         self,
         entities: Mapping[str, Sequence[Any]] | pd.DataFrame,
@@ -111,31 +122,7 @@ class FeatureClient:
         to its values (one per row); the answer maps the keys and each feature (named as in
         ``get_training_frame``) to one value per row, ``None`` where nothing fresh is stored.
         """
-        catalog = self.catalog()
-        chosen = catalog.resolve(list(features) if features is not None else None, service)
-        columns = _columns(entities)
-        rows = len(next(iter(columns.values()))) if columns else 0
-        if rows > MAX_ONLINE_ENTITIES:
-            raise InvalidInput(f"at most {MAX_ONLINE_ENTITIES} entities at once, got {rows}")
-        answer: dict[str, list[Any]] = {k: list(v) for k, v in columns.items()}
-        now = now_ms()
-        for view_name, names in chosen.items():
-            view = catalog.view(view_name)
-            keys = catalog.join_keys(view)
-            missing = [k for k in keys if k not in columns]
-            if missing:
-                raise InvalidInput(f"entities lack the join keys {missing} of view {view_name!r}")
-            tuples = list(zip(*(columns[k] for k in keys), strict=True))
-            found = self.online.read(
-                self.scope.workspace, OnlineView.of(view, keys), tuples, names, ttl_ms(view), now
-            )
-            if observe is not None:  # freshness and staleness, for the model server's metrics
-                newest = max((t for t in found.event_ms if t is not None), default=None)
-                observe(view_name, found.stale, newest, now)
-            for name in names:
-                column = name if name not in answer else f"{view_name}__{name}"
-                answer[column] = [None if v is None else v.get(name) for v in found.values]
-        return answer
+        return self.online_reader(features, service)(entities, observe)
 
     def push_features(self, view_name: str, frame: pd.DataFrame | pa.Table) -> int:
         """Writes fresh rows of a view to the online store (newest per entity wins) and to the
@@ -147,9 +134,7 @@ class FeatureClient:
         table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame)
         if table.num_rows > MAX_PUSH_ROWS:
             raise InvalidInput(f"at most {MAX_PUSH_ROWS} rows a push, got {table.num_rows}")
-        wanted = [*keys, *view.feature_names, view.timestamp_field]
-        if view.created_timestamp_field:
-            wanted.append(view.created_timestamp_field)
+        wanted = columns_of(view, keys)
         missing = [c for c in wanted if c not in table.column_names]
         if missing:
             raise InvalidInput(f"the pushed rows lack the columns {missing} of view {view_name!r}")
@@ -166,6 +151,53 @@ class FeatureClient:
         return table.num_rows
 
 
+class OnlineReader:
+    """An online lookup resolved once against the catalog: each view read (its online form,
+    TTL and features asked for) and ``join_keys``, those the entities must carry. The model
+    server makes one at start, so its requests read no definitions."""
+
+    def __init__(
+        self,
+        online: OnlineStore,
+        workspace: str,
+        catalog: Catalog,
+        chosen: Mapping[str, list[str]],
+    ) -> None:
+        self._online, self._workspace = online, workspace
+        self._reads: list[tuple[str, list[str], OnlineView, int | None, list[str]]] = []
+        for view_name, names in chosen.items():
+            view = catalog.view(view_name)
+            keys = catalog.join_keys(view)
+            self._reads.append((view_name, keys, OnlineView.of(view, keys), ttl_ms(view), names))
+        self.join_keys = sorted({k for _, keys, *_ in self._reads for k in keys})
+
+    def __call__(
+        self,
+        entities: Mapping[str, Sequence[Any]] | pd.DataFrame,
+        observe: Observe | None = None,
+    ) -> dict[str, list[Any]]:
+        """The answer of ``FeatureClient.get_online_features`` for ``entities``."""
+        columns = _columns(entities)
+        rows = len(next(iter(columns.values()))) if columns else 0
+        if rows > MAX_ONLINE_ENTITIES:
+            raise InvalidInput(f"at most {MAX_ONLINE_ENTITIES} entities at once, got {rows}")
+        answer: dict[str, list[Any]] = {k: list(v) for k, v in columns.items()}
+        now = now_ms()
+        for view_name, keys, view, ttl, names in self._reads:
+            missing = [k for k in keys if k not in columns]
+            if missing:
+                raise InvalidInput(f"entities lack the join keys {missing} of view {view_name!r}")
+            tuples = list(zip(*(columns[k] for k in keys), strict=True))
+            found = self._online.read(self._workspace, view, tuples, names, ttl, now)
+            if observe is not None:  # freshness and staleness, for the model server's metrics
+                newest = max((t for t in found.event_ms if t is not None), default=None)
+                observe(view_name, found.stale, newest, now)
+            for name in names:
+                column = name if name not in answer else f"{view_name}__{name}"
+                answer[column] = [None if v is None else v.get(name) for v in found.values]
+        return answer
+
+
 def _columns(entities: Mapping[str, Sequence[Any]] | pd.DataFrame) -> dict[str, list[Any]]:
     if isinstance(entities, pd.DataFrame):
         return {str(c): entities[c].tolist() for c in entities.columns}
@@ -177,7 +209,7 @@ def _columns(entities: Mapping[str, Sequence[Any]] | pd.DataFrame) -> dict[str, 
     return columns
 
 
-def _rows(table: pa.Table, view: Any, keys: list[str]) -> list[tuple[Any, ...]]:
+def _rows(table: pa.Table, view: FeatureView, keys: list[str]) -> list[tuple[Any, ...]]:
     """(key tuple, event ms, created ms or None, values) per pushed row, as materialising
     writes them."""
     frame = table.to_pandas()

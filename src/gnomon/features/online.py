@@ -155,9 +155,17 @@ def encode_key(key: object, width: int) -> bytes:
     return _dumps(key)
 
 
-def check_keys(keys: object) -> None:
+def stored_keys(prefix: bytes, view: OnlineView, keys: object) -> list[bytes]:
+    """The key each entity of ``keys`` is stored under: ``prefix`` (the store's namespace of
+    the view) then ``encode_key``; a read looks these up, in this order.
+
+    Raises:
+        InvalidInput: ``keys`` is not a list of entity key tuples (see ``encode_key``).
+    """
     if not isinstance(keys, list | tuple):
         raise InvalidInput(f"keys must be a list of entity key tuples; got {type(keys).__name__}")
+    width = len(view.join_keys)
+    return [prefix + encode_key(key, width) for key in keys]
 
 
 def pack(event_ms: int, created_ms: int | None, values: Sequence[Any]) -> bytes:

@@ -25,8 +25,7 @@ from gnomon.features.online import (
     OnlineView,
     Packed,
     Unpacker,
-    check_keys,
-    encode_key,
+    stored_keys,
     view_prefix,
 )
 
@@ -34,6 +33,9 @@ SCRIPT_KEYS = 1_000  # values per script call
 PIPELINE_CALLS = 20  # script calls per round trip
 READ_CHUNK = 10_000  # keys per MGET
 DEFAULT_PREFIX = "gnomon:"
+# connecting, and each reply: a server gone quiet is Unavailable, not a request held forever
+# (redis-py before 6 waits without end); ``?socket_timeout=`` in the URL overrides it
+TIMEOUT_S = 5.0
 
 # KEYS: the values' keys, then the meta hash; ARGV: the packed values, then the batch's
 # newest event time. Sets a value unless the stored one's (event, created) is newer: both
@@ -75,7 +77,9 @@ class RedisOnlineStore:
         self._errors = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
         self.url, self.prefix = url, prefix
         try:
-            self._client = redis.Redis.from_url(url)
+            self._client = redis.Redis.from_url(
+                url, socket_timeout=TIMEOUT_S, socket_connect_timeout=TIMEOUT_S
+            )
         except ValueError as exc:
             raise InvalidInput(f"not a Redis URL ({_safe(url)}): {exc}") from None
         self._script = self._client.register_script(NEWEST_WINS)
@@ -109,11 +113,8 @@ class RedisOnlineStore:
         ttl_ms: int | None = None,
         now_ms: int | None = None,
     ) -> OnlineRead:
-        check_keys(keys)
         unpack = Unpacker(view, features, ttl_ms, now_ms)
-        prefix = self._namespace(workspace, view).encode() + b":k:"
-        width = len(view.join_keys)
-        wanted = [prefix + encode_key(key, width) for key in keys]
+        wanted = stored_keys(self._namespace(workspace, view).encode() + b":k:", view, keys)
         found: list[Any] = []  # bytes or None: the client decodes no response
         with self._connected():
             for start in range(0, len(wanted), READ_CHUNK):

@@ -22,8 +22,7 @@ from gnomon.features.online import (
     OnlineView,
     Packed,
     Unpacker,
-    check_keys,
-    encode_key,
+    stored_keys,
     view_prefix,
 )
 
@@ -122,10 +121,8 @@ class SqliteOnlineStore:
         ttl_ms: int | None = None,
         now_ms: int | None = None,
     ) -> OnlineRead:
-        check_keys(keys)
         unpack = Unpacker(view, features, ttl_ms, now_ms)
-        prefix, width = view.namespace(workspace).encode() + b":", len(view.join_keys)
-        wanted = [prefix + encode_key(key, width) for key in keys]
+        wanted = stored_keys(view.namespace(workspace).encode() + b":", view, keys)
         conn, found = self._conn(), dict[bytes, bytes]()
         for start in range(0, len(wanted), READ_CHUNK):
             chunk = wanted[start : start + READ_CHUNK]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gnomon.errors import InvalidInput, NotFound
-from gnomon.features.definitions import Entity, FeatureView
+from gnomon.features.definitions import FeatureView
 from gnomon.features.entities import (
     LABELS,
     AppliedDefinition,
@@ -20,7 +20,7 @@ from gnomon.features.entities import (
     NewVersion,
     Writes,
 )
-from gnomon.features.specs import Catalog, Definition, from_spec, kind_of, to_spec
+from gnomon.features.specs import Catalog, Definition, catalog_of, kind_of, to_spec
 from gnomon.features.sql import dump
 
 MAX_SPEC_BYTES = 256 * 1024  # per definition
@@ -85,19 +85,6 @@ def plan_apply(
 
 def digest_of(spec: dict[str, Any]) -> str:
     return hashlib.sha256(dump(spec).encode()).hexdigest()
-
-
-def catalog_of(specs: dict[tuple[Kind, str], dict[str, Any]]) -> Catalog:
-    catalog = Catalog()
-    for (kind, name), spec in specs.items():
-        definition = from_spec(kind, spec)
-        if isinstance(definition, Entity):
-            catalog.entities[name] = definition
-        elif isinstance(definition, FeatureView):
-            catalog.views[name] = definition
-        else:
-            catalog.services[name] = definition
-    return catalog
 
 
 def check_references(catalog: Catalog, views: set[str], services: set[str]) -> None:

@@ -19,9 +19,9 @@ from gnomon.features.entities import (
     DefinitionVersion,
     Kind,
 )
-from gnomon.features.plan import Planned, catalog_of, plan_apply
+from gnomon.features.plan import Planned, plan_apply
 from gnomon.features.sources import DatasetFiles
-from gnomon.features.specs import Catalog, Definition
+from gnomon.features.specs import Catalog, Definition, catalog_of
 from gnomon.features.sql import SqlFeatureStore
 from gnomon.features.tables import NAME_LENGTH
 

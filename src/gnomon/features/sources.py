@@ -75,7 +75,7 @@ def register_source(
         if dataset_files is None:
             raise InvalidInput(f"feature view {view.name!r} reads a dataset: no data capability")
         files = dataset_files(source.ref)
-        fmt = "csv" if files and all(p.suffix == ".csv" for p in files) else "parquet"
+        fmt = "csv" if files and all(p.suffix.lower() == ".csv" for p in files) else "parquet"
         scan = _scan(files, fmt)
     else:
         scan = _postgres(con, view, source)

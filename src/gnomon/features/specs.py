@@ -18,6 +18,7 @@ from gnomon.features.definitions import (
     PostgresSource,
     Source,
 )
+from gnomon.features.entities import Kind
 
 Definition = Entity | FeatureView | FeatureService
 
@@ -152,3 +153,21 @@ class Catalog:
         if not chosen:
             raise InvalidInput("no feature asked for")
         return chosen
+
+
+def catalog_of(specs: dict[tuple[Kind, str], dict[str, Any]]) -> Catalog:
+    """The catalog of definitions by (kind, name), as the metadata store keeps their specs.
+
+    Raises:
+        InvalidInput: a spec that does not describe a valid definition.
+    """
+    catalog = Catalog()
+    for (kind, name), spec in specs.items():
+        definition = from_spec(kind, spec)
+        if isinstance(definition, Entity):
+            catalog.entities[name] = definition
+        elif isinstance(definition, FeatureView):
+            catalog.views[name] = definition
+        else:
+            catalog.services[name] = definition
+    return catalog

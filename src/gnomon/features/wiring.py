@@ -3,6 +3,7 @@ A remote client gets none; ``gnomon features`` says so before opening anything."
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +44,12 @@ def _feature_store(services: ServiceRegistry, registry: Any) -> None:
 
     settings = services.settings
     opened: list[Any] = []
+    opening = threading.Lock()  # two first uses at once (server threads) open one store
 
     def online() -> Any:
-        if not opened:
-            opened.append(open_online_store(settings.online_store, settings.home))
+        with opening:
+            if not opened:
+                opened.append(open_online_store(settings.online_store, settings.home))
         return opened[0]
 
     def embedded(scope: Scope) -> FeatureStoreApi:

@@ -206,7 +206,9 @@ class ModelServer:
         table = self.routes.table  # one snapshot for the whole request
         body = await request.body()  # bounded by the body_limit middleware
         large = len(body) > self.limits.inline_bytes
-        if not large:  # the hot path: one-row requests pay no thread hop
+        # the hot path: one-row requests pay no thread hop, unless enriching reads the online
+        # store (blocking I/O, which would hold up every request on the event loop)
+        if not large and self.enrich is None:
             arm, read, checked = self._prepare(table, body, request.headers, parse)
         else:  # megabytes take long enough to parse and check to hold up every other request
             prepare = functools.partial(self._prepare, table, body, request.headers, parse)

@@ -226,7 +226,7 @@ def _enricher(options: ServeOptions, settings: Settings) -> Enrich | None:
     if options.feature_service is None:
         return None
     from gnomon.sdk import Client
-    from gnomon.serving.enrich import feature_enricher
+    from gnomon.serving.enrich import FeatureEnricher
 
     client = Client(settings=settings)
     features = getattr(client, "features", None)
@@ -235,7 +235,7 @@ def _enricher(options: ServeOptions, settings: Settings) -> Enrich | None:
             "--feature-service reads the online store beside the metadata database: serve "
             "with the embedded store (no GNOMON_URI)"
         )
-    return feature_enricher(features, options.feature_service)
+    return FeatureEnricher(features, options.feature_service)
 
 
 def _frozen(app: Starlette) -> Starlette:

@@ -41,6 +41,12 @@ def test_a_viewer_reads_online_values_and_bad_requests_are_named(
     assert unknown.status_code == 404 and "'nope'" in unknown.json()["error"]["message"]
     too_many = {"entities": {"card": ["x"] * 1001}, "features": ["card_amounts"]}
     assert httpx.post(url, json=too_many, headers=headers).status_code == 422
+    long = "v" * 10_000  # no name is that long: refused before a lookup, not echoed in a 404
+    for odd_name in ({"features": [long]}, {"service": long, "features": None}):
+        refused = httpx.post(url, json={**body, **odd_name}, headers=headers)
+        assert refused.status_code == 422 and long not in refused.text, odd_name
+    long_key = {**body, "entities": {long: ["a"]}}
+    assert httpx.post(url, json=long_key, headers=headers).status_code == 422
     assert httpx.post(url, json=body).status_code == 401
     for odd in ([1.5], [True], [{"a": 1}], [None]):  # keys of no stored kind: refused, not a 500
         refused = httpx.post(url, json={**body, "entities": {"card": odd}}, headers=headers)

@@ -257,3 +257,15 @@ def test_a_dataset_source_is_checked_against_the_version_files(
         features.apply([bad])
     with pytest.raises(InvalidInput, match="dataset 'nope' not found"):
         features.apply([FeatureView("gone", ("driver",), DatasetSource("nope"), (Field("r"),))])
+
+
+def test_a_dataset_of_upper_case_file_names_is_read(gnomon_home: Path, stats: Path) -> None:
+    import gnomon
+
+    folder = stats.parent / "shouty"
+    folder.mkdir()
+    stats.rename(folder / "STATS.PARQUET")  # the data capability takes any case
+    client = gnomon.Client()
+    client.datasets.add(folder, "shouty")  # type: ignore[attr-defined]
+    view = FeatureView("loud", ("driver",), DatasetSource("shouty"), (Field("rate"),))
+    assert client.feature_registry.apply([DRIVER, view]).applied  # type: ignore[attr-defined]

@@ -72,3 +72,11 @@ def test_an_unknown_entity_has_no_features_and_the_contract_refuses_it(served: s
     answer = httpx.post(f"{served}/predict", json=[{"customer_id": 404}])
     assert answer.status_code in (400, 422)
     assert "x" in answer.json()["error"]["message"]
+
+
+def test_the_service_is_resolved_at_start_so_requests_read_no_definitions(served: str) -> None:
+    # pruned after the start: the running server still answers as it was started
+    gnomon.get_client().feature_registry.apply([], prune=True, force=True)
+    answer = httpx.post(f"{served}/predict", json=[{"customer_id": 1}])
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["predictions"] == [1]
