@@ -195,6 +195,15 @@ CAPABILITIES: tuple[Capability, ...] = (
             ),
         ),
     ),
+    # Tuning: Optuna studies whose trials are runs; its component is a pipeline step.
+    Capability(
+        "tuning",
+        tables="tables",
+        migrations="migrations",
+        routers=("routes",),
+        services="wiring:build",
+        commands=(Command("tune", "cli:tune_app", "Tune hyperparameters: run, show, list."),),
+    ),
     # Runs what is scheduled (monitors, pipeline schedules) beside the database; the API
     # server never runs pipelines (user code).
     Capability(

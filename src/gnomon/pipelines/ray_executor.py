@@ -63,16 +63,12 @@ class RayExecutor:
     def __init__(
         self, address: ObjectsAddress, ray_address: str | None, parallelism: int | None
     ) -> None:
-        try:
-            import ray
-        except ImportError:
-            raise InvalidInput("the ray executor needs Ray: pip install 'gnomon[ray]'") from None
-        self.ray: Any = ray  # imported here: only a ray run needs it
+        self.ray: Any = ray_module()  # imported here: only a ray run needs it
         self.address = address
         self.ray_address = ray_address
         self.parallelism = parallelism
         if ray_address is not None and ray_address != "auto":
-            _probe(ray_address)  # an unreachable address fails before anything runs
+            probe_ray(ray_address)  # an unreachable address fails before anything runs
         # Ray itself starts with the first step that must run: a fully cached run never
         # waits seconds for a Ray it does not use.
         self.started = False
@@ -80,7 +76,7 @@ class RayExecutor:
         self.local = False
         self.totals: dict[str, float] = {}
         self.remote: Any = None
-        self.runtime_env = {"env_vars": {**_gnomon_settings(), "PYTHONPATH": _python_path()}}
+        self.runtime_env = {"env_vars": {**gnomon_settings(), "PYTHONPATH": python_path()}}
         self.pending: dict[Any, tuple[StepTask, float, float | None]] = {}
         self.done: list[StepOutcome] = []
 
@@ -95,7 +91,7 @@ class RayExecutor:
     def _join(self) -> None:
         if self.joined:
             return
-        self.started = _join(self.ray, self.ray_address)
+        self.started = join_ray(self.ray, self.ray_address)
         self.local = self.started and self.ray_address is None
         self.totals = self.ray.cluster_resources()
         self.remote = self.ray.remote(max_retries=0)(_run_step)
@@ -186,7 +182,15 @@ class RayExecutor:
             self.started = False
 
 
-def _join(ray: Any, address: str | None) -> bool:
+def ray_module() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise InvalidInput("the ray executor needs Ray: pip install 'gnomon[ray]'") from None
+    return ray
+
+
+def join_ray(ray: Any, address: str | None) -> bool:
     """Join Ray, checking an address first; True when this call started or connected it."""
     if ray.is_initialized():
         return False  # the Ray this process already joined, whoever started it
@@ -203,7 +207,7 @@ def _join(ray: Any, address: str | None) -> bool:
     return True
 
 
-def _probe(address: str) -> None:
+def probe_ray(address: str) -> None:
     """Fail within ``CONNECT_SECONDS`` when nothing listens at the address: Ray's own client
     retries for about 30 s, and a GCS address for longer."""
     host, _, port = address.removeprefix("ray://").rpartition(":")
@@ -230,7 +234,7 @@ def _importable(function: str) -> str | None:
     return f"{Path(path).stem}:{qualname}" if path else None
 
 
-def _python_path() -> str:
+def python_path() -> str:
     """The driver's import folders outside the interpreter, then the node's own."""
     prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
     found: list[str] = []
@@ -242,7 +246,7 @@ def _python_path() -> str:
     return os.pathsep.join([*found, "${PYTHONPATH}"])
 
 
-def _gnomon_settings() -> dict[str, str]:
+def gnomon_settings() -> dict[str, str]:
     """The driver's GNOMON_* settings, so steps reach its store; never its token, which Ray
     would keep in its task specs and show on its dashboard (a worker logs in as itself)."""
     return {

@@ -45,7 +45,7 @@ def train(
     if target not in frame.columns:
         columns = ", ".join(map(str, frame.columns[:30]))
         raise InvalidInput(f"train: no target column {target!r}; the columns are {columns}")
-    built = _build(estimator, dict(params or {}), seed)
+    built = build_estimator(estimator, dict(params or {}), seed)
     features = frame.drop(columns=[target])
     if features.shape[1] == 0:
         raise InvalidInput(f"train: the frame has no column but the target {target!r}")
@@ -66,7 +66,8 @@ def train(
     return Trained(built, uri)
 
 
-def _build(estimator: str, params: dict[str, Any], seed: int | None) -> Any:
+def build_estimator(estimator: str, params: dict[str, Any], seed: int | None) -> Any:
+    """``estimator`` made with ``params``, ``seed`` its ``random_state`` unless set."""
     factory = imported(estimator, "estimator")
     if not callable(factory):
         raise InvalidInput(f"estimator {estimator[:200]!r} is not a class")
@@ -88,4 +89,4 @@ def _takes(factory: Any, name: str) -> bool:
         return False
 
 
-__all__ = ["DEFAULT_ESTIMATOR", "Trained", "train"]
+__all__ = ["DEFAULT_ESTIMATOR", "Trained", "build_estimator", "train"]
