@@ -12,9 +12,9 @@ from typing import Any, Protocol
 from gnomon.tuning.entities import Study
 
 MAX_LOGS_PER_APPEND = 1000
-MAX_LOGS_PER_READ = 10_000
-MAX_LOG_BYTES = 64 * 1024  # one operation: a trial's params and attributes
-MAX_STUDY_LOGS = 5_000_000  # a study's whole journal
+MAX_LOGS_PER_READ = 1000
+MAX_LOG_BYTES = 16 * 1024  # one operation: a trial's params and attributes (a read: 16 MiB)
+MAX_STUDY_LOGS = 1_000_000  # a study's whole journal: about 100,000 trials
 MAX_SETTINGS_BYTES = 64 * 1024
 
 

@@ -49,7 +49,7 @@ class TuneConfig(BaseModel):
     direction: Literal["minimize", "maximize"] = "minimize"
     directions: list[Literal["minimize", "maximize"]] | None = None
     metric_names: list[str] | None = None
-    n_trials: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    n_trials: Annotated[int, Field(ge=1, le=100_000)] | None = None
     timeout: Annotated[float, Field(gt=0)] | None = None
     sampler: Literal["tpe", "random", "grid", "cmaes"] = "tpe"
     pruner: Literal["median", "hyperband", "none"] | None = None
@@ -72,8 +72,13 @@ def load_config(path: Path) -> TuneConfig:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"{path} is not valid YAML: {exc}") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{path} is not UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "cannot be parsed"
+        raise InvalidInput(f"{path} is not valid YAML{where}: {problem}") from None
     if not isinstance(raw, dict):
         raise InvalidInput(f"{path} must hold a mapping of settings")
     try:

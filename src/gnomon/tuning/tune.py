@@ -16,6 +16,7 @@ from gnomon.tuning.space import parse_space, to_json
 from gnomon.tuning.trials import RUN_ATTR, STUDY_TAG, Trial, TrialJob, explain, run_trials
 
 MAX_PARALLELISM = 256
+MAX_TRIALS = 100_000  # a journal holds about this many (MAX_STUDY_LOGS)
 ROLE_TAG = "gnomon.tuning.role"
 
 
@@ -327,9 +328,13 @@ def _check_counts(n_trials: int | None, timeout: float | None, parallelism: int)
     if n_trials is None and timeout is None:
         raise InvalidInput("give n_trials, timeout or both: otherwise the study never ends")
     if n_trials is not None and (
-        isinstance(n_trials, bool) or not isinstance(n_trials, int) or not 1 <= n_trials <= 10**7
+        isinstance(n_trials, bool)
+        or not isinstance(n_trials, int)
+        or not 1 <= n_trials <= MAX_TRIALS
     ):
-        raise InvalidInput(f"n_trials must be an integer from 1 to 10,000,000, got {n_trials!r}")
+        raise InvalidInput(
+            f"n_trials must be an integer from 1 to {MAX_TRIALS:,}, got {n_trials!r}"
+        )
     if timeout is not None and (
         isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0
     ):
