@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from gnomon.demo_features import FeatureDemo
     from gnomon.demo_monitor import MonitorDemo
     from gnomon.demo_pipeline import PipelineDemo
+    from gnomon.demo_tuning import TuningDemo
     from gnomon.evaluation import EvaluationResult
 
 EXPERIMENT = "demo"
@@ -82,6 +83,7 @@ class DemoResult:
     data: DataDemo | None = None
     pipelines: PipelineDemo | None = None  # the training as a pipeline: cached, lineage, Ray
     features: FeatureDemo | None = None  # a feature view, a training frame, answers by id
+    tuning: TuningDemo | None = None  # a forest tuned in parallel, the best registered
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +149,7 @@ def run_demo(
     serve: bool = True,
     pipelines: bool = True,
     ray: bool = True,
+    tune: bool = True,
 ) -> DemoResult:
     """Train every model of :func:`model_specs`, each as a run of experiment ``demo``.
 
@@ -154,6 +157,7 @@ def run_demo(
         quick: train fewer and smaller models.
         on_trained: called after each model's run has ended (drives a progress bar).
         pipelines: also run the training as a pipeline (twice, then on Ray if ``ray``).
+        tune: also tune a random forest in parallel (a minute; seconds when ``quick``).
 
     Raises:
         InvalidInput: scikit-learn is not installed.
@@ -195,6 +199,11 @@ def run_demo(
 
         measures = split.x_test.reset_index(drop=True)
         features = run_features(measures, f"models:/{REGISTERED_MODEL}@{PRODUCTION}")
+    tuning = None
+    if tune:
+        from gnomon.demo_tuning import run_tuning
+
+        tuning = run_tuning(split.x_train, split.y_train, split.x_valid, split.y_valid, quick)
     flows = None
     if pipelines:
         from gnomon.demo_pipeline import run_pipelines
@@ -213,6 +222,7 @@ def run_demo(
         data=data,
         pipelines=flows,
         features=features,
+        tuning=tuning,
     )
 
 

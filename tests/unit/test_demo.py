@@ -140,6 +140,22 @@ def test_each_run_stores_its_confusion_matrix(demo: DemoResult, shared: Shared) 
     assert sum(map(sum, matrix["matrix"])) == 86  # a fifth of the 426 rows left for training
 
 
+def test_demo_tunes_a_forest_in_parallel_and_registers_the_best(demo: DemoResult) -> None:
+    from gnomon.demo_tuning import ALIAS, EXPERIMENT, MODEL_NAME, QUICK_TRIALS
+
+    tuning = demo.tuning
+    assert tuning is not None and tuning.trials == {"COMPLETE": QUICK_TRIALS}
+    assert 0.8 < tuning.best_f1 <= 1.0 and set(tuning.best_params) >= {"max_depth"}
+    client = gnomon.get_client()
+    version = client.registry.get_version(MODEL_NAME, ALIAS)
+    trial = client.get_run(version.run_id)
+    assert trial.metrics["f1"] == pytest.approx(tuning.best_f1)
+    study = client.get_run(trial.parent_run_id)
+    assert (
+        study.name == tuning.study and client.get_experiment(EXPERIMENT).id == study.experiment_id
+    )
+
+
 def test_demo_command_prints_the_comparison(home: Path) -> None:
     from gnomon.cli.app import app
 
@@ -151,6 +167,7 @@ def test_demo_command_prints_the_comparison(home: Path) -> None:
     assert str(home / "gnomon.db") in result.stdout
     assert str(home / "artifacts") in result.stdout
     assert "verdict: " in result.stdout and "production: " in result.stdout
+    assert "tuned a random forest in parallel" in result.stdout
     runs = gnomon.get_client().search_runs(EXPERIMENT)
     assert len(runs) == 4  # three models and the evaluation of the best against the next
 

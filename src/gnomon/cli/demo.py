@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from gnomon.demo_features import FeatureDemo
     from gnomon.demo_monitor import MonitorDemo
     from gnomon.demo_pipeline import PipelineDemo
+    from gnomon.demo_tuning import TuningDemo
     from gnomon.evaluation import EvaluationResult
 
 
@@ -96,6 +97,8 @@ def _print_demo(result: DemoResult, experiment: str) -> None:
         _print_serving(result.served)
     if result.features is not None:
         _print_features(result.features)
+    if result.tuning is not None:
+        _print_tuning(result.tuning)
     if result.pipelines is not None:
         _print_pipelines(result.pipelines)
     say(f"metadata:  {display_uri(result.store_uri)}")
@@ -115,6 +118,14 @@ def _print_features(found: FeatureDemo) -> None:
     for (patient, answer), direct in zip(found.by_id, found.by_rows, strict=True):
         say(f"  predict by id {{'patient_id': {patient}}} -> {answer} (sent in full: {direct})")
     hint("      gnomon features list; gnomon features materialize --incremental")
+
+
+def _print_tuning(found: TuningDemo) -> None:
+    counts = ", ".join(f"{n} {state.lower()}" for state, n in sorted(found.trials.items()))
+    params = ", ".join(f"{k}={v}" for k, v in found.best_params.items())
+    say(f"tuned a random forest in parallel, study {found.study}: {counts} trials")
+    say(f"  best f1 {_score(found.best_f1)} with {params}; registered {found.registered}")
+    hint(f"      gnomon tune show {found.study}")
 
 
 def _print_pipelines(flows: PipelineDemo) -> None:
