@@ -52,6 +52,8 @@ class SqlTrackingStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._insert = insert_for(db)
+        # Upserts built once: building one (its EXCLUDED proxies) cost more than running it
+        self._statements: dict[tuple[str, ...], Any] = {}
 
     # -- experiments -------------------------------------------------------------------------
 
@@ -348,7 +350,10 @@ class SqlTrackingStore:
         # Insert first, then compare the keys that were already there. Reading first would
         # miss a concurrent writer's uncommitted row on PostgreSQL, and both writers would
         # "win"; the insert waits for that writer instead, and the read after it sees its row.
-        insert = self._insert(params).on_conflict_do_nothing().returning(params.c.key)
+        insert = self._statements.get(("params",))
+        if insert is None:
+            insert = self._insert(params).on_conflict_do_nothing().returning(params.c.key)
+            self._statements["params",] = insert
         inserted = set(conn.execute(insert, _kv_rows(run_id, new)).scalars())
         existing = [key for key in new if key not in inserted]
         if not existing:
@@ -385,11 +390,19 @@ class SqlTrackingStore:
             seen = latest.get(row[1])
             if seen is None or (row[2], row[3]) >= (seen[2], seen[3]):
                 latest[row[1]] = row
-        statement = self._insert(latest_metrics)
-        excluded = statement.excluded
-        target = latest_metrics.c
         conn.execute(
-            statement.on_conflict_do_update(
+            self._latest_upsert(),
+            [dict(zip(_POINT_COLUMNS, row, strict=True)) for row in latest.values()],
+        )
+
+    def _latest_upsert(self) -> Any:
+        """Each key's latest point replaces the stored one unless that is later."""
+        found = self._statements.get(("latest",))
+        if found is None:
+            statement = self._insert(latest_metrics)
+            excluded = statement.excluded
+            target = latest_metrics.c
+            found = statement.on_conflict_do_update(
                 index_elements=["run_id", "key"],
                 set_={
                     "value": excluded.value,
@@ -400,9 +413,9 @@ class SqlTrackingStore:
                     excluded.step > target.step,
                     and_(excluded.step == target.step, excluded.timestamp >= target.timestamp),
                 ),
-            ),
-            [dict(zip(_POINT_COLUMNS, row, strict=True)) for row in latest.values()],
-        )
+            )
+            self._statements["latest",] = found
+        return found
 
     def _upsert(
         self,
@@ -412,13 +425,15 @@ class SqlTrackingStore:
         columns: list[str],
         rows: list[dict[str, Any]],
     ) -> None:
-        statement = self._insert(table)
-        conn.execute(
-            statement.on_conflict_do_update(
+        cache_key = (table.name, *keys, "|", *columns)
+        upsert = self._statements.get(cache_key)
+        if upsert is None:
+            statement = self._insert(table)
+            upsert = statement.on_conflict_do_update(
                 index_elements=keys, set_={c: statement.excluded[c] for c in columns}
-            ),
-            rows,
-        )
+            )
+            self._statements[cache_key] = upsert
+        conn.execute(upsert, rows)
 
     def _check_name_free(self, conn: Connection, scope: Scope, name: str) -> None:
         row = conn.execute(

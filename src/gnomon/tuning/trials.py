@@ -161,7 +161,6 @@ def run_one(
     trial.set_user_attr(RUN_ATTR, created.id)
     handle = Trial(trial, params, created.id, dict(job.params))
     with enter_run(created) as run:
-        started = time.perf_counter()
         try:
             returned = objective(handle)
         except optuna.TrialPruned:
@@ -173,9 +172,9 @@ def run_one(
             gnomon.end_run("FAILED")
             raise
         values = _values(returned, job)
-        metrics = dict(zip(job.metric_names, values, strict=True))
-        metrics["trial_seconds"] = time.perf_counter() - started
-        _finish(client, run.id, handle, metrics, "COMPLETE")
+        _finish(
+            client, run.id, handle, dict(zip(job.metric_names, values, strict=True)), "COMPLETE"
+        )
     return values[0] if len(values) == 1 else values
 
 
