@@ -707,7 +707,19 @@ TUNER = Workload(
         "against one in the process"
     ),
     sides=(
-        Side(RAY_SIDE, "tune", args=("--executor", "ray", "--workers", str(data.TUNER_WORKERS))),
+        # a quarter CPU each: the objective waits (sleeps), so 8 share this machine's 2 CPUs
+        Side(
+            RAY_SIDE,
+            "tune",
+            args=(
+                "--executor",
+                "ray",
+                "--workers",
+                str(data.TUNER_WORKERS),
+                "--worker-cpus",
+                "0.25",
+            ),
+        ),
         Side(PROCESS_SIDE, "tune", args=("--workers", str(data.TUNER_WORKERS))),
         Side("gnomon-1", "tune"),
     ),

@@ -50,6 +50,8 @@ def main() -> None:
     arguments = parser()
     arguments.add_argument("--workers", type=int, default=1)
     arguments.add_argument("--executor", choices=("local", "ray"), default="local")
+    # a Ray worker's CPU share: the TUNER objective mostly waits, as one training elsewhere does
+    arguments.add_argument("--worker-cpus", type=float, default=1.0)
     args = arguments.parse_args()
     data = load(args.data)
     imported = time.perf_counter()
@@ -66,6 +68,7 @@ def main() -> None:
         seed=data["seed"],
         parallelism=args.workers,
         executor=args.executor,
+        worker_resources={"CPU": args.worker_cpus},
     )
     seconds = time.perf_counter() - called
     if args.executor == "ray":

@@ -99,6 +99,7 @@ def run(
         alias=chosen_alias,
         model_name=found.register_best.model if found.register_best else "model",
         ray_address=settings.ray_address,
+        worker_resources=settings.worker_resources,
         objective_ref=settings.objective,
     )
     report = analyze(client_of(ctx).tuning, result.study, importances=False)  # type: ignore[attr-defined]

@@ -12,6 +12,7 @@
     pruner: median                  # median | hyperband | none
     parallelism: 2
     executor: local                 # local | ray
+    worker_resources: {CPU: 1}      # what each Ray worker asks for
     seed: 0
     params: {target: label}         # fixed, given to the objective as trial.fixed
     space:
@@ -56,6 +57,7 @@ class TuneConfig(BaseModel):
     parallelism: Annotated[int, Field(ge=1, le=256)] = 1
     executor: Literal["local", "ray"] = "local"
     ray_address: str | None = None
+    worker_resources: dict[str, float] | None = None
     seed: int | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     # "register" would shadow a BaseModel attribute: the YAML key is kept by its alias

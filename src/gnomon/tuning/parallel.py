@@ -28,11 +28,16 @@ def shares(n_trials: int | None, workers: int) -> list[int | None]:
 
 
 def run_parallel(
-    job: TrialJob, n_trials: int | None, parallelism: int, executor: str, address: str | None
+    job: TrialJob,
+    n_trials: int | None,
+    parallelism: int,
+    executor: str,
+    address: str | None,
+    resources: dict[str, float] | None = None,
 ) -> int:
     split = shares(n_trials, parallelism)
     if executor == "ray":
-        return _on_ray(job, split, address)
+        return _on_ray(job, split, address, resources or {"CPU": 1.0})
     return _on_processes(job, split)
 
 
@@ -101,7 +106,9 @@ def _watch(job: TrialJob, futures: list[Future[int]], total: int | None) -> None
                 return
 
 
-def _on_ray(job: TrialJob, split: list[int | None], address: str | None) -> int:
+def _on_ray(
+    job: TrialJob, split: list[int | None], address: str | None, resources: dict[str, float]
+) -> int:
     from gnomon.pipelines.ray_executor import (
         gnomon_settings,
         join_ray,
@@ -117,14 +124,25 @@ def _on_ray(job: TrialJob, split: list[int | None], address: str | None) -> int:
     try:
         env = {**gnomon_settings(), **_settings(), "PYTHONPATH": python_path()}
         env.pop("GNOMON_TOKEN", None)  # Ray keeps task specs and shows them: never the token
-        task = ray.remote(_ray_worker).options(runtime_env={"env_vars": env}, max_retries=0)
+        custom = {k: v for k, v in resources.items() if k not in ("CPU", "GPU")}
+        task = ray.remote(_ray_worker).options(
+            runtime_env={"env_vars": env},
+            max_retries=0,
+            num_cpus=resources.get("CPU", 0.0),
+            num_gpus=resources.get("GPU", 0.0),
+            resources=custom or None,
+        )
         refs = [task.remote(job, share, index) for index, share in enumerate(split)]
         deadline = None if job.timeout is None else time.monotonic() + job.timeout + 60
         while True:
             _, pending = ray.wait(refs, num_returns=len(refs), timeout=_POLL_SECONDS)
             if not pending or (deadline is not None and time.monotonic() > deadline):
                 break
-        return sum(ray.get(refs))
+        try:
+            return sum(ray.get(refs))
+        except ray.exceptions.RayTaskError as exc:  # the worker's own error, not Ray's wrapper
+            cause = getattr(exc, "cause", None)
+            raise (cause if isinstance(cause, Exception) else exc) from None
     finally:
         if started:
             ray.shutdown()

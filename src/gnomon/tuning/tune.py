@@ -80,6 +80,7 @@ def tune(
     model_name: str = "model",
     catch: tuple[type[BaseException], ...] = (),
     ray_address: str | None = None,
+    worker_resources: Mapping[str, float] | None = None,
     objective_ref: str | None = None,
 ) -> TuningResult:
     """Search ``space`` for the parameters that optimise ``objective``, every trial a run.
@@ -94,8 +95,10 @@ def tune(
     again with its name adds trials to it. ``parallelism`` workers run trials at once, as
     local processes or Ray tasks (``executor="ray"``, on ``ray_address`` or a local Ray);
     their objective is cloudpickled, so a script's must sit under
-    ``if __name__ == "__main__"``. ``register`` registers the best trial's model (logged as
-    ``model_name`` in its run) and points ``alias`` at it.
+    ``if __name__ == "__main__"``. On Ray each worker asks for ``worker_resources``
+    (default ``{"CPU": 1}``; e.g. ``{"GPU": 1}`` for a trial that trains on a GPU, or
+    ``{"CPU": 0.25}`` for one that mostly waits). ``register`` registers the best trial's
+    model (logged as ``model_name`` in its run) and points ``alias`` at it.
 
     Example:
         >>> result = gnomon.tune(
@@ -127,6 +130,7 @@ def tune(
         raise InvalidInput(f"executor must be 'local' or 'ray', got {executor!r}")
     if not callable(objective):
         raise InvalidInput(f"the objective must be callable, got {type(objective).__name__}")
+    resources = _resources(worker_resources)
     if alias is not None and register is None:
         raise InvalidInput("alias needs register: the name to register the best model as")
     if register is not None and len(names) > 1:
@@ -164,7 +168,7 @@ def tune(
     )
     _log_settings(client, parent.id, job, n_trials, parallelism, executor)
     try:
-        ran = _run(job, n_trials, parallelism, executor, ray_address)
+        ran = _run(job, n_trials, parallelism, executor, ray_address, resources)
     except BaseException as exc:
         gnomon.end_run("KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
         if isinstance(exc, Exception):
@@ -179,7 +183,12 @@ def tune(
 
 
 def _run(
-    job: TrialJob, n_trials: int | None, parallelism: int, executor: str, address: str | None
+    job: TrialJob,
+    n_trials: int | None,
+    parallelism: int,
+    executor: str,
+    address: str | None,
+    resources: dict[str, float],
 ) -> int:
     from gnomon.progress import progress_bar
 
@@ -188,7 +197,7 @@ def _run(
             return run_trials(job, n_trials, 0, lambda done: advance(done, n_trials))
     from gnomon.tuning.parallel import run_parallel
 
-    return run_parallel(job, n_trials, parallelism, executor, address)
+    return run_parallel(job, n_trials, parallelism, executor, address, resources)
 
 
 def _open_study(
@@ -343,6 +352,21 @@ def _check_counts(n_trials: int | None, timeout: float | None, parallelism: int)
         raise InvalidInput(f"parallelism must be an integer, got {parallelism!r}")
     if not 1 <= parallelism <= MAX_PARALLELISM:
         raise InvalidInput(f"parallelism must be from 1 to {MAX_PARALLELISM}, got {parallelism}")
+
+
+def _resources(given: Mapping[str, float] | None) -> dict[str, float]:
+    """A Ray worker's resources: CPU and GPU shares, or custom resources, each 0 to 1,024."""
+    if given is None:
+        return {"CPU": 1.0}
+    if not isinstance(given, Mapping) or len(given) > 16:
+        raise InvalidInput("worker_resources must map at most 16 resource names to amounts")
+    found = {}
+    for name, amount in given.items():
+        bad = isinstance(amount, bool) or not isinstance(amount, int | float)
+        if not isinstance(name, str) or not name or bad or not 0 <= amount <= 1024:
+            raise InvalidInput(f"worker_resources: {name!r} must be an amount from 0 to 1,024")
+        found[name] = float(amount)
+    return found
 
 
 def _reference(objective: Any) -> str:

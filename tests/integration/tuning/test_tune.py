@@ -153,6 +153,7 @@ def test_bad_input_is_named_before_anything_runs(gnomon_home: Path) -> None:
         ({"space": {"x": {"type": "float", "low": "a", "high": 1}}}, "parameter 'x'"),
         ({"space": {"x": {"type": "float", "low": 0, "high": 1}}, "sampler": "grid"}, "grid"),
         ({"study": "a/b"}, "study name"),
+        ({"worker_resources": {"CPU": -1}}, "worker_resources"),
     ]
     for change, message in cases:
         arguments = {"space": SPACE, "n_trials": 2} | change

@@ -23,7 +23,13 @@ def test_trials_run_as_ray_tasks(gnomon_home: Path) -> None:
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
     try:
         result = gnomon.tune(
-            objectives.quadratic, SPACE, n_trials=8, parallelism=2, executor="ray", seed=6
+            objectives.quadratic,
+            SPACE,
+            n_trials=8,
+            parallelism=4,
+            executor="ray",
+            seed=6,
+            worker_resources={"CPU": 0.5},  # four workers at once on two CPUs
         )
     finally:
         ray.shutdown()
