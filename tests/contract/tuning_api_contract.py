@@ -65,6 +65,9 @@ class TuningApiContract:
         assert [log["user_attr"]["n"] for log in api.read_logs(study.id, 1, limit=1)] == [1]
         assert api.read_logs(study.id, 3) == []
         assert api.get_study("rf").logs == 3
+        api.delete_study(study.id)  # with its journal
+        with pytest.raises(NotFound):
+            api.read_logs(study.id, 0)
 
     def test_bad_logs_are_refused_and_nothing_is_written(self, api: TuningApi) -> None:
         study = api.create_study("rf", ["minimize"])

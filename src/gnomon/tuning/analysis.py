@@ -16,6 +16,7 @@ from gnomon.tuning.entities import Study
 from gnomon.tuning.trials import RUN_ATTR
 
 MAX_IMPORTANCE_TRIALS = 5_000  # the newest completed trials the importances are fitted on
+MAX_REPLAYED_LOGS = 200_000  # about 30,000 trials: replayed in seconds, in bounded memory
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,40 +68,70 @@ class StudyReport:
 
 
 def analyze(tuning: TuningApi, study: Study, importances: bool = True) -> StudyReport:
-    """The study as it stands. Raises InvalidInput when its journal cannot be replayed."""
-    import optuna
+    """The study as it stands.
 
-    from gnomon.tuning.journal import storage
+    Raises:
+        InvalidInput: its journal is too large to replay here, or holds what no Optuna
+            worker writes (a journal is any editor's to append to: it is data, checked).
+    """
+    import optuna
+    from optuna.storages.journal import JournalStorage
+
+    from gnomon.tuning.journal import CheckedJournal
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    try:
-        loaded = optuna.load_study(study_name=study.name, storage=storage(tuning, study.id))
-        frozen = loaded.get_trials(deepcopy=False)
-    except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
+    if study.logs > MAX_REPLAYED_LOGS:
         raise InvalidInput(
-            f"study {study.name!r}: its journal cannot be replayed ({exc})"
+            f"study {study.name!r} has {study.logs:,} journal entries; at most "
+            f"{MAX_REPLAYED_LOGS:,} are replayed to show it"
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Optuna's, on a hostile journal's odd values
+            loaded = optuna.load_study(
+                study_name=study.name, storage=JournalStorage(CheckedJournal(tuning, study.id))
+            )
+            frozen = loaded.get_trials(deepcopy=False)
+            trials = [_row(t, len(study.directions)) for t in frozen]
+            best_trials = loaded.best_trials if any(t.state == "COMPLETE" for t in trials) else []
+    except InvalidInput:
+        raise
+    except Exception as exc:  # a journal no Optuna worker wrote
+        raise InvalidInput(
+            f"study {study.name!r}: its journal cannot be replayed ({type(exc).__name__})"
         ) from None
-    trials = [_row(t) for t in frozen]
     states: dict[str, int] = {}
     for row in trials:
         states[row.state] = states.get(row.state, 0) + 1
     by_number = {row.number: row for row in trials}
-    best = [by_number[t.number] for t in loaded.best_trials] if states.get("COMPLETE") else []
+    best = [by_number[t.number] for t in best_trials if t.number in by_number]
     found, note = ({}, "") if not importances else _importances(loaded, frozen)
     return StudyReport(study, trials, best, states, found, note)
 
 
-def _row(trial: Any) -> TrialRow:
+def _row(trial: Any, objectives: int) -> TrialRow:
+    """A trial as shown, its figures checked: finite numbers, one value per objective."""
     seconds = None
     if trial.datetime_start and trial.datetime_complete:
         seconds = (trial.datetime_complete - trial.datetime_start).total_seconds()
     steps = trial.intermediate_values
+    if not all(isinstance(k, int) and not isinstance(k, bool) for k in steps):
+        raise InvalidInput("a trial's intermediate values are not numbered by steps")
+    values = None if trial.values is None else tuple(trial.values)
+    if values is not None and (
+        len(values) != objectives
+        or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+        or not all(math.isfinite(v) for v in values)
+    ):
+        raise InvalidInput(f"trial {trial.number} has values no objective gives: {values!r}")
+    attrs = trial.user_attrs if isinstance(trial.user_attrs, dict) else {}
+    run_id = attrs.get(RUN_ATTR)
     return TrialRow(
         number=trial.number,
         state=trial.state.name,
-        values=tuple(trial.values) if trial.values is not None else None,
+        values=values,
         params=dict(trial.params),
-        run_id=trial.user_attrs.get(RUN_ATTR),
+        run_id=run_id if isinstance(run_id, str) else None,
         seconds=seconds,
         last_step=max(steps) if steps else None,
     )
@@ -125,15 +156,15 @@ def _importances(study: Any, frozen: list[Any]) -> tuple[dict[str, float], str]:
         target = lambda t: sign * t.values[0]  # noqa: E731
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # "lower is better": it is, above
+            warnings.simplefilter("ignore")  # "lower is better" (it is, above); overflows
             if len(newest) == len(complete):
                 found = optuna.importance.get_param_importances(
                     study, evaluator=PedAnovaImportanceEvaluator(), target=target, normalize=True
                 )
             else:
                 found = _on(study, newest, target)
-    except (ValueError, RuntimeError, ZeroDivisionError) as exc:
-        return {}, f"importances cannot be computed: {exc}"
+    except Exception as exc:  # odd but valid values: no importances
+        return {}, f"importances cannot be computed: {type(exc).__name__}"
     return {k: float(v) for k, v in found.items()}, ""
 
 

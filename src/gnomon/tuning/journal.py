@@ -16,7 +16,9 @@ from typing import Any
 
 from optuna.storages.journal import BaseJournalBackend, JournalStorage
 
+from gnomon.errors import InvalidInput
 from gnomon.tuning.api import MAX_LOGS_PER_APPEND, MAX_LOGS_PER_READ, TuningApi
+from gnomon.tuning.space import MAX_PARAMS
 
 
 class StudyJournal(BaseJournalBackend):
@@ -38,6 +40,28 @@ class StudyJournal(BaseJournalBackend):
     def append_logs(self, logs: list[dict[str, Any]]) -> None:
         for at in range(0, len(logs), MAX_LOGS_PER_APPEND):
             self.tuning.append_logs(self.study_id, logs[at : at + MAX_LOGS_PER_APPEND])
+
+
+class CheckedJournal(StudyJournal):
+    """The journal, refused before Optuna replays it when it names more parameters than any
+    space may: each new name makes the replay scan every earlier trial."""
+
+    def __init__(self, tuning: TuningApi, study_id: str) -> None:
+        super().__init__(tuning, study_id)
+        self.names: set[str] = set()
+
+    def read_logs(self, log_number_from: int) -> Iterable[dict[str, Any]]:
+        logs = list(super().read_logs(log_number_from))
+        for log in logs:
+            name = log.get("param_name") if isinstance(log, dict) else None
+            if isinstance(name, str):
+                self.names.add(name)
+        if len(self.names) > MAX_PARAMS:
+            raise InvalidInput(
+                f"the study's trials name {len(self.names):,} parameters; a space has at "
+                f"most {MAX_PARAMS}"
+            )
+        return logs
 
 
 def storage(tuning: TuningApi, study_id: str) -> JournalStorage:

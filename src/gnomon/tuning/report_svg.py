@@ -50,8 +50,9 @@ def history_chart(report: StudyReport, size: tuple[int, int] = (640, 240)) -> st
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [v for _, v, _ in history]
     low, high = min(values), max(values)
-    if high <= low:
-        low, high = low - 0.5, high + 0.5
+    if not high - low > 0:  # one value (at 9e15, ±0.5 is lost in rounding: widen by its size)
+        pad = max(0.5, abs(low) * 1e-3)
+        low, high = low - pad, high + pad
     last = max(row.number for row in report.trials)
 
     def x(n: float) -> float:

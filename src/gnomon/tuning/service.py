@@ -4,6 +4,7 @@ themselves are Optuna's business and are stored as the JSON objects they are."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -76,6 +77,8 @@ class TuningService:
             op = log.get("op_code") if isinstance(log, dict) else None
             if isinstance(op, bool) or not isinstance(op, int) or op not in OPERATIONS:
                 raise InvalidInput(f"log {number} is not an Optuna journal operation")
+            if not _finite(log):
+                raise InvalidInput(f"log {number} holds a number JSON cannot carry (NaN, inf)")
             try:
                 text = orjson.dumps(log)
             except TypeError as exc:
@@ -94,6 +97,32 @@ class TuningService:
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= top:
                 raise InvalidInput(f"{what} must be an integer from {low} to {top}")
         return self.store.read(scope, _ref(study_id), start, limit)
+
+
+MAX_SHOWN_BYTES = 64 * 1024 * 1024  # a journal the server replays to show it
+
+
+def check_showable(service: TuningService, scope: Scope, study: Study) -> None:
+    """InvalidInput when the server should not replay ``study`` to show it (its memory)."""
+    size = service.store.journal_bytes(scope, study.id)
+    if size > MAX_SHOWN_BYTES:
+        raise InvalidInput(
+            f"study {study.name!r}'s journal is {size // 2**20} MiB; the server shows studies "
+            f"of at most {MAX_SHOWN_BYTES // 2**20} MiB: run gnomon tune show on your machine"
+        )
+
+
+def _finite(value: Any, depth: int = 0) -> bool:
+    """No NaN or infinity anywhere in ``value`` (orjson would store them as null)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if depth > 32:
+        return True  # orjson refuses what nests deeper
+    if isinstance(value, dict):
+        return all(_finite(v, depth + 1) for v in value.values())
+    if isinstance(value, list | tuple):
+        return all(_finite(v, depth + 1) for v in value)
+    return True
 
 
 def study_name(name: object) -> str:

@@ -7,6 +7,7 @@ A spec is ``{"type": "float", "low": 1e-4, "high": 0.1, "log": true}``, ``{"type
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -75,6 +76,8 @@ def _distribution(spec: Any) -> BaseDistribution:
         value = spec.get(bound)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"{bound} must be a number, got {shown(value)}")
+        if not math.isfinite(value):
+            raise ValueError(f"{bound} must be finite, got {value}")
     log = spec.get("log", False)
     if not isinstance(log, bool):
         raise ValueError(f"log must be true or false, got {shown(log)}")

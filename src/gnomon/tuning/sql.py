@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import RowMapping, delete, insert, select, update
+from sqlalchemy import RowMapping, delete, func, insert, select, update
 
 from gnomon._types import Scope, new_id, now_ms
 from gnomon.errors import AlreadyExists, NotFound, PayloadTooLarge
@@ -83,6 +83,9 @@ class SqlTuningStore:
 
     def delete(self, scope: Scope, study: Study) -> None:
         with self.db.write() as conn:
+            # the study's row first, as appends lock it: a racing append waits, then finds
+            # no study, instead of adding a journal row under a study being deleted
+            conn.execute(update(tuning_studies).where(_s.id == study.id).values(logs=_s.logs))
             conn.execute(delete(tuning_journal).where(_j.study_id == study.id))
             conn.execute(
                 delete(tuning_studies).where(_s.id == study.id, _s.workspace_id == scope.workspace)
@@ -111,6 +114,16 @@ class SqlTuningStore:
             ]
             conn.execute(insert(tuning_journal), rows)
         return first
+
+    def journal_bytes(self, scope: Scope, study_id: str) -> int:
+        """The size of a study's journal entries, summed in the database."""
+        query = (
+            select(func.coalesce(func.sum(func.length(_j.log)), 0))
+            .join(tuning_studies, _s.id == _j.study_id)
+            .where(_j.study_id == study_id, _s.workspace_id == scope.workspace)
+        )
+        with self.db.read() as conn:
+            return int(conn.execute(query).scalar() or 0)
 
     def read(self, scope: Scope, study_id: str, start: int, limit: int) -> list[Any]:
         # one query: the study's row, with each log from ``start`` on (one null: none yet)

@@ -6,6 +6,7 @@ each reaches the store through its own fluent client (``GNOMON_*`` from the call
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -79,8 +80,12 @@ class Trial:
     def report(self, value: float, step: int) -> None:
         """An intermediate value (a validation score after epoch ``step``): the pruner
         compares it with other trials' at the same step; it is logged as a metric too."""
+        import optuna
+
         import gnomon
 
+        if not math.isfinite(value):  # diverged: no later step will say more
+            raise optuna.TrialPruned(f"reported {value} at step {step}")
         self.optuna.report(value, step)
         gnomon.log_metric(INTERMEDIATE, float(value), step=step)
         self._step = max(self._step, step)
@@ -172,9 +177,15 @@ def run_one(
             gnomon.end_run("FAILED")
             raise
         values = _values(returned, job)
-        _finish(
-            client, run.id, handle, dict(zip(job.metric_names, values, strict=True)), "COMPLETE"
-        )
+        if not all(math.isfinite(v) for v in values):
+            # Optuna fails a trial that returns NaN; inf is failed alike, so a journal
+            # (JSON) never holds a value it cannot write
+            _finish(client, run.id, handle, {}, "FAIL")
+            gnomon.set_tag("gnomon.tuning.error", f"the objective returned {values}")
+            gnomon.end_run("FAILED")
+            return math.nan if len(values) == 1 else [math.nan] * len(values)
+        metrics = dict(zip(job.metric_names, values, strict=True))
+        _finish(client, run.id, handle, metrics, "COMPLETE")
     return values[0] if len(values) == 1 else values
 
 

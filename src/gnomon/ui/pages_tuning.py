@@ -18,7 +18,7 @@ from gnomon.tuning.analysis import StudyReport, analyze
 from gnomon.tuning.client import TuningClient
 from gnomon.tuning.entities import Study
 from gnomon.tuning.report_svg import history_chart, importance_bars
-from gnomon.tuning.service import MAX_LIST, TuningService
+from gnomon.tuning.service import MAX_LIST, TuningService, check_showable
 from gnomon.tuning.tables import NAME_LENGTH
 from gnomon.ui.common import Looker, OptionalText, matching, service
 from gnomon.ui.render import PageRoute, page
@@ -60,7 +60,9 @@ def studies_page(request: Request, viewer: Looker, q: OptionalText = None) -> HT
 def study_page(request: Request, viewer: Looker, study: StudyRef) -> HTMLResponse:
     """One study (by name or id), replayed from its journal."""
     tuning = service(request, TuningService)
-    report = analyze(TuningClient(tuning, viewer.scope), tuning.get_study(viewer.scope, study))
+    found = tuning.get_study(viewer.scope, study)
+    check_showable(tuning, viewer.scope, found)  # replayed in this process: bounded
+    report = analyze(TuningClient(tuning, viewer.scope), found)
     rows = views.newest(report)
     params = views.param_names(report, rows)
     return page(
