@@ -15,12 +15,13 @@ from gnomon.wire import Text, Wire, WireJson
 
 Name = Annotated[Text, Len(1, NAME_LENGTH)]
 Id = Annotated[Text, MaxLen(32)]
+Key = Annotated[Text, MaxLen(256)]  # a setting's or a journal entry's field name
 
 
 class StudyIn(Wire):
     name: Name
     directions: Annotated[list[Literal["minimize", "maximize"]], Len(1, MAX_OBJECTIVES)]
-    settings: dict[str, WireJson] = Field(default_factory=dict)
+    settings: Annotated[dict[Key, WireJson], MaxLen(64)] = Field(default_factory=dict)
     experiment_id: Id | None = None
     run_id: Id | None = None
 
@@ -68,7 +69,7 @@ class StudyOut(Wire):
 
 
 class LogsIn(Wire):
-    logs: Annotated[list[dict[str, WireJson]], Len(1, MAX_LOGS_PER_APPEND)]
+    logs: Annotated[list[Annotated[dict[Key, WireJson], MaxLen(64)]], Len(1, MAX_LOGS_PER_APPEND)]
 
 
 class Appended(Wire):

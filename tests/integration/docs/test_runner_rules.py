@@ -25,6 +25,7 @@ GROUPS = [
     "pipelines",
     "ui",
     "features",
+    "tuning",
 ]
 
 

@@ -93,6 +93,8 @@ def world(auth_server: LiveServer) -> Iterator[World]:
         "silence_id": "no-such-silence",
         "pipeline_run_id": "0" * 32,
         "ref": "pipeline-run:" + "0" * 32,  # lineage: an object the workspace lacks
+        "study": "no-such-study",
+        "study_id": "0" * 32,
     }
     yield World(auth_server, tokens, values)
 

@@ -49,3 +49,10 @@ def fits_a_tree(trial: Any) -> float:
     model.fit(x.iloc[:400], y.iloc[:400])
     gnomon.log_model(model, "model", input_example=x.head(3))
     return float(model.score(x.iloc[400:], y.iloc[400:]))
+
+
+def slow(trial: Any) -> float:
+    import time
+
+    time.sleep(0.2)
+    return trial.params["x"] ** 2

@@ -65,3 +65,14 @@ def test_a_wrong_config_names_the_field(folder: Path) -> None:
     assert "cannot read" in fails("tune", "missing.yaml")
     (folder / "wrong.yaml").write_text(CONFIG.replace("cli_tuning_objective", "no_such_module"))
     assert "cannot import 'no_such_module'" in fails("tune", "wrong.yaml")
+
+
+def test_register_the_best_from_the_command_line(folder: Path) -> None:
+    (folder / "tree.yaml").write_text(
+        "objective: tests.integration.tuning.objectives:fits_a_tree\n"
+        "direction: maximize\nn_trials: 3\nseed: 0\n"
+        "space:\n  depth: {type: int, low: 1, high: 4}\n"
+    )
+    shown = ok("tune", "tree.yaml", "--register", "cli-tree", "--alias", "staging")
+    assert "registered cli-tree version 1" in shown
+    assert "alias needs register" in fails("tune", "tree.yaml", "--alias", "staging")
