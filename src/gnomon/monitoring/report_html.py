@@ -154,7 +154,7 @@ def _drift(monitor: Monitor, timeline: _Timeline, latest: WindowResult | None) -
         f"({number(limit)}).</p><h3>Drift score per column</h3>"
         '<p class="note">The test statistic per window, drifting columns first; red points are '
         f'windows where the column drifted.</p><div class="multiples">{multiples}</div>'
-        + _left_out(len(names) - MAX_COLUMNS, "column")
+        + left_out(len(names) - MAX_COLUMNS, "column")
         + _latest_drift(latest)
     )
 
@@ -180,8 +180,8 @@ def _latest_drift(latest: WindowResult | None) -> str:
         f"{number(report.get('drift_share'))}, dataset drift: "
         f"<b>{'yes' if report.get('dataset_drift') else 'no'}</b>, p-values adjusted by "
         f"<code>{esc(report.get('correction'))}</code>.</p>"
-        + _table(heads, rows, "drift")
-        + _left_out(len(ordered) - len(kept), "column")
+        + table(heads, rows, "drift")
+        + left_out(len(ordered) - len(kept), "column")
         + _reference_legend()
         + f'<div class="columns">{"".join(_drift_card(c) for c in kept)}</div>'
     )
@@ -282,8 +282,8 @@ def _quality(timeline: _Timeline, latest: WindowResult | None) -> str:
         f"<h2>Data quality</h2><p>Latest window: {_window_words(latest)}; "
         f"{_count(found.get('rejected')):,} rows were rejected for breaking the input "
         "contract.</p>"
-        + _table(("column", *_QUALITY.values()), rows, "quality")
-        + _left_out(len(columns) - MAX_COLUMNS, "column")
+        + table(("column", *_QUALITY.values()), rows, "quality")
+        + left_out(len(columns) - MAX_COLUMNS, "column")
         + chart
     )
 
@@ -302,7 +302,7 @@ def _outliers(timeline: _Timeline, latest: WindowResult | None) -> str:
         for item in _list(found.get("top"))
         if isinstance(item, Mapping)
     ]
-    top = _table(("request id", "score", "values"), rows, "outliers") if rows else ""
+    top = table(("request id", "score", "values"), rows, "outliers") if rows else ""
     return (
         "<h2>Outliers</h2><p>Share of rows scoring above the reference's 99.5th percentile "
         f"({number(found.get('threshold'))}).</p>"
@@ -361,7 +361,7 @@ def _arms(found: Mapping[str, Any]) -> str:
             f'<td class="{"best" if v == best else ""}">{number(v)}</td>' for v in values
         )
         rows.append(f"<tr><td>{esc(metric)}</td>{cells}</tr>")
-    return _table(("", *(esc(name) for name in arms)), rows, "arms")
+    return table(("", *(esc(name) for name in arms)), rows, "arms")
 
 
 def _segments(found: Mapping[str, Any]) -> str:
@@ -401,8 +401,8 @@ def _segments(found: Mapping[str, Any]) -> str:
         f"<h3>Per value of <code>{column}</code>, worst {esc(metric)} first</h3>{chart}"
         f'<p class="note">Red bars are worse than overall ({number(overall)}, the dashed '
         "line).</p>"
-        + _table((column, "outcomes", *(esc(m) for m in metrics)), rows, "segments")
-        + _left_out(len(segments) - len(kept), "segment")
+        + table((column, "outcomes", *(esc(m) for m in metrics)), rows, "segments")
+        + left_out(len(segments) - len(kept), "segment")
     )
 
 
@@ -449,13 +449,13 @@ def _metric_names(found: Iterable[Mapping[str, Any]]) -> list[str]:
     return list(names)
 
 
-def _table(heads: Sequence[str], rows: Sequence[str], kind: str) -> str:
+def table(heads: Sequence[str], rows: Sequence[str], kind: str) -> str:
     """``heads`` are markup, escaped already."""
     head = "".join(f"<th>{h}</th>" for h in heads)
     return f'<table class="{kind}"><tr>{head}</tr>{"".join(rows)}</table>'
 
 
-def _left_out(count: int, what: str) -> str:
+def left_out(count: int, what: str) -> str:
     if count <= 0:
         return ""
     return f'<p class="note">{count:,} more {what}{"s" if count > 1 else ""} left out.</p>'

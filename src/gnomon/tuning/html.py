@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from gnomon.data.profile_svg import esc
-from gnomon.monitoring.report_html import POLICY
+from gnomon.monitoring.report_html import POLICY, left_out, table
 from gnomon.monitoring.report_html import STYLE as REPORT_STYLE
 from gnomon.monitoring.report_svg import utc
 from gnomon.tracking import html as blocks
@@ -147,7 +147,7 @@ def _best(report: StudyReport) -> str:
         for row in report.best[:MAX_BEST_ROWS]
     ]
     heads = ("trial", *(esc(n) for n in report.metric_names), "params", "run")
-    return f"<h2>{title}</h2>{_table(heads, rows, 'best')}" + _left_out(
+    return f"<h2>{title}</h2>{table(heads, rows, 'best')}" + left_out(
         len(report.best) - MAX_BEST_ROWS, "trial"
     )
 
@@ -202,8 +202,8 @@ def _trials(report: StudyReport) -> str:
         else ""
     )
     return (
-        f"<h2>Trials, newest first</h2>{_table(heads, lines, 'trials')}"
-        + _left_out(len(report.trials) - len(rows), "trial")
+        f"<h2>Trials, newest first</h2>{table(heads, lines, 'trials')}"
+        + left_out(len(report.trials) - len(rows), "trial")
         + more
     )
 
@@ -223,18 +223,6 @@ def _params(row: TrialRow) -> str:
     return ", ".join(
         f"<code>{esc(name)}</code> = {esc(shown(value))}" for name, value in row.params.items()
     )
-
-
-def _table(heads: Sequence[str], rows: Sequence[str], kind: str) -> str:
-    """``heads`` are markup, escaped already."""
-    head = "".join(f"<th>{h}</th>" for h in heads)
-    return f'<table class="{kind}"><tr>{head}</tr>{"".join(rows)}</table>'
-
-
-def _left_out(count: int, what: str) -> str:
-    if count <= 0:
-        return ""
-    return f'<p class="note">{count:,} more {what}{"s" if count > 1 else ""} left out.</p>'
 
 
 # -- the notebook view ------------------------------------------------------------------------
