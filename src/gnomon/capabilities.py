@@ -204,6 +204,19 @@ CAPABILITIES: tuple[Capability, ...] = (
         services="wiring:build",
         commands=(Command("tune", "cli:tune_app", "Tune hyperparameters: run, show, list."),),
     ),
+    # The closed loop: policies (schedules that retrain a model), the gate, change risk and
+    # rollouts over deployments; after tuning, before the worker that runs it.
+    Capability(
+        "automation",
+        tables="tables",
+        migrations="migrations",
+        services="wiring:build",
+        commands=(
+            Command("policy", "cli:policy_app", "Retrain on drift or new data; gate; roll out."),
+            Command("rollout", "cli_rollout:rollout_app", "Progressive rollouts: status, approve."),
+            Command("reproduce", "cli_reproduce:reproduce", "Re-run a run as recorded; compare."),
+        ),
+    ),
     # Runs what is scheduled (monitors, pipeline schedules) beside the database; the API
     # server never runs pipelines (user code).
     Capability(

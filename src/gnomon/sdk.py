@@ -40,13 +40,16 @@ class Client:
         *,
         workspace: str | None = None,
         settings: Settings | None = None,
+        scope: Scope | None = None,
     ) -> None:
         settings = settings or Settings()
         updates = {k: v for k, v in (("uri", uri), ("workspace", workspace)) if v is not None}
         self.settings = settings.model_copy(update=updates) if updates else settings
         self._services: Services = open_services(self.settings)
         self._principal = self.settings.user or current_user()
-        self._scope: Scope | None = None  # built on first use (see ``scope``)
+        # Built on first use (see ``scope``); given by the worker, which acts for the owner
+        # of a policy or schedule in its workspace.
+        self._scope: Scope | None = scope
         self.tracking = self._services.tracking
         self.buffer = LogBuffer(self._write_buffered, BufferOptions.from_settings(self.settings))
         _live_buffers.add(self.buffer)

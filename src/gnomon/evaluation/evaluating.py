@@ -83,12 +83,40 @@ def evaluate(
         >>> result.verdict.passed
         True
     """
-    checked = _checked_options(model_type, thresholds, baseline is not None)
-    evaluation_data = _read(data, targets, model_type, segment_by)
-    scored = _score(model, baseline, evaluation_data, model_type, pos_label, checked)
+    scored = score(
+        model,
+        data,
+        targets,
+        model_type=model_type,
+        baseline=baseline,
+        thresholds=thresholds,
+        segment_by=segment_by,
+        pos_label=pos_label,
+    )
     from gnomon.evaluation.record import record
 
     return record(scored, model, baseline)
+
+
+def score(
+    model: Any,
+    data: Any,
+    targets: str | Any,
+    *,
+    model_type: str = "classifier",
+    baseline: Any = None,
+    thresholds: Mapping[str, Mapping[str, float | bool]] | None = None,
+    segment_by: str | None = None,
+    pos_label: Any = None,
+    plots: bool = True,
+) -> Scored:
+    """What :func:`evaluate` computes (metrics, the baseline's, the verdict, the plots),
+    logged nowhere: for callers that keep the evidence themselves, as the closed loop's gate
+    does, without drawing the plots unless ``plots``. Takes and raises what :func:`evaluate`
+    does."""
+    checked = _checked_options(model_type, thresholds, baseline is not None)
+    evaluation_data = _read(data, targets, model_type, segment_by)
+    return _score(model, baseline, evaluation_data, model_type, pos_label, checked, plots)
 
 
 @dataclass
@@ -164,6 +192,7 @@ def _score(
     model_type: str,
     pos_label: Any,
     thresholds: dict[str, dict[str, float | bool]] | None,
+    plots: bool = True,
 ) -> Scored:
     from gnomon.evaluation.metrics import compute_metrics
     from gnomon.evaluation.predictions import predict, resolve_model
@@ -189,7 +218,8 @@ def _score(
         from gnomon.evaluation.segments import segment_table
 
         scored.segments = segment_table(data.segments, model_type, predictions, scored.baseline)
-    scored.figures = _figures(scored)
+    if plots:
+        scored.figures = _figures(scored)
     return scored
 
 

@@ -121,10 +121,10 @@ def read_records(
     with _duckdb() as con:
         if typed:  # files with a typed copy of every watched input: no JSON to parse
             names = [TYPED_PREFIX + c.name for c in columns]
-            _source(con, store, typed, [*_META_COLUMNS, *names], "typed", fetched)
+            source_view(con, store, typed, [*_META_COLUMNS, *names], "typed", fetched)
             parts.append(_typed_sql(columns, span))
         if plain or not typed:
-            _source(con, store, plain, _RECORD_COLUMNS, "raw", fetched)
+            source_view(con, store, plain, _RECORD_COLUMNS, "raw", fetched)
             parts.append(_json_sql(columns, span))
         order = "ORDER BY time_ms, request_id" if ordered else ""
         found = con.sql(f"SELECT * FROM ({' UNION ALL '.join(parts)}) {order}").to_arrow_table()
@@ -139,10 +139,11 @@ def read_outcomes(store: ArtifactStore, deployment: str, start_ms: int, end_ms: 
     ``request_id``, ``outcome`` (a number) and ``outcome_label`` (text)."""
     keys = partition_files(store, OUTCOMES, deployment, start_ms, end_ms)
     with _duckdb() as con:
-        _source(con, store, keys, ["request_id", "time", "value"])
+        source_view(con, store, keys, ["request_id", "time", "value"])
         return con.sql(
             f"""
-            SELECT request_id, {_number("value")} AS outcome, {_label("value")} AS outcome_label
+            SELECT request_id, {number_sql("value")} AS outcome,
+                   {label_sql("value")} AS outcome_label
             FROM raw
             WHERE epoch_ms(time) >= {int(start_ms)} AND epoch_ms(time) < {int(end_ms)}
             QUALIFY row_number() OVER (PARTITION BY request_id ORDER BY time DESC) = 1
@@ -156,8 +157,8 @@ def _meta_sql() -> list[str]:
         "epoch_ms(time) AS time_ms",
         "role",
         "model_version",
-        f"{_number('outputs')} AS prediction",
-        f"{_label('outputs')} AS prediction_label",
+        f"{number_sql('outputs')} AS prediction",
+        f"{label_sql('outputs')} AS prediction_label",
         "violations IS NOT NULL AS rejected",
     ]
 
@@ -192,7 +193,7 @@ def _json_sql(columns: Sequence[Watched], span: str) -> str:
         selected.append(f"coalesce({wrong}, false) AS {type_error_column(index)}")
     # One parse per record for every column: a list of JSON pointers (RFC 6901), which match
     # keys exactly, whatever they hold; struct field names would clash on case ("x", "X").
-    pointers = ", ".join(_literal("/" + _pointer(c.name)) for c in columns)
+    pointers = ", ".join(sql_literal("/" + _pointer(c.name)) for c in columns)
     parsed = f"json_extract(inputs, [{pointers}]) AS j" if columns else "NULL AS j"
     return f"SELECT {', '.join(selected)} FROM (SELECT *, {parsed} FROM raw WHERE {span})"
 
@@ -249,15 +250,15 @@ def _pointer(name: str) -> str:
     return name.replace("~", "~0").replace("/", "~1")
 
 
-def _literal(text: str) -> str:
+def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _number(column: str) -> str:
+def number_sql(column: str) -> str:
     return f"CASE WHEN json_type({column}) IN {_NUMBER_TYPES} THEN CAST({column} AS DOUBLE) END"
 
 
-def _label(column: str) -> str:
+def label_sql(column: str) -> str:
     kinds = "('VARCHAR','BOOLEAN','BIGINT','UBIGINT','DOUBLE')"
     return f"CASE WHEN json_type({column}) IN {kinds} THEN json_extract_string({column}, '$') END"
 
@@ -266,7 +267,7 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _source(
+def source_view(
     con: duckdb.DuckDBPyConnection,
     store: ArtifactStore,
     keys: Sequence[str],
@@ -280,7 +281,7 @@ def _source(
     from gnomon.artifacts.local import LocalArtifactStore
 
     if keys and isinstance(store, LocalArtifactStore):
-        paths = ", ".join(_literal(store.uri(key)) for key in keys)
+        paths = ", ".join(sql_literal(store.uri(key)) for key in keys)
         selected = ", ".join(_quoted(c) for c in columns)
         con.execute(
             f"CREATE VIEW {view} AS SELECT {selected} "
@@ -336,8 +337,12 @@ class _duckdb:
 __all__ = [
     "Watched",
     "hours",
+    "label_sql",
+    "number_sql",
     "partition_files",
     "read_outcomes",
     "read_records",
+    "source_view",
+    "sql_literal",
     "type_error_column",
 ]

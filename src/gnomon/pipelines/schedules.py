@@ -28,6 +28,7 @@ from gnomon.pipelines import cron
 from gnomon.pipelines.api import PipelinesApi
 from gnomon.pipelines.executors import EXECUTORS
 from gnomon.pipelines.schedule_entities import CATCHUPS, NewSchedule, Schedule, Tick
+from gnomon.pipelines.schedule_hooks import TickHooks
 from gnomon.pipelines.schedule_runs import run_tick
 from gnomon.pipelines.schedules_sql import SqlScheduleStore
 from gnomon.pipelines.service import MAX_PARAMS_BYTES
@@ -64,6 +65,9 @@ class ScheduleService:
         self.pipelines_for = pipelines_for  # client.pipelines of a schedule's workspace
         self.datasets = datasets
         self.monitors = monitors  # found on first use: most schedules watch no monitor
+        # What other capabilities add around a won tick (the closed loop's policies): a
+        # reason to skip it, and what follows the pipeline's run.
+        self.hooks: list[TickHooks] = []
 
     def create(self, scope: Scope, new: NewSchedule, now: int | None = None) -> Schedule:
         """Store ``new``; its first cron tick is the first after ``now`` (default: now)."""
@@ -227,6 +231,12 @@ class ScheduleService:
         return self._run(schedule, due, owner, now)
 
     def _run(self, schedule: Schedule, due: Due, owner: str, claimed: int) -> Tick:
+        for hook in self.hooks:
+            reason = hook.before(schedule, due.tick, claimed)
+            if reason is not None:
+                at = now_ms()
+                self.store.update_tick(schedule.id, due.tick, at, status="skipped", message=reason)
+                return Tick(schedule.name, due.tick, "skipped", owner, None, reason, claimed, at)
         self.store.update_tick(schedule.id, due.tick, now_ms(), status="running")
 
         def started(run_id: str) -> None:
@@ -245,7 +255,13 @@ class ScheduleService:
         self.store.update_tick(
             schedule.id, due.tick, ended, status=status, run_id=run_id, message=message
         )
-        return Tick(schedule.name, due.tick, status, owner, run_id, message, claimed, ended)
+        tick = Tick(schedule.name, due.tick, status, owner, run_id, message, claimed, ended)
+        for hook in self.hooks:
+            try:
+                hook.after(schedule, tick)
+            except Exception:  # the tick ran and is recorded; the hook records its own failure
+                logger.exception("schedule %r: what follows tick %s failed", schedule.name, tick)
+        return tick
 
     def list(self, scope: Scope) -> list[Schedule]:
         return self.store.list(scope)

@@ -12,6 +12,8 @@ from gnomon.cli.output import format_time, say, state_of
 from gnomon.errors import InvalidInput
 from gnomon.monitoring.entities import MonitorRun
 
+ROLLOUT_INTERVAL_S = 10.0  # a rollout's stages hold minutes: looked at more often than that
+
 
 def worker(
     ctx: typer.Context,
@@ -20,12 +22,21 @@ def worker(
     ] = 30,
     once: Annotated[bool, typer.Option(help="One round, then exit (cron, tests).")] = False,
 ) -> None:
-    """Run scheduled monitors (a lease per monitor) and pipeline schedules (each tick claimed
-    once), so that workers share the work. Pipelines are imported from the current folder."""
+    """Run scheduled monitors (a lease per monitor), pipeline schedules and policies (each
+    tick claimed once) and rollouts (a lease each), so that workers share the work.
+    Pipelines are imported from the current folder."""
+    from gnomon.automation.rollouts import RolloutService
+    from gnomon.automation.wiring import start_loop
     from gnomon.backends import is_server, open_services
     from gnomon.monitoring.service import MonitorService
     from gnomon.pipelines.schedules import ScheduleService
-    from gnomon.worker.loop import run_forever, run_schedules_forever, schedules_round
+    from gnomon.worker.loop import (
+        rollouts_round,
+        run_forever,
+        run_rollouts_forever,
+        run_schedules_forever,
+        schedules_round,
+    )
 
     settings = state_of(ctx).settings
     if is_server(settings.uri or ""):
@@ -37,11 +48,14 @@ def worker(
     services = open_services(settings).for_server()
     monitors = services.get(MonitorService)
     schedules = services.get(ScheduleService)
+    rollouts = services.get(RolloutService)
+    start_loop(services)
     stop = threading.Event()
     if once:
         stop.set()
         _said(monitors.run_due())
         _ticks(schedules_round(schedules, interval, None))
+        _stepped(rollouts_round(rollouts, None))
         return
 
     def stopping(signum: int, _: Any) -> None:
@@ -50,8 +64,12 @@ def worker(
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, stopping)
-    say(f"Worker running scheduled monitors and pipelines every {interval:g}s; Ctrl-C stops it")
+    say(
+        f"Worker running scheduled monitors, pipelines and rollouts every {interval:g}s; "
+        "Ctrl-C stops it"
+    )
     pipelines = run_schedules_forever(schedules, interval, stop, _ticks)
+    run_rollouts_forever(rollouts, min(interval, ROLLOUT_INTERVAL_S), stop, _stepped)
     run_forever(monitors, interval, stop, _said)
     if pipelines.is_alive():
         say("Waiting for the running pipeline to end (Ctrl-C again to stop at once)")
@@ -65,6 +83,16 @@ def _said(runs: list[MonitorRun]) -> None:
         elif run.windows:
             say(
                 f"{run.monitor}: {len(run.windows)} window(s) up to {format_time(run.watermark_ms)}"
+            )
+
+
+def _stepped(rollouts: list[Any]) -> None:
+    for rollout in rollouts:
+        last = rollout.decisions[-1] if rollout.decisions else None
+        if last is not None and last.at_ms >= rollout.updated_ms:
+            say(
+                f"rollout {rollout.candidate} on {rollout.deployment}: "
+                f"{last.action}: {last.reason[:300]}"
             )
 
 

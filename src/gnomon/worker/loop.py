@@ -18,6 +18,8 @@ from gnomon.monitoring.entities import MonitorRun
 from gnomon.monitoring.service import MonitorService
 
 if TYPE_CHECKING:
+    from gnomon.automation.entities import Rollout
+    from gnomon.automation.rollouts import RolloutService
     from gnomon.pipelines.schedule_entities import Tick
     from gnomon.pipelines.schedules import ScheduleService
 
@@ -77,4 +79,41 @@ def run_schedules_forever(
     return thread
 
 
-__all__ = ["run_forever", "run_schedules_forever", "schedules_round"]
+def rollouts_round(rollouts: RolloutService, owner: str | None) -> list[Rollout]:
+    """One step of every running rollout this worker gets the lease of; never raises."""
+    try:
+        return rollouts.run_due(owner)
+    except Exception:  # the database away for a moment: try again next round
+        logger.exception("a rollout round failed")
+        return []
+
+
+def run_rollouts_forever(
+    rollouts: RolloutService,
+    interval: float,
+    stop: threading.Event,
+    on_round: Callable[[list[Rollout]], None] | None = None,
+    owner: str | None = None,
+) -> threading.Thread:
+    """Rollout rounds in a thread until ``stop`` is set: a rollout's smoke test loads a
+    model, which must not hold monitors or a long pipeline back (nor they it)."""
+
+    def loop() -> None:
+        while not stop.is_set():
+            done = rollouts_round(rollouts, owner)
+            if on_round is not None:
+                on_round(done)
+            stop.wait(interval)
+
+    thread = threading.Thread(target=loop, name="gnomon-rollouts", daemon=True)
+    thread.start()
+    return thread
+
+
+__all__ = [
+    "rollouts_round",
+    "run_forever",
+    "run_rollouts_forever",
+    "run_schedules_forever",
+    "schedules_round",
+]

@@ -60,7 +60,7 @@ def evaluate(
     from gnomon.evaluation import evaluate as score
 
     champion = _champion(model_name, champion_alias)
-    conditions = _conditions(thresholds, model_type, champion is not None)
+    conditions = gate_conditions(thresholds, model_type, champion is not None)
     with step_run("evaluate"):
         result = score(
             model,
@@ -78,9 +78,9 @@ def evaluate(
     )
     return {
         "passed": verdict is None or verdict.passed,
-        "metrics": _plain(result.metrics),
+        "metrics": plain_metrics(result.metrics),
         "champion": champion,
-        "champion_metrics": _plain(result.baseline_metrics),
+        "champion_metrics": plain_metrics(result.baseline_metrics),
         "reasons": reasons,
         "run_id": result.run_id,
     }
@@ -95,7 +95,7 @@ def _champion(name: str, alias: str) -> str | None:
     return f"models:/{version.model_name}/{version.version}"
 
 
-def _conditions(
+def gate_conditions(
     thresholds: Mapping[str, Any] | None, model_type: str, has_champion: bool
 ) -> dict[str, dict[str, Any]]:
     """``gnomon.evaluate``'s thresholds: each bound as given, plus no-worse-than-the-champion."""
@@ -127,7 +127,7 @@ def _conditions(
     return out
 
 
-def _plain(metrics: Mapping[str, float] | None) -> dict[str, float | None] | None:
+def plain_metrics(metrics: Mapping[str, float] | None) -> dict[str, float | None] | None:
     if metrics is None:
         return None
     return {k: None if math.isnan(v) else float(v) for k, v in metrics.items()}
@@ -192,4 +192,4 @@ def _logged(model: Any, training_data: DatasetVersion | str | None) -> str:
     return uri
 
 
-__all__ = ["PRIMARY_METRIC", "evaluate", "register"]
+__all__ = ["PRIMARY_METRIC", "evaluate", "gate_conditions", "plain_metrics", "register"]

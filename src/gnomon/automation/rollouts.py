@@ -1,0 +1,353 @@
+"""RolloutService: progressive rollouts of a candidate version over a deployment, stepped
+by the controller in ``gnomon worker`` on live evidence, every decision recorded with the
+figures it read.
+
+A stage's routing is applied as the rollout enters it (a shadow arm, a canary's weight, the
+promotion), and checked against the deployment first, so a step retried after a crash does
+not change the routing twice. Rolling back removes the candidate's arm and leaves the rest of
+the routing as it is; nothing else of the deployment is touched.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from gnomon._types import Scope, now_ms
+from gnomon.automation.controller import judge
+from gnomon.automation.entities import Action, Decision, Plan, Rollout, Stage
+from gnomon.automation.evidence import Evidence, gather
+from gnomon.automation.sql import MAX_LISTED, SqlAutomationStore
+from gnomon.deployments.entities import Arm, ArmRole
+from gnomon.errors import Conflict, GnomonError, InvalidInput
+from gnomon.predictions.storage import predictions_store
+
+if TYPE_CHECKING:
+    from gnomon.artifacts.store import ArtifactStore
+    from gnomon.config import Settings
+    from gnomon.deployments.service import DeploymentService
+    from gnomon.registry.service import RegistryService
+
+logger = logging.getLogger("gnomon.automation.rollouts")
+LEASE_MS = 120_000
+# The smoke test: None when the candidate answered its sample, else why not; it loads the
+# model (user code), so only the worker's controller runs it.
+Smoke = Callable[[Scope, Rollout], "str | None"]
+_LIVE = ("shadow", "canary")
+
+
+class RolloutService:
+    def __init__(
+        self,
+        store: SqlAutomationStore,
+        deployments: DeploymentService,
+        registry: RegistryService,
+        settings: Settings,
+    ) -> None:
+        self.store = store
+        self.deployments = deployments
+        self.registry = registry
+        self.settings = settings
+        self.smoke: Smoke | None = None  # set by the worker: the API server never loads models
+        self.ended: list[Callable[[Scope, Rollout], None]] = []  # the policies' firings
+        self.owner = _owner()  # this process's name on the leases it takes
+
+    # -- starting, reading, a person's say ------------------------------------------------------
+
+    def start(
+        self,
+        scope: Scope,
+        deployment: str,
+        model: str,
+        version: int,
+        plan: Plan,
+        risk: dict[str, Any],
+        *,
+        firing_id: str | None = None,
+        now: int | None = None,
+    ) -> Rollout:
+        """A rollout of ``model/version`` over ``deployment``; its first stage starts now.
+
+        Raises:
+            NotFound: the deployment or the version.
+            InvalidInput: the version already answers as the primary.
+            Conflict: the deployment has a rollout running.
+        """
+        at = now_ms() if now is None else now
+        current, arms = self.deployments.resolve(scope, deployment)
+        candidate = self.registry.get_version(scope, model, version)
+        primary = next(a for a in arms if a.arm.role is ArmRole.PRIMARY)
+        if primary.arm.model == model and primary.version == candidate.version:
+            raise InvalidInput(f"{model}/{version} already answers {deployment!r} as its primary")
+        champion = primary.version if primary.arm.model == model else None
+        stages = ", ".join(stage.describe() for stage in plan.stages)
+        level = risk.get("level", "unknown")
+        decision = Decision(
+            0, at, 0, "start", f"{level} risk: {plan.strategy} rollout ({stages})", {"risk": risk}
+        )
+        return self.store.insert_rollout(
+            scope, current.name, model, version, champion, risk, plan, firing_id, at, decision
+        )
+
+    def get(self, scope: Scope, rollout_id: str) -> Rollout:
+        return self.store.rollout(rollout_id, scope)
+
+    def latest(self, scope: Scope, deployment: str) -> Rollout:
+        """The deployment's newest rollout. Raises ``NotFound``."""
+        self.deployments.get(scope, deployment)  # NotFound names the deployment
+        found = self.store.rollouts(scope, deployment, 1)
+        if not found:
+            from gnomon.errors import NotFound
+
+            raise NotFound(
+                f"deployment {deployment!r} has had no rollout", {"deployment": deployment}
+            )
+        return found[0]
+
+    def list(self, scope: Scope, deployment: str | None = None, limit: int = 50) -> list[Rollout]:
+        if not 1 <= limit <= MAX_LISTED:
+            raise InvalidInput(f"limit must be 1..{MAX_LISTED}, not {limit}")
+        return self.store.rollouts(scope, deployment, limit)
+
+    def approve(self, scope: Scope, deployment: str, now: int | None = None) -> Rollout:
+        """Let a rollout waiting for approval go on to live traffic.
+
+        Raises:
+            InvalidInput: the deployment's rollout is not waiting for approval.
+        """
+        rollout = self.latest(scope, deployment)
+        if rollout.state != "awaiting_approval":
+            raise InvalidInput(
+                f"the rollout of {rollout.candidate} over {deployment!r} is {rollout.state}, "
+                "not waiting for approval"
+            )
+        at = now_ms() if now is None else now
+        return self._advance(
+            scope, rollout, None, at, "approve", f"approved by {scope.principal}", {}
+        )
+
+    def abort(
+        self, scope: Scope, deployment: str, reason: str = "", now: int | None = None
+    ) -> Rollout:
+        """Stop the deployment's running rollout and take the candidate's arm away."""
+        rollout = self.latest(scope, deployment)
+        if rollout.ended:
+            raise InvalidInput(
+                f"the rollout of {rollout.candidate} over {deployment!r} has ended "
+                f"({rollout.state})"
+            )
+        at = now_ms() if now is None else now
+        said = f"aborted by {scope.principal}" + (f": {reason[:500]}" if reason else "")
+        return self._end(scope, rollout, None, at, "abort", said, {}, "aborted")
+
+    # -- the controller ---------------------------------------------------------------------------
+
+    def run_due(self, owner: str | None = None, now: int | None = None) -> list[Rollout]:
+        """Step every running rollout of every workspace whose lease this worker gets."""
+        owner = owner or self.owner
+        stepped = []
+        for workspace, rollout_id in self.store.active_rollouts():
+            at = now_ms() if now is None else now
+            try:
+                if not self.store.take_lease(rollout_id, owner, at, LEASE_MS):
+                    continue
+                try:
+                    rollout = self.store.rollout(rollout_id)
+                    scope = Scope(workspace, rollout.created_by)
+                    stepped.append(self.step(scope, rollout, owner, at))
+                finally:
+                    self.store.release_lease(rollout_id, owner)
+            except Exception:  # one rollout's trouble must not hold the others back
+                logger.exception("rollout %s: a step failed", rollout_id)
+        return stepped
+
+    def step(self, scope: Scope, rollout: Rollout, owner: str | None, now: int) -> Rollout:
+        stage = rollout.current
+        if stage is None or rollout.ended:
+            return rollout
+        if rollout.state == "awaiting_approval":
+            return rollout
+        if stage.kind == "smoke":
+            return self._smoke(scope, rollout, owner, now)
+        if stage.kind == "approval":
+            return self._record(
+                scope, rollout, owner, now, "hold", "waiting for approval: gnomon rollout approve",
+                {}, {"state": "awaiting_approval"},
+            )  # fmt: skip
+        if stage.kind == "promote":
+            return self._promote(scope, rollout, owner, now)
+        evidence = self.evidence(scope, rollout, now)
+        elapsed = (now - rollout.stage_started_ms) / 1000
+        verdict = judge(stage, rollout.plan, evidence, elapsed)
+        figures = evidence.to_dict()
+        if verdict.action == "hold":
+            return rollout  # nothing new: not recorded every round
+        if verdict.action == "extend":
+            values = {"stage_started_ms": now, "extensions": rollout.extensions + 1}
+            return self._record(
+                scope, rollout, owner, now, "extend", verdict.reason, figures, values
+            )
+        if verdict.action == "rollback":
+            return self._end(
+                scope, rollout, owner, now, "rollback", verdict.reason, figures, "rolled_back"
+            )
+        return self._advance(scope, rollout, owner, now, "advance", verdict.reason, figures)
+
+    def evidence(self, scope: Scope, rollout: Rollout, now: int) -> Evidence:
+        return gather(
+            self._predictions(scope),
+            rollout.deployment,
+            rollout.model,
+            rollout.candidate_version,
+            rollout.stage_started_ms,
+            now + 1,
+            rollout.plan.model_type,
+        )
+
+    def _smoke(self, scope: Scope, rollout: Rollout, owner: str | None, now: int) -> Rollout:
+        if self.smoke is None:
+            return rollout  # the API server: a worker runs the smoke test
+        try:
+            problem = self.smoke(scope, rollout)
+        except GnomonError as exc:
+            problem = exc.message
+        except Exception as exc:  # the candidate's own code failed to load or answer
+            problem = f"{type(exc).__name__}: {exc}"
+        if problem is None:
+            return self._advance(scope, rollout, owner, now, "advance", "smoke test passed", {})
+        if problem.startswith("wait:"):
+            values = {"stage_started_ms": now, "extensions": rollout.extensions + 1}
+            return self._record(
+                scope, rollout, owner, now, "extend", problem[5:].strip(), {}, values
+            )
+        return self._end(
+            scope,
+            rollout,
+            owner,
+            now,
+            "rollback",
+            f"smoke test failed: {problem}",
+            {},
+            "rolled_back",
+        )
+
+    def _promote(self, scope: Scope, rollout: Rollout, owner: str | None, now: int) -> Rollout:
+        arm = self._arm(scope, rollout)
+        note = _note(rollout, "promoted")
+        if arm is None:  # a direct rollout: the candidate takes all traffic at once
+            self.deployments.set_route(scope, rollout.deployment, rollout.candidate, note=note)
+        elif arm.role is not ArmRole.PRIMARY:
+            self.deployments.promote(scope, rollout.deployment, rollout.candidate, note=note)
+        alias = rollout.plan.alias
+        if alias is not None:
+            self.registry.set_alias(scope, rollout.model, alias, rollout.candidate_version)
+        said = f"promoted {rollout.candidate} to all traffic" + (f"; {alias} → it" if alias else "")
+        return self._end(scope, rollout, owner, now, "promote", said, {}, "promoted")
+
+    def _arm(self, scope: Scope, rollout: Rollout) -> Arm | None:
+        """The candidate's arm in the deployment's routing now, if it has one."""
+        routing = self.deployments.get(scope, rollout.deployment).routing
+        wanted = (rollout.model, str(rollout.candidate_version))
+        return next((a for a in routing.arms if (a.model, a.selector) == wanted), None)
+
+    # -- changing the routing and the record ----------------------------------------------------
+
+    def _advance(
+        self,
+        scope: Scope,
+        rollout: Rollout,
+        owner: str | None,
+        now: int,
+        action: Action,
+        reason: str,
+        figures: dict[str, Any],
+    ) -> Rollout:
+        following = rollout.stage + 1
+        stage = rollout.plan.stages[following]
+        if stage.kind in _LIVE:
+            self._route(scope, rollout, stage)
+        values = {"stage": following, "stage_started_ms": now, "extensions": 0, "state": "running"}
+        moved = self._record(scope, rollout, owner, now, action, reason, figures, values)
+        if stage.kind in ("promote", "approval") and not moved.ended:
+            return self.step(scope, moved, owner, now)  # nothing to wait for before it
+        return moved
+
+    def _end(
+        self,
+        scope: Scope,
+        rollout: Rollout,
+        owner: str | None,
+        now: int,
+        action: Action,
+        reason: str,
+        figures: dict[str, Any],
+        state: str,
+    ) -> Rollout:
+        if state != "promoted":
+            self._unroute(scope, rollout)
+        ended = self._record(scope, rollout, owner, now, action, reason, figures, {"state": state})
+        for hook in self.ended:
+            try:
+                hook(scope, ended)
+            except Exception:
+                logger.exception("rollout %s: what follows its end failed", rollout.id)
+        return ended
+
+    def _record(
+        self,
+        scope: Scope,
+        rollout: Rollout,
+        owner: str | None,
+        now: int,
+        action: Action,
+        reason: str,
+        figures: dict[str, Any],
+        values: dict[str, Any],
+    ) -> Rollout:
+        decision = Decision(0, now, rollout.stage, action, reason, figures)
+        if not self.store.record(rollout.id, decision, values, owner, rollout.stage):
+            raise Conflict(
+                f"the rollout of {rollout.candidate} over {rollout.deployment!r} changed "
+                "meanwhile; look again"
+            )
+        return self.store.rollout(rollout.id)
+
+    def _route(self, scope: Scope, rollout: Rollout, stage: Stage) -> None:
+        """The candidate's arm as ``stage`` wants it, unless the deployment has it so."""
+        arm = self._arm(scope, rollout)
+        note = _note(rollout, stage.describe())
+        name, candidate = rollout.deployment, rollout.candidate
+        if stage.kind == "shadow":
+            if arm is None:
+                self.deployments.set_route(scope, name, candidate, shadow=True, note=note)
+            return
+        if arm is not None and arm.role is ArmRole.CANARY and arm.weight == stage.weight:
+            return
+        if arm is not None and arm.role is ArmRole.PRIMARY:
+            return
+        self.deployments.set_route(scope, name, candidate, canary=stage.weight, note=note)
+
+    def _unroute(self, scope: Scope, rollout: Rollout) -> None:
+        arm = self._arm(scope, rollout)
+        if arm is not None and arm.role is not ArmRole.PRIMARY:
+            note = _note(rollout, "rolled back")
+            self.deployments.remove_route(scope, rollout.deployment, rollout.candidate, note=note)
+
+    def _predictions(self, scope: Scope) -> ArtifactStore:
+        settings = self.settings
+        return predictions_store(settings.artifact_root, scope.workspace, settings.s3_endpoint_url)
+
+
+def _note(rollout: Rollout, what: str) -> str:
+    return f"rollout {rollout.id[:8]}: {what}"
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+__all__ = ["LEASE_MS", "RolloutService", "Smoke"]
