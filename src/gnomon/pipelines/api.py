@@ -7,6 +7,7 @@ from typing import Literal, Protocol
 
 from gnomon.pipelines.entities import LineageGraph, NewPipelineRun, PipelineRun, StepRun
 from gnomon.pipelines.objects import ObjectsAddress
+from gnomon.pipelines.prediction_lineage import PredictionLineage
 
 Direction = Literal["upstream", "downstream", "both"]
 
@@ -39,6 +40,28 @@ class PipelinesApi(Protocol):
     def lineage(self, ref: str, direction: Direction = "both", depth: int = 10) -> LineageGraph:
         """The graph around an object: ``run:ID``, ``step:ID``, ``artifact:DIGEST``,
         ``dataset:NAME@V``, ``model:NAME/V`` or ``deployment:NAME``."""
+        ...
+
+    def prediction_lineage(
+        self,
+        request_id: str,
+        deployment: str | None = None,
+        *,
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+    ) -> PredictionLineage:
+        """Where the prediction ``request_id`` came from: its deployment, model version, run,
+        commit, params, dataset versions and feature views (row 0's for a bare id of a
+        request of several rows). ``deployment``, ``since_ms`` and ``until_ms`` narrow
+        which records are searched.
+
+        Raises:
+            InvalidInput: a request id over 256 characters or with control characters.
+            NotFound: no prediction record has that request id.
+
+        Example:
+            >>> client.pipelines.prediction_lineage("4f0c…").run.id  # doctest: +SKIP
+        """
         ...
 
 

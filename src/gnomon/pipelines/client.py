@@ -10,15 +10,22 @@ from gnomon.pipelines.api import Direction
 from gnomon.pipelines.entities import LineageGraph, NewPipelineRun, PipelineRun, StepRun
 from gnomon.pipelines.lineage import LineageService
 from gnomon.pipelines.objects import ObjectsAddress
+from gnomon.pipelines.prediction_lineage import PredictionLineage, PredictionLineageService
 from gnomon.pipelines.service import PipelineService
 
 
 class PipelineClient:
     def __init__(
-        self, service: PipelineService, lineage: LineageService, scope: Scope, settings: Settings
+        self,
+        service: PipelineService,
+        lineage: LineageService,
+        scope: Scope,
+        settings: Settings,
+        predictions: PredictionLineageService,
     ) -> None:
         self.service = service
         self.lineage_service = lineage
+        self.predictions = predictions
         self.scope = scope
         self.settings = settings
 
@@ -53,3 +60,13 @@ class PipelineClient:
 
     def lineage(self, ref: str, direction: Direction = "both", depth: int = 10) -> LineageGraph:
         return self.lineage_service.graph(self.scope, ref, direction, depth)
+
+    def prediction_lineage(
+        self,
+        request_id: str,
+        deployment: str | None = None,
+        *,
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+    ) -> PredictionLineage:
+        return self.predictions.lineage(self.scope, request_id, deployment, since_ms, until_ms)

@@ -17,12 +17,15 @@ from gnomon.client.transport import Transport, body, key_path, segment
 from gnomon.pipelines.api import Direction
 from gnomon.pipelines.entities import LineageGraph, NewPipelineRun, PipelineRun, StepRun
 from gnomon.pipelines.objects import SERVER_PREFIX, ObjectsAddress
+from gnomon.pipelines.prediction_lineage import PredictionLineage
+from gnomon.pipelines.prediction_records import check_request_id
 from gnomon.pipelines.schemas import (
     CacheAsk,
     CachedOut,
     FinishRun,
     LineageOut,
     PipelineRunOut,
+    PredictionLineageOut,
     RecordSteps,
     StartRun,
     StepIn,
@@ -88,6 +91,19 @@ class HttpPipelineClient:
         params = {"direction": direction, "depth": depth}
         answer = self.transport.one("GET", f"/lineage/{key_path(ref)}", LineageOut, params=params)
         return answer.entity()
+
+    def prediction_lineage(
+        self,
+        request_id: str,
+        deployment: str | None = None,
+        *,
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+    ) -> PredictionLineage:
+        # Checked here too: a control character or '..' would not survive the URL as sent.
+        path = f"/lineage/prediction/{key_path(check_request_id(request_id))}"
+        params = {"deployment": deployment, "since_ms": since_ms, "until_ms": until_ms}
+        return self.transport.one("GET", path, PredictionLineageOut, params=params).entity()
 
 
 def _run(run_id: str) -> str:

@@ -25,6 +25,8 @@ from starlette.concurrency import run_in_threadpool
 from gnomon.auth.entities import AuditAction
 from gnomon.errors import PayloadTooLarge
 from gnomon.pipelines.lineage import MAX_DEPTH, LineageService
+from gnomon.pipelines.prediction_lineage import PredictionLineageService
+from gnomon.pipelines.prediction_records import MAX_REQUEST_ID
 from gnomon.pipelines.schemas import (
     CacheAsk,
     CachedOut,
@@ -34,6 +36,7 @@ from gnomon.pipelines.schemas import (
     MissingAsk,
     MissingOut,
     PipelineRunOut,
+    PredictionLineageOut,
     RecordSteps,
     StartRun,
     StepOut,
@@ -45,7 +48,7 @@ from gnomon.server.audit import audit
 from gnomon.server.guard import upload_body
 from gnomon.server.respond import wire
 from gnomon.tracking.validation import NAME_LENGTH
-from gnomon.wire import Text
+from gnomon.wire import QueryMillis, Text
 
 router = APIRouter(tags=["pipelines"])
 
@@ -63,9 +66,15 @@ async def _lineage(request: Request) -> LineageService:
     return service
 
 
+async def _prediction_lineage(request: Request) -> PredictionLineageService:
+    service: PredictionLineageService = request.app.state.services.get(PredictionLineageService)
+    return service
+
+
 Pipelines = Annotated[PipelineService, Depends(_pipelines)]
 ObjectDigest = Annotated[Digest, PathPart(description="The content's XXH3-128, in hex.")]
 Lineage = Annotated[LineageService, Depends(_lineage)]
+PredictionLineages = Annotated[PredictionLineageService, Depends(_prediction_lineage)]
 
 
 def _objects(request: Request, caller: Caller) -> ServedObjects:
@@ -140,6 +149,23 @@ def recent_cache(
     """The cache entries of the pipeline's last few runs (a runner's first guess)."""
     found = pipelines.recent_cache(caller.scope, pipeline)
     return wire(CachedOut, {"steps": {k: StepOut.of(s) for k, s in found.items()}})
+
+
+# Before /lineage/{ref:path}, which would take "prediction/…" as a ref. A path parameter: a
+# client's X-Request-ID may hold a '/'.
+@router.get("/lineage/prediction/{request_id:path}", response_model=PredictionLineageOut)
+def prediction_lineage(
+    request_id: Annotated[Text, PathPart(max_length=MAX_REQUEST_ID)],
+    caller: Reader,
+    lineage: PredictionLineages,
+    deployment: Annotated[Text, Query(max_length=NAME_LENGTH)] | None = None,
+    since_ms: QueryMillis | None = None,
+    until_ms: QueryMillis | None = None,
+) -> Response:
+    """Where the prediction ``request_id`` came from: deployment, model version, run, commit,
+    params, dataset versions and feature views (row 0's for a request of several rows)."""
+    found = lineage.lineage(caller.scope, request_id, deployment, since_ms, until_ms)
+    return wire(PredictionLineageOut, PredictionLineageOut.of(found))
 
 
 @router.get("/lineage/{ref:path}", response_model=LineageOut)

@@ -23,6 +23,13 @@ from gnomon.pipelines.entities import (
     StepRun,
     StepStatus,
 )
+from gnomon.pipelines.prediction_lineage import (
+    CodeVersion,
+    DataInput,
+    ModelOrigin,
+    PredictionLineage,
+    RunOrigin,
+)
 from gnomon.pipelines.service import MAX_STEPS_PER_CALL
 from gnomon.tracking.validation import NAME_LENGTH
 from gnomon.wire import Text, Wire, WireJson, WireMillis, check_text
@@ -224,19 +231,86 @@ class LineageOut(Wire):
         return LineageGraph(self.root, nodes, tuple(self.edges), self.truncated)
 
 
+class ModelOriginOut(Wire):
+    name: str
+    version: int | None
+    aliases: list[str] = Field(default_factory=list)
+    flavor: str = ""
+    source: str = ""
+
+
+class RunOriginOut(Wire):
+    id: str
+    experiment_id: str
+    experiment: str
+    name: str
+    status: str
+
+
+class CodeVersionOut(Wire):
+    commit: str = ""
+    branch: str = ""
+    remote: str = ""
+    dirty: bool | None = None
+
+
+class DataInputOut(Wire):
+    ref: str
+    role: str
+
+
+class PredictionLineageOut(Wire):
+    request_id: str
+    time_ms: int
+    deployment: str
+    role: str
+    latency_ms: float
+    model: ModelOriginOut
+    run: RunOriginOut | None = None
+    code: CodeVersionOut | None = None
+    params: dict[str, str] = Field(default_factory=dict)
+    data: list[DataInputOut] = Field(default_factory=list)
+    features: dict[str, str] = Field(default_factory=dict)
+    pipeline_run_id: str | None = None
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    outputs: Any = None
+    rows: int = 1
+    notes: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, lineage: PredictionLineage) -> PredictionLineageOut:
+        return cls.model_validate(lineage, from_attributes=True)
+
+    def entity(self) -> PredictionLineage:
+        fields = self.model_dump(exclude={"model", "run", "code", "data", "notes"})
+        return PredictionLineage(
+            model=ModelOrigin(**{**self.model.model_dump(), "aliases": tuple(self.model.aliases)}),
+            run=None if self.run is None else RunOrigin(**self.run.model_dump()),
+            code=None if self.code is None else CodeVersion(**self.code.model_dump()),
+            data=tuple(DataInput(d.ref, d.role) for d in self.data),
+            notes=tuple(self.notes),
+            **fields,
+        )
+
+
 __all__ = [
     "ArtifactIn",
     "ArtifactOut",
     "CacheAsk",
     "CachedOut",
+    "CodeVersionOut",
+    "DataInputOut",
     "FinishRun",
     "LineageNodeOut",
     "LineageOut",
     "MissingAsk",
     "MissingOut",
+    "ModelOriginOut",
     "ObjectAsk",
     "PipelineRunOut",
+    "PredictionLineageOut",
     "RecordSteps",
+    "RunOriginOut",
     "StartRun",
     "StepIn",
     "StepOut",

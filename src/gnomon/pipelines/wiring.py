@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from gnomon._types import Scope
 from gnomon.pipelines.api import PipelinesApi
 from gnomon.services import ServiceRegistry
+
+if TYPE_CHECKING:
+    from gnomon.artifacts.store import ArtifactStore
+    from gnomon.config import Settings
 
 
 def build(services: ServiceRegistry) -> None:
@@ -21,6 +26,7 @@ def build(services: ServiceRegistry) -> None:
     from gnomon.deployments.service import DeploymentService
     from gnomon.pipelines.client import PipelineClient
     from gnomon.pipelines.lineage import LineageService
+    from gnomon.pipelines.prediction_lineage import PredictionLineageService
     from gnomon.pipelines.service import PipelineService
     from gnomon.pipelines.sql import SqlPipelineStore
     from gnomon.registry.service import RegistryService
@@ -35,15 +41,29 @@ def build(services: ServiceRegistry) -> None:
         services.get(RegistryService),
         services.find(DeploymentService),
     )
+    settings = services.settings
+    predictions = PredictionLineageService(
+        lambda scope: _predictions(settings, scope),
+        services.get(TrackingService),
+        services.find(DatasetService),
+        services.get(RegistryService),
+    )
     services.provide(PipelineService, pipelines)
     services.provide(LineageService, lineage)
-    settings = services.settings
+    services.provide(PredictionLineageService, predictions)
 
     def embedded(scope: Scope) -> PipelinesApi:
-        return PipelineClient(pipelines, lineage, scope, settings)
+        return PipelineClient(pipelines, lineage, scope, settings, predictions)
 
     services.expose("pipelines", PipelinesApi, embedded)
     _schedules(services, embedded)
+
+
+def _predictions(settings: Settings, scope: Scope) -> ArtifactStore:
+    """The workspace's prediction records, where its model servers write them."""
+    from gnomon.predictions.storage import predictions_store
+
+    return predictions_store(settings.artifact_root, scope.workspace, settings.s3_endpoint_url)
 
 
 def _schedules(services: ServiceRegistry, pipelines: Callable[[Scope], PipelinesApi]) -> None:

@@ -93,6 +93,7 @@ def world(auth_server: LiveServer) -> Iterator[World]:
         "silence_id": "no-such-silence",
         "pipeline_run_id": "0" * 32,
         "ref": "pipeline-run:" + "0" * 32,  # lineage: an object the workspace lacks
+        "request_id": "no-such-request",  # a prediction's lineage: none has it
         "study": "no-such-study",
         "study_id": "0" * 32,
     }
