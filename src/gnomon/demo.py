@@ -26,6 +26,7 @@ from gnomon.tracking.entities import Run
 if TYPE_CHECKING:
     from gnomon.data.validation import ValidationReport
     from gnomon.demo_features import FeatureDemo
+    from gnomon.demo_loop import LoopDemo
     from gnomon.demo_monitor import MonitorDemo
     from gnomon.demo_pipeline import PipelineDemo
     from gnomon.demo_tuning import TuningDemo
@@ -84,6 +85,7 @@ class DemoResult:
     pipelines: PipelineDemo | None = None  # the training as a pipeline: cached, lineage, Ray
     features: FeatureDemo | None = None  # a feature view, a training frame, answers by id
     tuning: TuningDemo | None = None  # a forest tuned in parallel, the best registered
+    loop: LoopDemo | None = None  # drift → retraining → gate → canary → promotion; a rollback
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +152,7 @@ def run_demo(
     pipelines: bool = True,
     ray: bool = True,
     tune: bool = True,
+    loop: bool = True,
 ) -> DemoResult:
     """Train every model of :func:`model_specs`, each as a run of experiment ``demo``.
 
@@ -158,6 +161,8 @@ def run_demo(
         on_trained: called after each model's run has ended (drives a progress bar).
         pipelines: also run the training as a pipeline (twice, then on Ray if ``ray``).
         tune: also tune a random forest in parallel (a minute; seconds when ``quick``).
+        loop: also close the loop: drift, retraining, gate, canary, promotion, a rollback
+            (half a minute).
 
     Raises:
         InvalidInput: scikit-learn is not installed.
@@ -204,6 +209,11 @@ def run_demo(
         from gnomon.demo_tuning import run_tuning
 
         tuning = run_tuning(split.x_train, split.y_train, split.x_valid, split.y_valid, quick)
+    closed = None
+    if loop and serve:
+        from gnomon.demo_loop import run_loop
+
+        closed = run_loop(split)
     flows = None
     if pipelines:
         from gnomon.demo_pipeline import run_pipelines
@@ -223,6 +233,7 @@ def run_demo(
         pipelines=flows,
         features=features,
         tuning=tuning,
+        loop=closed,
     )
 
 

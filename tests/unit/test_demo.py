@@ -156,6 +156,33 @@ def test_demo_tunes_a_forest_in_parallel_and_registers_the_best(demo: DemoResult
     )
 
 
+def test_demo_closes_the_loop_and_rolls_a_bad_candidate_back(demo: DemoResult) -> None:
+    from gnomon.demo_loop import DEPLOYMENT, POLICY
+    from gnomon.demo_loop_flow import MODEL
+
+    loop = demo.loop
+    assert loop is not None
+    firing = loop.firing
+    assert firing["status"] == "promoted" and firing["gate"]["passed"]
+    assert firing["gate"]["production"]["rows"] >= 50  # labelled records judged it too
+    assert firing["risk"]["level"] == "medium"
+    assert loop.promoted["state"] == "promoted" and loop.rolled_back["state"] == "rolled_back"
+    assert [a for a, _ in loop.promoted["decisions"]] == [
+        "start", "advance", "advance", "advance", "promote",
+    ]  # fmt: skip
+    assert "accuracy on outcomes" in loop.rolled_back["decisions"][-1][1]
+    assert loop.failed == 0 and loop.requests > 500
+    assert 0 < loop.canary_to_rollback_s < loop.drift_to_promotion_s < 240
+    client = gnomon.get_client()
+    production = client.registry.get_version(MODEL, "production")
+    assert f"{MODEL}/{production.version}" == loop.promoted["candidate"]
+    arms = client.deployments.get(DEPLOYMENT).routing.arms
+    assert [(a.ref, a.weight) for a in arms] == [(f"{MODEL}@production", 100)] or [
+        (a.ref, a.weight) for a in arms
+    ] == [(loop.promoted["candidate"], 100)]
+    assert client.policies.get(POLICY).spec.model == MODEL
+
+
 def test_demo_command_prints_the_comparison(home: Path) -> None:
     from gnomon.cli.app import app
 
@@ -168,6 +195,7 @@ def test_demo_command_prints_the_comparison(home: Path) -> None:
     assert str(home / "artifacts") in result.stdout
     assert "verdict: " in result.stdout and "production: " in result.stdout
     assert "tuned a random forest in parallel" in result.stdout
+    assert "closed loop: drifted traffic" in result.stdout and "promote: promoted" in result.stdout
     runs = gnomon.get_client().search_runs(EXPERIMENT)
     assert len(runs) == 4  # three models and the evaluation of the best against the next
 

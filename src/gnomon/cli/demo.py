@@ -21,6 +21,7 @@ from gnomon.errors import InvalidInput
 if TYPE_CHECKING:
     from gnomon.demo import DataDemo, DemoResult, ModelSpec, ServingDemo
     from gnomon.demo_features import FeatureDemo
+    from gnomon.demo_loop import LoopDemo
     from gnomon.demo_monitor import MonitorDemo
     from gnomon.demo_pipeline import PipelineDemo
     from gnomon.demo_tuning import TuningDemo
@@ -99,6 +100,8 @@ def _print_demo(result: DemoResult, experiment: str) -> None:
         _print_features(result.features)
     if result.tuning is not None:
         _print_tuning(result.tuning)
+    if result.loop is not None:
+        _print_loop(result.loop)
     if result.pipelines is not None:
         _print_pipelines(result.pipelines)
     say(f"metadata:  {display_uri(result.store_uri)}")
@@ -126,6 +129,37 @@ def _print_tuning(found: TuningDemo) -> None:
     say(f"tuned a random forest in parallel, study {found.study}: {counts} trials")
     say(f"  best f1 {_score(found.best_f1)} with {params}; registered {found.registered}")
     hint(f"      gnomon tune show {found.study}")
+
+
+def _print_loop(found: LoopDemo) -> None:
+    firing = found.firing
+    risk = firing["risk"] or {}
+    shares = [f"{s:.0%}" for s in firing["alert"]["drift_shares"] if s][:3]
+    say(
+        "closed loop: drifted traffic → alert (drift share "
+        f"{', '.join(shares) or MISSING}) → retraining → gate → risk → rollout"
+    )
+    gate = firing["gate"] or {}
+    for source in ("holdout", "production"):
+        judged = gate.get(source) or {}
+        if "metrics" in judged:
+            mine = judged["metrics"].get("accuracy")
+            theirs = (judged.get("champion_metrics") or {}).get("accuracy")
+            say(
+                f"  gate on {source} ({judged['rows']} rows): accuracy {_score(mine)} against "
+                f"the champion's {_score(theirs)}"
+            )
+    reasons = "; ".join(c["reason"] for c in risk.get("changes", [])[:3])
+    say(f"  risk {risk.get('level', MISSING)}: {reasons}")
+    for action, reason in found.promoted["decisions"]:
+        say(f"  {action}: {reason}")
+    say(f"  drifted traffic to promoted model: {found.drift_to_promotion_s:.1f} s")
+    say(f"a bad candidate ({found.rolled_back['candidate']}), rolled out by hand:")
+    for action, reason in found.rolled_back["decisions"][-1:]:
+        say(f"  {action}: {reason}")
+    say(f"  its first canary window to the rollback: {found.canary_to_rollback_s:.1f} s")
+    say(f"  {found.requests} requests from 8 connections meanwhile, {found.failed} failed")
+    hint("      gnomon policy firings demo-retrain-on-drift; gnomon rollout status demo-loop-api")
 
 
 def _print_pipelines(flows: PipelineDemo) -> None:
