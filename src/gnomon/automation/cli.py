@@ -226,7 +226,11 @@ def _read(file: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(file.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"{file} is not YAML: {str(exc)[:300]}") from None
+        # PyYAML's own message spans lines (a snippet, a caret): an error is one line.
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
+        raise InvalidInput(f"{file} is not YAML{where}: {problem[:300]}") from None
     if not isinstance(data, dict):
         raise InvalidInput(f"{file} holds a mapping of fields, not {type(data).__name__}")
     return data

@@ -214,11 +214,20 @@ class ModelServer:
             prepare = functools.partial(self._prepare, table, body, request.headers, parse)
             arm, read, checked = await run_in_threadpool(prepare)
         predicting = time.perf_counter()
-        answer = await self._predict(arm, checked.frame, large, read.params)
+        request_id = request.scope["state"]["request_id"]
+        try:
+            answer = await self._predict(arm, checked.frame, large, read.params)
+        except Exception:
+            # Recorded without an answer, as a failed shadow is: a rollout counts the
+            # candidate's failures from the records.
+            if self.records is not None:
+                empty = [None] * len(checked.frame)
+                failed = answered(request_id, table, arm, checked, empty, started)
+                self.records.submit_request(failed)
+            raise
         took = time.perf_counter() - predicting
         rows = len(checked.frame)
         values = per_row(answer, rows)
-        request_id = request.scope["state"]["request_id"]
         self.metrics.predictions.labels(arm.name, arm.version_label, arm.role).inc(rows)
         self.metrics.prediction_seconds.labels(arm.name, arm.version_label, arm.role).observe(took)
         if self.records is not None:
