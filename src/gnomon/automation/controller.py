@@ -3,8 +3,8 @@ tested without a server.
 
 - A live stage (canary) rolls back as soon as the candidate, over enough answers, breaks a
   limit: more failures than ``max_error_rate``, a p99 latency over ``max_p99_ratio`` times
-  the primary's, or (where outcomes came back) the gate's metric worse than the primary's
-  by more than ``max_metric_drop``.
+  the primary's (once both answered ``MIN_LATENCY_ANSWERS``), or (where outcomes came
+  back) the gate's metric worse than the primary's by more than ``max_metric_drop``.
 - It advances once its hold time is over and the candidate answered ``min_requests``.
 - A hold that ends with too few answers is extended, and said so: a stage never advances on
   no data.
@@ -23,6 +23,9 @@ from gnomon.tracking.comparison import lower_is_better
 
 MIN_JUDGED = 20  # answers (or labelled answers) before a limit can roll a stage back early
 MIN_LATENCY_MS = 1.0  # below this a p99 ratio says nothing: both are instant
+# A p99 of fewer answers is their slowest one: a new version's first, cold call would roll
+# it back. Latency is compared once both arms answered this many.
+MIN_LATENCY_ANSWERS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,13 +65,18 @@ def _shadow(stage: Stage, limits: Limits, evidence: Evidence, elapsed_s: float) 
         return Judgement(
             "hold", f"shadow: {compared} of {stage.min_requests} answers compared so far"
         )
+    candidate, primary = evidence.candidate, evidence.primary
     if compared < max(1, stage.min_requests // 10):
+        # Failed answers are never compared: a candidate failing them all is rolled back,
+        # not waited for.
+        failing = _operational(limits, candidate, primary)
+        if candidate.answered >= MIN_JUDGED and failing:
+            return Judgement("rollback", "shadow: " + "; ".join(failing))
         return Judgement(
             "extend",
             f"shadow: only {compared} answers compared with the primary's in {elapsed_s:.0f} s "
             f"(at least {max(1, stage.min_requests // 10)} needed); extended",
         )
-    candidate, primary = evidence.candidate, evidence.primary
     problems = []
     if agreement is not None and agreement < limits.min_agreement:
         problems.append(
@@ -117,7 +125,9 @@ def _operational(limits: Limits, candidate: ArmFigures, primary: ArmFigures) -> 
 
 
 def _p99_ratio(candidate: ArmFigures, primary: ArmFigures) -> float | None:
-    if candidate.p99_ms is None or primary.p99_ms is None or primary.answered < MIN_JUDGED:
+    if candidate.p99_ms is None or primary.p99_ms is None:
+        return None
+    if min(candidate.answered, primary.answered) < MIN_LATENCY_ANSWERS:
         return None
     return max(candidate.p99_ms, MIN_LATENCY_MS) / max(primary.p99_ms, MIN_LATENCY_MS)
 
@@ -166,4 +176,4 @@ def _healthy(plan: Plan, candidate: ArmFigures, primary: ArmFigures) -> str:
     return ", ".join(said)
 
 
-__all__ = ["MIN_JUDGED", "Judgement", "judge"]
+__all__ = ["MIN_JUDGED", "MIN_LATENCY_ANSWERS", "Judgement", "judge"]

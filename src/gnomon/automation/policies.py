@@ -11,7 +11,6 @@ flight (an open firing, up to its rollout's end: a unique index, whichever worke
 from __future__ import annotations
 
 import contextlib
-import importlib
 import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -259,18 +258,16 @@ class PolicyService:
 
 
 def _importable(ref: str) -> None:
-    """``module:attribute`` imports (the policy's author's own code, in their process)."""
-    module, _, attribute = ref.partition(":")
+    """``module:attribute`` names a pipeline importable here, from the current folder, as
+    the worker will import it (the policy's author's own code, in their process)."""
+    from gnomon.pipelines.loading import load_pipeline
+
     try:
-        found: Any = importlib.import_module(module)
-    except ImportError as exc:
-        raise NotFound(
-            f"pipeline {ref!r}: cannot import {module!r}: {exc}", {"pipeline": ref}
-        ) from None
-    for part in attribute.split("."):
-        found = getattr(found, part, None)
-        if found is None:
-            raise NotFound(f"pipeline {ref!r}: {module!r} has no {attribute!r}", {"pipeline": ref})
+        load_pipeline(ref)
+    except InvalidInput as exc:
+        if exc.message.startswith(("cannot import", "module ")):  # nothing by that name
+            raise NotFound(f"pipeline {ref!r}: {exc.message}", {"pipeline": ref}) from None
+        raise
 
 
 __all__ = ["Follow", "PolicyService"]

@@ -34,7 +34,10 @@ def duration(what: str, value: object, low: float = 0) -> float:
             )
         seconds = float(found[1]) * _UNITS[found[2]]
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = float(value)
+        try:
+            seconds = float(value)
+        except OverflowError:  # an int past 1e308
+            seconds = math.inf
     else:
         raise InvalidInput(f"{what} is seconds or a duration like '5m', not {value!r}")
     if not math.isfinite(seconds) or not low <= seconds <= MAX_DURATION_S:
@@ -43,7 +46,11 @@ def duration(what: str, value: object, low: float = 0) -> float:
 
 
 def number(what: str, value: object, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or (isinstance(value, float) and not math.isfinite(value))
+    ):
         raise InvalidInput(f"{what} must be a number, not {value!r}")
     if not low <= value <= high:
         raise InvalidInput(f"{what} must be from {low:g} to {high:g}, not {value!r}")
@@ -213,12 +220,12 @@ def _rollout(data: object) -> RolloutSpec:
         "limits",
     }
     _known(data, "rollout", fields)
-    strategies = {
-        "low": "direct",
-        "medium": "canary",
-        "high": "shadow",
-        **dict(data.get("strategies") or {}),
-    }
+    given = data.get("strategies") or {}
+    if not isinstance(given, Mapping):
+        raise InvalidInput(
+            f"rollout.strategies maps risk levels (low, medium, high) to a strategy, not {given!r}"
+        )
+    strategies = {"low": "direct", "medium": "canary", "high": "shadow", **given}
     for risk in RISKS:
         strategies[risk] = data.get(risk, strategies[risk])
         if strategies[risk] not in STRATEGIES:

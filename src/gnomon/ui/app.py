@@ -18,6 +18,7 @@ PAGE_MODULES = (
     "gnomon.ui.pages_monitors",
     "gnomon.ui.pages_pipelines",
     "gnomon.ui.pages_tuning",
+    "gnomon.ui.pages_rollouts",
     "gnomon.ui.pages_admin",
 )
 STATIC = Path(__file__).parent / "static"

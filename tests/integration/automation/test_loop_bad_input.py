@@ -117,9 +117,7 @@ def test_no_trigger_is_invalid_input_and_writes_nothing(policies: Policies) -> N
 def test_a_taken_name_leaves_the_first_policy_as_it_was(policies: Policies) -> None:
     first = policies.create()
     with pytest.raises(AlreadyExists, match="policy 'retrain' already exists"):
-        policies.create(
-            pipeline="tests.integration.automation.loop_steps:train", spec=_spec(cooldown="2h")
-        )
+        policies.create(spec=_spec(cooldown="2h"))
     kept = policies.service.get(policies.scope, "retrain")
     assert (kept.version, kept.pipeline, kept.spec) == (1, PIPELINE, first.spec)
     assert kept.spec.cooldown_s == 3600

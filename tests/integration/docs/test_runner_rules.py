@@ -26,6 +26,7 @@ GROUPS = [
     "ui",
     "features",
     "tuning",
+    "automation",
 ]
 
 

@@ -18,6 +18,8 @@ import yaml
 from prometheus_client import CollectorRegistry
 from prometheus_client.metrics import MetricWrapperBase
 
+from gnomon.automation.exported import EXPORTED as ROLLOUTS_EXPORTED
+from gnomon.automation.exported import RolloutCollector, RolloutFigures
 from gnomon.monitoring.prometheus import EXPORTED, MonitorCollector
 from gnomon.serving.metrics import ServingMetrics
 
@@ -48,13 +50,15 @@ def exported_labels() -> dict[str, set[str]]:
     registry = CollectorRegistry()
     serving = ServingMetrics(registry)
     registry.register(MonitorCollector(lambda: []))
+    registry.register(RolloutCollector(RolloutFigures))
     # A labelled metric has no samples before its first child: its label names are read from
-    # the metric objects (the collector's from its table).
+    # the metric objects (the collectors' from their tables).
     own = {m._name: set(m._labelnames) for m in vars(serving).values() if _is_metric(m)}
-    own.update({spec.name: set(spec.labels) for spec in EXPORTED})
+    collected = (*EXPORTED, *ROLLOUTS_EXPORTED)  # labelled by the API server, not a target
+    own.update({spec.name: set(spec.labels) for spec in collected})
     labels: dict[str, set[str]] = {}
     for family in registry.collect():
-        extra = SERVED_BY if family.name not in {spec.name for spec in EXPORTED} else set()
+        extra = SERVED_BY if family.name not in {spec.name for spec in collected} else set()
         for suffix in SERIES[family.type]:
             bucket = {"le"} if suffix == "_bucket" else set()
             labels[family.name + suffix] = own[family.name] | TARGET_LABELS | extra | bucket
@@ -152,6 +156,10 @@ def test_the_dashboard_shows_each_signal_of_a_deployment(dashboard: dict[str, An
         "gnomon_monitor_outlier_rate",
         "gnomon_monitor_performance",
         "gnomon_alerts_firing",
+        "gnomon_rollout_candidate_weight",
+        "gnomon_rollout_state",
+        "gnomon_rollout_stage",
+        "gnomon_rollout_decisions_total",
     }
 
 
@@ -183,24 +191,25 @@ def test_the_checker_reads_no_metric_name_inside_a_label_value(
     assert unknown_metrics(queries, exported) == []
 
 
-def test_prometheus_scrapes_both_servers_and_the_monitors() -> None:
+def test_prometheus_scrapes_both_servers_the_monitors_and_the_rollouts() -> None:
+    from gnomon.automation import metrics_routes
     from gnomon.monitoring import routes
     from gnomon.server.app import mounted_routers
 
     config = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
-    assert set(jobs) == {"gnomon-server", "gnomon-serve", "gnomon-monitors"}
+    assert set(jobs) == {"gnomon-server", "gnomon-serve", "gnomon-monitors", "gnomon-rollouts"}
     assert jobs["gnomon-server"]["metrics_path"] == jobs["gnomon-serve"]["metrics_path"]
     assert jobs["gnomon-server"]["metrics_path"] == "/metrics"
-    # The monitors' route, as the API server mounts it, with a token.
-    prefix = next(p for p, r in mounted_routers() if r is routes.router)
-    paths = {prefix + route.path for route in routes.router.routes}  # type: ignore[attr-defined]
-    monitors = jobs["gnomon-monitors"]
-    assert monitors["metrics_path"] in paths
-    assert monitors["authorization"]["type"] == "Bearer"
     assert [t for c in jobs["gnomon-server"]["static_configs"] for t in c["targets"]]
-    # The monitors' own deployment label must not be shadowed by a target label.
-    assert all("deployment" not in c.get("labels", {}) for c in monitors["static_configs"])
+    # The monitors' and the rollouts' routes, as the API server mounts them, with a token.
+    for job, module in (("gnomon-monitors", routes), ("gnomon-rollouts", metrics_routes)):
+        prefix = next(p for p, r in mounted_routers() if r is module.router)
+        paths = {prefix + route.path for route in module.router.routes}
+        assert jobs[job]["metrics_path"] in paths, job
+        assert jobs[job]["authorization"]["type"] == "Bearer"
+        # Their own deployment label must not be shadowed by a target label.
+        assert all("deployment" not in c.get("labels", {}) for c in jobs[job]["static_configs"])
     assert all("deployment" in c["labels"] for c in jobs["gnomon-serve"]["static_configs"])
     for rules in config["rule_files"]:
         assert (PROMETHEUS / rules).is_file()
