@@ -486,6 +486,9 @@ def ui(n_runs: int, n_points: int, seed: int = SEED) -> dict[str, Any]:
 TUNE_TRIALS, TUNER_TRIALS, TUNER_WORKERS, TUNER_SLEEP_S = 500, 200, 8, 0.05
 
 
+LOOP_HOLD_S = 4.0  # each canary step of the closed loop's rollout
+
+
 def tune(trials: int, seed: int = SEED) -> dict[str, Any]:
     """The study's size and the sampler's seed; the objective is ``workloads/tune_objective``."""
     return {"trials": trials, "seed": seed, "workers": TUNER_WORKERS, "sleep_s": TUNER_SLEEP_S}
@@ -530,6 +533,7 @@ def write(workload: str, folder: Path) -> Path:
         "W4": lambda: w4(folder),
         "TUNE": lambda: tune(TUNE_TRIALS),
         "TUNER": lambda: tune(TUNER_TRIALS),
+        "LOOP": lambda: {"hold_s": LOOP_HOLD_S},
     }
     path = folder / "data.json"
     path.write_text(json.dumps(builders[workload]()))

@@ -735,8 +735,33 @@ TUNER = Workload(
     timeout_s=600.0,
 )
 
+
+def _loop_expect(generated: dict[str, Any]) -> dict[str, Any]:
+    return {"promoted": 1, "rolled_back": 1, "failed": 0}
+
+
+LOOP = Workload(
+    name="LOOP",
+    title=(
+        "the closed loop in the demo's setting, under load from 8 connections: first drifted "
+        "window to the promoted model, and a bad candidate's canary to its rollback"
+    ),
+    sides=(Side("gnomon", "loop"),),
+    figures=(
+        "drift_to_promotion_s",
+        "canary_to_rollback_s",
+        "requests",
+        "failed",
+        "promoted",
+        "rolled_back",
+        "hold_s",
+    ),
+    expect=_loop_expect,
+    timeout_s=600.0,
+)
+
 WORKLOADS = {
     w.name: w
     for w in (W1, W1S, W1M, W2, W2M, W2L, IMP, W3, W3B, CLI, W6, W6L, W8, W8Q, PROF, MON, MONQ)
 }
-WORKLOADS.update({w.name: w for w in (W7, W7Q, UI, UIQ, W4, W5, TUNE, TUNER)})
+WORKLOADS.update({w.name: w for w in (W7, W7Q, UI, UIQ, W4, W5, TUNE, TUNER, LOOP)})
