@@ -210,7 +210,7 @@ CAPABILITIES: tuple[Capability, ...] = (
         "automation",
         tables="tables",
         migrations="migrations",
-        routers=("metrics_routes",),
+        routers=("metrics_routes", "routes"),
         services="wiring:build",
         commands=(
             Command("policy", "cli:policy_app", "Retrain on drift or new data; gate; roll out."),

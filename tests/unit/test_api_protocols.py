@@ -10,6 +10,9 @@ import pytest
 
 from gnomon.auth.api import AuthApi
 from gnomon.auth.http import HttpAuthClient
+from gnomon.automation.api import RolloutsApi
+from gnomon.automation.client import RolloutClient
+from gnomon.automation.http import HttpRolloutClient
 from gnomon.data.api import DatasetsApi
 from gnomon.data.client import DatasetClient
 from gnomon.data.http import HttpDatasetClient
@@ -33,6 +36,8 @@ IMPLEMENTATIONS = [
     (DatasetsApi, HttpDatasetClient),
     (PipelinesApi, PipelineClient),
     (PipelinesApi, HttpPipelineClient),
+    (RolloutsApi, RolloutClient),
+    (RolloutsApi, HttpRolloutClient),
 ]
 
 

@@ -1,14 +1,16 @@
 """``gnomon policy ...``: retrain a model when its monitor alerts, new data lands or a cron
 says so, gate the candidate, and roll it out as its risk calls for. ``gnomon worker`` runs
-policies; these commands work beside the metadata database."""
+policies beside the metadata database; create, update and delete work there only (creating
+imports the pipeline), the rest through a server too."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 
+from gnomon.automation.api import PoliciesApi
 from gnomon.automation.client import PolicyClient
 from gnomon.automation.entities import Firing
 from gnomon.cli.output import (
@@ -46,6 +48,7 @@ MAX_FILE_BYTES = 1_000_000
 def create(ctx: typer.Context, file: File, output: OutputOption = OutputFormat.TABLE) -> None:
     """Create a policy from a YAML file: name, pipeline, params, triggers (alert, dataset,
     cron), model, deployment, gate, rollout, cooldown (see docs/closed-loop.md)."""
+    policies = _defining(ctx)
     data = _read(file)
     name, pipeline = data.pop("name", None), data.pop("pipeline", None)
     params = data.pop("params", None) or {}
@@ -59,7 +62,7 @@ def create(ctx: typer.Context, file: File, output: OutputOption = OutputFormat.T
         raise InvalidInput(
             "a policy needs a trigger: triggers: {alert: MONITOR, dataset: NAME, cron: ...}"
         )
-    created = _policies(ctx).create(
+    created = policies.create(
         name,
         pipeline,
         data,
@@ -86,10 +89,11 @@ def update_policy(
 ) -> None:
     """A new version of the policy's model, deployment, gate, rollout and cool-down (its
     name, pipeline and triggers stay: delete and create it to change those)."""
+    policies = _defining(ctx)
     data = _read(file)
     for kept in ("name", "pipeline", "params", "triggers"):
         data.pop(kept, None)
-    updated = _policies(ctx).update(name, data, note)
+    updated = policies.update(name, data, note)
     say(f"Policy {name} is now v{updated.version}")
 
 
@@ -197,7 +201,7 @@ def resume(ctx: typer.Context, name: Name) -> None:
 @policy_app.command("delete")
 def delete(ctx: typer.Context, name: Name) -> None:
     """Delete a policy, its versions, firings and schedule (runs and rollouts stay)."""
-    _policies(ctx).delete(name)
+    _defining(ctx).delete(name)
     say(f"Deleted policy {name}")
 
 
@@ -247,7 +251,12 @@ def _alert(value: object) -> tuple[str | None, str | None]:
     return monitor, rule or None
 
 
-def _policies(ctx: typer.Context) -> PolicyClient:
+def _policies(ctx: typer.Context) -> PoliciesApi:
+    found: Any = client_of(ctx).policies
+    return cast(PoliciesApi, found)
+
+
+def _defining(ctx: typer.Context) -> PolicyClient:
     from gnomon.backends import is_server
 
     if is_server(state_of(ctx).settings.uri or ""):

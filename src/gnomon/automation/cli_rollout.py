@@ -3,13 +3,13 @@ stages, every decision with its figures, and a person's approve or abort."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 
-from gnomon.automation.client import RolloutClient
+from gnomon.automation.api import RolloutsApi
 from gnomon.automation.entities import Rollout
-from gnomon.automation.spec import RISKS, STRATEGIES, RolloutSpec, duration
+from gnomon.automation.spec import duration
 from gnomon.cli.output import (
     OutputFormat,
     OutputOption,
@@ -32,6 +32,10 @@ rollout_app = typer.Typer(
 )
 
 Deployment = Annotated[str, typer.Argument(help="The deployment.", show_default=False)]
+BESIDE_THE_DATABASE = (
+    "gnomon rollout step runs the controller beside the metadata database, where gnomon "
+    "worker steps rollouts: set GNOMON_URI to the database (postgresql://... or sqlite:///...)"
+)
 
 
 @rollout_app.command("start")
@@ -57,22 +61,22 @@ def start(
     ] = "production",
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
-    """Roll MODEL/VERSION out over DEPLOYMENT; the worker advances it stage by stage."""
-    from gnomon.automation.plans import plan_for
-
+    """Roll MODEL/VERSION out over DEPLOYMENT; the worker advances it stage by stage.
+    Through a server, give --risk: reading it from the lineage may load the models."""
     name, _, version = model.rpartition("/")
-    if not name or not version.isdigit():
+    if not name or not (version.isascii() and version.isdigit()):
         raise InvalidInput(f"the candidate is MODEL/VERSION (churn/7), not {model!r}")
-    if strategy is not None and strategy not in STRATEGIES:
-        raise InvalidInput(f"--strategy is one of {', '.join(STRATEGIES)}, not {strategy!r}")
-    client = client_of(ctx)
-    assessed = _risk(client, deployment, name, int(version), risk)
-    weights = tuple(_percent(w) for w in steps.split(",") if w.strip())
-    spec = RolloutSpec(
-        canary_steps=weights, hold_s=duration("--hold", hold, low=1), min_requests=min_requests
+    started = _rollouts(ctx).start(
+        deployment,
+        name,
+        int(version),
+        risk=risk,
+        strategy=strategy,
+        canary_steps=tuple(_percent(w) for w in steps.split(",") if w.strip()),
+        hold_s=duration("--hold", hold, low=1),
+        min_requests=min_requests,
+        alias=alias,
     )
-    plan = plan_for(assessed["level"], spec, None, strategy, alias)
-    started = _rollouts(ctx).start(deployment, name, int(version), plan, assessed)
     if output is OutputFormat.JSON:
         print_json(to_jsonable(started))
         return
@@ -136,9 +140,12 @@ def step(ctx: typer.Context) -> None:
     """One round of the controller here and now (what gnomon worker does every few seconds)."""
     from gnomon.automation.rollouts import RolloutService
     from gnomon.automation.wiring import start_loop
-    from gnomon.backends import open_services
+    from gnomon.backends import is_server, open_services
 
-    services = open_services(state_of(ctx).settings)
+    settings = state_of(ctx).settings
+    if is_server(settings.uri or ""):
+        raise InvalidInput(BESIDE_THE_DATABASE)
+    services = open_services(settings)
     start_loop(services)
     for rollout in services.get(RolloutService).run_due():
         last = rollout.decisions[-1]
@@ -177,38 +184,14 @@ def _state(rollout: Rollout) -> str:
 
 
 def _percent(text: str) -> int:
-    if not text.strip().isdigit() or not 1 <= int(text) <= 99:
+    if not (text.strip().isascii() and text.strip().isdigit()) or not 1 <= int(text) <= 99:
         raise InvalidInput(f"--steps are percentages from 1 to 99, not {text!r}")
     return int(text)
 
 
-def _risk(client: Any, deployment: str, model: str, version: int, risk: str) -> dict[str, Any]:
-    if risk != "auto":
-        if risk not in RISKS:
-            raise InvalidInput(f"--risk is auto or one of {', '.join(RISKS)}, not {risk!r}")
-        return {
-            "level": risk,
-            "changes": [{"kind": "given", "level": risk, "reason": "given with --risk"}],
-        }
-    from gnomon.automation.loop import change_risk
-    from gnomon.deployments.entities import ArmRole
-
-    _, arms = client.deployments.resolve(deployment)
-    primary = next(a for a in arms if a.arm.role is ArmRole.PRIMARY)
-    return change_risk(client, model, version, primary.arm.model, primary.version, None)
-
-
-def _rollouts(ctx: typer.Context) -> RolloutClient:
-    from gnomon.backends import is_server
-
-    if is_server(state_of(ctx).settings.uri or ""):
-        raise InvalidInput(
-            "rollouts are managed beside the metadata database, where gnomon worker steps "
-            "them: set GNOMON_URI to the database (postgresql://... or sqlite:///...)"
-        )
+def _rollouts(ctx: typer.Context) -> RolloutsApi:
     found: Any = client_of(ctx).rollouts
-    assert isinstance(found, RolloutClient)
-    return found
+    return cast(RolloutsApi, found)
 
 
 __all__ = ["rollout_app"]

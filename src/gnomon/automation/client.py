@@ -1,15 +1,19 @@
 """``client.policies`` and ``client.rollouts`` embedded (beside the database, where the worker
-that runs them reads it): the services bound to the client's scope."""
+that runs them reads it): the services bound to the client's scope. The contracts are
+:class:`gnomon.automation.api.PoliciesApi` and :class:`~gnomon.automation.api.RolloutsApi`;
+``PolicyClient`` also defines policies, which only this side can (it imports the pipeline)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from gnomon import checks
 from gnomon._types import Scope
-from gnomon.automation.entities import Firing, Plan, Policy, PolicyVersion, Rollout
+from gnomon.automation.entities import Firing, Policy, PolicyVersion, Rollout
 from gnomon.automation.policies import PolicyService
 from gnomon.automation.rollouts import RolloutService
+from gnomon.automation.starting import Assess, start_rollout
 
 
 class PolicyClient:
@@ -48,25 +52,46 @@ class PolicyClient:
 
 
 class RolloutClient:
-    def __init__(self, service: RolloutService, scope: Scope) -> None:
+    def __init__(self, service: RolloutService, scope: Scope, assess: Assess | None) -> None:
         self.service = service
         self.scope = scope
+        self.assess = assess  # reads risk="auto" from the lineage; None refuses it
+        self.supports_auto_risk = assess is not None
 
     def start(
-        self, deployment: str, model: str, version: int, plan: Plan, risk: dict[str, Any]
+        self,
+        deployment: str,
+        model: str,
+        version: int,
+        *,
+        risk: str = "auto",
+        strategy: str | None = None,
+        canary_steps: Sequence[int] = (10, 50),
+        hold_s: float = 300.0,
+        min_requests: int = 100,
+        alias: str | None = "production",
     ) -> Rollout:
-        return self.service.start(self.scope, deployment, model, version, plan, risk)
+        return start_rollout(
+            self.service, self.scope, deployment, model, version, risk=risk, strategy=strategy,
+            canary_steps=canary_steps, hold_s=hold_s, min_requests=min_requests, alias=alias,
+            assess=self.assess,
+        )  # fmt: skip
 
     def status(self, deployment: str) -> Rollout:
         return self.service.latest(self.scope, deployment)
+
+    def get(self, rollout_id: str) -> Rollout:
+        return self.service.get(self.scope, checks.text("rollout id", rollout_id))
 
     def approve(self, deployment: str) -> Rollout:
         return self.service.approve(self.scope, deployment)
 
     def abort(self, deployment: str, reason: str = "") -> Rollout:
-        return self.service.abort(self.scope, deployment, reason)
+        return self.service.abort(self.scope, deployment, checks.text("reason", reason, True))
 
     def list(self, deployment: str | None = None, limit: int = 50) -> list[Rollout]:
+        if deployment is not None:
+            checks.text("deployment name", deployment)  # what the route's parameter checks
         return self.service.list(self.scope, deployment, limit)
 
 

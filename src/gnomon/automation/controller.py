@@ -2,7 +2,8 @@
 tested without a server.
 
 - A live stage (canary) rolls back as soon as the candidate, over enough answers, breaks a
-  limit: more failures than ``max_error_rate``, a p99 latency over ``max_p99_ratio`` times
+  limit: more failures than ``max_error_rate`` beyond the primary's own (what every version
+  fails is the callers' input, not the candidate), a p99 latency over ``max_p99_ratio`` times
   the primary's (once both answered ``MIN_LATENCY_ANSWERS``), or (where outcomes came
   back) the gate's metric worse than the primary's by more than ``max_metric_drop``.
 - It advances once its hold time is over and the candidate answered ``min_requests``.
@@ -94,7 +95,7 @@ def _shadow(stage: Stage, limits: Limits, evidence: Evidence, elapsed_s: float) 
 
 
 def _broken(plan: Plan, candidate: ArmFigures, primary: ArmFigures) -> str | None:
-    problems = _operational(plan.limits, candidate, primary)
+    problems = _operational(plan.limits, candidate, primary, beside=True)
     drop = plan.limits.max_metric_drop
     if drop is not None and _labelled(candidate, primary):
         assert candidate.metric is not None and primary.metric is not None
@@ -108,12 +109,21 @@ def _broken(plan: Plan, candidate: ArmFigures, primary: ArmFigures) -> str | Non
     return "; ".join(problems) or None
 
 
-def _operational(limits: Limits, candidate: ArmFigures, primary: ArmFigures) -> list[str]:
+def _operational(
+    limits: Limits, candidate: ArmFigures, primary: ArmFigures, beside: bool = False
+) -> list[str]:
+    """``beside``: the candidate answers the same kind of requests as the primary (a canary;
+    a shadow gets only those the primary answered), so what the primary fails too (input
+    every version refuses, a caller's or a hostile one's) is not the candidate's doing."""
     problems = []
-    if candidate.answered and candidate.error_rate > limits.max_error_rate:
+    base = primary.error_rate if beside and primary.answered >= MIN_JUDGED else 0.0
+    if candidate.answered and candidate.error_rate - base > limits.max_error_rate:
+        allowed = f"at most {limits.max_error_rate:.1%}"
+        if base:
+            allowed = f"the primary's {base:.1%}; {allowed} more"
         problems.append(
             f"{candidate.failed} of {candidate.answered} answers failed "
-            f"({candidate.error_rate:.1%}, at most {limits.max_error_rate:.1%})"
+            f"({candidate.error_rate:.1%}, {allowed})"
         )
     ratio = _p99_ratio(candidate, primary)
     if ratio is not None and ratio > limits.max_p99_ratio:

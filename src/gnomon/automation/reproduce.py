@@ -260,6 +260,7 @@ def _rerun_script(
         progress(f"running {source.entry}")
         started = now_ms()
         script = tree / source.entry
+        _check_inside(original, source, script, tree)
         _run(client, original, script, tree, timeout)
         new = _new_run(client, original, str(script), started)
     tags = {_ROOT_TAG: str(source.root), _ENTRY_TAG: str(source.root / source.entry)}
@@ -287,6 +288,16 @@ def _checked_out(root: Path, commit: str, diff: str | None) -> Iterator[Path]:
         _git(root, "worktree", "remove", "--force", "--force", str(tree))
         shutil.rmtree(holder, ignore_errors=True)
         _git(root, "worktree", "prune")
+
+
+def _check_inside(run: Run, source: _ScriptSource, script: Path, tree: Path) -> None:
+    """Refuse a script that leads out of the checked-out tree: a symbolic link (committed, or
+    made by the recorded diff) would run whatever its target holds now, not the recorded code."""
+    if not script.resolve().is_relative_to(tree.resolve()):
+        raise InvalidInput(
+            f"run {run.id}'s script {str(source.entry)!r} is a symbolic link out of commit "
+            f"{source.commit[:12]}: only the commit's own files are run"
+        )
 
 
 def _run(client: Client, original: Run, script: Path, cwd: Path, timeout: float | None) -> None:

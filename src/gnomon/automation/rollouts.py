@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("gnomon.automation.rollouts")
 LEASE_MS = 120_000
+# Decisions read with a rollout for people (the newest, and every one that changed the
+# traffic): a canary short of answers records an extension each hold, without end.
+SHOWN_DECISIONS = 500
+STEPPED_DECISIONS = 20  # what a controller step reads back: it needs none of the history
 # The smoke test: None when the candidate answered its sample, else why not; it loads the
 # model (user code), so only the worker's controller runs it.
 Smoke = Callable[[Scope, Rollout], "str | None"]
@@ -93,13 +97,16 @@ class RolloutService:
             scope, current.name, model, version, champion, risk, plan, firing_id, at, decision
         )
 
-    def get(self, scope: Scope, rollout_id: str) -> Rollout:
-        return self.store.rollout(rollout_id, scope)
+    def get(self, scope: Scope, rollout_id: str, newest: int | None = SHOWN_DECISIONS) -> Rollout:
+        """The rollout; ``newest``: with its newest decisions only (see the store's)."""
+        return self.store.rollout(rollout_id, scope, newest)
 
-    def latest(self, scope: Scope, deployment: str) -> Rollout:
+    def latest(
+        self, scope: Scope, deployment: str, newest: int | None = SHOWN_DECISIONS
+    ) -> Rollout:
         """The deployment's newest rollout. Raises ``NotFound``."""
         self.deployments.get(scope, deployment)  # NotFound names the deployment
-        found = self.store.rollouts(scope, deployment, 1)
+        found = self.store.rollouts(scope, deployment, 1, newest)
         if not found:
             from gnomon.errors import NotFound
 
@@ -108,10 +115,16 @@ class RolloutService:
             )
         return found[0]
 
-    def list(self, scope: Scope, deployment: str | None = None, limit: int = 50) -> list[Rollout]:
+    def list(
+        self,
+        scope: Scope,
+        deployment: str | None = None,
+        limit: int = 50,
+        newest: int | None = SHOWN_DECISIONS,
+    ) -> list[Rollout]:
         if not 1 <= limit <= MAX_LISTED:
             raise InvalidInput(f"limit must be 1..{MAX_LISTED}, not {limit}")
-        return self.store.rollouts(scope, deployment, limit)
+        return self.store.rollouts(scope, deployment, limit, newest)
 
     def approve(self, scope: Scope, deployment: str, now: int | None = None) -> Rollout:
         """Let a rollout waiting for approval go on to live traffic.
@@ -156,7 +169,7 @@ class RolloutService:
                 if not self.store.take_lease(rollout_id, owner, at, LEASE_MS):
                     continue
                 try:
-                    rollout = self.store.rollout(rollout_id)
+                    rollout = self.store.rollout(rollout_id, newest=STEPPED_DECISIONS)
                     scope = Scope(workspace, rollout.created_by)
                     stepped.append(self.step(scope, rollout, owner, at))
                 finally:
@@ -314,7 +327,7 @@ class RolloutService:
                 f"the rollout of {rollout.candidate} over {rollout.deployment!r} changed "
                 "meanwhile; look again"
             )
-        return self.store.rollout(rollout.id)
+        return self.store.rollout(rollout.id, newest=STEPPED_DECISIONS)
 
     def _route(self, scope: Scope, rollout: Rollout, stage: Stage) -> None:
         """The candidate's arm as ``stage`` wants it, unless the deployment has it so."""
@@ -350,4 +363,4 @@ def _owner() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-__all__ = ["LEASE_MS", "RolloutService", "Smoke"]
+__all__ = ["LEASE_MS", "SHOWN_DECISIONS", "RolloutService", "Smoke"]

@@ -244,7 +244,12 @@ class SqlAutomationStore:
             ) from None
         return self.rollout(row["id"])
 
-    def rollout(self, rollout_id: str, scope: Scope | None = None) -> Rollout:
+    def rollout(
+        self, rollout_id: str, scope: Scope | None = None, newest: int | None = None
+    ) -> Rollout:
+        """The rollout with its decisions; given ``newest``, only that many of the newest and
+        every one that is not an extension (a rollout short of answers records one each
+        hold, for weeks: those between are what is left out)."""
         with self.db.read() as conn:
             query = select(rollouts).where(_r.id == rollout_id)
             if scope is not None:
@@ -252,12 +257,17 @@ class SqlAutomationStore:
             row = conn.execute(query).first()
             if row is None:
                 raise NotFound(f"rollout {rollout_id!r} does not exist", {"rollout": rollout_id})
-            found = conn.execute(
-                select(decisions).where(_d.rollout_id == rollout_id).order_by(_d.seq)
-            ).all()
+            wanted = select(decisions).where(_d.rollout_id == rollout_id)
+            if newest is not None:
+                last = select(func.max(_d.seq)).where(_d.rollout_id == rollout_id)
+                kept = _d.seq > last.scalar_subquery() - newest
+                wanted = wanted.where(or_(_d.action != "extend", kept))
+            found = conn.execute(wanted.order_by(_d.seq)).all()
         return _rollout(row._mapping, [_decision(d._mapping) for d in found])
 
-    def rollouts(self, scope: Scope, deployment: str | None, limit: int) -> list[Rollout]:
+    def rollouts(
+        self, scope: Scope, deployment: str | None, limit: int, newest: int | None = None
+    ) -> list[Rollout]:
         query = select(_r.id).where(_r.workspace_id == scope.workspace)
         if deployment is not None:
             query = query.where(_r.deployment == deployment)
@@ -265,7 +275,17 @@ class SqlAutomationStore:
             ids = conn.execute(
                 query.order_by(desc(_r.created_ms), desc(_r.id)).limit(limit)
             ).scalars().all()  # fmt: skip
-        return [self.rollout(i) for i in ids]
+        return [self.rollout(i, newest=newest) for i in ids]
+
+    def decision_counts(self, rollout_ids: list[str]) -> dict[str, int]:
+        """How many decisions each rollout recorded (a rollout is never without its start)."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(_d.rollout_id, func.count())
+                .where(_d.rollout_id.in_(rollout_ids))
+                .group_by(_d.rollout_id)
+            ).all()
+        return {rollout_id: count for rollout_id, count in rows}
 
     def active_rollouts(self) -> list[tuple[str, str]]:
         """``(workspace id, rollout id)`` of every rollout still running, every workspace."""

@@ -1,13 +1,25 @@
-"""The closed loop's services, embedded only: policies run beside the database in
-``gnomon worker`` (their pipelines are user code), and so does the rollout controller."""
+"""The closed loop's services and ``client.rollouts`` / ``client.policies`` in both modes.
+
+Policies run beside the database in ``gnomon worker`` (their pipelines are user code), and so
+does the rollout controller; a server's clients start, read, approve and abort rollouts and
+read, pause and resume policies (``automation/api.py`` says what stays beside the database).
+"""
 
 from __future__ import annotations
 
+from gnomon._types import Scope
+from gnomon.automation.api import PoliciesApi, RolloutsApi
 from gnomon.services import ServiceRegistry
 
 
 def build(services: ServiceRegistry) -> None:
     if services.database is None:
+        from gnomon.automation.http import HttpPolicyClient, HttpRolloutClient
+
+        transport = services.transport
+        assert transport is not None  # one of the two is always set
+        services.expose("policies", PoliciesApi, lambda _: HttpPolicyClient(transport))
+        services.expose("rollouts", RolloutsApi, lambda _: HttpRolloutClient(transport))
         return
     from gnomon.automation.policies import PolicyService
     from gnomon.automation.rollouts import RolloutService
@@ -28,9 +40,18 @@ def build(services: ServiceRegistry) -> None:
     services.provide(RolloutService, rollouts)
     services.provide(PolicyService, policies)
     from gnomon.automation.client import PolicyClient, RolloutClient
+    from gnomon.automation.starting import lineage_risk
 
-    services.expose("policies", PolicyClient, lambda scope: PolicyClient(policies, scope))
-    services.expose("rollouts", RolloutClient, lambda scope: RolloutClient(rollouts, scope))
+    assess = lineage_risk(services.settings)
+
+    def embedded_policies(scope: Scope) -> PoliciesApi:
+        return PolicyClient(policies, scope)
+
+    def embedded_rollouts(scope: Scope) -> RolloutsApi:
+        return RolloutClient(rollouts, scope, assess)
+
+    services.expose("policies", PoliciesApi, embedded_policies)
+    services.expose("rollouts", RolloutsApi, embedded_rollouts)
 
 
 def start_loop(services: ServiceRegistry) -> None:

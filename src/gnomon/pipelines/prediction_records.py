@@ -12,6 +12,7 @@ of a request under the caller's id: one id can name several records.
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,13 +24,14 @@ import orjson
 from gnomon.artifacts.local import LocalArtifactStore
 from gnomon.artifacts.store import ArtifactStore
 from gnomon.checks import DOT_SEGMENTS, shown
-from gnomon.errors import InvalidInput
+from gnomon.errors import InvalidInput, Unavailable
 from gnomon.predictions.entities import PredictionRecord
 from gnomon.predictions.records import RECORDS
 
 if TYPE_CHECKING:
     import duckdb
 
+logger = logging.getLogger("gnomon.pipelines.prediction_records")
 MAX_REQUEST_ID = 256
 MAX_RECORDS = 100  # records of the chosen id read back: its row and the shadows' copies
 HOUR_MS = 3_600_000
@@ -90,6 +92,19 @@ def find_records(
     files = record_files(store, deployment, since_ms, until_ms)
     if not files:
         return None
+    import duckdb
+
+    try:
+        return _find(store, files, request_id)
+    except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+        # A file DuckDB cannot read as Parquet (a disk's damage, a copy cut short): the
+        # store's state, not the caller's question; named by its key, never its path.
+        said = str(exc)
+        named = next((key for key in files if store.uri(key) in said), None)
+        raise _unreadable(named, said) from exc
+
+
+def _find(store: ArtifactStore, files: list[str], request_id: str) -> Found | None:
     local = isinstance(store, LocalArtifactStore)
     with _duckdb() as con:
         source, given = _source(con, store, files, local, ["request_id"], "ids")
@@ -195,10 +210,20 @@ def _source(
 
     tables = []
     for key in files:
-        table = pq.read_table(io.BytesIO(store.get_bytes(key)), columns=columns)
+        try:
+            table = pq.read_table(io.BytesIO(store.get_bytes(key)), columns=columns)
+        except (pa.ArrowException, OSError) as exc:
+            raise _unreadable(key, str(exc)) from exc
         tables.append(table.append_column("filename", pa.array([key] * len(table), pa.string())))
     con.register(name, pa.concat_tables(tables, promote_options="permissive"))
     return name, {}
+
+
+def _unreadable(key: str | None, said: str) -> Unavailable:
+    first = (said.splitlines() or [""])[0]
+    logger.warning("a prediction records file cannot be read: %s", first[:500])
+    which = f" {key!r}" if key else ""
+    return Unavailable(f"the prediction records file{which} cannot be read as Parquet")
 
 
 def _record(row: dict[str, Any]) -> PredictionRecord:

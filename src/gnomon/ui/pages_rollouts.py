@@ -38,12 +38,15 @@ def rollouts_page(
     request: Request, viewer: Looker, deployment: DeploymentFilter = None
 ) -> HTMLResponse:
     """The workspace's rollouts, newest first; ``deployment`` keeps one deployment's."""
-    found = service(request, RolloutService).list(viewer.scope, deployment or None, ROLLOUTS_LISTED)
+    rollouts = service(request, RolloutService)
+    # Their decisions counted, not read: a rollout may hold tens of thousands.
+    found = rollouts.list(viewer.scope, deployment or None, ROLLOUTS_LISTED, newest=0)
     return page(
         request,
         "rollouts.html",
         viewer,
         rollouts=found,
+        counts=rollouts.store.decision_counts([r.id for r in found]),
         deployment=deployment or "",
         listed_max=ROLLOUTS_LISTED,
         state=rollout_views.state_words,
@@ -55,7 +58,8 @@ def rollouts_page(
 def rollout_page(request: Request, viewer: Looker, rollout_id: RolloutId) -> HTMLResponse:
     """One rollout: its risk, its stages, its decisions and the candidate's share."""
     rollouts = service(request, RolloutService)
-    rollout = rollouts.get(viewer.scope, rollout_id)
+    rollout = rollouts.get(viewer.scope, rollout_id, newest=DECISIONS_SHOWN)
+    total = rollouts.store.decision_counts([rollout.id]).get(rollout.id, 0)
     return page(
         request,
         "rollout.html",
@@ -67,7 +71,7 @@ def rollout_page(request: Request, viewer: Looker, rollout_id: RolloutId) -> HTM
         changes=rollout_views.risk_changes(rollout.risk),
         stages=rollout_views.stage_rows(rollout),
         decisions=rollout_views.decision_rows(rollout, DECISIONS_SHOWN),
-        decisions_left_out=max(len(rollout.decisions) - DECISIONS_SHOWN, 0),
+        decisions_left_out=max(total - DECISIONS_SHOWN, 0),
         chart=rollout_views.share_chart(rollout, now_ms()),
         badges=rollout_views.STATE_BADGES,
         actions=rollout_views.ACTION_BADGES,

@@ -96,6 +96,7 @@ def world(auth_server: LiveServer) -> Iterator[World]:
         "request_id": "no-such-request",  # a prediction's lineage: none has it
         "study": "no-such-study",
         "study_id": "0" * 32,
+        "rollout_id": "0" * 32,
     }
     yield World(auth_server, tokens, values)
 
