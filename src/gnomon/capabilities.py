@@ -162,7 +162,7 @@ CAPABILITIES: tuple[Capability, ...] = (
         commands=(
             Command("serve", "cli:serve", "Serve a model or a deployment over REST."),
             Command("predict", "batch_cli:predict", "Predict on every row of a file, to Parquet."),
-            Command("build-image", "packaging_cli:build_image", "A model's Docker build context."),
+            Command("build-image", "packaging_cli:build_image", "A model's or the server's image."),
             Command("k8s", "packaging_cli:k8s_app", "Kubernetes manifests for deployments."),
         ),
     ),
@@ -216,6 +216,7 @@ CAPABILITIES: tuple[Capability, ...] = (
             Command("policy", "cli:policy_app", "Retrain on drift or new data; gate; roll out."),
             Command("rollout", "cli_rollout:rollout_app", "Progressive rollouts: status, approve."),
             Command("reproduce", "cli_reproduce:reproduce", "Re-run a run as recorded; compare."),
+            Command("run", "cli_run:run", "Run a project's entry point at a git ref, recorded."),
         ),
     ),
     # Runs what is scheduled (monitors, pipeline schedules) beside the database; the API

@@ -7,6 +7,9 @@ What a run records decides what can be re-run, and nothing else is guessed:
   commit, with the diff applied, runs in a temporary ``git worktree`` with this Python, from
   the repository's root folder. Its command-line arguments are not recorded, so it runs with
   none; the params it logs are compared with the original's to show where that mattered.
+- A **project run** (started by ``gnomon run``) records its project, commit, entry point
+  and resolved params: the same entry point runs again at that commit with those params,
+  command-line arguments included (see ``run_project``).
 - A **pipeline run** records its pipeline function, its definition (each step's code hash)
   and its params, but no commit: it is run again from the code importable here, only when
   that code's definition equals the recorded one, with the same params and no cache.
@@ -32,6 +35,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from gnomon._types import now_ms
+from gnomon.automation import run_project as projects
 from gnomon.errors import Conflict, InvalidInput, NotFound, PermissionDenied, UserCodeError
 from gnomon.tracking.capture import DIFF_ARTIFACT, REQUIREMENTS_ARTIFACT, installed_packages
 from gnomon.tracking.entities import Run, RunStatus
@@ -126,6 +130,9 @@ def reproduce(
     original = _original(client, run_id)
     if _PIPELINE_TAG in original.tags:
         new, outputs, differences = _rerun_pipeline(client, original, strict_env, progress)
+    elif projects.URI_TAG in original.tags:
+        new, differences = _rerun_project(client, original, repo, strict_env, timeout, progress)
+        outputs = []
     else:
         new, differences = _rerun_script(client, original, repo, strict_env, timeout, progress)
         outputs = []
@@ -344,6 +351,11 @@ def _new_run(client: Client, original: Run, script: str, started: int) -> Run:
         max_results=1000,
     ).items
     made = [run for run in found if run.tags.get(_ENTRY_TAG) == script]
+    return _the_one(original, made)
+
+
+def _the_one(original: Run, made: list[Run]) -> Run:
+    """Of the runs a re-run made, the one that stands for ``original``."""
     if not made:
         raise InvalidInput(
             f"the re-run logged no run in run {original.id}'s experiment: does the script "
@@ -372,6 +384,37 @@ def _mark(client: Client, run: Run, original: Run, tags: Mapping[str, str]) -> N
         client.tracking.log_batch(scope, run.id, tags={**tags, REPRODUCES_TAG: original.id})
     finally:
         client.tracking.end_run(scope, run.id, run.status, end_time=run.end_time)
+
+
+def _rerun_project(
+    client: Client,
+    original: Run,
+    repo: Path | None,
+    strict_env: bool,
+    timeout: float | None,
+    progress: Progress,
+) -> tuple[Run, list[str]]:
+    source = projects.recorded_source(original.tags, repo)
+    params = projects.recorded_params(original.tags)
+    differences = environment_differences(
+        original.tags.get("gnomon.python.version"), _recorded_requirements(client, original)
+    )
+    _check_environment(original, differences, strict_env)
+    _check_inputs(client, [original])
+    experiment = client.tracking.get_experiment(client.scope, original.experiment_id)
+    ran = projects.run_project(
+        client,
+        source,
+        original.tags.get(projects.ENTRY_POINT_TAG, "main"),
+        params,
+        experiment=experiment.name,
+        recorded=True,
+        timeout=timeout,
+        on_progress=progress,
+    )
+    new = _the_one(original, [client.get_run(run_id) for run_id in ran.run_ids])
+    _mark(client, new, original, {})
+    return client.get_run(new.id), differences
 
 
 # -- pipelines ---------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import getpass
 import importlib.metadata
+import json
 import os
 import platform
 import re
@@ -23,6 +24,9 @@ TAG_PREFIX = "gnomon."
 DIFF_ARTIFACT = "gnomon/git.diff"
 REQUIREMENTS_ARTIFACT = "gnomon/requirements.txt"
 _MAX_DIFF_BYTES = 5_000_000
+# Internal: tags a launcher (``gnomon run``) gives every run its child process starts, as a
+# JSON object; the project, ref, commit, entry point and params it ran.
+RUN_TAGS_ENV = "_GNOMON_RUN_TAGS"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +40,7 @@ def capture(start_dir: Path | None = None) -> RunContext:
     entry = entry_point()
     base = start_dir or (Path(entry).parent if Path(entry).is_file() else Path.cwd())
     tags = {
+        **inherited_tags(),
         "gnomon.source.entry_point": entry,
         "gnomon.python.version": platform.python_version(),
         "gnomon.host": socket.gethostname(),
@@ -44,6 +49,17 @@ def capture(start_dir: Path | None = None) -> RunContext:
     git = _git_state(base)
     tags.update(git.tags)
     return RunContext(tags=tags, diff=git.diff, requirements=installed_packages())
+
+
+def inherited_tags() -> dict[str, str]:
+    """The tags ``RUN_TAGS_ENV`` holds; ignored unless a JSON object of strings."""
+    try:
+        found = json.loads(os.environ.get(RUN_TAGS_ENV) or "{}")
+    except ValueError:
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {k: v for k, v in found.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 @functools.cache

@@ -151,6 +151,6 @@ def test_a_commands_own_workspace_option_is_left_alone(gnomon_home: Path) -> Non
 
 
 def test_an_unknown_command_suggests_the_closest(gnomon_home: Path) -> None:
-    result = runner.invoke(app, ["runz"])
+    result = runner.invoke(app, ["runss"])
     assert result.exit_code == 2
-    assert "No such command 'runz'. Did you mean 'runs'?" in result.output
+    assert "No such command 'runss'. Did you mean 'runs'?" in result.output
