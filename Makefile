@@ -34,6 +34,8 @@ test: $(VENV)/.installed-dev
 	# MLflow's own client (pinned, its own venv) for the compatibility tests; they skip
 	# without it, and fail in CI (GNOMON_REQUIRE_SERVICES=1).
 	$(BIN)/python -m bench.venvs || echo "no MLflow client venv: its tests will skip"
+	# Helm's own binary for the chart's render tests; they skip without it.
+	$(BIN)/python -m tests.helm_binary || echo "no helm: the chart's render tests will skip"
 	# One file per worker at a time: module fixtures (servers, fuzz runs) are built once.
 	$(BIN)/pytest -n 2 --dist loadfile
 

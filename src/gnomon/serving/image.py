@@ -1,4 +1,5 @@
-"""A Docker build context for one model: the model folder, pinned requirements, a Dockerfile.
+"""A Docker build context for one model: the model folder, gnomon's wheel, a lock of every
+dependency, a Dockerfile.
 
 The image runs ``gnomon serve /srv/model``, so it serves exactly the files that were
 registered: the folder keeps its ``gnomon-model.yaml`` and every hash in it, and the server
@@ -7,27 +8,34 @@ checks them before it loads anything.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gnomon._version import __version__
-from gnomon.errors import AlreadyExists, InvalidInput
+from gnomon.errors import InvalidInput
+from gnomon.serving.image_context import (
+    GnomonSource,
+    check_extras,
+    gnomon_source,
+    write_install,
+    write_staged,
+)
+from gnomon.serving.image_dockerfile import DOCKERIGNORE, HOME_DIR, UID, ImageSpec, render
+from gnomon.serving.image_dockerfile import base_image as base_image_of
 
 if TYPE_CHECKING:
     from gnomon.modelfolder import ModelSpec
     from gnomon.sdk import Client
 
-UID = 10001  # fixed and numeric, so Kubernetes' runAsNonRoot can verify it
 PORT = 8080
 MODEL_DIR = "/srv/model"
-HOME_DIR = "/var/lib/gnomon"
 
 # The gnomon extra that installs each flavor's library; pyfunc needs only cloudpickle, a core
 # dependency.
@@ -63,12 +71,14 @@ class ModelIdentity:
 
 @dataclass(frozen=True, slots=True)
 class ImageContext:
-    """A written build context."""
+    """A written build context: ``requirements`` are the lock's pins; ``wheel`` is the gnomon
+    wheel's file name in ``wheels/`` (``None`` when gnomon comes from the index)."""
 
     path: Path
     model: ModelIdentity
     spec: ModelSpec
     requirements: list[str]
+    wheel: str | None = None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -79,6 +89,11 @@ def build_context(
     client: Client | None = None,
     workers: int = 1,
     wheel: str | os.PathLike[str] | None = None,
+    from_index: bool = False,
+    extras: Sequence[str] = (),
+    base_image: str | None = None,
+    pin_base: bool = False,
+    wheel_cache: Path | None = None,
 ) -> ImageContext:
     """Write a Docker build context serving the model ``uri`` names into the new folder ``out``.
 
@@ -89,56 +104,63 @@ def build_context(
         client: the client that fetches ``models:/`` and ``runs:/`` URIs (default: the
             fluent API's).
         workers: uvicorn worker processes in the container's command.
-        wheel: a gnomon wheel to install in the image instead of ``gnomon==<version>`` from
-            PyPI.
+        wheel: a gnomon wheel to install (default: a wheel of the gnomon running here).
+        from_index: install ``gnomon==<version>`` from the package index instead of a wheel.
+        extras: gnomon extras besides the flavor's (``s3`` to keep records in S3).
+        base_image: the ``FROM`` image (default ``python:<major.minor>-slim``).
+        pin_base: refuse a base image without a digest (``image@sha256:…``).
+        wheel_cache: where built gnomon wheels are kept (default ``$GNOMON_HOME/cache/wheels``).
 
     Returns:
         The context, with any warning worth showing (a Python version mismatch).
 
     Raises:
         NotFound: the model, version, alias or run does not exist.
-        InvalidInput: a tampered model folder, a requirement that is not an exact pin, a bad
-            wheel or worker count.
+        InvalidInput: a tampered model folder, a requirement that is not an exact pin or
+            cannot be locked, a bad wheel, extra, base image or worker count.
         AlreadyExists: ``out`` is a non-empty folder.
+        Unavailable: building the gnomon wheel failed.
     """
-    target = Path(out)
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise AlreadyExists(f"'{target}' already exists and is not an empty folder")
     if not 1 <= workers <= 64:
         raise InvalidInput(f"workers must be from 1 to 64, got {workers}")
-    wheel_path = _check_wheel(Path(wheel)) if wheel is not None else None
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
-    try:
-        context = _write(uri, staging, client, workers, wheel_path)
-        if target.exists():
-            target.rmdir()
-        os.replace(staging, target)  # the context appears whole or not at all
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return replace(context, path=target)
+    base = base_image_of(base_image, pin_base)
+    chosen = check_extras(extras)
+    source = gnomon_source(wheel, from_index, wheel_cache)
+
+    def write(folder: Path) -> ImageContext:
+        return _write(uri, folder, client, workers, source, chosen, base)
+
+    context = write_staged(out, write)
+    return replace(context, path=Path(out))
 
 
 def _write(
-    uri: str, folder: Path, client: Client | None, workers: int, wheel: Path | None
+    uri: str,
+    folder: Path,
+    client: Client | None,
+    workers: int,
+    source: GnomonSource,
+    extras: list[str],
+    base: str,
 ) -> ImageContext:
     from gnomon.modelfolder import read_spec
 
-    folder.chmod(0o755)  # mkdtemp makes it private
     identity = _fetch(uri, folder / "model", client)
     spec = read_spec(folder / "model")
-    requirements = image_requirements(spec, wheel.name if wheel else None)
-    if wheel is not None:
-        (folder / "wheels").mkdir(mode=0o755)
-        shutil.copyfile(wheel, folder / "wheels" / wheel.name)
-    (folder / "requirements.txt").write_text(
-        f"# gnomon build-image: {identity.title} ({spec.flavor})\n" + "\n".join(requirements) + "\n"
+    flavor = FLAVOR_EXTRAS.get(spec.flavor)
+    installed = write_install(
+        folder,
+        source,
+        sorted({*extras, *([flavor] if flavor else [])}),
+        image_requirements(spec),
+        f"gnomon build-image: {identity.title} ({spec.flavor})",
     )
-    (folder / "Dockerfile").write_text(dockerfile(identity, spec, workers, wheel is not None))
+    wheel = installed.wheel
+    (folder / "Dockerfile").write_text(dockerfile(identity, spec, workers, wheel, base))
     (folder / ".dockerignore").write_text(DOCKERIGNORE)
-    (folder / "README.md").write_text(_readme(identity, spec, workers))
-    return ImageContext(folder, identity, spec, requirements, _warnings(spec))
+    (folder / "README.md").write_text(_readme(identity, spec, workers, base, wheel))
+    warnings = [*_warnings(spec), *installed.warnings]
+    return ImageContext(folder, identity, spec, installed.pins, wheel, warnings)
 
 
 def _fetch(uri: str, dst: Path, client: Client | None) -> ModelIdentity:
@@ -195,15 +217,12 @@ def _make_readable(folder: Path) -> None:
         path.chmod(0o755 if path.is_dir() else 0o644)
 
 
-def image_requirements(spec: ModelSpec, wheel: str | None = None) -> list[str]:
-    """gnomon with its flavor's extra, then the model's recorded requirements, all ``==``.
+def image_requirements(spec: ModelSpec) -> list[str]:
+    """The model's recorded requirements, each an exact ``name==version`` pin, sorted.
 
     Raises:
         InvalidInput: a recorded requirement is not an exact ``name==version`` pin.
     """
-    extra = FLAVOR_EXTRAS.get(spec.flavor)
-    name = f"gnomon[{extra}]" if extra else "gnomon"
-    own = f"{name} @ file:///srv/wheels/{wheel}" if wheel else f"{name}=={__version__}"
     loose = [r for r in spec.requirements if not _EXACT_PIN.match(r.strip())]
     if loose:
         raise InvalidInput(
@@ -212,20 +231,13 @@ def image_requirements(spec: ModelSpec, wheel: str | None = None) -> list[str]:
             "requirements=['name==version', ...]",
             {"requirements": loose},
         )
-    return [own, *sorted({r.strip() for r in spec.requirements}, key=str.lower)]
+    return sorted({r.strip() for r in spec.requirements}, key=str.lower)
 
 
-def _check_wheel(wheel: Path) -> Path:
-    if not wheel.is_file():
-        raise InvalidInput(f"wheel '{wheel}' is not a file")
-    if not (wheel.name.startswith("gnomon-") and wheel.name.endswith(".whl")):
-        raise InvalidInput(f"'{wheel.name}' is not a gnomon wheel (gnomon-<version>-….whl)")
-    return wheel
-
-
-def dockerfile(identity: ModelIdentity, spec: ModelSpec, workers: int, wheel: bool) -> str:
-    """The Dockerfile text; the base image is the running interpreter's major.minor."""
-    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+def dockerfile(
+    identity: ModelIdentity, spec: ModelSpec, workers: int, wheel: str | None, base: str
+) -> str:
+    """The model image's Dockerfile: ``gnomon serve`` of the copied folder under tini."""
     labels = {
         "org.opencontainers.image.title": f"gnomon model {identity.title}",
         "gnomon.model.uri": identity.uri,
@@ -235,84 +247,40 @@ def dockerfile(identity: ModelIdentity, spec: ModelSpec, workers: int, wheel: bo
     }
     if identity.version is not None:
         labels["gnomon.model.version"] = str(identity.version)
-    label_lines = " \\\n      ".join(f"{key}={_quote(value)}" for key, value in labels.items())
-    copy_wheels = "COPY wheels/ /srv/wheels/\n" if wheel else ""
     command = [
         "gnomon", "serve", MODEL_DIR, "--host", "0.0.0.0", "--port", str(PORT),
         "--workers", str(workers), "--model-name", identity.name,
     ]  # fmt: skip
     if identity.version is not None:  # a folder does not know its registry identity
         command += ["--model-version", str(identity.version)]
-    probe = (
-        "import urllib.request; "
-        f"urllib.request.urlopen('http://127.0.0.1:{PORT}/healthz', timeout=4)"
+    copy = (
+        "# Owned by root and read-only to the server: the files it verifies cannot be changed\n"
+        "# by it. Last, so a new version of the model rebuilds only this layer.\n"
+        f"COPY model/ {MODEL_DIR}/\n"
     )
-    healthcheck = json.dumps(["python", "-c", probe])
-    return f"""\
-FROM python:{python}-slim
-
-ENV PYTHONDONTWRITEBYTECODE=1 \\
-    PYTHONUNBUFFERED=1 \\
-    PIP_DISABLE_PIP_VERSION_CHECK=1 \\
-    PIP_ROOT_USER_ACTION=ignore \\
-    GNOMON_HOME={HOME_DIR}
-
-LABEL {label_lines}
-
-# A fixed numeric UID, so Kubernetes can check runAsNonRoot without reading /etc/passwd.
-RUN groupadd --system --gid {UID} gnomon \\
- && useradd --system --uid {UID} --gid {UID} --home-dir {HOME_DIR} --create-home \\
-    --shell /usr/sbin/nologin gnomon
-
-WORKDIR /srv
-# Dependencies before the model: a new model version reuses this layer.
-COPY requirements.txt /srv/requirements.txt
-{copy_wheels}RUN pip install --no-cache-dir -r /srv/requirements.txt
-
-# Owned by root and read-only to the server: the files it verifies cannot be changed by it.
-COPY model/ {MODEL_DIR}/
-
-USER {UID}:{UID}
-EXPOSE {PORT}
-# Slim images have no curl; urlopen raises (exit 1) on anything but a 2xx.
-HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \\
-    CMD {healthcheck}
-CMD {json.dumps(command)}
-"""
+    return render(ImageSpec(base, labels, wheel, PORT, command, copy))
 
 
-def _quote(value: str) -> str:
-    # A double-quoted Dockerfile string; $ would otherwise be expanded as a build variable.
-    return json.dumps(value).replace("$", "\\$")
-
-
-# Only what the Dockerfile copies is sent to the daemon.
-DOCKERIGNORE = """\
-*
-!Dockerfile
-!requirements.txt
-!model
-!wheels
-"""
-
-
-def _readme(identity: ModelIdentity, spec: ModelSpec, workers: int) -> str:
-    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+def _readme(
+    identity: ModelIdentity, spec: ModelSpec, workers: int, base: str, wheel: str | None
+) -> str:
     run = f", run {spec.source_run_id}" if spec.source_run_id else ""
+    gnomon_from = f"`wheels/{wheel}`" if wheel else f"gnomon=={__version__} from the package index"
+    wheels = "| `wheels/` | the gnomon wheel, installed with `--no-index` |\n" if wheel else ""
     return f"""\
 # {identity.title}: a gnomon model image
 
 Built by `gnomon build-image {identity.uri}` with gnomon {__version__}.
 
 - model: {identity.title} ({spec.flavor} flavor{run}), saved with Python {spec.python_version}
-- image: `python:{python}-slim`, user {UID}, `gnomon serve {MODEL_DIR}` on port {PORT} with
-  {workers} worker(s)
+- image: `{base}`, tini as PID 1, user {UID}, `gnomon serve {MODEL_DIR}` on port {PORT} with
+  {workers} worker(s); gnomon from {gnomon_from}
 
 | file | what |
 | --- | --- |
 | `model/` | the model folder; `gnomon serve` checks every file's sha256 before loading it |
-| `requirements.txt` | gnomon and the model's libraries, pinned to the versions it was saved with |
-| `Dockerfile` | dependencies first (cached), then the model, then a non-root user |
+| `requirements.lock` | every package the image installs, `==` pinned (the model's own pins win) |
+{wheels}| `Dockerfile` | the lock first (cached), then gnomon, the model and a non-root user |
 
 ## Build and run
 
@@ -324,8 +292,8 @@ curl -s localhost:{PORT}/predict -H 'content-type: application/json' -d '{{"reco
 ```
 
 Prediction records are written under `{HOME_DIR}` inside the container: set
-`GNOMON_ARTIFACTS` (and `GNOMON_S3_ENDPOINT_URL`) with `docker run -e` to keep them in shared
-storage, or turn them off:
+`GNOMON_ARTIFACTS` (and `GNOMON_S3_ENDPOINT_URL`; build with `--extra s3`) with `docker run -e`
+to keep them in shared storage, or turn them off:
 `docker run … {identity.tag} gnomon serve {MODEL_DIR} --host 0.0.0.0 --no-records`.
 """
 
@@ -341,4 +309,12 @@ def _warnings(spec: ModelSpec) -> list[str]:
     ]
 
 
-__all__ = ["ImageContext", "ModelIdentity", "build_context", "dockerfile", "image_requirements"]
+__all__ = [
+    "HOME_DIR",
+    "UID",
+    "ImageContext",
+    "ModelIdentity",
+    "build_context",
+    "dockerfile",
+    "image_requirements",
+]

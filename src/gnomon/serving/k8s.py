@@ -1,8 +1,11 @@
-"""Kubernetes manifests for a deployment: a Deployment, a Service and an autoscaler.
+"""Kubernetes manifests for a deployment: a Deployment, a Service, an autoscaler and a
+PodDisruptionBudget.
 
 Every pod runs ``gnomon serve --deployment NAME`` against the tracking server, so the pods
 follow the deployment's routing (canary, shadow, promotions) without new manifests. The
-manifests are plain dicts, dumped as one multi-document YAML file.
+manifests are plain dicts, dumped as one multi-document YAML file. The pods pass the
+restricted Pod Security Standard: non-root, no privilege escalation, every capability
+dropped, a read-only root filesystem with writable ``emptyDir`` volumes where gnomon writes.
 """
 
 from __future__ import annotations
@@ -16,12 +19,12 @@ import yaml
 
 from gnomon._version import __version__
 from gnomon.errors import InvalidInput
-from gnomon.serving.image import HOME_DIR, UID
+from gnomon.serving.k8s_pod import pod_spec
 
 SERVICE_PORT = 80
 
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")  # Service names: RFC 1035
-_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")  # Secret names
+_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")  # Secret, account names
 _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 _SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")
 _QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$")
@@ -50,28 +53,35 @@ class ManifestOptions:
     memory_limit: str | None = "1Gi"
     # Where prediction records go (s3://bucket/prefix): pods' own disks do not outlive them.
     artifacts: str | None = None
+    # False serves with --no-records: nothing is kept, so no artifact root is needed.
+    records: bool = True
+    # A Secret with AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, GNOMON_S3_ENDPOINT_URL.
+    s3_secret: str | None = None
+    # A service account whose token the cloud exchanges for storage credentials (IRSA,
+    # workload identity): its token is then mounted; without one, none is.
+    service_account: str | None = None
 
 
 def manifests(options: ManifestOptions) -> list[dict[str, Any]]:
-    """The Deployment, Service and HorizontalPodAutoscaler (autoscaling/v2) for ``options``.
+    """The Deployment, Service, HorizontalPodAutoscaler (autoscaling/v2) and
+    PodDisruptionBudget (policy/v1) for ``options``.
 
     Raises:
-        InvalidInput: an option Kubernetes would refuse, or a server URI carrying credentials.
+        InvalidInput: an option Kubernetes would refuse, a server URI carrying credentials,
+            or prediction records that would be lost with the pod.
     """
     check_options(options)
     name = resource_name(options.deployment)
     labels = _labels(options.deployment, name)
+
+    def resource(api_version: str, kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+        return _resource(api_version, kind, name, labels, options.namespace, spec)
+
     return [
-        _resource("apps/v1", "Deployment", name, labels, options, _deployment_spec(options, name)),
-        _resource("v1", "Service", name, labels, options, _service_spec(labels)),
-        _resource(
-            "autoscaling/v2",
-            "HorizontalPodAutoscaler",
-            name,
-            labels,
-            options,
-            _hpa_spec(options, name),
-        ),
+        resource("apps/v1", "Deployment", _deployment_spec(options, labels)),
+        resource("v1", "Service", _service_spec(labels)),
+        resource("autoscaling/v2", "HorizontalPodAutoscaler", _hpa_spec(options, name)),
+        resource("policy/v1", "PodDisruptionBudget", _pdb_spec(labels)),
     ]
 
 
@@ -100,6 +110,7 @@ def resource_name(deployment: str) -> str:
 def check_options(options: ManifestOptions) -> None:
     """Raise ``InvalidInput`` naming the first option Kubernetes would refuse."""
     _check_server_uri(options.server_uri)
+    _check_records(options)
     if not 1 <= options.min_replicas <= options.max_replicas:
         raise InvalidInput(
             f"replicas: need 1 <= min ({options.min_replicas}) <= max ({options.max_replicas})"
@@ -121,6 +132,8 @@ def check_options(options: ManifestOptions) -> None:
     _check("namespace", options.namespace, _DNS_LABEL)
     _check("token secret name", options.token_secret, _SUBDOMAIN)
     _check("token secret key", options.token_key, _SECRET_KEY)
+    _check("S3 secret name", options.s3_secret, _SUBDOMAIN)
+    _check("service account name", options.service_account, _SUBDOMAIN)
     for field in ("cpu_request", "memory_request", "cpu_limit", "memory_limit"):
         _check(field.replace("_", " "), getattr(options, field), _QUANTITY)
 
@@ -144,6 +157,23 @@ def _check_server_uri(uri: str) -> None:
         )
 
 
+def _check_records(options: ManifestOptions) -> None:
+    # The root filesystem is read-only and GNOMON_HOME an emptyDir: records kept anywhere
+    # but shared storage vanish with the pod, and the monitors would never read them.
+    artifacts = options.artifacts
+    if artifacts is not None and not artifacts.startswith("s3://"):
+        raise InvalidInput(
+            f"artifacts {artifacts!r} must be s3://bucket/prefix: a path inside the pod is "
+            "lost with it"
+        )
+    if options.records and artifacts is None:
+        raise InvalidInput(
+            "prediction records would live on the pod's temporary volume and be lost with "
+            "it: give --artifacts s3://bucket/prefix (the tracking server's artifact root), "
+            "or --no-records"
+        )
+
+
 def _labels(deployment: str, name: str) -> dict[str, str]:
     value = deployment if _LABEL_VALUE.match(deployment) else name
     return {
@@ -159,12 +189,12 @@ def _resource(
     kind: str,
     name: str,
     labels: dict[str, str],
-    options: ManifestOptions,
+    namespace: str | None,
     spec: dict[str, Any],
 ) -> dict[str, Any]:
     metadata: dict[str, Any] = {"name": name}
-    if options.namespace:
-        metadata["namespace"] = options.namespace
+    if namespace:
+        metadata["namespace"] = namespace
     metadata["labels"] = dict(labels)
     return {"apiVersion": api_version, "kind": kind, "metadata": metadata, "spec": spec}
 
@@ -174,8 +204,7 @@ def _selector(labels: dict[str, str]) -> dict[str, str]:
     return {key: labels[key] for key in ("app.kubernetes.io/name", "gnomon.dev/deployment")}
 
 
-def _deployment_spec(options: ManifestOptions, name: str) -> dict[str, Any]:
-    labels = _labels(options.deployment, name)
+def _deployment_spec(options: ManifestOptions, labels: dict[str, str]) -> dict[str, Any]:
     spec: dict[str, Any] = {}
     if options.replicas is not None:
         spec["replicas"] = options.replicas
@@ -194,85 +223,9 @@ def _deployment_spec(options: ManifestOptions, name: str) -> dict[str, Any]:
                 "prometheus.io/path": "/metrics",
             },
         },
-        "spec": _pod_spec(options, labels),
+        "spec": pod_spec(options, _selector(labels)),
     }
     return spec
-
-
-def _pod_spec(options: ManifestOptions, labels: dict[str, str]) -> dict[str, Any]:
-    return {
-        "securityContext": {
-            "runAsNonRoot": True,
-            "runAsUser": UID,
-            "runAsGroup": UID,
-            "fsGroup": UID,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
-        "terminationGracePeriodSeconds": 30,  # serve drains and writes queued records first
-        "containers": [_container(options)],
-        # GNOMON_HOME on an emptyDir: any image's own home may not be writable by this UID.
-        "volumes": [{"name": "gnomon-home", "emptyDir": {}}],
-        "topologySpreadConstraints": [
-            {
-                "maxSkew": 1,
-                "topologyKey": "kubernetes.io/hostname",
-                "whenUnsatisfiable": "ScheduleAnyway",
-                "labelSelector": {"matchLabels": _selector(labels)},
-            }
-        ],
-    }
-
-
-def _container(options: ManifestOptions) -> dict[str, Any]:
-    command = ["gnomon", "serve", "--deployment", options.deployment]
-    command += ["--host", "0.0.0.0", "--port", str(options.port)]
-    return {
-        "name": "server",
-        "image": options.image,
-        "command": command,
-        "ports": [{"name": "http", "containerPort": options.port, "protocol": "TCP"}],
-        "env": _env(options),
-        "resources": _resources(options),
-        # Loading a large model takes a while: liveness starts only once startup has passed.
-        "startupProbe": _probe("/healthz", period=5, failures=60),
-        "readinessProbe": _probe("/readyz", period=5, failures=3),
-        "livenessProbe": _probe("/healthz", period=10, failures=3),
-        "volumeMounts": [{"name": "gnomon-home", "mountPath": HOME_DIR}],
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "capabilities": {"drop": ["ALL"]},
-        },
-    }
-
-
-def _env(options: ManifestOptions) -> list[dict[str, Any]]:
-    token = {"secretKeyRef": {"name": options.token_secret, "key": options.token_key}}
-    return [
-        {"name": "GNOMON_URI", "value": options.server_uri},
-        {"name": "GNOMON_WORKSPACE", "value": options.workspace},
-        {"name": "GNOMON_TOKEN", "valueFrom": token},
-        {"name": "GNOMON_HOME", "value": HOME_DIR},
-        *([{"name": "GNOMON_ARTIFACTS", "value": options.artifacts}] if options.artifacts else []),
-    ]
-
-
-def _resources(options: ManifestOptions) -> dict[str, Any]:
-    limits = {"cpu": options.cpu_limit, "memory": options.memory_limit}
-    resources: dict[str, Any] = {
-        "requests": {"cpu": options.cpu_request, "memory": options.memory_request}
-    }
-    if any(limits.values()):
-        resources["limits"] = {key: value for key, value in limits.items() if value}
-    return resources
-
-
-def _probe(path: str, *, period: int, failures: int) -> dict[str, Any]:
-    return {
-        "httpGet": {"path": path, "port": "http"},
-        "periodSeconds": period,
-        "timeoutSeconds": 2,
-        "failureThreshold": failures,
-    }
 
 
 def _service_spec(labels: dict[str, str]) -> dict[str, Any]:
@@ -297,6 +250,17 @@ def _hpa_spec(options: ManifestOptions, name: str) -> dict[str, Any]:
                 },
             }
         ],
+    }
+
+
+def _pdb_spec(labels: dict[str, str]) -> dict[str, Any]:
+    return {
+        # One pod at a time through a node drain, whatever the autoscaler chose; minAvailable
+        # would block every drain of a deployment scaled down to that count.
+        "maxUnavailable": 1,
+        "selector": {"matchLabels": _selector(labels)},
+        # A pod that never got ready serves nothing: evicting it must not wait on the budget.
+        "unhealthyPodEvictionPolicy": "AlwaysAllow",
     }
 
 

@@ -18,29 +18,79 @@ k8s_app = typer.Typer(help="Kubernetes manifests for gnomon deployments.", no_ar
 def build_image(
     ctx: typer.Context,
     uri: Annotated[
-        str,
+        str | None,
         typer.Argument(help="models:/name@alias, models:/name/3, runs:/id/path or a model folder"),
-    ],
-    out: Annotated[Path, typer.Argument(help="Folder to create: the Docker build context.")],
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Argument(help="Folder to create: the Docker build context.")
+    ] = None,
+    server: Annotated[
+        Path | None,
+        typer.Option(help="Write the tracking server's build context to this folder instead."),
+    ] = None,
     workers: Annotated[
         int, typer.Option(min=1, max=64, help="Server processes in the container.")
     ] = 1,
     wheel: Annotated[
         Path | None,
-        typer.Option(help="A gnomon wheel to install instead of gnomon from PyPI."),
+        typer.Option(help="A gnomon wheel to install (default: one built from this gnomon)."),
     ] = None,
+    from_index: Annotated[
+        bool,
+        typer.Option(
+            "--from-index", help="Install gnomon==VERSION from the package index, not a wheel."
+        ),
+    ] = False,
+    extra: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A gnomon extra to install too (repeat; --server default: postgres, redis, s3)."
+        ),
+    ] = None,
+    base_image: Annotated[
+        str | None, typer.Option(help="FROM image (default: python:<this major.minor>-slim).")
+    ] = None,
+    pin_base: Annotated[
+        bool,
+        typer.Option("--pin-base", help="Refuse a base image without a digest (IMAGE@sha256:…)."),
+    ] = False,
 ) -> None:
-    """Write a Docker build context (Dockerfile, pinned requirements, the model) for a model."""
+    """Write a Docker build context (Dockerfile, gnomon's wheel, a lock of every dependency)
+    for a model, or with --server DIR for the tracking server."""
+    state = state_of(ctx)
+    cache = state.settings.home / "cache" / "wheels"
+    if server is not None:
+        if uri is not None:
+            raise InvalidInput("give a model URI and a folder, or --server FOLDER, not both")
+        from gnomon.serving.image_server import SERVER_EXTRAS, build_server_context
+
+        built = build_server_context(
+            server, workers=workers, wheel=wheel, from_index=from_index,
+            extras=extra or SERVER_EXTRAS, base_image=base_image, pin_base=pin_base,
+            wheel_cache=cache,
+        )  # fmt: skip
+        _report(built.warnings, f"wrote a build context for the tracking server to {server}")
+        hint(f"next: docker build -t {built.tag} {server}")
+        return
+    if uri is None or out is None:
+        raise InvalidInput("give a model URI and the folder to write (or --server FOLDER)")
     from gnomon.serving.image import build_context
 
-    state = state_of(ctx)
     # A local folder needs no store: don't open (or create) one for it.
     client = state.client if uri.startswith(("models:/", "runs:/")) else None
-    context = build_context(uri, out, client=client, workers=workers, wheel=wheel)
-    for warning in context.warnings:
-        warn(warning)
-    say(f"wrote a build context for {context.model.title} ({context.spec.flavor}) to {out}")
+    context = build_context(
+        uri, out, client=client, workers=workers, wheel=wheel, from_index=from_index,
+        extras=extra or (), base_image=base_image, pin_base=pin_base, wheel_cache=cache,
+    )  # fmt: skip
+    title = f"{context.model.title} ({context.spec.flavor})"
+    _report(context.warnings, f"wrote a build context for {title} to {out}")
     hint(f"next: docker build -t {context.model.tag} {out}")
+
+
+def _report(warnings: list[str], done: str) -> None:
+    for warning in warnings:
+        warn(warning)
+    say(done)
 
 
 @k8s_app.command("manifests")
@@ -77,11 +127,31 @@ def k8s_manifests(
     memory_limit: Annotated[str, typer.Option()] = "1Gi",
     artifacts: Annotated[
         str | None,
-        typer.Option(help="GNOMON_ARTIFACTS of the pods (s3://…): where records are kept."),
+        typer.Option(
+            help="GNOMON_ARTIFACTS of the pods: the tracking server's s3://… root, where "
+            "prediction records are kept (required unless --no-records)."
+        ),
+    ] = None,
+    records: Annotated[
+        bool, typer.Option(help="Record every prediction (--no-records: keep none).")
+    ] = True,
+    s3_secret: Annotated[
+        str | None,
+        typer.Option(
+            help="Secret with AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and optionally "
+            "AWS_REGION, GNOMON_S3_ENDPOINT_URL."
+        ),
+    ] = None,
+    service_account: Annotated[
+        str | None,
+        typer.Option(
+            help="Run as this service account, its token mounted (IRSA, workload identity)."
+        ),
     ] = None,
     out: Annotated[str, typer.Option(help="A folder for <name>.yaml, or - for stdout.")] = "-",
 ) -> None:
-    """Deployment, Service and HorizontalPodAutoscaler running `gnomon serve --deployment NAME`."""
+    """Deployment, Service, HorizontalPodAutoscaler and PodDisruptionBudget running
+    `gnomon serve --deployment NAME`."""
     from gnomon.serving.k8s import ManifestOptions, dump, manifests, resource_name
 
     state = state_of(ctx)
@@ -103,6 +173,9 @@ def k8s_manifests(
         cpu_limit=cpu_limit,
         memory_limit=memory_limit,
         artifacts=artifacts,
+        records=records,
+        s3_secret=s3_secret,
+        service_account=service_account,
     )
     text = dump(manifests(options))  # bad options fail before the store is opened
     try:

@@ -1,4 +1,5 @@
-"""Kubernetes manifests: valid against the official OpenAPI schemas, and what the pods need."""
+"""Kubernetes manifests: valid against the official OpenAPI schemas and the restricted pod
+security profile, and what the pods need."""
 
 from __future__ import annotations
 
@@ -13,15 +14,20 @@ import yaml
 
 from gnomon.errors import InvalidInput
 from gnomon.serving.k8s import ManifestOptions, dump, manifests, resource_name
+from tests.fixtures.kubernetes import VERSIONS, pod_spec, restricted_violations
+from tests.fixtures.kubernetes import validate as validate_in
 
-# The oldest Kubernetes still commonly run, and the newest schemas the package bundles.
-VERSIONS = ["1.27", kubernetes_validate.utils.latest_version()]
-OPTIONS = ManifestOptions("churn-api", "http://gnomon.mlops.svc:5000", workspace="team-a")
+KINDS = ["Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"]
+OPTIONS = ManifestOptions(
+    "churn-api",
+    "http://gnomon.mlops.svc:5000",
+    workspace="team-a",
+    artifacts="s3://ml-artifacts/gnomon",
+)
 
 
 def validate(document: dict[str, Any], version: str = VERSIONS[0]) -> None:
-    # strict: properties the schema does not know (a typo) are errors too.
-    kubernetes_validate.validate(document, version, strict=True)
+    validate_in(document, version)
 
 
 def by_kind(options: ManifestOptions = OPTIONS) -> dict[str, dict[str, Any]]:
@@ -48,15 +54,19 @@ def container(options: ManifestOptions = OPTIONS) -> dict[str, Any]:
             cpu_limit="2",
             memory_limit=None,
             port=9000,
+            s3_secret="gnomon-s3",
+            service_account="gnomon-models",
         ),
+        replace(OPTIONS, artifacts=None, records=False),
     ],
-    ids=["defaults", "every-option"],
+    ids=["defaults", "every-option", "no-records"],
 )
 def test_every_manifest_validates(options: ManifestOptions, version: str) -> None:
     documents = manifests(options)
-    assert [d["kind"] for d in documents] == ["Deployment", "Service", "HorizontalPodAutoscaler"]
+    assert [d["kind"] for d in documents] == KINDS
     for document in documents:
         validate(document, version)
+    assert restricted_violations(by_kind(options)["Deployment"]["spec"]["template"]["spec"]) == []
 
 
 def _drop_selector(d: dict[str, Any]) -> None:
@@ -105,7 +115,8 @@ def test_the_schema_check_catches_a_broken_autoscaler_and_service() -> None:
 
 def test_the_pods_serve_the_deployment_with_the_token_from_the_secret() -> None:
     server = container()
-    assert server["command"] == [
+    assert "command" not in server  # the image's init (tini) stays PID 1
+    assert server["args"] == [
         "gnomon", "serve", "--deployment", "churn-api", "--host", "0.0.0.0", "--port", "8080",
     ]  # fmt: skip
     env = {e["name"]: e for e in server["env"]}
@@ -157,7 +168,7 @@ def test_the_autoscaler_targets_the_deployment() -> None:
 
 def test_dump_is_multi_document_yaml_that_reads_back() -> None:
     text = dump(manifests(OPTIONS))
-    assert text.count("---\n") == 3
+    assert text.count("---\n") == 4
     assert list(yaml.safe_load_all(text)) == manifests(OPTIONS)
 
 
@@ -169,7 +180,7 @@ def test_names_kubernetes_would_refuse_are_made_valid() -> None:
     assert documents[0]["metadata"]["name"] == "churn-api"
     assert documents[0]["metadata"]["labels"]["gnomon.dev/deployment"] == "churn-api"
     # The pods still ask for the deployment by its real name.
-    assert container(replace(OPTIONS, deployment="Churn API"))["command"][3] == "Churn API"
+    assert container(replace(OPTIONS, deployment="Churn API"))["args"][3] == "Churn API"
     with pytest.raises(InvalidInput):
         resource_name("___")
 
@@ -200,3 +211,47 @@ def test_records_storage_reaches_the_pods_when_given() -> None:
     deployment = next(m for m in manifests(options) if m["kind"] == "Deployment")
     env = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
     assert {"name": "GNOMON_ARTIFACTS", "value": "s3://ml/records"} in env
+
+
+def test_records_without_shared_storage_are_refused() -> None:
+    with pytest.raises(InvalidInput, match=r"temporary volume.*--artifacts s3://.*--no-records"):
+        manifests(replace(OPTIONS, artifacts=None))
+    with pytest.raises(InvalidInput, match="'/var/lib/gnomon/artifacts' must be s3://"):
+        manifests(replace(OPTIONS, artifacts="/var/lib/gnomon/artifacts"))
+    # Records off: nothing to keep, so no storage is needed and the pods are told so.
+    kept_nowhere = replace(OPTIONS, artifacts=None, records=False)
+    assert container(kept_nowhere)["args"][-1] == "--no-records"
+    assert "GNOMON_ARTIFACTS" not in {e["name"] for e in container(kept_nowhere)["env"]}
+    assert "--no-records" not in container()["args"]
+
+
+def test_a_disruption_budget_lets_one_pod_go_at_a_time() -> None:
+    documents = by_kind()
+    budget = documents["PodDisruptionBudget"]
+    assert budget["apiVersion"] == "policy/v1"
+    assert budget["spec"]["maxUnavailable"] == 1
+    assert "minAvailable" not in budget["spec"]  # would block drains at the autoscaler's floor
+    assert budget["spec"]["selector"] == documents["Deployment"]["spec"]["selector"]
+    assert budget["spec"]["unhealthyPodEvictionPolicy"] == "AlwaysAllow"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"s3_secret": "S3 Keys"}, "S3 secret"),
+        ({"service_account": "under_score"}, "service account"),
+    ],
+)
+def test_secret_and_account_names_kubernetes_would_refuse(
+    changes: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        manifests(replace(OPTIONS, **changes))
+
+
+def test_the_restricted_profile_holds_for_the_pods_of_every_workload() -> None:
+    for document in manifests(replace(OPTIONS, service_account="irsa", s3_secret="s3")):
+        spec = pod_spec(document)
+        assert (spec is None) == (document["kind"] != "Deployment")
+        if spec is not None:
+            assert restricted_violations(spec) == []

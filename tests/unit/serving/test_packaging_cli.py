@@ -101,11 +101,13 @@ def test_manifests_for_an_existing_deployment(
     monkeypatch.setenv("GNOMON_TOKEN", TOKEN)  # must never reach the manifests
     gnomon.get_client().deployments.create("churn-api", "churn@production")
     args = ["k8s", "manifests", "churn-api", "--server-uri", "http://gnomon.mlops.svc:5000"]
+    args += ["--artifacts", "s3://ml-artifacts/gnomon"]
     result = runner.invoke(app, [*args, "--namespace", "ml", "--max-replicas", "4"])
     assert result.exit_code == 0, result.output
     assert TOKEN not in result.stdout
     documents = list(yaml.safe_load_all(result.stdout))
-    assert [d["kind"] for d in documents] == ["Deployment", "Service", "HorizontalPodAutoscaler"]
+    kinds = ["Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"]
+    assert [d["kind"] for d in documents] == kinds
     for document in documents:
         kubernetes_validate.validate(document, "1.29", strict=True)
         assert document["metadata"]["namespace"] == "ml"
@@ -118,7 +120,15 @@ def test_manifests_for_an_existing_deployment(
 
 def test_manifests_for_a_missing_deployment_or_without_a_server(registered: str) -> None:
     missing = runner.invoke(
-        app, ["k8s", "manifests", "ghost", "--server-uri", "http://gnomon.mlops.svc:5000"]
+        app,
+        [
+            "k8s",
+            "manifests",
+            "ghost",
+            "--server-uri",
+            "http://gnomon.mlops.svc:5000",
+            "--no-records",
+        ],
     )
     assert missing.exit_code == 1
     assert missing.stderr.strip() == (
@@ -126,5 +136,5 @@ def test_manifests_for_a_missing_deployment_or_without_a_server(registered: str)
         "create it first with gnomon deploy create"
     )
     gnomon.get_client().deployments.create("churn-api", "churn@production")
-    no_server = runner.invoke(app, ["k8s", "manifests", "churn-api"])
+    no_server = runner.invoke(app, ["k8s", "manifests", "churn-api", "--no-records"])
     assert no_server.exit_code == 1 and "--server-uri is required" in no_server.stderr
