@@ -31,6 +31,7 @@ SHARED = (
     "config",
     "nesting",
     "progress",
+    "logs",
 )
 
 

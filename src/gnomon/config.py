@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -144,6 +145,22 @@ class Settings(BaseSettings):
         description="Online feature store: redis://host:port/db, or a SQLite file path "
         "(default: features/online.db under GNOMON_HOME).",
     )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="How gnomon processes write their log lines on stderr: text for people, "
+        "or json, one object per line (timestamp, level, logger, message, request_id, user, "
+        "workspace, object, exception) for ELK and other collectors (deploy/elk/).",
+    )
+    log_level: Literal["debug", "info", "warning", "error", "critical"] = Field(
+        default="warning",
+        description="Level of gnomon's and uvicorn's loggers; info adds a line per answered "
+        "request (health probes and /metrics at debug). Other libraries log warnings and up.",
+    )
+
+    @field_validator("log_format", "log_level", mode="before")
+    @classmethod
+    def _lower_case(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     @property
     def store_uri(self) -> str:

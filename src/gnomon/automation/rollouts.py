@@ -24,6 +24,7 @@ from gnomon.automation.evidence import Evidence, gather
 from gnomon.automation.sql import MAX_LISTED, SqlAutomationStore
 from gnomon.deployments.entities import Arm, ArmRole
 from gnomon.errors import Conflict, GnomonError, InvalidInput
+from gnomon.logs.context import log_context
 from gnomon.predictions.storage import predictions_store
 
 if TYPE_CHECKING:
@@ -164,19 +165,31 @@ class RolloutService:
         owner = owner or self.owner
         stepped = []
         for workspace, rollout_id in self.store.active_rollouts():
-            at = now_ms() if now is None else now
-            try:
-                if not self.store.take_lease(rollout_id, owner, at, LEASE_MS):
-                    continue
-                try:
-                    rollout = self.store.rollout(rollout_id, newest=STEPPED_DECISIONS)
-                    scope = Scope(workspace, rollout.created_by)
-                    stepped.append(self.step(scope, rollout, owner, at))
-                finally:
-                    self.store.release_lease(rollout_id, owner)
-            except Exception:  # one rollout's trouble must not hold the others back
-                logger.exception("rollout %s: a step failed", rollout_id)
+            # Each step is one of its own in the logs, with its own request id.
+            with log_context(workspace=workspace, object=f"rollouts/{rollout_id}"):
+                rollout = self._step_due(workspace, rollout_id, owner, now)
+            if rollout is not None:
+                stepped.append(rollout)
         return stepped
+
+    def _step_due(
+        self, workspace: str, rollout_id: str, owner: str, now: int | None
+    ) -> Rollout | None:
+        """The rollout after one step, or None: another worker holds it, or the step failed."""
+        at = now_ms() if now is None else now
+        try:
+            if not self.store.take_lease(rollout_id, owner, at, LEASE_MS):
+                return None
+            try:
+                rollout = self.store.rollout(rollout_id, newest=STEPPED_DECISIONS)
+                stepped = self.step(Scope(workspace, rollout.created_by), rollout, owner, at)
+                logger.info("rollout %s stepped: %s", rollout_id, stepped.state)
+                return stepped
+            finally:
+                self.store.release_lease(rollout_id, owner)
+        except Exception:  # one rollout's trouble must not hold the others back
+            logger.exception("rollout %s: a step failed", rollout_id)
+            return None
 
     def step(self, scope: Scope, rollout: Rollout, owner: str | None, now: int) -> Rollout:
         stage = rollout.current

@@ -20,6 +20,11 @@ app = typer.Typer(
 )
 
 
+# What main() starts the root context with: gnomon runs as its own process, so the command
+# sets up the process's logging (a test invoking ``app`` in its own process does not).
+_OWN_PROCESS = object()
+
+
 def _print_version(value: bool) -> None:
     if value:
         from gnomon.cli.db import version
@@ -65,7 +70,8 @@ def root(
 ) -> None:
     # Settings are built on first use (CliState): a --workspace after the command name may
     # still change the workspace, and `gnomon version` never loads them.
-    ctx.obj = CliState(workspace, debug, output)
+    process = ctx.invoked_subcommand if ctx.obj is _OWN_PROCESS else None
+    ctx.obj = CliState(workspace, debug, output, process)
 
 
 def main() -> None:
@@ -77,4 +83,4 @@ def main() -> None:
 
         if answer_argv(sys.argv[1:]):
             return
-    app()
+    app(obj=_OWN_PROCESS)

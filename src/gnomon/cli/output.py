@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import math
 import sys
 from collections.abc import Callable, Mapping
@@ -62,15 +63,31 @@ class CliState:
     """
 
     def __init__(
-        self, workspace: str | None = None, debug: bool = False, output: OutputFormat | None = None
+        self,
+        workspace: str | None = None,
+        debug: bool = False,
+        output: OutputFormat | None = None,
+        process: str | None = None,
     ) -> None:
         self.workspace = workspace
         self.debug = debug
         self.output = output  # --output before the command name: its default where it has one
+        # The command, when gnomon runs as its own process (the console script), not inside
+        # a caller's (a test's runner): only then does it set up the process's logging.
+        self.process = process
 
     @cached_property
     def settings(self) -> Settings:
-        return load_settings(self.workspace)
+        settings = load_settings(self.workspace)
+        if self.process is not None:  # from the first line on, as GNOMON_LOG_* say
+            from gnomon.logs.context import start_command
+            from gnomon.logs.setup import configure_logging
+
+            configure_logging(settings, self.process)
+            # One id for the command: its lines carry it, and so do those of the server it
+            # calls (the servers give each request, the worker each step, an id of its own).
+            start_command()
+        return settings
 
     @cached_property
     def client(self) -> Client:
@@ -145,7 +162,13 @@ def hint(text: str) -> None:
 
 
 def report_error(exc: GnomonError, debug: bool) -> None:
-    """One red line on stderr; the traceback first when ``--debug`` asked for it."""
+    """One red line on stderr; the traceback first when ``--debug`` asked for it. A process
+    writing JSON logs (``GNOMON_LOG_FORMAT=json``) logs it instead, as one JSON line."""
+    from gnomon.logs.setup import writes_json
+
+    if writes_json():
+        logging.getLogger("gnomon.cli").error(exc.message, exc_info=exc if debug else None)
+        return
     err = Console(stderr=True)
     if debug:
         from rich.traceback import Traceback  # pygments: slow to import, rarely needed

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from gnomon._types import Page
 from gnomon.errors import GnomonError, InvalidInput, Unavailable, from_payload
+from gnomon.logs.context import REQUEST_ID_HEADER, current
 from gnomon.wire import PageOut, invalid_request
 
 API_PREFIX = "/api/v1"
@@ -200,7 +201,12 @@ class Transport:
     def _headers(
         self, headers: Mapping[str, str] | None, workspace: str | None
     ) -> dict[str, str] | None:
-        return _with_workspace(headers, self.workspace if workspace is None else workspace)
+        headers = _with_workspace(headers, self.workspace if workspace is None else workspace)
+        context = current()
+        if context is None:
+            return headers
+        # Sent from a request or worker step: the server's log lines carry the same id.
+        return {REQUEST_ID_HEADER: context.request_id, **(headers or {})}
 
     def _send(self, method: str, path: str, *, retry: bool = True, **kwargs: Any) -> httpx.Response:
         kwargs["params"] = _clean(kwargs.get("params"))

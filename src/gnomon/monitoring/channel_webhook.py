@@ -13,6 +13,7 @@ import socket
 
 import httpx
 
+from gnomon.logs.context import REQUEST_ID_HEADER, current
 from gnomon.monitoring.channel_specs import AttemptFailed, WebhookChannel
 
 USER_AGENT = "gnomon-alerts"
@@ -35,7 +36,9 @@ def post(channel: WebhookChannel, body: bytes, *, allow_private: bool) -> None:
     addresses = resolve(url.raw_host.decode("ascii"), port)
     if not allow_private:
         refuse_private(url.host, addresses)
+    context = current()  # the monitor run or request that fired: the receiver may quote it
     headers = {
+        **({REQUEST_ID_HEADER: context.request_id} if context is not None else {}),
         **channel.headers,
         "Host": url.netloc.decode("ascii"),
         "Content-Type": "application/json",

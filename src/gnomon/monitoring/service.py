@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from gnomon._types import Scope, now_ms
 from gnomon.config import Settings
 from gnomon.errors import InvalidInput, NotFound
+from gnomon.logs.context import log_context
 from gnomon.modelfolder.contract import ColumnSpec
 from gnomon.monitoring.alert_rules import AlertRule, AlertState, Silence
 from gnomon.monitoring.alerting import Alerting
@@ -214,11 +215,17 @@ class MonitorService:
         done = []
         for workspace, name in self.store.due(now_ms()):
             scope = Scope(workspace, "worker")
-            try:
-                done.append(self.run(scope, name, owner=owner))
-            except Exception:  # one broken monitor must not stop the others
-                logger.exception("monitor %r of workspace %r failed", name, workspace)
-                self.store.ran(scope, name)  # tried: due again after its interval, not at once
+            # Each run is a step of its own in the logs, with its own request id.
+            with log_context(workspace=workspace, object=f"monitors/{name}"):
+                try:
+                    run = self.run(scope, name, owner=owner)
+                except Exception:  # one broken monitor must not stop the others
+                    logger.exception("monitor %r of workspace %r failed", name, workspace)
+                    self.store.ran(scope, name)  # tried: due again after its interval
+                    continue
+                done.append(run)
+                said = run.skipped or f"{len(run.windows)} window(s) evaluated"
+                logger.info("monitor %r ran: %s", name, said)
         return done
 
     def _run(

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from gnomon._types import Scope, now_ms
 from gnomon.errors import InvalidInput
+from gnomon.logs.context import log_context
 from gnomon.pipelines import cron
 from gnomon.pipelines.api import PipelinesApi
 from gnomon.pipelines.executors import EXECUTORS
@@ -164,13 +165,18 @@ class ScheduleService:
         done: list[Tick] = []
         for schedule in self.store.active():
             for due in self._due(schedule, at, grace_ms):
-                try:
-                    tick = self._take(schedule, due, owner, at)
-                except Exception:  # the database away for a moment: the next round retries
-                    logger.exception("schedule %r: tick %s failed", schedule.name, due.tick)
-                    break
-                if tick is not None:
-                    done.append(tick)
+                # Each tick is a step of its own in the logs, with its own request id.
+                with log_context(workspace=schedule.workspace, object=f"schedules/{schedule.name}"):
+                    try:
+                        tick = self._take(schedule, due, owner, at)
+                    except Exception:  # the database away for a moment: the next round retries
+                        logger.exception("schedule %r: tick %s failed", schedule.name, due.tick)
+                        break
+                    if tick is not None:
+                        logger.info(
+                            "schedule %r: tick %s %s", schedule.name, tick.tick, tick.status
+                        )
+                        done.append(tick)
         return done
 
     def _due(self, schedule: Schedule, now: int, grace_ms: int) -> Iterator[Due]:

@@ -19,6 +19,8 @@ from starlette.concurrency import run_in_threadpool
 from gnomon._types import DEFAULT_WORKSPACE, Scope
 from gnomon.auth.entities import Principal, Role, Workspace
 from gnomon.errors import PermissionDenied, Unauthenticated
+from gnomon.logs.context import note
+from gnomon.web.request_log import object_of
 
 WORKSPACE_HEADER = "x-gnomon-workspace"
 MLFLOW_WORKSPACE_HEADER = "x-mlflow-workspace"
@@ -77,6 +79,9 @@ def require(access: Access) -> Callable[[Request], Awaitable[Caller]]:
         else:  # no guard ran (an app built without it): database lookups, on a worker thread
             caller = await run_in_threadpool(_authorized, request, access)
         request.state.caller = caller
+        if access is not Access.PUBLIC:  # the request's log lines say who, where and on what
+            workspace = caller.scope.workspace or None
+            note(user=caller.principal.name, workspace=workspace, object=object_of(request.scope))
         return caller
 
     check.access = access  # type: ignore[attr-defined]  # read by the permission matrix
@@ -95,6 +100,7 @@ def admit(request: Request, access: Access | None) -> None:
     """
     principal = authenticate(request)
     setattr(request.state, PRINCIPAL_STATE, principal)
+    note(user=principal.name)  # a refusal's lines name who was refused
     if access is not None and access is not Access.PUBLIC:
         setattr(request.state, ADMITTED_STATE, (access, authorize(request, principal, access)))
 

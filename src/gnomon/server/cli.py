@@ -33,6 +33,7 @@ def server(
     import uvicorn
 
     from gnomon.backends import open_services
+    from gnomon.logs.setup import logging_config
     from gnomon.server.app import NO_AUTH_ENV
     from gnomon.server.loopback import is_loopback
     from gnomon.web.prometheus import shared_across
@@ -75,7 +76,10 @@ def server(
             workers=workers,
             ssl_certfile=ssl_certfile,
             ssl_keyfile=ssl_keyfile,
-            log_level="warning",
+            # gnomon's own lines (each worker configures itself from it); the access line is
+            # gnomon.access's, with the request id, user and workspace uvicorn's would lack.
+            log_config=logging_config(settings, "server"),
+            log_level=None,
             access_log=False,
             **proxy,
         )

@@ -27,6 +27,7 @@ from starlette.routing import Route
 
 from gnomon._version import __version__
 from gnomon.errors import GnomonError, InvalidInput, Unavailable
+from gnomon.logs.context import note
 from gnomon.predictions.entities import Outcome
 from gnomon.predictions.outcomes import MAX_OUTCOMES_PER_REQUEST, check_outcomes
 from gnomon.predictions.records import OutcomeWriter, RecordWriter
@@ -131,7 +132,8 @@ class ModelServer:
         app.add_middleware(body_limit, limits=self.limits, respond=answer_error)
         # Inside ObservabilityMiddleware: the answer gets its request id.
         app.add_middleware(ErrorBoundary, answer=answer_unexpected)
-        app.add_middleware(ObservabilityMiddleware, metrics=self.metrics)
+        workspace = self.routes.table.workspace_id  # every request's log lines carry it
+        app.add_middleware(ObservabilityMiddleware, metrics=self.metrics, workspace=workspace)
         app.add_middleware(self.drain.middleware)
         app.state.server = self
         return app
@@ -250,6 +252,7 @@ class ModelServer:
         if self.enrich is not None:  # entity keys in, the feature service's values added
             read = read._replace(frame=self.enrich(read.frame, names))
         arm = table.pick(headers, read.frame)
+        note(object=f"models/{arm.name}/{arm.version_label}")  # its log lines name the arm
         if read.params is not None and not takes_params(arm.model):
             raise _params_refused(arm, read.params)
         checked = check(table, arm, read.frame)

@@ -63,6 +63,7 @@ def serve(
     import uvicorn
 
     from gnomon.errors import InvalidInput
+    from gnomon.logs.setup import logging_config
     from gnomon.serving.enforce import Policy
     from gnomon.serving.loading import SERVE_ENV, ServeOptions, build_app, load_routes
     from gnomon.web.prometheus import shared_across
@@ -96,7 +97,9 @@ def serve(
     common: dict[str, Any] = {
         "host": host,
         "port": port,
-        "log_level": "warning",
+        # gnomon's lines, in every worker; the access line is gnomon.access's (request ids).
+        "log_config": logging_config(settings, "serve"),
+        "log_level": None,
         "access_log": False,
         "timeout_graceful_shutdown": 10,
         **proxy,

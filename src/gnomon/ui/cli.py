@@ -22,6 +22,7 @@ def ui(
     import uvicorn
 
     from gnomon.backends import open_services
+    from gnomon.logs.setup import logging_config
     from gnomon.server.app import NO_AUTH_ENV
     from gnomon.server.loopback import is_loopback
 
@@ -39,6 +40,7 @@ def ui(
         factory=True,
         host=host,
         port=port,
-        log_level="warning",
+        log_config=logging_config(settings, "ui"),  # gnomon's lines; gnomon.access has requests
+        log_level=None,
         access_log=False,
     )

@@ -1,4 +1,5 @@
-"""ASGI middleware of both servers: request ids and Prometheus metrics.
+"""ASGI middleware of both servers: request ids, their log context and access line, and
+Prometheus metrics.
 
 Body limits are each server's own: ``server/guard.py`` and ``serving/limits.py``.
 """
@@ -6,10 +7,12 @@ Body limits are each server's own: ``server/guard.py`` and ``serving/limits.py``
 from __future__ import annotations
 
 import time
-import uuid
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gnomon.logs.context import log_context, new_request_id
+from gnomon.web.request_log import log_answer
 
 REQUEST_ID_HEADER = b"x-request-id"
 API_PREFIX = "/api/v1"  # the API server's routes: their metric labels keep it
@@ -48,17 +51,23 @@ class HttpMetrics:
 
 
 class ObservabilityMiddleware:
-    """Gives each request an id (honouring X-Request-ID) and records its metrics."""
+    """Gives each request an id (honouring X-Request-ID) and a log context holding it, records
+    its metrics and logs its answer (:mod:`gnomon.web.request_log`).
 
-    def __init__(self, app: ASGIApp, metrics: HttpMetrics) -> None:
+    ``workspace`` is the id every request's lines carry (a model server's); the API server
+    notes each caller's own once it is admitted.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics, workspace: str | None = None) -> None:
         self.app = app
         self.metrics = metrics
+        self.workspace = workspace
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _incoming_id(scope) or uuid.uuid4().hex
+        request_id = _incoming_id(scope) or new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
         started = time.perf_counter()
@@ -71,14 +80,17 @@ class ObservabilityMiddleware:
             await send(message)
 
         self.metrics.in_flight.inc()
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            self.metrics.in_flight.dec()
-            route = _route_template(scope)
-            method = scope["method"] if scope["method"] in METHODS else OTHER_METHOD
-            self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)
+        with log_context(request_id, workspace=self.workspace):
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                self.metrics.in_flight.dec()
+                seconds = time.perf_counter() - started
+                route = _route_template(scope)
+                method = scope["method"] if scope["method"] in METHODS else OTHER_METHOD
+                self.metrics.requests.labels(method, route, str(status)).inc()
+                self.metrics.latency.labels(method, route).observe(seconds)
+                log_answer(scope, status, route, seconds)
 
 
 def _incoming_id(scope: Scope) -> str | None:
