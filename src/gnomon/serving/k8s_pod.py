@@ -109,6 +109,9 @@ def _env(options: ManifestOptions) -> list[dict[str, Any]]:
         {"name": "GNOMON_WORKSPACE", "value": options.workspace},
         {"name": "GNOMON_TOKEN", "valueFrom": token},
         {"name": "GNOMON_HOME", "value": HOME_DIR},
+        # JSON lines on stderr, for a log shipper (deploy/elk/); request ids link them.
+        {"name": "GNOMON_LOG_FORMAT", "value": "json"},
+        {"name": "GNOMON_LOG_LEVEL", "value": "info"},
     ]
     if options.artifacts:
         env.append({"name": "GNOMON_ARTIFACTS", "value": options.artifacts})

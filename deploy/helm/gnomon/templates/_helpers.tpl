@@ -132,6 +132,16 @@ the Secret when the service account brings credentials.
 {{- end }}
 {{- end -}}
 
+{{/*
+Every gnomon process logs JSON lines for Filebeat or Fluent Bit (deploy/elk/).
+*/}}
+{{- define "gnomon.logEnv" -}}
+- name: GNOMON_LOG_FORMAT
+  value: {{ .Values.logs.format | quote }}
+- name: GNOMON_LOG_LEVEL
+  value: {{ .Values.logs.level | quote }}
+{{- end -}}
+
 {{- define "gnomon.serverUrl" -}}
 {{- printf "http://%s-server:%v" (include "gnomon.fullname" .) .Values.server.service.port -}}
 {{- end -}}
