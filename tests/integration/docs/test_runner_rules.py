@@ -27,6 +27,7 @@ GROUPS = [
     "features",
     "tuning",
     "automation",
+    "operations",
 ]
 
 

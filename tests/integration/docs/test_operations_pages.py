@@ -1,0 +1,16 @@
+"""docs/operations.md run as written (tests/fixtures/doc_runner.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.integration.docs.pages import runs_as_written
+
+PAGES = ["operations.md"]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs_as_written(page: str, tmp_path: Path) -> None:
+    runs_as_written(page, tmp_path)
