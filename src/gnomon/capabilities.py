@@ -69,6 +69,11 @@ CAPABILITIES: tuple[Capability, ...] = (
         commands=(
             Command("version", "db:version", "Print the gnomon version."),
             Command("demo", "demo:demo", "Train, track, register and serve a few models."),
+            Command(
+                "notebook",
+                "notebook:notebook",
+                "JupyterLab with this workspace, URI and token set.",
+            ),
             Command("db", "db:db_app", "Maintain the metadata store."),
         ),
     ),
