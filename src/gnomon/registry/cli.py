@@ -157,9 +157,13 @@ def register(
     name: str,
     alias: AliasOption = None,
     description: Annotated[str, typer.Option("--description", "-d")] = "",
+    output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Register a run's logged model as the next version of NAME (created if needed)."""
     version = _registry(ctx).register(source, name, description=description, alias=alias)
+    if output is OutputFormat.JSON:  # for scripts (CI) that go on with the version's number
+        print_json(version)
+        return
     say_registered(version, alias)
 
 
