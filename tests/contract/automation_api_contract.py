@@ -10,6 +10,7 @@ smoke test, creating a policy) is done by ``Beside``: the services over the targ
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ import pytest
 import gnomon
 from gnomon._types import Scope, now_ms
 from gnomon.automation.api import PoliciesApi, RolloutsApi
-from gnomon.automation.entities import Rollout
+from gnomon.automation.entities import Decision, Rollout
 from gnomon.automation.plans import plan_for
 from gnomon.automation.policies import PolicyService
 from gnomon.automation.rollouts import RolloutService
@@ -121,6 +122,24 @@ class AutomationApiContract:
         assert api.list("elsewhere") == []
         assert arms(target) == [("churn/1", "primary", 100)]  # nothing routed before the smoke test
 
+    def test_a_listing_leaves_out_the_extensions_of_a_hold(
+        self, api: RolloutsApi, beside: Beside
+    ) -> None:
+        # Found: a listing read each rollout as status does, with its newest 500 decisions. A
+        # canary short of answers records an extension each hold, so listing 1000 rollouts
+        # answered 200 MB at once.
+        started = api.start("web", "churn", 2, risk="low")
+        store = beside.rollouts.store
+        for action, values in [("extend", {}), ("extend", {}), ("advance", {"stage": 1})]:
+            decision = Decision(0, now_ms(), 0, action, f"{action} by the test", {"n": 1})
+            assert store.record(started.id, decision, values, None, expected_stage=0)
+        whole = api.status("web")
+        assert [d.action for d in whole.decisions] == ["start", "extend", "extend", "advance"]
+        [listed] = api.list()
+        assert [d.action for d in listed.decisions] == ["start", "advance"]  # its traffic
+        assert listed == dataclasses.replace(whole, decisions=listed.decisions)
+        assert api.list("web") == [listed] and api.get(started.id) == whole
+
     def test_a_strategy_and_an_alias_override_the_defaults(self, api: RolloutsApi) -> None:
         started = api.start("web", "churn", 3, risk="high", strategy="direct", alias=None)
         assert [s.kind for s in started.plan.stages] == ["smoke", "promote"]
@@ -171,6 +190,22 @@ class AutomationApiContract:
             (NotFound, f"rollout '{'0' * 32}' does not exist", lambda: api.get("0" * 32)),
             (InvalidInput, "limit must be 1..1000, not 0", lambda: api.list(limit=0)),
         ])  # fmt: skip
+
+    def test_names_no_route_could_reach_get_the_embedded_answer(self, api: RolloutsApi) -> None:
+        # Found: through a server, '' was "no route GET /api/v1/rollouts/" and listing the
+        # deployment '' was [], where embedded both are refused naming the argument.
+        empty = "deployment name must be a non-empty string, got ''"
+        refused([
+            (InvalidInput, empty, lambda: api.status("")),
+            (InvalidInput, empty, lambda: api.approve("")),
+            (InvalidInput, empty, lambda: api.abort("")),
+            (InvalidInput, empty, lambda: api.list("")),
+            (InvalidInput, "rollout id must be a non-empty string, got ''", lambda: api.get("")),
+            (NotFound, "deployment 'a/b' not found", lambda: api.status("a/b")),
+            (NotFound, "deployment 'a/b' not found", lambda: api.approve("a/b")),
+            (NotFound, "deployment 'a/b' not found", lambda: api.abort("a/b", "why")),
+        ])  # fmt: skip
+        assert api.list("a/b") == []
 
     def test_approve_lets_a_waiting_rollout_go_on(
         self, api: RolloutsApi, beside: Beside, target: Target

@@ -18,6 +18,11 @@ from typing import Protocol
 
 from gnomon.automation.entities import Firing, Policy, PolicyVersion, Rollout
 
+# What a listing reads of each rollout's decisions (the store's ``newest``): every one that
+# changed its traffic, none of its extensions. A canary short of answers records one each
+# hold without end, so 1000 rollouts read as ``status`` reads one were 200 MB in one answer.
+LISTED_DECISIONS = 0
+
 
 class RolloutsApi(Protocol):
     """Progressive rollouts of one workspace's deployments; another workspace's are
@@ -62,7 +67,9 @@ class RolloutsApi(Protocol):
         ...
 
     def list(self, deployment: str | None = None, limit: int = 50) -> list[Rollout]:
-        """Newest first, at most ``limit`` (1 to 1000). Raises ``InvalidInput``."""
+        """Newest first, at most ``limit`` (1 to 1000), each with the decisions that changed
+        its traffic (``status`` and ``get`` add its newest extensions). Raises
+        ``InvalidInput``."""
         ...
 
     def approve(self, deployment: str) -> Rollout:
@@ -121,4 +128,4 @@ class PoliciesApi(Protocol):
         ...
 
 
-__all__ = ["PoliciesApi", "RolloutsApi"]
+__all__ = ["LISTED_DECISIONS", "PoliciesApi", "RolloutsApi"]

@@ -10,6 +10,7 @@ from typing import Any
 
 from gnomon import checks
 from gnomon._types import Scope
+from gnomon.automation.api import LISTED_DECISIONS
 from gnomon.automation.entities import Firing, Policy, PolicyVersion, Rollout
 from gnomon.automation.policies import PolicyService
 from gnomon.automation.rollouts import RolloutService
@@ -92,7 +93,7 @@ class RolloutClient:
     def list(self, deployment: str | None = None, limit: int = 50) -> list[Rollout]:
         if deployment is not None:
             checks.text("deployment name", deployment)  # what the route's parameter checks
-        return self.service.list(self.scope, deployment, limit)
+        return self.service.list(self.scope, deployment, limit, LISTED_DECISIONS)
 
 
 __all__ = ["PolicyClient", "RolloutClient"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NoReturn
 
+from gnomon import checks
 from gnomon.automation.entities import Firing, Policy, PolicyVersion, Rollout
 from gnomon.automation.schemas import (
     AbortRollout,
@@ -66,7 +67,7 @@ class HttpRolloutClient:
         return self.transport.one("GET", _deployment(deployment), RolloutOut).entity()
 
     def get(self, rollout_id: str) -> Rollout:
-        path = f"/rollouts/{segment(rollout_id)}"
+        path = f"/rollouts/{segment(checks.text('rollout id', rollout_id))}"
         return self.transport.one("GET", path, RolloutOut).entity()
 
     def list(self, deployment: str | None = None, limit: int = 50) -> list[Rollout]:
@@ -129,6 +130,11 @@ class HttpPolicyClient:
 
 
 def _deployment(name: str) -> str:
+    """As ``deployments.http``'s path: a name the server could not route gets the embedded
+    answer ('' is refused; no deployment name holds '/')."""
+    checks.text("deployment name", name)
+    if "/" in name:
+        raise NotFound(f"deployment {name!r} not found", {"deployment": name})
     return f"/rollouts/deployment/{segment(name)}"
 
 

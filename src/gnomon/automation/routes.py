@@ -13,7 +13,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from gnomon import checks
 from gnomon.auth.entities import AuditAction
+from gnomon.automation.api import LISTED_DECISIONS
 from gnomon.automation.entities import Policy, Rollout
 from gnomon.automation.policies import PolicyService
 from gnomon.automation.rollouts import RolloutService
@@ -71,7 +73,10 @@ def list_rollouts(
     caller: Reader, rollouts: Rollouts, deployment: Text | None = None, limit: QueryInt = 50
 ) -> Response:
     """Newest first, of every deployment or of one."""
-    return wire(list[RolloutOut], rollouts.list(caller.scope, deployment, limit))
+    if deployment is not None:
+        checks.text("deployment name", deployment)  # '' as the embedded client refuses it
+    found = rollouts.list(caller.scope, deployment, limit, LISTED_DECISIONS)
+    return wire(list[RolloutOut], found)
 
 
 @router.get("/rollouts/deployment/{name}", response_model=RolloutOut)
@@ -90,10 +95,15 @@ def approve(name: Text, request: Request, caller: Writer, rollouts: Rollouts) ->
 
 @router.post("/rollouts/deployment/{name}/abort", response_model=RolloutOut)
 def abort(
-    name: Text, body: AbortRollout, request: Request, caller: Writer, rollouts: Rollouts
+    name: Text,
+    request: Request,
+    caller: Writer,
+    rollouts: Rollouts,
+    body: AbortRollout | None = None,
 ) -> Response:
-    """Stop the running rollout and take the candidate's arm away."""
-    aborted = rollouts.abort(caller.scope, name, body.reason)
+    """Stop the running rollout and take the candidate's arm away; the body's ``reason`` is
+    optional."""
+    aborted = rollouts.abort(caller.scope, name, (body or AbortRollout()).reason)
     _audit(request, caller, AuditAction.UPDATE, aborted, {"action": "abort"})
     return wire(RolloutOut, aborted)
 

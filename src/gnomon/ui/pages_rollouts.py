@@ -12,6 +12,7 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import HTMLResponse
 
 from gnomon._types import now_ms
+from gnomon.automation.api import LISTED_DECISIONS
 from gnomon.automation.entities import Rollout
 from gnomon.automation.policies import PolicyService
 from gnomon.automation.rollouts import RolloutService
@@ -40,7 +41,7 @@ def rollouts_page(
     """The workspace's rollouts, newest first; ``deployment`` keeps one deployment's."""
     rollouts = service(request, RolloutService)
     # Their decisions counted, not read: a rollout may hold tens of thousands.
-    found = rollouts.list(viewer.scope, deployment or None, ROLLOUTS_LISTED, newest=0)
+    found = rollouts.list(viewer.scope, deployment or None, ROLLOUTS_LISTED, LISTED_DECISIONS)
     return page(
         request,
         "rollouts.html",
@@ -49,7 +50,6 @@ def rollouts_page(
         counts=rollouts.store.decision_counts([r.id for r in found]),
         deployment=deployment or "",
         listed_max=ROLLOUTS_LISTED,
-        state=rollout_views.state_words,
         badges=rollout_views.STATE_BADGES,
     )
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 
 from gnomon._types import Scope, now_ms
@@ -81,6 +82,19 @@ def test_rollout_approve_abort_and_start_through_a_server(
     ]
     said = fails("rollout", "step")
     assert "gnomon rollout step runs the controller beside the metadata database" in said
+
+
+def test_an_abort_needs_no_body(open_server: LiveServer, scope: Scope) -> None:
+    # Found: POST .../abort without a body was 422 "body: Field required", though its reason
+    # is optional (as the bodies of a deployment's promote and rollback are).
+    _awaiting_approval(open_server, scope)
+    headers = {"X-Gnomon-Workspace": scope.workspace}
+    with httpx.Client(base_url=f"{open_server.url}/api/v1", headers=headers) as http:
+        answer = http.post("/rollouts/deployment/web/abort")
+    assert answer.status_code == 200, answer.text
+    aborted = answer.json()
+    assert (aborted["state"], aborted["decisions"][-1]["reason"]) == ("aborted", "aborted by local")
+    assert _arms(open_server, scope) == [("churn/1", "primary", 100)]
 
 
 def test_policies_read_and_paused_through_a_server(
