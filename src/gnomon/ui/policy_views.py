@@ -15,10 +15,10 @@ from gnomon.automation.spec import Limits
 from gnomon.tracking.html import format_value
 from gnomon.ui.monitor_views import listed, mapping
 from gnomon.ui.render import duration
+from gnomon.ui.rollout_views import MISSING, number
 
 MAX_METRICS = 30  # per gate source
 MAX_REASONS = 20
-MISSING = "—"
 SOURCES = ("holdout", "production")
 FIRING_BADGES = {
     "retraining": "running",
@@ -105,25 +105,19 @@ def _source(name: str, data: Mapping[str, Any]) -> GateSource:
     candidate, champion = mapping(data.get("metrics")), mapping(data.get("champion_metrics"))
     names = [*candidate, *(k for k in champion if k not in candidate)]
     metrics = tuple(
-        (str(k), _shown(candidate.get(k)), _shown(champion.get(k))) for k in names[:MAX_METRICS]
+        (str(k), number(candidate.get(k)), number(champion.get(k))) for k in names[:MAX_METRICS]
     )
     passed = data.get("passed")
     return GateSource(
         name,
         str(data.get("source", "")),
-        _shown(data.get("rows")),
+        number(data.get("rows")),
         passed if isinstance(passed, bool) else None,
         None if isinstance(passed, bool) else "no verdict recorded",
         metrics,
         max(len(names) - MAX_METRICS, 0),
         tuple(str(r) for r in listed(data.get("reasons"))[:MAX_REASONS]),
     )
-
-
-def _shown(value: object) -> str:
-    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
-        return MISSING
-    return format_value(value)
 
 
 def _seconds(seconds: float) -> str:

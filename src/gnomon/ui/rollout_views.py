@@ -120,10 +120,10 @@ def _evidence(figures: Mapping[str, Any], metric: str) -> tuple[tuple[FigureRow,
     if candidate or primary:
         rows = [
             FigureRow(
-                "answers", _shown(candidate.get("answered")), _shown(primary.get("answered"))
+                "answers", number(candidate.get("answered")), number(primary.get("answered"))
             ),
             FigureRow("failures", _failures(candidate), _failures(primary)),
-            FigureRow("p99 ms", _shown(candidate.get("p99_ms")), _shown(primary.get("p99_ms"))),
+            FigureRow("p99 ms", number(candidate.get("p99_ms")), number(primary.get("p99_ms"))),
             FigureRow(f"{metric} on outcomes", _metric(candidate), _metric(primary)),
         ]
     compared = figures.get("compared")
@@ -157,7 +157,8 @@ def share_chart(rollout: Rollout, now: int) -> dict[str, Any] | None:
     return time_chart("share", {"candidate %": (times, values)}, title="Candidate's share (%)")
 
 
-def _shown(value: object) -> str:
+def number(value: object) -> str:
+    """A stored figure as text: a number, else missing (a bool is no number here)."""
     if value is None or isinstance(value, bool) or not isinstance(value, int | float):
         return MISSING
     return format_value(value)
@@ -172,7 +173,7 @@ def _failures(arm: Mapping[str, Any]) -> str:
 
 def _metric(arm: Mapping[str, Any]) -> str:
     labelled = arm.get("labelled")
-    value = _shown(arm.get("metric"))
+    value = number(arm.get("metric"))
     return f"{value} ({labelled} labelled)" if isinstance(labelled, int) else value
 
 
@@ -189,11 +190,13 @@ def _json(value: object) -> str:
 
 __all__ = [
     "ACTION_BADGES",
+    "MISSING",
     "STATE_BADGES",
     "DecisionRow",
     "FigureRow",
     "StageRow",
     "decision_rows",
+    "number",
     "risk_changes",
     "share_chart",
     "stage_rows",
