@@ -25,7 +25,6 @@ import math
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -34,9 +33,16 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from gnomon._types import now_ms
 from gnomon.automation import run_project as projects
-from gnomon.errors import Conflict, InvalidInput, NotFound, PermissionDenied, UserCodeError
+from gnomon.automation.launch import (
+    check_timeout,
+    child_environment,
+    git,
+    run_child,
+    runs_tagged,
+    said,
+)
+from gnomon.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from gnomon.tracking.capture import DIFF_ARTIFACT, REQUIREMENTS_ARTIFACT, installed_packages
 from gnomon.tracking.entities import Run, RunStatus
 
@@ -53,8 +59,6 @@ _STEP_TAGS = ("gnomon.pipeline.run", "gnomon.pipeline.step")  # a step's or comp
 _COMPONENT_TAG = "gnomon.component"
 _NOT_SCRIPTS = ("<notebook>", "<interactive>")
 _TRUNCATED = "# gnomon: diff truncated"
-_OUTPUT_TAIL = 4000  # characters of a failed re-run's output kept in the error
-_SEARCH_SLACK_MS = 600_000  # the server's clock may differ from ours (remote mode)
 
 Progress = Callable[[str], None]
 
@@ -126,16 +130,16 @@ def reproduce(
     """
     if not all(math.isfinite(t) and t >= 0 for t in (rtol, atol)):
         raise InvalidInput(f"rtol and atol must be finite and >= 0, not {rtol} and {atol}")
+    check_timeout(timeout)
     progress = on_progress or (lambda _: None)
     original = _original(client, run_id)
+    outputs: list[OutputComparison] = []
     if _PIPELINE_TAG in original.tags:
         new, outputs, differences = _rerun_pipeline(client, original, strict_env, progress)
     elif projects.URI_TAG in original.tags:
         new, differences = _rerun_project(client, original, repo, strict_env, timeout, progress)
-        outputs = []
     else:
         new, differences = _rerun_script(client, original, repo, strict_env, timeout, progress)
-        outputs = []
     progress("comparing metrics")
     comparisons = compare_metrics(_metrics(client, original), _metrics(client, new), rtol, atol)
     return Reproduction(
@@ -222,13 +226,13 @@ def _script_source(client: Client, run: Run, repo: Path | None = None) -> _Scrip
             f"run {run.id}'s script {entry!r} is outside its repository {recorded_root!r}"
         ) from None
     root = (repo or Path(recorded_root)).expanduser()
-    if not (root / ".git").exists():
+    if not os.path.exists(root / ".git"):  # False, not OSError, for a name too long
         hint = "" if repo else "; pass --repo where the repository is now"
         raise NotFound(f"no git repository at {str(root)!r}{hint}", {"repo": str(root)})
-    if _git(root, "cat-file", "-e", f"{commit}^{{commit}}").returncode != 0:
+    if git(root, "cat-file", "-e", f"{commit}^{{commit}}").returncode != 0:
         raise NotFound(f"commit {commit} is not in the repository at {str(root)!r}")
     posix = PurePosixPath(relative.as_posix())
-    if _git(root, "cat-file", "-e", f"{commit}:{posix}").returncode != 0:
+    if git(root, "cat-file", "-e", f"{commit}:{posix}").returncode != 0:
         raise NotFound(f"script {str(posix)!r} is not in commit {commit} (it was not committed)")
     return _ScriptSource(root, commit, posix, _recorded_diff(client, run))
 
@@ -257,22 +261,27 @@ def _rerun_script(
     progress: Progress,
 ) -> tuple[Run, list[str]]:
     source = _script_source(client, original, repo)
+    differences = _checked_environment(client, original, strict_env)
+    progress(f"checking out {source.commit[:12]}")
+    with _checked_out(source.root, source.commit, source.diff) as tree:
+        progress(f"running {source.entry}")
+        script = tree / source.entry
+        _check_inside(original, source, script, tree)
+        _run(client, original, script, tree, timeout)
+        new = _new_run(client, original, str(script))
+    tags = {_ROOT_TAG: str(source.root), _ENTRY_TAG: str(source.root / source.entry)}
+    return _mark(client, new, original, tags), differences
+
+
+def _checked_environment(client: Client, original: Run, strict_env: bool) -> list[str]:
+    """How this environment differs from the one ``original`` recorded (refused with
+    ``strict_env``), once every dataset version it used is found to be still there."""
     differences = environment_differences(
         original.tags.get("gnomon.python.version"), _recorded_requirements(client, original)
     )
     _check_environment(original, differences, strict_env)
     _check_inputs(client, [original])
-    progress(f"checking out {source.commit[:12]}")
-    with _checked_out(source.root, source.commit, source.diff) as tree:
-        progress(f"running {source.entry}")
-        started = now_ms()
-        script = tree / source.entry
-        _check_inside(original, source, script, tree)
-        _run(client, original, script, tree, timeout)
-        new = _new_run(client, original, str(script), started)
-    tags = {_ROOT_TAG: str(source.root), _ENTRY_TAG: str(source.root / source.entry)}
-    _mark(client, new, original, tags)
-    return client.get_run(new.id), differences
+    return differences
 
 
 @contextmanager
@@ -282,19 +291,16 @@ def _checked_out(root: Path, commit: str, diff: str | None) -> Iterator[Path]:
     holder = Path(tempfile.mkdtemp(prefix="gnomon-reproduce-")).resolve()
     tree = holder / "tree"
     try:
-        # No hooks: a post-checkout hook of the user's is not ours to run.
-        hooks_off = ("-c", "core.hooksPath=/dev/null")
-        added = _git(root, *hooks_off, "worktree", "add", "--detach", "-q", str(tree), commit)
+        added = git(root, "worktree", "add", "--detach", "-q", str(tree), commit)
         if added.returncode != 0:
-            said = (added.stderr.strip().splitlines() or ["git failed"])[-1]
-            raise InvalidInput(f"could not check out commit {commit}: {said}")
-        if diff is not None and _git(tree, "apply", "-", stdin=diff).returncode != 0:
+            raise InvalidInput(f"could not check out commit {commit}: {said(added)}")
+        if diff is not None and git(tree, "apply", "-", stdin=diff).returncode != 0:
             raise InvalidInput(f"the recorded diff does not apply to commit {commit}")
         yield tree
     finally:
-        _git(root, "worktree", "remove", "--force", "--force", str(tree))
+        git(root, "worktree", "remove", "--force", "--force", str(tree))
         shutil.rmtree(holder, ignore_errors=True)
-        _git(root, "worktree", "prune")
+        git(root, "worktree", "prune")
 
 
 def _check_inside(run: Run, source: _ScriptSource, script: Path, tree: Path) -> None:
@@ -309,49 +315,14 @@ def _check_inside(run: Run, source: _ScriptSource, script: Path, tree: Path) -> 
 
 def _run(client: Client, original: Run, script: Path, cwd: Path, timeout: float | None) -> None:
     experiment = client.tracking.get_experiment(client.scope, original.experiment_id)
-    env = _child_environment(client, experiment.name)
-    with tempfile.TemporaryFile() as log:
-        try:
-            done = subprocess.run(
-                [sys.executable, str(script)],
-                cwd=cwd,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                timeout=timeout,
-            )
-        except subprocess.TimeoutExpired:
-            raise UserCodeError(f"the re-run of {script.name} ran past {timeout} s") from None
-        if done.returncode != 0:
-            log.seek(max(0, log.tell() - _OUTPUT_TAIL))
-            tail = log.read().decode(errors="replace")
-            raise UserCodeError(
-                f"the re-run of {script.name} exited with status {done.returncode}:\n{tail}"
-            )
+    env = child_environment(client, experiment.name)
+    run_child(f"the re-run of {script.name}", [sys.executable, str(script)], cwd, env, timeout)
 
 
-def _child_environment(client: Client, experiment: str) -> dict[str, str]:
-    """This process's environment, pointed at the same store, workspace and experiment."""
-    settings = client.settings
-    env = {**os.environ, "GNOMON_HOME": str(settings.home), "GNOMON_WORKSPACE": settings.workspace}
-    env.update(GNOMON_EXPERIMENT=experiment, GNOMON_CAPTURE_ENVIRONMENT="true")
-    for name, value in (("URI", settings.uri), ("ARTIFACTS", settings.artifacts)):
-        if value:
-            env[f"GNOMON_{name}"] = value
-    return env
-
-
-def _new_run(client: Client, original: Run, script: str, started: int) -> Run:
+def _new_run(client: Client, original: Run, script: str) -> Run:
     """The run the re-run made that stands for ``original``: its runs are those whose
     script is the worktree's (a path no other process uses)."""
-    found = client.search_runs(
-        original.experiment_id,
-        f"attributes.start_time >= {started - _SEARCH_SLACK_MS}",
-        max_results=1000,
-    ).items
-    made = [run for run in found if run.tags.get(_ENTRY_TAG) == script]
-    return _the_one(original, made)
+    return _the_one(original, runs_tagged(client, original.experiment_id, _ENTRY_TAG, script))
 
 
 def _the_one(original: Run, made: list[Run]) -> Run:
@@ -375,15 +346,17 @@ def _the_one(original: Run, made: list[Run]) -> Run:
     )
 
 
-def _mark(client: Client, run: Run, original: Run, tags: Mapping[str, str]) -> None:
-    """Tag ``run`` as reproducing ``original``; an ended run takes tags only while running,
-    so it is resumed for the write and ended again with its own status and end time."""
+def _mark(client: Client, run: Run, original: Run, tags: Mapping[str, str]) -> Run:
+    """Tag ``run`` as reproducing ``original``, and read it back; an ended run takes tags
+    only while running, so it is resumed for the write and ended again with its own status
+    and end time."""
     scope = client.scope
     client.tracking.resume_run(scope, run.id)
     try:
         client.tracking.log_batch(scope, run.id, tags={**tags, REPRODUCES_TAG: original.id})
     finally:
         client.tracking.end_run(scope, run.id, run.status, end_time=run.end_time)
+    return client.get_run(run.id)
 
 
 def _rerun_project(
@@ -396,11 +369,7 @@ def _rerun_project(
 ) -> tuple[Run, list[str]]:
     source = projects.recorded_source(original.tags, repo)
     params = projects.recorded_params(original.tags)
-    differences = environment_differences(
-        original.tags.get("gnomon.python.version"), _recorded_requirements(client, original)
-    )
-    _check_environment(original, differences, strict_env)
-    _check_inputs(client, [original])
+    differences = _checked_environment(client, original, strict_env)
     experiment = client.tracking.get_experiment(client.scope, original.experiment_id)
     ran = projects.run_project(
         client,
@@ -413,8 +382,7 @@ def _rerun_project(
         on_progress=progress,
     )
     new = _the_one(original, [client.get_run(run_id) for run_id in ran.run_ids])
-    _mark(client, new, original, {})
-    return client.get_run(new.id), differences
+    return _mark(client, new, original, {}), differences
 
 
 # -- pipelines ---------------------------------------------------------------------------------
@@ -440,10 +408,9 @@ def _rerun_pipeline(
     progress(f"running pipeline {recorded.pipeline} ({len(spec.nodes)} steps, no cache)")
     result = run_pipeline(spec, pipelines, recorded.params, cache=False)
     assert result.run.tracking_run_id is not None  # the service makes one for every run
-    new = client.get_run(result.run.tracking_run_id)
-    _mark(client, new, original, {})
+    new = _mark(client, client.get_run(result.run.tracking_run_id), original, {})
     outputs = _compare_outputs(pipelines.steps(recorded.id), pipelines.steps(result.run.id))
-    return client.get_run(new.id), outputs, differences
+    return new, outputs, differences
 
 
 def _pipeline_run(pipelines: PipelinesApi, run: Run) -> PipelineRun:
@@ -632,14 +599,6 @@ def _param_differences(original: Mapping[str, str], reproduced: Mapping[str, str
             shown_new = "not logged" if new is None else repr(new)
             differences.append(f"param {key}: {shown_old} originally, {shown_new} in the re-run")
     return differences
-
-
-def _git(cwd: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    try:
-        command = ["git", "-C", str(cwd), *args]
-        return subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=300)
-    except (OSError, subprocess.SubprocessError) as exc:
-        return subprocess.CompletedProcess(args, 1, "", str(exc))
 
 
 __all__ = [

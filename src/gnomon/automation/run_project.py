@@ -28,9 +28,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from gnomon.automation.launch import (
+    SCHEMES,
+    check_timeout,
+    child_environment,
+    git,
+    run_child,
+    runs_tagged,
+    said,
+)
 from gnomon.automation.project import EntryPoint, Project, load_project, unmet_requirements
-from gnomon.errors import InvalidInput, NotFound, PermissionDenied, UserCodeError
-from gnomon.tracking.capture import RUN_TAGS_ENV, strip_credentials
+from gnomon.errors import InvalidInput, NotFound, PermissionDenied
+from gnomon.tracking.capture import strip_credentials
 from gnomon.tracking.validation import TAG_VALUE_LENGTH
 
 if TYPE_CHECKING:
@@ -45,10 +54,7 @@ ENTRY_POINT_TAG = "gnomon.project.entry_point"
 NAME_TAG = "gnomon.project.name"
 PARAMS_TAG = "gnomon.project.params"
 LAUNCH_TAG = "gnomon.project.launch"  # one id per gnomon run: finds the runs it made
-SCHEMES = ("https", "http", "ssh", "git", "file")
 _SCP = re.compile(r"[\w.-]+@[\w.-]+:(?!//)")  # git@github.com:org/repo.git
-_OUTPUT_TAIL = 4000  # characters of a failed entry point's output kept in the error
-_CLONE_TIMEOUT_S = 900
 
 Progress = Callable[[str], None]
 
@@ -105,7 +111,7 @@ def parse_source(text: str) -> ProjectSource:
     if _SCP.match(uri):
         return ProjectSource(uri, ref)
     folder = Path(uri).expanduser()
-    if not folder.is_dir():
+    if not os.path.isdir(folder):  # False, not OSError, for a name too long to be a path
         raise NotFound(f"no folder {uri!r}: a project is a git repository, a folder or a URL")
     return ProjectSource(str(folder.resolve()), ref, local=True)
 
@@ -147,6 +153,7 @@ def run_project(
         UserCodeError: the entry point exited with an error or ran past ``timeout``.
     """
     found = parse_source(source) if isinstance(source, str) else source
+    check_timeout(timeout)
     progress = on_progress or (lambda _: None)
     experiment = experiment or client.settings.experiment
     cwd = None if recorded else Path.cwd()
@@ -161,8 +168,8 @@ def run_project(
         tags = _tags(found, commit, project, entry, values, launch)
         argv = _argv(entry, values)
         progress(f"running entry point {entry.name} at {commit[:12]}")
-        env = _child_environment(client, experiment, tags)
-        _run(entry.name, argv, folder, env, timeout, output)
+        env = child_environment(client, experiment, tags)
+        run_child(f"entry point {entry.name!r}", argv, folder, env, timeout, output)
     return ProjectRun(
         project=project.name,
         uri=found.shown,
@@ -179,16 +186,7 @@ def run_project(
 
 def runs_of_launch(client: Client, experiment: str, launch: str) -> list[Run]:
     """The runs one ``gnomon run`` started in ``experiment``, oldest first."""
-    try:
-        found = client.search_runs(
-            experiment,
-            f"tags.{LAUNCH_TAG} = '{launch}'",
-            order_by=["start_time ASC"],
-            max_results=1000,
-        )
-    except NotFound:  # the entry point never created the experiment: it logged nothing
-        return []
-    return list(found.items)
+    return runs_tagged(client, experiment, LAUNCH_TAG, launch)
 
 
 def recorded_source(tags: Mapping[str, str], repo: Path | None = None) -> ProjectSource:
@@ -234,13 +232,13 @@ def checked_out(source: ProjectSource) -> Iterator[tuple[Path, str]]:
             repository, prefix = _local_repository(Path(source.uri))
             commit = _resolve(repository, source.ref or "HEAD", source)
             _clone(str(repository), tree, source)
-            if _git(tree, "cat-file", "-e", f"{commit}^{{commit}}").returncode != 0:
+            if git(tree, "cat-file", "-e", f"{commit}^{{commit}}").returncode != 0:
                 raise NotFound(f"commit {commit} of {source.shown!r} could not be cloned")
         else:
             prefix = ""
             _clone(source.uri, tree, source)
             commit = _resolve_cloned(tree, source)
-        checkout = _git(tree, "-c", "advice.detachedHead=false", "checkout", "-q", commit)
+        checkout = git(tree, "-c", "advice.detachedHead=false", "checkout", "-q", commit)
         if checkout.returncode != 0:
             raise InvalidInput(f"could not check out {commit}: {_said(checkout, source)}")
         folder = tree / prefix
@@ -254,7 +252,7 @@ def checked_out(source: ProjectSource) -> Iterator[tuple[Path, str]]:
 def _split_ref(text: str) -> tuple[str, str | None]:
     """``repo@ref`` apart; an ``@`` that is a URL's or an scp-like address's user is not a ref
     (``ssh://git@host/repo``, ``git@host:repo``), nor one in a folder's name that exists."""
-    if Path(text).expanduser().exists():
+    if os.path.exists(os.path.expanduser(text)):
         return text, None
     head, at, ref = text.rpartition("@")
     if not at:
@@ -262,7 +260,7 @@ def _split_ref(text: str) -> tuple[str, str | None]:
     if "://" in head:
         if "/" not in head.partition("://")[2]:
             return text, None  # the @ ends the user part of the URL
-    elif "/" not in head and ":" not in head and not Path(head).expanduser().exists():
+    elif "/" not in head and ":" not in head and not os.path.exists(os.path.expanduser(head)):
         return text, None  # git@host:repo
     return head, ref
 
@@ -274,12 +272,12 @@ def _check_ref(ref: str) -> None:
 
 def _local_repository(folder: Path) -> tuple[Path, str]:
     """The repository ``folder`` is in, and ``folder``'s path inside it (``sub/``)."""
-    bare = _git(folder, "rev-parse", "--is-bare-repository")
+    bare = git(folder, "rev-parse", "--is-bare-repository")
     if bare.returncode != 0:
         raise NotFound(f"{str(folder)!r} is not in a git repository: gnomon run needs one")
     if bare.stdout.strip() == "true":
         return folder, ""
-    found = _git(folder, "rev-parse", "--show-toplevel", "--show-prefix")
+    found = git(folder, "rev-parse", "--show-toplevel", "--show-prefix")
     lines = found.stdout.splitlines()
     if found.returncode != 0 or not lines:
         raise NotFound(f"{str(folder)!r} is not in a git repository's work tree")
@@ -287,7 +285,7 @@ def _local_repository(folder: Path) -> tuple[Path, str]:
 
 
 def _resolve(repository: Path, ref: str, source: ProjectSource) -> str:
-    found = _git(repository, "rev-parse", "--verify", "-q", "--end-of-options", f"{ref}^{{commit}}")
+    found = git(repository, "rev-parse", "--verify", "-q", "--end-of-options", f"{ref}^{{commit}}")
     if found.returncode != 0:
         raise NotFound(f"no branch, tag or commit {ref!r} in {source.shown!r}", {"ref": ref})
     return found.stdout.strip()
@@ -297,7 +295,7 @@ def _resolve_cloned(tree: Path, source: ProjectSource) -> str:
     """A ref of the cloned repository: its branch (``origin/<ref>``), its tag, or a commit."""
     ref = source.ref or "HEAD"
     for candidate in (f"refs/remotes/origin/{ref}", f"refs/tags/{ref}", ref):
-        found = _git(
+        found = git(
             tree, "rev-parse", "--verify", "-q", "--end-of-options", f"{candidate}^{{commit}}"
         )
         if found.returncode == 0:
@@ -306,46 +304,22 @@ def _resolve_cloned(tree: Path, source: ProjectSource) -> str:
 
 
 def _clone(uri: str, tree: Path, source: ProjectSource) -> None:
-    cloned = _git(tree.parent, "clone", "-q", "--no-checkout", "--", uri, str(tree))
+    cloned = git(tree.parent, "clone", "-q", "--no-checkout", "--", uri, str(tree))
     if cloned.returncode != 0:
         raise NotFound(f"could not clone {source.shown!r}: {_said(cloned, source)}")
 
 
 def _said(done: subprocess.CompletedProcess[str], source: ProjectSource) -> str:
-    said = (done.stderr.strip().splitlines() or ["git failed"])[-1]
-    return said.replace(source.uri, source.shown)  # never print a URL's token
+    return said(done).replace(source.uri, source.shown)  # never print a URL's token
 
 
 def _uncommitted(source: ProjectSource) -> list[str]:
     if not source.local:
         return []
-    status = _git(Path(source.uri), "status", "--porcelain", "--untracked-files=no", ".")
+    status = git(Path(source.uri), "status", "--porcelain", "--untracked-files=no", ".")
     if status.returncode != 0 or not status.stdout.strip():
         return []
     return [f"{source.shown} has uncommitted changes: they were not run (commit them)"]
-
-
-def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """git without hooks, prompts or transports other than ``SCHEMES`` (``ext::`` runs
-    commands)."""
-    env = {
-        **os.environ,
-        "GIT_TERMINAL_PROMPT": "0",
-        "GIT_ALLOW_PROTOCOL": ":".join(SCHEMES),
-        "GIT_OPTIONAL_LOCKS": "0",
-    }
-    command = ["git", "-C", str(cwd), "-c", "core.hooksPath=/dev/null", *args]
-    try:
-        return subprocess.run(
-            command,
-            capture_output=True,
-            text=True,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            timeout=_CLONE_TIMEOUT_S,
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        return subprocess.CompletedProcess(command, 1, "", str(exc))
 
 
 # -- the entry point ------------------------------------------------------------------------------
@@ -409,79 +383,6 @@ def _argv(entry: EntryPoint, values: Mapping[str, str]) -> list[str]:
     if argv[0] in ("python", "python3"):
         argv[0] = sys.executable
     return argv
-
-
-def _child_environment(client: Client, experiment: str, tags: Mapping[str, str]) -> dict[str, str]:
-    """This process's environment, pointed at the same store, workspace and experiment, with
-    this Python's scripts first on PATH and the tags every run it starts takes."""
-    settings = client.settings
-    env = {**os.environ, "GNOMON_HOME": str(settings.home), "GNOMON_WORKSPACE": settings.workspace}
-    env.update(GNOMON_EXPERIMENT=experiment, GNOMON_CAPTURE_ENVIRONMENT="true")
-    for name, value in (("URI", settings.uri), ("ARTIFACTS", settings.artifacts)):
-        if value:
-            env[f"GNOMON_{name}"] = value
-    env[RUN_TAGS_ENV] = json.dumps(dict(tags))
-    bin_folder = str(Path(sys.executable).parent)
-    env["PATH"] = os.pathsep.join([bin_folder, *filter(None, [env.get("PATH")])])
-    return env
-
-
-def _run(
-    name: str,
-    argv: list[str],
-    cwd: Path,
-    env: dict[str, str],
-    timeout: float | None,
-    output: IO[str] | None,
-) -> None:
-    target = _file_descriptor(output)
-    with tempfile.TemporaryFile() as log:
-        sink = target if target is not None else log
-        try:
-            done = subprocess.run(
-                argv,
-                cwd=cwd,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-                timeout=timeout,
-            )
-        except subprocess.TimeoutExpired:
-            _copy(log, output)
-            raise UserCodeError(f"entry point {name!r} ran past {timeout} s") from None
-        except OSError as exc:
-            raise InvalidInput(
-                f"entry point {name!r} could not start {argv[0]!r}: {exc.strerror}"
-            ) from None
-        _copy(log, output)
-        if done.returncode != 0:
-            tail = "" if output is not None else ":\n" + _tail(log)
-            raise UserCodeError(f"entry point {name!r} exited with status {done.returncode}{tail}")
-
-
-def _file_descriptor(output: IO[str] | None) -> int | None:
-    """``output``'s file descriptor, when it has one (a test's captured stream has none)."""
-    if output is None:
-        return None
-    try:
-        number = output.fileno()
-    except (OSError, ValueError, AttributeError):
-        return None
-    output.flush()
-    return number
-
-
-def _copy(log: IO[bytes], output: IO[str] | None) -> None:
-    if output is not None and log.tell():
-        log.seek(0)
-        output.write(log.read().decode(errors="replace"))
-        output.flush()
-
-
-def _tail(log: IO[bytes]) -> str:
-    log.seek(max(0, log.tell() - _OUTPUT_TAIL))
-    return log.read().decode(errors="replace")
 
 
 __all__ = [

@@ -4,6 +4,7 @@ runs that cannot be reproduced are refused in one line."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import uuid
@@ -13,6 +14,7 @@ import pytest
 
 import gnomon
 from gnomon.automation.reproduce import compare_metrics, environment_differences
+from gnomon.tracking.capture import RUN_TAGS_ENV
 from tests.fixtures.cli import fails, invoke, ok, ok_json
 
 TRAIN = """
@@ -166,6 +168,21 @@ def test_unknown_and_running_runs_and_bad_tolerances_are_refused(repo: Path) -> 
     running = client.create_run(experiment.id, "live")
     assert "still running" in fails("reproduce", running.id)
     assert "rtol and atol must be finite" in fails("reproduce", running.id, "--rtol", "-1")
+    assert "timeout must be a positive" in fails("reproduce", running.id, "--timeout", "0")
+
+
+def test_a_repo_too_long_to_be_a_path_is_not_found(repo: Path) -> None:
+    original = run_script(repo)
+    assert "no git repository at" in fails("reproduce", original.id, "--repo", "r" * 10_000)
+
+
+def test_a_script_rerun_takes_no_tags_a_launcher_gave_this_process(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = run_script(repo)
+    monkeypatch.setenv(RUN_TAGS_ENV, json.dumps({"gnomon.project.uri": "/elsewhere"}))
+    found = ok_json("reproduce", original.id)
+    assert "gnomon.project.uri" not in gnomon.Client().get_run(found["new_run_id"]).tags
 
 
 PIPELINE = """

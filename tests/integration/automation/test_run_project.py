@@ -165,6 +165,7 @@ def test_a_failing_entry_point_fails_the_command_with_its_output(repo: Path) -> 
     assert result.exit_code == 1
     assert "boom" in result.stderr  # its output, as it ran
     assert "error: entry point 'fail' exited with status 3" in result.stderr
+    assert "timeout must be a positive" in fails("run", str(repo), "--timeout", "-1")
 
 
 def test_uncommitted_changes_are_not_run_and_say_so(repo: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from gnomon.automation.project import EntryPoint, Parameter, check_value, parse_project
 from gnomon.automation.run_project import parse_source
-from gnomon.errors import InvalidInput
+from gnomon.errors import InvalidInput, NotFound
 
 
 def entry(command: str, **parameters: object) -> EntryPoint:
@@ -93,3 +93,10 @@ def test_a_local_folder_and_its_credentials_free_display(tmp_path: Path) -> None
     assert (found.uri, found.ref, found.local) == (str(tmp_path / "a@b"), None, True)
     assert parse_source(f"{tmp_path}/a@b@main").ref == "main"
     assert parse_source("https://u:secret@example.com/r@main").shown == "https://example.com/r"
+
+
+def test_a_name_too_long_to_be_a_path_is_no_folder_not_a_crash() -> None:
+    with pytest.raises(NotFound, match="no folder"):
+        parse_source("a" * 10_000)
+    with pytest.raises(NotFound, match="no folder"):
+        parse_source("a" * 10_000 + "@main")
