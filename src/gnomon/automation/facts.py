@@ -153,12 +153,11 @@ def _packages(
         return _requirements(listed.read_text(encoding="utf-8", errors="replace").splitlines())
     if run is None:
         return {}
-    with tempfile.TemporaryDirectory(prefix="gnomon-risk-") as tmp:
-        try:
-            local = client.download_artifacts(run.id, REQUIREMENTS_ARTIFACT, tmp)
-        except NotFound:  # captured off: nothing recorded
-            return {}
-        return _requirements(local.read_text(encoding="utf-8", errors="replace").splitlines())
+    try:
+        recorded = client.tracking.load_bytes(client.scope, run.id, REQUIREMENTS_ARTIFACT)
+    except NotFound:  # captured off: nothing recorded
+        return {}
+    return _requirements(recorded.decode("utf-8", errors="replace").splitlines())
 
 
 def _requirements(lines: list[str]) -> dict[str, str]:

@@ -145,6 +145,26 @@ def test_a_pipelines_class_is_its_final_estimators(store: pd.DataFrame) -> None:
     assert (facts.commit, facts.params) == (None, {})
 
 
+def test_a_folder_without_requirements_takes_what_its_run_had_installed(
+    gnomon_home: Path, tmp_path: Path
+) -> None:
+    from gnomon.automation.facts import _packages
+
+    client = gnomon.get_client()
+    experiment = client.tracking.get_or_create_experiment(client.scope, "default")
+    run = client.create_run(experiment.id, "train")
+    client.log_text(
+        run.id, "Scikit_Learn==1.5.0\n# a note\nnumpy==2.1\n", "gnomon/requirements.txt"
+    )
+    bare = client.create_run(experiment.id, "captured off")
+    folder = tmp_path / "mlflow-model"  # no spec, no requirements.txt
+    folder.mkdir()
+    found = _packages(client, folder, None, run)
+    assert found == {"scikit-learn": "1.5.0", "numpy": "2.1"}
+    assert _packages(client, folder, None, bare) == {}
+    assert _packages(client, folder, None, None) == {}
+
+
 def test_commit_subjects_read_the_range_newest_first(repo: Repo) -> None:
     first, _, fixed, refactored = repo.commits
     root = str(repo.root)
