@@ -55,7 +55,7 @@ def reproduce(
     Exits 1 when a metric is outside the tolerance or missing from the re-run.
     """
     client = client_of(ctx)
-    with _spinner(output) as progress:
+    with _spinner() as progress:
         found = reproducing.reproduce(
             client,
             run_id,
@@ -75,7 +75,7 @@ def reproduce(
 
 
 @contextmanager
-def _spinner(output: OutputFormat) -> Iterator[Progress]:
+def _spinner() -> Iterator[Progress]:
     """A spinner on stderr naming the stage (drawn only on a terminal): stdout stays the
     result's, JSON included."""
     status = Console(stderr=True).status("reproducing")
