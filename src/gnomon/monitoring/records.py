@@ -118,7 +118,7 @@ def read_records(
     typed, plain = _split(store, keys, columns, fetched)
     span = f"epoch_ms(time) >= {int(start_ms)} AND epoch_ms(time) < {int(end_ms)}"
     parts = []
-    with _duckdb() as con:
+    with in_memory_duckdb() as con:
         if typed:  # files with a typed copy of every watched input: no JSON to parse
             names = [TYPED_PREFIX + c.name for c in columns]
             source_view(con, store, typed, [*_META_COLUMNS, *names], "typed", fetched)
@@ -138,7 +138,7 @@ def read_outcomes(store: ArtifactStore, deployment: str, start_ms: int, end_ms: 
     """The latest outcome per request id, of those received in [start_ms, end_ms):
     ``request_id``, ``outcome`` (a number) and ``outcome_label`` (text)."""
     keys = partition_files(store, OUTCOMES, deployment, start_ms, end_ms)
-    with _duckdb() as con:
+    with in_memory_duckdb() as con:
         source_view(con, store, keys, ["request_id", "time", "value"])
         return con.sql(
             f"""
@@ -320,7 +320,7 @@ def _read_parquet(
     return pa.concat_tables(tables, promote_options="permissive")
 
 
-class _duckdb:
+class in_memory_duckdb:
     """An in-memory DuckDB connection, closed on exit, with no progress bar on stdout."""
 
     def __enter__(self) -> duckdb.DuckDBPyConnection:
@@ -337,6 +337,7 @@ class _duckdb:
 __all__ = [
     "Watched",
     "hours",
+    "in_memory_duckdb",
     "label_sql",
     "number_sql",
     "partition_files",

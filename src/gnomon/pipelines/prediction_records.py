@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger("gnomon.pipelines.prediction_records")
 MAX_REQUEST_ID = 256
 MAX_RECORDS = 100  # records of the chosen id read back: its row and the shadows' copies
+# Files one search may read (a server writes one a second): about ten seconds of local disk;
+# another store's are fetched whole, one by one. Past them, the caller narrows the search.
+MAX_FILES = 100_000
+MAX_FETCHED_FILES = 2_000
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
 
@@ -88,14 +92,20 @@ def find_records(
 
     Only the hour partitions overlapping [since_ms, until_ms) of ``deployment`` (all: None)
     are read.
+
+    Raises:
+        InvalidInput: the search would read over ``MAX_FILES`` files (``MAX_FETCHED_FILES``
+            from a store other than a local folder).
     """
-    files = record_files(store, deployment, since_ms, until_ms)
+    local = isinstance(store, LocalArtifactStore)
+    limit = MAX_FILES if local else MAX_FETCHED_FILES
+    files = record_files(store, deployment, since_ms, until_ms, limit=limit)
     if not files:
         return None
     import duckdb
 
     try:
-        return _find(store, files, request_id)
+        return _find(store, files, request_id, local)
     except (duckdb.IOException, duckdb.InvalidInputException) as exc:
         # A file DuckDB cannot read as Parquet (a disk's damage, a copy cut short): the
         # store's state, not the caller's question; named by its key, never its path.
@@ -104,9 +114,11 @@ def find_records(
         raise _unreadable(named, said) from exc
 
 
-def _find(store: ArtifactStore, files: list[str], request_id: str) -> Found | None:
-    local = isinstance(store, LocalArtifactStore)
-    with _duckdb() as con:
+def _find(store: ArtifactStore, files: list[str], request_id: str, local: bool) -> Found | None:
+    # Imported here, not with this module: it loads the model format, which only a search needs.
+    from gnomon.monitoring.records import in_memory_duckdb
+
+    with in_memory_duckdb() as con:
         source, given = _source(con, store, files, local, ["request_id"], "ids")
         best = con.execute(
             f"""
@@ -139,8 +151,15 @@ def record_files(
     deployment: str | None = None,
     since_ms: int | None = None,
     until_ms: int | None = None,
+    *,
+    limit: int | None = None,
 ) -> list[str]:
-    """The Parquet files of ``deployment``'s (every one's) hours overlapping [since, until)."""
+    """The Parquet files of ``deployment``'s (every one's) hours overlapping [since, until).
+
+    Raises:
+        InvalidInput: more than ``limit`` files (None: any number), found without listing
+            the rest.
+    """
     start, end = since_ms or 0, until_ms if until_ms is not None else 2**63
     if deployment is None:
         folders = [i.path for i in store.list(RECORDS) if _is(i.path, "deployment=") and i.is_dir]
@@ -157,7 +176,17 @@ def record_files(
                     continue
                 found = store.list(hour_folder)
                 files.extend(i.path for i in found if not i.is_dir and i.path.endswith(".parquet"))
+                if limit is not None and len(files) > limit:
+                    raise _too_many(limit)
     return files
+
+
+def _too_many(limit: int) -> InvalidInput:
+    return InvalidInput(
+        f"the search would read over {limit:,} prediction record files; "
+        "narrow it to a deployment or a time span (since, until)",
+        {"files_limit": limit},
+    )
 
 
 def _partitions(
@@ -245,20 +274,6 @@ def _record(row: dict[str, Any]) -> PredictionRecord:
 
 def _json(text: str | None) -> Any:
     return None if text is None else orjson.loads(text)
-
-
-class _duckdb:
-    """An in-memory DuckDB connection, closed on exit, with no progress bar on stdout."""
-
-    def __enter__(self) -> duckdb.DuckDBPyConnection:
-        import duckdb
-
-        self.con = duckdb.connect()
-        self.con.execute("SET enable_progress_bar = false")
-        return self.con
-
-    def __exit__(self, *exc: object) -> None:
-        self.con.close()
 
 
 __all__ = ["MAX_REQUEST_ID", "Found", "check_request_id", "find_records", "record_files"]

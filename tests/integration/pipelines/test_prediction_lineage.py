@@ -19,6 +19,7 @@ import gnomon
 from gnomon import backends
 from gnomon.config import Settings
 from gnomon.errors import InvalidInput, NotFound
+from gnomon.pipelines import prediction_records
 from gnomon.serving.loading import ServeOptions, build_app
 from gnomon.tracking import fluent
 from tests.fixtures.cli import fails, ok, ok_json
@@ -208,6 +209,16 @@ def test_hostile_request_ids_are_refused_in_both_modes(
     with pytest.raises(InvalidInput, match=problem):
         remote.prediction_lineage(request_id)
     assert problem in fails("lineage", "prediction", request_id)
+
+
+def test_a_search_past_the_file_limit_is_a_422_saying_how_to_narrow_it(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(prediction_records, "MAX_FILES", 0)  # the API server: this process
+    answer = httpx.get(f"{world.api.url}/api/v1/lineage/prediction/{world.single}")
+    assert answer.status_code == 422, answer.text
+    assert "narrow it to a deployment or a time span" in answer.json()["error"]["message"]
+    assert "narrow it" in fails("lineage", "prediction", world.single)
 
 
 # (A newline never reaches the handler: a path parameter matches no line break, so the

@@ -10,6 +10,7 @@ import pytest
 from gnomon.artifacts import open_artifact_store
 from gnomon.artifacts.store import ArtifactStore
 from gnomon.errors import InvalidInput
+from gnomon.pipelines import prediction_records
 from gnomon.pipelines.prediction_records import check_request_id, find_records, record_files
 from gnomon.predictions.entities import PredictionRecord
 from gnomon.predictions.records import RecordWriter
@@ -98,6 +99,22 @@ def test_the_deployment_and_time_hints_narrow_the_search(store: ArtifactStore) -
     assert find_records(open_artifact_store(str(Path(store.uri("")) / "empty")), "a") is None
 
 
+def test_a_search_past_the_file_limit_is_refused_until_narrowed(
+    store: ArtifactStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Unbounded, one caller's search of a busy workspace (a file a second per server) read
+    # every file it ever wrote, for minutes, holding a server thread.
+    monkeypatch.setattr(prediction_records, "MAX_FILES", 3)
+    with pytest.raises(InvalidInput, match="over 3 prediction record files; narrow it"):
+        find_records(store, "a")
+    assert find_records(store, "late", "batch-api") is not None  # one file
+    narrowed = find_records(store, "a", since_ms=BASE, until_ms=BASE + HOUR)  # two files
+    assert narrowed is not None and narrowed.records[0].outputs == 0
+    with pytest.raises(InvalidInput, match="over 4 prediction record files"):
+        record_files(store, limit=4)
+    assert len(record_files(store, limit=5)) == 5
+
+
 @pytest.mark.parametrize(
     ("request_id", "problem"),
     [
@@ -123,7 +140,9 @@ def test_quotes_and_sql_in_a_request_id_are_only_text(store: ArtifactStore) -> N
 
 
 @pytest.mark.s3
-def test_records_on_s3_are_found_the_same_way(s3_server: str, s3_root: str) -> None:
+def test_records_on_s3_are_found_the_same_way(
+    s3_server: str, s3_root: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     remote = open_artifact_store(f"{s3_root}/predictions", s3_endpoint_url=s3_server)
     _write(remote, [_record("rows:0", 0), _record("rows:1", 0)], [_record("b", 1)])
     found = find_records(remote, "rows")
@@ -131,3 +150,8 @@ def test_records_on_s3_are_found_the_same_way(s3_server: str, s3_root: str) -> N
     only = find_records(remote, "b", "web", since_ms=BASE + HOUR)
     assert only is not None and only.records[0].outputs == 10
     assert find_records(remote, "b", until_ms=BASE + HOUR) is None
+    # Fetched whole, one by one: a lower limit than local files'.
+    monkeypatch.setattr(prediction_records, "MAX_FETCHED_FILES", 1)
+    with pytest.raises(InvalidInput, match="over 1 prediction record files"):
+        find_records(remote, "b")
+    assert find_records(remote, "b", since_ms=BASE + HOUR) is not None
