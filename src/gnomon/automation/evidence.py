@@ -6,15 +6,22 @@ many failed (a record without an answer), the p50 and p99 latency, and, where ou
 back, the gate's metric on them (accuracy for a classifier, RMSE for a regressor). A
 shadow's answers are also compared with the primary's for the same request: the share that
 agree (the same label; for a regressor, within 10% of the primary's value).
+
+The gate and the smoke test read the deployment's live answers the same way
+(:func:`live_inputs`): the window's partitions only, and only the columns they need.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from gnomon.artifacts.store import ArtifactStore
 from gnomon.monitoring.records import (
+    HOUR_MS,
+    in_memory_duckdb,
     label_sql,
     number_sql,
     partition_files,
@@ -26,6 +33,12 @@ from gnomon.predictions.records import OUTCOMES, RECORDS
 _FAILED = "(outputs IS NULL OR outputs = 'null')"
 _COLUMNS = ["request_id", "time", "role", "model_name", "model_version", "latency_ms", "outputs"]
 REGRESSION_AGREEMENT = 0.10  # a shadow's value within this share of the primary's agrees
+# Outcomes come back after their answers, so up to now; a writer's clock a little ahead
+# puts some in the next hour's partition.
+OUTCOME_SKEW_MS = HOUR_MS
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,15 +87,10 @@ def gather(
     model_type: str = "classifier",
 ) -> Evidence:
     """The evidence of [start_ms, end_ms): the primary's answers and the candidate's."""
-    import duckdb
-
     keys = partition_files(store, RECORDS, deployment, start_ms, end_ms)
     if not keys:
         return Evidence(start_ms, end_ms, ArmFigures(), ArmFigures())
-    outcome_keys = partition_files(store, OUTCOMES, deployment, start_ms, end_ms + 86_400_000)
-    con = duckdb.connect()
-    try:
-        con.execute("SET enable_progress_bar = false")
+    with in_memory_duckdb() as con:
         source_view(con, store, keys, _COLUMNS, "raw")
         span = f"epoch_ms(time) >= {int(start_ms)} AND epoch_ms(time) < {int(end_ms)}"
         is_candidate = (
@@ -95,17 +103,7 @@ def gather(
             f"CASE WHEN role = 'primary' THEN 'primary' WHEN {is_candidate} THEN 'candidate' "
             f"END AS arm FROM raw WHERE {span}"
         )
-        outcomes = (
-            "SELECT NULL::VARCHAR AS request_id, NULL::DOUBLE AS number, NULL::VARCHAR AS text"
-        )
-        if outcome_keys:
-            source_view(con, store, outcome_keys, ["request_id", "time", "value"], "outcome_raw")
-            outcomes = (
-                f"SELECT request_id, {number_sql('value')} AS number, {label_sql('value')} AS text "
-                "FROM outcome_raw QUALIFY row_number() OVER "
-                "(PARTITION BY request_id ORDER BY time DESC) = 1"
-            )
-        con.execute(f"CREATE VIEW outcomes AS {outcomes}")
+        _outcomes_view(con, store, deployment, start_ms, end_ms)
         metric = (
             "avg(CASE WHEN r.label = o.text THEN 1.0 ELSE 0.0 END)"
             if model_type == "classifier"
@@ -129,8 +127,6 @@ def gather(
             "JOIN records p ON s.request_id = p.request_id AND p.arm = 'primary' "
             "WHERE s.arm = 'candidate' AND s.role = 'shadow' AND NOT s.failed AND NOT p.failed"
         ).fetchall()[0]
-    finally:
-        con.close()
     arms = {
         arm: ArmFigures(n, failed, p50, p99, labelled_n, value)
         for arm, n, failed, p50, p99, labelled_n, value in rows
@@ -146,4 +142,61 @@ def gather(
     )
 
 
-__all__ = ["ArmFigures", "Evidence", "gather"]
+def live_inputs(
+    store: ArtifactStore,
+    deployment: str,
+    start_ms: int,
+    end_ms: int,
+    limit: int,
+    *,
+    labelled: bool,
+) -> tuple[list[Any], list[Any]]:
+    """The inputs of the newest ``limit`` live answers of [start_ms, end_ms) (a shadow's
+    copies left out), oldest first; with ``labelled``, only those whose outcome came back,
+    and their outcomes (the latest per request id), else an empty list of outcomes."""
+    keys = partition_files(store, RECORDS, deployment, start_ms, end_ms)
+    if not keys:
+        return [], []
+    with in_memory_duckdb() as con:
+        source_view(con, store, keys, ["request_id", "time", "role", "inputs"], "raw")
+        outcome, joined = "NULL", ""
+        if labelled:
+            _outcomes_view(con, store, deployment, start_ms, end_ms)
+            outcome, joined = "o.value", "JOIN outcomes o USING (request_id)"
+        rows = con.execute(
+            f"SELECT r.inputs, {outcome} FROM raw r {joined} "
+            f"WHERE epoch_ms(r.time) >= {int(start_ms)} AND epoch_ms(r.time) < {int(end_ms)} "
+            "AND r.role <> 'shadow' AND r.inputs IS NOT NULL "
+            f"ORDER BY r.time DESC LIMIT {int(limit)}"
+        ).fetchall()
+    rows.reverse()
+    inputs = [orjson.loads(text) for text, _ in rows]
+    if not labelled:
+        return inputs, []
+    return inputs, [None if value is None else orjson.loads(value) for _, value in rows]
+
+
+def _outcomes_view(
+    con: duckdb.DuckDBPyConnection,
+    store: ArtifactStore,
+    deployment: str,
+    start_ms: int,
+    end_ms: int,
+) -> None:
+    """View ``outcomes``: the latest outcome per request id received since ``start_ms``, as
+    JSON text (``value``), a number and a label."""
+    keys = partition_files(store, OUTCOMES, deployment, start_ms, end_ms + OUTCOME_SKEW_MS)
+    latest = "SELECT NULL::VARCHAR AS request_id, NULL::VARCHAR AS value"
+    if keys:
+        source_view(con, store, keys, ["request_id", "time", "value"], "outcome_raw")
+        latest = (
+            "SELECT request_id, value FROM outcome_raw QUALIFY row_number() OVER "
+            "(PARTITION BY request_id ORDER BY time DESC) = 1"
+        )
+    con.execute(
+        f"CREATE VIEW outcomes AS SELECT request_id, value, {number_sql('value')} AS number, "
+        f"{label_sql('value')} AS text FROM ({latest})"
+    )
+
+
+__all__ = ["OUTCOME_SKEW_MS", "ArmFigures", "Evidence", "gather", "live_inputs"]

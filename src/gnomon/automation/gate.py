@@ -104,29 +104,26 @@ def _judge(
 def _labelled(
     records: ArtifactStore, deployment: str, gate: GateSpec, now_ms: int
 ) -> tuple[pd.DataFrame | None, str]:
-    """The deployment's answered rows of the window that have an outcome, as the model's
-    inputs plus the target column; None and why, when too few."""
+    """The deployment's live answers of the window that have an outcome (the newest
+    ``MAX_PRODUCTION_ROWS``), as the model's inputs plus the target column; None and why,
+    when too few. Only the window's hour partitions are read."""
     import pandas as pd
 
-    from gnomon.predictions.reading import read_deployment_records
+    from gnomon.automation.evidence import live_inputs
 
-    found = read_deployment_records(
-        records, deployment, with_outcomes=True, limit=MAX_PRODUCTION_ROWS
+    start = now_ms - int(gate.production_window_s * 1000)
+    inputs, outcomes = live_inputs(
+        records, deployment, start, now_ms + 1, MAX_PRODUCTION_ROWS, labelled=True
     )
-    if len(found):
-        start = pd.Timestamp(now_ms - int(gate.production_window_s * 1000), unit="ms", tz="UTC")
-        found = found[
-            (found["time"] >= start) & (found["role"] != "shadow") & found["outcome_time"].notna()
-        ]
     hours = gate.production_window_s / 3600
-    if len(found) < gate.min_production_rows:
+    if len(inputs) < gate.min_production_rows:
         return None, (
-            f"{len(found)} labelled records in the last {hours:g} h, "
+            f"{len(inputs)} labelled records in the last {hours:g} h, "
             f"fewer than the {gate.min_production_rows} wanted"
         )
-    frame = pd.DataFrame(list(found["inputs"]), index=found.index)
-    frame[gate.target] = list(found["outcome"])
-    return frame.reset_index(drop=True), f"{len(frame)} labelled records of the last {hours:g} h"
+    frame = pd.DataFrame(inputs)
+    frame[gate.target] = outcomes
+    return frame, f"{len(frame)} labelled records of the last {hours:g} h"
 
 
 __all__ = ["MAX_PRODUCTION_ROWS", "run_gate"]

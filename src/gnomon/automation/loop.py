@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from gnomon._types import Scope, now_ms
 from gnomon.automation.entities import Firing, Policy, Rollout
+from gnomon.automation.evidence import live_inputs
 from gnomon.automation.gate import run_gate
 from gnomon.automation.plans import plan_for
 from gnomon.automation.rollouts import RolloutService
@@ -20,12 +21,16 @@ from gnomon.deployments.entities import ArmRole
 from gnomon.errors import InvalidInput, NotFound
 from gnomon.pipelines.components._common import PIPELINE_RUN_TAG
 from gnomon.pipelines.schedule_entities import Tick
-from gnomon.predictions.storage import predictions_store
 
 if TYPE_CHECKING:
+    import pandas as pd
+
+    from gnomon.artifacts.store import ArtifactStore
     from gnomon.config import Settings
     from gnomon.registry.service import RegistryService
     from gnomon.sdk import Client
+
+DAY_MS = 86_400_000
 
 
 class Loop:
@@ -74,9 +79,7 @@ class Loop:
             firing.id, now_ms(), status="gating", candidate_version=candidate,
             champion_version=champion,
         )  # fmt: skip
-        records = predictions_store(
-            self.settings.artifact_root, scope.workspace, self.settings.s3_endpoint_url
-        )
+        records = self.rollouts.predictions(scope)
         champion_uri = f"models:/{primary.arm.model}/{primary.version}"
         gate = run_gate(
             client, spec.gate, spec.deployment, f"models:/{spec.model}/{candidate}",
@@ -113,7 +116,7 @@ class Loop:
             return f"{len(answers)} answers for {len(rows)} rows"
         return None
 
-    def _sample(self, client: Client, scope: Scope, rollout: Rollout):  # type: ignore[no-untyped-def]
+    def _sample(self, client: Client, scope: Scope, rollout: Rollout) -> pd.DataFrame | None:
         import pandas as pd
 
         size = next((s.min_requests for s in rollout.plan.stages if s.kind == "smoke"), 20)
@@ -126,15 +129,22 @@ class Loop:
             if frame is not None and len(frame):
                 frame = frame.head(size)
                 return frame.drop(columns=[plan.target], errors="ignore") if plan.target else frame
-        from gnomon.predictions.reading import read_deployment_records
+        rows = _newest_inputs(self.rollouts.predictions(scope), rollout.deployment, size)
+        return pd.DataFrame(rows) if rows else None
 
-        records = predictions_store(
-            self.settings.artifact_root, scope.workspace, self.settings.s3_endpoint_url
-        )
-        found = read_deployment_records(
-            records, rollout.deployment, with_outcomes=False, limit=size
-        )
-        return pd.DataFrame(list(found["inputs"])) if len(found) else None
+
+def _newest_inputs(records: ArtifactStore, deployment: str, size: int) -> list[Any]:
+    """The inputs of the deployment's newest ``size`` live answers: the last day's, and
+    only on a quieter day every hour's since its first record."""
+    from gnomon.monitoring.records import first_record_ms
+
+    end = now_ms() + 1
+    rows, _ = live_inputs(records, deployment, end - DAY_MS, end, size, labelled=False)
+    if len(rows) < size:
+        first = first_record_ms(records, deployment)
+        if first is not None and first < end - DAY_MS:
+            rows, _ = live_inputs(records, deployment, first, end, size, labelled=False)
+    return rows
 
 
 def change_risk(
@@ -157,7 +167,10 @@ def change_risk(
 
     try:
         return assess(client, model, candidate, serving_version, label=label).to_dict()
-    except InvalidInput:  # the training data lacks the label column: rows are compared alone
+    except InvalidInput as exc:
+        if label is None or exc.details.get("label") != label:
+            raise
+        # The training data lacks the label column: rows are compared alone.
         return assess(client, model, candidate, serving_version).to_dict()
 
 

@@ -166,26 +166,11 @@ class PolicyService:
         return self.store.firings(scope, check_name("policy", name), limit)
 
     def _policy(self, scope: Scope, row: Mapping[str, Any]) -> Policy:
-        import orjson
-
         try:
             schedule: Schedule | None = self.schedules.get(scope, row["name"])
         except NotFound:
             schedule = None
-        return Policy(
-            id=row["id"],
-            name=row["name"],
-            version=row["version"],
-            schedule=row["name"],
-            pipeline=schedule.pipeline if schedule else "",
-            params=schedule.params if schedule else {},
-            triggers=schedule.triggers if schedule else [],
-            paused=schedule.paused if schedule else True,
-            spec=PolicySpec.from_dict(orjson.loads(row["spec"])),
-            created_by=row["created_by"],
-            created_time=row["created_time"],
-            updated_time=row["updated_time"],
-        )
+        return _built(row, schedule)
 
     # -- the schedule's hooks ---------------------------------------------------------------------
 
@@ -195,8 +180,7 @@ class PolicyService:
         row = self.store.policy_of_schedule(schedule.id)
         if row is None:
             return None  # an ordinary schedule
-        scope = Scope(schedule.workspace, schedule.created_by)
-        policy = self._policy(scope, row)
+        policy = _built(row, schedule)  # the schedule in hand: not read again
         spec = policy.spec
         last = self.store.last_started(policy.id)
         if last is not None and now - last < spec.cooldown_s * 1000:
@@ -225,7 +209,7 @@ class PolicyService:
         if row is None:
             return
         scope = Scope(schedule.workspace, schedule.created_by)
-        policy = self._policy(scope, row)
+        policy = _built(row, schedule)
         firing = self.store.open_firing_of(schedule.workspace, policy.spec.model)
         if firing is None or firing.tick != tick.tick[:200]:
             logger.warning("policy %r: no open firing for tick %s", policy.name, tick.tick)
@@ -255,6 +239,26 @@ class PolicyService:
         """A rollout a firing started has ended: so has the firing."""
         if rollout.firing_id is not None:
             self.store.update_firing(rollout.firing_id, now_ms(), status=rollout.state)
+
+
+def _built(row: Mapping[str, Any], schedule: Schedule | None) -> Policy:
+    """The policy of ``row``, with its schedule's triggers (None: deleted by hand)."""
+    import orjson
+
+    return Policy(
+        id=row["id"],
+        name=row["name"],
+        version=row["version"],
+        schedule=row["name"],
+        pipeline=schedule.pipeline if schedule else "",
+        params=schedule.params if schedule else {},
+        triggers=schedule.triggers if schedule else [],
+        paused=schedule.paused if schedule else True,
+        spec=PolicySpec.from_dict(orjson.loads(row["spec"])),
+        created_by=row["created_by"],
+        created_time=row["created_time"],
+        updated_time=row["updated_time"],
+    )
 
 
 def _importable(ref: str) -> None:

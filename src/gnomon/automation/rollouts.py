@@ -23,7 +23,7 @@ from gnomon.automation.entities import Action, Decision, Plan, Rollout, Stage
 from gnomon.automation.evidence import Evidence, gather
 from gnomon.automation.sql import MAX_LISTED, SqlAutomationStore
 from gnomon.deployments.entities import Arm, ArmRole
-from gnomon.errors import Conflict, GnomonError, InvalidInput
+from gnomon.errors import Conflict, GnomonError, InvalidInput, NotFound
 from gnomon.logs.context import log_context
 from gnomon.predictions.storage import predictions_store
 
@@ -109,8 +109,6 @@ class RolloutService:
         self.deployments.get(scope, deployment)  # NotFound names the deployment
         found = self.store.rollouts(scope, deployment, 1, newest)
         if not found:
-            from gnomon.errors import NotFound
-
             raise NotFound(
                 f"deployment {deployment!r} has had no rollout", {"deployment": deployment}
             )
@@ -140,9 +138,8 @@ class RolloutService:
                 "not waiting for approval"
             )
         at = now_ms() if now is None else now
-        return self._advance(
-            scope, rollout, None, at, "approve", f"approved by {scope.principal}", {}
-        )
+        said = _decision(rollout, at, "approve", f"approved by {scope.principal}")
+        return self._advance(scope, rollout, None, said)
 
     def abort(
         self, scope: Scope, deployment: str, reason: str = "", now: int | None = None
@@ -156,7 +153,7 @@ class RolloutService:
             )
         at = now_ms() if now is None else now
         said = f"aborted by {scope.principal}" + (f": {reason[:500]}" if reason else "")
-        return self._end(scope, rollout, None, at, "abort", said, {}, "aborted")
+        return self._end(scope, rollout, None, _decision(rollout, at, "abort", said), "aborted")
 
     # -- the controller ---------------------------------------------------------------------------
 
@@ -200,32 +197,25 @@ class RolloutService:
         if stage.kind == "smoke":
             return self._smoke(scope, rollout, owner, now)
         if stage.kind == "approval":
-            return self._record(
-                scope, rollout, owner, now, "hold", "waiting for approval: gnomon rollout approve",
-                {}, {"state": "awaiting_approval"},
-            )  # fmt: skip
+            said = _decision(rollout, now, "hold", "waiting for approval: gnomon rollout approve")
+            return self._record(rollout, owner, said, {"state": "awaiting_approval"})
         if stage.kind == "promote":
             return self._promote(scope, rollout, owner, now)
         evidence = self.evidence(scope, rollout, now)
         elapsed = (now - rollout.stage_started_ms) / 1000
         verdict = judge(stage, rollout.plan, evidence, elapsed)
-        figures = evidence.to_dict()
         if verdict.action == "hold":
             return rollout  # nothing new: not recorded every round
+        said = _decision(rollout, now, verdict.action, verdict.reason, evidence.to_dict())
         if verdict.action == "extend":
-            values = {"stage_started_ms": now, "extensions": rollout.extensions + 1}
-            return self._record(
-                scope, rollout, owner, now, "extend", verdict.reason, figures, values
-            )
+            return self._record(rollout, owner, said, _extended(rollout, now))
         if verdict.action == "rollback":
-            return self._end(
-                scope, rollout, owner, now, "rollback", verdict.reason, figures, "rolled_back"
-            )
-        return self._advance(scope, rollout, owner, now, "advance", verdict.reason, figures)
+            return self._end(scope, rollout, owner, said, "rolled_back")
+        return self._advance(scope, rollout, owner, said)
 
     def evidence(self, scope: Scope, rollout: Rollout, now: int) -> Evidence:
         return gather(
-            self._predictions(scope),
+            self.predictions(scope),
             rollout.deployment,
             rollout.model,
             rollout.candidate_version,
@@ -244,22 +234,13 @@ class RolloutService:
         except Exception as exc:  # the candidate's own code failed to load or answer
             problem = f"{type(exc).__name__}: {exc}"
         if problem is None:
-            return self._advance(scope, rollout, owner, now, "advance", "smoke test passed", {})
+            said = _decision(rollout, now, "advance", "smoke test passed")
+            return self._advance(scope, rollout, owner, said)
         if problem.startswith("wait:"):
-            values = {"stage_started_ms": now, "extensions": rollout.extensions + 1}
-            return self._record(
-                scope, rollout, owner, now, "extend", problem[5:].strip(), {}, values
-            )
-        return self._end(
-            scope,
-            rollout,
-            owner,
-            now,
-            "rollback",
-            f"smoke test failed: {problem}",
-            {},
-            "rolled_back",
-        )
+            said = _decision(rollout, now, "extend", problem[5:].strip())
+            return self._record(rollout, owner, said, _extended(rollout, now))
+        said = _decision(rollout, now, "rollback", f"smoke test failed: {problem}")
+        return self._end(scope, rollout, owner, said, "rolled_back")
 
     def _promote(self, scope: Scope, rollout: Rollout, owner: str | None, now: int) -> Rollout:
         arm = self._arm(scope, rollout)
@@ -272,7 +253,9 @@ class RolloutService:
         if alias is not None:
             self.registry.set_alias(scope, rollout.model, alias, rollout.candidate_version)
         said = f"promoted {rollout.candidate} to all traffic" + (f"; {alias} → it" if alias else "")
-        return self._end(scope, rollout, owner, now, "promote", said, {}, "promoted")
+        return self._end(
+            scope, rollout, owner, _decision(rollout, now, "promote", said), "promoted"
+        )
 
     def _arm(self, scope: Scope, rollout: Rollout) -> Arm | None:
         """The candidate's arm in the deployment's routing now, if it has one."""
@@ -283,39 +266,25 @@ class RolloutService:
     # -- changing the routing and the record ----------------------------------------------------
 
     def _advance(
-        self,
-        scope: Scope,
-        rollout: Rollout,
-        owner: str | None,
-        now: int,
-        action: Action,
-        reason: str,
-        figures: dict[str, Any],
+        self, scope: Scope, rollout: Rollout, owner: str | None, decision: Decision
     ) -> Rollout:
+        now = decision.at_ms
         following = rollout.stage + 1
         stage = rollout.plan.stages[following]
         if stage.kind in _LIVE:
             self._route(scope, rollout, stage)
         values = {"stage": following, "stage_started_ms": now, "extensions": 0, "state": "running"}
-        moved = self._record(scope, rollout, owner, now, action, reason, figures, values)
+        moved = self._record(rollout, owner, decision, values)
         if stage.kind in ("promote", "approval") and not moved.ended:
             return self.step(scope, moved, owner, now)  # nothing to wait for before it
         return moved
 
     def _end(
-        self,
-        scope: Scope,
-        rollout: Rollout,
-        owner: str | None,
-        now: int,
-        action: Action,
-        reason: str,
-        figures: dict[str, Any],
-        state: str,
+        self, scope: Scope, rollout: Rollout, owner: str | None, decision: Decision, state: str
     ) -> Rollout:
         if state != "promoted":
             self._unroute(scope, rollout)
-        ended = self._record(scope, rollout, owner, now, action, reason, figures, {"state": state})
+        ended = self._record(rollout, owner, decision, {"state": state})
         for hook in self.ended:
             try:
                 hook(scope, ended)
@@ -324,17 +293,10 @@ class RolloutService:
         return ended
 
     def _record(
-        self,
-        scope: Scope,
-        rollout: Rollout,
-        owner: str | None,
-        now: int,
-        action: Action,
-        reason: str,
-        figures: dict[str, Any],
-        values: dict[str, Any],
+        self, rollout: Rollout, owner: str | None, decision: Decision, values: dict[str, Any]
     ) -> Rollout:
-        decision = Decision(0, now, rollout.stage, action, reason, figures)
+        """Store ``decision`` (taken at the rollout's stage) with the rollout's new
+        ``values``; ``Conflict`` when the stage changed or the lease was lost meanwhile."""
         if not self.store.record(rollout.id, decision, values, owner, rollout.stage):
             raise Conflict(
                 f"the rollout of {rollout.candidate} over {rollout.deployment!r} changed "
@@ -363,9 +325,22 @@ class RolloutService:
             note = _note(rollout, "rolled back")
             self.deployments.remove_route(scope, rollout.deployment, rollout.candidate, note=note)
 
-    def _predictions(self, scope: Scope) -> ArtifactStore:
+    def predictions(self, scope: Scope) -> ArtifactStore:
+        """The workspace's prediction records and outcomes."""
         settings = self.settings
         return predictions_store(settings.artifact_root, scope.workspace, settings.s3_endpoint_url)
+
+
+def _decision(
+    rollout: Rollout, now: int, action: Action, reason: str, figures: dict[str, Any] | None = None
+) -> Decision:
+    """A decision taken now at the rollout's current stage (its seq is the store's)."""
+    return Decision(0, now, rollout.stage, action, reason, figures or {})
+
+
+def _extended(rollout: Rollout, now: int) -> dict[str, Any]:
+    """The rollout's values once its stage's hold starts again."""
+    return {"stage_started_ms": now, "extensions": rollout.extensions + 1}
 
 
 def _note(rollout: Rollout, what: str) -> str:

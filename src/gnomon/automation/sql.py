@@ -250,32 +250,38 @@ class SqlAutomationStore:
         """The rollout with its decisions; given ``newest``, only that many of the newest and
         every one that is not an extension (a rollout short of answers records one each
         hold, for weeks: those between are what is left out)."""
-        with self.db.read() as conn:
-            query = select(rollouts).where(_r.id == rollout_id)
-            if scope is not None:
-                query = query.where(_r.workspace_id == scope.workspace)
-            row = conn.execute(query).first()
-            if row is None:
-                raise NotFound(f"rollout {rollout_id!r} does not exist", {"rollout": rollout_id})
-            wanted = select(decisions).where(_d.rollout_id == rollout_id)
-            if newest is not None:
-                last = select(func.max(_d.seq)).where(_d.rollout_id == rollout_id)
-                kept = _d.seq > last.scalar_subquery() - newest
-                wanted = wanted.where(or_(_d.action != "extend", kept))
-            found = conn.execute(wanted.order_by(_d.seq)).all()
-        return _rollout(row._mapping, [_decision(d._mapping) for d in found])
+        query = select(rollouts).where(_r.id == rollout_id)
+        if scope is not None:
+            query = query.where(_r.workspace_id == scope.workspace)
+        found = self._rollouts(query, newest)
+        if not found:
+            raise NotFound(f"rollout {rollout_id!r} does not exist", {"rollout": rollout_id})
+        return found[0]
 
     def rollouts(
         self, scope: Scope, deployment: str | None, limit: int, newest: int | None = None
     ) -> list[Rollout]:
-        query = select(_r.id).where(_r.workspace_id == scope.workspace)
+        query = select(rollouts).where(_r.workspace_id == scope.workspace)
         if deployment is not None:
             query = query.where(_r.deployment == deployment)
+        return self._rollouts(query.order_by(desc(_r.created_ms), desc(_r.id)).limit(limit), newest)
+
+    def _rollouts(self, query: Any, newest: int | None) -> list[Rollout]:
+        """The rollouts ``query`` selects, in its order, with their decisions (as
+        :meth:`rollout` keeps them): two queries, however many rollouts."""
         with self.db.read() as conn:
-            ids = conn.execute(
-                query.order_by(desc(_r.created_ms), desc(_r.id)).limit(limit)
-            ).scalars().all()  # fmt: skip
-        return [self.rollout(i, newest=newest) for i in ids]
+            rows = conn.execute(query).all()
+            wanted = select(decisions).where(_d.rollout_id.in_([r.id for r in rows]))
+            if newest is not None:
+                newer = decisions.alias("newer")
+                last = select(func.max(newer.c.seq)).where(newer.c.rollout_id == _d.rollout_id)
+                kept = _d.seq > last.scalar_subquery() - newest
+                wanted = wanted.where(or_(_d.action != "extend", kept))
+            found = conn.execute(wanted.order_by(_d.rollout_id, _d.seq)).all() if rows else []
+        taken: dict[str, list[Decision]] = {}
+        for d in found:
+            taken.setdefault(d.rollout_id, []).append(_decision(d._mapping))
+        return [_rollout(r._mapping, taken.get(r.id, [])) for r in rows]
 
     def decision_counts(self, rollout_ids: list[str]) -> dict[str, int]:
         """How many decisions each rollout recorded (a rollout is never without its start)."""

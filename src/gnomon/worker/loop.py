@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, TypeVar
 
 from gnomon.monitoring.entities import MonitorRun
 from gnomon.monitoring.service import MonitorService
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from gnomon.pipelines.schedules import ScheduleService
 
 logger = logging.getLogger("gnomon.worker")
+T = TypeVar("T")
 GRACE_ROUNDS = 2  # catchup=none: a tick found within two rounds of its time is on time
 
 
@@ -66,17 +68,8 @@ def run_schedules_forever(
     owner: str | None = None,
 ) -> threading.Thread:
     """Schedule rounds in a thread until ``stop`` is set; the thread, started."""
-
-    def loop() -> None:
-        while not stop.is_set():
-            done = schedules_round(schedules, interval, owner)
-            if on_round is not None:
-                on_round(done)
-            stop.wait(interval)
-
-    thread = threading.Thread(target=loop, name="gnomon-schedules", daemon=True)
-    thread.start()
-    return thread
+    one_round = partial(schedules_round, schedules, interval, owner)
+    return _rounds("gnomon-schedules", one_round, interval, stop, on_round)
 
 
 def rollouts_round(rollouts: RolloutService, owner: str | None) -> list[Rollout]:
@@ -97,15 +90,28 @@ def run_rollouts_forever(
 ) -> threading.Thread:
     """Rollout rounds in a thread until ``stop`` is set: a rollout's smoke test loads a
     model, which must not hold monitors or a long pipeline back (nor they it)."""
+    one_round = partial(rollouts_round, rollouts, owner)
+    return _rounds("gnomon-rollouts", one_round, interval, stop, on_round)
+
+
+def _rounds(
+    name: str,
+    one_round: Callable[[], list[T]],
+    interval: float,
+    stop: threading.Event,
+    on_round: Callable[[list[T]], None] | None,
+) -> threading.Thread:
+    """A daemon thread running ``one_round`` (which never raises) every ``interval``
+    seconds until ``stop`` is set; started."""
 
     def loop() -> None:
         while not stop.is_set():
-            done = rollouts_round(rollouts, owner)
+            done = one_round()
             if on_round is not None:
                 on_round(done)
             stop.wait(interval)
 
-    thread = threading.Thread(target=loop, name="gnomon-rollouts", daemon=True)
+    thread = threading.Thread(target=loop, name=name, daemon=True)
     thread.start()
     return thread
 

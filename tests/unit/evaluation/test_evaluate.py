@@ -242,6 +242,20 @@ def test_a_worse_candidate_fails_the_verdict(gnomon_home: Path) -> None:
     assert result.baseline == "in-memory LogisticRegression"
 
 
+def test_score_computes_what_evaluate_logs_and_logs_nothing(gnomon_home: Path) -> None:
+    gnomon.set_experiment("default")
+    frame = churn()
+    candidate, champion = fit(frame, ["age", "spend"]), fit(frame, ["age"])
+    options: dict[str, Any] = {"baseline": champion, "thresholds": {"f1": {"min_delta": 0.0}}}
+    scored = evaluating.score(candidate, frame, "churned", plots=False, **options)
+    assert scored.figures == {}  # not drawn
+    assert gnomon.search_runs("default").items == []
+    assert scored.verdict is not None and scored.verdict.passed
+    result = gnomon.evaluate(candidate, frame, "churned", **options)
+    assert (scored.metrics, scored.baseline_metrics) == (result.metrics, result.baseline_metrics)
+    assert evaluating.score(candidate, frame, "churned", **options).figures  # drawn by default
+
+
 def test_a_regressor_verdict_treats_lower_rmse_as_better(gnomon_home: Path) -> None:
     rng = np.random.default_rng(3)
     x = pd.DataFrame({"a": rng.normal(size=ROWS), "b": rng.normal(size=ROWS)})
