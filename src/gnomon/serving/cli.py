@@ -64,6 +64,7 @@ def serve(
 
     from gnomon.errors import InvalidInput
     from gnomon.logs.setup import logging_config
+    from gnomon.serving.drain import SHUTDOWN_S
     from gnomon.serving.enforce import Policy
     from gnomon.serving.loading import SERVE_ENV, ServeOptions, build_app, load_routes
     from gnomon.web.prometheus import shared_across
@@ -101,7 +102,7 @@ def serve(
         "log_config": logging_config(settings, "serve"),
         "log_level": None,
         "access_log": False,
-        "timeout_graceful_shutdown": 10,
+        "timeout_graceful_shutdown": SHUTDOWN_S,
         **proxy,
     }
     if workers == 1:  # uvicorn serves in this process: serve what is loaded already

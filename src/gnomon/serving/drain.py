@@ -16,6 +16,7 @@ from types import FrameType
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 DRAIN_S = 1.5
+SHUTDOWN_S = 10  # then uvicorn's timeout_graceful_shutdown: requests in flight get this long
 
 
 class Drain:

@@ -20,15 +20,8 @@ from typing import TYPE_CHECKING
 
 from gnomon._version import __version__
 from gnomon.errors import InvalidInput
-from gnomon.serving.image_context import (
-    GnomonSource,
-    check_extras,
-    gnomon_source,
-    write_install,
-    write_staged,
-)
+from gnomon.serving.image_context import Choices, check_choices, write_install, write_staged
 from gnomon.serving.image_dockerfile import DOCKERIGNORE, HOME_DIR, UID, ImageSpec, render
-from gnomon.serving.image_dockerfile import base_image as base_image_of
 
 if TYPE_CHECKING:
     from gnomon.modelfolder import ModelSpec
@@ -121,28 +114,15 @@ def build_context(
         AlreadyExists: ``out`` is a non-empty folder.
         Unavailable: building the gnomon wheel failed.
     """
-    if not 1 <= workers <= 64:
-        raise InvalidInput(f"workers must be from 1 to 64, got {workers}")
-    base = base_image_of(base_image, pin_base)
-    chosen = check_extras(extras)
-    source = gnomon_source(wheel, from_index, wheel_cache)
-
-    def write(folder: Path) -> ImageContext:
-        return _write(uri, folder, client, workers, source, chosen, base)
-
-    context = write_staged(out, write)
+    choices = check_choices(
+        workers=workers, wheel=wheel, from_index=from_index, extras=extras,
+        base_image=base_image, pin_base=pin_base, wheel_cache=wheel_cache,
+    )  # fmt: skip
+    context = write_staged(out, lambda folder: _write(uri, folder, client, choices))
     return replace(context, path=Path(out))
 
 
-def _write(
-    uri: str,
-    folder: Path,
-    client: Client | None,
-    workers: int,
-    source: GnomonSource,
-    extras: list[str],
-    base: str,
-) -> ImageContext:
+def _write(uri: str, folder: Path, client: Client | None, choices: Choices) -> ImageContext:
     from gnomon.modelfolder import read_spec
 
     identity = _fetch(uri, folder / "model", client)
@@ -150,12 +130,12 @@ def _write(
     flavor = FLAVOR_EXTRAS.get(spec.flavor)
     installed = write_install(
         folder,
-        source,
-        sorted({*extras, *([flavor] if flavor else [])}),
+        choices.source,
+        sorted({*choices.extras, *([flavor] if flavor else [])}),
         image_requirements(spec),
         f"gnomon build-image: {identity.title} ({spec.flavor})",
     )
-    wheel = installed.wheel
+    wheel, workers, base = installed.wheel, choices.workers, choices.base
     (folder / "Dockerfile").write_text(dockerfile(identity, spec, workers, wheel, base))
     (folder / ".dockerignore").write_text(DOCKERIGNORE)
     (folder / "README.md").write_text(_readme(identity, spec, workers, base, wheel))

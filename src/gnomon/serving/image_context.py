@@ -13,9 +13,11 @@ from typing import TypeVar
 
 from gnomon._version import __version__
 from gnomon.errors import AlreadyExists, InvalidInput
+from gnomon.serving.image_dockerfile import base_image as base_image_of
 from gnomon.serving.image_lock import extras_of_gnomon, lock
 
 T = TypeVar("T")
+WHEEL_CACHE = Path("cache") / "wheels"  # under GNOMON_HOME: built gnomon wheels, by content
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +32,17 @@ class GnomonSource:
 
 
 @dataclass(frozen=True, slots=True)
+class Choices:
+    """What both images take, checked before anything is written: the worker count, the
+    ``FROM`` image, the gnomon extras (sorted) and where gnomon comes from."""
+
+    workers: int
+    base: str
+    extras: list[str]
+    source: GnomonSource
+
+
+@dataclass(frozen=True, slots=True)
 class Installed:
     """What ``write_install`` wrote: the lock's pins, the wheel's file name (``None`` from the
     index) and the warnings worth showing."""
@@ -37,6 +50,28 @@ class Installed:
     pins: list[str]
     wheel: str | None
     warnings: list[str]
+
+
+def check_choices(
+    *,
+    workers: int,
+    wheel: str | os.PathLike[str] | None,
+    from_index: bool,
+    extras: Iterable[str],
+    base_image: str | None,
+    pin_base: bool,
+    wheel_cache: Path | None,
+) -> Choices:
+    """The options of ``build_context`` and ``build_server_context``, checked.
+
+    Raises:
+        InvalidInput: a bad worker count, base image, extra or wheel.
+    """
+    if not 1 <= workers <= 64:
+        raise InvalidInput(f"workers must be from 1 to 64, got {workers}")
+    base = base_image_of(base_image, pin_base)
+    chosen = check_extras(extras)
+    return Choices(workers, base, chosen, gnomon_source(wheel, from_index, wheel_cache))
 
 
 def gnomon_source(
@@ -67,7 +102,7 @@ def gnomon_source(
 def _default_cache() -> Path:
     from gnomon.config import Settings
 
-    return Settings().home / "cache" / "wheels"
+    return Settings().home / WHEEL_CACHE
 
 
 def _check_wheel(wheel: Path) -> Path:
@@ -144,8 +179,11 @@ def write_staged(out: str | os.PathLike[str], write: Callable[[Path], T]) -> T:
 
 
 __all__ = [
+    "WHEEL_CACHE",
+    "Choices",
     "GnomonSource",
     "Installed",
+    "check_choices",
     "check_extras",
     "gnomon_source",
     "write_install",

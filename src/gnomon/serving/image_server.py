@@ -12,12 +12,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from gnomon._version import __version__
-from gnomon.errors import InvalidInput
-from gnomon.serving.image_context import check_extras, gnomon_source, write_install, write_staged
+from gnomon.serving.image_context import check_choices, write_install, write_staged
 from gnomon.serving.image_dockerfile import DOCKERIGNORE, HOME_DIR, UID, ImageSpec, render
-from gnomon.serving.image_dockerfile import base_image as base_image_of
 
 PORT = 5000
+TAG = f"gnomon-server:{__version__}"
 # PostgreSQL for metadata, S3 for artifacts, Redis for online features: what a shared server uses.
 SERVER_EXTRAS = ("postgres", "redis", "s3")
 
@@ -34,7 +33,7 @@ class ServerContext:
     @property
     def tag(self) -> str:
         """A suggested ``docker build -t`` tag."""
-        return f"gnomon-server:{__version__}"
+        return TAG
 
 
 def build_server_context(
@@ -66,15 +65,15 @@ def build_server_context(
         AlreadyExists: ``out`` is a non-empty folder.
         Unavailable: building the gnomon wheel failed.
     """
-    if not 1 <= workers <= 64:
-        raise InvalidInput(f"workers must be from 1 to 64, got {workers}")
-    base = base_image_of(base_image, pin_base)
-    chosen = check_extras(extras)
-    source = gnomon_source(wheel, from_index, wheel_cache)
+    choices = check_choices(
+        workers=workers, wheel=wheel, from_index=from_index, extras=extras,
+        base_image=base_image, pin_base=pin_base, wheel_cache=wheel_cache,
+    )  # fmt: skip
+    chosen, base = choices.extras, choices.base
 
     def write(folder: Path) -> ServerContext:
         title = f"gnomon build-image --server: gnomon {__version__} [{','.join(chosen)}]"
-        installed = write_install(folder, source, chosen, [], title)
+        installed = write_install(folder, choices.source, chosen, [], title)
         (folder / "Dockerfile").write_text(server_dockerfile(workers, installed.wheel, base))
         (folder / ".dockerignore").write_text(DOCKERIGNORE)
         (folder / "README.md").write_text(_readme(workers, base, chosen))
@@ -97,7 +96,6 @@ def server_dockerfile(workers: int, wheel: str | None, base: str) -> str:
 
 
 def _readme(workers: int, base: str, extras: list[str]) -> str:
-    tag = f"gnomon-server:{__version__}"
     return f"""\
 # The gnomon tracking server
 
@@ -110,17 +108,17 @@ Built by `gnomon build-image --server` with gnomon {__version__} (extras: {", ".
 ## Build and run
 
 ```console
-docker build -t {tag} .
+docker build -t {TAG} .
 docker run --rm -p {PORT}:{PORT} \\
   -e GNOMON_URI=postgresql://gnomon@db/gnomon \\
   -e GNOMON_ARTIFACTS=s3://ml-artifacts \\
   -e GNOMON_ADMIN_PASSWORD \\
-  {tag}
+  {TAG}
 ```
 
 Without `GNOMON_URI` the server keeps a SQLite file under `{HOME_DIR}` (mount a volume there
 to keep it). Without `GNOMON_ADMIN_PASSWORD` the first start prints a one-time password for
-`admin`. Run the worker from the same image: `docker run … {tag} gnomon worker`.
+`admin`. Run the worker from the same image: `docker run … {TAG} gnomon worker`.
 """
 
 

@@ -128,10 +128,9 @@ def _cached(cache: Path, version: str, digest: str, make: Callable[[Path], None]
 
 
 def _build(root: Path, out: Path) -> None:
-    uv = shutil.which("uv", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     if importlib.util.find_spec("pip") is not None:
         command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out)]
-    elif uv is not None:
+    elif uv := shutil.which("uv", path=_beside_python()):
         command = [uv, "build", "--wheel", "-q", "--out-dir", str(out)]
     else:
         raise InvalidInput(
@@ -144,6 +143,11 @@ def _build(root: Path, out: Path) -> None:
     if done.returncode != 0:
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
         raise Unavailable(f"building a gnomon wheel from {root} failed:\n{tail}")
+
+
+def _beside_python() -> str:
+    # A venv's uv sits beside its interpreter, which need not be on PATH (nor PATH set).
+    return os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", os.defpath)])
 
 
 def _pack(site: Path, names: list[str], out: Path) -> None:

@@ -14,14 +14,13 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from gnomon.serving.drain import DRAIN_S
-from gnomon.serving.image import HOME_DIR, UID
+from gnomon.serving.drain import DRAIN_S, SHUTDOWN_S
+from gnomon.serving.image_dockerfile import HOME_DIR, UID
 
 if TYPE_CHECKING:
     from gnomon.serving.k8s import ManifestOptions
 
 PRESTOP_S = 5  # endpoint removal reaching kube-proxy and ingress controllers
-SHUTDOWN_S = 10  # uvicorn's timeout_graceful_shutdown in `gnomon serve` (serving/cli.py)
 RECORDS_FLUSH_S = 15  # writing the records still queued to S3
 GRACE_S = math.ceil(PRESTOP_S + DRAIN_S + SHUTDOWN_S) + RECORDS_FLUSH_S
 TMP_DIR = "/tmp"

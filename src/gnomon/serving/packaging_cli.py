@@ -57,8 +57,10 @@ def build_image(
 ) -> None:
     """Write a Docker build context (Dockerfile, gnomon's wheel, a lock of every dependency)
     for a model, or with --server DIR for the tracking server."""
+    from gnomon.serving.image_context import WHEEL_CACHE
+
     state = state_of(ctx)
-    cache = state.settings.home / "cache" / "wheels"
+    cache = state.settings.home / WHEEL_CACHE
     if server is not None:
         if uri is not None:
             raise InvalidInput("give a model URI and a folder, or --server FOLDER, not both")

@@ -16,6 +16,7 @@ import pytest
 
 from gnomon.artifacts import LocalArtifactStore
 from gnomon.modelfolder import LoadedModel
+from gnomon.predictions.reading import read_records
 from gnomon.predictions.records import RecordWriter
 from gnomon.serving import answering
 from tests.integration.serving.small_server import row, serve_small
@@ -90,3 +91,21 @@ def test_an_unexpected_error_is_a_503_and_keeps_the_connection(
     assert logged, "the error was not logged with its traceback"
     assert after.status_code == 200
     assert ports[0] == ports[1] == ports[2], "the connection was not reused"
+
+
+def test_an_answer_the_model_fails_is_recorded_without_outputs(
+    small_model: LoadedModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A rollout counts each arm's failures from the records (as a failed shadow's are): a
+    # failed answer of a live arm must be there too, with no outputs.
+    monkeypatch.setattr(small_model, "predict", _fail)
+    store = LocalArtifactStore(tmp_path)
+    with serve_small(small_model, records=RecordWriter(store, interval=3600)) as url:
+        failed = httpx.post(
+            f"{url}/predict", json=[row(), row(0.2)], headers={"X-Request-ID": "req-failed"}
+        )
+    assert failed.status_code == 503
+    found = read_records(store)  # written when the server stopped
+    assert list(found["request_id"]) == ["req-failed:0", "req-failed:1"]
+    assert list(found["outputs"]) == [None, None]
+    assert set(found["role"]) == {"primary"} and found["inputs"][1]["a"] == 0.2

@@ -13,6 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from gnomon._version import __version__
+
+PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"  # the default base's Python
+WHEEL = f"gnomon-{__version__}-py3-none-any.whl"  # the wheel of this checkout
 EXACT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*==[^\s=*;,]+$")
 INLINE_IGNORE = re.compile(r"^# hadolint ignore=(\S+)$", re.MULTILINE)
 

@@ -4,7 +4,6 @@ dependency, a hardened image."""
 from __future__ import annotations
 
 import json
-import sys
 import zipfile
 from pathlib import Path
 
@@ -21,6 +20,8 @@ from gnomon.serving.image_dockerfile import HADOLINT_IGNORES
 from tests.unit.serving.image_checks import (
     EXACT,
     INLINE_IGNORE,
+    PYTHON,
+    WHEEL,
     docker_build,
     docker_ready,
     hadolint,
@@ -31,15 +32,7 @@ from tests.unit.serving.image_checks import (
     remove_image,
 )
 
-PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
-WHEEL = f"gnomon-{__version__}-py3-none-any.whl"
 DIGEST = "sha256:" + "ab" * 32
-
-
-@pytest.fixture(scope="module")
-def wheel_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One gnomon wheel built for the module's contexts (built once: the key is the source)."""
-    return tmp_path_factory.mktemp("wheels")
 
 
 @pytest.fixture

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-from gnomon._version import __version__
 from gnomon.errors import AlreadyExists, InvalidInput
 from gnomon.serving.image_server import build_server_context
 from tests.unit.serving.image_checks import (
     EXACT,
+    PYTHON,
+    WHEEL,
     docker_build,
     docker_ready,
     hadolint,
@@ -23,19 +23,12 @@ from tests.unit.serving.image_checks import (
     remove_image,
 )
 
-PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
-WHEEL = f"gnomon-{__version__}-py3-none-any.whl"
 SECRETS = {
     "GNOMON_ADMIN_PASSWORD": "admin-pw-must-not-leak-1",
     "GNOMON_URI": "postgresql://gnomon:db-pw-must-not-leak-2@db/gnomon",
     "GNOMON_TOKEN": "gnm-token-must-not-leak-3",
     "AWS_SECRET_ACCESS_KEY": "aws-secret-must-not-leak-4",
 }
-
-
-@pytest.fixture(scope="module")
-def wheel_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("wheels")
 
 
 @pytest.fixture

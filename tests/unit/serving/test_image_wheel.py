@@ -21,15 +21,15 @@ from gnomon.serving.image_wheel import (
     repack_installed,
     source_root,
 )
+from tests.unit.serving.image_checks import WHEEL
 
-WHEEL = f"gnomon-{__version__}-py3-none-any.whl"
 INFO = f"gnomon-{__version__}.dist-info"
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def built(wheel_cache: Path) -> Path:
     """The wheel of this checkout, built as build-image builds it by default."""
-    return gnomon_wheel(tmp_path_factory.mktemp("cache"))
+    return gnomon_wheel(wheel_cache)
 
 
 def _project(root: Path, body: str) -> Path:
