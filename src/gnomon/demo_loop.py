@@ -42,16 +42,31 @@ class LoopDemo:
 
 @dataclass
 class _Traffic:
-    """Rows posted from several connections until stopped; each answer's truth posted back."""
+    """Rows posted from ``CONNECTIONS`` threads while the block runs, each answer's truth
+    posted back; leaving the block (an error included) stops and joins them."""
 
     url: str
-    records: list[dict[str, Any]]
-    labels: list[int]
+    rows: list[tuple[dict[str, Any], int]]  # (record, truth): swapped whole, never half
     stop: threading.Event = field(default_factory=threading.Event)
     sent: int = 0
     failed: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    threads: list[threading.Thread] = field(default_factory=list)
+
+    def __enter__(self) -> _Traffic:
+        self.threads = [
+            threading.Thread(target=self.run, args=(i,), daemon=True, name=f"demo-traffic-{i}")
+            for i in range(CONNECTIONS)
+        ]
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=30)
 
     def run(self, start: int) -> None:
         import httpx
@@ -59,8 +74,8 @@ class _Traffic:
         i = start
         with httpx.Client(timeout=30) as http:
             while not self.stop.is_set():
-                records, labels = self.records, self.labels  # swapped when traffic drifts
-                row, label = records[i % len(records)], labels[i % len(records)]
+                rows = self.rows  # swapped when traffic drifts
+                row, label = rows[i % len(rows)]
                 i += CONNECTIONS
                 try:
                     answer = http.post(f"{self.url}/predict", json={"records": [row]})
@@ -72,11 +87,11 @@ class _Traffic:
                     if not ok:
                         self.failed += 1
                     else:
-                        self.outcomes[answer.json()["request_id"]] = int(label)
+                        self.outcomes[answer.json()["request_id"]] = label
 
     def send(self, rows: Any, truth: Any) -> None:
         """From now on, ``rows`` (with ``truth``) instead."""
-        self.records, self.labels = rows.to_dict(orient="records"), [int(t) for t in truth]
+        self.rows = _pairs(rows, truth)
 
     def post_outcomes(self) -> None:
         with self.lock:
@@ -85,12 +100,18 @@ class _Traffic:
             gnomon.get_client().deployments.log_outcomes(DEPLOYMENT, taken)
 
 
+def _pairs(rows: Any, truth: Any) -> list[tuple[dict[str, Any], int]]:
+    return list(zip(rows.to_dict(orient="records"), (int(t) for t in truth), strict=True))
+
+
 def run_loop(split: Any, *, hold_s: float = 4.0) -> LoopDemo:
     """The whole loop on ``split`` (the demo's train/valid/test frames), in a few minutes."""
     import pandas as pd
 
+    from gnomon.automation.plans import plan_for
     from gnomon.automation.policies import PolicyService
     from gnomon.automation.rollouts import RolloutService
+    from gnomon.automation.spec import RolloutSpec
     from gnomon.automation.wiring import start_loop
     from gnomon.config import Settings
     from gnomon.pipelines.schedules import ScheduleService
@@ -109,10 +130,8 @@ def run_loop(split: Any, *, hold_s: float = 4.0) -> LoopDemo:
     labels = pd.concat([split.y_valid, split.y_test])
     calm = pool["mean radius"] <= radius.quantile(SMALL)
     options = ServeOptions(deployment=DEPLOYMENT, poll_seconds=0.2)
-    with run_in_thread(build_app(options, Settings())) as url:
-        traffic = _Traffic(url, [], [])
-        traffic.send(pool[calm], labels[calm])
-        threads = _start(traffic)
+    first = _pairs(pool[calm], labels[calm])
+    with run_in_thread(build_app(options, Settings())) as url, _Traffic(url, first) as traffic:
         _wait(lambda: traffic.sent >= 2 * WINDOW_ROWS)
         drifted_at = time.monotonic()
         traffic.send(pool[~calm], labels[~calm])  # the population changes
@@ -125,22 +144,15 @@ def run_loop(split: Any, *, hold_s: float = 4.0) -> LoopDemo:
         [tick] = services.get(ScheduleService).run_due()
         [firing] = policies.firings(client.scope, POLICY, 1)
         if firing.rollout_id is None:
-            traffic.stop.set()
             raise RuntimeError(f"the policy's retraining stopped: {tick.message or firing.message}")
         promoted = _until_ended(rollouts, firing.rollout_id, traffic)
         promoted_at = time.monotonic()
         bad = _bad_candidate(client, train)
-        from gnomon.automation.plans import plan_for
-        from gnomon.automation.spec import RolloutSpec
-
         plan = plan_for("medium", RolloutSpec(canary_steps=(25,), hold_s=60, min_requests=40), None)
         started = rollouts.start(client.scope, DEPLOYMENT, MODEL, bad, plan, {"level": "medium"})
         canary_at = time.monotonic()
         rolled_back = _until_ended(rollouts, started.id, traffic)
         rolled_back_at = time.monotonic()
-        traffic.stop.set()
-        for thread in threads:
-            thread.join(timeout=30)
     [firing] = policies.firings(client.scope, POLICY, 1)
     return LoopDemo(
         firing=_firing(firing, fired),
@@ -206,16 +218,6 @@ def _setup(client: Any, small: Any, holdout: Any, hold_s: float) -> None:
         "rollout": {"canary_steps": [25, 50], "hold": hold_s, "min_requests": 40},
     }
     client.policies.create(POLICY, "gnomon.demo_loop_flow:retrain", spec, monitor=MONITOR)
-
-
-def _start(traffic: _Traffic) -> list[threading.Thread]:
-    threads = [
-        threading.Thread(target=traffic.run, args=(i,), daemon=True, name=f"demo-traffic-{i}")
-        for i in range(CONNECTIONS)
-    ]
-    for thread in threads:
-        thread.start()
-    return threads
 
 
 def _wait(done: Any, timeout: float = 120) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 import math
 import sys
 from collections.abc import Callable, Mapping
@@ -167,6 +166,8 @@ def report_error(exc: GnomonError, debug: bool) -> None:
     from gnomon.logs.setup import writes_json
 
     if writes_json():
+        import logging  # here: `gnomon version` imports no logging
+
         logging.getLogger("gnomon.cli").error(exc.message, exc_info=exc if debug else None)
         return
     err = Console(stderr=True)

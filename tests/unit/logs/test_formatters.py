@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from typing import Any
 
 import pytest
@@ -111,3 +112,23 @@ def test_secrets_are_hidden_in_both_shapes(said: str, hidden: str) -> None:
 def test_ordinary_text_is_left_alone() -> None:
     said = "missing bearer token: log in (abc); see http://host:5000/api@v1 and gnm_ tokens"
     assert Redactor(["abc"])(said) == said
+
+
+@pytest.mark.parametrize("said", ["a." * 32_000, "/api/v1/runs/" + "a-" * 32_000, "é+" * 32_000])
+def test_a_hostile_path_is_redacted_in_linear_time(said: str) -> None:
+    # A client chooses the path an access line quotes; with the URI's scheme tried at every
+    # word boundary this took about 20 s (quadratic), blocking the server's event loop.
+    started = time.perf_counter()
+    assert Redactor()(said) == said
+    assert time.perf_counter() - started < 1.0
+
+
+def test_a_uri_password_is_hidden_whatever_precedes_its_scheme() -> None:
+    redact = Redactor()
+    for said in (
+        "x_postgresql://u:pw-1@h",
+        "1.redis://:pw-1@h",
+        "...s3://k:pw-1@b",
+        "(mysql://u:pw-1@h)",
+    ):
+        assert "pw-1" not in redact(said) and ":***@" in redact(said)
