@@ -116,7 +116,7 @@ CAPABILITIES: tuple[Capability, ...] = (
         "features",
         tables="tables",
         migrations="migrations",
-        routers=("routes",),
+        routers=("routes", "registry_routes"),
         services="wiring:build",
         commands=(
             Command(

@@ -1,5 +1,5 @@
-"""``gnomon features ...``: apply feature definitions from a repo, list, show and diff them.
-Embedded only for now: a repo's code runs here, and the registry is the metadata database's."""
+"""``gnomon features ...``: apply feature definitions from a repo, list, show and diff them,
+and materialise them. A repo's code runs here, beside the database or through a server."""
 
 from __future__ import annotations
 
@@ -23,12 +23,11 @@ from gnomon.cli.output import (
     print_json,
     printable,
     say,
-    state_of,
     warn,
 )
 from gnomon.errors import InvalidInput
-from gnomon.features.client import RegistryClient
 from gnomon.features.entities import LABELS, Action, ApplyPlan, Change, DefinitionVersion
+from gnomon.features.registry_api import FeatureRegistryApi
 from gnomon.features.repo import load_definitions
 
 features_app = typer.Typer(
@@ -151,7 +150,6 @@ def materialize(
     """Write the latest value per entity of each view into the online store."""
     if incremental and (start is not None or end is not None):
         raise InvalidInput("give --incremental, or --start/--end, not both")
-    _registry(ctx)  # refuses a remote GNOMON_URI the same way
     features: Any = client_of(ctx).features
     done = features.materialize(
         views or None,
@@ -176,16 +174,8 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _registry(ctx: typer.Context) -> RegistryClient:
-    from gnomon.backends import is_server
-
-    if is_server(state_of(ctx).settings.uri or ""):
-        raise InvalidInput(
-            "feature definitions are applied beside the metadata database for now: set "
-            "GNOMON_URI to the database (postgresql://... or sqlite:///...)"
-        )
-    found: Any = client_of(ctx).feature_registry
-    assert isinstance(found, RegistryClient)
+def _registry(ctx: typer.Context) -> FeatureRegistryApi:
+    found: FeatureRegistryApi = client_of(ctx).feature_registry  # type: ignore[attr-defined]
     return found
 
 

@@ -1,5 +1,5 @@
-"""RegistryClient: the feature registry bound to a client's scope, embedded only for now
-(``client.feature_registry``): applying runs the repo's code, which stays on the user's side."""
+"""RegistryClient: ``client.feature_registry`` beside the metadata database, the registry
+bound to a client's scope (through a server: ``registry_http.HttpFeatureRegistry``)."""
 
 from __future__ import annotations
 

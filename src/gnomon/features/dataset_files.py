@@ -5,25 +5,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from gnomon._types import Scope
-from gnomon.data.entities import TABLE_SUFFIXES
-from gnomon.data.service import DatasetService
+from gnomon.data.entities import TABLE_SUFFIXES, DatasetVersion
 from gnomon.errors import AlreadyExists, InvalidInput
 
 
 def dataset_files(
-    datasets: DatasetService, scope: Scope, cache: Path
+    version_of: Callable[[str], DatasetVersion],
+    checkout: Callable[[str, Path], Any],
+    cache: Path,
 ) -> Callable[[str], list[Path]]:
-    """``ref`` (``name@version`` or ``name``) → the table files of that version."""
+    """``ref`` (``name@version`` or ``name``) → the table files of that version, checked out
+    under ``cache`` (one folder per workspace and store: a version's files never change)."""
 
     def files(ref: str) -> list[Path]:
-        version = datasets.version(scope, ref)
-        folder = cache / scope.workspace / version.dataset / str(version.version)
+        version = version_of(ref)
+        folder = cache / version.dataset / str(version.version)
         if not folder.is_dir():
             folder.parent.mkdir(parents=True, exist_ok=True)
             try:
-                datasets.checkout(scope, f"{version.dataset}@{version.version}", folder)
+                checkout(f"{version.dataset}@{version.version}", folder)
             except (AlreadyExists, InvalidInput, OSError):
                 if not folder.is_dir():
                     raise

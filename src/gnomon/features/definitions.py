@@ -24,7 +24,7 @@ def check_column(what: str, name: object) -> str:
     if not isinstance(name, str) or not COLUMN.match(name) or name != name.strip():
         raise InvalidInput(
             f"{what} must be 1 to 128 printable characters without ':' or '\"' and without "
-            f"surrounding spaces; got {name!r}"
+            f"surrounding spaces; got {_shown(name)}"
         )
     return name
 
@@ -33,9 +33,15 @@ def check_name(what: str, name: object) -> str:
     if not isinstance(name, str) or not NAME.match(name):
         raise InvalidInput(
             f"{what} name must be a letter or _ then letters, digits, _ or -, "
-            f"at most 128 characters; got {name!r}"
+            f"at most 128 characters; got {_shown(name)}"
         )
     return name
+
+
+def _shown(value: object) -> str:
+    """``value`` for an error message: a client's 10,000-character name is not echoed whole."""
+    text = repr(value)
+    return text if len(text) <= 140 else f"{text[:130]}… ({len(text):,} characters)"
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from gnomon.features.materialize import Materialized, materialize
 from gnomon.features.offline import training_frame
 from gnomon.features.online import OnlineStore, OnlineView, pack_rows, ttl_ms
 from gnomon.features.service import FeatureRegistry
-from gnomon.features.sources import columns_of
+from gnomon.features.sources import DatasetFiles, columns_of
 from gnomon.features.specs import Catalog
 
 MAX_ONLINE_ENTITIES = 10_000  # one lookup: a request's rows, not a table
@@ -46,6 +46,9 @@ class FeatureClient:
     def catalog(self) -> Catalog:
         return self.registry.catalog(self.scope)
 
+    def _dataset_files(self) -> DatasetFiles | None:
+        return self.registry.dataset_files(self.scope)
+
     def _pushed(self, view: str) -> Path:
         return self.pushed_root / self.scope.workspace / view
 
@@ -67,7 +70,7 @@ class FeatureClient:
             catalog,
             entity_df,
             chosen,
-            dataset_files=self.registry.dataset_files(self.scope),
+            dataset_files=self._dataset_files(),
             pushed_root=self.pushed_root / self.scope.workspace,
             timestamp_column=timestamp_column,
             output=output,
@@ -95,7 +98,7 @@ class FeatureClient:
                 start=start,
                 end=end,
                 incremental=incremental,
-                dataset_files=self.registry.dataset_files(self.scope),
+                dataset_files=self._dataset_files(),
                 pushed=self._pushed(name),
                 progress=progress,
             )

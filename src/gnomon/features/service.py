@@ -49,10 +49,13 @@ class FeatureRegistry:
         *,
         force: bool = False,
         prune: bool = False,
+        read_sources: bool = True,
     ) -> ApplyPlan:
         """Apply ``definitions``: a new version of each that is new or changed, in one
         transaction; unchanged ones keep theirs. With ``prune``, applied definitions that
-        ``definitions`` leave out are removed (their versions are kept).
+        ``definitions`` leave out are removed (their versions are kept). Without
+        ``read_sources`` no source is read: the server's way, whose client checked them where
+        the data is (a server never reads the files or databases a client names).
 
         Raises:
             InvalidInput: a definition is bad, a reference does not resolve, or a source is
@@ -68,9 +71,10 @@ class FeatureRegistry:
                 f"(--force or force=True applies them anyway): {'; '.join(problems)}",
                 {"breaking": problems},
             )
-        from gnomon.features.source_checks import check_sources  # duckdb, when applying
+        if read_sources:
+            from gnomon.features.source_checks import check_sources  # duckdb, when applying
 
-        check_sources(planned.after, planned.to_check, self.dataset_files(scope))
+            check_sources(planned.after, planned.to_check, self.dataset_files(scope))
         if planned.writes.versions or planned.writes.removals:
             self.store.write(scope, planned.writes)
         return replace(planned.plan, breaking=tuple(problems), applied=True)
@@ -136,7 +140,12 @@ class FeatureRegistry:
             return None
         from gnomon.features.dataset_files import dataset_files
 
-        return dataset_files(self.datasets, scope, self.cache)
+        datasets = self.datasets
+        return dataset_files(
+            lambda ref: datasets.version(scope, ref),
+            lambda ref, folder: datasets.checkout(scope, ref, folder),
+            self.cache / scope.workspace,
+        )
 
     def list(self, scope: Scope, kind: str | None = None) -> list[AppliedDefinition]:
         """The live definitions (of ``kind``), by kind then name."""

@@ -62,26 +62,36 @@ def from_spec(kind: str, spec: dict[str, Any]) -> Definition:
     """
     try:
         if kind == "entity":
-            return Entity(spec["name"], tuple(spec["join_keys"]), spec.get("description", ""))
+            return Entity(spec["name"], _listed(spec["join_keys"]), spec.get("description", ""))
         if kind == "service":
             return FeatureService(
-                spec["name"], tuple(spec["features"]), spec.get("description", "")
+                spec["name"], _listed(spec["features"]), spec.get("description", "")
             )
         if kind == "view":
             ttl = spec.get("ttl_seconds")
             return FeatureView(
                 name=spec["name"],
-                entities=tuple(spec["entities"]),
+                entities=_listed(spec["entities"]),
                 source=_source(spec["source"]),
-                schema=tuple(Field(f["name"], f.get("dtype", "float64")) for f in spec["schema"]),
+                schema=tuple(
+                    Field(f["name"], f.get("dtype", "float64")) for f in _listed(spec["schema"])
+                ),
                 timestamp_field=spec.get("timestamp_field", "event_timestamp"),
                 created_timestamp_field=spec.get("created_timestamp_field"),
                 ttl=None if ttl is None else timedelta(seconds=float(ttl)),
                 description=spec.get("description", ""),
             )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InvalidInput(f"malformed {kind} spec: {exc}") from None
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        # A spec from a client's JSON may be any shape: each of these is a malformed spec.
+        raise InvalidInput(f"malformed {kind} spec: {exc}"[:500]) from None
     raise InvalidInput(f"unknown definition kind {kind!r}: entity, view or service")
+
+
+def _listed(value: Any) -> tuple[Any, ...]:
+    # A JSON string is iterable too: "key" must not become the join keys k, e, y.
+    if not isinstance(value, list | tuple):
+        raise TypeError(f"expected a list, got {type(value).__name__}")
+    return tuple(value)
 
 
 def _source_spec(source: Source) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""The features capability's services: embedded only for now (beside the metadata database).
-A remote client gets none; ``gnomon features`` says so before opening anything."""
+"""The features capability's services: the registry and the feature store beside the
+metadata database (embedded, and the server's side), or through a server (remote)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,11 @@ DATASET_CACHE = Path("cache") / "feature-datasets"  # under GNOMON_HOME: checked
 
 def build(services: ServiceRegistry) -> None:
     if services.database is None:
+        _remote(services)
         return
     from gnomon.data.service import DatasetService
     from gnomon.features.client import RegistryClient
+    from gnomon.features.registry_api import FeatureRegistryApi
     from gnomon.features.service import FeatureRegistry
     from gnomon.features.sql import SqlFeatureStore
 
@@ -28,11 +30,47 @@ def build(services: ServiceRegistry) -> None:
     )
     services.provide(FeatureRegistry, registry)
 
-    def embedded(scope: Scope) -> RegistryClient:
+    def embedded(scope: Scope) -> FeatureRegistryApi:
         return RegistryClient(registry, scope)
 
-    services.expose("feature_registry", RegistryClient, embedded)
+    services.expose("feature_registry", FeatureRegistryApi, embedded)
     _feature_store(services, registry)
+
+
+def _remote(services: ServiceRegistry) -> None:
+    """``client.feature_registry`` and ``client.features`` through a server; the definitions'
+    sources are read in this process (a dataset version fetched once into a cache)."""
+    from gnomon.features.api import FeatureStoreApi
+    from gnomon.features.registry_api import FeatureRegistryApi
+
+    transport = services.transport
+    assert transport is not None  # one of the two is always set
+    settings = services.settings
+
+    def registry(scope: Scope) -> Any:
+        from gnomon.data.api import DatasetsApi
+        from gnomon.features.dataset_files import dataset_files
+        from gnomon.features.registry_http import HttpFeatureRegistry
+        from gnomon.features.remote_client import remote_cache
+
+        def files() -> Any:
+            if not services.offers("datasets"):
+                return None
+            datasets = services.api(DatasetsApi, scope)
+            cache = remote_cache(settings.home, transport.base_url, scope.workspace)
+            return dataset_files(datasets.version, datasets.checkout, cache)
+
+        return HttpFeatureRegistry(transport, files)
+
+    def features(scope: Scope) -> FeatureStoreApi:
+        from gnomon.features.remote_client import RemoteFeatureClient  # pandas, DuckDB
+
+        return RemoteFeatureClient(
+            registry(scope), transport, scope, settings.online_store, settings.home
+        )
+
+    services.expose("feature_registry", FeatureRegistryApi, registry)
+    services.expose("features", FeatureStoreApi, features)
 
 
 PUSHED = Path("features") / "pushed"  # under GNOMON_HOME: rows pushed, per workspace and view

@@ -144,7 +144,9 @@ def test_bad_input_is_one_clear_line(
     assert message in fails(*args)
 
 
-def test_remote_mode_is_refused_clearly(gnomon_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GNOMON_URI", "http://127.0.0.1:9")
-    assert "beside the metadata database" in fails("features", "list")
+def test_a_server_out_of_reach_is_one_clear_line(
+    gnomon_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GNOMON_URI", "http://127.0.0.1:9")  # through a server: tests/…/test_remote
+    assert "cannot reach gnomon server http://127.0.0.1:9" in fails("features", "list")
     assert invoke("features", "--help").exit_code == 0

@@ -97,6 +97,7 @@ def world(auth_server: LiveServer) -> Iterator[World]:
         "study": "no-such-study",
         "study_id": "0" * 32,
         "rollout_id": "0" * 32,
+        "kind": "view",  # a feature definition's
     }
     yield World(auth_server, tokens, values)
 
