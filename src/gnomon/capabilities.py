@@ -116,7 +116,7 @@ CAPABILITIES: tuple[Capability, ...] = (
         "features",
         tables="tables",
         migrations="migrations",
-        routers=("routes", "registry_routes"),
+        routers=("routes", "registry_routes", "metrics_routes"),
         services="wiring:build",
         commands=(
             Command(

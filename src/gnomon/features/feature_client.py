@@ -178,8 +178,11 @@ class OnlineReader:
         self,
         entities: Mapping[str, Sequence[Any]] | pd.DataFrame,
         observe: Observe | None = None,
+        *,
+        count_stale: bool = False,
     ) -> dict[str, list[Any]]:
-        """The answer of ``FeatureClient.get_online_features`` for ``entities``."""
+        """The answer of ``FeatureClient.get_online_features`` for ``entities``; with
+        ``count_stale``, the stale values found are added to the store's count per view."""
         columns = _columns(entities)
         rows = len(next(iter(columns.values()))) if columns else 0
         if rows > MAX_ONLINE_ENTITIES:
@@ -192,6 +195,8 @@ class OnlineReader:
                 raise InvalidInput(f"entities lack the join keys {missing} of view {view_name!r}")
             tuples = list(zip(*(columns[k] for k in keys), strict=True))
             found = self._online.read(self._workspace, view, tuples, names, ttl, now)
+            if count_stale and found.stale:  # the API server's: /api/v1/metrics/features
+                self._online.count_stale(self._workspace, view, found.stale)
             if observe is not None:  # freshness and staleness, for the model server's metrics
                 newest = max((t for t in found.event_ms if t is not None), default=None)
                 observe(view_name, found.stale, newest, now)

@@ -121,6 +121,15 @@ class OnlineStore(Protocol):
         """The newest event time stored for the view (ms), or ``None`` when empty."""
         ...
 
+    def count_stale(self, workspace: str, view: OnlineView, count: int) -> None:
+        """Adds ``count`` to the view's stale values found by lookups (kept with the store, so
+        every process reading it adds to one figure, for ``/api/v1/metrics/features``)."""
+        ...
+
+    def stale_total(self, workspace: str, view: OnlineView) -> int:
+        """Stale values lookups found in the view, as ``count_stale`` added them up."""
+        ...
+
     def delete(self, workspace: str, view_name: str) -> None:
         """Forgets every value and watermark of the view, under every schema it had."""
         ...

@@ -7,8 +7,9 @@ pipelined. A read is one ``MGET`` of all the keys asked for. The keys of one wri
 to one script call, so on a Redis Cluster they would have to share a hash slot: this store
 targets a single Redis server (or a replicated one).
 
-Keys: ``<prefix><workspace>:<view>:<schema hash>:k:<entity JSON>``; the view's watermark and
-freshness are fields of the hash ``<prefix><workspace>:<view>:<schema hash>:meta``.
+Keys: ``<prefix><workspace>:<view>:<schema hash>:k:<entity JSON>``; the view's watermark,
+freshness and the stale values lookups found are fields of the hash
+``<prefix><workspace>:<view>:<schema hash>:meta``.
 """
 
 from __future__ import annotations
@@ -131,6 +132,14 @@ class RedisOnlineStore:
 
     def freshness(self, workspace: str, view: OnlineView) -> int | None:
         return self._meta(workspace, view, "freshness")
+
+    def count_stale(self, workspace: str, view: OnlineView, count: int) -> None:
+        if count > 0:
+            with self._connected():
+                self._client.hincrby(self._namespace(workspace, view) + ":meta", "stale", count)
+
+    def stale_total(self, workspace: str, view: OnlineView) -> int:
+        return self._meta(workspace, view, "stale") or 0
 
     def _meta(self, workspace: str, view: OnlineView, field: str) -> int | None:
         with self._connected():

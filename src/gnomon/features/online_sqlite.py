@@ -38,6 +38,9 @@ CREATE TABLE IF NOT EXISTS online_values (
 CREATE TABLE IF NOT EXISTS online_meta (
     namespace TEXT PRIMARY KEY, watermark_ms INTEGER, freshness_ms INTEGER
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS online_stale (
+    namespace TEXT PRIMARY KEY, stale INTEGER NOT NULL
+) WITHOUT ROWID;
 """
 UPSERT = """
 INSERT INTO online_values (key, event_ms, created_ms, value) VALUES (?, ?, ?, ?)
@@ -55,6 +58,12 @@ ON CONFLICT (namespace) DO UPDATE SET
 WATERMARK = """
 INSERT INTO online_meta (namespace, watermark_ms) VALUES (?, ?)
 ON CONFLICT (namespace) DO UPDATE SET watermark_ms = excluded.watermark_ms
+"""
+
+
+STALE = """
+INSERT INTO online_stale (namespace, stale) VALUES (?, ?)
+ON CONFLICT (namespace) DO UPDATE SET stale = stale + excluded.stale
 """
 
 
@@ -140,6 +149,15 @@ class SqliteOnlineStore:
     def freshness(self, workspace: str, view: OnlineView) -> int | None:
         return self._meta(workspace, view, "freshness_ms")
 
+    def count_stale(self, workspace: str, view: OnlineView, count: int) -> None:
+        if count > 0:
+            self._conn().execute(STALE, (view.namespace(workspace), int(count)))
+
+    def stale_total(self, workspace: str, view: OnlineView) -> int:
+        sql = "SELECT stale FROM online_stale WHERE namespace = ?"
+        row = self._conn().execute(sql, (view.namespace(workspace),)).fetchone()
+        return 0 if row is None else int(row[0])
+
     def _meta(self, workspace: str, view: OnlineView, column: str) -> int | None:
         sql = f"SELECT {column} FROM online_meta WHERE namespace = ?"
         row = self._conn().execute(sql, (view.namespace(workspace),)).fetchone()
@@ -158,6 +176,9 @@ class SqliteOnlineStore:
             )
             conn.execute(
                 "DELETE FROM online_meta WHERE namespace >= ? AND namespace < ?", (prefix, upper)
+            )
+            conn.execute(
+                "DELETE FROM online_stale WHERE namespace >= ? AND namespace < ?", (prefix, upper)
             )
             conn.execute("COMMIT")
         except BaseException:

@@ -134,6 +134,8 @@ class HttpOnlineReader:
         self,
         entities: Mapping[str, Sequence[Any]] | pd.DataFrame,
         observe: Observe | None = None,
+        *,
+        count_stale: bool = False,
     ) -> dict[str, list[Any]]:
         columns = _columns(entities)
         rows = len(next(iter(columns.values())))

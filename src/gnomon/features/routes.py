@@ -22,7 +22,7 @@ def online_features(body: OnlineLookup, request: Request, caller: Reader) -> Res
     """The freshest stored value of each feature per entity row, as the model server's
     ``--feature-service`` reads them; unknown views or features are 404s naming them."""
     features: FeatureStoreApi = request.app.state.services.api(FeatureStoreApi, caller.scope)
-    found: dict[str, list[Any]] = features.get_online_features(
-        body.entities, body.features, body.service
-    )
+    read = features.online_reader(body.features, body.service)
+    # Expired values found are added up in the store, for GET /api/v1/metrics/features.
+    found: dict[str, list[Any]] = read(body.entities, count_stale=True)
     return wire(OnlineValues, {"results": found})

@@ -76,19 +76,29 @@ def _remote(services: ServiceRegistry) -> None:
 PUSHED = Path("features") / "pushed"  # under GNOMON_HOME: rows pushed, per workspace and view
 
 
+class OnlineStores:
+    """The process's online store, opened when first used (``client.features``, and the
+    server's ``/api/v1/metrics/features``)."""
+
+    def __init__(self, where: str | None, home: Path) -> None:
+        self.where, self.home = where, home
+        self._opened: list[Any] = []
+        self._opening = threading.Lock()  # two first uses at once (server threads) open one
+
+    def __call__(self) -> Any:
+        with self._opening:
+            if not self._opened:
+                self._opened.append(open_online_store(self.where, self.home))
+        return self._opened[0]
+
+
 def _feature_store(services: ServiceRegistry, registry: Any) -> None:
     """``client.features``: one online store per process, opened when first used."""
     from gnomon.features.api import FeatureStoreApi
 
     settings = services.settings
-    opened: list[Any] = []
-    opening = threading.Lock()  # two first uses at once (server threads) open one store
-
-    def online() -> Any:
-        with opening:
-            if not opened:
-                opened.append(open_online_store(settings.online_store, settings.home))
-        return opened[0]
+    online = OnlineStores(settings.online_store, settings.home)
+    services.provide(OnlineStores, online)
 
     def embedded(scope: Scope) -> FeatureStoreApi:
         from gnomon.features.feature_client import FeatureClient  # pandas, DuckDB: when used

@@ -147,6 +147,18 @@ class OnlineStoreContract:
         assert store.freshness(WS, VIEW) == 700
         assert store.watermark(WS, VIEW) == 1_000
 
+    def test_stale_counts_add_up_per_view_and_go_with_it(self, store: OnlineStore) -> None:
+        other = online_view("riders")
+        assert store.stale_total(WS, VIEW) == 0
+        store.count_stale(WS, VIEW, 2)
+        store.count_stale(WS, VIEW, 3)
+        store.count_stale(WS, VIEW, 0)
+        store.count_stale(WS, other, 1)
+        assert (store.stale_total(WS, VIEW), store.stale_total(WS, other)) == (5, 1)
+        assert store.stale_total("ws-2", VIEW) == 0
+        store.delete(WS, "drivers")
+        assert (store.stale_total(WS, VIEW), store.stale_total(WS, other)) == (0, 1)
+
     def test_namespaces_keep_workspaces_views_and_schemas_apart(self, store: OnlineStore) -> None:
         put(store, VIEW, [((1,), 10, None, values(1))])
         store.set_watermark(WS, VIEW, 10)

@@ -145,14 +145,15 @@ def test_prometheus_scrapes_the_stack_and_reads_the_token_the_stack_makes(
         found = in_container(prometheus, f"/etc/prometheus/{rule}")
         assert found is not None and isinstance(found[1], Path) and found[1].is_file()
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
-    assert set(jobs) == {"gnomon-server", "gnomon-monitors", "gnomon-rollouts", "gnomon-serve"}
+    authenticated = ("gnomon-monitors", "gnomon-rollouts", "gnomon-features")
+    assert set(jobs) == {"gnomon-server", *authenticated, "gnomon-serve"}
     server_port = services["server"]["command"][services["server"]["command"].index("--port") + 1]
     for job in jobs.values():
         for target in (t for c in job.get("static_configs", []) for t in c["targets"]):
             assert target == f"server:{server_port}"
         for names in job.get("dns_sd_configs", []):
             assert set(names["names"]) <= services.keys()
-    for name in ("gnomon-monitors", "gnomon-rollouts"):
+    for name in authenticated:
         token = jobs[name]["authorization"]["credentials_file"]
         found = in_container(prometheus, token)
         assert found is not None, f"{token} is on no mount"

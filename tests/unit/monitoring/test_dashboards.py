@@ -20,6 +20,7 @@ from prometheus_client.metrics import MetricWrapperBase
 
 from gnomon.automation.exported import EXPORTED as ROLLOUTS_EXPORTED
 from gnomon.automation.exported import RolloutCollector, RolloutFigures
+from gnomon.features import exported as features_exported
 from gnomon.monitoring.prometheus import EXPORTED, MonitorCollector
 from gnomon.serving.metrics import ServingMetrics
 
@@ -62,6 +63,10 @@ def exported_labels() -> dict[str, set[str]]:
         for suffix in SERIES[family.type]:
             bucket = {"le"} if suffix == "_bucket" else set()
             labels[family.name + suffix] = own[family.name] | TARGET_LABELS | extra | bucket
+    # The API server exports the model server's feature metrics too, by workspace and view.
+    for family in features_exported.FreshnessCollector(list).collect():
+        for suffix in SERIES[family.type]:
+            labels[family.name + suffix] |= set(features_exported.LABELS)
     return labels
 
 
@@ -160,6 +165,8 @@ def test_the_dashboard_shows_each_signal_of_a_deployment(dashboard: dict[str, An
         "gnomon_rollout_state",
         "gnomon_rollout_stage",
         "gnomon_rollout_decisions_total",
+        "gnomon_feature_age_seconds",
+        "gnomon_feature_stale_total",
     }
 
 
@@ -191,19 +198,26 @@ def test_the_checker_reads_no_metric_name_inside_a_label_value(
     assert unknown_metrics(queries, exported) == []
 
 
-def test_prometheus_scrapes_both_servers_the_monitors_and_the_rollouts() -> None:
+def test_prometheus_scrapes_both_servers_the_monitors_the_rollouts_and_features() -> None:
     from gnomon.automation import metrics_routes
+    from gnomon.features import metrics_routes as feature_routes
     from gnomon.monitoring import routes
     from gnomon.server.app import mounted_routers
 
     config = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
-    assert set(jobs) == {"gnomon-server", "gnomon-serve", "gnomon-monitors", "gnomon-rollouts"}
+    authenticated = {
+        "gnomon-monitors": routes,
+        "gnomon-rollouts": metrics_routes,
+        "gnomon-features": feature_routes,
+    }
+    assert set(jobs) == {"gnomon-server", "gnomon-serve", *authenticated}
     assert jobs["gnomon-server"]["metrics_path"] == jobs["gnomon-serve"]["metrics_path"]
     assert jobs["gnomon-server"]["metrics_path"] == "/metrics"
     assert [t for c in jobs["gnomon-server"]["static_configs"] for t in c["targets"]]
-    # The monitors' and the rollouts' routes, as the API server mounts them, with a token.
-    for job, module in (("gnomon-monitors", routes), ("gnomon-rollouts", metrics_routes)):
+    # The monitors', the rollouts' and the features' routes, as the API server mounts them,
+    # with a token.
+    for job, module in authenticated.items():
         prefix = next(p for p, r in mounted_routers() if r is module.router)
         paths = {prefix + route.path for route in module.router.routes}
         assert jobs[job]["metrics_path"] in paths, job
