@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +31,6 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from gnomon.features.api import Observe
-    from gnomon.features.materialize import Materialized
 
 PUSHED_BESIDE = (
     "push_features writes the offline side's files beside the feature store: push where "
@@ -71,6 +69,7 @@ class RemoteFeatureClient(FeatureClient):
 
     @property  # type: ignore[override]
     def online(self) -> Any:
+        """The store materialising writes to: refused unless named (before a source is read)."""
         if self._online is None:
             if not self.online_store:
                 raise InvalidInput(NO_SHARED_STORE)
@@ -78,20 +77,6 @@ class RemoteFeatureClient(FeatureClient):
 
             self._online = open_online_store(self.online_store, self.home)
         return self._online
-
-    def materialize(
-        self,
-        views: Sequence[str] | None = None,
-        *,
-        start: datetime | None = None,
-        end: datetime | None = None,
-        incremental: bool = False,
-        progress: bool = True,
-    ) -> list[Materialized]:
-        self.online  # noqa: B018  (refused before any source is read)
-        return super().materialize(
-            views, start=start, end=end, incremental=incremental, progress=progress
-        )
 
     def online_reader(
         self, features: Sequence[str] | None = None, service: str | None = None
