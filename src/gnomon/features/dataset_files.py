@@ -21,6 +21,9 @@ def dataset_files(
 
     def files(ref: str) -> list[Path]:
         version = version_of(ref)
+        # A name and a number as the store answers them: never a path out of the cache.
+        if not _plain(version.dataset) or not isinstance(version.version, int):
+            raise InvalidInput(f"dataset {ref!r} came back as {version.dataset[:128]!r}")
         folder = cache / version.dataset / str(version.version)
         if not folder.is_dir():
             folder.parent.mkdir(parents=True, exist_ok=True)
@@ -38,3 +41,12 @@ def dataset_files(
         return found
 
     return files
+
+
+def _plain(name: object) -> bool:
+    return (
+        isinstance(name, str)
+        and 0 < len(name) <= 256
+        and name not in (".", "..")
+        and not any(c in name for c in "/\\\x00")
+    )

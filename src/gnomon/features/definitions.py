@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from gnomon.errors import InvalidInput
 
@@ -18,6 +18,11 @@ NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,127}$")
 COLUMN = re.compile(r"^[^\x00-\x1f\x7f:\"]{1,128}$")
 MAX_FEATURES = 1000  # per view
 MAX_KEYS = 8  # join keys per entity
+MAX_REFS = 1000  # features a service names
+MAX_PATH = 4096  # a file source's path, a PostgreSQL URI
+MAX_REF = 300  # a dataset ref: name@version
+MAX_QUERY = 65_536
+MAX_DESCRIPTION = 10_000
 
 
 def check_column(what: str, name: object) -> str:
@@ -36,6 +41,24 @@ def check_name(what: str, name: object) -> str:
             f"at most 128 characters; got {_shown(name)}"
         )
     return name
+
+
+def check_ref(ref: object) -> str:
+    """``view`` or ``view:feature``, each part a valid name."""
+    if not isinstance(ref, str):
+        raise InvalidInput(f"a feature reference is view or view:feature text, not {_shown(ref)}")
+    view, colon, feature = ref.partition(":")
+    check_name("feature view", view)
+    if colon:
+        check_column("feature", feature)
+    return ref
+
+
+def _check_text(what: str, value: object, most: int, *, empty: bool = False) -> None:
+    if not isinstance(value, str) or (not value and not empty) or len(value) > most:
+        raise InvalidInput(f"{what} is text of {0 if empty else 1} to {most:,} characters")
+    if "\x00" in value:
+        raise InvalidInput(f"{what} holds a NUL character")
 
 
 def _shown(value: object) -> str:
@@ -61,6 +84,7 @@ class Entity:
             raise InvalidInput(f"entity {self.name!r} needs 1 to {MAX_KEYS} join keys")
         for key in keys:
             check_column("join key", key)
+        _check_text("a description", self.description, MAX_DESCRIPTION, empty=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +108,13 @@ class FileSource:
     format: Literal["parquet", "csv"] = "parquet"
     kind: str = field(default="file", init=False)
 
+    def __post_init__(self) -> None:
+        _check_text("a file source's path", self.path, MAX_PATH)
+        if self.format not in ("parquet", "csv"):
+            raise InvalidInput(
+                f"a file source's format is parquet or csv, not {_shown(self.format)}"
+            )
+
 
 @dataclass(frozen=True, slots=True)
 class DatasetSource:
@@ -92,6 +123,9 @@ class DatasetSource:
 
     ref: str
     kind: str = field(default="dataset", init=False)
+
+    def __post_init__(self) -> None:
+        _check_text("a dataset source's ref", self.ref, MAX_REF)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,13 +137,16 @@ class PostgresSource:
     kind: str = field(default="postgres", init=False)
 
     def __post_init__(self) -> None:
+        _check_text("a PostgreSQL source's URI", self.uri, MAX_PATH)
+        _check_text("a PostgreSQL source's query", self.query, MAX_QUERY)
         # Definitions are stored and shown (gnomon features show): never a password in them.
         parts = urlsplit(self.uri)
         if parts.scheme not in ("postgresql", "postgres"):
             raise InvalidInput(
                 f"a PostgreSQL source needs a postgresql:// URI, got {parts.scheme!r}"
             )
-        if parts.password or "password=" in parts.query:
+        named = {k.strip().lower() for k, _ in parse_qsl(parts.query, keep_blank_values=True)}
+        if parts.password or "password" in named or "password=" in parts.query.lower():
             raise InvalidInput(
                 "the source's URI holds a password, and definitions are stored as written: "
                 "give it in PGPASSWORD or ~/.pgpass instead"
@@ -137,8 +174,18 @@ class FeatureView:
 
     def __post_init__(self) -> None:
         check_name("feature view", self.name)
-        names = tuple(e.name if isinstance(e, Entity) else e for e in _many(self.entities))
+        names = tuple(
+            e.name if isinstance(e, Entity) else check_name("entity", e)
+            for e in _many(self.entities)
+        )
         object.__setattr__(self, "entities", names)
+        if len(names) > MAX_KEYS:
+            raise InvalidInput(f"feature view {self.name!r} names over {MAX_KEYS} entities")
+        if not isinstance(self.source, FileSource | DatasetSource | PostgresSource):
+            raise InvalidInput(f"feature view {self.name!r}: its source is no source")
+        if any(not isinstance(f, Field) for f in _many(self.schema)):
+            raise InvalidInput(f"feature view {self.name!r}: its schema holds Fields only")
+        _check_text("a description", self.description, MAX_DESCRIPTION, empty=True)
         object.__setattr__(self, "schema", tuple(_many(self.schema)))
         if not names:
             raise InvalidInput(f"feature view {self.name!r} names no entity")
@@ -173,6 +220,11 @@ class FeatureService:
         object.__setattr__(self, "features", refs)
         if not refs:
             raise InvalidInput(f"feature service {self.name!r} names no feature")
+        if len(refs) > MAX_REFS:
+            raise InvalidInput(f"feature service {self.name!r} names over {MAX_REFS} features")
+        for ref in refs:
+            check_ref(ref)
+        _check_text("a description", self.description, MAX_DESCRIPTION, empty=True)
 
 
 def _many(value: Any) -> list[Any]:

@@ -12,7 +12,8 @@ Read from the online store when scraped, per workspace and live view:
 
 Like the monitors' and the rollouts' figures these name the workspaces and their views, so
 they are not on the public ``/metrics``: the route wants a global admin's token. At most
-``MAX_VIEWS`` views are exported (the first by workspace and name); a read that fails leaves
+``MAX_VIEWS_PER_WORKSPACE`` views of a workspace (the first by name) and ``MAX_VIEWS`` in all
+are exported, every workspace's first views before any's later ones; a read that fails leaves
 that scrape without samples, and the error is logged.
 """
 
@@ -27,7 +28,7 @@ import orjson
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from gnomon._types import now_ms
 from gnomon.features.online import OnlineStore, OnlineView
@@ -38,6 +39,7 @@ from gnomon.store.database import Database
 logger = logging.getLogger("gnomon.features")
 
 MAX_VIEWS = 5000  # views a scrape reads: two store reads and two series each
+MAX_VIEWS_PER_WORKSPACE = 500
 MAX_LABEL_CHARS = 200  # as the monitors' and the rollouts' exporters
 LABELS = ("workspace", "view")
 STALE = "gnomon_feature_stale"  # a counter: exposed as gnomon_feature_stale_total
@@ -65,13 +67,24 @@ def read_figures(db: Database, store: OnlineStore, now: int | None = None) -> li
     d = feature_definitions.c
     with db.read() as conn:
         names = dict(conn.execute(select(workspaces.c.id, workspaces.c.name)).all())
-        viewed = (
-            select(d.workspace_id, d.name)
+        # Each workspace's first views only: one workspace's editors cannot crowd the others'
+        # out of the scrape.
+        numbered = (
+            select(
+                d.workspace_id,
+                d.name,
+                func.row_number().over(partition_by=d.workspace_id, order_by=d.name).label("n"),
+            )
             .where(d.kind == "view")
-            .order_by(d.workspace_id, d.name)
+            .subquery()
+        )
+        viewed = (
+            select(numbered.c.workspace_id, numbered.c.name)
+            .where(numbered.c.n <= MAX_VIEWS_PER_WORKSPACE)
+            .order_by(numbered.c.n, numbered.c.workspace_id)
             .limit(MAX_VIEWS)
         )
-        wanted = conn.execute(viewed).all()
+        wanted = sorted(conn.execute(viewed).all())
         rows = conn.execute(
             select(d.workspace_id, d.kind, d.name, d.spec).where(
                 d.workspace_id.in_({w for w, _ in wanted}), d.kind != "service"
@@ -144,6 +157,7 @@ __all__ = [
     "LABELS",
     "MAX_LABEL_CHARS",
     "MAX_VIEWS",
+    "MAX_VIEWS_PER_WORKSPACE",
     "STALE",
     "FreshnessCollector",
     "ViewFreshness",

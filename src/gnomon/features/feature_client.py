@@ -19,7 +19,7 @@ from gnomon.features.api import Observe
 from gnomon.features.definitions import FeatureView
 from gnomon.features.materialize import Materialized, materialize
 from gnomon.features.offline import training_frame
-from gnomon.features.online import OnlineStore, OnlineView, pack_rows, ttl_ms
+from gnomon.features.online import OnlineRead, OnlineStore, OnlineView, pack_rows, ttl_ms
 from gnomon.features.service import FeatureRegistry
 from gnomon.features.sources import DatasetFiles, columns_of
 from gnomon.features.specs import Catalog
@@ -196,7 +196,7 @@ class OnlineReader:
             tuples = list(zip(*(columns[k] for k in keys), strict=True))
             found = self._online.read(self._workspace, view, tuples, names, ttl, now)
             if count_stale and found.stale:  # the API server's: /api/v1/metrics/features
-                self._online.count_stale(self._workspace, view, found.stale)
+                self._online.count_stale(self._workspace, view, _stale_keys(tuples, found))
             if observe is not None:  # freshness and staleness, for the model server's metrics
                 newest = max((t for t in found.event_ms if t is not None), default=None)
                 observe(view_name, found.stale, newest, now)
@@ -204,6 +204,15 @@ class OnlineReader:
                 column = name if name not in answer else f"{view_name}__{name}"
                 answer[column] = [None if v is None else v.get(name) for v in found.values]
         return answer
+
+
+def _stale_keys(keys: list[tuple[Any, ...]], found: OnlineRead) -> int:
+    """How many distinct keys were found expired: a request naming one key a thousand times
+    counts it once."""
+    if found.stale == 1:
+        return 1
+    missing = {key for key, value in zip(keys, found.values, strict=True) if value is None}
+    return min(found.stale, len(missing))
 
 
 def _columns(entities: Mapping[str, Sequence[Any]] | pd.DataFrame) -> dict[str, list[Any]]:

@@ -25,6 +25,8 @@ from gnomon.features.sql import dump
 
 MAX_SPEC_BYTES = 256 * 1024  # per definition
 MAX_DEFINITIONS = 10_000  # per workspace: listings and catalogs are read whole
+MAX_WORKSPACE_BYTES = 16 * 2**20  # every live spec of a workspace, as JSON
+MAX_PROBLEMS = 20  # named in one error: the rest are counted
 _SHOWN = 80  # characters of a changed value shown in a change's details
 
 
@@ -67,6 +69,12 @@ def plan_apply(
         raise InvalidInput(f"a workspace holds at most {MAX_DEFINITIONS:,} feature definitions")
     before = catalog_of({key: d.spec for key, d in live.items()})
     after_specs = {key: d.spec for key, d in live.items() if key not in removed}
+    size = sum(len(dump(spec)) for spec in {**after_specs, **wanted}.values())
+    if size > MAX_WORKSPACE_BYTES:  # listings and catalogs are read whole
+        raise InvalidInput(
+            f"the workspace's feature definitions would be {size:,} bytes as JSON; at most "
+            f"{MAX_WORKSPACE_BYTES:,} are kept"
+        )
     after = catalog_of({**after_specs, **wanted})
     to_check = _to_check(before, after)
     check_references(
@@ -103,7 +111,13 @@ def check_references(catalog: Catalog, views: set[str], services: set[str]) -> N
         except NotFound as exc:
             problems.append(f"feature service '{name}': {exc.message}")
     if problems:
-        raise InvalidInput("; ".join(problems), {"problems": problems})
+        raise InvalidInput(shown(problems), {"problems": problems[:MAX_PROBLEMS]})
+
+
+def shown(problems: list[str]) -> str:
+    """The first ``MAX_PROBLEMS`` problems, and how many more: one error stays readable."""
+    more = len(problems) - MAX_PROBLEMS
+    return "; ".join(problems[:MAX_PROBLEMS]) + (f"; and {more} more" if more > 0 else "")
 
 
 _ORDER = {"entity": 0, "view": 1, "service": 2}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from gnomon.client.transport import Transport, body, segment
+from gnomon.errors import Unavailable
 from gnomon.features.entities import AppliedDefinition, ApplyPlan, DefinitionVersion
 from gnomon.features.registry_schemas import (
     ApplyDefinitions,
@@ -39,8 +40,10 @@ class HttpFeatureRegistry:
         return self._send("/features/diff", definitions, prune=prune)
 
     def get(self, kind: str, name: str) -> AppliedDefinition:
-        [found] = self._definitions({"kind": kind, "name": name})
-        return found
+        found = self._definitions({"kind": kind, "name": name})
+        if len(found) != 1:  # the server answers one, or a 404
+            raise Unavailable(f"the server answered {len(found)} definitions for one name")
+        return found[0]
 
     def find(self, name: str) -> list[AppliedDefinition]:
         return self._definitions({"name": name})

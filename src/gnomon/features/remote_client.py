@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from gnomon._types import Scope
 from gnomon.client.transport import Transport, body
-from gnomon.errors import InvalidInput
+from gnomon.errors import InvalidInput, Unavailable
 from gnomon.features.feature_client import MAX_ONLINE_ENTITIES, FeatureClient, _columns
 from gnomon.features.registry_http import HttpFeatureRegistry
 from gnomon.features.schemas import MAX_ENTITIES, OnlineLookup, OnlineValues
@@ -137,7 +137,13 @@ class HttpOnlineReader:
                 content=sent.model_dump_json().encode(),
                 headers={"content-type": "application/json"},
             )
+            sent_rows = len(next(iter(part.values())))
             for name, values in found.results.items():
+                if len(values) != sent_rows:  # a value on the wrong entity is worse than none
+                    raise Unavailable(
+                        f"the server answered {len(values)} values of {name[:128]!r} for "
+                        f"{sent_rows} entities"
+                    )
                 answer.setdefault(name, []).extend(values)
         return answer
 

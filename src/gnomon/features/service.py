@@ -19,7 +19,7 @@ from gnomon.features.entities import (
     DefinitionVersion,
     Kind,
 )
-from gnomon.features.plan import Planned, plan_apply
+from gnomon.features.plan import MAX_PROBLEMS, Planned, plan_apply, shown
 from gnomon.features.sources import DatasetFiles
 from gnomon.features.specs import Catalog, Definition, catalog_of
 from gnomon.features.sql import SqlFeatureStore
@@ -68,8 +68,8 @@ class FeatureRegistry:
         if problems and not force:
             raise Conflict(
                 f"refused: {len(problems)} breaking change{'s' if len(problems) > 1 else ''} "
-                f"(--force or force=True applies them anyway): {'; '.join(problems)}",
-                {"breaking": problems},
+                f"(--force or force=True applies them anyway): {shown(problems)}",
+                {"breaking": problems[:MAX_PROBLEMS]},
             )
         if read_sources:
             from gnomon.features.source_checks import check_sources  # duckdb, when applying

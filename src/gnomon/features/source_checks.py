@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from gnomon.errors import GnomonError, InvalidInput
 from gnomon.features.definitions import FeatureView, PostgresSource
+from gnomon.features.plan import MAX_PROBLEMS, shown
 from gnomon.features.sources import DatasetFiles
 from gnomon.features.specs import Catalog
 
@@ -58,7 +59,7 @@ def check_sources(
                 continue
             problems += mistyped(view, {row[0]: str(row[1]) for row in described})
     if problems:
-        raise InvalidInput("; ".join(problems), {"problems": problems})
+        raise InvalidInput(shown(problems), {"problems": problems[:MAX_PROBLEMS]})
 
 
 def mistyped(view: FeatureView, types: dict[str, str]) -> list[str]:

@@ -60,6 +60,9 @@ def from_spec(kind: str, spec: dict[str, Any]) -> Definition:
     Raises:
         InvalidInput: an unknown kind, or a spec that does not describe a valid definition.
     """
+    if not isinstance(spec, dict):
+        raise InvalidInput(f"a {kind} spec is a JSON object")
+    _known_keys(kind, spec)
     try:
         if kind == "entity":
             return Entity(spec["name"], _listed(spec["join_keys"]), spec.get("description", ""))
@@ -68,7 +71,7 @@ def from_spec(kind: str, spec: dict[str, Any]) -> Definition:
                 spec["name"], _listed(spec["features"]), spec.get("description", "")
             )
         if kind == "view":
-            ttl = spec.get("ttl_seconds")
+            ttl = _seconds(spec.get("ttl_seconds"))
             return FeatureView(
                 name=spec["name"],
                 entities=_listed(spec["entities"]),
@@ -87,6 +90,38 @@ def from_spec(kind: str, spec: dict[str, Any]) -> Definition:
     raise InvalidInput(f"unknown definition kind {kind!r}: entity, view or service")
 
 
+_KEYS = {
+    "entity": {"name", "join_keys", "description"},
+    "service": {"name", "features", "description"},
+    "view": {
+        *("name", "entities", "source", "schema", "timestamp_field"),
+        *("created_timestamp_field", "ttl_seconds", "description"),
+    },
+}
+_SOURCE_KEYS = {"file": {"kind", "path", "format"}, "dataset": {"kind", "ref"}}
+_SOURCE_KEYS["postgres"] = {"kind", "uri", "query"}
+MAX_TTL_S = 100 * 365 * 86_400
+
+
+def _known_keys(kind: str, spec: dict[str, Any]) -> None:
+    # A misspelt key ("ttl" for "ttl_seconds") would silently mean its default.
+    unknown = sorted(str(k)[:64] for k in spec if k not in _KEYS.get(kind, spec.keys()))
+    if unknown:
+        raise InvalidInput(f"a {kind} spec has no keys {unknown[:10]}")
+
+
+def _seconds(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidInput(
+            f"ttl_seconds is a number of seconds or null, not {type(value).__name__}"
+        )
+    if not 0 < value <= MAX_TTL_S:
+        raise InvalidInput(f"ttl_seconds is more than 0 and at most {MAX_TTL_S:,} (100 years)")
+    return float(value)
+
+
 def _listed(value: Any) -> tuple[Any, ...]:
     # A JSON string is iterable too: "key" must not become the join keys k, e, y.
     if not isinstance(value, list | tuple):
@@ -103,14 +138,18 @@ def _source_spec(source: Source) -> dict[str, Any]:
 
 
 def _source(spec: dict[str, Any]) -> Source:
+    if not isinstance(spec, dict):
+        raise InvalidInput("a view's source is a JSON object with a kind")
     kind = spec.get("kind")
+    if kind in _SOURCE_KEYS and (unknown := sorted(set(spec) - _SOURCE_KEYS[kind])):
+        raise InvalidInput(f"a {kind} source has no keys {[str(k)[:64] for k in unknown[:10]]}")
     if kind == "file":
         return FileSource(spec["path"], spec.get("format", "parquet"))
     if kind == "dataset":
         return DatasetSource(spec["ref"])
     if kind == "postgres":
         return PostgresSource(spec["uri"], spec["query"])
-    raise InvalidInput(f"unknown source kind {kind!r}: file, dataset or postgres")
+    raise InvalidInput(f"unknown source kind {str(kind)[:64]!r}: file, dataset or postgres")
 
 
 @dataclass(frozen=True, slots=True)

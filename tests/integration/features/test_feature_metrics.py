@@ -57,6 +57,9 @@ def test_lookups_through_the_server_are_scraped_per_workspace_and_view(
             answer = http.post("/api/v1/features/online", json=body)
             assert answer.status_code == 200, answer.text
             assert answer.json()["results"]["amount"] == [None, 3.5, None]
+        # One key asked a thousand times is one expired value found, not a thousand.
+        repeated = {"entities": {"card": ["b"] * 1000}, "features": ["card_spend:amount"]}
+        assert http.post("/api/v1/features/online", json=repeated).status_code == 200
         unknown = http.post("/api/v1/features/online", json={**body, "features": ["nope:amount"]})
         assert unknown.status_code == 404  # refused before any read: no series for it
 
@@ -68,7 +71,7 @@ def test_lookups_through_the_server_are_scraped_per_workspace_and_view(
 
     samples = _samples(scrape.text)
     labels = (("view", "card_spend"), ("workspace", tenant.workspace))  # its name, not its id
-    assert samples[("gnomon_feature_stale_total", labels)] == 2  # "b", once a lookup
+    assert samples[("gnomon_feature_stale_total", labels)] == 3  # "b", once a lookup
     age = samples[("gnomon_feature_age_seconds", labels)]
     assert FRESH_AGE_S <= age < FRESH_AGE_S + 600  # the newest stored: "a"'s, not "b"'s
     assert not [key for key in samples if ("view", "nope") in key[1]]
@@ -76,7 +79,7 @@ def test_lookups_through_the_server_are_scraped_per_workspace_and_view(
     # The counts live in the store: another replica of the server scrapes the same figures.
     with serve(auth_server.settings) as replica:
         again = httpx.get(replica.url + METRICS, headers={"Authorization": f"Bearer {admin}"})
-    assert _samples(again.text)[("gnomon_feature_stale_total", labels)] == 2
+    assert _samples(again.text)[("gnomon_feature_stale_total", labels)] == 3
     public = httpx.get(auth_server.url + "/metrics")
     assert public.status_code == 200 and "gnomon_feature" not in public.text
 

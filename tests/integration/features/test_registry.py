@@ -11,6 +11,7 @@ import pytest
 
 from gnomon._types import Scope
 from gnomon.errors import Conflict, InvalidInput, NotFound
+from gnomon.features import plan
 from gnomon.features.definitions import (
     DatasetSource,
     Entity,
@@ -165,13 +166,16 @@ def test_references_must_resolve_in_the_set_or_among_applied_ones(
 
 
 def test_names_defined_twice_and_specs_too_large_are_refused(
-    registry: FeatureRegistry, stats: Path
+    registry: FeatureRegistry, stats: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     scope = Scope()
     with pytest.raises(InvalidInput, match="entity 'driver' is defined twice, differently"):
         registry.apply(scope, [DRIVER, Entity("driver", ("other_id",))])
-    with pytest.raises(InvalidInput, match="at most 262,144 are stored"):
-        registry.apply(scope, [Entity("huge", ("id",), description="x" * 300_000)])
+    with pytest.raises(InvalidInput, match="a description is text of 0 to 10,000 characters"):
+        Entity("huge", ("id",), description="x" * 300_000)
+    monkeypatch.setattr(plan, "MAX_SPEC_BYTES", 1000)
+    with pytest.raises(InvalidInput, match="at most 1,000 are stored"):
+        registry.apply(scope, [Entity("huge", ("id",), description="x" * 2000)])
     with pytest.raises(InvalidInput, match="kind must be one of entity, view, service"):
         registry.get(scope, "table", "driver")
     with pytest.raises(NotFound):

@@ -177,6 +177,36 @@ def test_the_routes_refuse_bad_specs_other_callers_and_never_read_a_source(
         refused = remote.http.post("/features/apply", json=bad)
         assert refused.status_code == status, (bad, refused.text)
         assert long not in refused.text and "Traceback" not in refused.text
+    # Every field of a spec is checked (a viewer's diff too): never a 500, an echo or a
+    # value stored that would fail every client later.
+    spec, source = view["spec"], view["spec"]["source"]
+    huge = "y" * 20_000  # under this server's 64 KiB body limit
+    for changed in (
+        {"entities": [["card"]]},
+        {"entities": [{"a": 1}]},
+        {"entities": [huge]},
+        {"source": {**source, "path": {"a": 1}}},
+        {"source": {**source, "path": ["a"]}},
+        {"source": {**source, "format": "json"}},
+        {"source": {"kind": "dataset", "ref": ["x"]}},
+        {"source": {"kind": "postgres", "uri": "postgresql://h/db", "query": {"a": 1}}},
+        {"source": {"kind": "postgres", "uri": "postgresql://h/db?passw%6Frd=s", "query": "q"}},
+        {"source": {**source, "paths": "typo"}},
+        {"ttl_seconds": "60"},
+        {"ttl_seconds": True},
+        {"ttl_seconds": 8.639e13},
+        {"ttl": 60},
+        {"description": {"a": 1}},
+    ):
+        bad = {"definitions": [{"kind": "view", "spec": {**spec, "name": "v2", **changed}}]}
+        refused = remote.http.post("/features/diff", json=bad)
+        assert refused.status_code == 422, (changed, refused.text)
+        assert len(refused.text) < 2000 and "Traceback" not in refused.text, changed
+    for features in ([1], [["elsewhere"]], [None], [f"elsewhere:{huge}"], [huge]):
+        service = {"kind": "service", "spec": {"name": "s", "features": features}}
+        refused = remote.http.post("/features/diff", json={"definitions": [service]})
+        assert refused.status_code == 422, (features, refused.text)
+        assert len(refused.text) < 2000, features
     huge = {"definitions": [entity] * 2000}  # past the server's body limit: read no further
     assert remote.http.post("/features/apply", json=huge).status_code == 413
     assert remote.http.get("/features/definitions", params={"name": long}).status_code == 422

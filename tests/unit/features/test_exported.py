@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import insert
 
 from gnomon._types import Scope
+from gnomon.auth.tables import workspaces
 from gnomon.features import exported
 from gnomon.features.definitions import Entity, FeatureView, Field, FileSource
 from gnomon.features.exported import (
@@ -79,6 +81,25 @@ def test_views_read_are_bounded(
     store, _ = _views(tmp_path, sqlite_db)
     monkeypatch.setattr(exported, "MAX_VIEWS", 1)
     assert [f.view for f in read_figures(sqlite_db, store, now=NOW)] == ["empty"]
+
+
+def test_a_workspace_with_many_views_crowds_no_other_out(
+    tmp_path: Path, sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, _ = _views(tmp_path, sqlite_db)  # "empty" and "stored" in default
+    with sqlite_db.write() as conn:
+        conn.execute(insert(workspaces).values(id="ws-z", name="zeta", created_time=NOW))
+    card = Entity("card", ("card",))
+    source = FileSource(str(tmp_path / "unused.parquet"))
+    registry = FeatureRegistry(SqlFeatureStore(sqlite_db), None, tmp_path / "cache")
+    registry.apply(
+        Scope("ws-z", "me"),
+        [card, FeatureView("a_view", (card,), source, (Field("amount"),))],
+        read_sources=False,
+    )
+    monkeypatch.setattr(exported, "MAX_VIEWS_PER_WORKSPACE", 1)
+    figures = read_figures(sqlite_db, store, now=NOW)
+    assert [(f.workspace, f.view) for f in figures] == [("default", "empty"), ("zeta", "a_view")]
 
 
 def test_labels_are_cut_short_and_duplicates_left_out() -> None:
