@@ -142,3 +142,26 @@ def member(kind: type[E], value: E | str, what: str) -> E:
     except ValueError:
         known = ", ".join(kind.__members__)
         raise InvalidInput(f"unknown {what} {value!r} (known: {known})") from None
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
+
+
+def parse_duration(value: object, what: str) -> int:
+    """Seconds from ``3600``, ``"3600"``, ``"90s"``, ``"15m"``, ``"1h"`` or ``"7d"``.
+
+    Raises:
+        InvalidInput: anything else, naming ``what``.
+    """
+    if isinstance(value, bool):
+        raise InvalidInput(f"{what} must be a duration such as '1h', got {shown(value)}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        match = re.fullmatch(r"\s*(\d{1,9})\s*([smhd]?)\s*", value)
+        if match:
+            return int(match.group(1)) * _UNITS[match.group(2) or "s"]
+    raise InvalidInput(
+        f"{what} must be a duration such as 90s, 15m, 1h or 7d, got {shown(value)}",
+        {"field": what},
+    )

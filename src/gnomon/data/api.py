@@ -7,7 +7,7 @@ artifact store, bound to the client's scope). A reference is ``NAME``, ``NAME@la
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -26,6 +26,7 @@ from gnomon.progress import ProgressCallback
 if TYPE_CHECKING:
     import pandas as pd
 
+    from gnomon.data.collect import Collected
     from gnomon.data.described import Described
     from gnomon.data.schema import DatasetSchema
     from gnomon.data.validation import Thresholds, ValidationReport
@@ -129,6 +130,18 @@ class DatasetsApi(Protocol):
 
     def used_by(self, ref: str) -> UsedBy:
         """The runs that used a version, newest first, and the model versions they made."""
+        ...
+
+    def collect(
+        self,
+        *,
+        grace_s: float = 86_400.0,
+        dry_run: bool = False,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> Collected:
+        """Removes the workspace's content objects that no version names, stored more than
+        ``grace_s`` seconds ago (an add cut short, uploads never versioned); with
+        ``dry_run``, only counts them. Through a server: a workspace admin's."""
         ...
 
     def ingest(

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from gnomon.checks import parse_duration
 from gnomon.cli.output import (
     MISSING,
     OutputFormat,
@@ -182,6 +183,34 @@ def used_by(ctx: typer.Context, ref: str, output: OutputOption = OutputFormat.TA
         for model in found.models:
             add_row(models, model.model, str(model.version), model.run_id)
         console().print(models)
+
+
+@data_app.command("gc")
+def gc(
+    ctx: typer.Context,
+    older_than: Annotated[
+        str,
+        typer.Option(
+            "--older-than", help="Leave what was stored or reused more recently (90s, 1h, 7d)."
+        ),
+    ] = "1d",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count what would be removed; remove nothing.")
+    ] = False,
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """Remove content objects no version names: an add cut short, uploads never versioned."""
+    grace = parse_duration(older_than, "--older-than")
+    with progress_bar("reading manifests", unit="manifests") as advance:
+        done = datasets_of(ctx).collect(grace_s=grace, dry_run=dry_run, on_progress=advance)
+    if output is OutputFormat.JSON:
+        print_json(done)
+        return
+    verb = "would remove" if done.dry_run else "removed"
+    say_text(
+        f"{verb} {done.objects} object{'s' if done.objects != 1 else ''} "
+        f"({format_size(done.bytes)}) that none of {done.manifests} versions names"
+    )
 
 
 @data_app.command("inputs")

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +11,7 @@ from gnomon._types import Scope
 from gnomon.config import Settings
 from gnomon.data import frames
 from gnomon.data.access import DatasetAccess
+from gnomon.data.collect import Collected
 from gnomon.data.described import Described
 from gnomon.data.entities import (
     AddResult,
@@ -110,6 +111,17 @@ class DatasetClient:
 
     def used_by(self, ref: str) -> UsedBy:
         return self.service.used_by(self.scope, ref)
+
+    def collect(
+        self,
+        *,
+        grace_s: float = 86_400.0,
+        dry_run: bool = False,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> Collected:
+        return self.service.collect(
+            self.scope, grace_s=grace_s, dry_run=dry_run, on_progress=on_progress
+        )
 
     def ingest(
         self,

@@ -10,13 +10,14 @@ into a staging folder, checks its size and digest, and renames the folder into p
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gnomon.client.transport import Transport, body, key_path, segment
 from gnomon.data import frames
 from gnomon.data.access import DatasetAccess, not_found
+from gnomon.data.collect import Collected
 from gnomon.data.described import Described, read_local
 from gnomon.data.entities import (
     AddResult,
@@ -36,6 +37,8 @@ from gnomon.data.schemas import (
     MAX_DIGESTS_ASKED,
     AccessOut,
     AddResultOut,
+    CollectAsk,
+    CollectedOut,
     DatasetOut,
     DiffOut,
     EntryWire,
@@ -233,6 +236,21 @@ class HttpDatasetClient:
 
     def used_by(self, ref: str) -> UsedBy:
         return self.transport.one("GET", f"{_version_path(ref)}/used-by", UsedByOut).entity()
+
+    def collect(
+        self,
+        *,
+        grace_s: float = 86_400.0,
+        dry_run: bool = False,
+        on_progress: Callable[[int, int], None] | None = None,  # the server reads them
+    ) -> Collected:
+        sent = body(CollectAsk, grace_s=grace_s, dry_run=dry_run)
+        content = sent.model_dump_json().encode()  # a non-finite grace as a string: refused
+        headers = {"content-type": "application/json"}
+        found = self.transport.one(
+            "POST", "/dataset-objects/collect", CollectedOut, content=content, headers=headers
+        )
+        return Collected(found.objects, found.bytes, found.manifests, found.dry_run)
 
     def ingest(
         self,

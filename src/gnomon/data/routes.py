@@ -9,6 +9,7 @@ streamed from there.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 from pathlib import Path
@@ -26,6 +27,8 @@ from gnomon.data.entries import MAX_OBJECT_BYTES
 from gnomon.data.schemas import (
     AccessOut,
     AddResultOut,
+    CollectAsk,
+    CollectedOut,
     DatasetOut,
     DiffOut,
     LogInput,
@@ -51,6 +54,7 @@ router = APIRouter(tags=["datasets"])
 
 Reader = Annotated[Caller, Depends(require(Access.VIEWER))]
 Writer = Annotated[Caller, Depends(require(Access.EDITOR))]
+WorkspaceAdmin = Annotated[Caller, Depends(require(Access.WORKSPACE_ADMIN))]
 VersionText = Text  # a version number or "latest"
 
 
@@ -243,6 +247,21 @@ def log_input(
 def missing_objects(body: MissingAsk, caller: Writer, datasets: Datasets) -> Response:
     """Which of the digests the workspace lacks: upload those, then make the version."""
     return wire(MissingOut, {"missing": datasets.missing(scope_of(caller), body.digests)})
+
+
+@router.post("/dataset-objects/collect", response_model=CollectedOut)
+def collect_objects(
+    body: CollectAsk, request: Request, caller: WorkspaceAdmin, datasets: Datasets
+) -> Response:
+    """Remove the workspace's content objects no version names, stored before the grace
+    period (``gnomon data gc``); with ``dry_run``, count them."""
+    done = datasets.collect(scope_of(caller), grace_s=body.grace_s, dry_run=body.dry_run)
+    if not done.dry_run and done.objects:
+        audit(
+            request, caller, AuditAction.DELETE, "dataset objects", f"{done.objects} unnamed",
+            {"bytes": done.bytes},
+        )  # fmt: skip
+    return wire(CollectedOut, dataclasses.asdict(done))
 
 
 @router.put(

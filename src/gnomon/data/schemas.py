@@ -29,7 +29,7 @@ from gnomon.data.entities import (
 )
 from gnomon.data.entries import MAX_ENTRIES, MAX_OBJECT_BYTES
 from gnomon.data.validation import ValidationReport
-from gnomon.wire import Text, Wire, WireJson
+from gnomon.wire import Text, Wire, WireBool, WireFloat, WireJson
 
 MAX_DIGESTS_ASKED = 10_000  # digests one "which are missing" request names
 LABEL_LENGTH = 1024
@@ -129,6 +129,18 @@ class MissingAsk(Wire):
 
 class MissingOut(Wire):
     missing: list[str]
+
+
+class CollectAsk(Wire):
+    grace_s: WireFloat = 86_400.0
+    dry_run: WireBool = False
+
+
+class CollectedOut(Wire):
+    objects: int
+    bytes: int
+    manifests: int
+    dry_run: bool
 
 
 class ChangeWire(Wire):

@@ -24,6 +24,7 @@ from gnomon.data.access import (
     may_change_access,
     not_found,
 )
+from gnomon.data.collect import DEFAULT_GRACE_S, Collected, collect
 from gnomon.data.described import Described, describe, local_columns, read_local
 from gnomon.data.entities import (
     TABLE_SUFFIXES,
@@ -165,7 +166,7 @@ class DatasetService:
             first_copy: dict[str, tuple[Path, int]] = {}
             for entry in manifest.files:
                 first_copy.setdefault(entry.digest, (local_files[entry.path], entry.size))
-            stored = self.store.stored_objects(scope, first_copy)
+            stored = self.store.reuse_objects(scope, first_copy)  # kept from gc meanwhile
             new = [(p, d, size) for d, (p, size) in first_copy.items() if d not in stored]
         objects = self.objects(scope)
         objects.put_objects(new, on_progress)
@@ -238,7 +239,7 @@ class DatasetService:
         """Which of ``digests`` the workspace does not store yet (in the order given)."""
         for digest in digests:
             digest_hex(digest)  # refuses what is not a digest
-        stored = self.store.stored_objects(scope, digests)
+        stored = self.store.reuse_objects(scope, digests)  # kept from gc while the add runs
         return [d for d in dict.fromkeys(digests) if d not in stored]
 
     def put_object(self, scope: Scope, digest: str, local: Path) -> None:
@@ -255,9 +256,27 @@ class DatasetService:
                 {"digest": digest},
             )
         size = local.stat().st_size
-        if digest not in self.store.stored_objects(scope, [digest]):
+        if digest not in self.store.reuse_objects(scope, [digest]):
             self.objects(scope).put_objects([(local, digest, size)])
             self.store.add_object(scope, digest, size)
+
+    def collect(
+        self,
+        scope: Scope,
+        *,
+        grace_s: float = DEFAULT_GRACE_S,
+        dry_run: bool = False,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> Collected:
+        """Removes the workspace's content objects that no version names (``collect.py``).
+
+        Raises:
+            InvalidInput: a grace period out of range.
+        """
+        return collect(
+            self.store, self.objects(scope), scope,
+            grace_s=grace_s, dry_run=dry_run, on_progress=on_progress,
+        )  # fmt: skip
 
     # -- who may use a dataset (server mode) -----------------------------------------------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, select, update
@@ -34,6 +34,7 @@ _r = runs.c
 _e = experiments.c
 MAX_USERS_LISTED = 1000  # runs `used_by` returns, newest first
 _IN_CHUNK = 500  # digests per IN (...) list: well under every driver's parameter limit
+_FORGET_CHUNK = 100  # objects gc removes per transaction (SQLite's writers wait on it)
 
 
 class SqlDatasetStore:
@@ -43,6 +44,66 @@ class SqlDatasetStore:
     def stored_objects(self, scope: Scope, digests: Iterable[str]) -> set[str]:
         """Which of ``digests`` the workspace already stores."""
         return set(self.object_sizes(scope, digests))
+
+    def reuse_objects(self, scope: Scope, digests: Iterable[str]) -> set[str]:
+        """Which of ``digests`` the workspace stores, each marked as just used: an add about
+        to name them keeps them out of ``gc``'s reach for its grace period."""
+        wanted = sorted(set(digests))
+        with self.db.write() as conn:
+            found = set(_stored_sizes(conn, scope, wanted))
+            touched = sorted(found)
+            for start in range(0, len(touched), _IN_CHUNK):
+                conn.execute(
+                    update(dataset_objects)
+                    .where(
+                        _o.workspace_id == scope.workspace,
+                        _o.digest.in_(touched[start : start + _IN_CHUNK]),
+                    )
+                    .values(stored_time=now_ms())
+                )
+        return found
+
+    def manifest_digests(self, scope: Scope) -> list[str]:
+        """The manifest of every version of every dataset of the workspace."""
+        query = (
+            select(_v.manifest_digest)
+            .join(datasets, _d.id == _v.dataset_id)
+            .where(_d.workspace_id == scope.workspace)
+            .distinct()
+        )
+        with self.db.read() as conn:
+            return sorted(conn.execute(query).scalars())
+
+    def objects_stored_before(self, scope: Scope, before_ms: int) -> dict[str, int]:
+        """Each object (and its size) stored, or last reused, before ``before_ms``."""
+        old = _o.stored_time.is_(None) | (_o.stored_time < before_ms)
+        query = select(_o.digest, _o.size).where(_o.workspace_id == scope.workspace, old)
+        with self.db.read() as conn:
+            return {row.digest: row.size for row in conn.execute(query)}
+
+    def forget_objects(
+        self,
+        scope: Scope,
+        digests: Sequence[str],
+        before_ms: int,
+        delete: Callable[[str], None],
+    ) -> list[str]:
+        """Removes the objects of ``digests`` not reused since ``before_ms``: ``delete`` (their
+        content) runs inside the transaction that removes their rows, so an add that reuses
+        one waits, then finds it gone and stores it again. Returns the ones removed."""
+        gone: list[str] = []
+        old = _o.stored_time.is_(None) | (_o.stored_time < before_ms)
+        for start in range(0, len(digests), _FORGET_CHUNK):
+            chunk = list(digests[start : start + _FORGET_CHUNK])
+            owned = (_o.workspace_id == scope.workspace) & _o.digest.in_(chunk) & old
+            with self.db.write() as conn:
+                doomed = conn.execute(select(_o.digest).where(owned).with_for_update()).scalars()
+                doomed = list(doomed)
+                for digest in doomed:
+                    delete(digest)
+                conn.execute(dataset_objects.delete().where(owned))
+            gone += doomed
+        return gone
 
     def object_sizes(self, scope: Scope, digests: Iterable[str]) -> dict[str, int]:
         """The size of each of ``digests`` the workspace stores."""
@@ -306,8 +367,9 @@ class SqlDatasetStore:
 def _insert_objects(conn: Connection, scope: Scope, objects: Sequence[tuple[str, int]]) -> None:
     sizes = dict(objects)
     present = _stored_sizes(conn, scope, sizes)
+    at = now_ms()
     rows = [
-        {"workspace_id": scope.workspace, "digest": digest, "size": size}
+        {"workspace_id": scope.workspace, "digest": digest, "size": size, "stored_time": at}
         for digest, size in sizes.items()
         if digest not in present
     ]

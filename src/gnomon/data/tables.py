@@ -49,6 +49,8 @@ dataset_objects = Table(
     Column("workspace_id", String(64), ForeignKey("workspaces.id"), primary_key=True),
     Column("digest", String(DIGEST_LENGTH), primary_key=True),
     Column("size", BigInteger, nullable=False),
+    # stored, or last found stored by an add (None: before revision 0013): gc's grace period
+    Column("stored_time", BigInteger, nullable=True),
     sqlite_with_rowid=False,
 )
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from gnomon.checks import shown, text_problem
+from gnomon.checks import parse_duration, shown, text_problem
 from gnomon.errors import InvalidInput, NotFound
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
@@ -27,7 +27,6 @@ MAX_REFERENCE_SPAN_MS = 31 * 86_400_000  # of a records reference: hours listed 
 LAST_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z: the last moment a partition names
 MAX_DELAY_S = 31 * 86_400
 MAX_SEGMENT_VALUES = 50  # the most frequent values of a segment column get figures
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
 
 
 def check_name(name: object, what: str = "monitor") -> str:
@@ -53,26 +52,6 @@ def check_limit(limit: object, most: int) -> int:
     """Raises ``InvalidInput`` unless ``limit`` is a whole number from 1 to ``most``."""
     _bounded("limit", limit, 1, most)
     return limit  # type: ignore[return-value]  # checked
-
-
-def parse_duration(value: object, what: str) -> int:
-    """Seconds from ``3600``, ``"3600"``, ``"90s"``, ``"15m"``, ``"1h"`` or ``"7d"``.
-
-    Raises:
-        InvalidInput: anything else, naming ``what``.
-    """
-    if isinstance(value, bool):
-        raise InvalidInput(f"{what} must be a duration such as '1h', got {shown(value)}")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        match = re.fullmatch(r"\s*(\d{1,9})\s*([smhd]?)\s*", value)
-        if match:
-            return int(match.group(1)) * _UNITS[match.group(2) or "s"]
-    raise InvalidInput(
-        f"{what} must be a duration such as 90s, 15m, 1h or 7d, got {shown(value)}",
-        {"field": what},
-    )
 
 
 @dataclass(frozen=True, slots=True)

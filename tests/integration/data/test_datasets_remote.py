@@ -164,3 +164,40 @@ def test_a_long_unknown_name_is_not_echoed_back_whole(
         )
         assert answer.status_code in (404, 422), (path, answer.status_code)
         assert len(answer.content) < 2_000, (path, len(answer.content))
+
+
+def test_gc_through_a_server_is_a_workspace_admins(auth_server: LiveServer, tmp_path: Path) -> None:
+    from tests.fixtures.server import add_tenant
+
+    tenant = add_tenant(auth_server, "data-gc")
+    auth = auth_server.services.auth
+    assert auth is not None
+    root = Principal(auth.get_user("admin").id, "admin", is_admin=True)
+    auth.create_user(root, "gc-editor", "password-123")
+    auth.add_member(root, tenant.workspace, "gc-editor", Role.EDITOR)
+    editor, _ = auth.login("gc-editor", "password-123")
+    url = f"{auth_server.url}/api/v1/dataset-objects"
+    as_editor = {"Authorization": f"Bearer {editor}", "X-Gnomon-Workspace": tenant.workspace}
+    content = b"uploaded, never versioned"
+    from gnomon.data.hashing import digest_file
+
+    (tmp_path / "upload.bin").write_bytes(content)
+    digest = digest_file(tmp_path / "upload.bin")
+    assert httpx.put(f"{url}/{digest}", content=content, headers=as_editor).status_code == 204
+    assert httpx.post(f"{url}/collect", json={}, headers=as_editor).status_code == 403
+    assert httpx.post(f"{url}/collect", json={}).status_code == 401
+    for bad in ({"grace_s": -1}, {"grace_s": "NaN"}, {"grace_s": "1h"}, {"dry_run": "yes"}):
+        refused = httpx.post(
+            f"{url}/collect",
+            json=bad,
+            headers={**as_editor, "Authorization": f"Bearer {tenant.token}"},
+        )
+        assert refused.status_code == 422, (bad, refused.text)
+
+    datasets = _remote(auth_server, tmp_path / "home", tenant.workspace, tenant.token)
+    assert datasets.collect(grace_s=3600).objects == 0  # uploaded a moment ago
+    counted = datasets.collect(grace_s=0, dry_run=True)
+    assert (counted.objects, counted.bytes) == (1, len(content))
+    assert datasets.collect(grace_s=0).objects == 1
+    asked = httpx.post(f"{url}/missing", json={"digests": [digest]}, headers=as_editor)
+    assert asked.json() == {"missing": [digest]}  # gone: an add would upload it again
