@@ -3,7 +3,7 @@
 Two ways, by database. On PostgreSQL a UNION ALL of the three tables returns a row per
 value. On SQLite, handing the rows to Python costs far more than finding them (100 runs
 with 8 tags each: 0.26 ms in SQLite, 1.2 ms in all), so the run columns, params and tags
-of a page come as one JSON text, built by SQLite and parsed by ``json.loads`` in C. Metric
+of a page come as one JSON text, built by SQLite and parsed by ``orjson.loads``. Metric
 values stay plain rows: SQLite prints a REAL in JSON with 15 significant digits, which
 does not give every double back.
 """
@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import math
 import sqlite3
 from collections import namedtuple
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Dialect
 
 from gnomon.store import driver_sql
@@ -67,7 +67,7 @@ def load_page(conn: Connection, ids: Sequence[str]) -> list[Run]:
         sql = _json_sql(len(chunk))
         for run_id, key, number in driver_sql.rows(conn, sql, tuple(chunk) * 2):
             if key is None:  # the one row of run columns, params and tags as JSON
-                columns.update(json.loads(run_id))
+                columns.update(orjson.loads(run_id))
             else:
                 latest.setdefault(run_id, {})[key] = nan if number is None else number
     found = []
