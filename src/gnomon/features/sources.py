@@ -96,13 +96,15 @@ def register_source(
 def _postgres(con: duckdb.DuckDBPyConnection, view: FeatureView, source: PostgresSource) -> str:
     """Streams the query into a DuckDB table in chunks (DuckDB's own PostgreSQL extension
     would be downloaded, and this machine may have no internet)."""
-    import psycopg
     import pyarrow as pa
+
+    from gnomon.features.pg_source import connect
 
     table = quoted(f"pg_{view.name}")
     created = False
-    with psycopg.connect(source.uri) as conn, conn.cursor(name=f"gnomon_{view.name}") as cursor:
-        cursor.execute(source.query)  # the view's author wrote it: run as they would
+    # read-only, and PGPASSWORD only for PGHOST's host: the author is not the reader
+    with connect(source.uri) as conn, conn.cursor(name=f"gnomon_{view.name}") as cursor:
+        cursor.execute(source.query)
         names: list[str] = []
         while rows := cursor.fetchmany(PG_CHUNK_ROWS):
             names = names or [d.name for d in cursor.description or []]
