@@ -1,53 +1,64 @@
 """Point-in-time training sets: for every row of an entity frame (join keys, an event time,
 anything else such as labels), each chosen view's feature values as they were at that time.
 
-Per view, DuckDB finds for each entity row the source row of its keys with the greatest
-(event time, created time) at or before the row's time and within the view's TTL, so of two
-rows with one event time the one written last wins, exactly. It takes two steps:
+Per view, each entity row gets the source row of its keys with the greatest (event time,
+created time) at or before the row's time and within the view's TTL, so of two rows with one
+event time the one written last wins, exactly. Three plans give that answer:
 
-1. each frame row's winning event time, by one of two plans (both exact):
-   - ``hash``: the frame's rows in a hash table, the source's keys and times streamed
-     through it once, the latest time within reach kept per row. Memory holds the frame,
-     never the source; the work grows with the matches (at most the source's rows times the
-     frame's rows per entity), so it suits frames with few rows per entity.
-   - ``asof``: an ASOF join of the frame against the source's keys and times (sorted, and
-     spilled to disk past the memory limit); its cost does not depend on rows per entity.
-   ``auto`` takes ``hash`` when no entity has more than ``HASH_MAX_ROWS_PER_KEY`` rows in
-   the frame, else ``asof``.
-2. the source rows at those times fetched in a hash join (only the winners are built into
-   it), and of a row's ties the one created last kept (in numpy, by row number).
+- ``arrow`` (``offline_arrow.py``): where the view's rows are all in local Parquet files of
+  plain types (numbers, booleans, text), the files are read a batch at a time and each
+  row's winner is kept in NumPy; memory holds the frame, never the source, and DuckDB is
+  not loaded. ``auto`` takes it wherever it can.
+- in DuckDB, for every other source (CSV, PostgreSQL, other types), in two steps:
+  1. each frame row's winning event time, by one of two plans:
+     - ``hash``: the frame's rows in a hash table, the source's keys and times streamed
+       through it once, the latest time within reach kept per row. The work grows with the
+       matches, so it suits frames with few rows per entity.
+     - ``asof``: an ASOF join of the frame against the source's keys and times (sorted, and
+       spilled to disk past the memory limit); its cost does not depend on rows per entity.
+     ``auto`` takes ``hash`` when no entity has more than ``HASH_MAX_ROWS_PER_KEY`` rows in
+     the frame, else ``asof``; naming either forces DuckDB.
+  2. the source rows at those times fetched in a hash join (only the winners are built into
+     it), and of a row's ties the one created last kept (in numpy, by row number).
 
-Times are compared as epoch microseconds: naive timestamps are taken as UTC, aware ones as
-the instant they name, so the two can be mixed in the frame and the sources. DuckDB returns
-only the matched rows' features; they are placed back in the frame's order by row number,
-and the frame's own columns are passed through untouched.
+Times are compared as epoch microseconds (computed in Arrow, nanoseconds floored): naive
+timestamps are taken as UTC, aware ones as the instant they name, so the two can be mixed in
+the frame and the sources. Only the matched rows' features are read back; they are placed in
+the frame's order by row number, and the frame's own columns are passed through untouched.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Generator, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import duckdb
-
 from gnomon.errors import InvalidInput
 from gnomon.features.definitions import FeatureView
-from gnomon.features.sources import DatasetFiles, literal, quoted, register_source
+from gnomon.features.latest import OLDEST
+from gnomon.features.offline_arrow import ArrowJoin, epoch_us
+from gnomon.features.sources import (
+    DatasetFiles,
+    literal,
+    parquet_files,
+    quoted,
+    register_source,
+)
 from gnomon.features.specs import Catalog
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # DuckDB loads only for a join it runs (~14 MB once imported)
+    import duckdb
+    import numpy as np
     import pandas as pd
     import pyarrow as pa
 
 Join = Literal["auto", "hash", "asof"]
 ENTITIES, ROW, TIME, CREATED = "gnomon_entities", "__gnomon_row", "__gnomon_t", "__gnomon_c"
-OLDEST = -(2**63)  # a row without a created time loses every tie
 HASH_MAX_ROWS_PER_KEY = 8
 MEMORY_SHARE = 0.5  # of the machine's memory: DuckDB's own limit, past which it spills
 
@@ -65,6 +76,8 @@ def offline_connection(
     prefetching is off: it reads whole row groups ahead (~80 MB for W5's source) to hide
     remote latency, which local files do not have; scans then hold a few pages at a time.
     """
+    import duckdb
+
     limit = memory_limit or f"{_memory_mb() * MEMORY_SHARE:.0f}MB"
     with tempfile.TemporaryDirectory(prefix="gnomon-spill-", dir=spill_dir) as spill:
         con = duckdb.connect(config={"memory_limit": limit, "temp_directory": spill})
@@ -101,6 +114,8 @@ def training_frame(
         pushed_root: folder of rows pushed to views, one sub-folder of Parquet per view.
         output: ``"pandas"`` (a DataFrame) or ``"arrow"`` (a Table).
         join: the plan (see the module's docstring); every plan gives the same answer.
+            ``"auto"`` reads local Parquet without DuckDB; ``"hash"`` or ``"asof"`` join
+            in DuckDB.
 
     Raises:
         InvalidInput: the frame lacks a join key or the timestamp column (all named), a time
@@ -117,31 +132,54 @@ def training_frame(
     columns = _columns_of(entity_df)
     needed = _check_columns(columns, keys, timestamp_column)
     names = _output_names(chosen, columns)
-    frame = _entity_table(entity_df, needed, timestamp_column)
+    frame, times = _entity_table(entity_df, needed, timestamp_column)
     plans = [
         _Plan(view, keys[name], chosen[name], timestamp_column, dataset_files, pushed_root)
         for name, view in views.items()
     ]
-    if con is None:
+    arrow = {p.view.name: p.arrow(frame) for p in plans} if join == "auto" else {}
+    in_duckdb = [p for p in plans if arrow.get(p.view.name) is None]
+    found: dict[str, pa.Table] = {}
+    if in_duckdb and con is None:
         # closed before the answer is built, so its memory is back before the frame grows
         with offline_connection() as own:
-            found = _find(own, plans, frame, join)
-    else:
-        found = _find(con, plans, frame, join)
+            found = _find(own, in_duckdb, frame, times, join)
+    elif in_duckdb and con is not None:
+        found = _find(con, in_duckdb, frame, times, join)
     answer = _Answer(entity_df, output)
-    for plan, matched in zip(plans, found, strict=True):
-        values = _in_frame_order(matched, frame.num_rows)
-        for feature in plan.features:
-            answer.add(names[plan.view.name, feature], next(values))
+    for plan in plans:
+        arrow_join = arrow.get(plan.view.name)
+        if arrow_join is not None:
+            values = arrow_join.run(times, answer.ready)  # read as they are added
+        else:
+            matched = _in_frame_order(found.pop(plan.view.name), frame.num_rows)
+            values = (answer.ready(v) for v in matched)
+        with closing(values):
+            for feature in plan.features:
+                answer.add(names[plan.view.name, feature], next(values))
     return answer.result()
 
 
 def _find(
-    con: duckdb.DuckDBPyConnection, plans: list[_Plan], frame: pa.Table, join: Join
-) -> list[pa.Table]:
+    con: duckdb.DuckDBPyConnection,
+    plans: list[_Plan],
+    frame: pa.Table,
+    times: np.ndarray,
+    join: Join,
+) -> dict[str, pa.Table]:
+    """Each plan's matched rows, found in DuckDB; the frame is numbered in order and carries
+    its times in epoch microseconds (null where the time is).
+
+    The times are computed in Arrow, not by DuckDB: its ``epoch_us`` takes no nanosecond
+    time with a time zone, pandas' usual ``datetime64[ns, UTC]``."""
+    import numpy as np
+    import pyarrow as pa
+
+    frame = frame.append_column(TIME, pa.array(times, mask=times == OLDEST))
+    frame = frame.append_column(ROW, pa.array(np.arange(frame.num_rows, dtype=np.int64)))
     con.register(ENTITIES, frame)
     try:
-        return [_matched(con, plan, join) for plan in plans]
+        return {plan.view.name: _matched(con, plan, join) for plan in plans}
     finally:
         con.unregister(ENTITIES)
 
@@ -160,8 +198,17 @@ class _Plan:
 
     def entities(self) -> str:
         keys = ", ".join(quoted(k) for k in self.keys)
-        at = f"epoch_us({quoted(self.timestamp)})"
-        return f"(SELECT {ROW}, {keys}, {at} AS {TIME} FROM {ENTITIES})"
+        return f"(SELECT {ROW}, {keys}, {TIME} FROM {ENTITIES})"
+
+    def arrow(self, frame: pa.Table) -> ArrowJoin | None:
+        """The ``arrow`` plan's join, where the view's rows are all in local Parquet files
+        of plain types."""
+        view = self.view
+        pushed = self.pushed_root / view.name if self.pushed_root else None
+        paths = parquet_files(view, dataset_files=self.dataset_files, pushed=pushed)
+        if paths is None:
+            return None
+        return ArrowJoin.prepare(view, paths, self.keys, self.features, frame)
 
     def rows(self, con: duckdb.DuckDBPyConnection) -> str:
         """Registers the view's source; its rows: keys, features, event and created times
@@ -200,6 +247,8 @@ class _Plan:
 def _matched(con: duckdb.DuckDBPyConnection, plan: _Plan, join: Join) -> pa.Table:
     """For each frame row with a value: its row number and the source rows of its keys at
     the winning event time (their created time, their features as a struct)."""
+    import duckdb
+
     rows = plan.rows(con)
     if join == "auto":
         join = "hash" if _most_rows_per_key(con, plan.keys) <= HASH_MAX_ROWS_PER_KEY else "asof"
@@ -239,7 +288,7 @@ def _most_rows_per_key(con: duckdb.DuckDBPyConnection, keys: list[str]) -> int:
     return int(con.sql(query).fetchall()[0][0] or 0)
 
 
-def _in_frame_order(found: pa.Table, n: int) -> Iterator[pa.ChunkedArray]:
+def _in_frame_order(found: pa.Table, n: int) -> Generator[pa.ChunkedArray]:
     """Each feature's values for the frame's ``n`` rows, in turn: of a row's source rows at
     one event time, the one created last; null where none matched."""
     import numpy as np
@@ -286,9 +335,9 @@ def _check_columns(columns: list[str], keys: dict[str, list[str]], timestamp: st
     return needed
 
 
-def _entity_table(entity_df: Any, needed: list[str], timestamp: str) -> pa.Table:
-    """The needed columns as Arrow, numbered in order."""
-    import numpy as np
+def _entity_table(entity_df: Any, needed: list[str], timestamp: str) -> tuple[pa.Table, np.ndarray]:
+    """The needed columns as Arrow, and their times in epoch microseconds (``OLDEST``
+    where null)."""
     import pyarrow as pa
 
     if isinstance(entity_df, pa.Table):
@@ -305,7 +354,7 @@ def _entity_table(entity_df: Any, needed: list[str], timestamp: str) -> pa.Table
         raise InvalidInput(
             f"column {timestamp!r} of the entity frame must hold timestamps, not {kind}"
         )
-    return table.append_column(ROW, pa.array(np.arange(table.num_rows, dtype=np.int64)))
+    return table, epoch_us(table.column(timestamp), f"column {timestamp!r} of the entity frame")
 
 
 def _check_time(con: duckdb.DuckDBPyConnection, relation: str, column: str, what: str) -> None:
@@ -347,9 +396,14 @@ class _Answer:
         else:
             self.table = pa.Table.from_pandas(entity_df, preserve_index=False)
 
-    def add(self, name: str, values: pa.ChunkedArray) -> None:
+    def ready(self, values: pa.ChunkedArray) -> Any:
+        """A feature's values as ``add`` takes them (thread-safe: the arrow plan's helper
+        converts the features it reads)."""
+        return values.to_pandas().array if self.frame is not None else values
+
+    def add(self, name: str, values: Any) -> None:
         if self.frame is not None:
-            self.frame[name] = values.to_pandas().array  # positional: the index is kept
+            self.frame[name] = values  # positional: the index is kept
         elif self.table is not None:
             self.table = self.table.append_column(name, values)
 

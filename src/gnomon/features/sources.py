@@ -1,7 +1,8 @@
 """A view's rows as a DuckDB relation: its declared source, plus the rows pushed to it
 (``push_features``), with exactly the columns the view declares (join keys, features, event
 time, created time). Files are scanned by DuckDB (nothing loaded whole); a PostgreSQL source
-is streamed in chunks of Arrow batches."""
+is streamed in chunks of Arrow batches. ``parquet_files`` lists a view's rows' files where
+they are all local Parquet, for the join that reads them without DuckDB (``offline_arrow.py``)."""
 
 from __future__ import annotations
 
@@ -53,6 +54,31 @@ def _files(path: Path, fmt: str) -> list[Path]:
     return [path]
 
 
+def _pushed_files(pushed: Path | None) -> list[Path]:
+    return sorted(pushed.glob("*.parquet")) if pushed and pushed.is_dir() else []
+
+
+def parquet_files(
+    view: FeatureView, *, dataset_files: DatasetFiles | None = None, pushed: Path | None = None
+) -> list[Path] | None:
+    """The local Parquet files holding all of ``view``'s rows (its source's, then those pushed
+    to it), or None where some are not (CSV, PostgreSQL, a dataset with other files).
+
+    Raises:
+        NotFound: the source's files or dataset version do not exist.
+    """
+    source = view.source
+    if isinstance(source, FileSource) and source.format == "parquet":
+        files = _files(Path(source.path).expanduser(), "parquet")
+    elif isinstance(source, DatasetSource) and dataset_files is not None:
+        files = dataset_files(source.ref)
+        if not files or any(p.suffix.lower() != ".parquet" for p in files):
+            return None
+    else:
+        return None
+    return [*files, *_pushed_files(pushed)]
+
+
 def register_source(
     con: duckdb.DuckDBPyConnection,
     view: FeatureView,
@@ -86,7 +112,7 @@ def register_source(
         raise InvalidInput(f"the source of feature view {view.name!r} lacks the columns {missing}")
     select = ", ".join(quoted(c) for c in wanted)
     body = f"SELECT {select} FROM {scan}"
-    pushed_files = sorted(pushed.glob("*.parquet")) if pushed and pushed.is_dir() else []
+    pushed_files = _pushed_files(pushed)
     if pushed_files:
         body += f" UNION ALL BY NAME SELECT {select} FROM {_scan(pushed_files, 'parquet')}"
     con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {body}")
