@@ -17,6 +17,7 @@ from gnomon.cli.output import (
     MISSING,
     OutputFormat,
     OutputOption,
+    beside_the_database,
     client_of,
     console,
     format_time,
@@ -25,7 +26,6 @@ from gnomon.cli.output import (
     print_json,
     printable,
     say,
-    state_of,
     to_jsonable,
 )
 from gnomon.errors import InvalidInput
@@ -257,13 +257,9 @@ def _policies(ctx: typer.Context) -> PoliciesApi:
 
 
 def _defining(ctx: typer.Context) -> PolicyClient:
-    from gnomon.backends import is_server
-
-    if is_server(state_of(ctx).settings.uri or ""):
-        raise InvalidInput(
-            "policies are managed beside the metadata database, where gnomon worker runs "
-            "them: set GNOMON_URI to the database (postgresql://... or sqlite:///...)"
-        )
+    beside_the_database(
+        ctx, "policies are managed beside the metadata database, where gnomon worker runs them"
+    )
     found: Any = client_of(ctx).policies
     assert isinstance(found, PolicyClient)
     return found

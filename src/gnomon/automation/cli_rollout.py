@@ -13,6 +13,7 @@ from gnomon.automation.spec import duration
 from gnomon.cli.output import (
     OutputFormat,
     OutputOption,
+    beside_the_database,
     client_of,
     console,
     format_time,
@@ -32,9 +33,9 @@ rollout_app = typer.Typer(
 )
 
 Deployment = Annotated[str, typer.Argument(help="The deployment.", show_default=False)]
-BESIDE_THE_DATABASE = (
+STEP_BESIDE = (
     "gnomon rollout step runs the controller beside the metadata database, where gnomon "
-    "worker steps rollouts: set GNOMON_URI to the database (postgresql://... or sqlite:///...)"
+    "worker steps rollouts"
 )
 
 
@@ -140,12 +141,10 @@ def step(ctx: typer.Context) -> None:
     """One round of the controller here and now (what gnomon worker does every few seconds)."""
     from gnomon.automation.rollouts import RolloutService
     from gnomon.automation.wiring import start_loop
-    from gnomon.backends import is_server, open_services
+    from gnomon.backends import open_services
 
-    settings = state_of(ctx).settings
-    if is_server(settings.uri or ""):
-        raise InvalidInput(BESIDE_THE_DATABASE)
-    services = open_services(settings)
+    beside_the_database(ctx, STEP_BESIDE)
+    services = open_services(state_of(ctx).settings)
     start_loop(services)
     for rollout in services.get(RolloutService).run_due():
         last = rollout.decisions[-1]

@@ -122,6 +122,18 @@ def client_of(ctx: typer.Context) -> Client:
 # -- consoles and errors -----------------------------------------------------------------------
 
 
+TO_THE_DATABASE = "set GNOMON_URI to the database (postgresql://... or sqlite:///...)"
+
+
+def beside_the_database(ctx: typer.Context, what: str, suffix: str = "") -> None:
+    """Raises ``InvalidInput`` (``what``: set GNOMON_URI to the database...) when the CLI
+    talks to a server: for the commands that run beside the metadata database."""
+    from gnomon.backends import is_server
+
+    if is_server(state_of(ctx).settings.uri or ""):
+        raise InvalidInput(f"{what}: {TO_THE_DATABASE}{suffix}")
+
+
 def console() -> Console:
     """Standard output for tables and text.
 

@@ -12,6 +12,7 @@ from gnomon.cli.output import (
     MISSING,
     OutputFormat,
     OutputOption,
+    beside_the_database,
     client_of,
     console,
     format_time,
@@ -20,7 +21,6 @@ from gnomon.cli.output import (
     print_json,
     printable,
     say,
-    state_of,
 )
 from gnomon.errors import InvalidInput
 from gnomon.pipelines.cron import explain
@@ -196,13 +196,9 @@ def history(
 
 
 def _schedules(ctx: typer.Context) -> ScheduleClient:
-    from gnomon.backends import is_server
-
-    if is_server(state_of(ctx).settings.uri or ""):
-        raise InvalidInput(
-            "schedules are managed beside the metadata database, where gnomon worker runs "
-            "them: set GNOMON_URI to the database (postgresql://... or sqlite:///...)"
-        )
+    beside_the_database(
+        ctx, "schedules are managed beside the metadata database, where gnomon worker runs them"
+    )
     found: Any = client_of(ctx).schedules
     assert isinstance(found, ScheduleClient)
     return found

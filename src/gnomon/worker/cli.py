@@ -8,8 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gnomon.cli.output import format_time, say, state_of
-from gnomon.errors import InvalidInput
+from gnomon.cli.output import beside_the_database, format_time, say, state_of
 from gnomon.monitoring.entities import MonitorRun
 
 ROLLOUT_INTERVAL_S = 10.0  # a rollout's stages hold minutes: looked at more often than that
@@ -27,7 +26,7 @@ def worker(
     Pipelines are imported from the current folder."""
     from gnomon.automation.rollouts import RolloutService
     from gnomon.automation.wiring import start_loop
-    from gnomon.backends import is_server, open_services
+    from gnomon.backends import open_services
     from gnomon.monitoring.service import MonitorService
     from gnomon.pipelines.schedules import ScheduleService
     from gnomon.worker.loop import (
@@ -38,12 +37,8 @@ def worker(
         schedules_round,
     )
 
+    beside_the_database(ctx, "gnomon worker runs beside the metadata database", ", not to a server")
     settings = state_of(ctx).settings
-    if is_server(settings.uri or ""):
-        raise InvalidInput(
-            "gnomon worker runs beside the metadata database: set GNOMON_URI to the database "
-            "(postgresql://... or sqlite:///...), not to a server"
-        )
     # The server's copy: a webhook a client configured must not reach this network either.
     services = open_services(settings).for_server()
     monitors = services.get(MonitorService)
