@@ -9,7 +9,7 @@ and again per definition by the planner (``plan.MAX_SPEC_BYTES``).
 
 from __future__ import annotations
 
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 from annotated_types import MaxLen
 from pydantic import Field
@@ -36,6 +36,10 @@ class ApplyDefinitions(Wire):
     prune: WireBool = False
 
 
+# Built from the entities' attributes (``Wire`` validates from attributes) and back from
+# their fields: one list of fields per type, the entity's.
+
+
 class ChangeOut(Wire):
     kind: str
     name: str
@@ -44,18 +48,8 @@ class ChangeOut(Wire):
     previous: int | None = None
     details: list[str] = Field(default_factory=list)
 
-    @classmethod
-    def of(cls, c: Change) -> ChangeOut:
-        return cls(
-            kind=c.kind, name=c.name, action=c.action, version=c.version,
-            previous=c.previous, details=list(c.details),
-        )  # fmt: skip
-
     def entity(self) -> Change:
-        return Change(
-            cast(Any, self.kind), self.name, cast(Any, self.action), self.version,
-            self.previous, tuple(self.details),
-        )  # fmt: skip
+        return Change(**{**self.model_dump(), "details": tuple(self.details)})
 
 
 class PlanOut(Wire):
@@ -65,8 +59,7 @@ class PlanOut(Wire):
 
     @classmethod
     def of(cls, plan: ApplyPlan) -> PlanOut:
-        changes = [ChangeOut.of(c) for c in plan.changes]
-        return cls(changes=changes, breaking=list(plan.breaking), applied=plan.applied)
+        return cls.model_validate(plan)
 
     def entity(self) -> ApplyPlan:
         return ApplyPlan(
@@ -86,16 +79,10 @@ class DefinitionOut(Wire):
 
     @classmethod
     def of(cls, d: AppliedDefinition) -> DefinitionOut:
-        return cls(
-            kind=d.kind, name=d.name, version=d.version, spec=d.spec, digest=d.digest,
-            created_time=d.created_time, updated_time=d.updated_time, updated_by=d.updated_by,
-        )  # fmt: skip
+        return cls.model_validate(d)
 
     def entity(self) -> AppliedDefinition:
-        return AppliedDefinition(
-            cast(Any, self.kind), self.name, self.version, self.spec, self.digest,
-            self.created_time, self.updated_time, self.updated_by,
-        )  # fmt: skip
+        return AppliedDefinition(**self.model_dump())
 
 
 class VersionOut(Wire):
@@ -109,13 +96,7 @@ class VersionOut(Wire):
 
     @classmethod
     def of(cls, v: DefinitionVersion) -> VersionOut:
-        return cls(
-            kind=v.kind, name=v.name, version=v.version, spec=v.spec, digest=v.digest,
-            created_time=v.created_time, created_by=v.created_by,
-        )  # fmt: skip
+        return cls.model_validate(v)
 
     def entity(self) -> DefinitionVersion:
-        return DefinitionVersion(
-            cast(Any, self.kind), self.name, self.version, self.spec, self.digest,
-            self.created_time, self.created_by,
-        )  # fmt: skip
+        return DefinitionVersion(**self.model_dump())
