@@ -48,8 +48,10 @@ class SqlDatasetStore:
     def reuse_objects(self, scope: Scope, digests: Iterable[str]) -> set[str]:
         """Which of ``digests`` the workspace stores, each marked as just used: an add about
         to name them keeps them out of ``gc``'s reach for its grace period."""
-        wanted = sorted(set(digests))
-        with self.db.write() as conn:
+        wanted = list(digests)
+        if not self.stored_objects(scope, wanted):  # all new: no write lock taken
+            return set()
+        with self.db.write() as conn:  # found and marked at once: gc waits, or went first
             found = set(_stored_sizes(conn, scope, wanted))
             touched = sorted(found)
             for start in range(0, len(touched), _IN_CHUNK):
