@@ -47,6 +47,7 @@ class TorchFlavor:
         if len(values) < 2:
             # torch.export fixes a batch of one as a constant; two rows keep the batch dynamic.
             values = values.repeat(2, axis=0)
+        model = on_the_cpu(model)
         was_training = model.training
         model.eval()
         try:
@@ -67,6 +68,19 @@ class TorchFlavor:
             raise InvalidInput(f"metadata 'proba' must be one of {PROBA}, got {proba!r}")
         program = torch.export.load(str(folder / str(spec.loader.get("file", FILE))))
         return TorchPredictor(program.module(), proba)
+
+
+def on_the_cpu(model: Any) -> Any:
+    """``model``, or a copy of it on the CPU when any of its tensors lives elsewhere (a module
+    trained on a GPU): the saved program runs on the CPU, and moving the user's own module
+    would pull it from under a training loop that goes on."""
+    import copy
+    import itertools
+
+    tensors = itertools.chain(model.parameters(), model.buffers())
+    if all(tensor.device.type == "cpu" for tensor in tensors):
+        return model
+    return copy.deepcopy(model).cpu()
 
 
 class TorchPredictor:
