@@ -7,6 +7,7 @@ Subclasses supply ``store`` (a TrackingStore), ``scope`` (a workspace of its own
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import pytest
@@ -223,6 +224,55 @@ class TrackingStoreContract:
         with pytest.raises(Conflict, match="FINISHED"):
             store.log_batch(scope, run.id, RunData([Metric("loss", 1.0, 0, 1)]))
         assert store.get_metric_history(scope, run.id, "loss") == []
+
+    def test_history_reads_the_same_once_the_run_ends_and_after_it_runs_again(
+        self, store: TrackingStore, scope: Scope, other_scope: Scope
+    ) -> None:
+        exp = store.create_experiment(scope, "e", ROOT)
+        run, neighbour = new_run(store, scope, exp.id), new_run(store, scope, exp.id, "n")
+        # Steps out of order, a tie on (step, timestamp) order, NaN and infinities, two keys.
+        logged = [Metric("loss", v, s, t) for v, s, t in [(0.5, 2, 20), (math.nan, 0, 5),
+                  (math.inf, 1, 9), (0.25, 1, 7), (-math.inf, 3, 1), (2**-1074, 4, 2)]]  # fmt: skip
+        store.log_batch(scope, run.id, RunData([*logged, Metric("acc", 0.75, 0, 1)]))
+        store.log_batch(scope, neighbour.id, RunData([Metric("loss", 9.0, 0, 1)]))
+
+        def history(key: str = "loss") -> list[tuple[object, ...]]:
+            points = store.get_metric_history(scope, run.id, key)
+            return [
+                ("nan" if math.isnan(p.value) else p.value, p.step, p.timestamp) for p in points
+            ]
+
+        running = history()
+        assert [p[1:] for p in running] == [(0, 5), (1, 7), (1, 9), (2, 20), (3, 1), (4, 2)]
+        store.update_run(scope, run.id, RunUpdate(status=RunStatus.FINISHED))
+        assert history() == running and history("acc") == [(0.75, 0, 1)]
+        assert history("nothing") == []
+        store.update_run(scope, run.id, RunUpdate(status=RunStatus.KILLED))  # ended to ended
+        assert history() == running
+        store.update_run(scope, run.id, RunUpdate(status=RunStatus.RUNNING))
+        store.log_batch(scope, run.id, RunData([Metric("loss", 0.125, 1, 8)]))
+        grown = history()
+        assert grown == [*running[:2], (0.125, 1, 8), *running[2:]]
+        store.update_run(scope, run.id, RunUpdate(status=RunStatus.FAILED))
+        assert history() == grown
+        [other] = store.get_metric_history(scope, neighbour.id, "loss")
+        assert other.value == 9.0
+        with pytest.raises(NotFound):
+            store.get_metric_history(other_scope, run.id, "loss")
+
+    def test_a_run_ended_by_two_callers_at_once_reads_its_history(
+        self, store: TrackingStore, scope: Scope
+    ) -> None:
+        exp = store.create_experiment(scope, "e", ROOT)
+        runs = [new_run(store, scope, exp.id, f"r{i}") for i in range(4)]
+        points = [Metric("loss", 1 / (s + 1), s, 1000 + s) for s in range(20)]
+        for run in runs:
+            store.log_batch(scope, run.id, RunData(points))
+        end = RunUpdate(status=RunStatus.FINISHED)
+        with ThreadPoolExecutor(8) as pool:  # a retried end racing its original, per run
+            list(pool.map(lambda run: store.update_run(scope, run.id, end), runs * 2))
+        for run in runs:
+            assert store.get_metric_history(scope, run.id, "loss") == points
 
     def test_unknown_run(self, store: TrackingStore, scope: Scope) -> None:
         with pytest.raises(NotFound, match="'ghost'"):

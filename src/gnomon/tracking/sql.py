@@ -7,7 +7,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import replace
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection, Dialect, Row, and_, func, or_, select, update
 
@@ -21,6 +21,7 @@ from gnomon.errors import AlreadyExists, Conflict, NotFound
 from gnomon.store import driver_sql
 from gnomon.store.database import Database, insert_for
 from gnomon.store.paging import cut_page, fetch_page
+from gnomon.tracking import sql_packs
 from gnomon.tracking.entities import (
     Experiment,
     FinishedRun,
@@ -209,6 +210,7 @@ class SqlTrackingStore:
                     latest_metrics.insert(),
                     [dict(zip(_POINT_COLUMNS, p, strict=True)) for p in latest.values()],
                 )
+                sql_packs.insert_packs(conn, sql_packs.pack_points(points))  # ended already
         return ids
 
     def get_run(self, scope: Scope, run_id: str) -> Run:
@@ -237,7 +239,8 @@ class SqlTrackingStore:
         if not data:
             return
         with self.db.write() as conn:
-            row = self._run_row(conn, scope, run_id)
+            # Shared lock on PostgreSQL: the run cannot end (and pack its series) mid-batch.
+            row = self._run_row(conn, scope, run_id, lock="share")
             if row.status != RunStatus.RUNNING.value:
                 raise Conflict(f"run {run_id!r} is {row.status}; only a RUNNING run can log")
             if data.params:
@@ -249,6 +252,11 @@ class SqlTrackingStore:
 
     def get_metric_history(self, scope: Scope, run_id: str, key: str) -> list[Metric]:
         with self.db.read() as conn:
+            packed = driver_sql.rows(
+                conn, sql_packs.packed_history_sql(conn.dialect), (run_id, scope.workspace, key)
+            )
+            if packed:
+                return sql_packs.unpack(key, *packed[0])
             owned, points = _history_sql(conn.dialect)
             rows = driver_sql.rows(conn, points, (run_id, scope.workspace, key))
             # No points: a run without this metric, or no run of this workspace at all.
@@ -340,9 +348,16 @@ class SqlTrackingStore:
 
     def _update_run(self, scope: Scope, run_id: str, values: dict[str, Any]) -> Run:
         with self.db.write() as conn:
-            row = self._run_row(conn, scope, run_id)
+            # Locked on PostgreSQL: two calls ending one run see each other's status.
+            row = self._run_row(conn, scope, run_id, lock="update")
             if values:
                 conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
+            status = values.get("status", row.status)
+            if status != row.status and RunStatus.RUNNING.value in (status, row.status):
+                if status == RunStatus.RUNNING.value:
+                    sql_packs.drop_packs(conn, run_id)  # its series may grow again
+                else:
+                    sql_packs.pack_run(conn, run_id)  # ended: its series are final
             # What was written is known: the row as updated, without reading it back.
             return load_runs(conn, [SimpleNamespace(**{**row._mapping, **values})])[0]
 
@@ -459,10 +474,18 @@ class SqlTrackingStore:
             raise NotFound(f"experiment {experiment_id!r} not found")
         return _to_experiment(row)
 
-    def _run_row(self, conn: Connection, scope: Scope, run_id: str) -> Row[Any]:
-        row = conn.execute(
-            select(runs).where(runs.c.id == run_id, runs.c.workspace_id == scope.workspace)
-        ).first()
+    def _run_row(
+        self,
+        conn: Connection,
+        scope: Scope,
+        run_id: str,
+        *,
+        lock: Literal["share", "update"] | None = None,
+    ) -> Row[Any]:
+        query = select(runs).where(runs.c.id == run_id, runs.c.workspace_id == scope.workspace)
+        if lock is not None and not self.db.is_sqlite:  # SQLite's writers queue already
+            query = query.with_for_update(read=lock == "share")
+        row = conn.execute(query).first()
         if row is None:
             raise NotFound(f"run {run_id!r} not found")
         return row

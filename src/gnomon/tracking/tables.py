@@ -8,6 +8,8 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
+    Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -89,6 +91,19 @@ metrics = Table(
     Column("value", Float),
     # Covers the history read: one index range scan, no table lookups.
     Index("ix_metrics_run_key_step", "run_id", "key", "step", "timestamp", "value"),
+)
+
+# A finished run's series, one row per key: steps and timestamps as little-endian int64,
+# values as float64 (NaN kept), in (step, timestamp) order (tracking/sql_packs.py).
+metric_packs = Table(
+    "metric_packs",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(KEY_LENGTH), primary_key=True),
+    Column("points", Integer, nullable=False),
+    Column("step_bytes", LargeBinary, nullable=False),
+    Column("time_bytes", LargeBinary, nullable=False),
+    Column("value_bytes", LargeBinary, nullable=False),
 )
 
 # The value at the highest (step, timestamp) per run and key: what search and get_run read,

@@ -1,0 +1,106 @@
+"""Packed series on SQLite: a run's packs appear when it ends and go when it runs again,
+runs recorded already ended are packed as they are stored, and a series read from rows (no
+pack: a run ended before packs existed, or too long to pack) reads the same."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from sqlalchemy import delete, func, select
+
+from gnomon._types import Scope, now_ms
+from gnomon.store.database import Database
+from gnomon.tracking import sql_packs
+from gnomon.tracking.entities import FinishedRun, Metric, NewRun, RunData, RunStatus, RunUpdate
+from gnomon.tracking.sql import SqlTrackingStore
+from gnomon.tracking.tables import metric_packs
+
+SCOPE = Scope()
+
+
+@pytest.fixture
+def store(sqlite_db: Database) -> SqlTrackingStore:
+    return SqlTrackingStore(sqlite_db)
+
+
+def _packed(store: SqlTrackingStore, run_id: str) -> dict[str, int]:
+    query = select(metric_packs.c.key, metric_packs.c.points).where(metric_packs.c.run_id == run_id)
+    with store.db.read() as conn:
+        return {key: points for key, points in conn.execute(query)}
+
+
+def _run(store: SqlTrackingStore, points: list[Metric]) -> str:
+    experiment = store.create_experiment(SCOPE, "e", "/tmp/packs")
+    run = store.create_run(SCOPE, NewRun(experiment.id, "r", "ann", now_ms()))
+    store.log_batch(SCOPE, run.id, RunData(points))
+    return run.id
+
+
+def _same(a: list[Metric], b: list[Metric]) -> bool:
+    def plain(points: list[Metric]) -> list[tuple[object, ...]]:
+        return [(p.key, repr(p.value), p.step, p.timestamp) for p in points]
+
+    return plain(a) == plain(b)
+
+
+def test_a_run_is_packed_when_it_ends_and_unpacked_when_it_runs_again(
+    store: SqlTrackingStore,
+) -> None:
+    points = [Metric("loss", 1 / (s + 1), s, 100 + s) for s in range(50)]
+    run_id = _run(store, [*points, Metric("acc", math.nan, 0, 1)])
+    assert _packed(store, run_id) == {}
+    rows = store.get_metric_history(SCOPE, run_id, "loss")
+    store.update_run(SCOPE, run_id, RunUpdate(status=RunStatus.FINISHED))
+    assert _packed(store, run_id) == {"loss": 50, "acc": 1}
+    assert _same(store.get_metric_history(SCOPE, run_id, "loss"), rows)
+    assert math.isnan(store.get_metric_history(SCOPE, run_id, "acc")[0].value)
+
+    store.update_run(SCOPE, run_id, RunUpdate(status=RunStatus.RUNNING))
+    assert _packed(store, run_id) == {}
+    store.log_batch(SCOPE, run_id, RunData([Metric("loss", 0.0, 50, 150)]))
+    store.update_run(SCOPE, run_id, RunUpdate(status=RunStatus.KILLED))
+    assert _packed(store, run_id)["loss"] == 51
+    with store.db.write() as conn:  # the run ends for good: its rows go with it
+        conn.exec_driver_sql("DELETE FROM runs WHERE id = ?", (run_id,))
+    assert _packed(store, run_id) == {}
+
+
+def test_runs_recorded_already_ended_are_packed_as_they_are_stored(
+    store: SqlTrackingStore,
+) -> None:
+    parent = _run(store, [])
+    experiment_id = store.get_run(SCOPE, parent).experiment_id
+    steps = [
+        FinishedRun(
+            NewRun(experiment_id, f"step-{i}", "ann", now_ms(), parent_run_id=parent),
+            RunStatus.FINISHED,
+            now_ms(),
+            RunData([Metric("rows", float(s * i), s, 10 - s) for s in (3, 1, 2)]),
+        )
+        for i in range(3)
+    ]
+    ids = store.add_finished_runs(SCOPE, steps)
+    for i, run_id in enumerate(ids):
+        assert _packed(store, run_id) == {"rows": 3}
+        history = store.get_metric_history(SCOPE, run_id, "rows")
+        assert [(p.step, p.value) for p in history] == [(1, i), (2, 2 * i), (3, 3 * i)]
+
+
+def test_a_series_without_a_pack_reads_from_its_rows(
+    store: SqlTrackingStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sql_packs, "MAX_PACKED_POINTS", 10)  # "long" from 11 points
+    run_id = _run(
+        store,
+        [Metric("long", float(s), s, 1) for s in range(11)] + [Metric("short", 1.0, 0, 1)],
+    )
+    store.update_run(SCOPE, run_id, RunUpdate(status=RunStatus.FINISHED))
+    assert _packed(store, run_id) == {"short": 1}
+    assert [p.value for p in store.get_metric_history(SCOPE, run_id, "long")] == list(
+        map(float, range(11))
+    )
+    with store.db.write() as conn:  # as a run that ended before packs existed
+        conn.execute(delete(metric_packs))
+        assert conn.execute(select(func.count()).select_from(metric_packs)).scalar() == 0
+    assert [p.value for p in store.get_metric_history(SCOPE, run_id, "short")] == [1.0]
