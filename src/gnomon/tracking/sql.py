@@ -7,9 +7,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import replace
 from types import SimpleNamespace
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import Connection, Dialect, Row, and_, func, or_, select, update
+from sqlalchemy import Connection, Dialect, Row, func, select, update
 
 from gnomon._types import (
     Page,
@@ -239,10 +239,9 @@ class SqlTrackingStore:
         if not data:
             return
         with self.db.write() as conn:
-            # Shared lock on PostgreSQL: the run cannot end (and pack its series) mid-batch.
-            row = self._run_row(conn, scope, run_id, lock="share")
-            if row.status != RunStatus.RUNNING.value:
-                raise Conflict(f"run {run_id!r} is {row.status}; only a RUNNING run can log")
+            status = self._run_status(conn, scope, run_id)
+            if status != RunStatus.RUNNING.value:
+                raise Conflict(f"run {run_id!r} is {status}; only a RUNNING run can log")
             if data.params:
                 self._write_params(conn, run_id, data.params)
             if data.tags:
@@ -348,8 +347,9 @@ class SqlTrackingStore:
 
     def _update_run(self, scope: Scope, run_id: str, values: dict[str, Any]) -> Run:
         with self.db.write() as conn:
-            # Locked on PostgreSQL: two calls ending one run see each other's status.
-            row = self._run_row(conn, scope, run_id, lock="update")
+            # Locked on PostgreSQL: two calls ending one run see each other's status, and a
+            # batch being written (it holds a share lock) lands before the run is packed.
+            row = self._run_row(conn, scope, run_id, lock=True)
             if values:
                 conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
             status = values.get("status", row.status)
@@ -405,32 +405,7 @@ class SqlTrackingStore:
             seen = latest.get(row[1])
             if seen is None or (row[2], row[3]) >= (seen[2], seen[3]):
                 latest[row[1]] = row
-        conn.execute(
-            self._latest_upsert(),
-            [dict(zip(_POINT_COLUMNS, row, strict=True)) for row in latest.values()],
-        )
-
-    def _latest_upsert(self) -> Any:
-        """Each key's latest point replaces the stored one unless that is later."""
-        found = self._statements.get(("latest",))
-        if found is None:
-            statement = self._insert(latest_metrics)
-            excluded = statement.excluded
-            target = latest_metrics.c
-            found = statement.on_conflict_do_update(
-                index_elements=["run_id", "key"],
-                set_={
-                    "value": excluded.value,
-                    "step": excluded.step,
-                    "timestamp": excluded.timestamp,
-                },
-                where=or_(
-                    excluded.step > target.step,
-                    and_(excluded.step == target.step, excluded.timestamp >= target.timestamp),
-                ),
-            )
-            self._statements["latest",] = found
-        return found
+        conn.exec_driver_sql(_latest_upsert_sql(conn.dialect), list(latest.values()))
 
     def _upsert(
         self,
@@ -475,20 +450,27 @@ class SqlTrackingStore:
         return _to_experiment(row)
 
     def _run_row(
-        self,
-        conn: Connection,
-        scope: Scope,
-        run_id: str,
-        *,
-        lock: Literal["share", "update"] | None = None,
+        self, conn: Connection, scope: Scope, run_id: str, *, lock: bool = False
     ) -> Row[Any]:
         query = select(runs).where(runs.c.id == run_id, runs.c.workspace_id == scope.workspace)
-        if lock is not None and not self.db.is_sqlite:  # SQLite's writers queue already
-            query = query.with_for_update(read=lock == "share")
+        if lock and not self.db.is_sqlite:  # SQLite's writers queue already
+            query = query.with_for_update()
         row = conn.execute(query).first()
         if row is None:
             raise NotFound(f"run {run_id!r} not found")
         return row
+
+    def _run_status(self, conn: Connection, scope: Scope, run_id: str) -> str:
+        """The status of the workspace's run, share-locked on PostgreSQL: the run cannot end
+        (and pack its series) while a batch is being written into it."""
+        m = driver_sql.marker(conn.dialect)
+        sql = f"SELECT status FROM runs WHERE id = {m} AND workspace_id = {m}"
+        found = driver_sql.rows(
+            conn, sql if self.db.is_sqlite else f"{sql} FOR SHARE", (run_id, scope.workspace)
+        )
+        if not found:
+            raise NotFound(f"run {run_id!r} not found")
+        return str(found[0][0])
 
     def _page_rows(
         self, conn: Connection, scope: Scope, query: RunQuery, ids_only: bool
@@ -531,6 +513,23 @@ def _experiment_by_name_sql(dialect: Dialect) -> str:
     m = driver_sql.marker(dialect)
     columns = ", ".join(dialect.identifier_preparer.quote(c.name) for c in experiments.c)
     return f"SELECT {columns} FROM experiments WHERE workspace_id = {m} AND name = {m}"
+
+
+@functools.lru_cache(maxsize=4)
+def _latest_upsert_sql(dialect: Dialect) -> str:
+    """Each key's latest point replaces the stored one unless that is later (executemany of
+    ``_POINT_COLUMNS`` tuples; SQLAlchemy's per-row parameter handling cost more)."""
+    insert = driver_sql.insert(dialect, latest_metrics, _POINT_COLUMNS)
+    key, stamp = (
+        dialect.identifier_preparer.quote("key"),
+        dialect.identifier_preparer.quote("timestamp"),
+    )
+    return (
+        f"{insert} ON CONFLICT (run_id, {key}) DO UPDATE SET value = excluded.value, "
+        f"step = excluded.step, {stamp} = excluded.{stamp} "
+        f"WHERE excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step "
+        f"AND excluded.{stamp} >= latest_metrics.{stamp})"
+    )
 
 
 @functools.lru_cache(maxsize=4)

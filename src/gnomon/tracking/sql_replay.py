@@ -10,11 +10,12 @@ concurrently (a retry racing its still-running original on PostgreSQL) can still
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Dialect
 
-from gnomon.tracking.tables import metrics
+from gnomon.store import driver_sql
 
 KEYS_PER_QUERY = 500  # keeps each IN list far below SQLite's bound-variable limit
 
@@ -29,18 +30,26 @@ def unstored_points(conn: Connection, run_id: str, rows: list[Point]) -> list[Po
     steps = [row[2] for row in rows]
     times = [row[3] for row in rows]
     keys = sorted({row[1] for row in rows})
-    c = metrics.c
+    bounds = (min(steps), max(steps), min(times), max(times))
     stored: set[tuple[Any, ...]] = set()
     # The (run_id, key, step, timestamp, value) index answers this without reading the table;
     # a training loop's new steps are past the stored ones, so it usually finds nothing.
     for start in range(0, len(keys), KEYS_PER_QUERY):
-        query = select(c.key, c.step, c.timestamp, c.value).where(
-            c.run_id == run_id,
-            c.key.in_(keys[start : start + KEYS_PER_QUERY]),
-            c.step.between(min(steps), max(steps)),
-            c.timestamp.between(min(times), max(times)),
-        )
-        stored.update(tuple(row) for row in conn.execute(query))
+        chunk = keys[start : start + KEYS_PER_QUERY]
+        sql = _stored_sql(conn.dialect, len(chunk))
+        stored.update(driver_sql.rows(conn, sql, (run_id, *chunk, *bounds)))
     if not stored:
         return rows
     return [r for r in rows if r[1:] not in stored]
+
+
+@functools.lru_cache(maxsize=64)
+def _stored_sql(dialect: Dialect, width: int) -> str:
+    # Plain text per list width: building the SQLAlchemy statement cost more than running it.
+    m, q = driver_sql.marker(dialect), dialect.identifier_preparer.quote
+    keys = ", ".join([m] * width)
+    return (
+        f"SELECT {q('key')}, step, {q('timestamp')}, value FROM metrics "
+        f"WHERE run_id = {m} AND {q('key')} IN ({keys}) "
+        f"AND step BETWEEN {m} AND {m} AND {q('timestamp')} BETWEEN {m} AND {m}"
+    )
