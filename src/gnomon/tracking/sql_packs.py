@@ -24,8 +24,10 @@ from gnomon.store import driver_sql
 from gnomon.tracking.entities import Metric
 from gnomon.tracking.tables import metric_packs
 
-# A longer series stays in rows: one history read would otherwise move a blob this large.
-MAX_PACKED_POINTS = 1_000_000
+# A longer series stays in rows (2.4 MB a pack), and ending a run reads at most about
+# PACK_BUDGET points: the end holds the write lock meanwhile (a second, here, for a million).
+MAX_PACKED_POINTS = 100_000
+PACK_BUDGET = 1_000_000
 _SWAP = sys.byteorder == "big"  # stored little-endian, whatever the host
 _COLUMNS = ("run_id", "key", "points", "step_bytes", "time_bytes", "value_bytes")
 
@@ -38,11 +40,14 @@ def pack_run(conn: Connection, run_id: str) -> None:
     # and no key column to build per point.
     points = (
         f"SELECT step, {q('timestamp')}, value FROM metrics "
-        f"WHERE run_id = {m} AND {q('key')} = {m} ORDER BY step, {q('timestamp')}"
+        f"WHERE run_id = {m} AND {q('key')} = {m} ORDER BY step, {q('timestamp')} LIMIT {m}"
     )
-    packs = []
+    packs, budget = [], PACK_BUDGET
     for (key,) in driver_sql.rows(conn, keys, (run_id,)):
-        found = driver_sql.rows(conn, points, (run_id, key))
+        if budget <= 0:
+            break  # the rest of a very large run is read from its rows
+        found = driver_sql.rows(conn, points, (run_id, key, MAX_PACKED_POINTS + 1))
+        budget -= len(found)
         if 0 < len(found) <= MAX_PACKED_POINTS:
             packs.append(_row(run_id, key, found))
     insert_packs(conn, packs)
@@ -107,6 +112,7 @@ def _row(run_id: str, key: str, points: Sequence[tuple[int, int, Any]]) -> tuple
 
 __all__ = [
     "MAX_PACKED_POINTS",
+    "PACK_BUDGET",
     "drop_packs",
     "insert_packs",
     "pack_points",

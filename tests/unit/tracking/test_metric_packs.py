@@ -104,3 +104,16 @@ def test_a_series_without_a_pack_reads_from_its_rows(
         conn.execute(delete(metric_packs))
         assert conn.execute(select(func.count()).select_from(metric_packs)).scalar() == 0
     assert [p.value for p in store.get_metric_history(SCOPE, run_id, "short")] == [1.0]
+
+
+def test_ending_a_very_large_run_packs_only_what_its_budget_allows(
+    store: SqlTrackingStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sql_packs, "PACK_BUDGET", 5)
+    run_id = _run(store, [Metric(k, float(s), s, 1) for k in ("a", "b") for s in range(5)])
+    store.update_run(SCOPE, run_id, RunUpdate(status=RunStatus.FINISHED))
+    assert len(_packed(store, run_id)) == 1  # the budget ran out after the first key read
+    for key in ("a", "b"):
+        assert [p.value for p in store.get_metric_history(SCOPE, run_id, key)] == [
+            0.0, 1.0, 2.0, 3.0, 4.0
+        ]  # fmt: skip
