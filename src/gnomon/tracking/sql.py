@@ -210,7 +210,7 @@ class SqlTrackingStore:
                     latest_metrics.insert(),
                     [dict(zip(_POINT_COLUMNS, p, strict=True)) for p in latest.values()],
                 )
-                sql_packs.insert_packs(conn, sql_packs.pack_points(points))  # ended already
+                sql_packs.insert_packs(conn, sql_packs.pack_points(conn.dialect, points))
         return ids
 
     def get_run(self, scope: Scope, run_id: str) -> Run:

@@ -28,6 +28,7 @@ from gnomon.tracking.tables import metric_packs
 # PACK_BUDGET points: the end holds the write lock meanwhile (a second, here, for a million).
 MAX_PACKED_POINTS = 100_000
 PACK_BUDGET = 1_000_000
+KEY_COST = 100  # a key's read counts as this many points: a query costs what ~100 points do
 _SWAP = sys.byteorder == "big"  # stored little-endian, whatever the host
 _COLUMNS = ("run_id", "key", "points", "step_bytes", "time_bytes", "value_bytes")
 
@@ -35,7 +36,7 @@ _COLUMNS = ("run_id", "key", "points", "step_bytes", "time_bytes", "value_bytes"
 def pack_run(conn: Connection, run_id: str) -> None:
     """Pack every series of ``run_id`` from its ``metrics`` rows (the run is ending)."""
     m, q = driver_sql.marker(conn.dialect), conn.dialect.identifier_preparer.quote
-    keys = f"SELECT {q('key')} FROM latest_metrics WHERE run_id = {m}"
+    keys = f"SELECT {q('key')} FROM latest_metrics WHERE run_id = {m} LIMIT {m}"
     # One key at a time, through the (run_id, key, step, timestamp, value) index: in order,
     # and no key column to build per point.
     points = (
@@ -43,23 +44,35 @@ def pack_run(conn: Connection, run_id: str) -> None:
         f"WHERE run_id = {m} AND {q('key')} = {m} ORDER BY step, {q('timestamp')} LIMIT {m}"
     )
     packs, budget = [], PACK_BUDGET
-    for (key,) in driver_sql.rows(conn, keys, (run_id,)):
+    for (key,) in driver_sql.rows(conn, keys, (run_id, PACK_BUDGET // KEY_COST + 1)):
         if budget <= 0:
             break  # the rest of a very large run is read from its rows
         found = driver_sql.rows(conn, points, (run_id, key, MAX_PACKED_POINTS + 1))
-        budget -= len(found)
+        budget -= len(found) + KEY_COST
         if 0 < len(found) <= MAX_PACKED_POINTS:
             packs.append(_row(run_id, key, found))
     insert_packs(conn, packs)
 
 
-def pack_points(points: Iterable[tuple[str, str, int, int, Any]]) -> list[tuple[Any, ...]]:
-    """The packs of ``metrics`` rows (run_id, key, step, timestamp, value) of any runs."""
+def pack_points(
+    dialect: Dialect, points: Iterable[tuple[str, str, int, int, Any]]
+) -> list[tuple[Any, ...]]:
+    """The packs of ``metrics`` rows (run_id, key, step, timestamp, value) of any runs, as
+    the rows read back: ties on (step, timestamp) in the index's order (by value, NULL first
+    on SQLite, last on PostgreSQL), and -0.0 as 0.0 on SQLite (it stores an integral REAL as
+    an integer)."""
+    sqlite = dialect.name == "sqlite"
     series: dict[tuple[str, str], list[tuple[int, int, Any]]] = {}
     for run_id, key, step, stamp, value in points:
+        if sqlite and value is not None:
+            value += 0.0  # -0.0 + 0.0 is 0.0; every other value stays as it is
         series.setdefault((run_id, key), []).append((step, stamp, value))
+
+    def order(p: tuple[int, int, Any]) -> tuple[Any, ...]:
+        return (p[0], p[1], (p[2] is None) != sqlite, 0.0 if p[2] is None else p[2])
+
     return [
-        _row(run_id, key, sorted(found, key=lambda p: p[:2]))
+        _row(run_id, key, sorted(found, key=order))
         for (run_id, key), found in series.items()
         if len(found) <= MAX_PACKED_POINTS
     ]
@@ -111,6 +124,7 @@ def _row(run_id: str, key: str, points: Sequence[tuple[int, int, Any]]) -> tuple
 
 
 __all__ = [
+    "KEY_COST",
     "MAX_PACKED_POINTS",
     "PACK_BUDGET",
     "drop_packs",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
 
 from gnomon._types import Scope, now_ms
 from gnomon.store.database import Database
@@ -15,6 +15,7 @@ from gnomon.tracking import sql_packs
 from gnomon.tracking.entities import FinishedRun, Metric, NewRun, RunData, RunStatus, RunUpdate
 from gnomon.tracking.sql import SqlTrackingStore
 from gnomon.tracking.tables import metric_packs
+from tests.fixtures.databases import fresh_workspace
 
 SCOPE = Scope()
 
@@ -117,3 +118,60 @@ def test_ending_a_very_large_run_packs_only_what_its_budget_allows(
         assert [p.value for p in store.get_metric_history(SCOPE, run_id, key)] == [
             0.0, 1.0, 2.0, 3.0, 4.0
         ]  # fmt: skip
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_store(request: pytest.FixtureRequest) -> tuple[SqlTrackingStore, Scope]:
+    if request.param == "sqlite":
+        return SqlTrackingStore(request.getfixturevalue("sqlite_db")), SCOPE
+    db = request.getfixturevalue("postgres_db")
+    return SqlTrackingStore(db), fresh_workspace(db)
+
+
+def test_a_run_recorded_ended_reads_as_its_rows_do(
+    any_store: tuple[SqlTrackingStore, Scope],
+) -> None:
+    # Ties on (step, timestamp) come back in the rows' order (the index's: by value, NaN's
+    # NULL first on SQLite and last on PostgreSQL), and -0.0 as the rows hold it.
+    store, scope = any_store
+    experiment = store.create_experiment(scope, "e", "/tmp/packs")
+    parent = store.create_run(scope, NewRun(experiment.id, "p", "ann", now_ms()))
+    logged = [Metric("m", 2.0, 1, 1), Metric("m", math.nan, 1, 1), Metric("m", 1.0, 1, 1),
+              Metric("m", -0.0, 0, 1), Metric("m", math.inf, 1, 1)]  # fmt: skip
+    step = NewRun(experiment.id, "s", "ann", now_ms(), parent_run_id=parent.id)
+    [run_id] = store.add_finished_runs(
+        scope, [FinishedRun(step, RunStatus.FINISHED, 5, RunData(logged))]
+    )
+
+    def history() -> list[tuple[object, ...]]:
+        points = store.get_metric_history(scope, run_id, "m")
+        return [(repr(p.value), p.step, p.timestamp) for p in points]
+
+    assert _packed(store, run_id) == {"m": 5}
+    packed = history()
+    with store.db.write() as conn:  # as a run that ended before packs existed
+        conn.execute(delete(metric_packs).where(metric_packs.c.run_id == run_id))
+    assert packed == history()
+
+
+def test_ending_a_run_of_many_keys_reads_a_bounded_number_of_them(
+    store: SqlTrackingStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A key costs a query whatever its points: a run of a million one-point keys must not
+    # hold the write lock for a million queries. A key read counts as 100 points.
+    monkeypatch.setattr(sql_packs, "PACK_BUDGET", 10_000)
+    run_id = _run(store, [Metric(f"k{i:04d}", float(i), 0, 1) for i in range(1_000)])
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(store.db.engine, "before_cursor_execute", count)
+    try:
+        store.update_run(SCOPE, run_id, RunUpdate(status=RunStatus.FINISHED))
+    finally:
+        event.remove(store.db.engine, "before_cursor_execute", count)
+    assert len([s for s in statements if "FROM metrics" in s]) <= 10_000 // 100
+    assert len(_packed(store, run_id)) == 10_000 // 100
+    for i in (0, 999):
+        assert [p.value for p in store.get_metric_history(SCOPE, run_id, f"k{i:04d}")] == [i]
