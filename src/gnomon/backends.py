@@ -70,15 +70,14 @@ def open_services(settings: Settings) -> Services:
     uri = settings.store_uri
     scheme = _scheme(uri)
     # Each capability's wiring is imported when it is built, on first use.
-    builders = [
-        functools.partial(_build, capability)
-        for capability in capabilities()
-        if capability.services is not None
-    ]
+    built = [c for c in capabilities() if c.services is not None]
+    builders = {c.name: functools.partial(_build, c) for c in built}
+    providers = {kind: builders[c.name] for c in built for kind in c.provides}
+    parts = {"builders": list(builders.values()), "providers": providers}
     if scheme in _SQL_SCHEMES:
-        return Services(settings, database=_database(uri), builders=builders)
+        return Services(settings, database=_database(uri), **parts)
     if scheme in _HTTP_SCHEMES:
-        return Services(settings, transport=_transport(settings), builders=builders)
+        return Services(settings, transport=_transport(settings), **parts)
     known = ", ".join(sorted({s.split("+")[0] for s in _SQL_SCHEMES | _HTTP_SCHEMES}))
     raise InvalidInput(f"unsupported GNOMON_URI scheme {scheme!r} in {uri!r} (known: {known})")
 

@@ -39,6 +39,9 @@ class Capability:
     routers: tuple[str, ...] = ()
     commands: tuple[Command, ...] = ()
     services: str | None = None  # "module:function" building its services (see backends.py)
+    # Class names of service kinds a lookup may build this capability for alone, ahead of
+    # those listed before it (services.py): its build must not need them.
+    provides: tuple[str, ...] = ()
     home: str | None = None  # the package, when it is not gnomon.<name> (a plugin, a test)
 
     @property
@@ -129,6 +132,7 @@ CAPABILITIES: tuple[Capability, ...] = (
         tables="tables",
         routers=("routes", "storage_routes"),
         services="wiring:build",
+        provides=("LoggedModelPaths",),  # a run's first artifact write: data stays unbuilt
         commands=(
             Command("models", "cli:models_app", "Register, compare, alias and check models."),
         ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from gnomon._types import Scope
@@ -26,7 +26,10 @@ class ServiceRegistry:
 
     Capabilities are built on first use, in manifest order: a lookup that misses builds the
     next capability not yet built until one provides it, so ``gnomon experiments list``
-    never imports the registry. Building holds a lock, so server threads share one build.
+    never imports the registry. A capability that declares a kind in ``providers`` is built
+    alone for a lookup of it, ahead of those before it (a run's first artifact write asks
+    the registry for its sealed paths without building data and features). Building holds
+    a lock, so server threads share one build.
     """
 
     def __init__(
@@ -36,6 +39,7 @@ class ServiceRegistry:
         database: Database | None = None,
         transport: Transport | None = None,
         builders: Sequence[Callable[[ServiceRegistry], None]] = (),
+        providers: Mapping[str, Callable[[ServiceRegistry], None]] | None = None,
     ) -> None:
         self.settings = settings
         self.database = database
@@ -45,6 +49,7 @@ class ServiceRegistry:
         self._apis: dict[str, tuple[type[Any], Callable[[Scope], object]]] = {}
         self._server_hooks: list[Callable[[ServiceRegistry], None]] = []
         self._pending = list(builders)
+        self._providers = dict(providers or {})  # kind's class name -> one of the builders
         self._building = threading.RLock()  # re-entrant: a build may look up an earlier one
 
     @property
@@ -66,6 +71,8 @@ class ServiceRegistry:
         self._parts[kind] = value
 
     def find(self, kind: type[T]) -> T | None:
+        if kind not in self._parts:
+            self._build_provider(kind)
         while kind not in self._parts and self._build_next():
             pass
         return cast("T | None", self._parts.get(kind))
@@ -116,6 +123,15 @@ class ServiceRegistry:
         for hook in self._server_hooks:
             hook(twin)
         return twin
+
+    def _build_provider(self, kind: type[Any]) -> None:
+        build = self._providers.get(kind.__name__)
+        if build is None:
+            return
+        with self._building:
+            if build in self._pending:
+                self._pending.remove(build)
+                build(self)
 
     def _build_next(self) -> bool:
         with self._building:

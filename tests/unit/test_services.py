@@ -35,6 +35,45 @@ def test_a_command_builds_only_the_capabilities_it_reaches(tmp_path: Path) -> No
     assert done.stdout.split() == ["False", "False", "True", "True"]
 
 
+def test_a_run_that_writes_artifacts_builds_the_registry_but_not_data(tmp_path: Path) -> None:
+    # Its first artifact write asks the registry for the run's sealed model paths.
+    modules = "('gnomon.registry.service', 'gnomon.data.service', 'gnomon.features.service')"
+    program = (
+        "import sys, gnomon\n"
+        "with gnomon.start_run() as run:\n"
+        "    gnomon.log_text('hello', 'notes.txt')\n"
+        f"print(*(m in sys.modules for m in {modules}))\n"
+        "print(gnomon.get_client().datasets is not None)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GNOMON_")}
+    env["GNOMON_HOME"] = str(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, env=env, check=True
+    )
+    assert done.stdout.split() == ["True", "False", "False", "True"]
+
+
+def test_a_declared_provider_is_built_alone_and_once(tmp_path: Path) -> None:
+    built: list[str] = []
+
+    def first(services: ServiceRegistry) -> None:
+        built.append("first")
+        services.provide(Path, tmp_path)
+
+    def second(services: ServiceRegistry) -> None:
+        built.append("second")
+        services.provide(Counter, Counter())
+
+    services = ServiceRegistry(
+        Settings(home=tmp_path), builders=[first, second], providers={"Counter": second}
+    )
+    counter = services.find(Counter)
+    assert isinstance(counter, Counter) and built == ["second"]
+    assert services.find(Path) == tmp_path and built == ["second", "first"]
+    assert services.find(Counter) is counter and services.find(str) is None
+    assert built == ["second", "first"]
+
+
 def test_concurrent_lookups_build_each_capability_once(tmp_path: Path) -> None:
     builds = Counter()
     started = threading.Barrier(8)

@@ -45,6 +45,7 @@ from gnomon.data.entities import (
 from gnomon.data.entries import check_entries
 from gnomon.data.hashing import DigestCache, digest_file, stat_key
 from gnomon.data.manifests import build_manifest
+from gnomon.data.model_uses import ModelsOfRuns
 from gnomon.data.objects import ObjectStore, digest_hex
 from gnomon.data.restore import check_destination, restore
 from gnomon.data.scan import scan
@@ -59,9 +60,6 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 Progress = Callable[[int, int | None], None]
-# (scope, run ids) -> the registered model versions made by those runs: the registry, built
-# after this capability, provides it (see registry/wiring.py); without it none are listed.
-ModelsOfRuns = Callable[[Scope, Sequence[str]], list[ModelUse]]
 CONTEXT_LENGTH = 64
 MAX_TABLE_DIFFS = 50  # changed tables whose rows and columns a diff reads
 _FETCHERS = 4
@@ -74,10 +72,9 @@ class DatasetService:
         self.store = store
         self.artifacts = artifacts
         self.digest_cache = digest_cache
+        # The registry's answer (model_uses.py), found on first use; without one, none.
         self.models_of_runs: ModelsOfRuns | None = None
-        # Builds the capabilities after this one (the registry sets models_of_runs): they
-        # are built lazily, and used_by may come first.
-        self.build_later: Callable[[], object] | None = None
+        self.find_models_of_runs: Callable[[], ModelsOfRuns | None] | None = None
         # The server's copy restricts datasets by their access lists (data/access.py);
         # embedded mode has no users to restrict.
         self.restricted = False
@@ -535,8 +532,8 @@ class DatasetService:
         version = self.version(scope, ref)
         runs = self.store.runs_using(scope, version.dataset, version.version)
         models: list[ModelUse] = []
-        if self.models_of_runs is None and self.build_later is not None:
-            self.build_later()
+        if self.models_of_runs is None and self.find_models_of_runs is not None:
+            self.models_of_runs = self.find_models_of_runs()
         if self.models_of_runs is not None and runs:
             models = self.models_of_runs(scope, [run.run_id for run in runs])
         return UsedBy(version.ref, tuple(runs), tuple(models))

@@ -24,6 +24,7 @@ def build(services: ServiceRegistry) -> None:
         return
     from gnomon.data.client import DatasetClient
     from gnomon.data.hashing import DIGEST_CACHE, DigestCache
+    from gnomon.data.model_uses import ModelsOfRuns
     from gnomon.data.service import DatasetService
     from gnomon.data.sql import SqlDatasetStore
 
@@ -31,7 +32,7 @@ def build(services: ServiceRegistry) -> None:
     cache = DigestCache(settings.home / DIGEST_CACHE)
     artifacts = services.artifact_store(settings.artifact_root)
     datasets = DatasetService(SqlDatasetStore(services.database), artifacts, cache)
-    datasets.build_later = lambda: services.offers("registry")
+    datasets.find_models_of_runs = lambda: services.find(ModelsOfRuns)
     services.provide(DatasetService, datasets)
 
     def restricting(twin: ServiceRegistry) -> None:

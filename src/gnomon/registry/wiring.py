@@ -3,9 +3,17 @@ model files (embedded and the server's side), and ``client.registry`` in both mo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import partial
+from typing import TYPE_CHECKING
+
 from gnomon._types import Scope
 from gnomon.registry.api import RegistryApi
 from gnomon.services import ServiceRegistry
+
+if TYPE_CHECKING:
+    from gnomon.data.entities import ModelUse
+    from gnomon.store.database import Database
 
 
 def build(services: ServiceRegistry) -> None:
@@ -16,6 +24,7 @@ def build(services: ServiceRegistry) -> None:
         assert transport is not None  # one of the two is always set
         services.expose("registry", RegistryApi, lambda _: HttpRegistryClient(transport))
         return
+    from gnomon.data.model_uses import ModelsOfRuns
     from gnomon.registry.client import RegistryClient
     from gnomon.registry.registration import Registrar
     from gnomon.registry.service import RegistryService
@@ -29,7 +38,7 @@ def build(services: ServiceRegistry) -> None:
     services.provide(RegistryService, registry)
     services.provide(Registrar, registrar)
     services.provide(LoggedModelPaths, registry.logged_model_paths)  # tracking seals them
-    _link_dataset_lineage(services)
+    services.provide(ModelsOfRuns, partial(_models_of_runs, services.database))
     # Loading a model unpickles bytes an editor chose: never inside the API server.
     services.on_server(lambda twin: twin.provide(Registrar, registrar.without_load_check()))
 
@@ -39,14 +48,8 @@ def build(services: ServiceRegistry) -> None:
     services.expose("registry", RegistryApi, embedded)
 
 
-def _link_dataset_lineage(services: ServiceRegistry) -> None:
-    """``gnomon data used-by`` lists the model versions the runs made: the data service,
-    built before the registry, gets the lookup from here."""
-    from functools import partial
-
-    from gnomon.data.service import DatasetService
+def _models_of_runs(db: Database, scope: Scope, run_ids: Sequence[str]) -> list[ModelUse]:
+    """``gnomon data used-by``'s model versions (lineage.py: loaded only when asked)."""
     from gnomon.registry.lineage import versions_of_runs
 
-    datasets = services.find(DatasetService)
-    if datasets is not None and services.database is not None:
-        datasets.models_of_runs = partial(versions_of_runs, services.database)
+    return versions_of_runs(db, scope, run_ids)
