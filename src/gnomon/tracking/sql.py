@@ -463,11 +463,7 @@ class SqlTrackingStore:
     def _run_status(self, conn: Connection, scope: Scope, run_id: str) -> str:
         """The status of the workspace's run, share-locked on PostgreSQL: the run cannot end
         (and pack its series) while a batch is being written into it."""
-        m = driver_sql.marker(conn.dialect)
-        sql = f"SELECT status FROM runs WHERE id = {m} AND workspace_id = {m}"
-        found = driver_sql.rows(
-            conn, sql if self.db.is_sqlite else f"{sql} FOR SHARE", (run_id, scope.workspace)
-        )
+        found = driver_sql.rows(conn, _status_sql(conn.dialect), (run_id, scope.workspace))
         if not found:
             raise NotFound(f"run {run_id!r} not found")
         return str(found[0][0])
@@ -513,6 +509,13 @@ def _experiment_by_name_sql(dialect: Dialect) -> str:
     m = driver_sql.marker(dialect)
     columns = ", ".join(dialect.identifier_preparer.quote(c.name) for c in experiments.c)
     return f"SELECT {columns} FROM experiments WHERE workspace_id = {m} AND name = {m}"
+
+
+@functools.lru_cache(maxsize=4)
+def _status_sql(dialect: Dialect) -> str:
+    m = driver_sql.marker(dialect)
+    sql = f"SELECT status FROM runs WHERE id = {m} AND workspace_id = {m}"
+    return sql if dialect.name == "sqlite" else f"{sql} FOR SHARE"  # SQLite's writers queue
 
 
 @functools.lru_cache(maxsize=4)

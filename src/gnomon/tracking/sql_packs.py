@@ -11,6 +11,7 @@ a share lock on the run row, so a batch and the end of its run cannot interleave
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 from array import array
@@ -35,14 +36,7 @@ _COLUMNS = ("run_id", "key", "points", "step_bytes", "time_bytes", "value_bytes"
 
 def pack_run(conn: Connection, run_id: str) -> None:
     """Pack every series of ``run_id`` from its ``metrics`` rows (the run is ending)."""
-    m, q = driver_sql.marker(conn.dialect), conn.dialect.identifier_preparer.quote
-    keys = f"SELECT {q('key')} FROM latest_metrics WHERE run_id = {m} LIMIT {m}"
-    # One key at a time, through the (run_id, key, step, timestamp, value) index: in order,
-    # and no key column to build per point.
-    points = (
-        f"SELECT step, {q('timestamp')}, value FROM metrics "
-        f"WHERE run_id = {m} AND {q('key')} = {m} ORDER BY step, {q('timestamp')} LIMIT {m}"
-    )
+    keys, points = _pack_sql(conn.dialect)
     packs, budget = [], PACK_BUDGET
     for (key,) in driver_sql.rows(conn, keys, (run_id, PACK_BUDGET // KEY_COST + 1)):
         if budget <= 0:
@@ -88,6 +82,7 @@ def drop_packs(conn: Connection, run_id: str) -> None:
     conn.execute(delete(metric_packs).where(metric_packs.c.run_id == run_id))
 
 
+@functools.lru_cache(maxsize=4)
 def packed_history_sql(dialect: Dialect) -> str:
     """One key's pack of the workspace's run (no row: not packed, or no such run)."""
     m, q = driver_sql.marker(dialect), dialect.identifier_preparer.quote
@@ -109,6 +104,19 @@ def unpack(key: str, steps: bytes, stamps: bytes, values: bytes) -> list[Metric]
         t.byteswap()
         v.byteswap()
     return list(map(Metric, repeat(key, len(s)), v, s, t))
+
+
+@functools.lru_cache(maxsize=4)
+def _pack_sql(dialect: Dialect) -> tuple[str, str]:
+    """A run's keys, and one key's points through the (run_id, key, step, timestamp, value)
+    index: in order, and no key column to build per point."""
+    m, q = driver_sql.marker(dialect), dialect.identifier_preparer.quote
+    keys = f"SELECT {q('key')} FROM latest_metrics WHERE run_id = {m} LIMIT {m}"
+    points = (
+        f"SELECT step, {q('timestamp')}, value FROM metrics "
+        f"WHERE run_id = {m} AND {q('key')} = {m} ORDER BY step, {q('timestamp')} LIMIT {m}"
+    )
+    return keys, points
 
 
 def _row(run_id: str, key: str, points: Sequence[tuple[int, int, Any]]) -> tuple[Any, ...]:
