@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from gnomon.data.schema import DatasetSchema
     from gnomon.data.validation import Thresholds, ValidationReport
 
+DEFAULT_GRACE_S = 86_400.0  # gc leaves newer objects: longer than any add or upload takes
+
 
 class DatasetsApi(Protocol):
     def add(
@@ -135,7 +137,7 @@ class DatasetsApi(Protocol):
     def collect(
         self,
         *,
-        grace_s: float = 86_400.0,
+        grace_s: float = DEFAULT_GRACE_S,
         dry_run: bool = False,
         on_progress: Callable[[int, int], None] | None = None,
     ) -> Collected:

@@ -11,6 +11,7 @@ from gnomon._types import Scope
 from gnomon.config import Settings
 from gnomon.data import frames
 from gnomon.data.access import DatasetAccess
+from gnomon.data.api import DEFAULT_GRACE_S
 from gnomon.data.collect import Collected
 from gnomon.data.described import Described
 from gnomon.data.entities import (
@@ -115,7 +116,7 @@ class DatasetClient:
     def collect(
         self,
         *,
-        grace_s: float = 86_400.0,
+        grace_s: float = DEFAULT_GRACE_S,
         dry_run: bool = False,
         on_progress: Callable[[int, int], None] | None = None,
     ) -> Collected:

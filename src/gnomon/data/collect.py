@@ -14,11 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gnomon._types import Scope, now_ms
+from gnomon.data.api import DEFAULT_GRACE_S
 from gnomon.data.objects import ObjectStore
 from gnomon.data.sql import SqlDatasetStore
 from gnomon.errors import InvalidInput
 
-DEFAULT_GRACE_S = 86_400.0  # a day: longer than any add or upload takes
 MAX_GRACE_S = 10 * 365 * 86_400.0
 
 Progress = Callable[[int, int], None]  # (manifests read, manifests in all)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from gnomon.client.transport import Transport, body, key_path, segment
 from gnomon.data import frames
 from gnomon.data.access import DatasetAccess, not_found
+from gnomon.data.api import DEFAULT_GRACE_S
 from gnomon.data.collect import Collected
 from gnomon.data.described import Described, read_local
 from gnomon.data.entities import (
@@ -240,7 +241,7 @@ class HttpDatasetClient:
     def collect(
         self,
         *,
-        grace_s: float = 86_400.0,
+        grace_s: float = DEFAULT_GRACE_S,
         dry_run: bool = False,
         on_progress: Callable[[int, int], None] | None = None,  # the server reads them
     ) -> Collected:

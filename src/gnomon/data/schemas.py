@@ -13,6 +13,7 @@ from annotated_types import Ge, Le, MaxLen
 from pydantic import Field, Strict
 
 from gnomon.data.access import MAX_ACCESS_USERS, DatasetAccess
+from gnomon.data.api import DEFAULT_GRACE_S
 from gnomon.data.entities import (
     AddResult,
     Dataset,
@@ -132,7 +133,7 @@ class MissingOut(Wire):
 
 
 class CollectAsk(Wire):
-    grace_s: WireFloat = 86_400.0
+    grace_s: WireFloat = DEFAULT_GRACE_S
     dry_run: WireBool = False
 
 

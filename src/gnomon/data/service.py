@@ -72,8 +72,7 @@ class DatasetService:
         self.store = store
         self.artifacts = artifacts
         self.digest_cache = digest_cache
-        # The registry's answer (model_uses.py), found on first use; without one, none.
-        self.models_of_runs: ModelsOfRuns | None = None
+        # The registry's answer (model_uses.py), found when used_by asks; without one, none.
         self.find_models_of_runs: Callable[[], ModelsOfRuns | None] | None = None
         # The server's copy restricts datasets by their access lists (data/access.py);
         # embedded mode has no users to restrict.
@@ -532,10 +531,10 @@ class DatasetService:
         version = self.version(scope, ref)
         runs = self.store.runs_using(scope, version.dataset, version.version)
         models: list[ModelUse] = []
-        if self.models_of_runs is None and self.find_models_of_runs is not None:
-            self.models_of_runs = self.find_models_of_runs()
-        if self.models_of_runs is not None and runs:
-            models = self.models_of_runs(scope, [run.run_id for run in runs])
+        find = self.find_models_of_runs
+        models_of_runs = find() if find is not None and runs else None
+        if models_of_runs is not None:
+            models = models_of_runs(scope, [run.run_id for run in runs])
         return UsedBy(version.ref, tuple(runs), tuple(models))
 
 
