@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 import gnomon
-from gnomon.demo import EXPERIMENT, DemoResult, model_specs, run_demo
+from gnomon.demo import EXPERIMENT, DemoResult, ModelSpec, model_specs, run_demo
 from gnomon.errors import InvalidInput
 from gnomon.tracking.entities import RunStatus
 
@@ -29,6 +29,7 @@ class Shared:
     result: DemoResult
     home: Path
     trained: list[str]
+    output: str  # what `gnomon demo --quick` printed
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +46,25 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shared]:
         env.setenv("GNOMON_CAPTURE_ENVIRONMENT", "false")
         fluent._reset()
         trained: list[str] = []
-        # Ray is left out: its executor has tests of its own, and a Ray start costs seconds.
-        result = run_demo(quick=True, on_trained=lambda spec: trained.append(spec.name), ray=False)
-        yield Shared(result, home, trained)
+        results: list[DemoResult] = []
+
+        def recorded(quick: bool, on_trained: Callable[[ModelSpec], None]) -> DemoResult:
+            # The command's own run, seen from here. Ray is left out: its executor has tests
+            # of its own, and a Ray start costs seconds.
+            def both(spec: ModelSpec) -> None:
+                trained.append(spec.name)
+                on_trained(spec)
+
+            results.append(run_demo(quick, on_trained=both, ray=False))
+            return results[-1]
+
+        # The one demo of this module, run as users run it: `gnomon demo --quick`.
+        from gnomon.cli.app import app
+
+        env.setattr("gnomon.demo.run_demo", recorded)
+        printed = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["demo", "--quick"])
+        assert printed.exit_code == 0, printed.output
+        yield Shared(results[0], home, trained, printed.stdout)
         fluent._reset()
         backends.close_databases()
 
@@ -183,19 +200,16 @@ def test_demo_closes_the_loop_and_rolls_a_bad_candidate_back(demo: DemoResult) -
     assert client.policies.get(POLICY).spec.model == MODEL
 
 
-def test_demo_command_prints_the_comparison(home: Path) -> None:
-    from gnomon.cli.app import app
-
-    result = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["demo", "--quick"])
-    assert result.exit_code == 0, result.output
+def test_demo_command_prints_the_comparison(shared: Shared, demo: DemoResult) -> None:
+    output, home = shared.output, shared.home
     for expected in ("logistic-regression", "random-forest", "gradient-boosting", "roc_auc"):
-        assert expected in result.stdout
-    assert "best run by f1:" in result.stdout
-    assert str(home / "gnomon.db") in result.stdout
-    assert str(home / "artifacts") in result.stdout
-    assert "verdict: " in result.stdout and "production: " in result.stdout
-    assert "tuned a random forest in parallel" in result.stdout
-    assert "closed loop: drifted traffic" in result.stdout and "promote: promoted" in result.stdout
+        assert expected in output
+    assert "best run by f1:" in output
+    assert str(home / "gnomon.db") in output
+    assert str(home / "artifacts") in output
+    assert "verdict: " in output and "production: " in output
+    assert "tuned a random forest in parallel" in output
+    assert "closed loop: drifted traffic" in output and "promote: promoted" in output
     runs = gnomon.get_client().search_runs(EXPERIMENT)
     assert len(runs) == 4  # three models and the evaluation of the best against the next
 
