@@ -39,8 +39,9 @@ class Capability:
     routers: tuple[str, ...] = ()
     commands: tuple[Command, ...] = ()
     services: str | None = None  # "module:function" building its services (see backends.py)
-    # Class names of service kinds a lookup may build this capability for alone, ahead of
-    # those listed before it (services.py): its build must not need them.
+    # Class names of service kinds, or names of `client.<name>` APIs, that a lookup may build
+    # this capability for alone, ahead of those listed before it (services.py): its build
+    # must not need them.
     provides: tuple[str, ...] = ()
     home: str | None = None  # the package, when it is not gnomon.<name> (a plugin, a test)
 
@@ -194,6 +195,7 @@ CAPABILITIES: tuple[Capability, ...] = (
         migrations="migrations",
         routers=("routes",),
         services="wiring:build",
+        provides=("pipelines", "schedules"),  # a pipeline's run: monitoring and the rest unbuilt
         commands=(
             Command("pipeline", "cli:pipeline_app", "Run, resume, show and compile pipelines."),
             Command("lineage", "cli_lineage:lineage", "Where an object came from, what used it."),

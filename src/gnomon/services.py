@@ -26,10 +26,11 @@ class ServiceRegistry:
 
     Capabilities are built on first use, in manifest order: a lookup that misses builds the
     next capability not yet built until one provides it, so ``gnomon experiments list``
-    never imports the registry. A capability that declares a kind in ``providers`` is built
-    alone for a lookup of it, ahead of those before it (a run's first artifact write asks
-    the registry for its sealed paths without building data and features). Building holds
-    a lock, so server threads share one build.
+    never imports the registry. A capability that declares a kind (by class name) or an API
+    (by ``client.<name>``) in ``providers`` is built alone for a lookup of it, ahead of those
+    before it: a run's first artifact write asks the registry for its sealed paths without
+    building data and features, and ``client.pipelines`` builds tracking and pipelines
+    only. Building holds a lock, so server threads share one build.
     """
 
     def __init__(
@@ -49,7 +50,7 @@ class ServiceRegistry:
         self._apis: dict[str, tuple[type[Any], Callable[[Scope], object]]] = {}
         self._server_hooks: list[Callable[[ServiceRegistry], None]] = []
         self._pending = list(builders)
-        self._providers = dict(providers or {})  # kind's class name -> one of the builders
+        self._providers = dict(providers or {})  # kind's class or API name -> a builder
         self._building = threading.RLock()  # re-entrant: a build may look up an earlier one
 
     @property
@@ -72,7 +73,7 @@ class ServiceRegistry:
 
     def find(self, kind: type[T]) -> T | None:
         if kind not in self._parts:
-            self._build_provider(kind)
+            self._build_provider(kind.__name__)
         while kind not in self._parts and self._build_next():
             pass
         return cast("T | None", self._parts.get(kind))
@@ -98,6 +99,8 @@ class ServiceRegistry:
 
     def offers(self, name: str) -> bool:
         """Whether some capability exposes ``client.<name>``."""
+        if name not in self._apis:
+            self._build_provider(name)
         while name not in self._apis and self._build_next():
             pass
         return name in self._apis
@@ -124,8 +127,8 @@ class ServiceRegistry:
             hook(twin)
         return twin
 
-    def _build_provider(self, kind: type[Any]) -> None:
-        build = self._providers.get(kind.__name__)
+    def _build_provider(self, name: str) -> None:
+        build = self._providers.get(name)
         if build is None:
             return
         with self._building:

@@ -74,6 +74,60 @@ def test_a_declared_provider_is_built_alone_and_once(tmp_path: Path) -> None:
     assert built == ["second", "first"]
 
 
+def test_a_declared_api_is_built_alone(tmp_path: Path) -> None:
+    built: list[str] = []
+
+    def first(services: ServiceRegistry) -> None:
+        built.append("first")
+        services.expose("first", Path, lambda _: tmp_path)
+
+    def second(services: ServiceRegistry) -> None:
+        built.append("second")
+        services.expose("second", Counter, lambda _: Counter())
+
+    services = ServiceRegistry(
+        Settings(home=tmp_path), builders=[first, second], providers={"second": second}
+    )
+    assert services.offers("second") and built == ["second"]
+    assert services.offers("first") and built == ["second", "first"]
+    assert not services.offers("third") and built == ["second", "first"]
+
+
+def test_a_pipeline_run_builds_pipelines_alone_and_lineage_finds_the_rest(tmp_path: Path) -> None:
+    others = (
+        "'gnomon.data.service', 'gnomon.registry.service', 'gnomon.deployments.service', "
+        "'gnomon.monitoring.service'"
+    )
+    loaded = f"print(*(m in sys.modules for m in ({others})))\n"
+    (tmp_path / "flow.py").write_text(
+        "import gnomon\n\n"
+        "@gnomon.step\ndef one() -> int:\n    return 1\n\n"
+        "@gnomon.pipeline\ndef flow():\n    return one()\n"
+    )
+    program = (
+        "import sys, gnomon\n"
+        "from flow import flow\n"
+        "result = gnomon.run_pipeline(flow)\n"
+        f"{loaded}"
+        # a tracking run's lineage reads its dataset inputs and the models it produced
+        "graph = gnomon.get_client().pipelines.lineage(f'run:{result.run.tracking_run_id}')\n"
+        "print(any(node.kind == 'run' for node in graph.nodes))\n"
+        f"{loaded}"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GNOMON_")}
+    env["GNOMON_HOME"] = str(tmp_path / "home")
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False"] * 4 + ["True"] + ["True", "True", "False", "False"]
+
+
 def test_concurrent_lookups_build_each_capability_once(tmp_path: Path) -> None:
     builds = Counter()
     started = threading.Barrier(8)

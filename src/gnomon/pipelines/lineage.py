@@ -14,15 +14,18 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from gnomon._types import Scope
-from gnomon.data.service import DatasetService
-from gnomon.deployments.service import DeploymentService
 from gnomon.errors import InvalidInput, NotFound
 from gnomon.pipelines.entities import LineageGraph, LineageNode, StepArtifact, StepRun
 from gnomon.pipelines.sql import SqlPipelineStore
-from gnomon.registry.service import RegistryService
 from gnomon.tracking.service import TrackingService
+
+if TYPE_CHECKING:
+    from gnomon.data.service import DatasetService
+    from gnomon.deployments.service import DeploymentService
+    from gnomon.registry.service import RegistryService
 
 MAX_DEPTH = 50
 MAX_NODES = 2_000  # a graph past this is cut (``truncated``), not walked to the end
@@ -43,19 +46,34 @@ def parse_ref(ref: str) -> tuple[str, str]:
 
 
 class LineageService:
+    """The datasets, registry and deployments are looked up on first use: running a
+    pipeline needs none of them, and building them costs a process a tenth of a second."""
+
     def __init__(
         self,
         store: SqlPipelineStore,
         tracking: TrackingService,
-        datasets: DatasetService | None,
-        registry: RegistryService,
-        deployments: DeploymentService | None,
+        datasets: Callable[[], DatasetService | None],
+        registry: Callable[[], RegistryService],
+        deployments: Callable[[], DeploymentService | None],
     ) -> None:
         self.store = store
         self.tracking = tracking
-        self.datasets = datasets
-        self.registry = registry
-        self.deployments = deployments
+        self._datasets = datasets
+        self._registry = registry
+        self._deployments = deployments
+
+    @property
+    def datasets(self) -> DatasetService | None:
+        return self._datasets()
+
+    @property
+    def registry(self) -> RegistryService:
+        return self._registry()
+
+    @property
+    def deployments(self) -> DeploymentService | None:
+        return self._deployments()
 
     def graph(
         self, scope: Scope, ref: str, direction: str = "both", depth: int = 10

@@ -112,13 +112,21 @@ class PredictionLineageService:
         self,
         records: Callable[[Scope], ArtifactStore],
         tracking: TrackingService,
-        datasets: DatasetService | None,
-        registry: RegistryService,
+        datasets: Callable[[], DatasetService | None],
+        registry: Callable[[], RegistryService],
     ) -> None:
         self.records = records
         self.tracking = tracking
-        self.datasets = datasets
-        self.registry = registry
+        self._datasets = datasets  # both looked up on first use, as LineageService's
+        self._registry = registry
+
+    @property
+    def datasets(self) -> DatasetService | None:
+        return self._datasets()
+
+    @property
+    def registry(self) -> RegistryService:
+        return self._registry()
 
     def lineage(
         self,

@@ -59,16 +59,21 @@ class ScheduleService:
         self,
         store: SqlScheduleStore,
         pipelines_for: Callable[[Scope], PipelinesApi],
-        datasets: DatasetService | None,
+        datasets: Callable[[], DatasetService | None],
         monitors: Callable[[], MonitorService | None],
     ) -> None:
         self.store = store
         self.pipelines_for = pipelines_for  # client.pipelines of a schedule's workspace
-        self.datasets = datasets
-        self.monitors = monitors  # found on first use: most schedules watch no monitor
+        # Both found on first use: most schedules watch no dataset and no monitor.
+        self._datasets = datasets
+        self.monitors = monitors
         # What other capabilities add around a won tick (the closed loop's policies): a
         # reason to skip it, and what follows the pipeline's run.
         self.hooks: list[TickHooks] = []
+
+    @property
+    def datasets(self) -> DatasetService | None:
+        return self._datasets()
 
     def create(self, scope: Scope, new: NewSchedule, now: int | None = None) -> Schedule:
         """Store ``new``; its first cron tick is the first after ``now`` (default: now)."""

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gnomon._types import Scope
 from gnomon.pipelines.api import PipelinesApi
@@ -22,31 +23,31 @@ def build(services: ServiceRegistry) -> None:
         assert transport is not None  # one of the two is always set
         services.expose("pipelines", PipelinesApi, lambda _: HttpPipelineClient(transport))
         return
-    from gnomon.data.service import DatasetService
-    from gnomon.deployments.service import DeploymentService
     from gnomon.pipelines.client import PipelineClient
     from gnomon.pipelines.lineage import LineageService
     from gnomon.pipelines.prediction_lineage import PredictionLineageService
     from gnomon.pipelines.service import PipelineService
     from gnomon.pipelines.sql import SqlPipelineStore
-    from gnomon.registry.service import RegistryService
     from gnomon.tracking.service import TrackingService
 
     store = SqlPipelineStore(services.database)
-    pipelines = PipelineService(store, services.get(TrackingService))
+    tracking = services.get(TrackingService)
+    pipelines = PipelineService(store, tracking)
+    # Built for `client.pipelines` alone (the manifest's `provides`): what lineage and
+    # schedules read of data, the registry and deployments is looked up on first use.
     lineage = LineageService(
         store,
-        services.get(TrackingService),
-        services.find(DatasetService),
-        services.get(RegistryService),
-        services.find(DeploymentService),
+        tracking,
+        _later(services, "gnomon.data.service", "DatasetService"),
+        _later(services, "gnomon.registry.service", "RegistryService", required=True),
+        _later(services, "gnomon.deployments.service", "DeploymentService"),
     )
     settings = services.settings
     predictions = PredictionLineageService(
         lambda scope: _predictions(settings, scope),
-        services.get(TrackingService),
-        services.find(DatasetService),
-        services.get(RegistryService),
+        tracking,
+        _later(services, "gnomon.data.service", "DatasetService"),
+        _later(services, "gnomon.registry.service", "RegistryService", required=True),
     )
     services.provide(PipelineService, pipelines)
     services.provide(LineageService, lineage)
@@ -68,8 +69,6 @@ def _predictions(settings: Settings, scope: Scope) -> ArtifactStore:
 
 def _schedules(services: ServiceRegistry, pipelines: Callable[[Scope], PipelinesApi]) -> None:
     """Schedules, embedded only: the worker beside the database runs them, never a server."""
-    from gnomon.data.service import DatasetService
-    from gnomon.monitoring.service import MonitorService
     from gnomon.pipelines.schedule_client import ScheduleClient
     from gnomon.pipelines.schedules import ScheduleService
     from gnomon.pipelines.schedules_sql import SqlScheduleStore
@@ -78,8 +77,19 @@ def _schedules(services: ServiceRegistry, pipelines: Callable[[Scope], Pipelines
     schedules = ScheduleService(
         SqlScheduleStore(services.database),
         pipelines,
-        services.find(DatasetService),
-        lambda: services.find(MonitorService),  # built on first use: few schedules need it
+        _later(services, "gnomon.data.service", "DatasetService"),
+        _later(services, "gnomon.monitoring.service", "MonitorService"),
     )
     services.provide(ScheduleService, schedules)
     services.expose("schedules", ScheduleClient, lambda scope: ScheduleClient(schedules, scope))
+
+
+def _later(services: ServiceRegistry, module: str, kind: str, *, required: bool = False) -> Any:
+    """A lookup of another capability's service ``module:kind``, built (and its module
+    imported) on the first call: ``get`` when ``required``, else ``find`` (maybe None)."""
+
+    def lookup() -> object:
+        found = getattr(importlib.import_module(module), kind)
+        return services.get(found) if required else services.find(found)
+
+    return lookup
