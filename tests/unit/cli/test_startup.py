@@ -82,3 +82,27 @@ def test_a_command_imports_only_its_own_capability(tmp_path: Path) -> None:
     assert [m for m in CLI_MODULES if m in modules] == ["gnomon.tracking.cli"]
     assert _loaded(modules, HEAVY) == []
     assert not _loaded(modules, ["gnomon.registry", "gnomon.deployments", "gnomon.serving"])
+
+
+def test_a_finished_command_leaves_its_heap_to_the_exit_alone(tmp_path: Path) -> None:
+    # Frozen, what the command built is not walked by the interpreter's last collections
+    # (bench/workloads/cli_startup.py times it); a failed command exits the same way.
+    probe = (
+        "import gc, sys\n"
+        "from gnomon.cli.app import main\n"
+        "sys.argv = ['gnomon', *sys.argv[1:]]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exit:\n"
+        "    sys.__stdout__.write(f'\\n{exit.code} {gc.get_freeze_count() > 1000}')\n"
+    )
+    for args, code in ((["experiments", "list"], "0"), (["runs", "show", "nope"], "1")):
+        done = subprocess.run(
+            [sys.executable, "-c", probe, *args],
+            env={"GNOMON_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        assert done.stdout.splitlines()[-1] == f"{code} True", done.stderr
