@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from gnomon._types import Scope
 from gnomon.errors import InvalidInput, NotFound
 from gnomon.pipelines.entities import LineageGraph, LineageNode, StepArtifact, StepRun
+from gnomon.pipelines.later import DatasetsAndRegistry
 from gnomon.pipelines.sql import SqlPipelineStore
 from gnomon.tracking.service import TrackingService
 
@@ -45,10 +46,7 @@ def parse_ref(ref: str) -> tuple[str, str]:
     return kind, name
 
 
-class LineageService:
-    """The datasets, registry and deployments are looked up on first use: running a
-    pipeline needs none of them, and building them costs a process a tenth of a second."""
-
+class LineageService(DatasetsAndRegistry):
     def __init__(
         self,
         store: SqlPipelineStore,
@@ -59,17 +57,9 @@ class LineageService:
     ) -> None:
         self.store = store
         self.tracking = tracking
-        self._datasets = datasets
+        self._datasets = datasets  # looked up on first use (later.py), as the others
         self._registry = registry
         self._deployments = deployments
-
-    @property
-    def datasets(self) -> DatasetService | None:
-        return self._datasets()
-
-    @property
-    def registry(self) -> RegistryService:
-        return self._registry()
 
     @property
     def deployments(self) -> DeploymentService | None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from gnomon import checks
 from gnomon.errors import NotFound
+from gnomon.pipelines.later import DatasetsAndRegistry
 from gnomon.pipelines.prediction_records import check_request_id, find_records
 
 if TYPE_CHECKING:  # the API Protocol imports the entities: no SQL for them
@@ -102,7 +103,7 @@ class PredictionLineage:
     notes: tuple[str, ...] = ()
 
 
-class PredictionLineageService:
+class PredictionLineageService(DatasetsAndRegistry):
     """Follows a prediction record back through the registry, tracking and datasets.
 
     ``records`` gives a workspace's predictions store (where its model servers write).
@@ -117,16 +118,8 @@ class PredictionLineageService:
     ) -> None:
         self.records = records
         self.tracking = tracking
-        self._datasets = datasets  # both looked up on first use, as LineageService's
+        self._datasets = datasets  # both looked up on first use (later.py)
         self._registry = registry
-
-    @property
-    def datasets(self) -> DatasetService | None:
-        return self._datasets()
-
-    @property
-    def registry(self) -> RegistryService:
-        return self._registry()
 
     def lineage(
         self,

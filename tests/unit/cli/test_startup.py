@@ -45,16 +45,21 @@ HEAVY = (
 )
 
 
-def _imported(home: Path, *args: str) -> set[str]:
+def _probed(probe: str, home: Path, *args: str) -> str:
+    """The last line ``probe`` printed, run with ``args`` as the command line."""
     done = subprocess.run(
-        [sys.executable, "-c", _PROBE, *args],
+        [sys.executable, "-c", probe, *args],
         env={"GNOMON_HOME": str(home), "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
         timeout=60,
         check=True,
     )
-    return set(json.loads(done.stdout.splitlines()[-1]))
+    return done.stdout.splitlines()[-1]
+
+
+def _imported(home: Path, *args: str) -> set[str]:
+    return set(json.loads(_probed(_PROBE, home, *args)))
 
 
 def _loaded(modules: set[str], prefixes: tuple[str, ...] | list[str]) -> list[str]:
@@ -97,12 +102,4 @@ def test_a_finished_command_leaves_its_heap_to_the_exit_alone(tmp_path: Path) ->
         "    sys.__stdout__.write(f'\\n{exit.code} {gc.get_freeze_count() > 1000}')\n"
     )
     for args, code in ((["experiments", "list"], "0"), (["runs", "show", "nope"], "1")):
-        done = subprocess.run(
-            [sys.executable, "-c", probe, *args],
-            env={"GNOMON_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
-        assert done.stdout.splitlines()[-1] == f"{code} True", done.stderr
+        assert _probed(probe, tmp_path, *args) == f"{code} True"
