@@ -22,3 +22,15 @@ def test_import_is_light() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
+
+
+def test_a_pipeline_worker_starts_light() -> None:
+    """What the local executor's fork server preloads before any step: no database, no
+    settings, no package metadata (each worker is forked from it)."""
+    code = (
+        "import sys, gnomon.pipelines.local; "
+        "heavy = [m for m in ('sqlalchemy', 'pydantic', 'importlib.metadata', 'urllib.request') "
+        "if m in sys.modules]; print(','.join(heavy))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""

@@ -7,9 +7,7 @@ named by the URI scheme they serve; it is called with the root URI as its only a
 import functools as _functools
 from collections.abc import Callable as _Callable
 from importlib import import_module as _import_module
-from importlib import metadata as _metadata
 from urllib.parse import urlsplit as _urlsplit
-from urllib.request import url2pathname as _url2pathname
 
 from gnomon.artifacts.local import LocalArtifactStore
 from gnomon.artifacts.store import ArtifactInfo, ArtifactStore, ReadinessProbe
@@ -56,6 +54,9 @@ def _store_class(scheme: str) -> _Callable[..., ArtifactStore]:
         module, _, name = _BUILTIN[scheme].partition(":")
         builtin: _Callable[..., ArtifactStore] = getattr(_import_module(module), name)
         return builtin
+    # Imported here: plugins are rare, and importlib.metadata costs every process 30 ms.
+    from importlib import metadata as _metadata
+
     for entry_point in _metadata.entry_points(group=ENTRY_POINT_GROUP):
         if entry_point.name == scheme:
             plugin: _Callable[..., ArtifactStore] = entry_point.load()
@@ -68,10 +69,12 @@ def _store_class(scheme: str) -> _Callable[..., ArtifactStore]:
 
 
 def _file_uri_path(root: str) -> str:
+    from urllib.request import url2pathname  # 15 ms of http.client: only for file:// roots
+
     parts = _urlsplit(root)
     if parts.netloc not in ("", "localhost"):
         raise InvalidInput(f"file URI {root!r} names a remote host; use a local path")
-    return _url2pathname(parts.path)
+    return url2pathname(parts.path)
 
 
 __all__ = [
