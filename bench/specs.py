@@ -475,6 +475,8 @@ W7_FIGURES = (
     "chain_cached_seconds",
     "chain_cached_run_s",
     "chain_cached_steps",
+    "chain_cli_seconds",
+    "chain_cli_cached_seconds",
     "fan_seconds",
     "fan_overhead_ms",
     "fan_run_s",

@@ -3,7 +3,8 @@ joined by one step, each run twice on one fresh ``GNOMON_HOME`` (first run, then
 every run a fresh child process (``--job``) timed from its start to its exit; prints one JSON
 line.
 
-``--system gnomon`` measures the chain and the fan-out with the local executor, ``wide`` the
+``--system gnomon`` measures the chain and the fan-out with the local executor, and the chain
+once more as users run it from a shell (``gnomon pipeline run``: ``chain_cli_*``), ``wide`` the
 1,000-branch fan-out, ``ray`` the chain on the Ray executor (a local ``ray.init``), ``limit``
 only the floor: a plain Python process calling the same 200 functions. Every system measures
 that floor itself (median of three, with the same harness as its job), and its ``*_overhead_ms``
@@ -109,6 +110,28 @@ def _series(kind: str, executor: str, workdir: Path, floor: float) -> dict[str, 
     return out
 
 
+def _cli_series(workdir: Path) -> dict[str, Any]:
+    """The chain as users run it from a shell, ``gnomon pipeline run``, first then cached on
+    a fresh home: the whole console-script process, timed as the SDK script is."""
+    import os
+
+    from bench.workloads._common import run_child
+    from bench.workloads.w7_steps import CHAIN_STEPS
+
+    gnomon = str(Path(sys.executable).with_name("gnomon"))
+    command = [gnomon, "pipeline", "run", "bench.workloads.w7_steps:chain", "--output", "json"]
+    os.environ["GNOMON_HOME"] = str(workdir / "home-chain-cli")
+    first, _, _ = run_child(command, workdir, "chain through the CLI, first run")
+    cached, _, out = run_child(command, workdir, "chain through the CLI, cached run")
+    answer = json.loads(out)
+    cached_steps = sum(1 for step in answer["steps"] if step["status"] == "cached")
+    return {
+        "chain_cli_seconds": first,
+        "chain_cli_cached_seconds": cached,
+        "chain_cli_ok": answer["run"]["status"] == "succeeded" and cached_steps == CHAIN_STEPS,
+    }
+
+
 def _ray_missing() -> bool:
     import importlib.util
 
@@ -138,6 +161,8 @@ def _drive(system: str, workdir: Path) -> dict[str, Any]:
     executor = "ray" if system == "ray" else "local"
     for kind in KINDS[system]:
         figures.update(_series(kind, executor, workdir, floor))
+    if system == "gnomon":
+        figures.update(_cli_series(workdir))
     figures["ok"] = all(v for k, v in figures.items() if k.endswith("_ok")) or system == "limit"
     from importlib.metadata import version
 
