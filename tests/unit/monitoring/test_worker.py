@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,7 @@ def test_results_are_refused_once_the_lease_is_lost(served: Served) -> None:
     monitor = served.client.monitors.create("m", MonitorSpec("web", window_s=3600))
     scope = served.client.scope
     assert service.store.lease(scope, "m", "slow", 0)  # expires at once
+    time.sleep(0.002)  # past its millisecond: a lease still ends *at* the clock's now
     assert service.store.lease(scope, "m", "fast", 60)
     with pytest.raises(Conflict, match="lease was lost"):
         service.store.save_run(scope, monitor, "slow", (), 123)
