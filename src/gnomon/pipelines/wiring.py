@@ -13,6 +13,10 @@ from gnomon.services import ServiceRegistry
 if TYPE_CHECKING:
     from gnomon.artifacts.store import ArtifactStore
     from gnomon.config import Settings
+    from gnomon.pipelines.lineage import LineageService
+    from gnomon.pipelines.prediction_lineage import PredictionLineageService
+    from gnomon.pipelines.sql import SqlPipelineStore
+    from gnomon.tracking.service import TrackingService
 
 
 def build(services: ServiceRegistry) -> None:
@@ -33,31 +37,47 @@ def build(services: ServiceRegistry) -> None:
     store = SqlPipelineStore(services.database)
     tracking = services.get(TrackingService)
     pipelines = PipelineService(store, tracking)
-    # Built for `client.pipelines` alone (the manifest's `provides`): what lineage and
-    # schedules read of data, the registry and deployments is looked up on first use.
-    lineage = LineageService(
-        store,
-        tracking,
-        _later(services, "gnomon.data.service", "DatasetService"),
-        _later(services, "gnomon.registry.service", "RegistryService", required=True),
-        _later(services, "gnomon.deployments.service", "DeploymentService"),
-    )
+    lineage, predictions = _lineages(services, store, tracking)
     settings = services.settings
-    predictions = PredictionLineageService(
-        lambda scope: _predictions(settings, scope),
-        tracking,
-        _later(services, "gnomon.data.service", "DatasetService"),
-        _later(services, "gnomon.registry.service", "RegistryService", required=True),
-    )
     services.provide(PipelineService, pipelines)
     services.provide(LineageService, lineage)
     services.provide(PredictionLineageService, predictions)
+
+    def served(twin: ServiceRegistry) -> None:
+        # The server's lineage reads datasets where the server enforces each dataset's
+        # access list: a member left off it must not find the dataset through lineage.
+        twin_lineage, twin_predictions = _lineages(twin, store, tracking)
+        twin.provide(LineageService, twin_lineage)
+        twin.provide(PredictionLineageService, twin_predictions)
+
+    services.on_server(served)
 
     def embedded(scope: Scope) -> PipelinesApi:
         return PipelineClient(pipelines, lineage, scope, settings, predictions)
 
     services.expose("pipelines", PipelinesApi, embedded)
     _schedules(services, embedded)
+
+
+def _lineages(
+    services: ServiceRegistry, store: SqlPipelineStore, tracking: TrackingService
+) -> tuple[LineageService, PredictionLineageService]:
+    """Lineage over ``services``: built for `client.pipelines` alone (the manifest's
+    `provides`), so what it reads of data, the registry and deployments is looked up there
+    on first use."""
+    from gnomon.pipelines.lineage import LineageService
+    from gnomon.pipelines.prediction_lineage import PredictionLineageService
+
+    datasets = _later(services, "gnomon.data.service", "DatasetService")
+    registry = _later(services, "gnomon.registry.service", "RegistryService", required=True)
+    deployments = _later(services, "gnomon.deployments.service", "DeploymentService")
+    settings = services.settings
+    return (
+        LineageService(store, tracking, datasets, registry, deployments),
+        PredictionLineageService(
+            lambda scope: _predictions(settings, scope), tracking, datasets, registry
+        ),
+    )
 
 
 def _predictions(settings: Settings, scope: Scope) -> ArtifactStore:
@@ -86,10 +106,14 @@ def _schedules(services: ServiceRegistry, pipelines: Callable[[Scope], Pipelines
 
 def _later(services: ServiceRegistry, module: str, kind: str, *, required: bool = False) -> Any:
     """A lookup of another capability's service ``module:kind``, built (and its module
-    imported) on the first call: ``get`` when ``required``, else ``find`` (maybe None)."""
+    imported) on the first call and kept: ``get`` when ``required``, else ``find`` (maybe
+    None, once every capability is built)."""
+    found: list[object] = []
 
     def lookup() -> object:
-        found = getattr(importlib.import_module(module), kind)
-        return services.get(found) if required else services.find(found)
+        if not found:
+            cls = getattr(importlib.import_module(module), kind)
+            found.append(services.get(cls) if required else services.find(cls))
+        return found[0]
 
     return lookup

@@ -201,3 +201,30 @@ def test_gc_through_a_server_is_a_workspace_admins(auth_server: LiveServer, tmp_
     assert datasets.collect(grace_s=0).objects == 1
     asked = httpx.post(f"{url}/missing", json={"digests": [digest]}, headers=as_editor)
     assert asked.json() == {"missing": [digest]}  # gone: an add would upload it again
+
+
+def test_a_restricted_datasets_lineage_is_hidden_from_other_members(
+    auth_server: LiveServer, tmp_path: Path
+) -> None:
+    auth = auth_server.services.auth
+    assert auth is not None
+    root = Principal(auth.get_user("admin").id, "admin", is_admin=True)
+    workspace = "lineage-access"
+    auth.create_workspace(root, workspace)
+    clients = {}
+    for user in ("ln-alice", "ln-bob"):
+        auth.create_user(root, user, "password-123")
+        auth.add_member(root, workspace, user, Role.EDITOR)
+        token = auth.login(user, "password-123")[0]
+        settings = gnomon.Settings(
+            uri=auth_server.url, workspace=workspace, home=tmp_path / user, token=token
+        )
+        clients[user] = gnomon.Client(settings=settings)
+    alice, bob = clients["ln-alice"], clients["ln-bob"]
+    alice.datasets.add(_folder(tmp_path / "source"), "secret")
+    alice.datasets.set_access("secret", readers=["ln-alice"], writers=["ln-alice"])
+
+    # The server's lineage reads datasets through the same access lists as /datasets.
+    assert [n.id for n in alice.pipelines.lineage("dataset:secret@1").nodes] == ["dataset:secret@1"]
+    with pytest.raises(NotFound, match="dataset 'secret' not found"):
+        bob.pipelines.lineage("dataset:secret@1")
