@@ -13,24 +13,21 @@ def test_all_matches_exports() -> None:
         assert getattr(gnomon, name) is not None
 
 
+def _loaded(statements: str, modules: tuple[str, ...]) -> list[str]:
+    """Which of ``modules`` a fresh interpreter has loaded after running ``statements``."""
+    code = f"import sys; {statements}; print(*(m for m in {modules!r} if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return done.stdout.split()
+
+
 def test_import_is_light() -> None:
     """``import gnomon`` (and reaching the fluent API) loads no database, web or data stack."""
-    code = (
-        "import sys, gnomon; gnomon.log_metric; gnomon.Client; "
-        "heavy = [m for m in ('sqlalchemy', 'fastapi', 'pandas', 'alembic', 's3fs', 'typer') "
-        "if m in sys.modules]; print(','.join(heavy))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == ""
+    heavy = ("sqlalchemy", "fastapi", "pandas", "alembic", "s3fs", "typer")
+    assert _loaded("import gnomon; gnomon.log_metric; gnomon.Client", heavy) == []
 
 
 def test_a_pipeline_worker_starts_light() -> None:
     """What the local executor's fork server preloads before any step: no database, no
     settings, no package metadata (each worker is forked from it)."""
-    code = (
-        "import sys, gnomon.pipelines.local; "
-        "heavy = [m for m in ('sqlalchemy', 'pydantic', 'importlib.metadata', 'urllib.request') "
-        "if m in sys.modules]; print(','.join(heavy))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == ""
+    heavy = ("sqlalchemy", "pydantic", "importlib.metadata", "urllib.request")
+    assert _loaded("import gnomon.pipelines.local", heavy) == []

@@ -18,6 +18,17 @@ class Counter:
         self.value = 0
 
 
+def _printed(program: str, home: Path, cwd: Path | None = None) -> list[str]:
+    """What ``program`` printed, run in a fresh interpreter on the embedded store at ``home``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GNOMON_")}
+    env["GNOMON_HOME"] = str(home)
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, env=env, cwd=cwd
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
 def test_a_command_builds_only_the_capabilities_it_reaches(tmp_path: Path) -> None:
     modules = "('gnomon.registry.service', 'gnomon.deployments.service')"
     loaded = f"print(*(m in sys.modules for m in {modules}))\n"
@@ -27,12 +38,7 @@ def test_a_command_builds_only_the_capabilities_it_reaches(tmp_path: Path) -> No
         f"client.list_experiments()\n{loaded}"
         f"client.deployments.list()\n{loaded}"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GNOMON_")}
-    env["GNOMON_HOME"] = str(tmp_path)
-    done = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, env=env, check=True
-    )
-    assert done.stdout.split() == ["False", "False", "True", "True"]
+    assert _printed(program, tmp_path) == ["False", "False", "True", "True"]
 
 
 def test_a_run_that_writes_artifacts_builds_the_registry_but_not_data(tmp_path: Path) -> None:
@@ -45,12 +51,7 @@ def test_a_run_that_writes_artifacts_builds_the_registry_but_not_data(tmp_path: 
         f"print(*(m in sys.modules for m in {modules}))\n"
         "print(gnomon.get_client().datasets is not None)\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GNOMON_")}
-    env["GNOMON_HOME"] = str(tmp_path)
-    done = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, env=env, check=True
-    )
-    assert done.stdout.split() == ["True", "False", "False", "True"]
+    assert _printed(program, tmp_path) == ["True", "False", "False", "True"]
 
 
 def test_a_declared_provider_is_built_alone_and_once(tmp_path: Path) -> None:
@@ -114,18 +115,8 @@ def test_a_pipeline_run_builds_pipelines_alone_and_lineage_finds_the_rest(tmp_pa
         "print(any(node.kind == 'run' for node in graph.nodes))\n"
         f"{loaded}"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GNOMON_")}
-    env["GNOMON_HOME"] = str(tmp_path / "home")
-    done = subprocess.run(
-        [sys.executable, "-c", program],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        cwd=tmp_path,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["False"] * 4 + ["True"] + ["True", "True", "False", "False"]
+    printed = _printed(program, tmp_path / "home", cwd=tmp_path)
+    assert printed == ["False"] * 4 + ["True"] + ["True", "True", "False", "False"]
 
 
 def test_concurrent_lookups_build_each_capability_once(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Annotated
 
 import typer
@@ -89,6 +90,4 @@ def main() -> None:
         # The command is done; what is left is exiting. Frozen, the heap is not walked again
         # by the interpreter's last collections (0.1-0.2 s of SQLAlchemy's and pydantic's
         # objects here); exit handlers still run, and the flushes they do.
-        import gc
-
         gc.freeze()

@@ -82,19 +82,25 @@ def test_an_upload_whose_digest_differs_stores_nothing(open_server: LiveServer) 
         assert made.status_code == 422
 
 
-def test_a_restricted_dataset_is_invisible_to_other_members(
-    auth_server: LiveServer, tmp_path: Path
-) -> None:
-    auth = auth_server.services.auth
+def _editors(live: LiveServer, workspace: str, users: tuple[str, ...]) -> dict[str, str]:
+    """A new workspace with ``users`` as its editors; each one's session token."""
+    auth = live.services.auth
     assert auth is not None
     root = Principal(auth.get_user("admin").id, "admin", is_admin=True)
-    workspace = "data-access"
     auth.create_workspace(root, workspace)
     tokens = {}
-    for user in ("ds-alice", "ds-bob", "ds-carol"):
+    for user in users:
         auth.create_user(root, user, "password-123")
         auth.add_member(root, workspace, user, Role.EDITOR)
         tokens[user] = auth.login(user, "password-123")[0]
+    return tokens
+
+
+def test_a_restricted_dataset_is_invisible_to_other_members(
+    auth_server: LiveServer, tmp_path: Path
+) -> None:
+    workspace = "data-access"
+    tokens = _editors(auth_server, workspace, ("ds-alice", "ds-bob", "ds-carol"))
     alice, bob, carol = (
         _remote(auth_server, tmp_path / u, workspace, tokens[u]) for u in sorted(tokens)
     )
@@ -206,21 +212,15 @@ def test_gc_through_a_server_is_a_workspace_admins(auth_server: LiveServer, tmp_
 def test_a_restricted_datasets_lineage_is_hidden_from_other_members(
     auth_server: LiveServer, tmp_path: Path
 ) -> None:
-    auth = auth_server.services.auth
-    assert auth is not None
-    root = Principal(auth.get_user("admin").id, "admin", is_admin=True)
     workspace = "lineage-access"
-    auth.create_workspace(root, workspace)
-    clients = {}
-    for user in ("ln-alice", "ln-bob"):
-        auth.create_user(root, user, "password-123")
-        auth.add_member(root, workspace, user, Role.EDITOR)
-        token = auth.login(user, "password-123")[0]
-        settings = gnomon.Settings(
-            uri=auth_server.url, workspace=workspace, home=tmp_path / user, token=token
+    alice, bob = (
+        gnomon.Client(
+            settings=gnomon.Settings(
+                uri=auth_server.url, workspace=workspace, home=tmp_path / user, token=token
+            )
         )
-        clients[user] = gnomon.Client(settings=settings)
-    alice, bob = clients["ln-alice"], clients["ln-bob"]
+        for user, token in _editors(auth_server, workspace, ("ln-alice", "ln-bob")).items()
+    )
     alice.datasets.add(_folder(tmp_path / "source"), "secret")
     alice.datasets.set_access("secret", readers=["ln-alice"], writers=["ln-alice"])
 
