@@ -47,6 +47,7 @@ class ServiceRegistry:
         self.transport = transport
         self._workspace_id: str | None = None
         self._parts: dict[type[Any], object] = {}
+        self._later: dict[str, Callable[[], object]] = {}  # class name -> its maker
         self._apis: dict[str, tuple[type[Any], Callable[[Scope], object]]] = {}
         self._server_hooks: list[Callable[[ServiceRegistry], None]] = []
         self._pending = list(builders)
@@ -71,11 +72,19 @@ class ServiceRegistry:
     def provide(self, kind: type[T], value: T) -> None:
         self._parts[kind] = value
 
+    def provide_later(self, kind: str, make: Callable[[], object]) -> None:
+        """Offer the class named ``kind``, made by ``make`` (an instance of exactly that class)
+        on its first lookup. Named, not imported: a capability built for one cheap part (the
+        registry, for a run's sealed paths) imports the rest when it is asked for."""
+        self._later[kind] = make
+
     def find(self, kind: type[T]) -> T | None:
         if kind not in self._parts:
             self._build_provider(kind.__name__)
-        while kind not in self._parts and self._build_next():
+        while kind not in self._parts and kind.__name__ not in self._later and self._build_next():
             pass
+        if kind not in self._parts and kind.__name__ in self._later:
+            self._make(kind.__name__)
         return cast("T | None", self._parts.get(kind))
 
     def get(self, kind: type[T]) -> T:
@@ -121,11 +130,21 @@ class ServiceRegistry:
         the original is unchanged."""
         while self._build_next():
             pass
+        for name in list(self._later):
+            self._make(name)  # the twin shares every part with the original
         twin = copy.copy(self)
         twin._parts = dict(self._parts)
         for hook in self._server_hooks:
             hook(twin)
         return twin
+
+    def _make(self, name: str) -> None:
+        with self._building:
+            make = self._later.get(name)
+            if make is not None:  # made, then forgotten: a reader always finds it in one
+                value = make()
+                self._parts[type(value)] = value
+                del self._later[name]
 
     def _build_provider(self, name: str) -> None:
         build = self._providers.get(name)

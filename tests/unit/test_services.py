@@ -41,17 +41,59 @@ def test_a_command_builds_only_the_capabilities_it_reaches(tmp_path: Path) -> No
     assert _printed(program, tmp_path) == ["False", "False", "True", "True"]
 
 
-def test_a_run_that_writes_artifacts_builds_the_registry_but_not_data(tmp_path: Path) -> None:
-    # Its first artifact write asks the registry for the run's sealed model paths.
-    modules = "('gnomon.registry.service', 'gnomon.data.service', 'gnomon.features.service')"
+def test_a_run_that_writes_artifacts_loads_only_the_registrys_sealed_paths(
+    tmp_path: Path,
+) -> None:
+    # Its first artifact write asks the registry for the run's sealed model paths: one query,
+    # not the registry's service, store and client, nor data or features.
+    modules = (
+        "('gnomon.registry.sealed', 'gnomon.registry.service', 'gnomon.registry.sql', "
+        "'gnomon.data.service', 'gnomon.features.service')"
+    )
+    loaded = f"print(*(m in sys.modules for m in {modules}))\n"
     program = (
         "import sys, gnomon\n"
         "with gnomon.start_run() as run:\n"
         "    gnomon.log_text('hello', 'notes.txt')\n"
-        f"print(*(m in sys.modules for m in {modules}))\n"
-        "print(gnomon.get_client().datasets is not None)\n"
+        f"{loaded}"
+        "print(len(gnomon.get_client().registry.search_models()))\n"
+        f"{loaded}"
     )
-    assert _printed(program, tmp_path) == ["True", "False", "False", "True"]
+    printed = _printed(program, tmp_path)
+    assert printed == ["True", "False", "False", "False", "False", "0"] + ["True"] * 3 + [
+        "False",
+        "False",
+    ]
+
+
+def test_a_part_provided_later_is_made_on_its_first_lookup_once(tmp_path: Path) -> None:
+    made: list[Counter] = []
+
+    def make() -> Counter:
+        time.sleep(0.05)  # long enough for the other threads to ask meanwhile
+        made.append(Counter())
+        return made[-1]
+
+    def build(services: ServiceRegistry) -> None:
+        services.provide_later("Counter", make)
+
+    services = ServiceRegistry(Settings(home=tmp_path), builders=[build])
+    found: list[Counter] = []
+    askers = [threading.Thread(target=lambda: found.append(services.get(Counter))) for _ in "abc"]
+    for asker in askers:
+        asker.start()
+    for asker in askers:
+        asker.join()
+    assert len(made) == 1 and found == made * 3
+
+
+def test_the_servers_copy_shares_the_parts_provided_later(tmp_path: Path) -> None:
+    def build(services: ServiceRegistry) -> None:
+        services.provide_later("Counter", Counter)
+
+    services = ServiceRegistry(Settings(home=tmp_path), builders=[build])
+    twin = services.for_server()
+    assert twin.get(Counter) is services.get(Counter)
 
 
 def test_a_declared_provider_is_built_alone_and_once(tmp_path: Path) -> None:

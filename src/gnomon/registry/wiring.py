@@ -13,6 +13,8 @@ from gnomon.services import ServiceRegistry
 
 if TYPE_CHECKING:
     from gnomon.data.entities import ModelUse
+    from gnomon.registry.registration import Registrar
+    from gnomon.registry.service import RegistryService
     from gnomon.store.database import Database
 
 
@@ -25,27 +27,49 @@ def build(services: ServiceRegistry) -> None:
         services.expose("registry", RegistryApi, lambda _: HttpRegistryClient(transport))
         return
     from gnomon.data.model_uses import ModelsOfRuns
-    from gnomon.registry.client import RegistryClient
-    from gnomon.registry.registration import Registrar
-    from gnomon.registry.service import RegistryService
-    from gnomon.registry.sql import SqlRegistryStore
-    from gnomon.tracking.service import LoggedModelPaths, TrackingService
+    from gnomon.registry.sealed import logged_model_paths
+    from gnomon.tracking.service import LoggedModelPaths
 
-    registry = RegistryService(SqlRegistryStore(services.database))
-    tracking = services.get(TrackingService)
-    root = services.settings.artifact_root
-    registrar = Registrar(tracking, registry, root, services.artifact_store)
-    services.provide(RegistryService, registry)
-    services.provide(Registrar, registrar)
-    services.provide(LoggedModelPaths, registry.logged_model_paths)  # tracking seals them
-    services.provide(ModelsOfRuns, partial(_models_of_runs, services.database))
-    # Loading a model unpickles bytes an editor chose: never inside the API server.
-    services.on_server(lambda twin: twin.provide(Registrar, registrar.without_load_check()))
+    database = services.database
+    # Tracking asks for the sealed paths on a run's first artifact write; the service, its
+    # store and the registrar (30 ms of imports) are made when something asks for them.
+    services.provide(LoggedModelPaths, partial(logged_model_paths, database))
+    services.provide(ModelsOfRuns, partial(_models_of_runs, database))
+    services.provide_later("RegistryService", partial(_registry_service, database))
+    services.provide_later("Registrar", partial(_registrar, services))
+    services.on_server(_server_registrar)
 
     def embedded(scope: Scope) -> RegistryApi:
-        return RegistryClient(registry, services.get(Registrar), scope)
+        from gnomon.registry.client import RegistryClient
+        from gnomon.registry.registration import Registrar
+        from gnomon.registry.service import RegistryService
+
+        return RegistryClient(services.get(RegistryService), services.get(Registrar), scope)
 
     services.expose("registry", RegistryApi, embedded)
+
+
+def _registry_service(db: Database) -> RegistryService:
+    from gnomon.registry.service import RegistryService
+    from gnomon.registry.sql import SqlRegistryStore
+
+    return RegistryService(SqlRegistryStore(db))
+
+
+def _registrar(services: ServiceRegistry) -> Registrar:
+    from gnomon.registry.registration import Registrar
+    from gnomon.registry.service import RegistryService
+    from gnomon.tracking.service import TrackingService
+
+    tracking, registry = services.get(TrackingService), services.get(RegistryService)
+    return Registrar(tracking, registry, services.settings.artifact_root, services.artifact_store)
+
+
+def _server_registrar(twin: ServiceRegistry) -> None:
+    from gnomon.registry.registration import Registrar
+
+    # Loading a model unpickles bytes an editor chose: never inside the API server.
+    twin.provide(Registrar, twin.get(Registrar).without_load_check())
 
 
 def _models_of_runs(db: Database, scope: Scope, run_ids: Sequence[str]) -> list[ModelUse]:

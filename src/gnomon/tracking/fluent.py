@@ -105,12 +105,15 @@ def get_client() -> Client:
     if _client is None:
         with _client_lock:
             if _client is None:
-                _client = Client()
-                if _client.settings.capture_environment:
-                    # Read git and the installed packages now, off the caller's thread: a
-                    # script usually loads its data before its first run, and that run's
-                    # end_run then does not wait for the first git spawns.
-                    _client.buffer.submit(_warm_capture)
+                settings = Settings()
+                if settings.capture_environment:
+                    # Read git and the installed packages now, off the caller's thread and
+                    # while the store opens: the first run's end_run then does not wait for
+                    # the git spawns (they took 5 ms past the opening of a new store).
+                    threading.Thread(
+                        target=_warm_capture, name="gnomon-capture", daemon=True
+                    ).start()
+                _client = Client(settings=settings)
     return _client
 
 

@@ -199,8 +199,7 @@ class SqlTrackingStore:
             if param_rows:
                 conn.execute(params.insert(), param_rows)
             if points:
-                sql = driver_sql.insert(conn.dialect, metrics, _POINT_COLUMNS)
-                conn.exec_driver_sql(sql, points)
+                driver_sql.insert_rows(conn, metrics, _POINT_COLUMNS, points)
                 latest: dict[tuple[str, str], Point] = {}
                 for point in points:
                     seen = latest.get((point[0], point[1]))
@@ -397,9 +396,9 @@ class SqlTrackingStore:
         rows = unstored_points(conn, run_id, rows)  # a retried batch must not double points
         if not rows:
             return
-        # Plain tuples through the driver's executemany: SQLAlchemy's per-row parameter
-        # handling cost more than SQLite's insert itself.
-        conn.exec_driver_sql(driver_sql.insert(conn.dialect, metrics, _POINT_COLUMNS), rows)
+        # Plain tuples straight to the driver: SQLAlchemy's per-row parameter handling cost
+        # more than SQLite's insert itself.
+        driver_sql.insert_rows(conn, metrics, _POINT_COLUMNS, rows)
         latest: dict[str, Point] = {}
         for row in rows:
             seen = latest.get(row[1])

@@ -16,7 +16,8 @@ import math
 import sys
 from array import array
 from collections.abc import Iterable, Sequence
-from itertools import repeat
+from itertools import groupby, repeat
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, delete
@@ -36,7 +37,16 @@ _COLUMNS = ("run_id", "key", "points", "step_bytes", "time_bytes", "value_bytes"
 
 def pack_run(conn: Connection, run_id: str) -> None:
     """Pack every series of ``run_id`` from its ``metrics`` rows (the run is ending)."""
-    keys, points = _pack_sql(conn.dialect)
+    keys, points, whole = _pack_sql(conn.dialect)
+    # Most runs fit in one ordered read of the index; a larger one is read key by key, each
+    # bounded, so that a single huge series cannot hold the write lock for long.
+    at_once = min(MAX_PACKED_POINTS, PACK_BUDGET)
+    found = driver_sql.rows(conn, whole, (run_id, at_once + 1))
+    if len(found) <= at_once:
+        series = [(key, [p[1:] for p in rows]) for key, rows in groupby(found, itemgetter(0))]
+        if len(found) + KEY_COST * len(series) <= PACK_BUDGET:  # a pack row costs as a key
+            insert_packs(conn, [_row(run_id, key, points) for key, points in series])
+            return
     packs, budget = [], PACK_BUDGET
     for (key,) in driver_sql.rows(conn, keys, (run_id, PACK_BUDGET // KEY_COST + 1)):
         if budget <= 0:
@@ -107,16 +117,20 @@ def unpack(key: str, steps: bytes, stamps: bytes, values: bytes) -> list[Metric]
 
 
 @functools.lru_cache(maxsize=4)
-def _pack_sql(dialect: Dialect) -> tuple[str, str]:
-    """A run's keys, and one key's points through the (run_id, key, step, timestamp, value)
-    index: in order, and no key column to build per point."""
+def _pack_sql(dialect: Dialect) -> tuple[str, str, str]:
+    """A run's keys, one key's points, and all the run's points by key, each through the
+    (run_id, key, step, timestamp, value) index, in its order."""
     m, q = driver_sql.marker(dialect), dialect.identifier_preparer.quote
     keys = f"SELECT {q('key')} FROM latest_metrics WHERE run_id = {m} LIMIT {m}"
     points = (
         f"SELECT step, {q('timestamp')}, value FROM metrics "
         f"WHERE run_id = {m} AND {q('key')} = {m} ORDER BY step, {q('timestamp')} LIMIT {m}"
     )
-    return keys, points
+    whole = (
+        f"SELECT {q('key')}, step, {q('timestamp')}, value FROM metrics "
+        f"WHERE run_id = {m} ORDER BY {q('key')}, step, {q('timestamp')} LIMIT {m}"
+    )
+    return keys, points, whole
 
 
 def _row(run_id: str, key: str, points: Sequence[tuple[int, int, Any]]) -> tuple[Any, ...]:

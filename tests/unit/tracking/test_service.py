@@ -58,6 +58,19 @@ def test_numpy_and_int_values_are_accepted(client: gnomon.Client, run_id: str) -
     assert client.get_run(run_id).metrics == {"a": 0.5, "b": 3.0}
 
 
+@pytest.mark.parametrize("count", [1, 3, 512, 1027])
+def test_a_batch_of_any_size_is_stored_whole_and_in_order(
+    client: gnomon.Client, run_id: str, count: int
+) -> None:
+    # SQLite takes points as multi-row INSERTs of 512, 256, ... rows: every size must add up.
+    points = [Metric("loss", 1.0 / (s + 1), s, 1_000 + s) for s in range(count)]
+    client.log_batch(run_id, metrics=points[::-1])
+    history = client.get_metric_history(run_id, "loss")
+    assert [(p.step, p.value, p.timestamp) for p in history] == [
+        (p.step, p.value, p.timestamp) for p in points
+    ]
+
+
 def test_params_become_strings(client: gnomon.Client, run_id: str) -> None:
     client.log_batch(run_id, params={"n": 100, "lr": 0.1, "none": None, "nan": math.nan})
     assert client.get_run(run_id).params == {"n": "100", "lr": "0.1", "none": "None", "nan": "nan"}
