@@ -88,8 +88,8 @@ class Client:
             raise AttributeError(name)
         return self._services.api_named(name, self.scope)
 
-    def _write_buffered(self, run_id: str, data: Any) -> None:
-        self.tracking.write_validated(self.scope, run_id, data)
+    def _write_buffered(self, run_id: str, data: Any, end: RunStatus | None = None) -> None:
+        self.tracking.write_validated(self.scope, run_id, data, end)
 
     def flush(self) -> None:
         """Write everything the fluent API has buffered."""

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gnomon.errors import GnomonError, Unavailable
-from gnomon.tracking.entities import Metric, RunData
+from gnomon.tracking.entities import Metric, RunData, RunStatus
 from gnomon.tracking.outbox import Batch, Outbox
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-Writer = Callable[[str, RunData], None]
+Writer = Callable[[str, RunData, RunStatus | None], None]  # run, values, its end or None
 Task = Callable[[], None]
 
 
@@ -72,6 +72,7 @@ class _Pending:
     metrics: list[Metric] = field(default_factory=list)
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    end: RunStatus | None = None  # written with the run's last values (see ``end``)
 
 
 @dataclass
@@ -100,6 +101,7 @@ class LogBuffer:
         self._error: BaseException | None = None
         self._lost: dict[str, int] = {}  # per run, until end_run takes it
         self._unreported: dict[str, int] = {}  # per run, until flush raises it
+        self._ended: set[str] = set()  # runs ended with their last batch, until end() asks
         self._thread: threading.Thread | None = None
         self._closed = False
 
@@ -126,6 +128,32 @@ class LogBuffer:
         self._started()
         if count >= self._trigger:
             self._woken(count)
+
+    def end(self, run_id: str, status: RunStatus) -> bool:
+        """Write what ``run_id`` logged and end it ``status`` in the same write, then wait as
+        ``wait`` does. False when the run was not ended so (values of it given up, a write
+        that failed): the caller then reports and ends it itself."""
+        with self._lock:
+            self._ended.discard(run_id)
+            self._pending.setdefault(run_id, _Pending()).end = status
+            self._count += 1
+        self._started()
+        try:
+            while True:
+                self.wait()
+                with self._lock:
+                    item = self._pending.get(run_id)
+                    if item is None or item.end is None:  # written, or not: never again
+                        ended = run_id in self._ended
+                        self._ended.discard(run_id)
+                        return ended
+                # Held back behind a task queued meanwhile (see _absorb): one more round.
+        except BaseException:  # interrupted: the caller ends the run, not a later round
+            with self._lock:
+                item = self._pending.get(run_id)
+                if item is not None:
+                    item.end = None
+            raise
 
     def submit(self, task: Task, wake: bool = True) -> None:
         """Run ``task`` on the writer thread, before the next batch is written: at once, or
@@ -195,7 +223,8 @@ class LogBuffer:
                     self._thread.start()
 
     def _woken(self, count: int) -> None:
-        self._wake.set()
+        if not self._wake.is_set():  # a loop past the trigger calls this for every value
+            self._wake.set()
         if count >= self.options.max_items:
             self._absorb()  # the writer is stuck on the store: bound memory from here
 
@@ -226,6 +255,11 @@ class LogBuffer:
             with self._lock:
                 pending, self._pending = self._pending, {}
                 self._count = 0
+                if self._tasks:  # one queued before an end may log to its run: it goes first
+                    for run_id, item in pending.items():
+                        if item.end is not None:
+                            self._pending[run_id] = _Pending(end=item.end)
+                            item.end = None
             failed = self._outbox.put(_batches(pending, self.options.size))
         if failed:
             self._give_up(failed, "they could not be kept in memory or spilled to disk")
@@ -245,14 +279,24 @@ class LogBuffer:
     def _send(self, batch: Batch) -> bool:
         """Write one batch; False when it failed for a transient reason and stays queued."""
         started = time.monotonic()
+        end = batch.end
+        if end is not None:
+            with self._lock:
+                if self._lost.get(batch.run_id):
+                    end = None  # a run missing values never ends as logged: end() says no
+        if not batch.data and end is None:
+            return True
         try:
-            self._write(batch.run_id, batch.data)
+            self._write(batch.run_id, batch.data, end)
         except Exception as exc:
             if _transient(exc):
                 self._failed(exc, started)
                 return False
             self._keep_error(exc)
             return True
+        if end is not None:
+            with self._lock:
+                self._ended.add(batch.run_id)
         if self._outage is not None:
             waited = time.monotonic() - self._outage.since
             logger.warning("gnomon: the store answers again after %.1f s; sending the rest", waited)
@@ -326,13 +370,15 @@ class LogBuffer:
 
 def _batches(pending: dict[str, _Pending], size: int) -> Iterator[Batch]:
     """Each run's values in batches of at most ``size`` metric points, params and tags
-    riding with the first."""
+    riding with the first, and the run's end (if asked) with the last."""
     for run_id, item in pending.items():
-        first = RunData(item.metrics[:size], item.params, item.tags)
-        if first:
-            yield Batch(run_id, first)
-        for start in range(size, len(item.metrics), size):
-            yield Batch(run_id, RunData(item.metrics[start : start + size]))
+        starts = range(0, max(len(item.metrics), 1), size)
+        for start in starts:
+            chunk = item.metrics[start : start + size]
+            data = RunData(chunk, item.params, item.tags) if start == 0 else RunData(chunk)
+            end = item.end if start == starts[-1] else None
+            if data or end is not None:
+                yield Batch(run_id, data, end)
 
 
 def _transient(exc: BaseException) -> bool:

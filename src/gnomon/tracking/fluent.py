@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 from gnomon import checks
 from gnomon.config import Settings
-from gnomon.errors import Conflict, GnomonError
+from gnomon.errors import Conflict, GnomonError, InvalidInput
 from gnomon.sdk import Client
 from gnomon.tracking import validation as v
 from gnomon.tracking.capture import DIFF_ARTIFACT, REQUIREMENTS_ARTIFACT, capture
@@ -420,9 +420,13 @@ def _end(run: ActiveRun, status: RunStatus | str) -> None:
     if run._monitor is not None:  # first: no system metric may arrive after the run ends
         run._monitor.stop()
     stack = _active.get()
-    buffer = run.client.buffer
+    client, buffer = run.client, run.client.buffer
+    ended, final = False, _terminal(status)
     try:
-        buffer.wait()
+        if final is not None and client.tracking.ends_with_a_batch:
+            ended = buffer.end(run.id, final)  # the last values and the end: one transaction
+        else:
+            buffer.wait()
     except BaseException:  # interrupted (Ctrl-C) with values perhaps still queued
         status = RunStatus.KILLED
         raise
@@ -431,8 +435,19 @@ def _end(run: ActiveRun, status: RunStatus | str) -> None:
         lost = buffer.take_lost(run.id)
         if lost:
             status = _report_loss(run, lost, status)
-        run.client.tracking.end_run(run.client.scope, run.id, status)
+        if not ended:
+            client.tracking.end_run(client.scope, run.id, status)
     buffer.raise_error()
+
+
+def _terminal(status: RunStatus | str) -> RunStatus | None:
+    """``status`` as a terminal RunStatus; None for anything else, which ``end_run`` refuses
+    once the values are written."""
+    try:
+        final = checks.member(RunStatus, status, "run status")
+    except InvalidInput:
+        return None
+    return final if final.is_terminal else None
 
 
 def _report_loss(run: ActiveRun, lost: int, status: RunStatus | str) -> RunStatus | str:

@@ -22,17 +22,18 @@ from pathlib import Path
 from typing import IO, Any
 
 from gnomon._private_files import make_private_dirs, open_private
-from gnomon.tracking.entities import Metric, RunData
+from gnomon.tracking.entities import Metric, RunData, RunStatus
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """One write to one run."""
+    """One write to one run; with ``end``, the run's last, which also ends it."""
 
     run_id: str
     data: RunData
+    end: RunStatus | None = None
 
     @property
     def size(self) -> int:
@@ -164,10 +165,12 @@ class _Spill:
 def _encode(batch: Batch) -> dict[str, Any]:
     data = batch.data
     points = [[m.key, m.value, m.step, m.timestamp] for m in data.metrics]
-    return {"run": batch.run_id, "m": points, "p": data.params, "t": data.tags}
+    end = None if batch.end is None else batch.end.value
+    return {"run": batch.run_id, "m": points, "p": data.params, "t": data.tags, "e": end}
 
 
 def _decode(body: dict[str, Any]) -> Batch:
     # json writes NaN and ±inf as NaN/Infinity and reads them back: values round-trip exactly.
     metrics = [Metric(k, float(v), int(s), int(t)) for k, v, s, t in body["m"]]
-    return Batch(body["run"], RunData(metrics, body["p"], body["t"]))
+    end = None if body.get("e") is None else RunStatus(body["e"])
+    return Batch(body["run"], RunData(metrics, body["p"], body["t"]), end)

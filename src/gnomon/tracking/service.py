@@ -261,9 +261,27 @@ class TrackingService:
         data = RunData(checked, v.params_dict(params or {}), v.tags_dict(tags))
         self.write_validated(scope, run_id, data)
 
-    def write_validated(self, scope: Scope, run_id: str, data: RunData) -> None:
-        """Write a batch the SDK's buffer has already validated item by item."""
+    def write_validated(
+        self, scope: Scope, run_id: str, data: RunData, end: RunStatus | None = None
+    ) -> None:
+        """Write a batch the SDK's buffer has already validated item by item; with ``end``,
+        then end the run so, in the same transaction where the store can."""
+        if end is None:
+            self.store.log_batch(scope, run_id, data)
+            return
+        if not end.is_terminal:
+            raise InvalidInput(f"a run ends as FINISHED, FAILED or KILLED, not {end.value}")
+        ending = getattr(self.store, "log_batch_and_end", None)
+        if ending is not None:
+            ending(scope, run_id, data, end)
+            return
         self.store.log_batch(scope, run_id, data)
+        self.store.update_run(scope, run_id, RunUpdate(status=end))
+
+    @property
+    def ends_with_a_batch(self) -> bool:
+        """Whether the store writes a run's last batch and its end in one transaction."""
+        return hasattr(self.store, "log_batch_and_end")
 
     def get_metric_history(self, scope: Scope, run_id: str, key: str) -> list[Metric]:
         return self.store.get_metric_history(scope, run_id, checks.key("metric", key))

@@ -238,15 +238,38 @@ class SqlTrackingStore:
         if not data:
             return
         with self.db.write() as conn:
-            status = self._run_status(conn, scope, run_id)
-            if status != RunStatus.RUNNING.value:
-                raise Conflict(f"run {run_id!r} is {status}; only a RUNNING run can log")
-            if data.params:
-                self._write_params(conn, run_id, data.params)
-            if data.tags:
-                self._upsert(conn, tags, ["run_id", "key"], ["value"], _kv_rows(run_id, data.tags))
-            if data.metrics:
-                self._write_metrics(conn, run_id, data.metrics)
+            self._check_running(conn, scope, run_id, "FOR SHARE")
+            self._write_data(conn, run_id, data)
+
+    def log_batch_and_end(
+        self, scope: Scope, run_id: str, data: RunData, status: RunStatus
+    ) -> None:
+        """``log_batch``, then end the run ``status``, in one transaction: the SDK's last
+        batch of a run. A run whose points all came in this batch is packed from them."""
+        with self.db.write() as conn:
+            # Locked on PostgreSQL, as update_run locks it: a concurrent end waits for this.
+            self._check_running(conn, scope, run_id, "FOR UPDATE")
+            points = self._write_data(conn, run_id, data)
+            conn.exec_driver_sql(
+                _end_sql(conn.dialect), (status.value, now_ms(), run_id, scope.workspace)
+            )
+            if points is None:
+                sql_packs.pack_run(conn, run_id)
+            else:
+                sql_packs.insert_packs(conn, sql_packs.pack_points(conn.dialect, points))
+
+    def _check_running(self, conn: Connection, scope: Scope, run_id: str, lock: str) -> None:
+        status = self._run_status(conn, scope, run_id, lock)
+        if status != RunStatus.RUNNING.value:
+            raise Conflict(f"run {run_id!r} is {status}; only a RUNNING run can log")
+
+    def _write_data(self, conn: Connection, run_id: str, data: RunData) -> list[Point] | None:
+        """Write ``data``; returns its points when the run had none before: all it has."""
+        if data.params:
+            self._write_params(conn, run_id, data.params)
+        if data.tags:
+            self._upsert(conn, tags, ["run_id", "key"], ["value"], _kv_rows(run_id, data.tags))
+        return self._write_metrics(conn, run_id, data.metrics)
 
     def get_metric_history(self, scope: Scope, run_id: str, key: str) -> list[Metric]:
         with self.db.read() as conn:
@@ -387,15 +410,22 @@ class SqlTrackingStore:
                     {"key": key, "stored": stored.get(key), "new": new[key]},
                 )
 
-    def _write_metrics(self, conn: Connection, run_id: str, points: Sequence[Metric]) -> None:
+    def _write_metrics(
+        self, conn: Connection, run_id: str, points: Sequence[Metric]
+    ) -> list[Point] | None:
+        """Write ``points``; returns their rows when the run had no points before."""
+        if not points:
+            return None
+        first = not driver_sql.rows(conn, _any_point_sql(conn.dialect), (run_id,))
         isnan = math.isnan
         rows = [
             (run_id, m.key, m.step, m.timestamp, None if isnan(m.value) else m.value)
             for m in points
         ]
-        rows = unstored_points(conn, run_id, rows)  # a retried batch must not double points
-        if not rows:
-            return
+        if not first:  # a retried batch must not double points
+            rows = unstored_points(conn, run_id, rows)
+            if not rows:
+                return None
         # Plain tuples straight to the driver: SQLAlchemy's per-row parameter handling cost
         # more than SQLite's insert itself.
         driver_sql.insert_rows(conn, metrics, _POINT_COLUMNS, rows)
@@ -405,6 +435,7 @@ class SqlTrackingStore:
             if seen is None or (row[2], row[3]) >= (seen[2], seen[3]):
                 latest[row[1]] = row
         conn.exec_driver_sql(_latest_upsert_sql(conn.dialect), list(latest.values()))
+        return rows if first else None
 
     def _upsert(
         self,
@@ -459,10 +490,11 @@ class SqlTrackingStore:
             raise NotFound(f"run {run_id!r} not found")
         return row
 
-    def _run_status(self, conn: Connection, scope: Scope, run_id: str) -> str:
-        """The status of the workspace's run, share-locked on PostgreSQL: the run cannot end
-        (and pack its series) while a batch is being written into it."""
-        found = driver_sql.rows(conn, _status_sql(conn.dialect), (run_id, scope.workspace))
+    def _run_status(self, conn: Connection, scope: Scope, run_id: str, lock: str) -> str:
+        """The status of the workspace's run, locked on PostgreSQL (``FOR SHARE``: the run
+        cannot end, and pack its series, while a batch is being written into it)."""
+        sql = _status_sql(conn.dialect, lock)
+        found = driver_sql.rows(conn, sql, (run_id, scope.workspace))
         if not found:
             raise NotFound(f"run {run_id!r} not found")
         return str(found[0][0])
@@ -510,11 +542,22 @@ def _experiment_by_name_sql(dialect: Dialect) -> str:
     return f"SELECT {columns} FROM experiments WHERE workspace_id = {m} AND name = {m}"
 
 
-@functools.lru_cache(maxsize=4)
-def _status_sql(dialect: Dialect) -> str:
+@functools.lru_cache(maxsize=8)
+def _status_sql(dialect: Dialect, lock: str) -> str:
     m = driver_sql.marker(dialect)
     sql = f"SELECT status FROM runs WHERE id = {m} AND workspace_id = {m}"
-    return sql if dialect.name == "sqlite" else f"{sql} FOR SHARE"  # SQLite's writers queue
+    return sql if dialect.name == "sqlite" else f"{sql} {lock}"  # SQLite's writers queue
+
+
+@functools.lru_cache(maxsize=4)
+def _end_sql(dialect: Dialect) -> str:
+    m = driver_sql.marker(dialect)
+    return f"UPDATE runs SET status = {m}, end_time = {m} WHERE id = {m} AND workspace_id = {m}"
+
+
+@functools.lru_cache(maxsize=4)
+def _any_point_sql(dialect: Dialect) -> str:
+    return f"SELECT 1 FROM metrics WHERE run_id = {driver_sql.marker(dialect)} LIMIT 1"
 
 
 @functools.lru_cache(maxsize=4)

@@ -167,3 +167,27 @@ def test_environment_capture_can_be_turned_off(
     with gnomon.start_run() as run:
         pass
     assert not any(k.startswith("gnomon.") for k in gnomon.get_client().get_run(run.id).tags)
+
+
+def test_ending_a_run_writes_its_last_values_and_its_end_in_one_transaction(
+    client: gnomon.Client,
+) -> None:
+    from sqlalchemy import event
+
+    with gnomon.start_run() as run:
+        gnomon.log_param("lr", 0.1)
+        for step in range(10):
+            gnomon.log_metric("loss", 1.0 / (step + 1), step=step)
+        writes: list[str] = []
+
+        def count(*args: object) -> None:
+            if str(args[2]).startswith("BEGIN IMMEDIATE"):
+                writes.append(str(args[2]))
+
+        engine = client.tracking.store.db.engine
+        event.listen(engine, "before_cursor_execute", count)
+    event.remove(engine, "before_cursor_execute", count)
+    assert len(writes) == 1
+    stored = client.get_run(run.id)
+    assert stored.status is RunStatus.FINISHED and stored.params == {"lr": "0.1"}
+    assert [m.value for m in client.get_metric_history(run.id, "loss")][-1] == 0.1

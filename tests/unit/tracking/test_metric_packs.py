@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import delete, event, func, select
 
 from gnomon._types import Scope, now_ms
+from gnomon.errors import Conflict
 from gnomon.store.database import Database
 from gnomon.tracking import sql_packs
 from gnomon.tracking.entities import FinishedRun, Metric, NewRun, RunData, RunStatus, RunUpdate
@@ -31,10 +32,12 @@ def _packed(store: SqlTrackingStore, run_id: str) -> dict[str, int]:
         return {key: points for key, points in conn.execute(query)}
 
 
-def _run(store: SqlTrackingStore, points: list[Metric]) -> str:
-    experiment = store.create_experiment(SCOPE, "e", "/tmp/packs")
-    run = store.create_run(SCOPE, NewRun(experiment.id, "r", "ann", now_ms()))
-    store.log_batch(SCOPE, run.id, RunData(points))
+def _run(
+    store: SqlTrackingStore, points: list[Metric], experiment_name: str = "e", scope: Scope = SCOPE
+) -> str:
+    experiment = store.create_experiment(scope, experiment_name, "/tmp/packs")
+    run = store.create_run(scope, NewRun(experiment.id, "r", "ann", now_ms()))
+    store.log_batch(scope, run.id, RunData(points))
     return run.id
 
 
@@ -195,3 +198,46 @@ def test_ending_a_run_of_a_few_series_reads_its_points_once(store: SqlTrackingSt
     assert _packed(store, run_id) == {"a": 100, "b": 100, "c": 100}
     history = store.get_metric_history(SCOPE, run_id, "b")
     assert [(p.step, p.value) for p in history] == [(s, float(s)) for s in range(100)]
+
+
+def _packs(store: SqlTrackingStore, run_id: str) -> list[tuple[object, ...]]:
+    columns = (metric_packs.c.key, metric_packs.c.points, metric_packs.c.step_bytes)
+    query = select(*columns, metric_packs.c.time_bytes, metric_packs.c.value_bytes)
+    with store.db.read() as conn:
+        return sorted(tuple(r) for r in conn.execute(query.where(metric_packs.c.run_id == run_id)))
+
+
+@pytest.mark.parametrize("earlier", [False, True])
+def test_a_last_batch_that_ends_its_run_packs_as_ending_it_later_does(
+    any_store: tuple[SqlTrackingStore, Scope], earlier: bool
+) -> None:
+    # Ties on (step, timestamp), NaN, -0.0, and keys out of order: the packs made from the
+    # batch in memory must be byte for byte those read back from the rows.
+    store, scope = any_store
+    points = [Metric(k, v, s, t) for s, t in ((1, 5), (0, 9), (1, 5)) for k, v in
+              (("b", -0.0), ("a", math.nan), ("a", 2.0), ("b", 1.5))]  # fmt: skip
+    first, last = (points[:5], points[5:]) if earlier else ([], points)
+    both = []
+    for ending in (False, True):
+        run_id = _run(store, first, f"e{ending}", scope)
+        if ending:
+            store.log_batch_and_end(scope, run_id, RunData(last, {"p": "1"}), RunStatus.FAILED)
+        else:
+            store.log_batch(scope, run_id, RunData(last, {"p": "1"}))
+            store.update_run(scope, run_id, RunUpdate(status=RunStatus.FAILED))
+        run = store.get_run(scope, run_id)
+        assert run.status is RunStatus.FAILED and run.end_time is not None
+        assert run.params == {"p": "1"}
+        both.append(_packs(store, run_id))
+    assert both[0] == both[1] and len(both[0]) == 2
+
+
+def test_a_last_batch_for_a_run_that_ended_writes_nothing(store: SqlTrackingStore) -> None:
+    run_id = _run(store, [])
+    store.update_run(SCOPE, run_id, RunUpdate(status=RunStatus.FINISHED))
+    with pytest.raises(Conflict, match="FINISHED"):
+        store.log_batch_and_end(
+            SCOPE, run_id, RunData([Metric("m", 1.0)], {"p": "1"}), RunStatus.KILLED
+        )
+    run = store.get_run(SCOPE, run_id)
+    assert (run.status, run.params, run.metrics) == (RunStatus.FINISHED, {}, {})
