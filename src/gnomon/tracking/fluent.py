@@ -120,7 +120,7 @@ def get_client() -> Client:
 def _warm_capture() -> None:
     try:
         capture()
-    except OSError as exc:  # the run's own capture will say what failed
+    except Exception as exc:  # a warm-up only: the run's own capture says what failed
         logger.debug("gnomon: could not read the environment ahead of a run: %s", exc)
 
 

@@ -587,7 +587,7 @@ def _history_sql(dialect: Dialect) -> tuple[str, str]:
         f"SELECT p.value, p.step, p.{q('timestamp')} FROM runs AS r "
         f"JOIN metrics AS p ON p.run_id = r.id "
         f"WHERE r.id = {m} AND r.workspace_id = {m} AND p.{q('key')} = {m} "
-        f"ORDER BY p.step, p.{q('timestamp')}"
+        f"ORDER BY p.step, p.{q('timestamp')}, p.value"  # ties as a pack holds them
     )
     return owned, points
 

@@ -119,16 +119,18 @@ def unpack(key: str, steps: bytes, stamps: bytes, values: bytes) -> list[Metric]
 @functools.lru_cache(maxsize=4)
 def _pack_sql(dialect: Dialect) -> tuple[str, str, str]:
     """A run's keys, one key's points, and all the run's points by key, each through the
-    (run_id, key, step, timestamp, value) index, in its order."""
+    (run_id, key, step, timestamp, value) index, in its order: ties on (step, timestamp) by
+    value, NULL first on SQLite and last on PostgreSQL, as ``pack_points`` orders them."""
     m, q = driver_sql.marker(dialect), dialect.identifier_preparer.quote
     keys = f"SELECT {q('key')} FROM latest_metrics WHERE run_id = {m} LIMIT {m}"
     points = (
         f"SELECT step, {q('timestamp')}, value FROM metrics "
-        f"WHERE run_id = {m} AND {q('key')} = {m} ORDER BY step, {q('timestamp')} LIMIT {m}"
+        f"WHERE run_id = {m} AND {q('key')} = {m} ORDER BY step, {q('timestamp')}, value "
+        f"LIMIT {m}"
     )
     whole = (
         f"SELECT {q('key')}, step, {q('timestamp')}, value FROM metrics "
-        f"WHERE run_id = {m} ORDER BY {q('key')}, step, {q('timestamp')} LIMIT {m}"
+        f"WHERE run_id = {m} ORDER BY {q('key')}, step, {q('timestamp')}, value LIMIT {m}"
     )
     return keys, points, whole
 
