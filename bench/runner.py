@@ -85,6 +85,9 @@ def _measure(side: Side, workload: Workload, data_file: Path, options: Options) 
             servers.running(side.server, workdir, env) if side.server else contextlib.nullcontext()
         )
         with server as url:
+            # No process starts with the previous one's writes still in the page cache: its
+            # first fsync would wait for them (the peer's writes, gnomon's, or the data's).
+            os.sync()
             done = subprocess.run(
                 side.command(data_file, workdir, extra),
                 cwd=REPO,
