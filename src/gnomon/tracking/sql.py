@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, func, select, update
+from sqlalchemy import Connection, Dialect, Table, func, select, update
 
 from gnomon._types import (
     Page,
@@ -19,7 +20,7 @@ from gnomon._types import (
 )
 from gnomon.errors import AlreadyExists, Conflict, NotFound
 from gnomon.store import driver_sql
-from gnomon.store.database import Database, insert_for
+from gnomon.store.database import Database
 from gnomon.store.paging import cut_page, fetch_page
 from gnomon.tracking import sql_packs
 from gnomon.tracking.entities import (
@@ -52,9 +53,6 @@ class SqlTrackingStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._insert = insert_for(db)
-        # Upserts built once: building one (its EXCLUDED proxies) cost more than running it
-        self._statements: dict[tuple[str, ...], Any] = {}
 
     # -- experiments -------------------------------------------------------------------------
 
@@ -269,7 +267,7 @@ class SqlTrackingStore:
         if data.params:
             self._write_params(conn, run_id, data.params)
         if data.tags:
-            self._upsert(conn, tags, ["run_id", "key"], ["value"], _kv_rows(run_id, data.tags))
+            _write_pairs(conn, tags, run_id, data.tags, _REPLACE)
         return self._write_metrics(conn, run_id, data.metrics)
 
     def get_metric_history(self, scope: Scope, run_id: str, key: str) -> list[Metric]:
@@ -388,11 +386,7 @@ class SqlTrackingStore:
         # Insert first, then compare the keys that were already there. Reading first would
         # miss a concurrent writer's uncommitted row on PostgreSQL, and both writers would
         # "win"; the insert waits for that writer instead, and the read after it sees its row.
-        insert = self._statements.get(("params",))
-        if insert is None:
-            insert = self._insert(params).on_conflict_do_nothing().returning(params.c.key)
-            self._statements["params",] = insert
-        inserted = set(conn.execute(insert, _kv_rows(run_id, new)).scalars())
+        inserted = {key for (key,) in _write_pairs(conn, params, run_id, new, _KEEP)}
         existing = [key for key in new if key not in inserted]
         if not existing:
             return
@@ -437,24 +431,6 @@ class SqlTrackingStore:
                 latest[row[1]] = row
         conn.exec_driver_sql(_latest_upsert_sql(conn.dialect), list(latest.values()))
         return rows if first else None
-
-    def _upsert(
-        self,
-        conn: Connection,
-        table: Any,
-        keys: list[str],
-        columns: list[str],
-        rows: list[dict[str, Any]],
-    ) -> None:
-        cache_key = (table.name, *keys, "|", *columns)
-        upsert = self._statements.get(cache_key)
-        if upsert is None:
-            statement = self._insert(table)
-            upsert = statement.on_conflict_do_update(
-                index_elements=keys, set_={c: statement.excluded[c] for c in columns}
-            )
-            self._statements[cache_key] = upsert
-        conn.execute(upsert, rows)
 
     def _check_name_free(self, conn: Connection, scope: Scope, name: str) -> None:
         row = conn.execute(
@@ -553,6 +529,43 @@ def _status_sql(dialect: Dialect, lock: str) -> str:
     m = driver_sql.marker(dialect)
     sql = f"SELECT status FROM runs WHERE id = {m} AND workspace_id = {m}"
     return sql if dialect.name == "sqlite" else f"{sql} {lock}"  # SQLite's writers queue
+
+
+# What a (run_id, key, value) row does when the key is there: a param stays (and its key is
+# not returned, so that the caller compares the values), a tag takes the new value.
+_KEEP, _REPLACE = "keep", "replace"
+_PAIRS_A_STATEMENT = 512
+
+
+def _write_pairs(
+    conn: Connection, table: Table, run_id: str, pairs: dict[str, str], conflict: str
+) -> list[tuple[Any, ...]]:
+    """Insert ``pairs`` as (run_id, key, value) rows, 512 a statement, as plain SQL: Core
+    compiled each upsert once per process (a millisecond of the first run) and bound its
+    rows slower. Returns the keys inserted when ``conflict`` is ``_KEEP``."""
+    rows = [(run_id, key, value) for key, value in pairs.items()]
+    inserted: list[tuple[Any, ...]] = []
+    for start in range(0, len(rows), _PAIRS_A_STATEMENT):
+        chunk = rows[start : start + _PAIRS_A_STATEMENT]
+        sql = _pairs_sql(conn.dialect, table, len(chunk), conflict)
+        values = tuple(itertools.chain.from_iterable(chunk))
+        if conflict == _KEEP:
+            inserted += driver_sql.rows(conn, sql, values)
+        else:
+            conn.exec_driver_sql(sql, values)
+    return inserted
+
+
+@functools.lru_cache(maxsize=64)
+def _pairs_sql(dialect: Dialect, table: Table, count: int, conflict: str) -> str:
+    key, value = (
+        dialect.identifier_preparer.quote("key"),
+        dialect.identifier_preparer.quote("value"),
+    )
+    insert = driver_sql.insert(dialect, table, ("run_id", "key", "value"), count)
+    if conflict == _KEEP:
+        return f"{insert} ON CONFLICT (run_id, {key}) DO NOTHING RETURNING {key}"
+    return f"{insert} ON CONFLICT (run_id, {key}) DO UPDATE SET {value} = excluded.{value}"
 
 
 @functools.lru_cache(maxsize=8)
