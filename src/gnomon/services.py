@@ -143,6 +143,8 @@ class ServiceRegistry:
             make = self._later.get(name)
             if make is not None:  # made, then forgotten: a reader always finds it in one
                 value = make()
+                if type(value).__name__ != name:  # found by its exact class only
+                    raise TypeError(f"{name} was provided later as a {type(value).__name__}")
                 self._parts[type(value)] = value
                 del self._later[name]
 

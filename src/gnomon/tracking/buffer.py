@@ -131,8 +131,8 @@ class LogBuffer:
 
     def end(self, run_id: str, status: RunStatus) -> bool:
         """Write what ``run_id`` logged and end it ``status`` in the same write, then wait as
-        ``wait`` does. False when the run was not ended so (values of it given up, a write
-        that failed): the caller then reports and ends it itself."""
+        ``wait`` does. False when the run was not ended so (nothing left to write with it,
+        values of it given up, a write that failed): the caller then ends it itself."""
         with self._lock:
             self._ended.discard(run_id)
             self._pending.setdefault(run_id, _Pending()).end = status
@@ -242,10 +242,13 @@ class LogBuffer:
     def _drain(self) -> None:
         with self._drain_lock:
             # Tasks first: what they log (captured tags) joins this same round of writes.
+            # They stay listed until they have run: an end waits behind them (see _absorb).
             with self._lock:
-                tasks, self._tasks = self._tasks, []
+                tasks = list(self._tasks)
             for task in tasks:
                 self._guard(task)
+            with self._lock:
+                del self._tasks[: len(tasks)]
             self._absorb()
             self._send_queued()
 
@@ -255,14 +258,14 @@ class LogBuffer:
             with self._lock:
                 pending, self._pending = self._pending, {}
                 self._count = 0
-                if self._tasks:  # one queued before an end may log to its run: it goes first
+                if self._tasks:  # one queued or running may log to a run ending: it goes first
                     for run_id, item in pending.items():
                         if item.end is not None:
                             self._pending[run_id] = _Pending(end=item.end)
                             item.end = None
             failed = self._outbox.put(_batches(pending, self.options.size))
-        if failed:
-            self._give_up(failed, "they could not be kept in memory or spilled to disk")
+            if failed:  # counted before the lock goes: no later batch of the run ends it
+                self._give_up(failed, "they could not be kept in memory or spilled to disk")
 
     def _send_queued(self) -> None:
         while (batch := self._outbox.peek()) is not None:
@@ -284,8 +287,6 @@ class LogBuffer:
             with self._lock:
                 if self._lost.get(batch.run_id):
                     end = None  # a run missing values never ends as logged: end() says no
-        if not batch.data and end is None:
-            return True
         try:
             self._write(batch.run_id, batch.data, end)
         except Exception as exc:
@@ -376,9 +377,8 @@ def _batches(pending: dict[str, _Pending], size: int) -> Iterator[Batch]:
         for start in starts:
             chunk = item.metrics[start : start + size]
             data = RunData(chunk, item.params, item.tags) if start == 0 else RunData(chunk)
-            end = item.end if start == starts[-1] else None
-            if data or end is not None:
-                yield Batch(run_id, data, end)
+            if data:  # an end alone is the caller's to write, as end_run does it
+                yield Batch(run_id, data, item.end if start == starts[-1] else None)
 
 
 def _transient(exc: BaseException) -> bool:

@@ -246,8 +246,9 @@ class SqlTrackingStore:
         """``log_batch``, then end the run ``status``, in one transaction: the SDK's last
         batch of a run. A run whose points all came in this batch is packed from them."""
         with self.db.write() as conn:
-            # Locked on PostgreSQL, as update_run locks it: a concurrent end waits for this.
-            self._check_running(conn, scope, run_id, "FOR UPDATE")
+            # Locked on PostgreSQL: a batch (FOR SHARE) or another end waits for this one;
+            # a foreign key's check on the run (a child run, a logged model) need not.
+            self._check_running(conn, scope, run_id, "FOR NO KEY UPDATE")
             points = self._write_data(conn, run_id, data)
             conn.exec_driver_sql(
                 _end_sql(conn.dialect), (status.value, now_ms(), run_id, scope.workspace)
@@ -540,14 +541,17 @@ _PAIRS_A_STATEMENT = 512
 def _write_pairs(
     conn: Connection, table: Table, run_id: str, pairs: dict[str, str], conflict: str
 ) -> list[tuple[Any, ...]]:
-    """Insert ``pairs`` as (run_id, key, value) rows, 512 a statement, as plain SQL: Core
+    """Insert ``pairs`` as (run_id, key, value) rows, 512 at most a statement, as plain SQL: Core
     compiled each upsert once per process (a millisecond of the first run) and bound its
     rows slower. Returns the keys inserted when ``conflict`` is ``_KEEP``."""
     rows = [(run_id, key, value) for key, value in pairs.items()]
     inserted: list[tuple[Any, ...]] = []
-    for start in range(0, len(rows), _PAIRS_A_STATEMENT):
-        chunk = rows[start : start + _PAIRS_A_STATEMENT]
-        sql = _pairs_sql(conn.dialect, table, len(chunk), conflict)
+    start = 0
+    while start < len(rows):  # 512, 256, ... rows: a few statement texts, each cached
+        count = min(_PAIRS_A_STATEMENT, 1 << ((len(rows) - start).bit_length() - 1))
+        chunk = rows[start : start + count]
+        start += count
+        sql = _pairs_sql(conn.dialect, table, count, conflict)
         values = tuple(itertools.chain.from_iterable(chunk))
         if conflict == _KEEP:
             inserted += driver_sql.rows(conn, sql, values)

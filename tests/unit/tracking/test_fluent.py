@@ -191,3 +191,16 @@ def test_ending_a_run_writes_its_last_values_and_its_end_in_one_transaction(
     stored = client.get_run(run.id)
     assert stored.status is RunStatus.FINISHED and stored.params == {"lr": "0.1"}
     assert [m.value for m in client.get_metric_history(run.id, "loss")][-1] == 0.1
+
+
+def test_a_run_ended_elsewhere_with_nothing_queued_ends_without_an_error(
+    client: gnomon.Client,
+) -> None:
+    # Killed from the UI or another process, then left by the script with everything
+    # written: end_run ends it as it always did (values still queued would fail, loudly).
+    with gnomon.start_run() as run:
+        gnomon.log_metric("loss", 0.5)
+        gnomon.flush()
+        client.end_run(run.id, RunStatus.KILLED)
+    stored = client.get_run(run.id)
+    assert stored.status is RunStatus.FINISHED and stored.metrics == {"loss": 0.5}
