@@ -41,6 +41,21 @@ def _run(
     return run.id
 
 
+def _statements_of_ending(store: SqlTrackingStore, run_id: str) -> list[str]:
+    """The SQL that ending ``run_id`` ran."""
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(store.db.engine, "before_cursor_execute", count)
+    try:
+        store.update_run(SCOPE, run_id, RunUpdate(status=RunStatus.FINISHED))
+    finally:
+        event.remove(store.db.engine, "before_cursor_execute", count)
+    return statements
+
+
 def _same(a: list[Metric], b: list[Metric]) -> bool:
     def plain(points: list[Metric]) -> list[tuple[object, ...]]:
         return [(p.key, repr(p.value), p.step, p.timestamp) for p in points]
@@ -164,16 +179,7 @@ def test_ending_a_run_of_many_keys_reads_a_bounded_number_of_them(
     # hold the write lock for a million queries. A key read counts as 100 points.
     monkeypatch.setattr(sql_packs, "PACK_BUDGET", 10_000)
     run_id = _run(store, [Metric(f"k{i:04d}", float(i), 0, 1) for i in range(1_000)])
-    statements: list[str] = []
-
-    def count(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(store.db.engine, "before_cursor_execute", count)
-    try:
-        store.update_run(SCOPE, run_id, RunUpdate(status=RunStatus.FINISHED))
-    finally:
-        event.remove(store.db.engine, "before_cursor_execute", count)
+    statements = _statements_of_ending(store, run_id)
     # One read of the whole run first (too many keys for its budget), then key by key.
     assert len([s for s in statements if "FROM metrics" in s]) <= 1 + 10_000 // 100
     assert len(_packed(store, run_id)) == 10_000 // 100
@@ -184,16 +190,7 @@ def test_ending_a_run_of_many_keys_reads_a_bounded_number_of_them(
 def test_ending_a_run_of_a_few_series_reads_its_points_once(store: SqlTrackingStore) -> None:
     points = [Metric(k, float(s), s, 1) for s in range(100) for k in ("b", "a", "c")]
     run_id = _run(store, points)
-    statements: list[str] = []
-
-    def count(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(store.db.engine, "before_cursor_execute", count)
-    try:
-        store.update_run(SCOPE, run_id, RunUpdate(status=RunStatus.FINISHED))
-    finally:
-        event.remove(store.db.engine, "before_cursor_execute", count)
+    statements = _statements_of_ending(store, run_id)
     assert len([s for s in statements if "FROM metrics" in s]) == 1
     assert _packed(store, run_id) == {"a": 100, "b": 100, "c": 100}
     history = store.get_metric_history(SCOPE, run_id, "b")
