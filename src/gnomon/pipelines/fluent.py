@@ -17,7 +17,7 @@ from gnomon.pipelines.spec import PipelineSpec
 def pipelines_api() -> PipelinesApi:
     from gnomon.tracking.fluent import get_client
 
-    client = get_client()
+    client = get_client(runs=False)  # its steps' runs record no environment
     try:
         return client.pipelines  # type: ignore[return-value]
     except AttributeError:

@@ -99,14 +99,17 @@ class ActiveRun:
             _end(self, status)
 
 
-def get_client() -> Client:
-    """The client the fluent API uses, created from the environment on first use."""
+def get_client(*, runs: bool = True) -> Client:
+    """The client the fluent API uses, created from the environment on first use.
+
+    ``runs=False`` (a pipeline's run, which records no environment): the client is not made
+    ready to start runs, so git and the package list are not read ahead."""
     global _client
     if _client is None:
         with _client_lock:
             if _client is None:
                 settings = Settings()
-                if settings.capture_environment:
+                if runs and settings.capture_environment:
                     # Read git and the installed packages now, off the caller's thread and
                     # while the store opens: the first run's end_run then does not wait for
                     # the git spawns (they took 5 ms past the opening of a new store).

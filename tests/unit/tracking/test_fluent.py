@@ -204,3 +204,19 @@ def test_a_run_ended_elsewhere_with_nothing_queued_ends_without_an_error(
         client.end_run(run.id, RunStatus.KILLED)
     stored = client.get_run(run.id)
     assert stored.status is RunStatus.FINISHED and stored.metrics == {"loss": 0.5}
+
+
+def test_only_a_client_for_runs_reads_the_environment_ahead(
+    gnomon_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    warmed = threading.Event()
+    monkeypatch.setattr(fluent, "_warm_capture", warmed.set)
+    from gnomon.pipelines.fluent import pipelines_api
+
+    pipelines_api()  # a pipeline's process: its steps' runs record no environment
+    assert not warmed.wait(0.2)
+    fluent._reset()
+    gnomon.get_client()
+    assert warmed.wait(5)
