@@ -62,7 +62,8 @@ def _once_each(claimed: list[list[dict[str, Any]]]) -> list[str]:
 
 def _fires_once_per_tick(log: Path) -> None:
     service, scope = _service(), gnomon.get_client().scope
-    first = now_ms() - now_ms() % MINUTE - 8 * MINUTE
+    now = now_ms()  # read once: two reads across a minute's edge gave a tick 1 ms early
+    first = now - now % MINUTE - 8 * MINUTE
     new = NewSchedule("race", f"{STEPS}:logged", {"log": str(log)}, "* * * * *", catchup="all")
     service.create(scope, new, now=first - 1)
     at = first + 7 * MINUTE + 30_000  # eight ticks due: first .. first + 7 minutes
