@@ -215,7 +215,14 @@ def _setup(client: Any, small: Any, holdout: Any, hold_s: float) -> None:
             "production_window": "1h",
             "min_production_rows": 50,
         },
-        "rollout": {"canary_steps": [25, 50], "hold": hold_s, "min_requests": 40},
+        # A loose p99 ratio: each arm answers about a hundred requests, whose p99 is their
+        # two slowest, which one pause of a busy machine decides (a CI run rolled back on it).
+        "rollout": {
+            "canary_steps": [25, 50],
+            "hold": hold_s,
+            "min_requests": 40,
+            "limits": {"max_error_rate": 0.01, "max_p99_ratio": 10.0, "max_metric_drop": 0.05},
+        },
     }
     client.policies.create(POLICY, "gnomon.demo_loop_flow:retrain", spec, monitor=MONITOR)
 
