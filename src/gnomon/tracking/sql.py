@@ -80,7 +80,7 @@ class SqlTrackingStore:
     def get_experiment_by_name(self, scope: Scope, name: str) -> Experiment:
         with self.db.read() as conn:
             found = conn.exec_driver_sql(
-                _experiment_by_name_sql(conn.dialect), (scope.workspace, name)
+                _experiment_sql(conn.dialect, "workspace_id", "name"), (scope.workspace, name)
             )
             row = found.first()
         if row is None:
@@ -448,7 +448,7 @@ class SqlTrackingStore:
             raise AlreadyExists(f"experiment {name!r} already exists{hint}")
 
     def _experiment(self, conn: Connection, scope: Scope, experiment_id: str) -> Experiment:
-        sql = _experiment_by_id_sql(conn.dialect)  # every run's start reads it: plain text
+        sql = _experiment_sql(conn.dialect, "id", "workspace_id")  # every run start: plain text
         row = conn.exec_driver_sql(sql, (experiment_id, scope.workspace)).first()
         if row is None:
             raise NotFound(f"experiment {experiment_id!r} not found")
@@ -508,21 +508,12 @@ FILTERS_FIRST_STEPS = 20_000
 ORDER_FIRST_STEPS = 500_000
 
 
-@functools.lru_cache(maxsize=4)
-def _experiment_by_name_sql(dialect: Dialect) -> str:
+@functools.lru_cache(maxsize=8)
+def _experiment_sql(dialect: Dialect, first: str, second: str) -> str:
+    """An experiment's row by two of its columns (workspace and name, or id and workspace)."""
     m = driver_sql.marker(dialect)
-    return f"{_experiments_sql(dialect)} WHERE workspace_id = {m} AND name = {m}"
-
-
-@functools.lru_cache(maxsize=4)
-def _experiment_by_id_sql(dialect: Dialect) -> str:
-    m = driver_sql.marker(dialect)
-    return f"{_experiments_sql(dialect)} WHERE id = {m} AND workspace_id = {m}"
-
-
-def _experiments_sql(dialect: Dialect) -> str:
     columns = ", ".join(dialect.identifier_preparer.quote(c.name) for c in experiments.c)
-    return f"SELECT {columns} FROM experiments"
+    return f"SELECT {columns} FROM experiments WHERE {first} = {m} AND {second} = {m}"
 
 
 @functools.lru_cache(maxsize=8)
