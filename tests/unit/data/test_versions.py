@@ -47,6 +47,20 @@ def test_add_checkout_is_byte_identical(client: gnomon.Client, tmp_path: Path) -
         assert (out / relative).read_bytes() == (source / relative).read_bytes()
 
 
+def test_a_large_file_edited_in_place_after_its_add_leaves_the_version_as_it_was(
+    client: gnomon.Client, tmp_path: Path
+) -> None:
+    # Large enough for direct I/O and a tail through the page cache (artifacts/filecopy.py);
+    # a stored object never shares the user's inode, so writing into the file changes nothing.
+    source = make_folder(tmp_path / "src", {"big.bin": os.urandom(3 * 2**20 + 4321)})
+    original = (source / "big.bin").read_bytes()
+    client.datasets.add(source, "raw")
+    with (source / "big.bin").open("r+b") as handle:
+        handle.write(b"\xff" * 4096)
+    out = client.datasets.checkout("raw@1", tmp_path / "out")
+    assert (out / "big.bin").read_bytes() == original
+
+
 def test_unchanged_content_makes_no_version(client: gnomon.Client, tmp_path: Path) -> None:
     source = make_folder(tmp_path / "src", {"a": b"1", "b": b"2"})
     first = client.datasets.add(source, "raw")
