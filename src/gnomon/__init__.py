@@ -124,7 +124,10 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'gnomon' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    from gnomon._gc import collection_paused
+
+    with collection_paused():  # the SDK's modules: what they build lives on (_gc.py)
+        value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
+from gnomon._gc import collection_paused
 from gnomon._types import Page, Scope
 from gnomon.artifacts.store import ArtifactInfo
 from gnomon.backends import Services, open_services
@@ -42,16 +43,19 @@ class Client:
         settings: Settings | None = None,
         scope: Scope | None = None,
     ) -> None:
-        settings = settings or Settings()
-        updates = {k: v for k, v in (("uri", uri), ("workspace", workspace)) if v is not None}
-        self.settings = settings.model_copy(update=updates) if updates else settings
-        self._services: Services = open_services(self.settings)
-        self._principal = self.settings.user or current_user()
-        # Built on first use (see ``scope``); given by the worker, which acts for the owner
-        # of a policy or schedule in its workspace.
-        self._scope: Scope | None = scope
-        self.tracking = self._services.tracking
-        self.buffer = LogBuffer(self._write_buffered, BufferOptions.from_settings(self.settings))
+        with collection_paused():  # the store's modules, engine and services live on (_gc.py)
+            settings = settings or Settings()
+            updates = {k: v for k, v in (("uri", uri), ("workspace", workspace)) if v is not None}
+            self.settings = settings.model_copy(update=updates) if updates else settings
+            self._services: Services = open_services(self.settings)
+            self._principal = self.settings.user or current_user()
+            # Built on first use (see ``scope``); given by the worker, which acts for the owner
+            # of a policy or schedule in its workspace.
+            self._scope: Scope | None = scope
+            self.tracking = self._services.tracking
+            self.buffer = LogBuffer(
+                self._write_buffered, BufferOptions.from_settings(self.settings)
+            )
         _live_buffers.add(self.buffer)
 
     @property

@@ -90,9 +90,12 @@ class CliState:
 
     @cached_property
     def client(self) -> Client:
-        from gnomon.sdk import Client
+        from gnomon._gc import collection_paused
 
-        return Client(settings=self.settings)
+        with collection_paused():  # the SDK's modules and the store live on (_gc.py)
+            from gnomon.sdk import Client
+
+            return Client(settings=self.settings)
 
 
 def load_settings(workspace: str | None) -> Settings:

@@ -15,9 +15,12 @@ from gnomon.pipelines.spec import PipelineSpec
 
 
 def pipelines_api() -> PipelinesApi:
-    from gnomon.tracking.fluent import get_client
+    from gnomon._gc import collection_paused
 
-    client = get_client(runs=False)  # its steps' runs record no environment
+    with collection_paused():  # tracking's modules and the client live on (_gc.py)
+        from gnomon.tracking.fluent import get_client
+
+        client = get_client(runs=False)  # its steps' runs record no environment
     try:
         return client.pipelines  # type: ignore[return-value]
     except AttributeError:
