@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -35,6 +36,8 @@ class Client:
         >>> client.search_runs(experiment="churn", filter="metrics.acc > 0.9")
     """
 
+    _opened = False  # whether a client was made in this process
+
     def __init__(
         self,
         uri: str | None = None,
@@ -43,7 +46,9 @@ class Client:
         settings: Settings | None = None,
         scope: Scope | None = None,
     ) -> None:
-        with collection_paused():  # the store's modules, engine and services live on (_gc.py)
+        # The first client's imports, engine and services live on (_gc.py); later ones (the
+        # server's, made per call) are cheap and need no process-wide pause.
+        with collection_paused() if not Client._opened else nullcontext():
             settings = settings or Settings()
             updates = {k: v for k, v in (("uri", uri), ("workspace", workspace)) if v is not None}
             self.settings = settings.model_copy(update=updates) if updates else settings
@@ -56,6 +61,7 @@ class Client:
             self.buffer = LogBuffer(
                 self._write_buffered, BufferOptions.from_settings(self.settings)
             )
+        Client._opened = True
         _live_buffers.add(self.buffer)
 
     @property

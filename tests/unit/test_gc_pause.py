@@ -72,3 +72,30 @@ def test_a_new_client_opens_without_the_collections_its_imports_would_set_off(
     collections, enabled = done.stdout.split()
     assert int(collections) < 20
     assert enabled == "True"
+
+
+def test_a_child_forked_during_another_threads_pause_collects_again() -> None:
+    inside = threading.Event()
+    leave = threading.Event()
+
+    def holder() -> None:
+        with collection_paused():
+            inside.set()
+            leave.wait(10)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        assert inside.wait(10)
+        pid = os.fork()
+        if pid == 0:  # the child: the holding thread is not here to end its pause
+            ok = gc.isenabled()
+            with collection_paused():  # and the lock it may have held is not held here
+                ok = ok and not gc.isenabled()
+            os._exit(0 if ok and gc.isenabled() else 1)
+        _, status = os.waitpid(pid, 0)
+    finally:
+        leave.set()
+        thread.join(10)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert gc.isenabled()

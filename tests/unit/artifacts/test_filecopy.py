@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 from collections.abc import Iterator
@@ -69,3 +70,54 @@ def test_direct_io_copies_and_leaves_the_file_as_it_was_opened(
         # later writes (a caller's fsync, the user-space fallback) need no alignment
         assert fcntl.fcntl(out, fcntl.F_GETFL) == before
     assert (tmp_path / "target").read_bytes() == data
+
+
+def refusing_direct_writes(monkeypatch: pytest.MonkeyPatch, code: int) -> list[int]:
+    """Makes every write to a file open for direct I/O fail with ``code``, as a file system
+    that accepts the flag but not the write does; returns the offsets refused."""
+    real = os.pwrite
+    refused: list[int] = []
+
+    def pwrite(descriptor: int, data: bytes | memoryview, offset: int) -> int:
+        if fcntl.fcntl(descriptor, fcntl.F_GETFL) & os.O_DIRECT:
+            refused.append(offset)
+            raise OSError(code, os.strerror(code))
+        return real(descriptor, data, offset)
+
+    monkeypatch.setattr(os, "pwrite", pwrite)
+    return refused
+
+
+def test_a_direct_write_refused_goes_through_the_page_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "source"
+    data = os.urandom(3 * (4 << 20) + 5)
+    source.write_bytes(data)
+    refused = refusing_direct_writes(monkeypatch, errno.EINVAL)
+    with opened(source, tmp_path / "target") as (src, out):
+        before = fcntl.fcntl(out, fcntl.F_GETFL)
+        assert filecopy._direct(src, out, len(data)) == len(data)
+        assert fcntl.fcntl(out, fcntl.F_GETFL) == before
+    if not refused:
+        pytest.skip("this file system refuses direct I/O at the flag already")
+    assert refused == [0]  # tried once; then every chunk went through the page cache
+    assert (tmp_path / "target").read_bytes() == data
+
+
+def test_a_full_disk_is_an_error_not_a_fallback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "source"
+    source.write_bytes(os.urandom(filecopy.DIRECT_MIN))
+    refused = refusing_direct_writes(monkeypatch, errno.ENOSPC)
+    with opened(source, tmp_path / "target") as (src, out):
+        before = fcntl.fcntl(out, fcntl.F_GETFL)
+        try:
+            filecopy._direct(src, out, filecopy.DIRECT_MIN)
+        except OSError as error:
+            assert error.errno == errno.ENOSPC
+        else:
+            assert not refused, "a full disk was taken for a file system without direct I/O"
+            pytest.skip("this file system refuses direct I/O at the flag already")
+        assert fcntl.fcntl(out, fcntl.F_GETFL) == before
