@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from gnomon._gc import collection_paused
@@ -23,22 +25,31 @@ def test_pauses_nest_and_the_last_one_out_resumes() -> None:
     assert gc.isenabled()
 
 
-def test_a_pause_in_another_thread_keeps_collection_off_until_it_ends() -> None:
+@contextmanager
+def pause_held_by_another_thread() -> Iterator[None]:
     inside = threading.Event()
     leave = threading.Event()
 
-    def other() -> None:
+    def holder() -> None:
         with collection_paused():
             inside.set()
             leave.wait(10)
 
-    thread = threading.Thread(target=other)
-    with collection_paused():
-        thread.start()
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
         assert inside.wait(10)
-    assert not gc.isenabled()  # ours ended first; the other thread's has not
-    leave.set()
-    thread.join(10)
+        yield
+    finally:
+        leave.set()
+        thread.join(10)
+
+
+def test_a_pause_in_another_thread_keeps_collection_off_until_it_ends() -> None:
+    with pause_held_by_another_thread():
+        with collection_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # ours ended; the other thread's has not
     assert gc.isenabled()
 
 
@@ -75,18 +86,7 @@ def test_a_new_client_opens_without_the_collections_its_imports_would_set_off(
 
 
 def test_a_child_forked_during_another_threads_pause_collects_again() -> None:
-    inside = threading.Event()
-    leave = threading.Event()
-
-    def holder() -> None:
-        with collection_paused():
-            inside.set()
-            leave.wait(10)
-
-    thread = threading.Thread(target=holder)
-    thread.start()
-    try:
-        assert inside.wait(10)
+    with pause_held_by_another_thread():
         pid = os.fork()
         if pid == 0:  # the child: the holding thread is not here to end its pause
             ok = gc.isenabled()
@@ -94,8 +94,5 @@ def test_a_child_forked_during_another_threads_pause_collects_again() -> None:
                 ok = ok and not gc.isenabled()
             os._exit(0 if ok and gc.isenabled() else 1)
         _, status = os.waitpid(pid, 0)
-    finally:
-        leave.set()
-        thread.join(10)
     assert os.waitstatus_to_exitcode(status) == 0
     assert gc.isenabled()
