@@ -7,7 +7,7 @@ Tried in order:
 2. Direct I/O (``O_DIRECT``), for files of ``DIRECT_MIN`` or more on a block device's file
    system: the bytes go from an aligned buffer straight to the disk. A page-cache copy writes
    them twice, into memory and again at the sync; on ext4 here 1 GB takes 0.5 s this way
-   against 0.7-1.5 s for the copy and its sync. File systems without a block device of their
+   against 0.7-1.8 s for the copy and its sync. File systems without a block device of their
    own (NFS, tmpfs, overlayfs, FUSE) are left to the next way: some turn each direct write
    into a round trip, some accept the flag and refuse the first write.
 3. ``copy_file_range``, and through user space where the kernel cannot copy between the two.
@@ -34,7 +34,7 @@ _FICLONE = getattr(fcntl, "FICLONE", 0x40049409)  # linux/fs.h, where Python < 3
 _O_DIRECT = getattr(os, "O_DIRECT", 0)  # Linux only
 _BLOCK = 4096  # direct offsets and lengths: a multiple of every common logical block size
 _CHUNK = 4 << 20  # one direct write: larger ones measured slower here, not faster
-DIRECT_MIN = 256 << 10  # below this a page-cache copy costs as little
+DIRECT_MIN = 256 << 10  # smaller files go through the page cache, their writeback started at once
 # What a file system answers when it cannot clone, or take direct I/O, between these files.
 _UNSUPPORTED = {errno.EOPNOTSUPP, errno.EXDEV, errno.EINVAL, errno.ENOTTY, errno.ENOSYS}
 _buffers = threading.local()  # one aligned buffer per copying thread
