@@ -80,7 +80,8 @@ class SqlTrackingStore:
     def get_experiment_by_name(self, scope: Scope, name: str) -> Experiment:
         with self.db.read() as conn:
             found = conn.exec_driver_sql(
-                _experiment_sql(conn.dialect, "workspace_id", "name"), (scope.workspace, name)
+                driver_sql.select_by(conn.dialect, experiments, ("workspace_id", "name")),
+                (scope.workspace, name),
             )
             row = found.first()
         if row is None:
@@ -448,7 +449,8 @@ class SqlTrackingStore:
             raise AlreadyExists(f"experiment {name!r} already exists{hint}")
 
     def _experiment(self, conn: Connection, scope: Scope, experiment_id: str) -> Experiment:
-        sql = _experiment_sql(conn.dialect, "id", "workspace_id")  # every run start: plain text
+        # every run start: plain text
+        sql = driver_sql.select_by(conn.dialect, experiments, ("id", "workspace_id"))
         row = conn.exec_driver_sql(sql, (experiment_id, scope.workspace)).first()
         if row is None:
             raise NotFound(f"experiment {experiment_id!r} not found")
@@ -457,7 +459,8 @@ class SqlTrackingStore:
     def _run_row(
         self, conn: Connection, scope: Scope, run_id: str, *, lock: bool = False
     ) -> RunRow:
-        sql = _run_row_sql(conn.dialect, lock)  # plain text: Core cost three times the read
+        # plain text: Core cost three times the read
+        sql = driver_sql.select_by(conn.dialect, runs, ("id", "workspace_id"), _LOCK[lock])
         found = driver_sql.rows(conn, sql, (run_id, scope.workspace))
         if not found:
             raise NotFound(f"run {run_id!r} not found")
@@ -509,14 +512,6 @@ ORDER_FIRST_STEPS = 500_000
 
 
 @functools.lru_cache(maxsize=8)
-def _experiment_sql(dialect: Dialect, first: str, second: str) -> str:
-    """An experiment's row by two of its columns (workspace and name, or id and workspace)."""
-    m = driver_sql.marker(dialect)
-    columns = ", ".join(dialect.identifier_preparer.quote(c.name) for c in experiments.c)
-    return f"SELECT {columns} FROM experiments WHERE {first} = {m} AND {second} = {m}"
-
-
-@functools.lru_cache(maxsize=8)
 def _status_sql(dialect: Dialect, lock: str) -> str:
     m = driver_sql.marker(dialect)
     sql = f"SELECT status FROM runs WHERE id = {m} AND workspace_id = {m}"
@@ -526,23 +521,20 @@ def _status_sql(dialect: Dialect, lock: str) -> str:
 # What a (run_id, key, value) row does when the key is there: a param stays (and its key is
 # not returned, so that the caller compares the values), a tag takes the new value.
 _KEEP, _REPLACE = "keep", "replace"
-_PAIRS_A_STATEMENT = 512
+_LOCK = {True: "FOR UPDATE", False: ""}  # a run's row read for update (PostgreSQL) or not
 
 
 def _write_pairs(
     conn: Connection, table: Table, run_id: str, pairs: dict[str, str], conflict: str
 ) -> list[tuple[Any, ...]]:
-    """Insert ``pairs`` as (run_id, key, value) rows, 512 at most a statement, as plain SQL: Core
-    compiled each upsert once per process (a millisecond of the first run) and bound its
-    rows slower. Returns the keys inserted when ``conflict`` is ``_KEEP``."""
+    """Insert ``pairs`` as (run_id, key, value) rows in multi-row statements (on every
+    dialect: RETURNING needs one statement, not executemany), as plain SQL: Core compiled
+    each upsert once per process (a millisecond of the first run) and bound its rows slower.
+    Returns the keys inserted when ``conflict`` is ``_KEEP``."""
     rows = [(run_id, key, value) for key, value in pairs.items()]
     inserted: list[tuple[Any, ...]] = []
-    start = 0
-    while start < len(rows):  # 512, 256, ... rows: a few statement texts, each cached
-        count = min(_PAIRS_A_STATEMENT, 1 << ((len(rows) - start).bit_length() - 1))
-        chunk = rows[start : start + count]
-        start += count
-        sql = _pairs_sql(conn.dialect, table, count, conflict)
+    for chunk in driver_sql.multi_row_chunks(rows):
+        sql = _pairs_sql(conn.dialect, table, len(chunk), conflict)
         values = tuple(itertools.chain.from_iterable(chunk))
         if conflict == _KEEP:
             inserted += driver_sql.rows(conn, sql, values)
@@ -561,14 +553,6 @@ def _pairs_sql(dialect: Dialect, table: Table, count: int, conflict: str) -> str
     if conflict == _KEEP:
         return f"{insert} ON CONFLICT (run_id, {key}) DO NOTHING RETURNING {key}"
     return f"{insert} ON CONFLICT (run_id, {key}) DO UPDATE SET {value} = excluded.{value}"
-
-
-@functools.lru_cache(maxsize=8)
-def _run_row_sql(dialect: Dialect, lock: bool) -> str:
-    m, quote = driver_sql.marker(dialect), dialect.identifier_preparer.quote
-    columns = ", ".join(quote(c.name) for c in runs.c)
-    sql = f"SELECT {columns} FROM runs WHERE id = {m} AND workspace_id = {m}"
-    return f"{sql} FOR UPDATE" if lock and dialect.name != "sqlite" else sql  # SQLite queues
 
 
 @functools.lru_cache(maxsize=4)
