@@ -18,7 +18,6 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from gnomon import checks
-from gnomon._gc import collection_paused
 from gnomon.config import Settings
 from gnomon.errors import Conflict, GnomonError, InvalidInput
 from gnomon.sdk import Client
@@ -107,7 +106,7 @@ def get_client(*, runs: bool = True) -> Client:
     ready to start runs, so git and the package list are not read ahead."""
     global _client
     if _client is None:
-        with _client_lock, collection_paused():  # what the client builds lives on (_gc.py)
+        with _client_lock:  # a process's first Client pauses collection itself (_gc.py)
             if _client is None:
                 settings = Settings()
                 if runs and settings.capture_environment:
