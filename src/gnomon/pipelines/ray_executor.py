@@ -201,9 +201,15 @@ def join_ray(ray: Any, address: str | None) -> bool:
             ray.init(address=address, logging_level=logging.ERROR)
         else:
             ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
-    except (ConnectionError, TimeoutError, RuntimeError, OSError) as exc:
-        where = "a local Ray" if address is None else f"the Ray cluster at {address!r}"
-        raise Unavailable(f"cannot start or reach {where}: {exc}") from None
+    except Exception as exc:  # Ray raises a bare Exception when its node misses its start-up
+        with contextlib.suppress(Exception):
+            ray.shutdown()  # what a half-started local Ray left running
+        if address is None:
+            raise Unavailable(
+                f"cannot start a local Ray: {exc} (a loaded machine can take longer than"
+                " Ray's 30 s; start one with `ray start --head` and pass its address)"
+            ) from None
+        raise Unavailable(f"cannot reach the Ray cluster at {address!r}: {exc}") from None
     return True
 
 
