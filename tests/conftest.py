@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.monitoring",
     "tests.fixtures.monitoring_server",
+    "tests.fixtures.ray_slot",
 ]
 
 

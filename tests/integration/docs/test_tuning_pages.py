@@ -12,5 +12,6 @@ PAGES = ["tuning.md"]
 
 
 @pytest.mark.parametrize("page", PAGES)
+@pytest.mark.usefixtures("one_ray_at_a_time")  # the page starts a local Ray
 def test_page_runs_as_written(page: str, tmp_path: Path) -> None:
     runs_as_written(page, tmp_path)

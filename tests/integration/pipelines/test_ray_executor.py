@@ -20,21 +20,26 @@ from gnomon.errors import Unavailable, UserCodeError
 from gnomon.pipelines.api import PipelinesApi
 from gnomon.pipelines.runner import run_pipeline
 from gnomon.sdk import Client
+from tests.fixtures.ray_slot import ray_slot
 from tests.integration.pipelines import ray_steps as steps
 
 ray = pytest.importorskip("ray")
 
 
 @pytest.fixture(scope="module", autouse=True)
-def local_ray() -> Iterator[None]:
-    ours = not ray.is_initialized()
-    if ours:
-        ray.init(
-            num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR
-        )
-    yield
-    if ours:
-        ray.shutdown()
+def local_ray(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    with ray_slot(tmp_path_factory):
+        ours = not ray.is_initialized()
+        if ours:
+            ray.init(
+                num_cpus=2,
+                include_dashboard=False,
+                log_to_driver=False,
+                logging_level=logging.ERROR,
+            )
+        yield
+        if ours:
+            ray.shutdown()
 
 
 @pytest.fixture

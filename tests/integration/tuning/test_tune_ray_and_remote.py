@@ -18,6 +18,7 @@ from tests.integration.tuning import objectives
 from tests.integration.tuning.objectives import SPACE
 
 
+@pytest.mark.usefixtures("one_ray_at_a_time")
 def test_trials_run_as_ray_tasks(gnomon_home: Path) -> None:
     ray = pytest.importorskip("ray")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
