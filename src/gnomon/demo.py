@@ -208,7 +208,9 @@ def run_demo(
     if tune:
         from gnomon.demo_tuning import run_tuning
 
-        tuning = run_tuning(split.x_train, split.y_train, split.x_valid, split.y_valid, quick)
+        tuning = run_tuning(
+            split.x_train, split.y_train, split.x_valid, split.y_valid, data.version, quick
+        )
     closed = None
     if loop and serve:
         from gnomon.demo_loop import run_loop

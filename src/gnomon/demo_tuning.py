@@ -32,19 +32,32 @@ class TuningDemo:
 
 
 def objective(trial: Any) -> float:
-    """A forest with the trial's parameters, scored by F1 on the validation rows."""
+    """A forest with the trial's parameters, scored by F1 on the validation rows; its model's
+    contract takes its ranges from the training data's dataset version, which the trial's
+    run records as its input."""
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.metrics import f1_score
 
     data = trial.fixed
     model = RandomForestClassifier(**trial.params, random_state=0, n_jobs=1)
     model.fit(data["x_train"], data["y_train"])
-    gnomon.log_model(model, "model", input_example=data["x_valid"].head(3))
+    gnomon.log_model(
+        model, "model", input_example=data["x_valid"].head(3), training_data=data["dataset"]
+    )
     return float(f1_score(data["y_valid"], model.predict(data["x_valid"])))
 
 
-def run_tuning(x_train: Any, y_train: Any, x_valid: Any, y_valid: Any, quick: bool) -> TuningDemo:
-    data = {"x_train": x_train, "y_train": y_train, "x_valid": x_valid, "y_valid": y_valid}
+def run_tuning(
+    x_train: Any, y_train: Any, x_valid: Any, y_valid: Any, dataset: str, quick: bool
+) -> TuningDemo:
+    """Tune on the split; ``dataset`` is the training rows' version (``NAME@VERSION``)."""
+    data = {
+        "x_train": x_train,
+        "y_train": y_train,
+        "x_valid": x_valid,
+        "y_valid": y_valid,
+        "dataset": dataset,
+    }
     gnomon.set_experiment(EXPERIMENT)
     result = gnomon.tune(
         objective,

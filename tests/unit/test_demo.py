@@ -171,6 +171,11 @@ def test_demo_tunes_a_forest_in_parallel_and_registers_the_best(demo: DemoResult
     assert (
         study.name == tuning.study and client.get_experiment(EXPERIMENT).id == study.experiment_id
     )
+    # its contract's ranges come from the training data's version, which the trial used
+    assert demo.data is not None
+    assert [i.ref for i in client.datasets.inputs(trial.id)] == [demo.data.version]
+    contract = gnomon.load_model(f"models:/{MODEL_NAME}@{ALIAS}").contract
+    assert contract is not None and all(c.minimum is not None for c in contract.inputs)
 
 
 def test_demo_closes_the_loop_and_rolls_a_bad_candidate_back(demo: DemoResult) -> None:
