@@ -45,7 +45,11 @@ Parallelism = Annotated[
     int | None, typer.Option(help="Steps at once (default: the CPUs, or the Ray cluster's).")
 ]
 RayAddress = Annotated[
-    str | None, typer.Option(help="ray://HOST:PORT or auto (default: a local Ray).")
+    str | None,
+    typer.Option(
+        help="ray://HOST:PORT, a cluster's HOST:PORT, or auto (default: the Ray this machine"
+        " runs, or a new local one)."
+    ),
 ]
 _DONE = ("succeeded", "cached", "failed", "skipped")
 

@@ -191,9 +191,15 @@ def ray_module() -> Any:
 
 
 def join_ray(ray: Any, address: str | None) -> bool:
-    """Join Ray, checking an address first; True when this call started or connected it."""
+    """Join Ray, checking an address first; True when this call started or connected it.
+
+    Raises:
+        InvalidInput: Ray refused the address (``address`` or ``RAY_ADDRESS``).
+        Unavailable: a local Ray did not start, or the cluster did not answer.
+    """
     if ray.is_initialized():
         return False  # the Ray this process already joined, whoever started it
+    before = _ray_children(ray)
     try:
         if address is None:
             ray.init(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
@@ -201,16 +207,62 @@ def join_ray(ray: Any, address: str | None) -> bool:
             ray.init(address=address, logging_level=logging.ERROR)
         else:
             ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
-    except Exception as exc:  # Ray raises a bare Exception when its node misses its start-up
-        with contextlib.suppress(Exception):
-            ray.shutdown()  # what a half-started local Ray left running
-        if address is None:
-            raise Unavailable(
-                f"cannot start a local Ray: {exc} (a loaded machine can take longer than"
-                " Ray's 30 s; start one with `ray start --head` and pass its address)"
-            ) from None
-        raise Unavailable(f"cannot reach the Ray cluster at {address!r}: {exc}") from None
+    except Exception as exc:
+        _stop_half_started(ray, before)
+        if isinstance(exc, ValueError):  # e.g. "Invalid address format"
+            given = address if address is not None else os.environ.get("RAY_ADDRESS")
+            raise InvalidInput(f"Ray refused the address {given!r}: {exc}") from exc
+        if address is not None:
+            raise Unavailable(f"cannot reach the Ray cluster at {address!r}: {exc}") from exc
+        hint = ""
+        if type(exc) is Exception:  # how Ray says its node missed its 30 s start-up
+            hint = (
+                " (a loaded machine can take longer: start Ray once with `ray start --head`;"
+                " later runs join it)"
+            )
+        raise Unavailable(f"cannot start a local Ray: {exc}{hint}") from exc
     return True
+
+
+def _ray_children(ray: Any) -> set[int]:
+    """This process's descendants that run Ray's own programs (the GCS, the raylet, its
+    agents), by process id; empty where psutil is missing."""
+    package = os.path.dirname(getattr(ray, "__file__", None) or "")
+    try:
+        import psutil
+    except ImportError:
+        return set()
+    if not package:
+        return set()
+    found = set()
+    for child in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if any(part.startswith(package + os.sep) for part in child.cmdline()):
+                found.add(child.pid)
+    return found
+
+
+def _stop_half_started(ray: Any, before: set[int]) -> None:
+    """What a failed ``ray.init`` left running. Ray raises its start-up timeout from inside
+    the node's constructor, after the GCS and the raylet started and before ``ray.shutdown``
+    knows of them: they would live as long as the starting thread (a worker's, for ever)."""
+    if not ray.is_initialized():  # not another thread's Ray, joined meanwhile
+        with contextlib.suppress(Exception):
+            ray.shutdown()
+    try:
+        import psutil
+    except ImportError:
+        return
+    left = []
+    for pid in _ray_children(ray) - before:
+        with contextlib.suppress(psutil.Error):
+            process = psutil.Process(pid)
+            process.terminate()
+            left.append(process)
+    _, alive = psutil.wait_procs(left, timeout=3)
+    for process in alive:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
 
 
 def probe_ray(address: str) -> None:

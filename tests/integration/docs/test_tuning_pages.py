@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.ray_slot import SLOT_TIMEOUT
 from tests.integration.docs.pages import runs_as_written
 
 PAGES = ["tuning.md"]
@@ -13,5 +14,6 @@ PAGES = ["tuning.md"]
 
 @pytest.mark.parametrize("page", PAGES)
 @pytest.mark.usefixtures("one_ray_at_a_time")  # the page starts a local Ray
+@pytest.mark.timeout(SLOT_TIMEOUT)
 def test_page_runs_as_written(page: str, tmp_path: Path) -> None:
     runs_as_written(page, tmp_path)

@@ -20,10 +20,11 @@ from gnomon.errors import Unavailable, UserCodeError
 from gnomon.pipelines.api import PipelinesApi
 from gnomon.pipelines.runner import run_pipeline
 from gnomon.sdk import Client
-from tests.fixtures.ray_slot import ray_slot
+from tests.fixtures.ray_slot import SLOT_TIMEOUT, ray_slot
 from tests.integration.pipelines import ray_steps as steps
 
 ray = pytest.importorskip("ray")
+pytestmark = pytest.mark.timeout(SLOT_TIMEOUT)  # the first test waits for the Ray slot
 
 
 @pytest.fixture(scope="module", autouse=True)

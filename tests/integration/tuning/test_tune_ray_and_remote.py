@@ -13,12 +13,14 @@ import gnomon
 from gnomon.tracking import fluent
 from gnomon.tuning.analysis import analyze
 from tests.fixtures.databases import fresh_workspace
+from tests.fixtures.ray_slot import SLOT_TIMEOUT
 from tests.fixtures.server import LiveServer
 from tests.integration.tuning import objectives
 from tests.integration.tuning.objectives import SPACE
 
 
 @pytest.mark.usefixtures("one_ray_at_a_time")
+@pytest.mark.timeout(SLOT_TIMEOUT)
 def test_trials_run_as_ray_tasks(gnomon_home: Path) -> None:
     ray = pytest.importorskip("ray")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
