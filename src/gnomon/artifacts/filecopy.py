@@ -8,9 +8,10 @@ Tried in order:
    system: the bytes go from an aligned buffer straight to the disk. A page-cache copy writes
    them twice, into memory and again at the sync; on ext4 here 1 GB takes 0.5 s this way
    against 0.7-1.8 s for the copy and its sync (on a slower virtual disk, measured later,
-   3.2-3.7 s against 2.3-2.5 s: which wins depends on the disk). File systems without a block device of their
-   own (NFS, tmpfs, overlayfs, FUSE) are left to the next way: some turn each direct write
-   into a round trip, some accept the flag and refuse the first write.
+   3.2-3.7 s against 2.3-2.5 s: which wins depends on the disk). File systems without a
+   block device of their own (NFS, tmpfs, overlayfs, FUSE) are left to the next way: some
+   turn each direct write into a round trip, some accept the flag and refuse the first
+   write.
 3. ``copy_file_range``, and through user space where the kernel cannot copy between the two.
 
 The last partial block of a direct copy is written through the page cache, as is everything
