@@ -35,6 +35,7 @@ import os
 import socket
 import sys
 import time
+from collections.abc import Collection
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -224,41 +225,33 @@ def join_ray(ray: Any, address: str | None) -> bool:
     return True
 
 
-def _ray_children(ray: Any) -> set[int]:
+def _ray_children(ray: Any) -> dict[int, Any]:
     """This process's descendants that run Ray's own programs (the GCS, the raylet, its
-    agents), by process id; empty where psutil is missing."""
+    agents), as psutil processes by id. psutil comes with the ``ray`` extra (and in Ray)."""
+    import psutil
+
     package = os.path.dirname(getattr(ray, "__file__", None) or "")
-    try:
-        import psutil
-    except ImportError:
-        return set()
-    if not package:
-        return set()
-    found = set()
-    for child in psutil.Process().children(recursive=True):
+    found = {}
+    for child in psutil.Process().children(recursive=True) if package else ():
         with contextlib.suppress(psutil.Error):
             if any(part.startswith(package + os.sep) for part in child.cmdline()):
-                found.add(child.pid)
+                found[child.pid] = child
     return found
 
 
-def _stop_half_started(ray: Any, before: set[int]) -> None:
+def _stop_half_started(ray: Any, before: Collection[int]) -> None:
     """What a failed ``ray.init`` left running. Ray raises its start-up timeout from inside
     the node's constructor, after the GCS and the raylet started and before ``ray.shutdown``
     knows of them: they would live as long as the starting thread (a worker's, for ever)."""
+    import psutil
+
     if not ray.is_initialized():  # not another thread's Ray, joined meanwhile
         with contextlib.suppress(Exception):
             ray.shutdown()
-    try:
-        import psutil
-    except ImportError:
-        return
-    left = []
-    for pid in _ray_children(ray) - before:
+    left = [p for pid, p in _ray_children(ray).items() if pid not in before]
+    for process in left:
         with contextlib.suppress(psutil.Error):
-            process = psutil.Process(pid)
             process.terminate()
-            left.append(process)
     _, alive = psutil.wait_procs(left, timeout=3)
     for process in alive:
         with contextlib.suppress(psutil.Error):
