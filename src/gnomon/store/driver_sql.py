@@ -105,11 +105,18 @@ def multi_row_chunks(rows: Sequence[Sequence[Any]]) -> Iterator[Sequence[Sequenc
 
 
 @functools.lru_cache(maxsize=16)
-def select_by(dialect: Dialect, table: Table, columns: tuple[str, ...], suffix: str = "") -> str:
-    """``SELECT`` every column of ``table`` ``WHERE`` each of ``columns`` equals a marker,
-    then ``suffix`` (a lock clause; dropped on SQLite, whose writers queue already)."""
+def select_by(
+    dialect: Dialect,
+    table: Table,
+    columns: tuple[str, ...],
+    suffix: str = "",
+    returned: tuple[str, ...] = (),
+) -> str:
+    """``SELECT`` the ``returned`` columns of ``table`` (all when empty) ``WHERE`` each of
+    ``columns`` equals a marker, then ``suffix`` (a lock clause; dropped on SQLite, whose
+    writers queue already)."""
     m, quote = marker(dialect), dialect.identifier_preparer.quote
-    every = ", ".join(quote(c.name) for c in table.c)
+    every = ", ".join(quote(name) for name in returned or (c.name for c in table.c))
     where = " AND ".join(f"{quote(c)} = {m}" for c in columns)
     sql = f"SELECT {every} FROM {quote(table.name)} WHERE {where}"
     return f"{sql} {suffix}" if suffix and dialect.name != "sqlite" else sql

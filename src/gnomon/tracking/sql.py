@@ -460,7 +460,8 @@ class SqlTrackingStore:
         self, conn: Connection, scope: Scope, run_id: str, *, lock: bool = False
     ) -> RunRow:
         # plain text: Core cost three times the read
-        sql = driver_sql.select_by(conn.dialect, runs, ("id", "workspace_id"), _LOCK[lock])
+        suffix = "FOR UPDATE" if lock else ""
+        sql = driver_sql.select_by(conn.dialect, runs, ("id", "workspace_id"), suffix)
         found = driver_sql.rows(conn, sql, (run_id, scope.workspace))
         if not found:
             raise NotFound(f"run {run_id!r} not found")
@@ -469,7 +470,7 @@ class SqlTrackingStore:
     def _run_status(self, conn: Connection, scope: Scope, run_id: str, lock: str) -> str:
         """The status of the workspace's run, locked on PostgreSQL (``FOR SHARE``: the run
         cannot end, and pack its series, while a batch is being written into it)."""
-        sql = _status_sql(conn.dialect, lock)
+        sql = driver_sql.select_by(conn.dialect, runs, ("id", "workspace_id"), lock, ("status",))
         found = driver_sql.rows(conn, sql, (run_id, scope.workspace))
         if not found:
             raise NotFound(f"run {run_id!r} not found")
@@ -511,17 +512,9 @@ FILTERS_FIRST_STEPS = 20_000
 ORDER_FIRST_STEPS = 500_000
 
 
-@functools.lru_cache(maxsize=8)
-def _status_sql(dialect: Dialect, lock: str) -> str:
-    m = driver_sql.marker(dialect)
-    sql = f"SELECT status FROM runs WHERE id = {m} AND workspace_id = {m}"
-    return sql if dialect.name == "sqlite" else f"{sql} {lock}"  # SQLite's writers queue
-
-
 # What a (run_id, key, value) row does when the key is there: a param stays (and its key is
 # not returned, so that the caller compares the values), a tag takes the new value.
 _KEEP, _REPLACE = "keep", "replace"
-_LOCK = {True: "FOR UPDATE", False: ""}  # a run's row read for update (PostgreSQL) or not
 
 
 def _write_pairs(
